@@ -1,0 +1,33 @@
+/**
+ * What the rollout machine needs to know about a Rollout, already validated and with
+ * defaults applied. `src/api` derives it from the Rollout spec (`planFromSpec`); the
+ * machine never reads the raw spec, so it stays independent of the CRD's shape.
+ */
+export type WebhookType =
+  | 'confirm-rollout'
+  | 'pre-rollout'
+  | 'rollout'
+  | 'confirm-traffic-increase'
+  | 'confirm-promotion'
+  | 'post-rollout'
+  | 'rollback'
+  | 'event';
+
+export interface RolloutPlan {
+  /** workload: targetRef with a managed primary; backend: two existing Services. */
+  mode: 'workload' | 'backend';
+  /** Canary weights to step through, ascending; the last one is the maximum weight. */
+  weights: number[];
+  /** Failed checks that end the analysis. */
+  threshold: number;
+  /** Time between analyses, in milliseconds. */
+  intervalMs: number;
+  onFailure: 'rollback' | 'pause';
+  onNoData: 'fail' | 'pause';
+  promotion: 'auto' | 'manual';
+  skipAnalysis: boolean;
+  /** How long a workload may take to become ready before the rollout fails, in ms. */
+  progressDeadlineMs: number;
+  /** Which webhook types the spec declares, so the machine can skip absent steps. */
+  webhookTypes: WebhookType[];
+}
