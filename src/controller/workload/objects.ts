@@ -1,0 +1,140 @@
+import type {
+  V1Deployment,
+  V1OwnerReference,
+  V1PodTemplateSpec,
+  V1Service,
+} from '@kubernetes/client-node';
+
+/** The names of what fledge creates for a Rollout in workload mode. */
+export interface WorkloadNames {
+  namespace: string;
+  target: string;
+  primary: string;
+  apexService: string;
+  primaryService: string;
+  canaryService: string;
+}
+
+export function workloadNames(
+  namespace: string,
+  targetName: string,
+  serviceName: string,
+): WorkloadNames {
+  return {
+    namespace,
+    target: targetName,
+    primary: `${targetName}-primary`,
+    apexService: serviceName,
+    primaryService: `${serviceName}-primary`,
+    canaryService: `${serviceName}-canary`,
+  };
+}
+
+const PRIMARY_SUFFIX = '-primary';
+
+/** Labels are rewritten so that primary pods never match the target's selector. */
+export function primaryLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, `${v}${PRIMARY_SUFFIX}`]));
+}
+
+const DROPPED_ANNOTATION_PREFIXES = [
+  'deployment.kubernetes.io/',
+  'kubectl.kubernetes.io/last-applied-configuration',
+];
+
+function userAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(annotations ?? {}).filter(
+      ([key]) => !DROPPED_ANNOTATION_PREFIXES.some((prefix) => key.startsWith(prefix)),
+    ),
+  );
+}
+
+/**
+ * The primary's pod template: the target's template with the selector labels rewritten, so
+ * that the primary and the target (the canary) select disjoint pods.
+ */
+export function primaryTemplate(target: V1Deployment): V1PodTemplateSpec {
+  const selector = target.spec?.selector.matchLabels ?? {};
+  const template = structuredClone(target.spec?.template ?? {});
+  const labels = { ...(template.metadata?.labels ?? {}), ...primaryLabels(selector) };
+  template.metadata = { ...(template.metadata ?? {}), labels };
+  return template;
+}
+
+/** A copy of the target Deployment that serves stable traffic. */
+export function primaryDeployment(
+  target: V1Deployment,
+  names: WorkloadNames,
+  owner: V1OwnerReference,
+  replicas: number,
+): V1Deployment {
+  const selector = target.spec?.selector.matchLabels ?? {};
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: names.primary,
+      namespace: names.namespace,
+      labels: primaryLabels(target.metadata?.labels ?? {}),
+      annotations: userAnnotations(target.metadata?.annotations),
+      ownerReferences: [owner],
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: primaryLabels(selector) },
+      template: primaryTemplate(target),
+      ...(target.spec?.strategy ? { strategy: target.spec.strategy } : {}),
+      ...(target.spec?.minReadySeconds !== undefined
+        ? { minReadySeconds: target.spec.minReadySeconds }
+        : {}),
+    },
+  };
+}
+
+export interface ServicePort {
+  port: number;
+  targetPort: number | string;
+}
+
+function service(
+  name: string,
+  namespace: string,
+  selector: Record<string, string>,
+  port: ServicePort,
+  owner: V1OwnerReference,
+): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace,
+      ownerReferences: [owner],
+      labels: { 'fledge.dev/managed': 'true' },
+    },
+    spec: {
+      type: 'ClusterIP',
+      selector,
+      ports: [{ name: 'http', port: port.port, targetPort: port.targetPort, protocol: 'TCP' }],
+    },
+  };
+}
+
+/**
+ * The three Services of workload mode: the apex callers use (primary pods, so that traffic
+ * is safe even without a routing object), the primary's and the canary's.
+ */
+export function workloadServices(
+  target: V1Deployment,
+  names: WorkloadNames,
+  port: ServicePort,
+  owner: V1OwnerReference,
+): V1Service[] {
+  const selector = target.spec?.selector.matchLabels ?? {};
+  return [
+    service(names.apexService, names.namespace, primaryLabels(selector), port, owner),
+    service(names.primaryService, names.namespace, primaryLabels(selector), port, owner),
+    service(names.canaryService, names.namespace, selector, port, owner),
+  ];
+}

@@ -1,0 +1,86 @@
+import type { V1Deployment, V1OwnerReference } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import {
+  primaryDeployment,
+  workloadNames,
+  workloadServices,
+} from '../../../src/controller/workload/objects.js';
+
+const owner: V1OwnerReference = {
+  apiVersion: 'fledge.dev/v1alpha1',
+  kind: 'Rollout',
+  name: 'api',
+  uid: 'uid-1',
+  controller: true,
+  blockOwnerDeletion: true,
+};
+
+const target: V1Deployment = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: {
+    name: 'api',
+    namespace: 'prod',
+    labels: { app: 'api' },
+    annotations: {
+      'deployment.kubernetes.io/revision': '3',
+      'kubectl.kubernetes.io/last-applied-configuration': '{}',
+      team: 'payments',
+    },
+  },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: { app: 'api' } },
+    template: {
+      metadata: { labels: { app: 'api', tier: 'web' } },
+      spec: { containers: [{ name: 'api', image: 'api:2' }] },
+    },
+  },
+};
+
+const names = workloadNames('prod', 'api', 'api');
+
+describe('primaryDeployment', () => {
+  const primary = primaryDeployment(target, names, owner, 3);
+
+  it('is named after the target and owned by the Rollout', () => {
+    expect(primary.metadata?.name).toBe('api-primary');
+    expect(primary.metadata?.ownerReferences).toEqual([owner]);
+  });
+
+  it('selects only primary pods, keeping the other template labels', () => {
+    expect(primary.spec?.selector.matchLabels).toEqual({ app: 'api-primary' });
+    expect(primary.spec?.template.metadata?.labels).toEqual({ app: 'api-primary', tier: 'web' });
+  });
+
+  it('runs the target template and drops annotations Kubernetes and kubectl own', () => {
+    expect(primary.spec?.template.spec?.containers[0]?.image).toBe('api:2');
+    expect(primary.metadata?.annotations).toEqual({ team: 'payments' });
+  });
+
+  it('does not change the target it copies', () => {
+    expect(target.spec?.template.metadata?.labels).toEqual({ app: 'api', tier: 'web' });
+  });
+});
+
+describe('workloadServices', () => {
+  const [apex, primary, canary] = workloadServices(
+    target,
+    names,
+    { port: 8080, targetPort: 'http' },
+    owner,
+  );
+
+  it('sends the apex and the primary Service to primary pods', () => {
+    expect(apex?.metadata?.name).toBe('api');
+    expect(apex?.spec?.selector).toEqual({ app: 'api-primary' });
+    expect(primary?.metadata?.name).toBe('api-primary');
+    expect(primary?.spec?.selector).toEqual({ app: 'api-primary' });
+  });
+
+  it("sends the canary Service to the target's pods", () => {
+    expect(canary?.metadata?.name).toBe('api-canary');
+    expect(canary?.spec?.selector).toEqual({ app: 'api' });
+    expect(canary?.spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 'http' });
+  });
+});
