@@ -1,0 +1,42 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+
+export interface Readiness {
+  ready: boolean;
+  /** Why it is not ready, in the words of `kubectl rollout status`. */
+  reason: string;
+}
+
+/**
+ * Whether a Deployment has finished rolling out its current template, by the same rules as
+ * `kubectl rollout status`: the controller saw the latest generation, every replica runs the
+ * new template, no old replica is left and all are available.
+ */
+export function deploymentReadiness(deployment: V1Deployment): Readiness {
+  const name = `Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name}`;
+  const generation = deployment.metadata?.generation ?? 0;
+  const status = deployment.status ?? {};
+  const wanted = deployment.spec?.replicas ?? 1;
+  if ((status.observedGeneration ?? 0) < generation) {
+    return { ready: false, reason: `${name}: waiting for the deployment controller to see it` };
+  }
+  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded') {
+    return { ready: false, reason: `${name} exceeded its progress deadline` };
+  }
+  const updated = status.updatedReplicas ?? 0;
+  const replicas = status.replicas ?? 0;
+  const available = status.availableReplicas ?? 0;
+  if (updated < wanted) {
+    return { ready: false, reason: `${name}: ${updated} of ${wanted} replicas updated` };
+  }
+  if (replicas > updated) {
+    return {
+      ready: false,
+      reason: `${name}: ${replicas - updated} old replicas are pending termination`,
+    };
+  }
+  if (available < updated) {
+    return { ready: false, reason: `${name}: ${available} of ${updated} replicas available` };
+  }
+  return { ready: true, reason: `${name} is ready` };
+}
