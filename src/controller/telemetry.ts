@@ -1,0 +1,99 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+const PHASES = [
+  'Initializing',
+  'Initialized',
+  'Waiting',
+  'Progressing',
+  'Paused',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+  'Succeeded',
+  'Failed',
+] as const;
+
+export interface RolloutMetricsView {
+  namespace: string;
+  name: string;
+  phase: string;
+  canaryWeight: number;
+  failedChecks: number;
+  lastAnalysis: Array<{ metric: string; value: number | null }>;
+}
+
+/** The controller's own Prometheus metrics (contract §5). */
+export class ControllerTelemetry {
+  readonly phase: Gauge<'namespace' | 'name' | 'phase'>;
+  readonly weight: Gauge<'namespace' | 'name'>;
+  readonly failedChecks: Gauge<'namespace' | 'name'>;
+  readonly metricValue: Gauge<'namespace' | 'name' | 'metric'>;
+  readonly finished: Counter<'namespace' | 'name' | 'result'>;
+  readonly reconcileDuration: Histogram<'result'>;
+  readonly leader: Gauge;
+
+  constructor(readonly registry: Registry) {
+    const registers = [registry];
+    this.phase = new Gauge({
+      name: 'fledge_rollout_phase',
+      help: 'The phase of each rollout: 1 for its current phase, 0 for the others',
+      labelNames: ['namespace', 'name', 'phase'],
+      registers,
+    });
+    this.weight = new Gauge({
+      name: 'fledge_rollout_canary_weight',
+      help: 'Percent of traffic routed to the canary',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.failedChecks = new Gauge({
+      name: 'fledge_rollout_failed_checks',
+      help: 'Failed checks of the current revision',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.metricValue = new Gauge({
+      name: 'fledge_rollout_metric_value',
+      help: 'Last value of each analysis metric (absent when it had no data)',
+      labelNames: ['namespace', 'name', 'metric'],
+      registers,
+    });
+    this.finished = new Counter({
+      name: 'fledge_rollouts_finished_total',
+      help: 'Rollouts that ended, by result (succeeded, failed)',
+      labelNames: ['namespace', 'name', 'result'],
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: 'fledge_reconcile_duration_seconds',
+      help: 'Time spent in one reconcile of one rollout',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'fledge_leader',
+      help: '1 while this replica holds the leader Lease',
+      registers,
+    });
+  }
+
+  observe(view: RolloutMetricsView): void {
+    const id = { namespace: view.namespace, name: view.name };
+    for (const phase of PHASES) this.phase.set({ ...id, phase }, phase === view.phase ? 1 : 0);
+    this.weight.set(id, view.canaryWeight);
+    this.failedChecks.set(id, view.failedChecks);
+    for (const result of view.lastAnalysis) {
+      const labels = { ...id, metric: result.metric };
+      if (result.value === null || !Number.isFinite(result.value)) this.metricValue.remove(labels);
+      else this.metricValue.set(labels, result.value);
+    }
+  }
+
+  forget(namespace: string, name: string): void {
+    const id = { namespace, name };
+    for (const phase of PHASES) this.phase.remove({ ...id, phase });
+    this.weight.remove(id);
+    this.failedChecks.remove(id);
+  }
+}
