@@ -1,0 +1,67 @@
+/**
+ * The Rollout's types under the names the rest of fledge uses. They are generated from
+ * crds/rollout.yaml and describe a Rollout as validateRollout returns it: every default
+ * applied, so consumers never repeat a default.
+ */
+import type {
+  AnalysisSpec,
+  BackendsSpec,
+  Condition,
+  ManualAction,
+  MetricSpec,
+  MetricStatus,
+  Rollout,
+  RolloutSpec,
+  RolloutStatus,
+  RoutingSpec,
+  ServiceSpec,
+  TargetRef,
+  ThresholdRange,
+  WebhookSpec,
+} from './rollout.generated.js';
+
+export type {
+  AnalysisSpec,
+  BackendsSpec,
+  Condition,
+  ManualAction,
+  MetricSpec,
+  MetricStatus,
+  Rollout,
+  RolloutSpec,
+  RolloutStatus,
+  RoutingSpec,
+  ServiceSpec,
+  TargetRef,
+  ThresholdRange,
+  WebhookSpec,
+};
+
+export const GROUP = 'fledge.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'Rollout';
+export const PLURAL = 'rollouts';
+
+export type Backend = BackendsSpec['stable'];
+export type Phase = NonNullable<RolloutStatus['phase']>;
+export type ConditionStatus = Condition['status'];
+export type ManualActionName = ManualAction['action'];
+export type RoutingProvider = RoutingSpec['provider'];
+export type RoutingApiVersion = RoutingSpec['apiVersion'];
+
+/** The metrics fledge knows how to query without a `query`. */
+export const BUILT_IN_METRICS = ['request-success-rate', 'request-duration'] as const;
+export type BuiltInMetric = (typeof BUILT_IN_METRICS)[number];
+
+/** The condition types fledge sets on a Rollout. */
+export const CONDITION_PROMOTED = 'Promoted';
+export const CONDITION_INVALID = 'Invalid';
+
+/** The annotations of contract §3, through which people steer a Rollout. */
+export const ANNOTATIONS = {
+  promote: `${GROUP}/promote`,
+  abort: `${GROUP}/abort`,
+  retry: `${GROUP}/retry`,
+  pause: `${GROUP}/pause`,
+} as const;
