@@ -1,0 +1,125 @@
+import type { AnalysisResult } from '../../machines/analysis.js';
+import { formatPromQLDuration, parseDuration } from './duration.js';
+import { evaluateMetric, type MetricOutcome, summarise, type ThresholdRange } from './evaluate.js';
+import { type AnalysisMode, builtinQuery, isBuiltinMetric } from './linkerd.js';
+import type { MetricsProvider } from './prometheus.js';
+import { renderQuery } from './templates.js';
+
+/** One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`. */
+export interface AnalysisMetric {
+  name: string;
+  query?: string;
+  thresholdRange: ThresholdRange;
+  interval?: string;
+}
+
+export interface AnalyseOptions {
+  metrics: readonly AnalysisMetric[];
+  mode: AnalysisMode;
+  namespace: string;
+  /** The canary Deployment (workload mode). */
+  target: string;
+  /** The canary Service as callers name it (backend mode: the mirror name for a remote backend). */
+  service: string;
+  /** The range of a metric without its own `interval`: the analysis interval. */
+  defaultIntervalMs: number;
+  provider: MetricsProvider;
+  /** A bound on each metric's query, on top of the provider's own timeout. */
+  perMetricTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+type Prepared = { query: string } | { error: string };
+
+/** Chooses and renders a metric's PromQL: its own template, or the built-in one of its name. */
+export function prepareQuery(
+  metric: AnalysisMetric,
+  options: Pick<AnalyseOptions, 'mode' | 'namespace' | 'target' | 'service' | 'defaultIntervalMs'>,
+): Prepared {
+  let intervalMs = options.defaultIntervalMs;
+  if (metric.interval !== undefined) {
+    const parsed = parseDuration(metric.interval);
+    if (parsed === null || parsed <= 0) {
+      return {
+        error: `metric ${metric.name}: interval "${metric.interval}" is not a duration; write it like 30s, 1m or 1m30s`,
+      };
+    }
+    intervalMs = parsed;
+  }
+  let template: string;
+  if (metric.query !== undefined) {
+    template = metric.query;
+  } else if (isBuiltinMetric(metric.name)) {
+    template = builtinQuery(metric.name, options.mode);
+  } else {
+    return {
+      error: `metric ${metric.name} has no query and is not built in; give it a query or use request-success-rate or request-duration`,
+    };
+  }
+  try {
+    return {
+      query: renderQuery(metric.name, template, {
+        namespace: options.namespace,
+        target: options.target,
+        service: options.service,
+        interval: formatPromQLDuration(intervalMs),
+      }),
+    };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+/**
+ * Queries with an optional deadline of its own. The deadline rejects before it aborts the
+ * query, so the message says which bound was hit rather than "cancelled".
+ */
+async function queryWithin(query: string, options: AnalyseOptions): Promise<number | null> {
+  const ms = options.perMetricTimeoutMs;
+  if (ms === undefined) return options.provider.query(query, options.signal);
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new Error(
+          `its query took longer than the per-metric timeout of ${ms} ms; check Prometheus's load or raise the timeout`,
+        ),
+      );
+      controller.abort();
+    }, ms);
+  });
+  try {
+    return await Promise.race([options.provider.query(query, signal), expiry]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function measure(metric: AnalysisMetric, options: AnalyseOptions): Promise<MetricOutcome> {
+  const prepared = prepareQuery(metric, options);
+  if ('error' in prepared) return prepared;
+  try {
+    return { value: await queryWithin(prepared.query, options) };
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    return { error: `metric ${metric.name}: ${cause}` };
+  }
+}
+
+/**
+ * Runs every metric of one analysis interval in parallel and judges each against its range.
+ * It never throws and never passes a metric it could not read.
+ */
+export async function analyse(options: AnalyseOptions): Promise<AnalysisResult> {
+  const outcomes = await Promise.all(options.metrics.map((metric) => measure(metric, options)));
+  return summarise(
+    options.metrics.map((metric, index) => {
+      const outcome = outcomes[index] ?? { error: `metric ${metric.name} was not measured` };
+      return { result: evaluateMetric(metric.name, metric.thresholdRange, outcome), outcome };
+    }),
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * fledge's built-in metrics as PromQL templates over Linkerd proxy metrics, kept apart from
+ * the code that runs them. Workload mode reads the canary pods' inbound side, as Flagger's
+ * Linkerd observer does; backend mode reads the callers' outbound side, so that a canary in
+ * another cluster is judged by what its callers see.
+ */
+
+export type AnalysisMode = 'workload' | 'backend';
+
+export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
+export type BuiltinMetricName = (typeof BUILTIN_METRICS)[number];
+
+const WORKLOAD_SELECTOR =
+  'namespace="{{ namespace }}", deployment=~"{{ target }}", direction="inbound"';
+const BACKEND_SELECTOR =
+  'dst_namespace="{{ namespace }}", dst_service="{{ service }}", direction="outbound"';
+
+function successRate(selector: string): string {
+  return [
+    'sum(rate(response_total{',
+    selector,
+    ', classification!="failure"}[{{ interval }}]))',
+    ' / sum(rate(response_total{',
+    selector,
+    '}[{{ interval }}])) * 100',
+  ].join('');
+}
+
+function p99DurationMs(selector: string): string {
+  return [
+    'histogram_quantile(0.99, sum(rate(response_latency_ms_bucket{',
+    selector,
+    '}[{{ interval }}])) by (le))',
+  ].join('');
+}
+
+const SELECTORS: Record<AnalysisMode, string> = {
+  workload: WORKLOAD_SELECTOR,
+  backend: BACKEND_SELECTOR,
+};
+
+export function isBuiltinMetric(name: string): name is BuiltinMetricName {
+  return (BUILTIN_METRICS as readonly string[]).includes(name);
+}
+
+/**
+ * The template of a built-in metric: `request-success-rate` in percent (0-100) of responses
+ * not classified as failures, `request-duration` as the p99 latency in milliseconds.
+ */
+export function builtinQuery(name: BuiltinMetricName, mode: AnalysisMode): string {
+  const selector = SELECTORS[mode];
+  return name === 'request-success-rate' ? successRate(selector) : p99DurationMs(selector);
+}
