@@ -1,0 +1,256 @@
+/**
+ * The rules a structural schema cannot express (it relates fields to each other, or needs
+ * parsing). Each rule reads the Rollout defensively: the input may also have failed the
+ * schema, and every problem is reported at once, so a rule skips what is not of its type.
+ */
+import { parseDuration } from './duration.js';
+import type { Problem } from './problems.js';
+import { API_VERSION, BUILT_IN_METRICS, KIND } from './types.js';
+
+type Fields = Record<string, unknown>;
+
+/** Routing apiVersions by provider; the first is the default. */
+export const ROUTING_API_VERSIONS = {
+  smi: ['split.smi-spec.io/v1alpha2', 'split.smi-spec.io/v1alpha1'],
+  'gateway-api': [
+    'gateway.networking.k8s.io/v1',
+    'gateway.networking.k8s.io/v1beta1',
+    'policy.linkerd.io/v1beta3',
+  ],
+} as const;
+
+/** Longest apex Service name that leaves room for the `-primary` and `-canary` Services. */
+export const MAX_WORKLOAD_SERVICE_NAME = 63 - '-primary'.length;
+
+const MIN_DURATION_MS = 1_000;
+
+export function checkRules(rollout: unknown): Problem[] {
+  const root = fields(rollout) ?? {};
+  const spec = fields(root.spec) ?? {};
+  const analysis = fields(spec.analysis) ?? {};
+  return [
+    ...identityProblems(root),
+    ...weightProblems(analysis),
+    ...durationProblems(analysis),
+    ...metricProblems(analysis),
+    ...webhookProblems(analysis),
+    ...routingProblems(fields(spec.routing) ?? {}),
+    ...serviceProblems(spec, root),
+    ...backendProblems(fields(spec.backends) ?? {}),
+  ];
+}
+
+function identityProblems(root: Fields): Problem[] {
+  const problems: Problem[] = [];
+  if (root.apiVersion !== API_VERSION) {
+    problems.push({
+      path: 'apiVersion',
+      message: `must be ${API_VERSION}; got ${show(root.apiVersion)}`,
+      fix: `set apiVersion: ${API_VERSION}`,
+    });
+  }
+  if (root.kind !== KIND) {
+    problems.push({
+      path: 'kind',
+      message: `must be ${KIND}; got ${show(root.kind)}`,
+      fix: `set kind: ${KIND}`,
+    });
+  }
+  const name = fields(root.metadata)?.name;
+  if (typeof name !== 'string' || name === '') {
+    problems.push({
+      path: 'metadata.name',
+      message: 'is required',
+      fix: 'name the Rollout in metadata.name',
+    });
+  }
+  return problems;
+}
+
+function weightProblems(analysis: Fields): Problem[] {
+  const problems: Problem[] = [];
+  const { maxWeight, stepWeight } = analysis;
+  if (isNumber(stepWeight) && isNumber(maxWeight) && stepWeight > maxWeight) {
+    problems.push({
+      path: 'spec.analysis.stepWeight',
+      message: `${stepWeight} is greater than maxWeight ${maxWeight}`,
+      fix: `lower stepWeight to ${maxWeight} or less, or raise maxWeight to ${stepWeight} or more`,
+    });
+  }
+  const weights = Array.isArray(analysis.stepWeights) ? analysis.stepWeights : [];
+  weights.forEach((weight, index) => {
+    const previous = weights[index - 1];
+    if (index > 0 && isNumber(weight) && isNumber(previous) && weight <= previous) {
+      problems.push({
+        path: `spec.analysis.stepWeights[${index}]`,
+        message: `${weight} does not rise above the weight before it (${previous})`,
+        fix: 'list the weights in strictly ascending order, without repeats',
+      });
+    }
+    if (isNumber(weight) && isNumber(maxWeight) && weight > maxWeight) {
+      problems.push({
+        path: `spec.analysis.stepWeights[${index}]`,
+        message: `${weight} is greater than maxWeight ${maxWeight}`,
+        fix: `keep every weight at or below ${maxWeight}, or remove maxWeight (it defaults to the last weight)`,
+      });
+    }
+  });
+  const last = weights.at(-1);
+  if (isNumber(last) && isNumber(maxWeight) && last < maxWeight) {
+    problems.push({
+      path: 'spec.analysis.maxWeight',
+      message: `${maxWeight} is never reached: the last of stepWeights is ${last}`,
+      fix: `end stepWeights with ${maxWeight}, or remove maxWeight (it defaults to the last weight)`,
+    });
+  }
+  return problems;
+}
+
+function durationProblems(analysis: Fields): Problem[] {
+  const durations: [string, unknown][] = [['spec.analysis.interval', analysis.interval]];
+  items(analysis.metrics).forEach((metric, i) => {
+    durations.push([`spec.analysis.metrics[${i}].interval`, metric.interval]);
+  });
+  items(analysis.webhooks).forEach((webhook, i) => {
+    durations.push([`spec.analysis.webhooks[${i}].timeout`, webhook.timeout]);
+  });
+  return durations.flatMap(([path, text]) => {
+    const ms = typeof text === 'string' ? parseDuration(text) : undefined;
+    if (ms === undefined || ms >= MIN_DURATION_MS) return [];
+    return [
+      {
+        path,
+        message: `${text} is shorter than the minimum of 1s`,
+        fix: 'use a duration of at least 1s, such as 10s or 1m',
+      },
+    ];
+  });
+}
+
+function metricProblems(analysis: Fields): Problem[] {
+  const builtIn: readonly unknown[] = BUILT_IN_METRICS;
+  return items(analysis.metrics).flatMap((metric, i): Problem[] => {
+    const problems: Problem[] = [];
+    const { name, query } = metric;
+    if (typeof name === 'string' && query === undefined && !builtIn.includes(name)) {
+      problems.push({
+        path: `spec.analysis.metrics[${i}].query`,
+        message: `is required: ${name} is not a built-in metric`,
+        fix: `add a PromQL query, or use a built-in metric (${BUILT_IN_METRICS.join(', ')})`,
+      });
+    }
+    const range = fields(metric.thresholdRange) ?? {};
+    if (isNumber(range.min) && isNumber(range.max) && range.min > range.max) {
+      problems.push({
+        path: `spec.analysis.metrics[${i}].thresholdRange`,
+        message: `min ${range.min} is greater than max ${range.max}: no value can pass`,
+        fix: 'make min less than or equal to max',
+      });
+    }
+    return problems;
+  });
+}
+
+function webhookProblems(analysis: Fields): Problem[] {
+  return items(analysis.webhooks).flatMap((webhook, i): Problem[] => {
+    if (typeof webhook.url !== 'string' || isHttpUrl(webhook.url)) return [];
+    return [
+      {
+        path: `spec.analysis.webhooks[${i}].url`,
+        message: `${show(webhook.url)} is not a valid http(s) URL`,
+        fix: 'write a full URL such as http://fledge-loadtester.fledge-system/',
+      },
+    ];
+  });
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function routingProblems(routing: Fields): Problem[] {
+  const { provider, apiVersion } = routing;
+  if (provider !== 'smi' && provider !== 'gateway-api') return [];
+  const allowed: readonly unknown[] = ROUTING_API_VERSIONS[provider];
+  if (apiVersion === undefined || allowed.includes(apiVersion)) return [];
+  return [
+    {
+      path: 'spec.routing.apiVersion',
+      message: `${show(apiVersion)} is not an apiVersion of provider ${provider}`,
+      fix: `use one of ${allowed.join(', ')}, or change spec.routing.provider`,
+    },
+  ];
+}
+
+function serviceProblems(spec: Fields, root: Fields): Problem[] {
+  const problems: Problem[] = [];
+  const service = fields(spec.service) ?? {};
+  const name = service.name ?? fields(root.metadata)?.name;
+  if (
+    spec.targetRef !== undefined &&
+    typeof name === 'string' &&
+    name.length > MAX_WORKLOAD_SERVICE_NAME
+  ) {
+    problems.push({
+      path: service.name === undefined ? 'metadata.name' : 'spec.service.name',
+      message: `${name} is too long for the ${name}-primary Service fledge creates`,
+      fix: `use a Service name of at most ${MAX_WORKLOAD_SERVICE_NAME} characters`,
+    });
+  }
+  const { targetPort } = service;
+  if (typeof targetPort === 'number' && (targetPort < 1 || targetPort > 65535)) {
+    problems.push({
+      path: 'spec.service.targetPort',
+      message: `${targetPort} is not a port number`,
+      fix: 'use a port from 1 to 65535, or the name of a container port',
+    });
+  }
+  if (
+    typeof targetPort === 'string' &&
+    !/^(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/.test(targetPort)
+  ) {
+    problems.push({
+      path: 'spec.service.targetPort',
+      message: `${show(targetPort)} is not a container port name`,
+      fix: "use a port number, or a port name of at most 15 lower-case letters, digits and '-'",
+    });
+  }
+  return problems;
+}
+
+function backendProblems(backends: Fields): Problem[] {
+  const stable = fields(backends.stable);
+  const canary = fields(backends.canary);
+  if (!stable || !canary || typeof stable.service !== 'string') return [];
+  if (stable.service !== canary.service || stable.cluster !== canary.cluster) return [];
+  return [
+    {
+      path: 'spec.backends.canary',
+      message: `is the same Service as the stable backend (${stable.service})`,
+      fix: 'point canary at the Service that serves the new version',
+    },
+  ];
+}
+
+function fields(value: unknown): Fields | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Fields)
+    : undefined;
+}
+
+function items(value: unknown): Fields[] {
+  return Array.isArray(value) ? value.map((item) => fields(item) ?? {}) : [];
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number';
+}
+
+function show(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}

@@ -1,0 +1,62 @@
+/**
+ * Validation of a Rollout from any source (the API server, a file, a converted Flagger
+ * Canary): the CRD's schema, then the rules the schema cannot express, every problem at once.
+ * A valid Rollout comes back with every default applied; the input is never modified.
+ * Status is passed through unchecked: only fledge writes it, and the API server has
+ * checked it against the same schema.
+ */
+import type { Problem } from './problems.js';
+import { checkSchema } from './schema-check.js';
+import { checkRules, ROUTING_API_VERSIONS } from './spec-rules.js';
+import type { Rollout, RolloutStatus } from './types.js';
+
+export { formatProblems, type Problem } from './problems.js';
+
+export type Validation = { ok: true; rollout: Rollout } | { ok: false; problems: Problem[] };
+
+export function validateRollout(obj: unknown): Validation {
+  const { status, ...rest } = isObject(obj) ? obj : { status: undefined };
+  const candidate: unknown = isObject(obj) ? structuredClone(rest) : obj;
+  const schemaProblems = checkSchema(candidate);
+  const reported = new Set(schemaProblems.map((p) => p.path));
+  const problems = [
+    ...schemaProblems,
+    ...checkRules(candidate).filter((p) => !reported.has(p.path)),
+  ];
+  if (problems.length > 0) return { ok: false, problems };
+  const rollout = withDerivedDefaults(candidate as Rollout);
+  return {
+    ok: true,
+    rollout: status === undefined ? rollout : { ...rollout, status: status as RolloutStatus },
+  };
+}
+
+/**
+ * The defaults that depend on other fields, which the schema cannot declare. Each of them is
+ * listed in scripts/gen-types.mjs, so the types show them as always present.
+ */
+function withDerivedDefaults(rollout: Rollout): Rollout {
+  const { spec } = rollout;
+  const { service, routing, analysis } = spec;
+  const lastStep = analysis.stepWeights?.at(-1);
+  return {
+    ...rollout,
+    spec: {
+      ...spec,
+      service: {
+        ...service,
+        name: service.name ?? rollout.metadata.name,
+        targetPort: service.targetPort ?? service.port,
+      },
+      routing: {
+        ...routing,
+        apiVersion: routing.apiVersion ?? ROUTING_API_VERSIONS[routing.provider][0],
+      },
+      analysis: { ...analysis, maxWeight: analysis.maxWeight ?? lastStep ?? 100 },
+    },
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
