@@ -1,0 +1,221 @@
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { createKubeHttp } from '../mesh/kube-http.js';
+import { type ResourceWatchOptions, watchResource } from '../mesh/resource-watch.js';
+import { behaviourFromEnv } from './app-behaviour.js';
+import { nodeObject, nodeStatus } from './node.js';
+import { PodAddressPool } from './pod-address.js';
+import { type PodApp, startPodApp } from './pod-app.js';
+import { readinessDelaySeconds, runningStatus, type SimPod, servedPorts } from './pod-status.js';
+
+export interface KubeletSimOptions {
+  kubeconfigPath: string;
+  /** The simulated Node's name; "playground" by default. */
+  nodeName?: string;
+  logger: Logger;
+  /** First two octets of pod addresses, "127.1" by default; one per simulated cluster. */
+  podAddressPrefix?: string;
+  /** How often the Node's status is posted again (default 10 s). */
+  heartbeatMs?: number;
+  /** How long a deleted pod may finish requests in flight (default 1 s). */
+  drainMs?: number;
+  watch?: ResourceWatchOptions;
+}
+
+export interface KubeletSim {
+  stop(): Promise<void>;
+}
+
+interface PodRuntime {
+  uid: string;
+  ip: string;
+  apps: PodApp[];
+  readyTimer?: NodeJS.Timeout;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+function statusCode(err: unknown): number | undefined {
+  return (err as { code?: number }).code;
+}
+
+/**
+ * Plays the kubelet of one Node: binds every unscheduled pod to it (no scheduler runs),
+ * serves each pod's container ports as HTTP apps on its own loopback address, reports the
+ * pod Running and Ready, and on deletion stops the apps and removes the pod at once, so
+ * the controller-manager's ReplicaSets, Endpoints and Deployment status stay real.
+ */
+export async function startKubeletSim(options: KubeletSimOptions): Promise<KubeletSim> {
+  const nodeName = options.nodeName ?? 'playground';
+  const drainMs = options.drainMs ?? 1000;
+  const logger = options.logger.child({ component: 'kubelet', node: nodeName });
+  const kc = new KubeConfig();
+  kc.loadFromFile(options.kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const addresses = new PodAddressPool(options.podAddressPrefix ?? '127.1');
+  const running = new Map<string, PodRuntime>();
+  const chains = new Map<string, Promise<void>>();
+
+  const since = new Date().toISOString();
+  async function postNodeStatus() {
+    await core.patchNodeStatus(
+      { name: nodeName, body: nodeStatus(new Date().toISOString(), since) },
+      mergePatch,
+    );
+  }
+  try {
+    await core.createNode({ body: nodeObject(nodeName) });
+  } catch (err) {
+    if (statusCode(err) !== 409) throw err;
+  }
+  await postNodeStatus();
+  const heartbeat = setInterval(() => {
+    postNodeStatus().catch((err) => logger.warn({ err }, 'node heartbeat failed'));
+  }, options.heartbeatMs ?? 10_000);
+
+  async function stopRuntime(key: string, runtime: PodRuntime) {
+    running.delete(key);
+    clearTimeout(runtime.readyTimer);
+    await Promise.all(runtime.apps.map((app) => app.close(drainMs)));
+    addresses.release(runtime.ip);
+  }
+
+  async function patchStatus(pod: SimPod, runtime: PodRuntime, ready: boolean, startedAt: string) {
+    const { name = '', namespace = '' } = pod.metadata ?? {};
+    const body = runningStatus(pod, {
+      podIP: runtime.ip,
+      hostIP: '127.0.0.1',
+      ready,
+      startedAt,
+      now: new Date().toISOString(),
+    });
+    try {
+      await core.patchNamespacedPodStatus({ name, namespace, body }, mergePatch);
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+    }
+  }
+
+  async function start(key: string, pod: SimPod) {
+    const { name = '', namespace = '', uid = '' } = pod.metadata ?? {};
+    const previous = pod.status?.podIP;
+    const ip = previous && addresses.claim(previous) ? previous : addresses.allocate();
+    const runtime: PodRuntime = { uid, ip, apps: [] };
+    running.set(key, runtime);
+    for (const { container, port } of servedPorts(pod)) {
+      const { behaviour, problems } = behaviourFromEnv(container.env);
+      for (const problem of problems) {
+        logger.warn(
+          { pod: key, container: container.name },
+          `pod ${key} container ${container.name}: ${problem}`,
+        );
+      }
+      try {
+        runtime.apps.push(
+          await startPodApp({
+            ip,
+            port,
+            namespace,
+            pod: name,
+            container: container.name,
+            image: container.image ?? '',
+            behaviour,
+          }),
+        );
+      } catch (err) {
+        logger.error({ err, pod: key, ip, port }, `pod ${key}: cannot serve ${ip}:${port}`);
+      }
+    }
+    const startedAt = new Date().toISOString();
+    const delayMs = readinessDelaySeconds(pod) * 1000;
+    await patchStatus(pod, runtime, delayMs === 0, startedAt);
+    if (delayMs > 0) {
+      runtime.readyTimer = setTimeout(() => {
+        enqueue(key, async () => {
+          if (running.get(key) === runtime) await patchStatus(pod, runtime, true, startedAt);
+        });
+      }, delayMs);
+    }
+    logger.info({ pod: key, ip }, 'pod running');
+  }
+
+  async function reconcile(key: string) {
+    const pod = pods.store.get(key);
+    const runtime = running.get(key);
+    if (runtime && runtime.uid !== pod?.metadata?.uid) await stopRuntime(key, runtime);
+    if (!pod) return;
+    const { name = '', namespace = '', uid = '' } = pod.metadata ?? {};
+    const boundElsewhere = pod.spec?.nodeName !== undefined && pod.spec.nodeName !== nodeName;
+    if (boundElsewhere) return;
+    if (pod.metadata?.deletionTimestamp) {
+      const current = running.get(key);
+      if (current) await stopRuntime(key, current);
+      try {
+        await core.deleteNamespacedPod({
+          name,
+          namespace,
+          gracePeriodSeconds: 0,
+          body: { gracePeriodSeconds: 0, preconditions: { uid } },
+        });
+        logger.info({ pod: key }, 'pod deleted');
+      } catch (err) {
+        if (statusCode(err) !== 404 && statusCode(err) !== 409) throw err;
+      }
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    if (!pod.spec?.nodeName) {
+      try {
+        await core.createNamespacedBinding({
+          namespace,
+          body: {
+            metadata: { name, namespace },
+            target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+          },
+        });
+      } catch (err) {
+        if (statusCode(err) !== 409 && statusCode(err) !== 404) throw err;
+      }
+      return;
+    }
+    if (!running.has(key)) await start(key, pod);
+  }
+
+  /** Work on one pod runs in order; different pods proceed concurrently. */
+  function enqueue(key: string, task: () => Promise<void>) {
+    const next = (chains.get(key) ?? Promise.resolve())
+      .then(task)
+      .catch((err) => logger.error({ err, pod: key }, `pod ${key}: kubelet step failed`));
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
+  }
+
+  const http = createKubeHttp(kc);
+  const pods = watchResource<SimPod>(
+    http,
+    { group: '', version: 'v1', plural: 'pods' },
+    {
+      onChange: (pod) => enqueue(keyOf(pod), () => reconcile(keyOf(pod))),
+      onDelete: (pod) => enqueue(keyOf(pod), () => reconcile(keyOf(pod))),
+    },
+    logger,
+    options.watch,
+  );
+  await pods.synced;
+  logger.info({ node: nodeName }, 'kubelet simulator ready');
+
+  return {
+    async stop() {
+      clearInterval(heartbeat);
+      pods.stop();
+      await Promise.all([...chains.values()]);
+      await Promise.all([...running].map(([key, runtime]) => stopRuntime(key, runtime)));
+    },
+  };
+}
+
+function keyOf(pod: SimPod): string {
+  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}

@@ -1,0 +1,175 @@
+import {
+  type Endpoint,
+  type EndpointsObject,
+  resolveEndpoints,
+  type ServiceObject,
+} from './endpoints.js';
+import { canonicalAuthority, type ServiceAddress } from './host-name.js';
+import { deploymentOf, type PodObject } from './pod-identity.js';
+import type { Destination, Workload } from './proxy-metrics.js';
+import {
+  buildRoutingTable,
+  type RequestFacts,
+  type RoutingObject,
+  type RoutingTable,
+  selectRule,
+} from './routing-table.js';
+import { SmoothWeightedRoundRobin } from './weighted-choice.js';
+
+/** What the cluster looks like to the mesh: the watches' stores, by `namespace/name`. */
+export interface ClusterView {
+  services: ReadonlyMap<string, ServiceObject>;
+  endpoints: ReadonlyMap<string, EndpointsObject>;
+  pods: ReadonlyMap<string, PodObject>;
+  routingObjects(): Iterable<RoutingObject>;
+}
+
+export type RouteDecision =
+  | { kind: 'forward'; endpoint: Endpoint; destination: Destination; server?: Workload }
+  | { kind: 'reject'; status: 502 | 503; reason: string; destination?: Destination };
+
+interface BackendChoice {
+  service: string;
+  namespace: string;
+  port?: number;
+}
+
+/**
+ * Decides where each request goes, as a Linkerd proxy would: the Service's route (if a
+ * TrafficSplit or HTTPRoute names it) picks a backend Service by weight, then a ready
+ * endpoint of that backend is picked round-robin. Keeps the balancers' state between calls.
+ */
+export class MeshState {
+  private table: RoutingTable | null = null;
+  private readonly choosers = new Map<string, SmoothWeightedRoundRobin<BackendChoice>>();
+  private readonly endpointTurns = new Map<string, number>();
+
+  constructor(
+    private readonly view: ClusterView,
+    private readonly reportProblems: (problems: string[]) => void = () => {},
+  ) {}
+
+  /** Call when a routing object changed; the table is rebuilt on the next request. */
+  invalidateRoutes(): void {
+    this.table = null;
+  }
+
+  routingTable(): RoutingTable {
+    if (!this.table) {
+      this.table = buildRoutingTable(this.view.routingObjects());
+      const live = new Set<string>();
+      for (const [service, routes] of this.table.routes) {
+        for (const route of routes) {
+          for (const [index, rule] of route.rules.entries()) {
+            live.add(chooserKey(service, route.source, index, rule.backends));
+          }
+        }
+      }
+      for (const key of this.choosers.keys()) if (!live.has(key)) this.choosers.delete(key);
+      this.reportProblems(this.table.problems);
+    }
+    return this.table;
+  }
+
+  decide(address: ServiceAddress, request: RequestFacts): RouteDecision {
+    const apexKey = `${address.namespace}/${address.service}`;
+    const apex = this.view.services.get(apexKey);
+    const authority = canonicalAuthority(address);
+    if (!apex) {
+      return {
+        kind: 'reject',
+        status: 502,
+        reason: `no Service "${address.service}" in namespace "${address.namespace}" (create it, or check the host name ${address.service}.${address.namespace})`,
+      };
+    }
+    const backend = this.chooseBackend(address, request);
+    if ('reason' in backend) return { kind: 'reject', status: 503, reason: backend.reason };
+    const destination = { service: backend.service, namespace: backend.namespace, authority };
+    const backendKey = `${backend.namespace}/${backend.service}`;
+    const service = this.view.services.get(backendKey);
+    if (!service) {
+      return {
+        kind: 'reject',
+        status: 503,
+        reason: `backend Service ${backendKey} of ${apexKey} does not exist`,
+        destination,
+      };
+    }
+    const port = backend.port ?? address.port;
+    const resolved = resolveEndpoints(service, this.view.endpoints.get(backendKey), port);
+    if (!resolved.ok) return { kind: 'reject', status: 503, reason: resolved.reason, destination };
+    const ready = resolved.endpoints.filter((endpoint) => !this.isTerminating(endpoint));
+    if (ready.length === 0) {
+      return {
+        kind: 'reject',
+        status: 503,
+        reason: `Service ${backendKey} has no ready endpoints for port ${port}`,
+        destination,
+      };
+    }
+    const turnKey = `${backendKey}:${port}`;
+    const turn = this.endpointTurns.get(turnKey) ?? 0;
+    this.endpointTurns.set(turnKey, turn + 1);
+    const endpoint = ready[turn % ready.length] as Endpoint;
+    return { kind: 'forward', endpoint, destination, server: this.workloadOf(endpoint) };
+  }
+
+  private chooseBackend(
+    address: ServiceAddress,
+    request: RequestFacts,
+  ): BackendChoice | { reason: string } {
+    const apex = `${address.namespace}/${address.service}`;
+    const selected = selectRule(
+      this.routingTable(),
+      address.namespace,
+      address.service,
+      address.port,
+      request,
+    );
+    if (!selected) return { service: address.service, namespace: address.namespace };
+    const { route, rule, index } = selected;
+    const key = chooserKey(apex, route.source, index, rule.backends);
+    let chooser = this.choosers.get(key);
+    if (!chooser) {
+      chooser = new SmoothWeightedRoundRobin(
+        rule.backends.map(({ service, namespace, port, weight }) => ({
+          value: { service, namespace, port },
+          weight,
+        })),
+      );
+      this.choosers.set(key, chooser);
+    }
+    return (
+      chooser.next() ?? {
+        reason: `${route.source} routes ${apex} to no backend with a positive weight`,
+      }
+    );
+  }
+
+  private isTerminating(endpoint: Endpoint): boolean {
+    if (!endpoint.pod) return false;
+    const pod = this.view.pods.get(`${endpoint.pod.namespace}/${endpoint.pod.name}`);
+    return (
+      pod?.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null
+    );
+  }
+
+  private workloadOf(endpoint: Endpoint): Workload | undefined {
+    if (!endpoint.pod) return undefined;
+    const pod = this.view.pods.get(`${endpoint.pod.namespace}/${endpoint.pod.name}`);
+    return {
+      namespace: endpoint.pod.namespace,
+      deployment: pod ? deploymentOf(pod) : '',
+      pod: endpoint.pod.name,
+    };
+  }
+}
+
+function chooserKey(
+  apex: string,
+  source: string,
+  index: number,
+  backends: ReadonlyArray<{ service: string; namespace: string; port?: number; weight: number }>,
+): string {
+  return `${apex}|${source}|${index}|${JSON.stringify(backends)}`;
+}
