@@ -56,6 +56,17 @@ interface PrometheusQueryRejection {
   code?: string;
   httpStatus?: number;
   prometheus?: { errorType?: string; error?: string };
+  original?: unknown;
+}
+
+/**
+ * prometheus-query's own rejection from a 2xx answer it cannot read passes through its error
+ * path a second time and comes out wrapped as a network error; this digs the first one out.
+ */
+function innermost(rejection: PrometheusQueryRejection): PrometheusQueryRejection {
+  const original = rejection.original as PrometheusQueryRejection | undefined;
+  const wrapped = rejection.errorType === 'network_error' && rejection.code === undefined;
+  return wrapped && original?.errorType ? original : rejection;
 }
 
 /** Turns whatever prometheus-query threw (a plain object, or an Error) into words a person can act on. */
@@ -63,7 +74,7 @@ export function describeFailure(thrown: unknown, timeoutMs: number): Failure {
   if (thrown instanceof Error) {
     return { reason: `gave an answer fledge could not read (${thrown.message})`, fix: ADDRESS_FIX };
   }
-  const rejection = (thrown ?? {}) as PrometheusQueryRejection;
+  const rejection = innermost((thrown ?? {}) as PrometheusQueryRejection);
   const detail = rejection.prometheus?.error ?? rejection.error ?? JSON.stringify(thrown);
   switch (rejection.errorType) {
     case 'timeout_error':

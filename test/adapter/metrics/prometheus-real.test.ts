@@ -1,0 +1,233 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AnalyseOptions, analyse } from '../../../src/metrics/analysis.js';
+import { createPrometheusProvider, type MetricsProvider } from '../../../src/metrics/prometheus.js';
+
+const PROMETHEUS = process.env.FLEDGE_PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+
+/*
+ * A tiny exporter whose Linkerd-shaped counters grow linearly with time, so their rates are
+ * known exactly: inbound at deployment `api`, 90 successes and 10 failures per second, with
+ * 50% of requests under 50 ms, 98% under 100 ms and all under 200 ms (p99 = 150 ms by
+ * histogram_quantile's linear interpolation); outbound to service `api-canary`, 99.5% success.
+ */
+function exposition(elapsedSeconds: number): string {
+  const t = elapsedSeconds;
+  const inbound = 'namespace="prod",deployment="api",direction="inbound"';
+  const outbound =
+    'namespace="callers",deployment="web",direction="outbound",dst_namespace="prod",dst_service="api-canary"';
+  const lines = [
+    '# TYPE response_total counter',
+    `response_total{${inbound},classification="success",status_code="200"} ${90 * t}`,
+    `response_total{${inbound},classification="failure",status_code="500"} ${10 * t}`,
+    `response_total{${outbound},classification="success",status_code="200"} ${199 * t}`,
+    `response_total{${outbound},classification="failure",status_code="503"} ${1 * t}`,
+    '# TYPE response_latency_ms histogram',
+  ];
+  const cumulative: [string, number][] = [
+    ['50', 50],
+    ['100', 98],
+    ['200', 100],
+    ['+Inf', 100],
+  ];
+  for (const [le, count] of cumulative) {
+    lines.push(`response_latency_ms_bucket{${inbound},le="${le}"} ${count * t}`);
+    lines.push(`response_latency_ms_bucket{${outbound},le="${le}"} ${2 * count * t}`);
+  }
+  lines.push(
+    `response_latency_ms_count{${inbound}} ${100 * t}`,
+    `response_latency_ms_sum{${inbound}} ${5000 * t}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+let exporter: Server;
+let prometheus: ChildProcess;
+let storage: string;
+let provider: MetricsProvider;
+let prometheusLog = '';
+
+async function waitFor<T>(
+  what: string,
+  deadlineMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(
+    `${what} not within ${deadlineMs} ms; Prometheus said:\n${prometheusLog.slice(-2000)}`,
+  );
+}
+
+beforeAll(async () => {
+  const started = Date.now();
+  exporter = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+    res.end(exposition((Date.now() - started) / 1000));
+  });
+  await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+  const exporterAddress = exporter.address();
+  const exporterPort =
+    typeof exporterAddress === 'object' && exporterAddress ? exporterAddress.port : 0;
+
+  storage = await mkdtemp(join(tmpdir(), 'fledge-prometheus-'));
+  const config = join(storage, 'prometheus.yml');
+  await writeFile(
+    config,
+    [
+      'global: {scrape_interval: 1s, evaluation_interval: 1s}',
+      'scrape_configs:',
+      '  - job_name: mesh',
+      `    static_configs: [{targets: ["127.0.0.1:${exporterPort}"]}]`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  prometheus = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(storage, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  prometheus.on('error', (error) => {
+    prometheusLog += `could not start ${PROMETHEUS}: ${error.message} (install Debian's prometheus: scripts/setup.sh)\n`;
+  });
+  prometheus.stderr?.on('data', (chunk: Buffer) => {
+    prometheusLog += chunk.toString();
+  });
+  const address = `http://127.0.0.1:${port}`;
+  provider = createPrometheusProvider({ address, timeoutMs: 2000 });
+  await waitFor('Prometheus ready', 10_000, async () =>
+    (await fetch(`${address}/-/ready`)).ok ? true : undefined,
+  );
+  // Series older than the 3s query window, so rate() need not extrapolate past their start.
+  await waitFor('five scrapes', 12_000, async () => {
+    const samples = await provider.query('count_over_time(up[1m])');
+    return samples !== null && samples >= 5 ? samples : undefined;
+  });
+}, 25_000);
+
+afterAll(async () => {
+  if (prometheus && prometheus.exitCode === null) {
+    const exited = new Promise((resolve) => prometheus.once('exit', resolve));
+    prometheus.kill('SIGTERM');
+    const forced = setTimeout(() => prometheus.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(forced);
+  }
+  await new Promise((resolve) => exporter?.close(resolve));
+  if (storage) await rm(storage, { recursive: true, force: true });
+});
+
+const base = (mode: AnalyseOptions['mode']): Omit<AnalyseOptions, 'metrics'> => ({
+  mode,
+  namespace: 'prod',
+  target: 'api',
+  service: 'api-canary',
+  defaultIntervalMs: 3000,
+  provider,
+});
+
+describe('analysis against a real Prometheus', () => {
+  it('measures the built-in success rate and p99 of a workload from inbound metrics', async () => {
+    const result = await analyse({
+      ...base('workload'),
+      metrics: [
+        { name: 'request-success-rate', thresholdRange: { min: 99 } },
+        { name: 'request-duration', thresholdRange: { max: 500 } },
+      ],
+    });
+    const [success, duration] = result.results;
+    expect(success?.value).toBeCloseTo(90, 6);
+    expect(success?.passed).toBe(false);
+    expect(success?.message).toBe('metric request-success-rate is 90, below its minimum 99');
+    expect(duration?.value).toBeCloseTo(150, 6);
+    expect(duration?.passed).toBe(true);
+    expect(result.noData).toBe(false);
+  });
+
+  it('measures a backend from its callers’ outbound metrics', async () => {
+    const result = await analyse({
+      ...base('backend'),
+      metrics: [
+        { name: 'request-success-rate', thresholdRange: { min: 99 } },
+        { name: 'request-duration', thresholdRange: { max: 100 } },
+      ],
+    });
+    expect(result.results[0]?.value).toBeCloseTo(99.5, 6);
+    expect(result.results[0]?.passed).toBe(true);
+    expect(result.results[1]?.value).toBeCloseTo(150, 6);
+    expect(result.results[1]?.passed).toBe(false);
+  });
+
+  it('runs a custom template: the failure rate per second', async () => {
+    const result = await analyse({
+      ...base('workload'),
+      metrics: [
+        {
+          name: 'error-rate',
+          query:
+            'sum(rate(response_total{namespace="{{ namespace }}",deployment="{{ target }}",classification="failure"}[{{ interval }}]))',
+          interval: '3s',
+          thresholdRange: { max: 20 },
+        },
+      ],
+    });
+    // A rate, unlike a ratio, carries the few milliseconds between scrape time and exposition.
+    expect(result.results[0]?.value).toBeGreaterThan(9.8);
+    expect(result.results[0]?.value).toBeLessThan(10.2);
+    expect(result.results[0]?.passed).toBe(true);
+  });
+
+  it('reports no data for a workload without traffic', async () => {
+    const result = await analyse({
+      ...base('workload'),
+      target: 'idle',
+      metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }],
+    });
+    expect(result.noData).toBe(true);
+    expect(result.results[0]).toMatchObject({ value: null, passed: false });
+  });
+
+  it('fails a metric whose query Prometheus cannot parse, with Prometheus’s reason', async () => {
+    const result = await analyse({
+      ...base('workload'),
+      metrics: [
+        {
+          name: 'broken',
+          query: 'sum(rate(response_total[{{ interval }}])',
+          thresholdRange: { max: 1 },
+        },
+      ],
+    });
+    expect(result.results[0]?.passed).toBe(false);
+    expect(result.results[0]?.message).toMatch(
+      /^metric broken: Prometheus at .* rejected the query \(answered HTTP 400 bad_data: .*\); fix the metric's query$/,
+    );
+  });
+});
