@@ -1,5 +1,5 @@
 import type { AnalysisResult } from '../../machines/analysis.js';
-import { formatPromQLDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../api/duration.js';
 import { evaluateMetric, type MetricOutcome, summarise, type ThresholdRange } from './evaluate.js';
 import { type AnalysisMode, builtinQuery, isBuiltinMetric } from './linkerd.js';
 import type { MetricsProvider } from './prometheus.js';
@@ -39,7 +39,7 @@ export function prepareQuery(
   let intervalMs = options.defaultIntervalMs;
   if (metric.interval !== undefined) {
     const parsed = parseDuration(metric.interval);
-    if (parsed === null || parsed <= 0) {
+    if (parsed === undefined || parsed <= 0) {
       return {
         error: `metric ${metric.name}: interval "${metric.interval}" is not a duration; write it like 30s, 1m or 1m30s`,
       };
@@ -62,7 +62,7 @@ export function prepareQuery(
         namespace: options.namespace,
         target: options.target,
         service: options.service,
-        interval: formatPromQLDuration(intervalMs),
+        interval: formatDuration(Math.max(1, Math.round(intervalMs))),
       }),
     };
   } catch (error) {
