@@ -1,0 +1,162 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** Raw JSON as the API server sends it: timestamps stay strings, unknown fields survive. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** A failed API call, carrying what a person needs: the request, the status code and the server's reason. */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly statusCode: number,
+    readonly reason: string,
+    readonly serverMessage: string,
+  ) {
+    super(`${method} ${path}: ${statusCode} ${reason}: ${serverMessage}`);
+  }
+}
+
+/** The HTTP status of an error from this module or from client-node's typed clients (ApiException.code). */
+export function statusCodeOf(error: unknown): number | undefined {
+  if (error instanceof KubeApiError) return error.statusCode;
+  if (typeof error === 'object' && error !== null) {
+    const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
+    if (typeof statusCode === 'number') return statusCode;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+export const isNotFound = (error: unknown): boolean => statusCodeOf(error) === 404;
+export const isConflict = (error: unknown): boolean => statusCodeOf(error) === 409;
+export const isAlreadyExists = isConflict;
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const defaultTimeoutMs = 30_000;
+
+/**
+ * JSON over HTTP to the API server named by a kubeconfig, with its credentials. The typed
+ * clients of client-node turn timestamps into Dates and need one class per kind; the watcher
+ * and the routers work on any group/version/plural, so they speak raw JSON through this.
+ */
+export class ApiServer {
+  constructor(readonly kc: KubeConfig) {}
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options);
+    const text = await readBody(response);
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) throw apiError(method, path, status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Opens a long-lived GET (a watch) and hands back the response stream once the status is 200. */
+  async stream(path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+    const response = await this.send('GET', path, { ...options, timeoutMs: 0 });
+    const status = response.statusCode ?? 0;
+    if (status !== 200) throw apiError('GET', path, status, await readBody(response));
+    return response;
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): Promise<IncomingMessage> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster; set KUBECONFIG or --context');
+    const url = new URL(cluster.server.replace(/\/$/, '') + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const requestOptions: https.RequestOptions = {
+      method,
+      headers: { Accept: 'application/json' },
+    };
+    await this.kc.applyToHTTPSOptions(requestOptions);
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    if (payload !== undefined) {
+      requestOptions.headers = {
+        ...requestOptions.headers,
+        'Content-Type': options.contentType ?? 'application/json',
+        'Content-Length': Buffer.byteLength(payload),
+      };
+    }
+    if (options.signal) requestOptions.signal = options.signal;
+    const transport = url.protocol === 'http:' ? http : https;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const request = transport.request(url, requestOptions, resolve);
+      request.on('error', reject);
+      const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+      if (timeoutMs > 0) {
+        request.setTimeout(timeoutMs, () =>
+          request.destroy(new Error(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`)),
+        );
+      }
+      request.end(payload);
+    });
+  }
+}
+
+function readBody(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.on('error', reject);
+  });
+}
+
+function apiError(method: string, path: string, status: number, body: string): KubeApiError {
+  try {
+    const parsed = JSON.parse(body) as { reason?: string; message?: string };
+    return new KubeApiError(
+      method,
+      path,
+      status,
+      parsed.reason ?? 'Unknown',
+      parsed.message ?? body,
+    );
+  } catch {
+    return new KubeApiError(method, path, status, 'Unknown', body.trim() || 'empty response');
+  }
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type ApiServer, isNotFound, type KubeObject } from './api-server.js';
+import { knownTypes, ResourceClient } from './resources.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+/** The object an Event is about (the Rollout). */
+export interface InvolvedObject {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion?: string;
+}
+
+export interface EventRecorderOptions {
+  component?: string;
+  /** Who wrote it, e.g. the pod name; shown as reportingInstance. */
+  instance?: string;
+  logger?: Logger;
+  now?: () => Date;
+  /** How many distinct recent events to remember for aggregation. */
+  cacheSize?: number;
+}
+
+interface Recorded {
+  namespace: string;
+  name: string;
+  count: number;
+}
+
+const maxMessageLength = 1024;
+
+/**
+ * Writes core/v1 Events about an object. A repeat of the same (object, type, reason,
+ * message) increments the count of the earlier Event instead of adding one, as kubectl's
+ * recorder does. Recording never throws: an Event is a report, its loss must not stop a rollout.
+ */
+export class EventRecorder {
+  private readonly events: ResourceClient;
+  private readonly recent = new Map<string, Recorded>();
+  private readonly component: string;
+  private readonly now: () => Date;
+
+  constructor(
+    api: ApiServer,
+    private readonly options: EventRecorderOptions = {},
+  ) {
+    this.events = new ResourceClient(api, knownTypes.events);
+    this.component = options.component ?? 'fledge';
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Records the event; resolves false (and logs) when the API server refused it. */
+  async record(
+    involved: InvolvedObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<boolean> {
+    const text =
+      message.length > maxMessageLength ? `${message.slice(0, maxMessageLength - 3)}...` : message;
+    const key = [involved.uid, type, reason, text].join('\u0000');
+    const timestamp = this.now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
+    try {
+      const earlier = this.recent.get(key);
+      if (earlier && (await this.increment(earlier, timestamp))) return true;
+      const created = await this.events.create(
+        this.newEvent(involved, type, reason, text, timestamp),
+      );
+      this.remember(key, {
+        namespace: involved.namespace,
+        name: created.metadata?.name ?? '',
+        count: 1,
+      });
+      return true;
+    } catch (error) {
+      this.options.logger?.warn(
+        { err: error, reason, involved: `${involved.namespace}/${involved.name}` },
+        'could not record a Kubernetes Event; check that the controller may create and patch events',
+      );
+      return false;
+    }
+  }
+
+  /** False when the earlier Event expired (the API server removes them after an hour). */
+  private async increment(earlier: Recorded, timestamp: string): Promise<boolean> {
+    try {
+      await this.events.mergePatch(earlier.namespace, earlier.name, {
+        count: earlier.count + 1,
+        lastTimestamp: timestamp,
+      });
+      earlier.count += 1;
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  private remember(key: string, recorded: Recorded): void {
+    this.recent.delete(key);
+    this.recent.set(key, recorded);
+    const limit = this.options.cacheSize ?? 4096;
+    for (const oldest of this.recent.keys()) {
+      if (this.recent.size <= limit) break;
+      this.recent.delete(oldest);
+    }
+  }
+
+  private newEvent(
+    involved: InvolvedObject,
+    type: EventType,
+    reason: string,
+    message: string,
+    timestamp: string,
+  ): KubeObject {
+    return {
+      metadata: {
+        name: `${involved.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`,
+        namespace: involved.namespace,
+      },
+      involvedObject: { ...involved },
+      reason,
+      message,
+      type,
+      count: 1,
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
+      source: { component: this.component },
+      reportingComponent: this.component,
+      reportingInstance: this.options.instance ?? '',
+    };
+  }
+}

@@ -1,0 +1,172 @@
+import type { ApiServer, KubeObject } from './api-server.js';
+import { isNotFound } from './api-server.js';
+
+/** Names one kind of resource on the API server, core ("" group), apps or custom. */
+export interface ResourceType {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export const apiVersionOf = (type: ResourceType): string =>
+  type.group ? `${type.group}/${type.version}` : type.version;
+
+export const describeType = (type: ResourceType): string =>
+  `${type.plural}.${type.group || 'core'}/${type.version}`;
+
+export function resourcePath(
+  type: ResourceType,
+  namespace?: string,
+  name?: string,
+  subresource?: string,
+): string {
+  const root = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
+  const scope = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const item = name ? `/${encodeURIComponent(name)}` : '';
+  const sub = name && subresource ? `/${subresource}` : '';
+  return `${root}${scope}/${type.plural}${item}${sub}`;
+}
+
+export const knownTypes = {
+  configMaps: {
+    group: '',
+    version: 'v1',
+    plural: 'configmaps',
+    kind: 'ConfigMap',
+    namespaced: true,
+  },
+  secrets: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  events: { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
+  namespaces: {
+    group: '',
+    version: 'v1',
+    plural: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+  },
+  deployments: {
+    group: 'apps',
+    version: 'v1',
+    plural: 'deployments',
+    kind: 'Deployment',
+    namespaced: true,
+  },
+  leases: {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    plural: 'leases',
+    kind: 'Lease',
+    namespaced: true,
+  },
+  rollouts: {
+    group: 'fledge.dev',
+    version: 'v1alpha1',
+    plural: 'rollouts',
+    kind: 'Rollout',
+    namespaced: true,
+  },
+} as const satisfies Record<string, ResourceType>;
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface ObjectList<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+/** CRUD on one resource type, in raw JSON. */
+export class ResourceClient<T extends KubeObject = KubeObject> {
+  constructor(
+    readonly api: ApiServer,
+    readonly type: ResourceType,
+  ) {}
+
+  get(namespace: string | undefined, name: string): Promise<T> {
+    return this.api.request<T>('GET', resourcePath(this.type, namespace, name));
+  }
+
+  /** Like get, but null when the object does not exist. */
+  async find(namespace: string | undefined, name: string): Promise<T | null> {
+    try {
+      return await this.get(namespace, name);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async list(namespace?: string, options: ListOptions = {}): Promise<ObjectList<T>> {
+    const list = await this.api.request<{
+      items: T[] | null;
+      metadata?: { resourceVersion?: string };
+    }>('GET', resourcePath(this.type, namespace), { query: { ...options } });
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  create(object: T): Promise<T> {
+    const body = { apiVersion: apiVersionOf(this.type), kind: this.type.kind, ...object };
+    return this.api.request<T>('POST', resourcePath(this.type, object.metadata?.namespace), {
+      body,
+    });
+  }
+
+  /** PUT: fails with 409 when metadata.resourceVersion is not the server's. */
+  replace(object: T, subresource?: string): Promise<T> {
+    const { namespace, name } = object.metadata ?? {};
+    if (!name) throw new Error(`replace ${describeType(this.type)}: metadata.name is empty`);
+    const body = { apiVersion: apiVersionOf(this.type), kind: this.type.kind, ...object };
+    return this.api.request<T>('PUT', resourcePath(this.type, namespace, name, subresource), {
+      body,
+    });
+  }
+
+  /** RFC 7386 merge patch; a metadata.resourceVersion in the patch makes it conditional. */
+  mergePatch(
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    subresource?: string,
+  ): Promise<T> {
+    return this.api.request<T>('PATCH', resourcePath(this.type, namespace, name, subresource), {
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  /** RFC 6902 JSON patch. */
+  jsonPatch(
+    namespace: string | undefined,
+    name: string,
+    operations: JsonPatchOperation[],
+    subresource?: string,
+  ): Promise<T> {
+    return this.api.request<T>('PATCH', resourcePath(this.type, namespace, name, subresource), {
+      body: operations,
+      contentType: 'application/json-patch+json',
+    });
+  }
+
+  /** Deletes; false when it was already gone. */
+  async delete(namespace: string | undefined, name: string): Promise<boolean> {
+    try {
+      await this.api.request('DELETE', resourcePath(this.type, namespace, name), {
+        body: { propagationPolicy: 'Background' },
+      });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+}
+
+export type JsonPatchOperation =
+  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
+  | { op: 'remove'; path: string }
+  | { op: 'move' | 'copy'; from: string; path: string };

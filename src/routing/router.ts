@@ -1,0 +1,74 @@
+import type { OwnerReference } from '../kube/api-server.js';
+
+/** Where a rollout's traffic goes: the apex Service callers use, split between two backends. */
+export interface RouteTarget {
+  namespace: string;
+  /** The routing object's name: the Rollout's name. */
+  name: string;
+  apexService: string;
+  port: number;
+  /** The primary Service in workload mode, the stable backend in backend mode. */
+  stableService: string;
+  canaryService: string;
+  /** The Rollout, so that garbage collection removes the routing object with it. */
+  owner?: OwnerReference;
+  labels?: Record<string, string>;
+}
+
+/** Percent of traffic per backend; they add up to 100 when the object is fledge's shape. */
+export interface Weights {
+  stable: number;
+  canary: number;
+}
+
+export interface WeightsResult {
+  /** What the server holds now (read back after the write). */
+  weights: Weights;
+  /**
+   * True when someone other than fledge changed the routing object since fledge last
+   * wrote it; fledge has put its own weights back. The controller reports it as an Event.
+   */
+  drifted: boolean;
+  /** What fledge found on the server when it drifted; null when the object was gone or unreadable. */
+  found?: Weights | null;
+}
+
+/** One mesh's way of splitting traffic (Flagger's router interface). */
+export interface Router {
+  readonly provider: string;
+  readonly apiVersion: string;
+  /** Creates the routing object (100% stable) or adopts an existing one. */
+  reconcile(target: RouteTarget): Promise<void>;
+  /** Sets the canary's share (0-100), corrects drift, reads back; idempotent. */
+  setWeights(target: RouteTarget, canaryWeight: number): Promise<WeightsResult>;
+  /** The weights on the server; null when the object is missing or not in fledge's shape. */
+  getWeights(target: RouteTarget): Promise<Weights | null>;
+  /** Routes 100% to stable, then removes the routing object. */
+  finalize(target: RouteTarget): Promise<void>;
+}
+
+export const weightsFor = (canaryWeight: number): Weights => ({
+  stable: 100 - canaryWeight,
+  canary: canaryWeight,
+});
+
+export const sameWeights = (a: Weights | null, b: Weights | null): boolean =>
+  a !== null && b !== null && a.stable === b.stable && a.canary === b.canary;
+
+/**
+ * Percentages from raw backend weights (which meshes treat as relative); other backends,
+ * if someone added one, count in the total so the result shows the canary's true share.
+ */
+export function percentages(stable: number, canary: number, total: number): Weights {
+  if (total <= 0) return { stable: 0, canary: 0 };
+  return {
+    stable: Math.round((stable * 100) / total),
+    canary: Math.round((canary * 100) / total),
+  };
+}
+
+export function assertWeight(canaryWeight: number): void {
+  if (!Number.isInteger(canaryWeight) || canaryWeight < 0 || canaryWeight > 100) {
+    throw new RangeError(`canary weight ${canaryWeight} is not an integer from 0 to 100`);
+  }
+}
