@@ -1,0 +1,60 @@
+import type { Result } from 'autocannon';
+
+/** What a load run did, as answered to a blocking webhook and logged for a background one. */
+export interface LoadSummary {
+  /** Requests that got an answer or failed: 2xx + non2xx + errors. */
+  requests: number;
+  '2xx': number;
+  non2xx: number;
+  /** Connection errors and timeouts: requests that got no HTTP answer. */
+  errors: number;
+  /** Over all answers; null when none came back. */
+  latencyMs: { p50: number | null; p99: number | null };
+  durationSeconds: number;
+  /** Achieved rate: requests per second of run time. */
+  rps: number;
+  /** True when the run was stopped (shutdown) before its duration. */
+  stopped: boolean;
+}
+
+export function summarize(result: Result, stopped: boolean): LoadSummary {
+  const answered = result['2xx'] + result.non2xx;
+  const requests = answered + result.errors;
+  const durationSeconds = result.duration;
+  return {
+    requests,
+    '2xx': result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    latencyMs: {
+      p50: answered === 0 ? null : result.latency.p50,
+      p99: answered === 0 ? null : result.latency.p99,
+    },
+    durationSeconds,
+    rps: durationSeconds > 0 ? round(requests / durationSeconds) : 0,
+    stopped,
+  };
+}
+
+/**
+ * The fraction of requests without a 2xx answer. A run with no requests at all counts as all
+ * failed: a check must never pass on missing data.
+ */
+export function errorRate(summary: LoadSummary): number {
+  if (summary.requests === 0) return 1;
+  return (summary.non2xx + summary.errors) / summary.requests;
+}
+
+export interface Verdict {
+  passed: boolean;
+  errorRate: number;
+}
+
+export function judge(summary: LoadSummary, maxErrorRate: number): Verdict {
+  const rate = errorRate(summary);
+  return { passed: rate <= maxErrorRate, errorRate: round(rate) };
+}
+
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
