@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiServer } from '../../../src/kube/api-server.js';
+import { httpRouteFormat } from '../../../src/routing/gateway-api.js';
+import { createRouter } from '../../../src/routing/index.js';
+import {
+  appliedWeight,
+  buildRouteObject,
+  type RouteFormat,
+} from '../../../src/routing/route-object.js';
+import { percentages, type RouteTarget } from '../../../src/routing/router.js';
+import { parseQuantity, smiFormat } from '../../../src/routing/smi.js';
+
+const target: RouteTarget = {
+  namespace: 'production',
+  name: 'api-service',
+  apexService: 'api-service',
+  port: 8080,
+  stableService: 'api-service-primary',
+  canaryService: 'api-service-canary',
+  owner: { apiVersion: 'fledge.dev/v1alpha1', kind: 'Rollout', name: 'api-service', uid: 'u-1' },
+  labels: { app: 'api-service' },
+};
+
+const readBack = (format: RouteFormat, spec: unknown) =>
+  format.readWeights(target, { spec } as never);
+
+describe('SMI TrafficSplit', () => {
+  it('writes v1alpha2 weights as integers and v1alpha1 weights as quantity strings', () => {
+    expect(smiFormat('v1alpha2').buildSpec(target, { stable: 70, canary: 30 })).toEqual({
+      service: 'api-service',
+      backends: [
+        { service: 'api-service-primary', weight: 70 },
+        { service: 'api-service-canary', weight: 30 },
+      ],
+    });
+    expect(smiFormat('v1alpha1').buildSpec(target, { stable: 70, canary: 30 })).toMatchObject({
+      backends: [{ weight: '70' }, { weight: '30' }],
+    });
+  });
+
+  it('reads milli-quantity weights as percentages of the total', () => {
+    const spec = {
+      service: 'api-service',
+      backends: [
+        { service: 'api-service-primary', weight: '900m' },
+        { service: 'api-service-canary', weight: '100m' },
+      ],
+    };
+    expect(readBack(smiFormat('v1alpha1'), spec)).toEqual({ stable: 90, canary: 10 });
+  });
+
+  it('counts a backend someone else added in the total', () => {
+    const spec = {
+      service: 'api-service',
+      backends: [
+        { service: 'api-service-primary', weight: 50 },
+        { service: 'api-service-canary', weight: 25 },
+        { service: 'intruder', weight: 25 },
+      ],
+    };
+    expect(readBack(smiFormat('v1alpha2'), spec)).toEqual({ stable: 50, canary: 25 });
+  });
+
+  it('does not recognise a split of another apex or with a missing backend', () => {
+    const format = smiFormat('v1alpha2');
+    const backends = [
+      { service: 'api-service-primary', weight: 100 },
+      { service: 'api-service-canary', weight: 0 },
+    ];
+    expect(readBack(format, { service: 'other', backends })).toBeNull();
+    expect(readBack(format, { service: 'api-service', backends: backends.slice(0, 1) })).toBeNull();
+    expect(
+      readBack(format, {
+        service: 'api-service',
+        backends: [{ service: 'api-service-primary', weight: 'lots' }, backends[1]],
+      }),
+    ).toBeNull();
+  });
+});
+
+describe('parseQuantity', () => {
+  it.each([
+    ['90', 90],
+    ['900m', 0.9],
+    ['1.5k', 1500],
+    ['2e3', 2000],
+    ['1Ki', 1024],
+    [7, 7],
+  ])('parses %s', (value, expected) => {
+    expect(parseQuantity(value)).toBeCloseTo(expected);
+  });
+
+  it.each(['', 'ten', '5x', null, Number.POSITIVE_INFINITY])('rejects %s', (value) => {
+    expect(parseQuantity(value)).toBeNaN();
+  });
+});
+
+describe('HTTPRoute', () => {
+  const format = httpRouteFormat('gateway.networking.k8s.io/v1');
+
+  it('parents the route on the apex Service and weights two Service backends', () => {
+    expect(format.buildSpec(target, { stable: 100, canary: 0 })).toEqual({
+      parentRefs: [{ group: 'core', kind: 'Service', name: 'api-service', port: 8080 }],
+      rules: [
+        {
+          backendRefs: [
+            { group: '', kind: 'Service', name: 'api-service-primary', port: 8080, weight: 100 },
+            { group: '', kind: 'Service', name: 'api-service-canary', port: 8080, weight: 0 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('reads what it wrote, with server defaults such as matches added', () => {
+    const spec = format.buildSpec(target, { stable: 70, canary: 30 }) as {
+      rules: Record<string, unknown>[];
+    };
+    const rule = spec.rules[0] ?? {};
+    rule.matches = [{ path: { type: 'PathPrefix', value: '/' } }];
+    expect(readBack(format, spec)).toEqual({ stable: 70, canary: 30 });
+  });
+
+  it('takes an absent weight as 1, the Gateway API default', () => {
+    const spec = {
+      parentRefs: [{ group: '', kind: 'Service', name: 'api-service' }],
+      rules: [{ backendRefs: [{ name: 'api-service-primary' }, { name: 'api-service-canary' }] }],
+    };
+    expect(readBack(format, spec)).toEqual({ stable: 50, canary: 50 });
+  });
+
+  it('does not recognise a route whose parent is a Gateway or whose rules were split', () => {
+    const good = format.buildSpec(target, { stable: 100, canary: 0 }) as {
+      parentRefs: unknown[];
+      rules: unknown[];
+    };
+    expect(
+      readBack(format, { ...good, parentRefs: [{ kind: 'Gateway', name: 'api-service' }] }),
+    ).toBeNull();
+    expect(readBack(format, { ...good, rules: [...good.rules, ...good.rules] })).toBeNull();
+  });
+
+  it('uses the group and version of each supported apiVersion', () => {
+    expect(httpRouteFormat('policy.linkerd.io/v1beta3').type).toMatchObject({
+      group: 'policy.linkerd.io',
+      version: 'v1beta3',
+      plural: 'httproutes',
+    });
+  });
+});
+
+describe('routing object', () => {
+  it('is owned by the Rollout, labelled, and remembers the weight it was written with', () => {
+    const object = buildRouteObject(smiFormat('v1alpha2'), target, 30);
+    expect(object.metadata).toMatchObject({
+      name: 'api-service',
+      namespace: 'production',
+      labels: { app: 'api-service', 'app.kubernetes.io/managed-by': 'fledge' },
+      ownerReferences: [target.owner],
+    });
+    expect(appliedWeight(object)).toBe(30);
+  });
+
+  it('rounds relative weights to whole percentages', () => {
+    expect(percentages(2, 1, 3)).toEqual({ stable: 67, canary: 33 });
+    expect(percentages(0, 0, 0)).toEqual({ stable: 0, canary: 0 });
+  });
+});
+
+describe('createRouter', () => {
+  const api = {} as ApiServer;
+
+  it('defaults to SMI v1alpha2', () => {
+    expect(createRouter(api)).toMatchObject({
+      provider: 'smi',
+      apiVersion: 'split.smi-spec.io/v1alpha2',
+    });
+  });
+
+  it('names the field and the accepted values for an unknown provider or apiVersion', () => {
+    expect(() => createRouter(api, { provider: 'istio' })).toThrow(
+      /spec\.routing\.provider "istio".*"smi" or "gateway-api"/,
+    );
+    expect(() =>
+      createRouter(api, { provider: 'gateway-api', apiVersion: 'split.smi-spec.io/v1alpha2' }),
+    ).toThrow(/spec\.routing\.apiVersion .*gateway\.networking\.k8s\.io\/v1,/);
+  });
+});
