@@ -1,0 +1,113 @@
+import type { AnalysisResult } from './analysis.js';
+import type { RolloutPlan } from './plan.js';
+
+/** The phases of contract §2, in the order a healthy rollout meets them. */
+export const phases = [
+  'Initializing',
+  'Initialized',
+  'Waiting',
+  'Progressing',
+  'Paused',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+  'Succeeded',
+  'Failed',
+] as const;
+export type Phase = (typeof phases)[number];
+
+/** The phases a pause can return to. */
+export const resumablePhases = ['Waiting', 'Progressing', 'WaitingPromotion'] as const;
+export type ResumablePhase = (typeof resumablePhases)[number];
+
+/**
+ * Where a restored machine picks up. Phases, plus two steps whose effects must not be
+ * confused with the quiet end of their phase: the rollback still to apply in Failed and the
+ * post-rollout webhooks still to call in Succeeded.
+ */
+export const restorePoints = [...phases, 'RollingBack', 'PostRollout'] as const;
+export type RestorePoint = (typeof restorePoints)[number];
+
+/** Why the machine took its last decision; status.reason and Events carry it. */
+export const reasons = [
+  'Initialized',
+  'NewRevision',
+  'Retried',
+  'PauseRequested',
+  'Resumed',
+  'NoData',
+  'ThresholdReached',
+  'RollbackGateOpen',
+  'ProgressDeadlineExceeded',
+  'Aborted',
+  'PromotionRequested',
+  'Promoted',
+] as const;
+export type Reason = (typeof reasons)[number];
+
+/** The part of the machine's context that lives in the Rollout's status. */
+export interface PersistedContext {
+  /** The revision being rolled out, or the one last rolled out. */
+  revision: string;
+  lastPromotedRevision: string | null;
+  canaryWeight: number;
+  failedChecks: number;
+  /** Analyses run for the current revision. */
+  iterations: number;
+  /** Epoch ms when the next analysis is due; at or before now while one is running. */
+  nextAnalysisAt: number | null;
+  /** Epoch ms by which the canary (Waiting) or the primary (Promoting) must be ready. */
+  progressDeadlineAt: number | null;
+  message: string;
+  reason: Reason | null;
+  lastAnalysis: AnalysisResult | null;
+  /** The phase a resume returns to, while Paused. */
+  resumeTo: ResumablePhase | null;
+}
+
+export interface RolloutContext extends PersistedContext {
+  plan: RolloutPlan;
+  now: () => number;
+  /** Set only while the machine routes itself into a restored state. */
+  resumeAt: RestorePoint | null;
+}
+
+export interface RolloutInput {
+  plan: RolloutPlan;
+  /** The target's current revision; a restored document's own revision takes precedence. */
+  revision: string;
+  /** Epoch ms; Date.now in the controller, the simulated clock's now in tests. */
+  now: () => number;
+  /** Where to resume: a document validated by `parseMachineDocument`. */
+  resume?: { state: RestorePoint; context: PersistedContext };
+}
+
+export type RolloutEvent =
+  | { type: 'NEW_REVISION'; revision: string }
+  | { type: 'PROMOTE' }
+  | { type: 'ABORT' }
+  | { type: 'RETRY' }
+  | { type: 'PAUSE' }
+  | { type: 'RESUME' };
+
+export function contextFromInput(input: RolloutInput): RolloutContext {
+  const fresh: PersistedContext = {
+    revision: input.revision,
+    lastPromotedRevision: null,
+    canaryWeight: 0,
+    failedChecks: 0,
+    iterations: 0,
+    nextAnalysisAt: null,
+    progressDeadlineAt: null,
+    message: 'Initializing',
+    reason: null,
+    lastAnalysis: null,
+    resumeTo: null,
+  };
+  return {
+    ...(input.resume?.context ?? fresh),
+    plan: input.plan,
+    now: input.now,
+    resumeAt: input.resume?.state ?? null,
+  };
+}

@@ -1,0 +1,73 @@
+import { fromPromise } from 'xstate';
+import type { AnalysisResult } from './analysis.js';
+import type { Reason } from './context.js';
+import type { WebhookType } from './plan.js';
+
+export type GateType = Extract<
+  WebhookType,
+  'confirm-rollout' | 'confirm-traffic-increase' | 'confirm-promotion' | 'rollback'
+>;
+export type NotifyingWebhookType = Extract<WebhookType, 'pre-rollout' | 'rollout' | 'post-rollout'>;
+
+export interface GateOutcome {
+  open: boolean;
+  message?: string;
+}
+
+export interface WebhooksOutcome {
+  ok: boolean;
+  message?: string;
+}
+
+// biome-ignore lint/suspicious/noConfusingVoidType: an effect without a result is an async function that returns nothing.
+type Done = void;
+
+/**
+ * The side effects the machine asks for, by actor name, with their inputs and outputs. The
+ * controller supplies them with `machine.provide({ actors })`; each may throw. All must be
+ * idempotent: a restored machine runs the effect it was in again.
+ */
+export interface EffectSignatures {
+  /** Create the primary, the Services and the routing (100% primary); scale the target to 0. */
+  initialize: { input: { revision: string }; output: Done };
+  /** Call the gates of one type; closed or unreachable gates hold, they never fail a check. */
+  checkGate: { input: { type: GateType }; output: GateOutcome };
+  /** Call the webhooks of one type. */
+  runWebhooks: { input: { type: NotifyingWebhookType }; output: WebhooksOutcome };
+  /** Scale the target up and wait until it is ready, at most until `deadline` (epoch ms). */
+  startCanary: { input: { deadline: number }; output: Done };
+  setWeight: { input: { canaryWeight: number }; output: Done };
+  /** Query the metrics of one interval. */
+  analyse: { input: { iteration: number }; output: AnalysisResult };
+  /** Copy the target's template to the primary and wait until it is ready, at most until `deadline`. */
+  promote: { input: { deadline: number }; output: Done };
+  /** Route all traffic to where it ends (`canaryWeight`) and scale the target to 0. */
+  finalise: { input: { canaryWeight: number }; output: Done };
+  /** Weight 0 at once, then scale the target to 0. */
+  rollback: { input: { reason: Reason | null }; output: Done };
+}
+
+export type EffectName = keyof EffectSignatures;
+
+function unprovided<Name extends EffectName>(name: Name) {
+  return fromPromise<EffectSignatures[Name]['output'], EffectSignatures[Name]['input']>(
+    async () => {
+      throw new Error(
+        `the rollout machine's effect '${name}' was not provided; pass it with machine.provide({ actors: { ${name} } })`,
+      );
+    },
+  );
+}
+
+/** The machine's actor slots; an effect left unprovided fails like any effect, with a message. */
+export const effectSlots = {
+  initialize: unprovided('initialize'),
+  checkGate: unprovided('checkGate'),
+  runWebhooks: unprovided('runWebhooks'),
+  startCanary: unprovided('startCanary'),
+  setWeight: unprovided('setWeight'),
+  analyse: unprovided('analyse'),
+  promote: unprovided('promote'),
+  finalise: unprovided('finalise'),
+  rollback: unprovided('rollback'),
+};

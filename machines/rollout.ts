@@ -1,0 +1,519 @@
+import { and, not } from 'xstate';
+import type { Reason, RestorePoint, ResumablePhase } from './context.js';
+import { contextFromInput, restorePoints } from './context.js';
+import type { GateType, NotifyingWebhookType } from './effects.js';
+import { rolloutSetup } from './setup.js';
+import { nextWeight, promotedWeight } from './weights.js';
+
+/**
+ * The rollout state machine: contract §2 as a statechart. Each top-level state is a phase;
+ * its children are the steps of that phase. Effects, decisions and updates are named here
+ * and implemented in setup.ts, updates.ts and by the controller (effects.ts).
+ *
+ * Time lives in context (`nextAnalysisAt`, `progressDeadlineAt`) and every wait is an
+ * `after` computed from it, so a restored machine re-arms the same waits.
+ */
+
+/** Where each restore point re-enters the chart; entering re-runs that step's effect. */
+const restoreTargets: Record<RestorePoint, string> = {
+  Initializing: 'Initializing',
+  Initialized: 'Initialized',
+  Waiting: 'Waiting',
+  Progressing: 'Progressing',
+  Paused: 'Paused',
+  WaitingPromotion: 'WaitingPromotion',
+  Promoting: 'Promoting',
+  Finalising: 'Finalising',
+  PostRollout: 'Succeeded',
+  Succeeded: 'Succeeded.done',
+  RollingBack: 'Failed',
+  Failed: 'Failed.rolledBack',
+};
+
+const undeclared = (type: GateType | NotifyingWebhookType) =>
+  not({ type: 'declares', params: { type } });
+
+const rollBack = (reason: Reason) => ({
+  target: '#rollout.Failed',
+  actions: { type: 'fail' as const, params: { reason } },
+});
+
+const pauseFrom = (resumeTo: ResumablePhase, reason: Reason) => ({
+  target: '#rollout.Paused',
+  actions: { type: 'pause' as const, params: { resumeTo, reason } },
+});
+
+const promote = (cause: 'analysis' | 'request') => ({
+  target: '#rollout.Promoting',
+  actions: { type: 'beginPromotion' as const, params: { cause } },
+});
+
+/** After a failed check: roll back or pause at the threshold, otherwise carry on. */
+const afterFailedCheck = (phase: ResumablePhase, carryOn: string) =>
+  rolloutSetup.createStateConfig({
+    always: [
+      { guard: and(['thresholdReached', 'rollsBackOnFailure']), ...rollBack('ThresholdReached') },
+      { guard: 'thresholdReached', ...pauseFrom(phase, 'ThresholdReached') },
+      { target: carryOn },
+    ],
+  });
+
+/**
+ * One analysis interval, shared by Progressing and WaitingPromotion: wait until
+ * `nextAnalysisAt`, then the rollback gate, the rollout webhooks and the metrics. The first
+ * failing step ends the interval with one failed check; a pass goes to the phase's `passed`.
+ */
+const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => ({
+  idle: rolloutSetup.createStateConfig({
+    after: { untilNextAnalysis: 'rollbackGate' },
+  }),
+  rollbackGate: rolloutSetup.createStateConfig({
+    always: { guard: undeclared('rollback'), target: 'rolloutWebhooks' },
+    invoke: {
+      id: 'checkGate',
+      src: 'checkGate',
+      input: { type: 'rollback' },
+      onDone: [
+        {
+          guard: { type: 'isOpen', params: ({ event }) => event.output },
+          ...rollBack('RollbackGateOpen'),
+        },
+        { target: 'rolloutWebhooks' },
+      ],
+      onError: 'rolloutWebhooks',
+    },
+  }),
+  rolloutWebhooks: rolloutSetup.createStateConfig({
+    always: { guard: undeclared('rollout'), target: 'analysing' },
+    invoke: {
+      id: 'runWebhooks',
+      src: 'runWebhooks',
+      input: { type: 'rollout' },
+      onDone: [
+        { guard: { type: 'succeeded', params: ({ event }) => event.output }, target: 'analysing' },
+        {
+          target: 'failedCheck',
+          actions: {
+            type: 'countWebhookFailure',
+            params: ({ event }) => ({ type: 'rollout', ...event.output }),
+          },
+        },
+      ],
+      onError: {
+        target: 'failedCheck',
+        actions: {
+          type: 'countEffectFailure',
+          params: ({ event }) => ({ step: 'rollout webhooks', error: event.error }),
+        },
+      },
+    },
+  }),
+  analysing: rolloutSetup.createStateConfig({
+    invoke: {
+      id: 'analyse',
+      src: 'analyse',
+      input: ({ context }) => ({ iteration: context.iterations + 1 }),
+      onDone: {
+        target: 'judging',
+        actions: { type: 'recordAnalysis', params: ({ event }) => event.output },
+      },
+      onError: {
+        target: 'failedCheck',
+        actions: {
+          type: 'countEffectFailure',
+          params: ({ event }) => ({ step: 'analysis', error: event.error }),
+        },
+      },
+    },
+  }),
+  judging: rolloutSetup.createStateConfig({
+    always: [
+      { guard: and(['analysisHadNoData', 'pausesOnNoData']), ...pauseFrom(phase, 'NoData') },
+      { guard: 'analysisPassed', target: 'passed' },
+      { target: 'failedCheck', actions: 'countAnalysisFailure' },
+    ],
+  }),
+  failedCheck: afterFailedCheck(phase, 'nextInterval'),
+  nextInterval: rolloutSetup.createStateConfig({
+    always: { target: 'idle', actions: 'scheduleNextAnalysis' },
+  }),
+});
+
+/** A closed or unreachable gate holds the weight until the next interval; it never fails. */
+const holdAt = (gate: GateType) => ({
+  target: 'nextInterval',
+  actions: { type: 'holdAtGate' as const, params: { gate } },
+});
+
+export const rolloutMachine = rolloutSetup.createMachine({
+  id: 'rollout',
+  context: ({ input }) => contextFromInput(input),
+  initial: 'restoring',
+  on: {
+    NEW_REVISION: [
+      {
+        guard: and(['isNewRevision', 'skipsAnalysis']),
+        target: '.Promoting',
+        actions: ['startRevision', { type: 'beginPromotion', params: { cause: 'skipAnalysis' } }],
+      },
+      { guard: 'isNewRevision', target: '.Waiting', actions: 'startRevision' },
+    ],
+  },
+  states: {
+    restoring: {
+      exit: 'finishRestore',
+      always: [
+        ...restorePoints.map((point) => ({
+          guard: { type: 'resumesAt' as const, params: { point } },
+          target: restoreTargets[point],
+        })),
+        { target: 'Initializing' },
+      ],
+    },
+
+    Initializing: {
+      initial: 'creating',
+      on: { NEW_REVISION: { actions: 'adoptRevision' } },
+      states: {
+        creating: {
+          invoke: {
+            id: 'initialize',
+            src: 'initialize',
+            input: ({ context }) => ({ revision: context.revision }),
+            onDone: { target: '#rollout.Initialized', actions: 'markInitialized' },
+            onError: {
+              target: 'retrying',
+              actions: {
+                type: 'noteRetry',
+                params: ({ event }) => ({ step: 'initialize', error: event.error }),
+              },
+            },
+          },
+        },
+        retrying: { after: { retryInterval: 'creating' } },
+      },
+    },
+
+    Initialized: {},
+
+    Waiting: {
+      initial: 'resettingWeight',
+      on: {
+        PROMOTE: promote('request'),
+        ABORT: rollBack('Aborted'),
+        PAUSE: pauseFrom('Waiting', 'PauseRequested'),
+      },
+      states: {
+        resettingWeight: {
+          always: { guard: 'weightIsZero', target: 'confirmingRollout' },
+          invoke: {
+            id: 'setWeight',
+            src: 'setWeight',
+            input: { canaryWeight: 0 },
+            onDone: {
+              target: 'confirmingRollout',
+              actions: { type: 'applyWeight', params: { canaryWeight: 0 } },
+            },
+            onError: {
+              target: 'retryingWeight',
+              actions: {
+                type: 'noteRetry',
+                params: ({ event }) => ({ step: 'setting weight 0', error: event.error }),
+              },
+            },
+          },
+        },
+        retryingWeight: { after: { retryInterval: 'resettingWeight' } },
+        confirmingRollout: {
+          always: { guard: undeclared('confirm-rollout'), target: 'preRollout' },
+          invoke: {
+            id: 'checkGate',
+            src: 'checkGate',
+            input: { type: 'confirm-rollout' },
+            onDone: [
+              {
+                guard: { type: 'isOpen', params: ({ event }) => event.output },
+                target: 'preRollout',
+              },
+              {
+                target: 'awaitingConfirmation',
+                actions: {
+                  type: 'holdAtGate',
+                  params: ({ event }) => ({
+                    gate: 'confirm-rollout',
+                    detail: event.output.message,
+                  }),
+                },
+              },
+            ],
+            onError: {
+              target: 'awaitingConfirmation',
+              actions: { type: 'holdAtGate', params: { gate: 'confirm-rollout' } },
+            },
+          },
+        },
+        awaitingConfirmation: { after: { retryInterval: 'confirmingRollout' } },
+        preRollout: {
+          always: { guard: undeclared('pre-rollout'), target: 'startingCanary' },
+          invoke: {
+            id: 'runWebhooks',
+            src: 'runWebhooks',
+            input: { type: 'pre-rollout' },
+            onDone: [
+              {
+                guard: { type: 'succeeded', params: ({ event }) => event.output },
+                target: 'startingCanary',
+              },
+              {
+                target: 'failedCheck',
+                actions: {
+                  type: 'countWebhookFailure',
+                  params: ({ event }) => ({ type: 'pre-rollout', ...event.output }),
+                },
+              },
+            ],
+            onError: {
+              target: 'failedCheck',
+              actions: {
+                type: 'countEffectFailure',
+                params: ({ event }) => ({ step: 'pre-rollout webhooks', error: event.error }),
+              },
+            },
+          },
+        },
+        failedCheck: afterFailedCheck('Waiting', 'retryingPreRollout'),
+        retryingPreRollout: { after: { retryInterval: 'preRollout' } },
+        startingCanary: {
+          entry: 'armProgressDeadline',
+          initial: 'starting',
+          after: { untilProgressDeadline: rollBack('ProgressDeadlineExceeded') },
+          states: {
+            starting: {
+              invoke: {
+                id: 'startCanary',
+                src: 'startCanary',
+                input: ({ context }) => ({ deadline: context.progressDeadlineAt ?? context.now() }),
+                onDone: { target: '#rollout.Progressing', actions: 'beginAnalysis' },
+                onError: {
+                  target: 'retrying',
+                  actions: {
+                    type: 'noteRetry',
+                    params: ({ event }) => ({ step: 'starting the canary', error: event.error }),
+                  },
+                },
+              },
+            },
+            retrying: { after: { retryInterval: 'starting' } },
+          },
+        },
+      },
+    },
+
+    Progressing: {
+      initial: 'idle',
+      on: {
+        PROMOTE: promote('request'),
+        ABORT: rollBack('Aborted'),
+        PAUSE: pauseFrom('Progressing', 'PauseRequested'),
+      },
+      states: {
+        ...analysisInterval('Progressing'),
+        passed: {
+          always: [
+            { guard: 'belowMaxWeight', target: 'confirmingTrafficIncrease' },
+            { guard: 'promotesAutomatically', target: 'confirmingPromotion' },
+            { target: '#rollout.WaitingPromotion', actions: 'scheduleNextAnalysis' },
+          ],
+        },
+        confirmingTrafficIncrease: {
+          always: { guard: undeclared('confirm-traffic-increase'), target: 'increasingWeight' },
+          invoke: {
+            id: 'checkGate',
+            src: 'checkGate',
+            input: { type: 'confirm-traffic-increase' },
+            onDone: [
+              {
+                guard: { type: 'isOpen', params: ({ event }) => event.output },
+                target: 'increasingWeight',
+              },
+              holdAt('confirm-traffic-increase'),
+            ],
+            onError: holdAt('confirm-traffic-increase'),
+          },
+        },
+        increasingWeight: {
+          invoke: {
+            id: 'setWeight',
+            src: 'setWeight',
+            input: ({ context }) => ({
+              canaryWeight: nextWeight(context.plan, context.canaryWeight) ?? context.canaryWeight,
+            }),
+            onDone: {
+              target: 'nextInterval',
+              actions: {
+                type: 'applyWeight',
+                params: ({ context }) => ({
+                  canaryWeight:
+                    nextWeight(context.plan, context.canaryWeight) ?? context.canaryWeight,
+                }),
+              },
+            },
+            onError: {
+              target: 'failedCheck',
+              actions: {
+                type: 'countEffectFailure',
+                params: ({ event }) => ({ step: 'setting the weight', error: event.error }),
+              },
+            },
+          },
+        },
+        confirmingPromotion: {
+          always: { guard: undeclared('confirm-promotion'), ...promote('analysis') },
+          invoke: {
+            id: 'checkGate',
+            src: 'checkGate',
+            input: { type: 'confirm-promotion' },
+            onDone: [
+              {
+                guard: { type: 'isOpen', params: ({ event }) => event.output },
+                ...promote('analysis'),
+              },
+              holdAt('confirm-promotion'),
+            ],
+            onError: holdAt('confirm-promotion'),
+          },
+        },
+      },
+    },
+
+    WaitingPromotion: {
+      initial: 'idle',
+      on: {
+        PROMOTE: promote('request'),
+        ABORT: rollBack('Aborted'),
+        PAUSE: pauseFrom('WaitingPromotion', 'PauseRequested'),
+      },
+      states: {
+        ...analysisInterval('WaitingPromotion'),
+        passed: { always: 'nextInterval' },
+      },
+    },
+
+    Paused: {
+      on: {
+        RESUME: [
+          {
+            guard: { type: 'resumesTo', params: { phase: 'Waiting' } },
+            target: 'Waiting',
+            actions: 'resume',
+          },
+          {
+            guard: { type: 'resumesTo', params: { phase: 'WaitingPromotion' } },
+            target: 'WaitingPromotion',
+            actions: 'resume',
+          },
+          { target: 'Progressing', actions: 'resume' },
+        ],
+        PROMOTE: promote('request'),
+        ABORT: rollBack('Aborted'),
+      },
+    },
+
+    Promoting: {
+      initial: 'promoting',
+      after: { untilProgressDeadline: rollBack('ProgressDeadlineExceeded') },
+      states: {
+        promoting: {
+          invoke: {
+            id: 'promote',
+            src: 'promote',
+            input: ({ context }) => ({ deadline: context.progressDeadlineAt ?? context.now() }),
+            onDone: '#rollout.Finalising',
+            onError: {
+              target: 'retrying',
+              actions: {
+                type: 'noteRetry',
+                params: ({ event }) => ({ step: 'promoting the primary', error: event.error }),
+              },
+            },
+          },
+        },
+        retrying: { after: { retryInterval: 'promoting' } },
+      },
+    },
+
+    Finalising: {
+      initial: 'routing',
+      states: {
+        routing: {
+          invoke: {
+            id: 'finalise',
+            src: 'finalise',
+            input: ({ context }) => ({ canaryWeight: promotedWeight(context.plan) }),
+            onDone: { target: '#rollout.Succeeded', actions: 'markPromoted' },
+            onError: {
+              target: 'retrying',
+              actions: {
+                type: 'noteRetry',
+                params: ({ event }) => ({ step: 'finalising', error: event.error }),
+              },
+            },
+          },
+        },
+        retrying: { after: { retryInterval: 'routing' } },
+      },
+    },
+
+    Succeeded: {
+      initial: 'postRollout',
+      states: {
+        postRollout: {
+          always: { guard: undeclared('post-rollout'), target: 'done' },
+          invoke: {
+            id: 'runWebhooks',
+            src: 'runWebhooks',
+            input: { type: 'post-rollout' },
+            onDone: {
+              target: 'done',
+              actions: { type: 'notePostRollout', params: ({ event }) => event.output },
+            },
+            onError: {
+              target: 'done',
+              actions: {
+                type: 'notePostRolloutError',
+                params: ({ event }) => ({ error: event.error }),
+              },
+            },
+          },
+        },
+        done: {},
+      },
+    },
+
+    Failed: {
+      initial: 'rollingBack',
+      on: { RETRY: { target: 'Waiting', actions: 'restartRevision' } },
+      states: {
+        rollingBack: {
+          invoke: {
+            id: 'rollback',
+            src: 'rollback',
+            input: ({ context }) => ({ reason: context.reason }),
+            onDone: { target: 'rolledBack', actions: 'markRolledBack' },
+            onError: {
+              target: 'retrying',
+              actions: {
+                type: 'noteRetry',
+                params: ({ event }) => ({ step: 'rolling back', error: event.error }),
+              },
+            },
+          },
+        },
+        retrying: { after: { retryInterval: 'rollingBack' } },
+        rolledBack: {},
+      },
+    },
+  },
+});
+
+export type RolloutMachine = typeof rolloutMachine;

@@ -1,0 +1,108 @@
+import { assign, setup } from 'xstate';
+import type { AnalysisResult } from './analysis.js';
+import type {
+  Reason,
+  RestorePoint,
+  ResumablePhase,
+  RolloutContext,
+  RolloutEvent,
+  RolloutInput,
+} from './context.js';
+import type { GateOutcome, WebhooksOutcome } from './effects.js';
+import { effectSlots } from './effects.js';
+import type { WebhookType } from './plan.js';
+import * as update from './updates.js';
+import { nextWeight } from './weights.js';
+
+/**
+ * The vocabulary of the rollout chart: its effects (actors), decisions (guards), context
+ * updates (actions) and waits (delays). `rollout.ts` uses these names only.
+ */
+export const rolloutSetup = setup({
+  types: {
+    context: {} as RolloutContext,
+    events: {} as RolloutEvent,
+    input: {} as RolloutInput,
+  },
+  actors: effectSlots,
+  guards: {
+    isNewRevision: ({ context, event }) =>
+      event.type === 'NEW_REVISION' && event.revision !== context.revision,
+    skipsAnalysis: ({ context }) => context.plan.skipAnalysis,
+    declares: ({ context }, params: { type: WebhookType }) =>
+      context.plan.webhookTypes.includes(params.type),
+    isOpen: (_, gate: GateOutcome) => gate.open,
+    succeeded: (_, outcome: WebhooksOutcome) => outcome.ok,
+    weightIsZero: ({ context }) => context.canaryWeight === 0,
+    belowMaxWeight: ({ context }) => nextWeight(context.plan, context.canaryWeight) !== undefined,
+    thresholdReached: ({ context }) => context.failedChecks >= context.plan.threshold,
+    rollsBackOnFailure: ({ context }) => context.plan.onFailure === 'rollback',
+    pausesOnNoData: ({ context }) => context.plan.onNoData === 'pause',
+    analysisHadNoData: ({ context }) =>
+      context.lastAnalysis !== null && update.hadNoData(context.lastAnalysis),
+    analysisPassed: ({ context }) =>
+      context.lastAnalysis !== null && update.passed(context.lastAnalysis),
+    /** Once a person has seen the threshold reached, only a person promotes. */
+    promotesAutomatically: ({ context }) =>
+      context.plan.promotion === 'auto' && context.failedChecks < context.plan.threshold,
+    resumesTo: ({ context }, params: { phase: ResumablePhase }) =>
+      context.resumeTo === params.phase,
+    resumesAt: ({ context }, params: { point: RestorePoint }) => context.resumeAt === params.point,
+  },
+  actions: {
+    adoptRevision: assign(({ event }) =>
+      event.type === 'NEW_REVISION' ? { revision: event.revision } : {},
+    ),
+    startRevision: assign(({ context, event }) =>
+      event.type === 'NEW_REVISION' ? update.startRevision(context, event.revision) : {},
+    ),
+    restartRevision: assign(({ context }) => update.restartRevision(context)),
+    markInitialized: assign(({ context }) => update.markInitialized(context)),
+    noteRetry: assign(({ context }, params: { step: string; error: unknown }) =>
+      update.noteRetry(context, params.step, params.error),
+    ),
+    holdAtGate: assign(({ context }, params: { gate: string; detail?: string }) =>
+      update.holdAtGate(context, params.gate, params.detail),
+    ),
+    applyWeight: assign((_, params: { canaryWeight: number }) =>
+      update.applyWeight(params.canaryWeight),
+    ),
+    armProgressDeadline: assign(({ context }) => update.armProgressDeadline(context)),
+    beginAnalysis: assign(({ context }) => update.beginAnalysis(context)),
+    scheduleNextAnalysis: assign(({ context }) => update.scheduleNextAnalysis(context)),
+    recordAnalysis: assign(({ context }, analysis: AnalysisResult) =>
+      update.recordAnalysis(context, analysis),
+    ),
+    countAnalysisFailure: assign(({ context }) => update.countAnalysisFailure(context)),
+    countWebhookFailure: assign(({ context }, params: { type: string } & WebhooksOutcome) =>
+      update.countWebhookFailure(context, params.type, params),
+    ),
+    countEffectFailure: assign(({ context }, params: { step: string; error: unknown }) =>
+      update.countEffectFailure(context, params.step, params.error),
+    ),
+    fail: assign(({ context }, params: { reason: Reason }) => update.fail(context, params.reason)),
+    markRolledBack: assign(({ context }) => update.markRolledBack(context)),
+    pause: assign(({ context }, params: { resumeTo: ResumablePhase; reason: Reason }) =>
+      update.pause(context, params.resumeTo, params.reason),
+    ),
+    resume: assign(({ context }) => update.resume(context)),
+    beginPromotion: assign(({ context }, params: { cause: update.PromotionCause }) =>
+      update.beginPromotion(context, params.cause),
+    ),
+    markPromoted: assign(({ context }) => update.markPromoted(context)),
+    notePostRollout: assign(({ context }, outcome: WebhooksOutcome) =>
+      update.notePostRollout(context, outcome),
+    ),
+    notePostRolloutError: assign(({ context }, params: { error: unknown }) =>
+      update.notePostRolloutError(context, params.error),
+    ),
+    finishRestore: assign({ resumeAt: null }),
+  },
+  delays: {
+    untilNextAnalysis: ({ context }) =>
+      Math.max(0, (context.nextAnalysisAt ?? context.now()) - context.now()),
+    untilProgressDeadline: ({ context }) =>
+      Math.max(0, (context.progressDeadlineAt ?? context.now()) - context.now()),
+    retryInterval: ({ context }) => context.plan.intervalMs,
+  },
+});

@@ -1,0 +1,226 @@
+import type { AnalysisResult } from './analysis.js';
+import type { PersistedContext, Reason, ResumablePhase, RolloutContext } from './context.js';
+import { describeError } from './describeError.js';
+import type { WebhooksOutcome } from './effects.js';
+import { promotedWeight } from './weights.js';
+
+/**
+ * Pure context updates, one per decision of the chart. Each returns only the fields it
+ * changes; the machine's actions merge them with `assign`.
+ */
+type Update = Partial<PersistedContext>;
+
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`;
+}
+
+export function startRevision(context: RolloutContext, revision: string): Update {
+  return {
+    revision,
+    failedChecks: 0,
+    iterations: 0,
+    lastAnalysis: null,
+    nextAnalysisAt: null,
+    progressDeadlineAt: null,
+    resumeTo: null,
+    reason: 'NewRevision',
+    message: context.plan.skipAnalysis
+      ? `new revision ${revision}: promoting without analysis (skipAnalysis)`
+      : `new revision ${revision}: starting the analysis from weight 0`,
+  };
+}
+
+export function restartRevision(context: RolloutContext): Update {
+  return {
+    failedChecks: 0,
+    iterations: 0,
+    lastAnalysis: null,
+    nextAnalysisAt: null,
+    progressDeadlineAt: null,
+    reason: 'Retried',
+    message: `retrying revision ${context.revision} from weight 0`,
+  };
+}
+
+export function markInitialized(context: RolloutContext): Update {
+  return {
+    lastPromotedRevision: context.revision,
+    reason: 'Initialized',
+    message: `initialized with revision ${context.revision}; waiting for a new revision`,
+  };
+}
+
+export function noteRetry(context: RolloutContext, step: string, error: unknown): Update {
+  return {
+    message: `${step} failed: ${describeError(error)}; retrying in ${seconds(context.plan.intervalMs)}`,
+  };
+}
+
+export function holdAtGate(context: RolloutContext, gate: string, detail?: string): Update {
+  const why = detail ? `: ${detail}` : '';
+  return {
+    message: `${gate} gate is closed${why}; asking again in ${seconds(context.plan.intervalMs)}`,
+  };
+}
+
+export function armProgressDeadline(context: RolloutContext): Update {
+  return { progressDeadlineAt: context.now() + context.plan.progressDeadlineMs };
+}
+
+export function beginAnalysis(context: RolloutContext): Update {
+  return {
+    nextAnalysisAt: context.now() + context.plan.intervalMs,
+    progressDeadlineAt: null,
+    message: `canary ready; first analysis in ${seconds(context.plan.intervalMs)}`,
+  };
+}
+
+export function scheduleNextAnalysis(context: RolloutContext): Update {
+  return { nextAnalysisAt: context.now() + context.plan.intervalMs };
+}
+
+export function applyWeight(canaryWeight: number): Update {
+  return { canaryWeight, message: `canary weight ${canaryWeight}%` };
+}
+
+export function recordAnalysis(context: RolloutContext, analysis: AnalysisResult): Update {
+  return { lastAnalysis: analysis, iterations: context.iterations + 1 };
+}
+
+/** True when a metric had no data: flagged by the adapter, or a null or NaN value. */
+export function hadNoData(analysis: AnalysisResult): boolean {
+  return (
+    analysis.noData ||
+    analysis.results.some((result) => result.value === null || Number.isNaN(result.value))
+  );
+}
+
+/** Passed means data for every metric and every metric in range; no metrics at all passes. */
+export function passed(analysis: AnalysisResult): boolean {
+  return !hadNoData(analysis) && analysis.results.every((result) => result.passed);
+}
+
+export function describeAnalysis(analysis: AnalysisResult): string {
+  const failing = analysis.results.filter(
+    (result) => !result.passed || result.value === null || Number.isNaN(result.value),
+  );
+  if (failing.length === 0) return analysis.noData ? 'no data' : 'all metrics in range';
+  return failing
+    .map((result) => {
+      if (result.message) return `${result.metric}: ${result.message}`;
+      if (result.value === null || Number.isNaN(result.value)) return `${result.metric}: no data`;
+      const range = [
+        result.min === undefined ? '' : `min ${result.min}`,
+        result.max === undefined ? '' : `max ${result.max}`,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      return `${result.metric}: ${result.value} out of range (${range})`;
+    })
+    .join('; ');
+}
+
+function countFailedCheck(context: RolloutContext, cause: string): Update {
+  const failedChecks = context.failedChecks + 1;
+  return {
+    failedChecks,
+    message: `failed check ${failedChecks} of ${context.plan.threshold}: ${cause}`,
+  };
+}
+
+export function countAnalysisFailure(context: RolloutContext): Update {
+  const cause = context.lastAnalysis ? describeAnalysis(context.lastAnalysis) : 'no analysis';
+  return countFailedCheck(context, cause);
+}
+
+export function countWebhookFailure(
+  context: RolloutContext,
+  type: string,
+  outcome: WebhooksOutcome,
+): Update {
+  return countFailedCheck(context, `${type} webhooks failed: ${outcome.message ?? 'no detail'}`);
+}
+
+export function countEffectFailure(context: RolloutContext, step: string, error: unknown): Update {
+  return countFailedCheck(context, `${step} failed: ${describeError(error)}`);
+}
+
+const failureCauses: Partial<Record<Reason, string>> = {
+  Aborted: 'aborted by request',
+  ThresholdReached: 'failed checks reached the threshold',
+  RollbackGateOpen: 'the rollback gate is open',
+  ProgressDeadlineExceeded: 'not ready within the progress deadline',
+};
+
+export function fail(context: RolloutContext, reason: Reason): Update {
+  return {
+    reason,
+    canaryWeight: 0,
+    resumeTo: null,
+    nextAnalysisAt: null,
+    progressDeadlineAt: null,
+    message: `rolling back revision ${context.revision}: ${failureCauses[reason] ?? reason}; last: ${context.message}`,
+  };
+}
+
+export function markRolledBack(context: RolloutContext): Update {
+  return {
+    message: `rolled back revision ${context.revision} (${context.reason}); traffic is on the primary`,
+  };
+}
+
+export function pause(context: RolloutContext, resumeTo: ResumablePhase, reason: Reason): Update {
+  const why =
+    reason === 'NoData'
+      ? `no data (onNoData: pause): ${context.lastAnalysis ? describeAnalysis(context.lastAnalysis) : ''}`
+      : reason === 'ThresholdReached'
+        ? `${context.message} (onFailure: pause)`
+        : 'paused by request';
+  return {
+    resumeTo,
+    reason,
+    message: `paused at weight ${context.canaryWeight}%: ${why}; resume, promote or abort`,
+  };
+}
+
+export function resume(context: RolloutContext): Update {
+  return { resumeTo: null, reason: 'Resumed', message: `resumed ${context.resumeTo ?? ''}`.trim() };
+}
+
+export type PromotionCause = 'analysis' | 'request' | 'skipAnalysis';
+
+export function beginPromotion(context: RolloutContext, cause: PromotionCause): Update {
+  const why = {
+    analysis: 'analysis passed',
+    request: 'promotion requested',
+    skipAnalysis: 'skipAnalysis',
+  }[cause];
+  return {
+    ...armProgressDeadline(context),
+    resumeTo: null,
+    ...(cause === 'request' ? { reason: 'PromotionRequested' as const } : {}),
+    message: `promoting revision ${context.revision} (${why})`,
+  };
+}
+
+export function markPromoted(context: RolloutContext): Update {
+  return {
+    lastPromotedRevision: context.revision,
+    canaryWeight: promotedWeight(context.plan),
+    nextAnalysisAt: null,
+    progressDeadlineAt: null,
+    reason: 'Promoted',
+    message: `promoted revision ${context.revision}`,
+  };
+}
+
+export function notePostRollout(context: RolloutContext, outcome: WebhooksOutcome): Update {
+  if (outcome.ok) return {};
+  return {
+    message: `${context.message}; post-rollout webhooks failed: ${outcome.message ?? 'no detail'}`,
+  };
+}
+
+export function notePostRolloutError(context: RolloutContext, error: unknown): Update {
+  return notePostRollout(context, { ok: false, message: describeError(error) });
+}
