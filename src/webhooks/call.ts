@@ -1,0 +1,213 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { parseDuration } from '../api/duration.js';
+import { type HttpAnswer, postJson, UnsendableError } from './http.js';
+import type { Webhook, WebhookPayload } from './payload.js';
+import { backoffMs, isRetryableStatus } from './retry.js';
+
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+export interface WebhookCallOptions {
+  /**
+   * HTTP forward proxy for webhook urls (the playground's FLEDGE_MESH_PROXY). Undefined: read
+   * FLEDGE_MESH_PROXY; empty: none. Loopback urls never go through it.
+   */
+  proxy?: string;
+  logger?: Logger;
+  /** Where `fledge_webhook_calls_total` is registered; none = not counted. */
+  registry?: Registry;
+  signal?: AbortSignal;
+  /** Used when the webhook sets no timeout. */
+  defaultTimeoutMs?: number;
+}
+
+export interface WebhookCallResult {
+  ok: boolean;
+  /** The last HTTP status, when there was an answer. */
+  status?: number;
+  message: string;
+  durationMs: number;
+  attempts: number;
+}
+
+const CALLS_TOTAL = 'fledge_webhook_calls_total';
+
+function callsCounter(registry: Registry): Counter<'type' | 'result'> {
+  const existing = registry.getSingleMetric(CALLS_TOTAL);
+  if (existing) return existing as Counter<'type' | 'result'>;
+  return new Counter({
+    name: CALLS_TOTAL,
+    help: 'Webhook calls by webhook type and result (success, failure); retries count as one call.',
+    labelNames: ['type', 'result'],
+    registers: [registry],
+  });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
+function isLoopback(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
+}
+
+/** The proxy a call goes through, if any; throws a readable error for a malformed setting. */
+export function proxyFor(url: URL, setting: string | undefined): URL | undefined {
+  const proxy = setting ?? process.env.FLEDGE_MESH_PROXY ?? '';
+  if (proxy === '' || isLoopback(url)) return undefined;
+  // Like curl -x, a bare host:port means an http proxy.
+  const parsed = URL.parse(proxy.includes('://') ? proxy : `http://${proxy}`);
+  if (parsed?.protocol !== 'http:' || parsed.hostname === '') {
+    throw new UnsendableError(
+      `the mesh proxy "${proxy}" is not an http://host:port url; fix FLEDGE_MESH_PROXY or unset it`,
+    );
+  }
+  return parsed;
+}
+
+function networkCause(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === 'ECONNREFUSED') return 'could not connect (ECONNREFUSED)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `could not resolve its host (${code})`;
+  if (code === 'ECONNRESET') return 'closed the connection before answering (ECONNRESET)';
+  return `could not be reached (${code ?? message ?? String(error)})`;
+}
+
+function networkFix(cause: string, viaProxy: boolean): string {
+  if (cause.includes('resolve') && !viaProxy) {
+    return "check the webhook's url; outside the cluster, set FLEDGE_MESH_PROXY so cluster names resolve";
+  }
+  return "check the webhook's url and that its receiver runs";
+}
+
+function statusFix(status: number): string {
+  if (status === 404 || status === 405) return "check the webhook's url and path";
+  if (status >= 400 && status < 500)
+    return "check the webhook's url and metadata against what its receiver expects";
+  return "check the receiver's logs";
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+function summary(answer: HttpAnswer): string {
+  const text = answer.body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  const head = `${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
+  return text ? `${head}: ${text}` : head;
+}
+
+type Attempt = { answer: HttpAnswer } | { cause: string; timedOut: boolean };
+
+/**
+ * POSTs Flagger's payload to one webhook. A 2xx is success; a network error, 429 or 5xx is
+ * retried (`retries` times, with backoff) while the timeout budget lasts. Never throws.
+ */
+export async function callWebhook(
+  hook: Webhook,
+  payload: WebhookPayload,
+  options: WebhookCallOptions = {},
+): Promise<WebhookCallResult> {
+  const started = performance.now();
+  const who = `webhook ${hook.name} (${hook.type}) at ${hook.url}`;
+  const finish = (ok: boolean, message: string, attempts: number, status?: number) => {
+    const result: WebhookCallResult = {
+      ok,
+      message,
+      attempts,
+      durationMs: Math.round(performance.now() - started),
+      ...(status === undefined ? {} : { status }),
+    };
+    if (options.registry) {
+      callsCounter(options.registry).inc({ type: hook.type, result: ok ? 'success' : 'failure' });
+    }
+    if (ok) options.logger?.debug({ webhook: hook.name, type: hook.type, ...result }, message);
+    else options.logger?.warn({ webhook: hook.name, type: hook.type, ...result }, message);
+    return result;
+  };
+
+  const timeoutMs =
+    hook.timeout === undefined
+      ? (options.defaultTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS)
+      : parseDuration(hook.timeout);
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    return finish(
+      false,
+      `${who}: timeout "${hook.timeout}" is not a duration; write it like 10s or 1m`,
+      0,
+    );
+  }
+  let url: URL;
+  let proxy: URL | undefined;
+  try {
+    url = new URL(hook.url);
+    proxy = proxyFor(url, options.proxy);
+  } catch (error) {
+    const reason =
+      error instanceof UnsendableError
+        ? error.message
+        : `"${hook.url}" is not a url; write it like http://service.namespace/`;
+    return finish(false, `${who}: ${reason}`, 0);
+  }
+  const via = proxy ? ` through the mesh proxy ${proxy.origin}` : '';
+  const body = JSON.stringify(payload);
+  const deadline = started + timeoutMs;
+  const maxAttempts = 1 + Math.max(0, Math.floor(hook.retries ?? 0));
+  let last: Attempt | undefined;
+  let attempts = 0;
+  while (attempts < maxAttempts && !options.signal?.aborted) {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) break;
+    attempts += 1;
+    const budget = AbortSignal.timeout(remaining);
+    const signal = options.signal ? AbortSignal.any([options.signal, budget]) : budget;
+    try {
+      const answer = await postJson(url, body, { signal, ...(proxy ? { proxy } : {}) });
+      if (answer.status >= 200 && answer.status < 300) {
+        return finish(true, `${who}${via} answered ${answer.status}`, attempts, answer.status);
+      }
+      last = { answer };
+      if (!isRetryableStatus(answer.status)) break;
+    } catch (error) {
+      if (error instanceof UnsendableError)
+        return finish(false, `${who}: ${error.message}`, attempts);
+      last = { cause: networkCause(error), timedOut: budget.aborted };
+    }
+    options.logger?.debug(
+      { webhook: hook.name, attempt: attempts },
+      `${who}: attempt ${attempts} failed`,
+    );
+    if (attempts < maxAttempts) {
+      const pause = backoffMs(attempts - 1, deadline - performance.now());
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  const tries = plural(attempts, 'attempt');
+  if (options.signal?.aborted) {
+    return finish(false, `${who}${via} was cancelled after ${tries}`, attempts);
+  }
+  if (last && 'answer' in last) {
+    const { answer } = last;
+    return finish(
+      false,
+      `${who}${via} answered ${summary(answer)} (${tries}); ${statusFix(answer.status)}`,
+      attempts,
+      answer.status,
+    );
+  }
+  if (last === undefined || last.timedOut) {
+    return finish(
+      false,
+      `${who}${via} did not answer within its timeout of ${seconds(timeoutMs)} (${tries}); raise the webhook's timeout or check its receiver`,
+      attempts,
+    );
+  }
+  return finish(
+    false,
+    `${who}${via} ${last.cause} (${tries}); ${networkFix(last.cause, proxy !== undefined)}`,
+    attempts,
+  );
+}
