@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseLoadMetadata } from '../../../src/loadtester/metadata.js';
+
+const base = { type: 'autocannon', url: 'http://api-service-canary.production:8080/' };
+
+function problemOf(metadata: Record<string, string>) {
+  const parsed = parseLoadMetadata(metadata);
+  if (parsed.ok) throw new Error('expected a problem');
+  return parsed.problem;
+}
+
+describe('parseLoadMetadata', () => {
+  it('applies defaults: 10 rps, 10 connections, one minute of GET, in the background', () => {
+    const parsed = parseLoadMetadata(base);
+    expect(parsed).toEqual({
+      ok: true,
+      spec: {
+        url: new URL(base.url),
+        rps: 10,
+        connections: 10,
+        durationMs: 60_000,
+        method: 'GET',
+        headers: {},
+        body: undefined,
+        blocking: false,
+        maxErrorRate: undefined,
+      },
+    });
+  });
+
+  it('never opens more connections by default than requests per second', () => {
+    const parsed = parseLoadMetadata({ ...base, rps: '3' });
+    expect(parsed.ok && parsed.spec.connections).toBe(3);
+  });
+
+  it('reads every field of a blocking check', () => {
+    const parsed = parseLoadMetadata({
+      ...base,
+      rps: '200',
+      connections: '20',
+      duration: '1m30s',
+      method: 'post',
+      headers: 'Content-Type: application/json',
+      body: '{"a":1}',
+      blocking: 'TRUE',
+      maxErrorRate: '5%',
+    });
+    expect(parsed.ok && parsed.spec).toMatchObject({
+      rps: 200,
+      connections: 20,
+      durationMs: 90_000,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"a":1}',
+      blocking: true,
+      maxErrorRate: 0.05,
+    });
+  });
+
+  it('takes maxErrorRate as a fraction from 0 to 1', () => {
+    const parsed = parseLoadMetadata({ ...base, blocking: 'true', maxErrorRate: '0.01' });
+    expect(parsed.ok && parsed.spec.maxErrorRate).toBe(0.01);
+  });
+
+  it.each([
+    [{ type: 'cmd', url: base.url }, 'metadata.type', 'autocannon'],
+    [{ url: base.url }, 'metadata.type', 'required'],
+    [{ cmd: 'hey -z 1m http://x/' }, 'metadata.cmd', 'no shell commands'],
+    [{ type: 'autocannon' }, 'metadata.url', 'required'],
+    [{ ...base, url: 'api:8080/' }, 'metadata.url', 'scheme'],
+    [{ ...base, url: 'not a url' }, 'metadata.url', 'absolute URL'],
+    [{ ...base, url: 'ftp://api.production/' }, 'metadata.url', 'scheme'],
+    [{ ...base, url: 'http://u:p@api.production/' }, 'metadata.url', 'credentials'],
+    [{ ...base, rps: 'fast' }, 'metadata.rps', 'whole number from 1 to 10000'],
+    [{ ...base, rps: '0' }, 'metadata.rps', 'from 1'],
+    [{ ...base, rps: '2.5' }, 'metadata.rps', 'whole number'],
+    [{ ...base, rps: '10001' }, 'metadata.rps', 'to 10000'],
+    [{ ...base, connections: '0' }, 'metadata.connections', 'from 1 to 1000'],
+    [{ ...base, duration: 'forever' }, 'metadata.duration', 'e.g. 30s'],
+    [{ ...base, duration: '2h' }, 'metadata.duration', 'from 1s to 1h'],
+    [{ ...base, duration: '500ms' }, 'metadata.duration', 'out of range'],
+    [{ ...base, method: 'TRACE' }, 'metadata.method', 'GET, HEAD'],
+    [{ ...base, headers: '{"Host": "evil.example"}' }, 'metadata.headers', 'set by the loadtester'],
+    [{ ...base, blocking: 'yes' }, 'metadata.blocking', '"true" or "false"'],
+    [
+      { ...base, blocking: 'true', maxErrorRate: '5' },
+      'metadata.maxErrorRate',
+      'percentage with %',
+    ],
+    [{ ...base, blocking: 'true', maxErrorRate: '120%' }, 'metadata.maxErrorRate', 'from 0 to 1'],
+    [{ ...base, maxErrorRate: '0.1' }, 'metadata.maxErrorRate', 'blocking: "true"'],
+    [{ ...base, rpss: '10' }, 'metadata.rpss', 'not a known field'],
+  ])('rejects %j naming %s', (metadata, field, hint) => {
+    const problem = problemOf(metadata as Record<string, string>);
+    expect(problem.field).toBe(field);
+    expect(problem.message).toContain(hint);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30s', 30_000],
+    ['1m', 60_000],
+    ['1m30s', 90_000],
+    ['1h', 3_600_000],
+    ['500ms', 500],
+    ['1.5s', 1_500],
+    ['45', 45_000],
+  ])('reads %s as %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', 's', '1d', '-1s', '1 m', 'm1'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
