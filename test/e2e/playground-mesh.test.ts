@@ -1,0 +1,331 @@
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import { promisify } from 'node:util';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+/**
+ * The kubelet and Linkerd data-plane simulators on the shared playground: traffic through
+ * FLEDGE_MESH_PROXY follows pod environments and TrafficSplit weights, and Prometheus
+ * answers Flagger's Linkerd queries from the simulated proxies' metrics.
+ */
+
+const kubeconfigPath = inject('KUBECONFIG');
+const prometheusUrl = inject('FLEDGE_PROMETHEUS_URL');
+const meshProxy = new URL(inject('FLEDGE_MESH_PROXY'));
+const namespace = `mesh-e2e-${Date.now().toString(36)}`;
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfigPath);
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)('kubectl', [...args, '-n', namespace], {
+    env: { ...process.env, KUBECONFIG: kubeconfigPath },
+    timeout: 60_000,
+  });
+  return stdout;
+}
+
+interface Answer {
+  status: number;
+  pod: string;
+}
+
+function get(url: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: meshProxy.hostname,
+        port: meshProxy.port,
+        path: url,
+        headers: { host: new URL(url).host },
+        agent,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        res.on('end', () => {
+          let pod = '';
+          try {
+            pod = (JSON.parse(body) as { pod: string }).pod;
+          } catch {}
+          resolve({ status: res.statusCode ?? 0, pod });
+        });
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Sends `count` requests, `concurrency` at a time. */
+async function load(url: string, count: number, concurrency = 8): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next++;
+        answers.push(await get(url));
+      }
+    }),
+  );
+  return answers;
+}
+
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}; last error: ${String(last)}`,
+  );
+}
+
+function deployment(name: string, image: string, env: Record<string, string>, replicas = 1) {
+  return {
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image,
+              ports: [{ name: 'http', containerPort: 8080 }],
+              env: Object.entries(env).map(([envName, value]) => ({ name: envName, value })),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function service(name: string, app: string) {
+  return {
+    metadata: { name, namespace },
+    spec: {
+      selector: { app },
+      ports: [{ name: 'http', port: 8080, targetPort: 'http' }],
+    },
+  };
+}
+
+/** Waits until the Service's endpoints are exactly the ready pods of the current template. */
+async function waitServing(name: string, app: string, replicas: number) {
+  await kubectl('rollout', 'status', `deployment/${app}`, '--timeout=60s');
+  await eventually(
+    `Service ${namespace}/${name} to reach only the new pods of ${app}`,
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` });
+      const answers = await load(`http://${name}.${namespace}:8080/`, replicas * 4, 1);
+      const live = new Set(
+        pods.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name),
+      );
+      return live.size === replicas && answers.every((a) => live.has(a.pod)) ? true : undefined;
+    },
+  );
+}
+
+async function promQuery(query: string): Promise<number | undefined> {
+  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+  const value = Number(body.data?.result?.[0]?.value[1]);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+const successRate = (labels: string) =>
+  `sum(rate(response_total{${labels},classification!="failure"}[10s])) / sum(rate(response_total{${labels}}[10s])) * 100`;
+const p99 = (labels: string) =>
+  `histogram_quantile(0.99, sum(rate(response_latency_ms_bucket{${labels}}[10s])) by (le))`;
+
+beforeAll(async () => {
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+});
+
+afterAll(async () => {
+  agent.destroy();
+  await core.deleteNamespace({ name: namespace }).catch(() => {});
+});
+
+describe('kubelet simulator and mesh on the playground', () => {
+  it('serves a Deployment through its Service; kubectl set env ERROR_RATE=0.5 fails about half', async () => {
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('podinfo', 'ghcr.io/acme/podinfo:6.0.0', { ERROR_RATE: '0' }, 2),
+    });
+    await core.createNamespacedService({ namespace, body: service('podinfo', 'podinfo') });
+    await waitServing('podinfo', 'podinfo', 2);
+    const healthy = await load(`http://podinfo.${namespace}.svc.cluster.local:8080/`, 200);
+    expect(healthy.filter((a) => a.status === 200)).toHaveLength(200);
+    expect(new Set(healthy.map((a) => a.pod)).size).toBe(2);
+
+    await kubectl('set', 'env', 'deployment/podinfo', 'ERROR_RATE=0.5');
+    await waitServing('podinfo', 'podinfo', 2);
+    const faulty = await load(`http://podinfo.${namespace}:8080/`, 400);
+    const failed = faulty.filter((a) => a.status === 500).length / faulty.length;
+    expect(failed).toBeGreaterThanOrEqual(0.45);
+    expect(failed).toBeLessThanOrEqual(0.55);
+  });
+
+  describe('with a primary, a canary and a TrafficSplit', () => {
+    beforeAll(async () => {
+      await apps.createNamespacedDeployment({
+        namespace,
+        body: deployment('api-primary', 'ghcr.io/acme/api:1.0.0', {
+          ERROR_RATE: '0',
+          LATENCY_MS: '0',
+        }),
+      });
+      await apps.createNamespacedDeployment({
+        namespace,
+        body: deployment('api-canary', 'ghcr.io/acme/api:2.0.0', {
+          ERROR_RATE: '0.2',
+          LATENCY_MS: '40',
+        }),
+      });
+      for (const [name, app] of [
+        ['api', 'api-primary'],
+        ['api-primary', 'api-primary'],
+        ['api-canary', 'api-canary'],
+      ] as const) {
+        await core.createNamespacedService({ namespace, body: service(name, app) });
+      }
+      await waitServing('api-primary', 'api-primary', 1);
+      await waitServing('api-canary', 'api-canary', 1);
+      await custom.createNamespacedCustomObject({
+        group: 'split.smi-spec.io',
+        version: 'v1alpha2',
+        namespace,
+        plural: 'trafficsplits',
+        body: {
+          apiVersion: 'split.smi-spec.io/v1alpha2',
+          kind: 'TrafficSplit',
+          metadata: { name: 'api', namespace },
+          spec: {
+            service: 'api',
+            backends: [
+              { service: 'api-primary', weight: 100 },
+              { service: 'api-canary', weight: 0 },
+            ],
+          },
+        },
+      });
+    });
+
+    it('moves 30% (±5 points) of 2,000 requests when the weights go from 100/0 to 70/30', async () => {
+      const before = await load(`http://api.${namespace}:8080/`, 200);
+      expect(before.filter((a) => a.pod.startsWith('api-canary'))).toHaveLength(0);
+
+      await custom.patchNamespacedCustomObject(
+        {
+          group: 'split.smi-spec.io',
+          version: 'v1alpha1',
+          namespace,
+          plural: 'trafficsplits',
+          name: 'api',
+          body: {
+            spec: {
+              backends: [
+                { service: 'api-primary', weight: '700m' },
+                { service: 'api-canary', weight: '300m' },
+              ],
+            },
+          },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      await eventually('the mesh to route to the canary', async () =>
+        (await get(`http://api.${namespace}:8080/`)).pod.startsWith('api-canary')
+          ? true
+          : undefined,
+      );
+      const after = await load(`http://api.${namespace}:8080/`, 2000);
+      const share = after.filter((a) => a.pod.startsWith('api-canary')).length / after.length;
+      expect(share).toBeGreaterThanOrEqual(0.25);
+      expect(share).toBeLessThanOrEqual(0.35);
+    });
+
+    it("answers Flagger's Linkerd success-rate and p99 queries per backend from Prometheus", async () => {
+      await kubectl(
+        'patch',
+        'trafficsplit',
+        'api',
+        '--type',
+        'merge',
+        '-p',
+        '{"spec":{"backends":[{"service":"api-primary","weight":50},{"service":"api-canary","weight":50}]}}',
+      );
+      const until = Date.now() + 6000;
+      while (Date.now() < until) await load(`http://api.${namespace}:8080/`, 100, 4);
+
+      const inbound = (target: string) =>
+        `namespace="${namespace}",deployment=~"${target}",direction="inbound"`;
+      const canaryRate = await eventually(
+        'canary success rate',
+        () => promQuery(successRate(inbound('api-canary'))),
+        20_000,
+      );
+      const primaryRate = await eventually(
+        'primary success rate',
+        () => promQuery(successRate(inbound('api-primary'))),
+        20_000,
+      );
+      const canaryP99 = await eventually(
+        'canary p99',
+        () => promQuery(p99(inbound('api-canary'))),
+        20_000,
+      );
+      const primaryP99 = await eventually(
+        'primary p99',
+        () => promQuery(p99(inbound('api-primary'))),
+        20_000,
+      );
+      const outbound = `dst_service="api-canary",dst_namespace="${namespace}",direction="outbound"`;
+      const outboundRate = await eventually(
+        'outbound canary success rate',
+        () => promQuery(successRate(outbound)),
+        20_000,
+      );
+
+      expect(canaryRate).toBeGreaterThanOrEqual(75);
+      expect(canaryRate).toBeLessThanOrEqual(85);
+      expect(primaryRate).toBe(100);
+      expect(outboundRate).toBeGreaterThanOrEqual(75);
+      expect(outboundRate).toBeLessThanOrEqual(85);
+      expect(canaryP99).toBeGreaterThan(40);
+      expect(canaryP99).toBeLessThanOrEqual(50);
+      expect(primaryP99).toBeLessThan(10);
+    });
+  });
+});
