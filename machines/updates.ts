@@ -152,6 +152,10 @@ const failureCauses: Partial<Record<Reason, string>> = {
   ProgressDeadlineExceeded: 'not ready within the progress deadline',
 };
 
+function failureCause(reason: Reason | null): string {
+  return (reason && failureCauses[reason]) ?? `${reason}`;
+}
+
 export function fail(context: RolloutContext, reason: Reason): Update {
   return {
     reason,
@@ -159,13 +163,13 @@ export function fail(context: RolloutContext, reason: Reason): Update {
     resumeTo: null,
     nextAnalysisAt: null,
     progressDeadlineAt: null,
-    message: `rolling back revision ${context.revision}: ${failureCauses[reason] ?? reason}; last: ${context.message}`,
+    message: `rolling back revision ${context.revision}: ${failureCause(reason)}; last: ${context.message}`,
   };
 }
 
 export function markRolledBack(context: RolloutContext): Update {
   return {
-    message: `rolled back revision ${context.revision} (${context.reason}); traffic is on the primary`,
+    message: `rolled back revision ${context.revision}: ${failureCause(context.reason)}; traffic is on the primary`,
   };
 }
 

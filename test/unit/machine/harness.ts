@@ -166,11 +166,27 @@ export function run(options: RunOptions = {}) {
     }
     return clock.now();
   };
+  /** When the machine first entered `point`, even if it left it in the same instant. */
+  const reachedAt = (point: RestorePoint) =>
+    documents.find((entry) => entry.document.state === point)?.at;
   const weightsSet = () =>
     calls
       .filter((call) => call.effect === 'setWeight')
       .map((call) => (call.input as { canaryWeight: number }).canaryWeight);
-  return { actor, clock, calls, documents, advance, flush, doc, state, send, until, weightsSet };
+  return {
+    actor,
+    clock,
+    calls,
+    documents,
+    advance,
+    flush,
+    doc,
+    state,
+    send,
+    until,
+    reachedAt,
+    weightsSet,
+  };
 }
 
 export type Run = ReturnType<typeof run>;
