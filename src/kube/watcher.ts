@@ -275,19 +275,26 @@ export class Watcher<T extends KubeObject = KubeObject> {
   private consume(response: IncomingMessage, seen: () => void): Promise<boolean> {
     return new Promise((resolve, reject) => {
       let gone = false;
+      let failure: Error | undefined;
+      const fail = (error: unknown) => {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+        response.destroy();
+      };
       const lines = createInterface({ input: response, crlfDelay: Number.POSITIVE_INFINITY });
+      // readline re-emits the stream's errors on itself, and an unheard 'error' would crash.
+      lines.on('error', fail);
+      response.on('error', fail);
       lines.on('line', (line) => {
-        if (!line.trim()) return;
+        if (!line.trim() || failure || gone) return;
         seen();
         try {
-          gone = this.apply(JSON.parse(line) as WatchEvent<T>) || gone;
+          gone = this.apply(JSON.parse(line) as WatchEvent<T>);
         } catch (error) {
-          response.destroy(error instanceof Error ? error : new Error(String(error)));
+          fail(error);
         }
         if (gone) response.destroy();
       });
-      response.on('error', (error) => (gone ? resolve(true) : reject(error)));
-      response.on('close', () => resolve(gone));
+      response.on('close', () => (failure && !gone ? reject(failure) : resolve(gone)));
     });
   }
 

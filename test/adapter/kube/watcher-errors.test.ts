@@ -1,0 +1,94 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ApiServer } from '../../../src/kube/api-server.js';
+import { knownTypes } from '../../../src/kube/resources.js';
+import { Watcher } from '../../../src/kube/watcher.js';
+import { waitFor } from '../../support/apiserver.js';
+
+const server = 'https://127.0.0.1:6443';
+
+function fakeClusterApi(): ApiServer {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
+    users: [{ name: 'fake', token: 'secret-token' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
+    currentContext: 'fake',
+  });
+  return new ApiServer(kc);
+}
+
+const path = '/api/v1/namespaces/prod/configmaps';
+const emptyList = { kind: 'ConfigMapList', items: [], metadata: { resourceVersion: '10' } };
+
+describe('Watcher error paths (the API server is faked: a real one does not fail on demand)', () => {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+
+  it('reconnects with growing backoff after 500s and gives up after maxFailures', async () => {
+    nock(server)
+      .get(path)
+      .query(true)
+      .times(10)
+      .reply(function () {
+        const isWatch = new URL(this.req.path, server).searchParams.get('watch') === 'true';
+        return isWatch
+          ? [500, { reason: 'InternalError', message: 'etcd is sick' }]
+          : [200, emptyList];
+      });
+    const watcher = new Watcher(fakeClusterApi(), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+      backoffInitialMs: 20,
+      maxFailures: 4,
+    });
+    const delays: number[] = [];
+    let gaveUp: Error | undefined;
+    watcher.on('reconnect', (_attempt, delayMs) => delays.push(delayMs));
+    watcher.on('giveUp', (cause) => {
+      gaveUp = cause;
+    });
+    watcher.start();
+    await waitFor('giving up', async () => gaveUp);
+    await watcher.stop();
+    expect(gaveUp?.message).toMatch(/500 InternalError: etcd is sick/);
+    expect(delays).toHaveLength(3);
+    delays.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(20 * 2 ** i * 0.5);
+      expect(ms).toBeLessThanOrEqual(20 * 2 ** i);
+    });
+  });
+
+  it('sends the bearer token and keeps watching after an ERROR event that is not 410', async () => {
+    let watches = 0;
+    nock(server, { reqheaders: { authorization: 'Bearer secret-token' } })
+      .get(path)
+      .query(true)
+      .times(6)
+      .reply(function () {
+        const isWatch = new URL(this.req.path, server).searchParams.get('watch') === 'true';
+        if (!isWatch) return [200, emptyList];
+        watches += 1;
+        const event =
+          watches === 1
+            ? { type: 'ERROR', object: { kind: 'Status', code: 500, message: 'boom' } }
+            : {
+                type: 'ADDED',
+                object: { metadata: { namespace: 'prod', name: 'cm', resourceVersion: '11' } },
+              };
+        return [200, `${JSON.stringify(event)}\n`];
+      });
+    const watcher = new Watcher(fakeClusterApi(), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+      backoffInitialMs: 10,
+    });
+    const causes: string[] = [];
+    watcher.on('reconnect', (_attempt, _delay, cause) => causes.push(cause?.message ?? ''));
+    watcher.start();
+    await waitFor('the object after the error', async () => watcher.get('prod', 'cm'));
+    await watcher.stop();
+    expect(causes[0]).toMatch(/server error 500: boom/);
+  });
+});
