@@ -161,7 +161,7 @@ export async function callWebhook(
     const remaining = deadline - performance.now();
     if (remaining <= 0) break;
     attempts += 1;
-    const budget = AbortSignal.timeout(remaining);
+    const budget = AbortSignal.timeout(Math.ceil(remaining));
     const signal = options.signal ? AbortSignal.any([options.signal, budget]) : budget;
     try {
       const answer = await postJson(url, body, { signal, ...(proxy ? { proxy } : {}) });
