@@ -137,7 +137,7 @@ export function run(options: RunOptions = {}) {
   const flush = async () => {
     for (let round = 0; round < 5; round++) {
       await settle();
-      clock.flushTimeouts();
+      clock.increment(0);
     }
     await settle();
   };
