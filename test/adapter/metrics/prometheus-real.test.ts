@@ -71,13 +71,17 @@ async function waitFor<T>(
   probe: () => Promise<T | undefined>,
 ): Promise<T> {
   const until = Date.now() + deadlineMs;
+  let lastError = 'none';
   while (Date.now() < until) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error: unknown) => {
+      lastError = error instanceof Error ? error.message : String(error);
+      return undefined;
+    });
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(
-    `${what} not within ${deadlineMs} ms; Prometheus said:\n${prometheusLog.slice(-2000)}`,
+    `${what} not within ${deadlineMs} ms; last error: ${lastError}; Prometheus said:\n${prometheusLog.slice(-2000)}`,
   );
 }
 
@@ -121,7 +125,8 @@ beforeAll(async () => {
     prometheusLog += chunk.toString();
   });
   const address = `http://127.0.0.1:${port}`;
-  provider = createPrometheusProvider({ address, timeoutMs: 2000 });
+  // 2.5 s: a timeout that is not whole seconds must still reach Prometheus as a valid duration.
+  provider = createPrometheusProvider({ address, timeoutMs: 2500 });
   await waitFor('Prometheus ready', 10_000, async () =>
     (await fetch(`${address}/-/ready`)).ok ? true : undefined,
   );

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../../src/kube/api-server.js';
+import { ResourceClient, type ResourceType } from '../../../src/kube/resources.js';
+import { createRouter, type RouteTarget, supportedRouting } from '../../../src/routing/index.js';
+import { useApiServer } from '../../support/apiserver.js';
+
+const cluster = useApiServer(['trafficSplit', 'gatewayHttpRoute', 'linkerdHttpRoute']);
+
+const cases = [
+  ...supportedRouting.smi.map((apiVersion) => ({ provider: 'smi', apiVersion })),
+  ...supportedRouting['gateway-api'].map((apiVersion) => ({ provider: 'gateway-api', apiVersion })),
+];
+
+function typeOf(apiVersion: string, provider: string): ResourceType {
+  const [group = '', version = ''] = apiVersion.split('/');
+  return provider === 'smi'
+    ? { group, version, plural: 'trafficsplits', kind: 'TrafficSplit', namespaced: true }
+    : { group, version, plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+}
+
+async function targetIn(namespace: string): Promise<RouteTarget> {
+  const owner = await new ResourceClient(cluster().api, {
+    group: '',
+    version: 'v1',
+    plural: 'configmaps',
+    kind: 'ConfigMap',
+    namespaced: true,
+  }).create({ metadata: { namespace, name: 'owner' } });
+  return {
+    namespace,
+    name: 'api-service',
+    apexService: 'api-service',
+    port: 8080,
+    stableService: 'api-service-primary',
+    canaryService: 'api-service-canary',
+    owner: { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata?.uid ?? '' },
+    labels: { app: 'api-service' },
+  };
+}
+
+/** What someone else (a person with kubectl, a GitOps tool) writing weights would do. */
+function tamper(object: KubeObject, provider: string): unknown {
+  const spec = structuredClone(object.spec) as Record<string, unknown>;
+  if (provider === 'smi') {
+    const backends = spec.backends as { weight: unknown }[];
+    backends[0] = { ...backends[0], weight: 50 };
+    backends[1] = { ...backends[1], weight: 50 };
+    return { spec: { backends } };
+  }
+  const rules = spec.rules as { backendRefs: { weight: number }[] }[];
+  const refs = rules[0]?.backendRefs ?? [];
+  refs.forEach((ref) => {
+    ref.weight = 50;
+  });
+  return { spec: { rules } };
+}
+
+describe.each(cases)(
+  '$provider $apiVersion router on a real API server',
+  ({ provider, apiVersion }) => {
+    const objects = () => new ResourceClient(cluster().api, typeOf(apiVersion, provider));
+
+    it('creates the routing object at 100% stable, owned and labelled', async () => {
+      const target = await targetIn(await cluster().createNamespace());
+      const router = createRouter(cluster().api, { provider, apiVersion });
+      await router.reconcile(target);
+      expect(await router.getWeights(target)).toEqual({ stable: 100, canary: 0 });
+      const object = await objects().get(target.namespace, target.name);
+      expect(object.apiVersion).toBe(apiVersion);
+      expect(object.metadata?.ownerReferences).toEqual([target.owner]);
+      expect(object.metadata?.labels).toMatchObject({
+        app: 'api-service',
+        'app.kubernetes.io/managed-by': 'fledge',
+      });
+    });
+
+    it('sets 70/30 and reads it back; setting it again writes nothing', async () => {
+      const target = await targetIn(await cluster().createNamespace());
+      const router = createRouter(cluster().api, { provider, apiVersion });
+      await router.reconcile(target);
+      expect(await router.setWeights(target, 30)).toEqual({
+        weights: { stable: 70, canary: 30 },
+        drifted: false,
+      });
+      expect(await router.getWeights(target)).toEqual({ stable: 70, canary: 30 });
+      const version = (await objects().get(target.namespace, target.name)).metadata
+        ?.resourceVersion;
+      await router.reconcile(target);
+      await router.setWeights(target, 30);
+      expect((await objects().get(target.namespace, target.name)).metadata?.resourceVersion).toBe(
+        version,
+      );
+    });
+
+    it('corrects weights someone else changed and reports what it found', async () => {
+      const target = await targetIn(await cluster().createNamespace());
+      const router = createRouter(cluster().api, { provider, apiVersion });
+      await router.reconcile(target);
+      await router.setWeights(target, 20);
+      const object = await objects().get(target.namespace, target.name);
+      await objects().mergePatch(target.namespace, target.name, tamper(object, provider));
+      // A new process (restart, other replica) must see the drift too: the router keeps no memory.
+      const fresh = createRouter(cluster().api, { provider, apiVersion });
+      expect(await fresh.setWeights(target, 20)).toEqual({
+        weights: { stable: 80, canary: 20 },
+        drifted: true,
+        found: { stable: 50, canary: 50 },
+      });
+      expect(await fresh.getWeights(target)).toEqual({ stable: 80, canary: 20 });
+    });
+
+    it('recreates a routing object someone deleted and reports it', async () => {
+      const target = await targetIn(await cluster().createNamespace());
+      const router = createRouter(cluster().api, { provider, apiVersion });
+      await router.reconcile(target);
+      await objects().delete(target.namespace, target.name);
+      expect(await router.setWeights(target, 10)).toMatchObject({ drifted: true, found: null });
+      expect(await router.getWeights(target)).toEqual({ stable: 90, canary: 10 });
+    });
+
+    it('adopts an existing object of its shape, keeping its weights and adding the owner', async () => {
+      const target = await targetIn(await cluster().createNamespace());
+      const first = createRouter(cluster().api, { provider, apiVersion });
+      await first.reconcile({ ...target, owner: undefined, labels: undefined });
+      await first.setWeights({ ...target, owner: undefined }, 40);
+      await createRouter(cluster().api, { provider, apiVersion }).reconcile(target);
+      const object = await objects().get(target.namespace, target.name);
+      expect(object.metadata?.ownerReferences).toEqual([target.owner]);
+      expect(await first.getWeights(target)).toEqual({ stable: 60, canary: 40 });
+    });
+
+    it('finalize routes everything to stable, then removes the object', async () => {
+      const target = await targetIn(await cluster().createNamespace());
+      const router = createRouter(cluster().api, { provider, apiVersion });
+      await router.reconcile(target);
+      await router.setWeights(target, 50);
+      await router.finalize(target);
+      expect(await objects().find(target.namespace, target.name)).toBeNull();
+      expect(await router.getWeights(target)).toBeNull();
+      await router.finalize(target);
+    });
+  },
+);
