@@ -1,5 +1,6 @@
 import { Histogram, type Registry } from 'prom-client';
 import { PrometheusDriver } from 'prometheus-query';
+import { formatDuration } from '../api/duration.js';
 import { readSingleValue } from './query-result.js';
 
 /** Where metric values come from. `null` means no data: an empty result, NaN or Inf. */
@@ -144,7 +145,12 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     });
     let answer: Awaited<ReturnType<PrometheusDriver['instantQuery']>>;
     try {
-      answer = await driver.instantQuery(promql, undefined, seconds(timeoutMs));
+      // Prometheus reads its timeout parameter as a whole-unit duration: "2500ms", never "2.5s".
+      answer = await driver.instantQuery(
+        promql,
+        undefined,
+        formatDuration(Math.max(1, Math.round(timeoutMs))),
+      );
     } catch (thrown) {
       if (deadline.aborted) {
         throw new MetricsQueryError(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { MetricSpec } from '../../../src/api/types.js';
 import { type AnalyseOptions, analyse, prepareQuery } from '../../../src/metrics/analysis.js';
 import type { MetricsProvider } from '../../../src/metrics/prometheus.js';
 
@@ -170,5 +171,17 @@ describe('prepareQuery', () => {
     expect(prepared).toEqual({
       error: 'metric m: interval "1 minute" is not a duration; write it like 30s, 1m or 1m30s',
     });
+  });
+});
+
+describe('analyse with the Rollout’s own types', () => {
+  it('takes spec.analysis.metrics as validateRollout returns them', async () => {
+    const metrics: MetricSpec[] = [
+      { name: 'request-duration', interval: '30s', thresholdRange: { max: 500 } },
+    ];
+    const { provider, asked } = providerOf(async () => 200);
+    const result = await analyse({ ...base, provider, metrics });
+    expect(result.results[0]?.passed).toBe(true);
+    expect(asked[0]).toContain('[30s]');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { WebhookSpec } from '../../../src/api/types.js';
 import { eventPayload, webhookPayload } from '../../../src/webhooks/payload.js';
 
 const rollout = { name: 'api', namespace: 'prod', phase: 'Progressing', checksum: 'abc123' };
@@ -38,5 +39,18 @@ describe('webhook payloads', () => {
       timestamp: '1700000000123',
     });
     expect(payload).toMatchObject(rollout);
+  });
+});
+
+describe('webhook payloads from the Rollout’s own types', () => {
+  it('take spec.analysis.webhooks as validateRollout returns them', () => {
+    const hook: WebhookSpec = {
+      name: 'load',
+      type: 'rollout',
+      url: 'http://x/',
+      timeout: '10s',
+      retries: 0,
+    };
+    expect(webhookPayload(hook, rollout)).toEqual(rollout);
   });
 });
