@@ -62,7 +62,14 @@ export function autocannonOptions(plan: LoadPlan): autocannon.Options {
     url: (plan.proxy ?? target).origin,
     connections: plan.connections,
     duration: plan.durationMs / 1_000,
-    ...(plan.rps === undefined ? {} : { overallRate: plan.rps }),
+    // autocannon paces a rate as one burst per second and also sends the burst that falls
+    // on the end of the duration; capping the total keeps a run at exactly rps x duration.
+    ...(plan.rps === undefined
+      ? {}
+      : {
+          overallRate: plan.rps,
+          maxOverallRequests: Math.max(1, Math.round((plan.rps * plan.durationMs) / 1_000)),
+        }),
     // autocannon's correction for a paced rate adds synthetic samples at a 1 ms interval,
     // which halves the reported median; the summary must show what the target answered.
     ignoreCoordinatedOmission: plan.rps !== undefined,

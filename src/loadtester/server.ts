@@ -107,7 +107,10 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
       res.end(await metrics.registry.metrics());
       return;
     }
-    sendReply(res, await route(req, path));
+    const reply = await route(req, path);
+    // A keep-alive connection left open after a reply would hold up a graceful stop.
+    if (stopping) res.setHeader('connection', 'close');
+    sendReply(res, reply);
   }
 
   const server = createServer((req, res) => {
