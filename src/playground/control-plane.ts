@@ -1,0 +1,185 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Logger, pino } from 'pino';
+import { assertBinaries } from './binaries.js';
+import { type ChildProcessHandle, startProcess } from './child-process.js';
+import { generateCredentials, tokenAuthFile } from './credentials.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { freePorts } from './ports.js';
+import { waitForHttpReady } from './readiness.js';
+
+export interface ControlPlaneOptions {
+  /** Directory for etcd's data, keys, the kubeconfig and the logs; its own entries are replaced. */
+  stateDir: string;
+  /** Cluster name: the kubeconfig's cluster, user and context. Default "playground". */
+  name?: string;
+  /** Also run kube-controller-manager (Deployments, ReplicaSets, Endpoints, GC). Default true. */
+  withControllerManager?: boolean;
+  logger?: Logger;
+}
+
+export interface ControlPlane {
+  name: string;
+  kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** Bearer token of a system:masters user. */
+  token: string;
+  processes: ChildProcessHandle[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Controllers of kube-controller-manager left out: the token controller (the playground has
+ * no kubelet that mounts tokens), node IPAM (no pod network), and node lifecycle, which would
+ * taint and evict the simulated node's pods whenever its heartbeat lags.
+ */
+const controllers = '*,-serviceaccount-token,-nodeipam,-nodelifecycle';
+
+/**
+ * etcd, kube-apiserver and (by default) kube-controller-manager on free ports of 127.0.0.1,
+ * resolved once the API server answers /readyz. Each process logs to `<stateDir>/logs/`.
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const name = options.name ?? 'playground';
+  const withControllerManager = options.withControllerManager ?? true;
+  const logger = (options.logger ?? pino({ level: 'silent' })).child({ cluster: name });
+  const binaries = await assertBinaries(
+    withControllerManager
+      ? ['etcd', 'kubeApiserver', 'kubeControllerManager']
+      : ['etcd', 'kubeApiserver'],
+  );
+
+  const stateDir = path.resolve(options.stateDir);
+  const dirs = {
+    etcd: path.join(stateDir, 'etcd'),
+    pki: path.join(stateDir, 'pki'),
+    logs: path.join(stateDir, 'logs'),
+  };
+  await Promise.all(Object.values(dirs).map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })));
+
+  const credentials = generateCredentials();
+  const files = {
+    tokens: path.join(dirs.pki, 'tokens.csv'),
+    serviceAccountKey: path.join(dirs.pki, 'service-account.key'),
+    serviceAccountPub: path.join(dirs.pki, 'service-account.pub'),
+    kubeconfig: path.join(stateDir, 'kubeconfig'),
+  };
+  await writeFile(files.tokens, tokenAuthFile(credentials.adminToken), { mode: 0o600 });
+  await writeFile(files.serviceAccountKey, credentials.serviceAccountPrivateKey, { mode: 0o600 });
+  await writeFile(files.serviceAccountPub, credentials.serviceAccountPublicKey);
+
+  const [etcdClient, etcdPeer, apiserverPort, controllerManagerPort] = (await freePorts(4)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const server = `https://127.0.0.1:${apiserverPort}`;
+  await writeFile(
+    files.kubeconfig,
+    renderKubeconfig([{ name, server, token: credentials.adminToken }]),
+    { mode: 0o600 },
+  );
+
+  const processes: ChildProcessHandle[] = [];
+  const stop = async () => {
+    for (const child of processes.toReversed()) await child.stop();
+  };
+  try {
+    const etcdUrl = `http://127.0.0.1:${etcdClient}`;
+    const peerUrl = `http://127.0.0.1:${etcdPeer}`;
+    const etcd = await startProcess(
+      {
+        name: 'etcd',
+        command: binaries.etcd,
+        args: [
+          `--name=${name}`,
+          `--data-dir=${dirs.etcd}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=${peerUrl}`,
+          `--initial-advertise-peer-urls=${peerUrl}`,
+          `--initial-cluster=${name}=${peerUrl}`,
+          '--log-level=warn',
+          '--logger=zap',
+        ],
+        logFile: path.join(dirs.logs, 'etcd.log'),
+      },
+      logger,
+    );
+    processes.push(etcd);
+    await waitForHttpReady(etcd, { url: `${etcdUrl}/health` });
+
+    const apiserver = await startProcess(
+      {
+        name: 'kube-apiserver',
+        command: binaries.kubeApiserver,
+        args: [
+          `--etcd-servers=${etcdUrl}`,
+          `--secure-port=${apiserverPort}`,
+          '--insecure-port=0',
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          // Endpoints may not point at loopback, so the `kubernetes` Service gets none.
+          '--endpoint-reconciler-type=none',
+          `--cert-dir=${dirs.pki}`,
+          `--token-auth-file=${files.tokens}`,
+          '--authorization-mode=RBAC',
+          `--service-account-key-file=${files.serviceAccountPub}`,
+          `--service-account-signing-key-file=${files.serviceAccountKey}`,
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          '--service-cluster-ip-range=10.96.0.0/16',
+          '--allow-privileged=true',
+          // Without the token controller no token Secret exists, and this plugin would reject pods.
+          '--disable-admission-plugins=ServiceAccount',
+          '--profiling=false',
+        ],
+        logFile: path.join(dirs.logs, 'kube-apiserver.log'),
+      },
+      logger,
+    );
+    processes.push(apiserver);
+    await waitForHttpReady(apiserver, { url: `${server}/readyz`, token: credentials.adminToken });
+
+    if (withControllerManager) {
+      const controllerManager = await startProcess(
+        {
+          name: 'kube-controller-manager',
+          command: binaries.kubeControllerManager,
+          args: [
+            `--kubeconfig=${files.kubeconfig}`,
+            `--authentication-kubeconfig=${files.kubeconfig}`,
+            `--authorization-kubeconfig=${files.kubeconfig}`,
+            `--controllers=${controllers}`,
+            '--leader-elect=false',
+            '--use-service-account-credentials=false',
+            `--secure-port=${controllerManagerPort}`,
+            '--bind-address=127.0.0.1',
+            '--port=0',
+            '--profiling=false',
+          ],
+          logFile: path.join(dirs.logs, 'kube-controller-manager.log'),
+        },
+        logger,
+      );
+      processes.push(controllerManager);
+      await waitForHttpReady(controllerManager, {
+        url: `https://127.0.0.1:${controllerManagerPort}/healthz`,
+      });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  logger.info({ server, kubeconfig: files.kubeconfig }, 'control plane ready');
+  return {
+    name,
+    kubeconfigPath: files.kubeconfig,
+    server,
+    token: credentials.adminToken,
+    processes,
+    stop,
+  };
+}

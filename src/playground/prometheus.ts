@@ -1,0 +1,74 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { stringify } from 'yaml';
+import { type ChildProcessHandle, startProcess } from './child-process.js';
+import { freePort } from './ports.js';
+import { waitForHttpReady } from './readiness.js';
+
+export interface ScrapeTarget {
+  /** The cluster the metrics come from; a `cluster` label on every series. */
+  cluster: string;
+  /** http://127.0.0.1:<port>/<path> */
+  metricsUrl: string;
+}
+
+/**
+ * Scrapes and evaluates every second, so that a compressed analysis interval of a few
+ * seconds already sees fresh data. The simulator's labels (namespace, pod, ...) are kept
+ * as exported, as Linkerd's are by its Prometheus.
+ */
+export function renderPrometheusConfig(targets: ScrapeTarget[]): string {
+  return stringify({
+    global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+    scrape_configs: targets.map((target) => {
+      const url = new URL(target.metricsUrl);
+      return {
+        job_name: `linkerd-proxy-${target.cluster}`,
+        honor_labels: true,
+        metrics_path: url.pathname,
+        scheme: url.protocol.replace(':', ''),
+        static_configs: [{ targets: [url.host], labels: { cluster: target.cluster } }],
+      };
+    }),
+  });
+}
+
+export interface PrometheusServer {
+  url: string;
+  process: ChildProcessHandle;
+}
+
+export async function startPrometheus(
+  options: { binary: string; stateDir: string; targets: ScrapeTarget[] },
+  logger: Logger,
+): Promise<PrometheusServer> {
+  const dir = path.join(options.stateDir, 'prometheus');
+  await mkdir(path.join(dir, 'data'), { recursive: true });
+  const configFile = path.join(dir, 'prometheus.yml');
+  await writeFile(configFile, renderPrometheusConfig(options.targets));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startProcess(
+    {
+      name: 'prometheus',
+      command: options.binary,
+      args: [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        '--storage.tsdb.retention.time=1d',
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      logFile: path.join(dir, 'prometheus.log'),
+    },
+    logger,
+  );
+  try {
+    await waitForHttpReady(child, { url: `${url}/-/ready` });
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { url, process: child };
+}
