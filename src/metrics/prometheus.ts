@@ -125,7 +125,8 @@ function queryDurationHistogram(registry: Registry): Histogram<'provider' | 'res
 /** A MetricsProvider that runs instant queries against Prometheus's HTTP API. */
 export function createPrometheusProvider(options: PrometheusProviderOptions): MetricsProvider {
   const address = options.address.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Timers and Prometheus's timeout parameter both want whole milliseconds.
+  const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const histogram = options.registry ? queryDurationHistogram(options.registry) : undefined;
   const headers = options.bearerToken ? { Authorization: `Bearer ${options.bearerToken}` } : {};
 
@@ -146,11 +147,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     let answer: Awaited<ReturnType<PrometheusDriver['instantQuery']>>;
     try {
       // Prometheus reads its timeout parameter as a whole-unit duration: "2500ms", never "2.5s".
-      answer = await driver.instantQuery(
-        promql,
-        undefined,
-        formatDuration(Math.max(1, Math.round(timeoutMs))),
-      );
+      answer = await driver.instantQuery(promql, undefined, formatDuration(timeoutMs));
     } catch (thrown) {
       if (deadline.aborted) {
         throw new MetricsQueryError(

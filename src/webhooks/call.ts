@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { parseDuration } from '../api/duration.js';
 import { type HttpAnswer, postJson, UnsendableError } from './http.js';
-import type { Webhook, WebhookPayload } from './payload.js';
+import type { Webhook, WebhookPayload, WebhookType } from './payload.js';
 import { backoffMs, isRetryableStatus } from './retry.js';
 
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
@@ -78,8 +78,18 @@ function networkFix(cause: string, viaProxy: boolean): string {
   return "check the webhook's url and that its receiver runs";
 }
 
-function statusFix(status: number): string {
+const GATE_TYPES = new Set<WebhookType>([
+  'confirm-rollout',
+  'confirm-traffic-increase',
+  'confirm-promotion',
+  'rollback',
+]);
+
+function statusFix(type: WebhookType, status: number): string {
   if (status === 404 || status === 405) return "check the webhook's url and path";
+  if (GATE_TYPES.has(type) && status >= 400 && status < 500) {
+    return 'the gate opens when its receiver answers 2xx (for example after an approval)';
+  }
   if (status >= 400 && status < 500)
     return "check the webhook's url and metadata against what its receiver expects";
   return "check the receiver's logs";
@@ -100,6 +110,42 @@ function summary(answer: HttpAnswer): string {
 }
 
 type Attempt = { answer: HttpAnswer } | { cause: string; timedOut: boolean };
+
+function is2xx(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/**
+ * Sends until a 2xx, an answer not worth retrying, the last allowed attempt, or the end of
+ * the budget. Each attempt may use whatever budget is left.
+ */
+async function sendWithRetries(
+  send: (signal: AbortSignal) => Promise<HttpAnswer>,
+  limits: { maxAttempts: number; deadline: number; signal: AbortSignal | undefined },
+): Promise<{ last: Attempt | undefined; attempts: number }> {
+  let last: Attempt | undefined;
+  let attempts = 0;
+  while (attempts < limits.maxAttempts && !limits.signal?.aborted) {
+    const remaining = limits.deadline - performance.now();
+    if (remaining <= 0) break;
+    attempts += 1;
+    const budget = AbortSignal.timeout(Math.ceil(remaining));
+    try {
+      last = {
+        answer: await send(limits.signal ? AbortSignal.any([limits.signal, budget]) : budget),
+      };
+      if (is2xx(last.answer.status) || !isRetryableStatus(last.answer.status)) break;
+    } catch (error) {
+      if (error instanceof UnsendableError) throw error;
+      last = { cause: networkCause(error), timedOut: budget.aborted };
+    }
+    if (attempts < limits.maxAttempts) {
+      const pause = backoffMs(attempts - 1, limits.deadline - performance.now());
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+  return { last, attempts };
+}
 
 /**
  * POSTs Flagger's payload to one webhook. A 2xx is success; a network error, 429 or 5xx is
@@ -153,52 +199,38 @@ export async function callWebhook(
   }
   const via = proxy ? ` through the mesh proxy ${proxy.origin}` : '';
   const body = JSON.stringify(payload);
-  const deadline = started + timeoutMs;
-  const maxAttempts = 1 + Math.max(0, Math.floor(hook.retries ?? 0));
-  let last: Attempt | undefined;
-  let attempts = 0;
-  while (attempts < maxAttempts && !options.signal?.aborted) {
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) break;
-    attempts += 1;
-    const budget = AbortSignal.timeout(Math.ceil(remaining));
-    const signal = options.signal ? AbortSignal.any([options.signal, budget]) : budget;
-    try {
-      const answer = await postJson(url, body, { signal, ...(proxy ? { proxy } : {}) });
-      if (answer.status >= 200 && answer.status < 300) {
-        return finish(true, `${who}${via} answered ${answer.status}`, attempts, answer.status);
-      }
-      last = { answer };
-      if (!isRetryableStatus(answer.status)) break;
-    } catch (error) {
-      if (error instanceof UnsendableError)
-        return finish(false, `${who}: ${error.message}`, attempts);
-      last = { cause: networkCause(error), timedOut: budget.aborted };
-    }
-    options.logger?.debug(
-      { webhook: hook.name, attempt: attempts },
-      `${who}: attempt ${attempts} failed`,
+  let outcome: Awaited<ReturnType<typeof sendWithRetries>>;
+  try {
+    outcome = await sendWithRetries(
+      (signal) => postJson(url, body, { signal, ...(proxy ? { proxy } : {}) }),
+      {
+        maxAttempts: 1 + Math.max(0, Math.floor(hook.retries ?? 0)),
+        deadline: started + timeoutMs,
+        signal: options.signal,
+      },
     );
-    if (attempts < maxAttempts) {
-      const pause = backoffMs(attempts - 1, deadline - performance.now());
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
+  } catch (error) {
+    return finish(false, `${who}: ${(error as Error).message}`, 0);
   }
 
+  const { last, attempts } = outcome;
   const tries = plural(attempts, 'attempt');
+  const answer = last && 'answer' in last ? last.answer : undefined;
+  if (answer && is2xx(answer.status)) {
+    return finish(true, `${who}${via} answered ${answer.status}`, attempts, answer.status);
+  }
   if (options.signal?.aborted) {
     return finish(false, `${who}${via} was cancelled after ${tries}`, attempts);
   }
-  if (last && 'answer' in last) {
-    const { answer } = last;
+  if (answer) {
     return finish(
       false,
-      `${who}${via} answered ${summary(answer)} (${tries}); ${statusFix(answer.status)}`,
+      `${who}${via} answered ${summary(answer)} (${tries}); ${statusFix(hook.type, answer.status)}`,
       attempts,
       answer.status,
     );
   }
-  if (last === undefined || last.timedOut) {
+  if (last === undefined || !('cause' in last) || last.timedOut) {
     return finish(
       false,
       `${who}${via} did not answer within its timeout of ${seconds(timeoutMs)} (${tries}); raise the webhook's timeout or check its receiver`,

@@ -106,6 +106,14 @@ describe('Prometheus provider (HTTP API mocked)', () => {
     );
   });
 
+  it('accepts a timeout that is not a whole number of milliseconds', async () => {
+    nock(ADDRESS).get('/api/v1/query').query(true).delay(2000).reply(200, vectorOf('1'));
+    const error = await failureOf(
+      createPrometheusProvider({ address: ADDRESS, timeoutMs: 150.4 }).query(QUERY),
+    );
+    expect(error.message).toMatch(/did not answer in 0.15s/);
+  });
+
   it('says the connection was refused', async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {

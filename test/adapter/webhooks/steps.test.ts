@@ -89,6 +89,9 @@ describe('checkGate', () => {
     const gate = await checkGate(hooks, 'confirm-promotion', rollout, direct);
     expect(gate.open).toBe(false);
     expect(gate.message).toMatch(
+      /; the gate opens when its receiver answers 2xx \(for example after an approval\)$/,
+    );
+    expect(gate.message).toMatch(
       /^confirm-promotion gate two is closed: webhook two \(confirm-promotion\) at .* answered 403/,
     );
   });
