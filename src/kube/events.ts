@@ -133,7 +133,20 @@ export class EventRecorder {
       lastTimestamp: timestamp,
       source: { component: this.component },
       reportingComponent: this.component,
-      reportingInstance: this.options.instance ?? '',
+      ...(this.options.instance ? { reportingInstance: this.options.instance } : {}),
     };
   }
+}
+
+/** The InvolvedObject of an object read from the API server. */
+export function involvedObjectOf(object: KubeObject): InvolvedObject {
+  const { apiVersion = '', kind = '', metadata = {} } = object;
+  return {
+    apiVersion,
+    kind,
+    namespace: metadata.namespace ?? '',
+    name: metadata.name ?? '',
+    uid: metadata.uid ?? '',
+    ...(metadata.resourceVersion ? { resourceVersion: metadata.resourceVersion } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import type { ApiServer, KubeObject } from './api-server.js';
+import type { ApiServer, KubeObject, OwnerReference } from './api-server.js';
 import { isNotFound } from './api-server.js';
 
 /** Names one kind of resource on the API server, core ("" group), apps or custom. */
@@ -170,3 +170,21 @@ export type JsonPatchOperation =
   | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
   | { op: 'remove'; path: string }
   | { op: 'move' | 'copy'; from: string; path: string };
+
+/** A controller ownerReference to `owner`, so garbage collection removes what it owns. */
+export function ownerReferenceTo(owner: KubeObject): OwnerReference {
+  const { apiVersion, kind, metadata } = owner;
+  if (!apiVersion || !kind || !metadata?.name || !metadata.uid) {
+    throw new Error(
+      `cannot own objects by ${kind ?? 'an object'} ${metadata?.name ?? ''}: it lacks apiVersion, kind, name or uid (was it read from the API server?)`,
+    );
+  }
+  return {
+    apiVersion,
+    kind,
+    name: metadata.name,
+    uid: metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/kube/api-server.js';
-import { EventRecorder, type InvolvedObject } from '../../../src/kube/events.js';
+import { EventRecorder, involvedObjectOf } from '../../../src/kube/events.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { writeStatus } from '../../../src/kube/status.js';
 import { useApiServer } from '../../support/apiserver.js';
@@ -63,13 +63,7 @@ describe('EventRecorder on a real API server', () => {
   it('records Events on the Rollout and counts repeats in one Event', async () => {
     const namespace = await cluster().createNamespace();
     const rollout = await createRollout(namespace);
-    const involved: InvolvedObject = {
-      apiVersion: 'fledge.dev/v1alpha1',
-      kind: 'Rollout',
-      namespace,
-      name: 'api-service',
-      uid: rollout.metadata?.uid ?? '',
-    };
+    const involved = involvedObjectOf(rollout);
     const recorder = new EventRecorder(cluster().api, { instance: 'fledge-0' });
     expect(await recorder.record(involved, 'Normal', 'Progressing', 'weight 10')).toBe(true);
     await recorder.record(involved, 'Warning', 'CheckFailed', 'success rate 80 < 99');

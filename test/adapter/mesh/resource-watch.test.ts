@@ -54,7 +54,11 @@ function fakeApiServer(script: {
       const kc = new KubeConfig();
       kc.loadFromOptions({
         clusters: [
-          { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+          {
+            name: 'c',
+            server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+            skipTLSVerify: true,
+          },
         ],
         users: [{ name: 'u', token: 't' }],
         contexts: [{ name: 'x', cluster: 'c', user: 'u' }],

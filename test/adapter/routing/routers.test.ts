@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/kube/api-server.js';
-import { ResourceClient, type ResourceType } from '../../../src/kube/resources.js';
+import {
+  ownerReferenceTo,
+  ResourceClient,
+  type ResourceType,
+} from '../../../src/kube/resources.js';
 import { createRouter, type RouteTarget, supportedRouting } from '../../../src/routing/index.js';
 import { useApiServer } from '../../support/apiserver.js';
 
@@ -33,7 +37,7 @@ async function targetIn(namespace: string): Promise<RouteTarget> {
     port: 8080,
     stableService: 'api-service-primary',
     canaryService: 'api-service-canary',
-    owner: { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata?.uid ?? '' },
+    owner: ownerReferenceTo(owner),
     labels: { app: 'api-service' },
   };
 }
