@@ -1,3 +1,4 @@
+import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 
@@ -46,13 +47,22 @@ export function createKubeHttp(kc: KubeConfig): KubeHttp {
       headers: { Accept: 'application/json' },
     };
     await kc.applyToHTTPSOptions(options);
-    return new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      const req = https.request(url, { ...options, signal }, resolve);
+    const transport = url.protocol === 'http:' ? http : https;
+    // The kubeconfig's agent speaks TLS only; a plain-HTTP server (tests) needs the default one.
+    if (transport === http) options.agent = undefined;
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = transport.request(url, options, (res) => {
+        signal?.addEventListener('abort', () => res.destroy(), { once: true });
+        resolve(res);
+      });
+      // Destroying without an error: Node's own signal option raises an uncaught AbortError
+      // when the response has already ended.
+      signal?.addEventListener('abort', () => req.destroy(), { once: true });
       req.on('error', reject);
       req.end();
     });
   }
-  async function readBody(res: import('node:http').IncomingMessage): Promise<string> {
+  async function readBody(res: http.IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
@@ -72,7 +82,13 @@ export function createKubeHttp(kc: KubeConfig): KubeHttp {
       return JSON.parse(body);
     },
     async streamLines(path, query, onLine, signal) {
-      const res = await open(path, query, signal);
+      let res: http.IncomingMessage;
+      try {
+        res = await open(path, query, signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        throw err;
+      }
       if (res.statusCode !== 200) throw failure(path, res.statusCode, await readBody(res));
       res.setEncoding('utf8');
       let pending = '';
