@@ -1,7 +1,19 @@
 import { Command } from 'commander';
+import { registerController } from '../controller/command.js';
+import { registerLoadtester } from '../loadtester/command.js';
+import { registerPlayground } from '../playground/command.js';
 
 const program = new Command('fledge')
   .description('Progressive delivery for the Linkerd service mesh')
   .version('0.1.0');
 
-await program.parseAsync(process.argv);
+registerController(program);
+registerLoadtester(program);
+registerPlayground(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`fledge: ${(error as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,136 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { pino } from 'pino';
+import { parseDuration } from '../api/duration.js';
+import { loadKubeConfig } from '../kube/client.js';
+import { Controller } from './controller.js';
+
+interface ControllerFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string[];
+  prometheusUrl: string;
+  host: string;
+  port: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDuration: number;
+  resync: number;
+  poll: number;
+  meshProxy?: string;
+  concurrency: number;
+  logLevel: string;
+}
+
+function duration(flag: string) {
+  return (value: string): number => {
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) {
+      throw new InvalidArgumentError(`${flag} takes a duration such as 500ms, 15s or 1m`);
+    }
+    return ms;
+  };
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+export function registerController(program: Command): void {
+  program
+    .command('controller')
+    .description('Run the fledge controller: watch Rollouts and drive each canary to its end')
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)',
+    )
+    .option('--context <name>', 'kubeconfig context')
+    .option(
+      '-n, --namespace <ns>',
+      'watch this namespace only; repeatable (default: all namespaces)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .addOption(
+      new Option('--prometheus-url <url>', 'Prometheus with the Linkerd metrics')
+        .env('FLEDGE_PROMETHEUS_URL')
+        .default('http://prometheus.linkerd-viz:9090'),
+    )
+    .option('--host <address>', 'address for /healthz, /readyz and /metrics', '0.0.0.0')
+    .option('--port <port>', 'port for /healthz, /readyz and /metrics', positiveInt, 8080)
+    .option('--no-leader-elect', 'run without a Lease (only with a single replica)')
+    .addOption(
+      new Option('--lease-namespace <ns>', 'namespace of the leader Lease')
+        .env('POD_NAMESPACE')
+        .default('fledge-system'),
+    )
+    .option('--lease-name <name>', 'name of the leader Lease', 'fledge-controller')
+    .option(
+      '--lease-duration <duration>',
+      'leader Lease duration',
+      duration('--lease-duration'),
+      15_000,
+    )
+    .option(
+      '--resync <duration>',
+      'reconcile every Rollout this often',
+      duration('--resync'),
+      30_000,
+    )
+    .option('--poll <duration>', 'how often readiness waits poll', duration('--poll'), 1000)
+    .addOption(
+      new Option('--mesh-proxy <url>', 'HTTP proxy for webhook calls (the playground mesh)').env(
+        'FLEDGE_MESH_PROXY',
+      ),
+    )
+    .option('--concurrency <n>', 'Rollouts reconciled at once', positiveInt, 8)
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['trace', 'debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
+    .action(async (flags: ControllerFlags) => {
+      const log = pino({ name: 'fledge-controller', level: flags.logLevel });
+      const kc = loadKubeConfig({
+        ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
+        ...(flags.context ? { context: flags.context } : {}),
+      });
+      const controller = new Controller({
+        kc,
+        log,
+        namespaces: flags.namespace,
+        prometheusUrl: flags.prometheusUrl,
+        httpHost: flags.host,
+        httpPort: flags.port,
+        leaderElection: {
+          enabled: flags.leaderElect,
+          namespace: flags.leaseNamespace,
+          name: flags.leaseName,
+          leaseDurationMs: flags.leaseDuration,
+        },
+        resyncMs: flags.resync,
+        pollMs: flags.poll,
+        proxy: flags.meshProxy || undefined,
+        concurrency: Math.max(1, flags.concurrency),
+      });
+      await controller.start();
+      log.info({ url: controller.url }, 'fledge controller started');
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping: releasing the lease and the rollouts');
+        controller.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error({ err: error }, 'controller did not stop cleanly');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

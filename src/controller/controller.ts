@@ -1,0 +1,339 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { planFromSpec } from '../api/plan.js';
+import { API_VERSION, KIND, type Rollout } from '../api/types.js';
+import { ApiServer, type KubeObject } from '../kube/api-server.js';
+import { EventRecorder } from '../kube/events.js';
+import { LeaderElector } from '../kube/leader.js';
+import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
+import { writeStatus } from '../kube/status.js';
+import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
+import type { Decision } from './decisions.js';
+import type { Deployment, EffectContext } from './effects/context.js';
+import { startHttpServer } from './http.js';
+import { WorkQueue } from './queue.js';
+import { reconcile } from './reconcile.js';
+import { RolloutRunner } from './runner.js';
+import { ControllerTelemetry } from './telemetry.js';
+import { WatchSet } from './watch-set.js';
+import { checkRouting, effectsFor, releaseRollout, routingFor } from './wiring.js';
+import { type Caches, rolloutsReading } from './world.js';
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  log: Logger;
+  /** Watch these namespaces only; all when empty. */
+  namespaces: string[];
+  prometheusUrl: string;
+  /** Where /healthz, /readyz and /metrics listen. */
+  httpHost: string;
+  httpPort: number;
+  leaderElection: {
+    enabled: boolean;
+    namespace: string;
+    name: string;
+    leaseDurationMs: number;
+  };
+  /** Periodic re-list and reconcile of every Rollout. */
+  resyncMs: number;
+  /** How often waits for readiness poll. */
+  pollMs: number;
+  /** HTTP proxy for webhooks (the playground's mesh proxy); undefined: none. */
+  proxy: string | undefined;
+  /** Reconciles of different Rollouts at once. */
+  concurrency: number;
+}
+
+const routingTypes: ResourceType[] = [
+  {
+    group: 'split.smi-spec.io',
+    version: 'v1alpha2',
+    plural: 'trafficsplits',
+    kind: 'TrafficSplit',
+    namespaced: true,
+  },
+  {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    plural: 'httproutes',
+    kind: 'HTTPRoute',
+    namespaced: true,
+  },
+  {
+    group: 'policy.linkerd.io',
+    version: 'v1beta3',
+    plural: 'httproutes',
+    kind: 'HTTPRoute',
+    namespaced: true,
+  },
+];
+
+/**
+ * `fledge controller`: watches Rollouts and what they read, and while it leads runs one
+ * rollout machine per Rollout. Followers keep their caches warm, so a hand-over is quick.
+ */
+export class Controller {
+  readonly registry = new Registry();
+  private readonly telemetry = new ControllerTelemetry(this.registry);
+  private readonly api: ApiServer;
+  private readonly caches: Caches;
+  private readonly watchSets: WatchSet<KubeObject>[];
+  private readonly rolloutClient: ResourceClient<Rollout & KubeObject>;
+  private readonly events: EventRecorder;
+  private readonly metrics: MetricsProvider;
+  private readonly runners = new Map<string, RolloutRunner>();
+  private readonly contexts = new Map<string, EffectContext>();
+  private readonly queue: WorkQueue;
+  private elector: LeaderElector | undefined;
+  private leading = false;
+  private http: { url: string; close(): Promise<void> } | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.api = new ApiServer(options.kc);
+    const watch = <T extends KubeObject>(resource: ResourceType) =>
+      new WatchSet<T>(this.api, resource, options.namespaces, {
+        resyncMs: options.resyncMs,
+        watchdogMs: Math.max(60_000, options.resyncMs),
+        missingRetryMs: 10_000,
+      });
+    const rollouts = watch<Rollout & KubeObject>(knownTypes.rollouts);
+    const deployments = watch<Deployment>(knownTypes.deployments);
+    const configMaps = watch<KubeObject & { data?: Record<string, string> }>(knownTypes.configMaps);
+    const secrets = watch<KubeObject & { data?: Record<string, string> }>(knownTypes.secrets);
+    const routes = routingTypes.map((type) => watch<KubeObject>(type));
+    this.caches = { rollouts, deployments, configMaps, secrets };
+    this.watchSets = [
+      rollouts,
+      deployments,
+      configMaps,
+      secrets,
+      ...routes,
+    ] as WatchSet<KubeObject>[];
+    this.rolloutClient = new ResourceClient(this.api, knownTypes.rollouts);
+    this.events = new EventRecorder(this.api, { component: 'fledge', logger: options.log });
+    this.metrics = createPrometheusProvider({
+      address: options.prometheusUrl,
+      registry: this.registry,
+    });
+    this.queue = new WorkQueue((key) => this.reconcileOne(key), {
+      concurrency: options.concurrency,
+      baseBackoffMs: 500,
+      maxBackoffMs: 30_000,
+      onError: (key, error) =>
+        options.log.warn({ rollout: key, err: error }, 'reconcile failed; retrying'),
+    });
+
+    const enqueue = (object: KubeObject) =>
+      this.enqueue(`${object.metadata?.namespace}/${object.metadata?.name}`);
+    rollouts.on('add', enqueue).on('update', enqueue).on('delete', enqueue);
+    const related = (kind: 'Deployment' | 'ConfigMap' | 'Secret') => (object: KubeObject) => {
+      const changed = {
+        kind,
+        namespace: object.metadata?.namespace ?? '',
+        name: object.metadata?.name ?? '',
+      };
+      for (const key of rolloutsReading(this.caches, changed)) this.enqueue(key);
+    };
+    for (const [set, kind] of [
+      [deployments, 'Deployment'],
+      [configMaps, 'ConfigMap'],
+      [secrets, 'Secret'],
+    ] as const) {
+      const handler = related(kind);
+      (set as WatchSet<KubeObject>).on('add', handler).on('update', handler).on('delete', handler);
+    }
+    for (const set of routes) {
+      set.on('update', enqueue).on('delete', enqueue);
+    }
+    for (const set of this.watchSets) {
+      set.on('giveUp', (cause) => options.log.error({ err: cause }, 'a watch gave up'));
+      set.on('missing', (cause) =>
+        options.log.debug({ err: cause.message }, 'a resource type is not served'),
+      );
+    }
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  get url(): string | undefined {
+    return this.http?.url;
+  }
+
+  async start(): Promise<void> {
+    for (const set of this.watchSets) set.start();
+    this.http = await startHttpServer(this.options.httpHost, this.options.httpPort, this.registry, {
+      healthy: () => ({ ok: true, message: 'ok' }),
+      ready: () =>
+        this.coreSynced()
+          ? { ok: true, message: this.leading ? 'ready (leader)' : 'ready (follower)' }
+          : { ok: false, message: 'watch caches are not synced yet' },
+    });
+    if (this.options.leaderElection.enabled) {
+      this.elector = new LeaderElector(this.api, {
+        namespace: this.options.leaderElection.namespace,
+        name: this.options.leaderElection.name,
+        leaseDurationMs: this.options.leaderElection.leaseDurationMs,
+        logger: this.options.log,
+        onStartedLeading: () => this.startLeading(),
+        onStoppedLeading: () => void this.stopLeading(),
+      });
+      this.elector.start();
+    } else {
+      this.startLeading();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.elector?.stop();
+    await this.stopLeading();
+    await this.queue.stop();
+    await Promise.all(this.watchSets.map((set) => set.stop()));
+    await this.http?.close();
+  }
+
+  private coreSynced(): boolean {
+    const { rollouts, deployments, configMaps, secrets } = this.caches as unknown as Record<
+      string,
+      WatchSet<KubeObject>
+    >;
+    return [rollouts, deployments, configMaps, secrets].every((set) => set?.hasSynced);
+  }
+
+  private startLeading(): void {
+    this.leading = true;
+    this.telemetry.leader.set(1);
+    this.options.log.info('leading: running the rollouts');
+    const tick = () => {
+      for (const rollout of this.caches.rollouts.list())
+        this.enqueue(`${rollout.metadata.namespace}/${rollout.metadata.name}`);
+    };
+    const waitForSync = () => {
+      if (!this.leading) return;
+      if (this.coreSynced()) tick();
+      else setTimeout(waitForSync, 100).unref();
+    };
+    waitForSync();
+    this.resyncTimer = setInterval(tick, this.options.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  private async stopLeading(): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    this.telemetry.leader.set(0);
+    clearInterval(this.resyncTimer);
+    const runners = [...this.runners.values()];
+    this.runners.clear();
+    this.contexts.clear();
+    await Promise.all(runners.map((runner) => runner.stop()));
+    this.options.log.info('not leading: rollouts stopped here');
+  }
+
+  private enqueue(key: string): void {
+    if (this.leading && this.coreSynced()) this.queue.add(key);
+  }
+
+  private async reconcileOne(key: string): Promise<void> {
+    if (!this.leading) return;
+    const started = process.hrtime.bigint();
+    let result = 'ok';
+    try {
+      await reconcile(key, {
+        caches: this.caches,
+        rollouts: this.rolloutClient,
+        runners: this.runners,
+        log: this.options.log.child({ rollout: key }),
+        createRunner: (rollout, revision) => this.createRunner(key, rollout, revision),
+        recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
+        writeStatus: (rollout, status) => this.writeStatus(rollout, status),
+        release: (rollout, runner) =>
+          releaseRollout(this.api, rollout, runner, this.contexts.get(key)),
+        checkRouting: async (_rollout, runner) => {
+          const ctx = this.contexts.get(key);
+          if (ctx) await checkRouting(ctx, runner.canaryWeight);
+        },
+        forget: (rollout) => {
+          this.contexts.delete(key);
+          this.telemetry.forget(rollout.metadata.namespace ?? '', rollout.metadata.name ?? '');
+        },
+      });
+    } catch (error) {
+      result = 'error';
+      throw error;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.telemetry.reconcileDuration.observe({ result }, seconds);
+    }
+  }
+
+  private createRunner(key: string, rollout: Rollout, revision: string): RolloutRunner {
+    const log = this.options.log.child({ rollout: key });
+    const ctxHolder: { runner?: RolloutRunner } = {};
+    const ctx: EffectContext = {
+      api: this.api,
+      ...routingFor(this.api, () => ctxHolder.runner?.latest ?? rollout),
+      metrics: this.metrics,
+      registry: this.registry,
+      log,
+      rollout: () => ctxHolder.runner?.latest ?? rollout,
+      phase: () => ctxHolder.runner?.phase ?? 'Initializing',
+      revision: () => ctxHolder.runner?.revision ?? revision,
+      report: (decision) => this.recordEvent(ctxHolder.runner?.latest ?? rollout, decision),
+      pollMs: this.options.pollMs,
+      proxy: this.options.proxy,
+    };
+    this.contexts.set(key, ctx);
+    const runner = new RolloutRunner(
+      rollout,
+      planFromSpec(rollout.spec),
+      revision,
+      () => effectsFor(ctx),
+      {
+        log,
+        writeStatus: (r, status) => this.writeStatus(r, status),
+        recordEvent: (r, decision) => this.recordEvent(r, decision),
+        observe: (view) => this.telemetry.observe(view),
+        finished: (r, outcome) =>
+          this.telemetry.finished.inc({
+            namespace: r.metadata.namespace ?? '',
+            name: r.metadata.name ?? '',
+            result: outcome,
+          }),
+        proxy: this.options.proxy,
+      },
+    );
+    ctxHolder.runner = runner;
+    return runner;
+  }
+
+  private recordEvent(rollout: Rollout, decision: Decision): void {
+    void this.events.record(
+      {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        namespace: rollout.metadata.namespace ?? 'default',
+        name: rollout.metadata.name ?? '',
+        uid: rollout.metadata.uid ?? '',
+      },
+      decision.type,
+      decision.reason,
+      decision.message,
+    );
+  }
+
+  private async writeStatus(
+    rollout: Rollout,
+    status: NonNullable<Rollout['status']>,
+  ): Promise<Rollout> {
+    const result = await writeStatus(
+      this.rolloutClient,
+      rollout as Rollout & KubeObject,
+      status as Record<string, unknown>,
+    );
+    return result.object;
+  }
+}

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Rollout } from '../../api/types.js';
+import type { ApiServer, KubeObject } from '../../kube/api-server.js';
+import type { MetricsProvider } from '../../metrics/prometheus.js';
+import type { Router, RouteTarget } from '../../routing/router.js';
+import type { Decision } from '../decisions.js';
+
+/**
+ * What the effects of one rollout work with. `rollout()` is the latest validated Rollout, so
+ * webhooks and metrics always follow the spec as it is now; `phase()` is the machine's phase,
+ * for webhook payloads.
+ */
+export interface EffectContext {
+  api: ApiServer;
+  /** The router and target of the spec as it is now (spec.routing may change). */
+  router(): Router;
+  route(): RouteTarget;
+  metrics: MetricsProvider;
+  registry: Registry;
+  log: Logger;
+  rollout(): Rollout;
+  phase(): string;
+  revision(): string;
+  report(decision: Decision): void;
+  /** How often a wait for readiness polls the API server. */
+  pollMs: number;
+  /** The HTTP proxy webhooks go through (the playground's mesh proxy); undefined: none. */
+  proxy: string | undefined;
+}
+
+export type Deployment = KubeObject & {
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: Record<string, unknown>;
+  };
+  status?: Record<string, unknown>;
+};
+
+/** Polls until `check` says done, the deadline passes (then throws its last reason) or the signal aborts. */
+export async function waitUntil(
+  check: () => Promise<{ done: boolean; reason: string }>,
+  options: { deadline: number; signal: AbortSignal; pollMs: number; what: string },
+): Promise<void> {
+  for (;;) {
+    const state = await check();
+    if (state.done) return;
+    const left = options.deadline - Date.now();
+    if (left <= 0) {
+      throw new Error(
+        `${options.what} did not happen before the progress deadline: ${state.reason}`,
+      );
+    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, Math.min(options.pollMs, left));
+      options.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(new Error(`stopped waiting: ${options.what} is no longer needed`));
+        },
+        { once: true },
+      );
+    });
+  }
+}
+
+/** Sets the canary's share of traffic, reporting (and undoing) a change someone else made. */
+export async function routeTo(ctx: EffectContext, canaryWeight: number): Promise<void> {
+  const route = ctx.route();
+  const result = await ctx.router().setWeights(route, canaryWeight);
+  if (result.drifted) {
+    ctx.report({
+      type: 'Warning',
+      reason: 'RoutingDrift',
+      message: `routing object ${route.namespace}/${route.name} was changed by someone else (found ${JSON.stringify(result.found)}); fledge set it back to ${100 - canaryWeight}/${canaryWeight}`,
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import type { MachineDocument } from '../../machines/persistence.js';
+import {
+  findCondition,
+  invalidCondition,
+  promotedCondition,
+  setCondition,
+} from '../api/conditions.js';
+import type { Problem } from '../api/problems.js';
+import type { ManualAction as ManualActionStatus, Rollout, RolloutStatus } from '../api/types.js';
+
+/**
+ * The Rollout's status while its machine runs: what people read (phase, weight, checks,
+ * conditions, last analysis) and, in `machine`, what a restarted controller resumes from.
+ */
+export function statusFromMachine(
+  rollout: Rollout,
+  document: MachineDocument,
+  now: Date,
+  lastAction?: ManualActionStatus,
+): RolloutStatus {
+  const previous = rollout.status ?? {};
+  const phaseChanged = previous.phase !== document.phase;
+  let conditions = setCondition(previous.conditions, promotedCondition(document.phase), now);
+  if (findCondition(conditions, 'Invalid')) {
+    conditions = setCondition(conditions, invalidCondition([]), now);
+  }
+  return {
+    ...(lastAction ? { lastAction } : keep(previous, 'lastAction')),
+    phase: document.phase,
+    canaryWeight: document.canaryWeight,
+    failedChecks: document.failedChecks,
+    iterations: document.iterations,
+    currentRevision: document.revision,
+    ...(document.lastPromotedRevision === null
+      ? {}
+      : { lastPromotedRevision: document.lastPromotedRevision }),
+    observedGeneration: rollout.metadata.generation ?? 0,
+    message: document.message,
+    lastTransitionTime:
+      phaseChanged || !previous.lastTransitionTime
+        ? now.toISOString()
+        : previous.lastTransitionTime,
+    conditions,
+    lastAnalysis: document.lastAnalysis?.results ?? previous.lastAnalysis ?? [],
+    machine: document as unknown as Record<string, unknown>,
+  };
+}
+
+/**
+ * The status of a Rollout whose spec is invalid: the problems in the `Invalid` condition and
+ * the message, everything else as it was, so a fix resumes where it stopped.
+ */
+export function statusForInvalidSpec(
+  rollout: { metadata: { generation?: number }; status?: RolloutStatus },
+  problems: Problem[],
+  now: Date,
+): RolloutStatus {
+  const previous = rollout.status ?? {};
+  const condition = invalidCondition(problems);
+  return {
+    ...previous,
+    observedGeneration: rollout.metadata.generation ?? 0,
+    message: `invalid spec: ${condition.message}`,
+    conditions: setCondition(previous.conditions, condition, now),
+  };
+}
+
+/** The status with only the message changed (a blocked reconcile explains itself). */
+export function statusWithMessage(
+  rollout: { status?: RolloutStatus },
+  message: string,
+): RolloutStatus {
+  return { ...(rollout.status ?? {}), message };
+}
+
+function keep<K extends keyof RolloutStatus>(
+  status: RolloutStatus,
+  key: K,
+): Partial<RolloutStatus> {
+  return status[key] === undefined ? {} : { [key]: status[key] };
+}
