@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { MachineDocument } from '../../../machines/persistence.js';
+import { decisionsBetween } from '../../../src/controller/decisions.js';
+
+const base: MachineDocument = {
+  version: 1,
+  state: 'Progressing',
+  phase: 'Progressing',
+  revision: 'rev2',
+  lastPromotedRevision: 'rev1',
+  canaryWeight: 10,
+  failedChecks: 0,
+  iterations: 1,
+  nextAnalysisAt: 1000,
+  progressDeadlineAt: null,
+  message: 'canary weight 10%',
+  reason: 'NewRevision',
+  lastAnalysis: null,
+  resumeTo: null,
+};
+
+describe('decisionsBetween', () => {
+  it('reports the first state of a machine as its phase', () => {
+    expect(decisionsBetween(null, { ...base, phase: 'Initializing', message: 'x' }, 5)).toEqual([
+      { type: 'Normal', reason: 'Initializing', message: 'x' },
+    ]);
+  });
+
+  it('reports nothing when only the schedule changed', () => {
+    expect(decisionsBetween(base, { ...base, nextAnalysisAt: 2000 }, 5)).toEqual([]);
+  });
+
+  it('reports a weight step', () => {
+    expect(decisionsBetween(base, { ...base, canaryWeight: 20 }, 5)).toEqual([
+      { type: 'Normal', reason: 'WeightChanged', message: 'canary weight 10% -> 20%' },
+    ]);
+  });
+
+  it('reports a failed check with its count, the threshold and the failing metric', () => {
+    const after: MachineDocument = {
+      ...base,
+      failedChecks: 2,
+      lastAnalysis: {
+        noData: false,
+        results: [{ metric: 'request-success-rate', value: 70, min: 99, passed: false }],
+      },
+    };
+    const [decision] = decisionsBetween({ ...base, failedChecks: 1 }, after, 5);
+    expect(decision?.type).toBe('Warning');
+    expect(decision?.reason).toBe('FailedCheck');
+    expect(decision?.message).toContain('failed check 2 of 5 for revision rev2');
+    expect(decision?.message).toContain('request-success-rate: 70 out of range (min 99)');
+  });
+
+  it('reports a rollback with its reason, and not the weight going to 0', () => {
+    const after: MachineDocument = {
+      ...base,
+      phase: 'Failed',
+      state: 'Failed',
+      canaryWeight: 0,
+      reason: 'ThresholdReached',
+      message: 'threshold reached',
+    };
+    expect(decisionsBetween(base, after, 5)).toEqual([
+      {
+        type: 'Warning',
+        reason: 'ThresholdReached',
+        message: 'rolled back revision rev2: threshold reached',
+      },
+    ]);
+  });
+
+  it('reports a promotion', () => {
+    const after: MachineDocument = {
+      ...base,
+      phase: 'Succeeded',
+      state: 'Succeeded',
+      canaryWeight: 0,
+    };
+    expect(decisionsBetween({ ...base, phase: 'Finalising' }, after, 5)[0]).toEqual({
+      type: 'Normal',
+      reason: 'Succeeded',
+      message: 'promoted revision rev2',
+    });
+  });
+});
