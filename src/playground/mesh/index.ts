@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { EndpointsObject, ServiceObject } from './endpoints.js';
+import { EndpointSliceIndex, type EndpointSliceObject, type ServiceObject } from './endpoints.js';
 import { createKubeHttp } from './kube-http.js';
 import { MeshState } from './mesh-state.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -64,9 +64,9 @@ const routingKinds: Array<ResourceKind & { kind: string }> = [
 ];
 
 /**
- * Starts the Linkerd data-plane simulator for one cluster: watches Services, Endpoints,
- * Pods and routing objects, serves the forward proxy and the metrics endpoint. Resolves
- * once every watch has listed (or found its CRD absent) and both servers listen.
+ * Starts the Linkerd data-plane simulator for one cluster: watches Services, EndpointSlices,
+ * Pods and routing objects, serves the forward proxy and the metrics endpoint. Resolves once
+ * every watch has listed (or found its type absent) and both servers listen.
  */
 export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const host = options.host ?? '127.0.0.1';
@@ -87,7 +87,16 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     return w;
   };
   const services = watch<ServiceObject>({ group: '', version: 'v1', plural: 'services' });
-  const endpoints = watch<EndpointsObject>({ group: '', version: 'v1', plural: 'endpoints' });
+  const slices = new EndpointSliceIndex();
+  for (const version of ['v1', 'v1beta1']) {
+    watch<EndpointSliceObject>(
+      { group: 'discovery.k8s.io', version, plural: 'endpointslices' },
+      {
+        onChange: (slice: EndpointSliceObject) => slices.set(slice),
+        onDelete: (slice: EndpointSliceObject) => slices.delete(slice),
+      },
+    );
+  }
   const pods = watch<PodObject>(
     { group: '', version: 'v1', plural: 'pods' },
     {
@@ -105,7 +114,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   state = new MeshState(
     {
       services: services.store,
-      endpoints: endpoints.store,
+      endpointSlices: (namespace, service) => slices.slicesOf(namespace, service),
       pods: pods.store,
       *routingObjects() {
         for (const { kind, watch } of routes) {

@@ -1,6 +1,6 @@
 import {
   type Endpoint,
-  type EndpointsObject,
+  type EndpointSliceObject,
   resolveEndpoints,
   type ServiceObject,
 } from './endpoints.js';
@@ -19,7 +19,8 @@ import { SmoothWeightedRoundRobin } from './weighted-choice.js';
 /** What the cluster looks like to the mesh: the watches' stores, by `namespace/name`. */
 export interface ClusterView {
   services: ReadonlyMap<string, ServiceObject>;
-  endpoints: ReadonlyMap<string, EndpointsObject>;
+  /** The EndpointSlices of one Service. */
+  endpointSlices(namespace: string, service: string): Iterable<EndpointSliceObject>;
   pods: ReadonlyMap<string, PodObject>;
   routingObjects(): Iterable<RoutingObject>;
 }
@@ -96,7 +97,8 @@ export class MeshState {
       };
     }
     const port = backend.port ?? address.port;
-    const resolved = resolveEndpoints(service, this.view.endpoints.get(backendKey), port);
+    const slices = this.view.endpointSlices(backend.namespace, backend.service);
+    const resolved = resolveEndpoints(service, slices, port);
     if (!resolved.ok) return { kind: 'reject', status: 503, reason: resolved.reason, destination };
     const ready = resolved.endpoints.filter((endpoint) => !this.isTerminating(endpoint));
     if (ready.length === 0) {

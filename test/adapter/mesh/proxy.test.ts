@@ -2,7 +2,7 @@ import http from 'node:http';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PodApp, startPodApp } from '../../../src/playground/kubelet/pod-app.js';
-import type { EndpointsObject, ServiceObject } from '../../../src/playground/mesh/endpoints.js';
+import type { EndpointSliceObject, ServiceObject } from '../../../src/playground/mesh/endpoints.js';
 import { MeshState } from '../../../src/playground/mesh/mesh-state.js';
 import { startMetricsServer } from '../../../src/playground/mesh/metrics-server.js';
 import type { PodObject } from '../../../src/playground/mesh/pod-identity.js';
@@ -25,7 +25,7 @@ const pods = {
 const appPort = 18080;
 
 const services = new Map<string, ServiceObject>();
-const endpoints = new Map<string, EndpointsObject>();
+const slices = new Map<string, EndpointSliceObject>();
 const podObjects = new Map<string, PodObject>();
 let routing: RoutingObject[] = [];
 for (const [service, pod] of [
@@ -38,14 +38,21 @@ for (const [service, pod] of [
     metadata: { name: service, namespace: 'prod' },
     spec: { ports: [{ name: 'http', port: 8080 }] },
   });
-  endpoints.set(`prod/${service}`, {
-    metadata: { name: service, namespace: 'prod' },
-    subsets: [
+  slices.set(`prod/${service}`, {
+    metadata: {
+      name: `${service}-x1`,
+      namespace: 'prod',
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: [
       {
-        addresses: [{ ip: pod.ip, targetRef: { kind: 'Pod', name: pod.name, namespace: 'prod' } }],
-        ports: [{ name: 'http', port: appPort }],
+        addresses: [pod.ip],
+        conditions: { ready: true },
+        targetRef: { kind: 'Pod', name: pod.name, namespace: 'prod' },
       },
     ],
+    ports: [{ name: 'http', port: appPort }],
   });
   podObjects.set(`prod/${pod.name}`, {
     metadata: {
@@ -63,7 +70,10 @@ services.set('prod/idle', {
 
 const state = new MeshState({
   services,
-  endpoints,
+  endpointSlices: (namespace, service) => {
+    const found = slices.get(`${namespace}/${service}`);
+    return found ? [found] : [];
+  },
   pods: podObjects,
   routingObjects: () => routing,
 });

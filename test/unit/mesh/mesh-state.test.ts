@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EndpointsObject, ServiceObject } from '../../../src/playground/mesh/endpoints.js';
+import type { EndpointSliceObject, ServiceObject } from '../../../src/playground/mesh/endpoints.js';
 import { MeshState, type RouteDecision } from '../../../src/playground/mesh/mesh-state.js';
 import type { PodObject } from '../../../src/playground/mesh/pod-identity.js';
 import type { RoutingObject } from '../../../src/playground/mesh/routing-table.js';
@@ -11,22 +11,25 @@ function service(name: string, portName = 'http'): ServiceObject {
   };
 }
 
-function endpoints(
+function slice(
   name: string,
   pods: Array<[string, string]>,
   portName = 'http',
-): EndpointsObject {
+  ready = true,
+): EndpointSliceObject {
   return {
-    metadata: { name, namespace: 'prod' },
-    subsets: [
-      {
-        addresses: pods.map(([pod, ip]) => ({
-          ip,
-          targetRef: { kind: 'Pod', name: pod, namespace: 'prod' },
-        })),
-        ports: [{ name: portName, port: 9000 }],
-      },
-    ],
+    metadata: {
+      name: `${name}-x1`,
+      namespace: 'prod',
+      labels: { 'kubernetes.io/service-name': name },
+    },
+    addressType: 'IPv4',
+    endpoints: pods.map(([pod, ip]) => ({
+      addresses: [ip],
+      conditions: { ready },
+      targetRef: { kind: 'Pod', name: pod, namespace: 'prod' },
+    })),
+    ports: [{ name: portName, port: 9000 }],
   };
 }
 
@@ -49,23 +52,31 @@ function cluster(routing: RoutingObject[] = []) {
     ['prod/api-canary', service('api-canary')],
     ['prod/empty', service('empty')],
   ]);
-  const endpointsMap = new Map([
-    ['prod/api', endpoints('api', [['api-primary-5f6-a', '127.1.0.1']])],
+  const slices = new Map([
+    ['prod/api', slice('api', [['api-primary-5f6-a', '127.1.0.1']])],
     [
       'prod/api-primary',
-      endpoints('api-primary', [
+      slice('api-primary', [
         ['api-primary-5f6-a', '127.1.0.1'],
         ['api-primary-5f6-b', '127.1.0.2'],
       ]),
     ],
-    ['prod/api-canary', endpoints('api-canary', [['api-7c8-c', '127.1.0.3']])],
+    ['prod/api-canary', slice('api-canary', [['api-7c8-c', '127.1.0.3']])],
   ]);
   const pods = new Map([
     ['prod/api-primary-5f6-a', pod('api-primary-5f6-a', 'api-primary-5f6', '5f6')],
     ['prod/api-primary-5f6-b', pod('api-primary-5f6-b', 'api-primary-5f6', '5f6')],
     ['prod/api-7c8-c', pod('api-7c8-c', 'api-7c8', '7c8')],
   ]);
-  const view = { services, endpoints: endpointsMap, pods, routingObjects: () => routing };
+  const view = {
+    services,
+    pods,
+    endpointSlices: (namespace: string, service: string) => {
+      const found = slices.get(`${namespace}/${service}`);
+      return found ? [found] : [];
+    },
+    routingObjects: () => routing,
+  };
   return { view, state: new MeshState(view) };
 }
 
@@ -131,6 +142,18 @@ describe('MeshState.decide', () => {
       () => forwarded(state.decide(address('api-primary'), request)).endpoint.ip,
     );
     expect(ips).toEqual(['127.1.0.2', '127.1.0.2']);
+  });
+
+  it('never sends traffic to an address outside the loopback network', () => {
+    const { view, state } = cluster();
+    view.endpointSlices = () => [slice('api', [['api-primary-5f6-a', '10.0.0.1']])];
+    expect(state.decide(address('api'), request)).toMatchObject({ kind: 'reject', status: 503 });
+  });
+
+  it('skips endpoints whose slice condition is not ready', () => {
+    const { view, state } = cluster();
+    view.endpointSlices = () => [slice('api', [['api-primary-5f6-a', '127.1.0.1']], 'http', false)];
+    expect(state.decide(address('api'), request)).toMatchObject({ kind: 'reject', status: 503 });
   });
 
   it('moves 30% of requests to the canary under a 70/30 TrafficSplit', () => {
