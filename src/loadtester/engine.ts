@@ -39,7 +39,7 @@ export function startLoad(plan: LoadPlan, observer: LoadObserver): RunningLoad {
   const summary = new Promise<LoadSummary>((resolve, reject) => {
     instance = autocannon(autocannonOptions(plan), (error, result) => {
       if (error) reject(error instanceof Error ? error : new Error(String(error)));
-      else resolve(summarize(result, stopped));
+      else resolve(summarize(result, stopped, plan.durationMs / 1_000));
     });
     instance.on('response', (_client, statusCode) => observer.onResponse(statusCode));
     instance.on('reqError', () => observer.onError());

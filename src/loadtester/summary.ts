@@ -11,16 +11,21 @@ export interface LoadSummary {
   /** Over all answers; null when none came back. */
   latencyMs: { p50: number | null; p99: number | null };
   durationSeconds: number;
-  /** Achieved rate: requests per second of run time. */
+  /** Achieved rate: requests per second of the planned duration, or of the run time if shorter. */
   rps: number;
   /** True when the run was stopped (shutdown) before its duration. */
   stopped: boolean;
 }
 
-export function summarize(result: Result, stopped: boolean): LoadSummary {
+/**
+ * autocannon ends a run on its next one-second tick, so its duration overshoots a planned
+ * duration that is not a whole number of seconds; the rate is taken over what was planned.
+ */
+export function summarize(result: Result, stopped: boolean, plannedSeconds: number): LoadSummary {
   const answered = result['2xx'] + result.non2xx;
   const requests = answered + result.errors;
   const durationSeconds = result.duration;
+  const rateSeconds = Math.min(durationSeconds, plannedSeconds);
   return {
     requests,
     '2xx': result['2xx'],
@@ -31,7 +36,7 @@ export function summarize(result: Result, stopped: boolean): LoadSummary {
       p99: answered === 0 ? null : result.latency.p99,
     },
     durationSeconds,
-    rps: durationSeconds > 0 ? round(requests / durationSeconds) : 0,
+    rps: rateSeconds > 0 ? round(requests / rateSeconds) : 0,
     stopped,
   };
 }

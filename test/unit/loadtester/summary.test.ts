@@ -25,7 +25,7 @@ describe('summarize', () => {
       duration: 3,
       latency: { p50: 12, p99: 48 },
     } as unknown as Result;
-    expect(summarize(result, false)).toEqual({
+    expect(summarize(result, false, 3)).toEqual({
       requests: 600,
       '2xx': 570,
       non2xx: 20,
@@ -45,7 +45,29 @@ describe('summarize', () => {
       duration: 1,
       latency: { p50: 0, p99: 0 },
     } as unknown as Result;
-    expect(summarize(result, true).latencyMs).toEqual({ p50: null, p99: null });
+    expect(summarize(result, true, 1).latencyMs).toEqual({ p50: null, p99: null });
+  });
+
+  it("takes the rate over the planned duration when autocannon's last tick overshoots it", () => {
+    const result = {
+      '2xx': 15,
+      non2xx: 0,
+      errors: 0,
+      duration: 2.05,
+      latency: { p50: 1, p99: 2 },
+    } as unknown as Result;
+    expect(summarize(result, false, 1.5).rps).toBe(10);
+  });
+
+  it('takes the rate over the run time when the run was stopped early', () => {
+    const result = {
+      '2xx': 50,
+      non2xx: 0,
+      errors: 0,
+      duration: 1,
+      latency: { p50: 1, p99: 2 },
+    } as unknown as Result;
+    expect(summarize(result, true, 60).rps).toBe(50);
   });
 });
 
