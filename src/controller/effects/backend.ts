@@ -1,17 +1,44 @@
 import type { Effects } from '../../../machines/provide.js';
 import type { Backend, Rollout } from '../../api/types.js';
-import type { KubeObject } from '../../kube/api-server.js';
+import { type ApiServer, isNotFound, type KubeObject } from '../../kube/api-server.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../../kube/resources.js';
 import { analysisEffects } from './analysis.js';
 import { type EffectContext, routeTo, waitUntil } from './context.js';
 
-const endpointsType: ResourceType = {
-  group: '',
-  version: 'v1',
-  plural: 'endpoints',
-  kind: 'Endpoints',
+/** EndpointSlices: discovery.k8s.io/v1 since Kubernetes 1.21, v1beta1 before (the playground's 1.20). */
+const sliceTypes: ResourceType[] = ['v1', 'v1beta1'].map((version) => ({
+  group: 'discovery.k8s.io',
+  version,
+  plural: 'endpointslices',
+  kind: 'EndpointSlice',
   namespaced: true,
+}));
+
+type EndpointSlice = KubeObject & {
+  endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean } }>;
 };
+
+/** Ready addresses of a Service, from its EndpointSlices (a mirror's too: Linkerd's mirror fills them). */
+export async function readyAddresses(
+  api: ApiServer,
+  namespace: string,
+  service: string,
+): Promise<number> {
+  for (const type of sliceTypes) {
+    try {
+      const slices = await new ResourceClient<EndpointSlice>(api, type).list(namespace, {
+        labelSelector: `kubernetes.io/service-name=${service}`,
+      });
+      return slices.items
+        .flatMap((slice) => slice.endpoints ?? [])
+        .filter((endpoint) => endpoint.conditions?.ready !== false)
+        .reduce((n, endpoint) => n + (endpoint.addresses?.length ?? 0), 0);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+  return 0;
+}
 
 /** The Service a backend is reached through: itself, or its Linkerd multicluster mirror. */
 export function backendService(backend: Backend): string {
@@ -26,8 +53,8 @@ export function backendServices(rollout: Rollout): { stable: string; canary: str
 
 /** Why a backend cannot take traffic (missing Service or mirror, no ready endpoints), or null. */
 export async function backendProblem(
+  api: ApiServer,
   services: ResourceClient,
-  endpoints: ResourceClient,
   namespace: string,
   backend: Backend,
   role: 'stable' | 'canary',
@@ -42,11 +69,8 @@ export async function backendProblem(
   if (!(await services.find(namespace, name))) {
     return `${where} (spec.backends.${role}) does not exist; ${fix}`;
   }
-  const found = (await endpoints.find(namespace, name)) as
-    | (KubeObject & { subsets?: Array<{ addresses?: unknown[] }> })
-    | null;
-  const ready = (found?.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
-  if (ready === 0) return `${where} (spec.backends.${role}) has no ready endpoints; ${fix}`;
+  if ((await readyAddresses(api, namespace, name)) === 0)
+    return `${where} (spec.backends.${role}) has no ready endpoints; ${fix}`;
   return null;
 }
 
@@ -56,13 +80,12 @@ export async function backendProblem(
  */
 export function backendEffects(ctx: EffectContext): Effects {
   const services = new ResourceClient(ctx.api, knownTypes.services);
-  const endpoints = new ResourceClient(ctx.api, endpointsType);
   const namespace = () => ctx.rollout().metadata.namespace ?? 'default';
 
   async function available(role: 'stable' | 'canary'): Promise<{ done: boolean; reason: string }> {
     const backends = ctx.rollout().spec.backends;
     if (!backends) return { done: false, reason: 'spec.backends is missing' };
-    const problem = await backendProblem(services, endpoints, namespace(), backends[role], role);
+    const problem = await backendProblem(ctx.api, services, namespace(), backends[role], role);
     if (problem) {
       ctx.report({ type: 'Warning', reason: 'BackendUnavailable', message: problem });
       return { done: false, reason: problem };
