@@ -74,8 +74,10 @@ export interface ProxyServer {
 
 /**
  * The mesh's entry point: an HTTP forward proxy. A client sends absolute-form requests
- * (`curl -x`) to cluster Service names; the proxy routes them like the Linkerd proxy of a
- * meshed caller and records both sides' metrics.
+ * (`curl -x`) to cluster Service names; tools without proxy support (autocannon, hey) may
+ * instead send ordinary requests to the proxy with the Service name in the Host header.
+ * The proxy routes them like the Linkerd proxy of a meshed caller and records both sides'
+ * metrics.
  */
 export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
   const { state, metrics, logger } = options;

@@ -243,6 +243,30 @@ describe('mesh proxy', () => {
     expect(answer.body).toContain(pods.canary.name);
   });
 
+  it('routes an origin-form request by its Host header, for tools without proxy support', async () => {
+    const proxyUrl = new URL(proxy.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      http
+        .get(
+          {
+            host: proxyUrl.hostname,
+            port: proxyUrl.port,
+            path: '/x',
+            headers: { host: 'api-canary.prod:8080' },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk) => {
+              body += chunk;
+            });
+            res.on('end', () => resolve(body));
+          },
+        )
+        .on('error', reject);
+    });
+    expect(answer).toContain(pods.canary.name);
+  });
+
   it('answers 502 with a clear body for a host that is not a cluster Service', async () => {
     const answer = await send('http://www.example.com:8080/');
     expect(answer.status).toBe(502);
