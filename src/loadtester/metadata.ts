@@ -33,7 +33,9 @@ export const LIMITS = {
 
 const DEFAULTS = { rps: 10, connections: 10, duration: '1m', method: 'GET' } as const;
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+// No HEAD: autocannon's response parser waits for a body that a HEAD answer never has, so
+// every HEAD request would end as a timeout.
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 const FIELDS = [
   'type',

@@ -79,7 +79,8 @@ describe('parseLoadMetadata', () => {
     [{ ...base, duration: 'forever' }, 'metadata.duration', 'e.g. 30s'],
     [{ ...base, duration: '2h' }, 'metadata.duration', 'from 1s to 1h'],
     [{ ...base, duration: '500ms' }, 'metadata.duration', 'out of range'],
-    [{ ...base, method: 'TRACE' }, 'metadata.method', 'GET, HEAD'],
+    [{ ...base, method: 'TRACE' }, 'metadata.method', 'GET, POST'],
+    [{ ...base, method: 'head' }, 'metadata.method', 'not supported'],
     [{ ...base, headers: '{"Host": "evil.example"}' }, 'metadata.headers', 'set by the loadtester'],
     [{ ...base, blocking: 'yes' }, 'metadata.blocking', '"true" or "false"'],
     [
