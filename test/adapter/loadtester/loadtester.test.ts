@@ -85,30 +85,31 @@ describe('fledge loadtester: load', () => {
     expect(summary.non2xx).toBeGreaterThanOrEqual(Math.floor(summary.requests / 10) - 1);
     expect(summary.non2xx).toBeLessThanOrEqual(Math.ceil(summary.requests / 10));
     expect(summary.latencyMs.p50).toBeGreaterThanOrEqual(20);
-    expect(summary.latencyMs.p50).toBeLessThan(60);
+    expect(summary.latencyMs.p50).toBeLessThan(200);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50 ?? 0);
   });
 
   it('fails a blocking check with 500 above maxErrorRate and passes it below', async () => {
     const lt = await loadtester();
-    const t = await target({ failEvery: 5 });
-    const check = (maxErrorRate: string, path: string) =>
+    // One target per check, so each sees exactly one failure in five.
+    const targets = [await target({ failEvery: 5 }), await target({ failEvery: 5 })];
+    const check = (maxErrorRate: string, index: number) =>
       post(
         lt,
         '/',
         webhook({
           type: 'autocannon',
-          url: `${t.url}/${path}`,
+          url: `${targets[index]?.url}/`,
           rps: '50',
           duration: '1s',
           blocking: 'true',
           maxErrorRate,
         }),
       );
-    const [strict, lenient] = await Promise.all([check('0.05', 'strict'), check('30%', 'lenient')]);
+    const [strict, lenient] = await Promise.all([check('0.05', 0), check('30%', 1)]);
     expect(strict.status).toBe(500);
     expect(strict.body).toMatchObject({ result: 'failed', maxErrorRate: 0.05 });
-    expect(strict.body.errorRate).toBeCloseTo(0.2, 1);
+    expect(strict.body.errorRate).toBe(0.2);
     expect(strict.body.error).toContain('above maxErrorRate 0.05');
     expect(lenient.status).toBe(200);
     expect(lenient.body).toMatchObject({ result: 'passed', maxErrorRate: 0.3 });
