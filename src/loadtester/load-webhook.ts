@@ -45,17 +45,10 @@ export async function handleLoadWebhook(
   const key = runKey(payload.namespace, payload.name, spec.url);
   const claim = deps.runs.claim(key, () => launch(spec, mode, deps, logger));
   if (!spec.blocking) {
-    const message = claim.started ? 'load started' : 'already running';
-    return {
-      status: 202,
-      body: {
-        message,
-        rollout,
-        url: spec.url.href,
-        startedAt: claim.run.startedAt.toISOString(),
-        durationSeconds: spec.durationMs / 1_000,
-      },
-    };
+    const body = { rollout, url: spec.url.href, startedAt: claim.run.startedAt.toISOString() };
+    if (!claim.started) return { status: 202, body: { message: 'already running', ...body } };
+    const durationSeconds = spec.durationMs / 1_000;
+    return { status: 202, body: { message: 'load started', ...body, durationSeconds } };
   }
   return answerBlocking(claim.run, !claim.started, spec, rollout, logger);
 }
