@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerController } from '../controller/command.js';
 import { registerLoadtester } from '../loadtester/command.js';
 import { registerPlayground } from '../playground/command.js';
+import { registerRolloutCommands } from './commands.js';
 
 const program = new Command('fledge')
   .description('Progressive delivery for the Linkerd service mesh')
@@ -10,6 +11,7 @@ const program = new Command('fledge')
 registerController(program);
 registerLoadtester(program);
 registerPlayground(program);
+registerRolloutCommands(program);
 
 try {
   await program.parseAsync(process.argv);

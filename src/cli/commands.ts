@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { registerActions } from './action-command.js';
+import { registerConvert } from './convert-command.js';
+import { registerStatus } from './status-command.js';
+import { registerWait } from './wait-command.js';
+
+/** The user-facing commands of contract §6: status, the manual actions, wait and convert. */
+export function registerRolloutCommands(program: Command): void {
+  registerStatus(program);
+  registerActions(program);
+  registerWait(program);
+  registerConvert(program);
+}

@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import { Document } from 'yaml';
+import { convertCanary } from '../convert/canary.js';
+import { readFlaggerInput } from '../convert/documents.js';
+import { FLAGGER_PROVIDERS } from '../convert/routing.js';
+import { CliError } from './rollout-source.js';
+
+interface ConvertFlags {
+  loadtesterUrl: string;
+  provider?: string;
+}
+
+async function readSource(file: string): Promise<{ name: string; text: string }> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return { name: 'stdin', text: Buffer.concat(chunks).toString('utf8') };
+  }
+  try {
+    return { name: file, text: await readFile(file, 'utf8') };
+  } catch (error) {
+    throw new CliError(`convert: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+function provider(value: string): string {
+  if (!FLAGGER_PROVIDERS.includes(value)) {
+    throw new InvalidArgumentError(`use one of ${FLAGGER_PROVIDERS.join(', ')}`);
+  }
+  return value;
+}
+
+/**
+ * `fledge convert FILE...|-`: Flagger Canaries to Rollouts on stdout, everything that did not
+ * carry over on stderr. MetricTemplates in the input are written into the metrics that use them.
+ */
+export function registerConvert(program: Command): void {
+  program
+    .command('convert')
+    .argument(
+      '<files...>',
+      'YAML files with Flagger Canaries (and their MetricTemplates); - reads stdin',
+    )
+    .description('convert Flagger Canaries (flagger.app/v1beta1) into fledge Rollouts')
+    .option(
+      '--loadtester-url <url>',
+      "fledge's loadtester, for webhooks that called Flagger's",
+      'http://fledge-loadtester.fledge-system/',
+    )
+    .option(
+      '--provider <name>',
+      "Flagger's --mesh-provider, for Canaries without spec.provider",
+      provider,
+    )
+    .action(async (files: string[], flags: ConvertFlags) => {
+      const input = readFlaggerInput(await Promise.all(files.map(readSource)));
+      if (input.canaries.length === 0) {
+        throw new CliError(
+          `convert: no Flagger Canary (apiVersion flagger.app/v1beta1, kind Canary) in ${files.join(', ')}`,
+        );
+      }
+      const documents: string[] = [];
+      let failed = 0;
+      for (const canary of input.canaries) {
+        const id = `Canary ${canary.metadata?.namespace ?? ''}${canary.metadata?.namespace ? '/' : ''}${canary.metadata?.name ?? '(unnamed)'}`;
+        const result = convertCanary(canary, input.templates, {
+          loadtesterUrl: flags.loadtesterUrl,
+          provider: flags.provider,
+        });
+        for (const note of result.notes) {
+          process.stderr.write(
+            `${id}: ${note.path}: ${note.kind === 'dropped' ? 'not converted' : 'changed'}: ${note.message}\n`,
+          );
+        }
+        if (!result.ok) {
+          failed += 1;
+          process.stderr.write(`${id}: cannot be converted: ${result.reason}\n`);
+          continue;
+        }
+        const document = new Document(result.rollout);
+        document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
+        documents.push(document.toString({ lineWidth: 0 }));
+      }
+      if (documents.length > 0) process.stdout.write(documents.join('---\n'));
+      if (failed > 0) process.exitCode = 1;
+    });
+}

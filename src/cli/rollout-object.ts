@@ -1,0 +1,26 @@
+import type { AnalysisSpec, RolloutSpec, RolloutStatus } from '../api/types.js';
+import type { KubeObject } from '../kube/api-server.js';
+
+/**
+ * A Rollout as the API server returns it: raw JSON with the schema's defaults, but not the
+ * derived ones (maxWeight), and a status that may not exist yet.
+ */
+export interface RolloutObject extends KubeObject {
+  spec?: Partial<Omit<RolloutSpec, 'analysis'>> & { analysis?: Partial<AnalysisSpec> };
+  status?: RolloutStatus;
+}
+
+/** `namespace/name`, the way fledge names a rollout in messages. */
+export function rolloutKey(rollout: KubeObject): string {
+  return `${rollout.metadata?.namespace ?? 'default'}/${rollout.metadata?.name ?? ''}`;
+}
+
+/** The highest canary weight, with the default validateRollout derives. */
+export function maxWeightOf(rollout: RolloutObject): number {
+  const analysis = rollout.spec?.analysis;
+  return analysis?.maxWeight ?? analysis?.stepWeights?.at(-1) ?? 100;
+}
+
+export function thresholdOf(rollout: RolloutObject): number | undefined {
+  return rollout.spec?.analysis?.threshold;
+}

@@ -1,0 +1,330 @@
+import { formatDuration } from '../api/duration.js';
+import { API_VERSION, BUILT_IN_METRICS, KIND, type MetricSpec } from '../api/types.js';
+import { formatProblems, validateRollout } from '../api/validate.js';
+import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
+import type {
+  ConversionNote,
+  FlaggerAnalysis,
+  FlaggerCanary,
+  FlaggerMetric,
+  FlaggerMetricTemplate,
+} from './flagger-types.js';
+import { convertQuery, findTemplate } from './metric-query.js';
+import { convertProvider } from './routing.js';
+import { convertWebhook, type Webhook } from './webhooks.js';
+
+export interface ConvertOptions {
+  /** Where fledge's loadtester answers; calls to Flagger's loadtester are sent there. */
+  loadtesterUrl: string;
+  /** Flagger's --mesh-provider, for Canaries without spec.provider. */
+  provider?: string;
+}
+
+export type CanaryConversion =
+  | { ok: true; rollout: Record<string, unknown>; notes: ConversionNote[] }
+  | { ok: false; reason: string; notes: ConversionNote[] };
+
+/** Why a Canary field has no counterpart, where there is more to say than "none". */
+const NO_COUNTERPART: Record<string, string> = {
+  'spec.autoscalerRef':
+    'fledge does not copy an HPA to the primary; scale <target>-primary with an HPA of your own',
+  'spec.ingressRef': 'fledge routes inside the Linkerd mesh only',
+  'spec.upstreamRef': 'fledge routes inside the Linkerd mesh only',
+  'spec.routerRef': 'fledge routes inside the Linkerd mesh only',
+  'spec.metricsServer': 'fledge reads the Prometheus given to the controller (--prometheus-url)',
+  'spec.revertOnDeletion':
+    'fledge always returns traffic to a serving Deployment when a Rollout is deleted',
+  'spec.service.portName': 'fledge names the ports of the Services it writes',
+  'spec.service.portDiscovery': 'fledge exposes service.port only',
+  'spec.service.trafficPolicy': 'Istio DestinationRule settings have no meaning in Linkerd',
+  'spec.service.gatewayRefs':
+    "fledge attaches its HTTPRoute to the apex Service (Linkerd's GAMMA mode)",
+  'spec.analysis.iterations': 'fledge has no A/B or blue/green runs, only weighted steps',
+  'spec.analysis.match': 'fledge has no A/B (header or cookie) routing',
+  'spec.analysis.mirror': 'fledge does not mirror traffic',
+  'spec.analysis.mirrorWeight': 'fledge does not mirror traffic',
+  'spec.analysis.sessionAffinity': 'fledge has no session affinity',
+  'spec.analysis.stepWeightPromotion': 'fledge promotes in one step once the primary is ready',
+  'spec.analysis.primaryReadyThreshold': 'fledge waits for every primary replica to be ready',
+  'spec.analysis.canaryReadyThreshold': 'fledge waits for every canary replica to be ready',
+  'spec.analysis.alerts': "send fledge's Events to your alerting, or use an `event` webhook",
+};
+
+const MAPPED_SPEC = new Set([
+  'provider',
+  'targetRef',
+  'service',
+  'analysis',
+  'canaryAnalysis',
+  'progressDeadlineSeconds',
+  'skipAnalysis',
+  'suspend',
+]);
+const MAPPED_SERVICE = new Set(['name', 'port', 'targetPort', 'gatewayRefs']);
+const MAPPED_ANALYSIS = new Set([
+  'interval',
+  'threshold',
+  'maxWeight',
+  'stepWeight',
+  'stepWeights',
+  'metrics',
+  'webhooks',
+]);
+const MAPPED_METRIC = new Set([
+  'name',
+  'interval',
+  'threshold',
+  'thresholdRange',
+  'query',
+  'templateRef',
+  'templateVariables',
+]);
+
+function dropUnmapped(
+  object: Record<string, unknown> | undefined,
+  mapped: Set<string>,
+  path: string,
+  notes: ConversionNote[],
+): void {
+  for (const [field, value] of Object.entries(object ?? {})) {
+    if (mapped.has(field) || value === undefined || value === null || value === false) continue;
+    const at = `${path}.${field}`;
+    notes.push({
+      path: at,
+      kind: 'dropped',
+      message: NO_COUNTERPART[at] ?? 'no counterpart in fledge',
+    });
+  }
+}
+
+/** A Go duration (Flagger's) as a fledge duration, or undefined when it is not one. */
+function duration(text: unknown): string | undefined {
+  const ms = typeof text === 'string' ? parseGoDuration(text) : undefined;
+  return ms === undefined || ms < 1 ? undefined : formatDuration(Math.round(ms));
+}
+
+export function convertCanary(
+  canary: FlaggerCanary,
+  templates: readonly FlaggerMetricTemplate[],
+  options: ConvertOptions,
+): CanaryConversion {
+  const notes: ConversionNote[] = [];
+  const fail = (reason: string): CanaryConversion => ({ ok: false, reason, notes });
+  const spec = canary.spec ?? {};
+  const name = canary.metadata?.name;
+  const namespace = canary.metadata?.namespace;
+  if (!name) return fail('metadata.name is missing');
+  const target = spec.targetRef;
+  if (!target?.name || (target.kind ?? 'Deployment') !== 'Deployment') {
+    return fail(
+      `spec.targetRef must name a Deployment (got ${target?.kind ?? 'nothing'}): fledge rolls out Deployments only`,
+    );
+  }
+  const routing = convertProvider(
+    spec.provider,
+    options.provider,
+    (spec.service?.gatewayRefs?.length ?? 0) > 0,
+  );
+  if (!routing.ok) return fail(`spec.provider: ${routing.reason}`);
+  if (routing.note) notes.push({ path: 'spec.provider', kind: 'changed', message: routing.note });
+  const flaggerAnalysis = spec.analysis ?? spec.canaryAnalysis;
+  if (!flaggerAnalysis)
+    return fail('spec.analysis is missing: there is nothing to convert into steps');
+  if (spec.canaryAnalysis && !spec.analysis) {
+    notes.push({
+      path: 'spec.canaryAnalysis',
+      kind: 'changed',
+      message: 'the deprecated canaryAnalysis became spec.analysis',
+    });
+  }
+  const port = spec.service?.port;
+  if (typeof port !== 'number') return fail('spec.service.port is missing');
+
+  dropUnmapped(spec, MAPPED_SPEC, 'spec', notes);
+  dropUnmapped(spec.service, MAPPED_SERVICE, 'spec.service', notes);
+  const apex = spec.service?.name ?? target.name;
+  const foreignRefs = (spec.service?.gatewayRefs ?? []).filter(
+    (ref) => ref.kind !== 'Service' || ref.name !== apex,
+  );
+  if (foreignRefs.length > 0) {
+    notes.push({
+      path: 'spec.service.gatewayRefs',
+      kind: 'dropped',
+      message: `fledge attaches its HTTPRoute to the apex Service ${apex} only (Linkerd's GAMMA mode); ${foreignRefs.map((r) => `${r.kind ?? 'Gateway'} ${r.name ?? ''}`).join(', ')} has no counterpart`,
+    });
+  }
+  const analysis = convertAnalysis(flaggerAnalysis, name, namespace, templates, options, notes);
+  if ('reason' in analysis) return fail(analysis.reason);
+
+  const rollout = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      name,
+      ...(namespace ? { namespace } : {}),
+      ...(canary.metadata?.labels ? { labels: canary.metadata.labels } : {}),
+    },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
+      // Flagger names the Services after the target, fledge after the Rollout: keep Flagger's.
+      service: {
+        name: spec.service?.name ?? target.name,
+        port,
+        targetPort: spec.service?.targetPort ?? port,
+      },
+      routing: routing.routing,
+      analysis: analysis.analysis,
+      ...(spec.progressDeadlineSeconds !== undefined
+        ? { progressDeadlineSeconds: spec.progressDeadlineSeconds }
+        : {}),
+      ...(spec.skipAnalysis ? { skipAnalysis: true } : {}),
+      ...(spec.suspend ? { suspend: true } : {}),
+    },
+  };
+  const validation = validateRollout(rollout);
+  if (!validation.ok)
+    return fail(`the converted Rollout is not valid:\n${formatProblems(validation.problems)}`);
+  return { ok: true, rollout, notes };
+}
+
+function convertAnalysis(
+  flagger: FlaggerAnalysis,
+  canaryName: string,
+  namespace: string | undefined,
+  templates: readonly FlaggerMetricTemplate[],
+  options: ConvertOptions,
+  notes: ConversionNote[],
+): { analysis: Record<string, unknown> } | { reason: string } {
+  const path = 'spec.analysis';
+  const hasSteps = flagger.stepWeight !== undefined || (flagger.stepWeights?.length ?? 0) > 0;
+  if (!hasSteps) {
+    return {
+      reason: `${path} has no stepWeight or stepWeights${flagger.iterations ? ` but iterations (${flagger.iterations})` : ''}: this is a Flagger A/B or blue/green Canary, and fledge only shifts weights step by step; add stepWeight and maxWeight to convert it`,
+    };
+  }
+  dropUnmapped(flagger, MAPPED_ANALYSIS, path, notes);
+
+  let interval = duration(flagger.interval ?? '1m');
+  if (interval === undefined)
+    return { reason: `${path}.interval "${flagger.interval}" is not a duration` };
+  if ((parseGoDuration(interval) ?? 0) < 10_000) {
+    notes.push({
+      path: `${path}.interval`,
+      kind: 'changed',
+      message: `${interval} became 10s, the shortest interval Flagger runs`,
+    });
+    interval = '10s';
+  }
+  const threshold = flagger.threshold && flagger.threshold > 0 ? flagger.threshold : 1;
+  if (!flagger.threshold) {
+    notes.push({
+      path: `${path}.threshold`,
+      kind: 'changed',
+      message: "not set: Flagger's default 1 is written (fledge's own default is 5)",
+    });
+  }
+  const weights: Record<string, unknown> = {};
+  if (flagger.stepWeights?.length) {
+    weights.stepWeights = flagger.stepWeights;
+    const last = flagger.stepWeights.at(-1);
+    if (flagger.maxWeight !== undefined && flagger.maxWeight !== last) {
+      notes.push({
+        path: `${path}.maxWeight`,
+        kind: 'dropped',
+        message: `Flagger ignores maxWeight ${flagger.maxWeight} with stepWeights; the last step (${last}) is the maximum`,
+      });
+    }
+  } else {
+    weights.stepWeight = flagger.stepWeight;
+    if (flagger.maxWeight !== undefined) weights.maxWeight = flagger.maxWeight;
+  }
+
+  const metrics = (flagger.metrics ?? [])
+    .map((m, i) =>
+      convertMetric(m, `${path}.metrics[${i}]`, canaryName, namespace, templates, notes),
+    )
+    .filter((m): m is MetricSpec => m !== undefined);
+  const webhooks = (flagger.webhooks ?? [])
+    .map((w, i) => convertWebhook(w, `${path}.webhooks[${i}]`, options.loadtesterUrl, notes))
+    .filter((w): w is Webhook => w !== undefined);
+  return {
+    analysis: {
+      interval,
+      threshold,
+      ...weights,
+      ...(metrics.length > 0 ? { metrics } : {}),
+      ...(webhooks.length > 0 ? { webhooks } : {}),
+    },
+  };
+}
+
+function convertMetric(
+  metric: FlaggerMetric,
+  path: string,
+  canaryName: string,
+  namespace: string | undefined,
+  templates: readonly FlaggerMetricTemplate[],
+  notes: ConversionNote[],
+): MetricSpec | undefined {
+  const name = metric.name ?? '';
+  const drop = (message: string) => {
+    notes.push({
+      path,
+      kind: 'dropped',
+      message: `metric ${name || '(unnamed)'} was dropped: ${message}`,
+    });
+    return undefined;
+  };
+  dropUnmapped(metric, MAPPED_METRIC, path, notes);
+  let range = metric.thresholdRange;
+  if (!range && typeof metric.threshold === 'number') {
+    // Flagger's deprecated threshold is a floor for the success rate and a ceiling otherwise.
+    range = name === 'request-success-rate' ? { min: metric.threshold } : { max: metric.threshold };
+    notes.push({
+      path: `${path}.threshold`,
+      kind: 'changed',
+      message: `the deprecated threshold became thresholdRange ${JSON.stringify(range)}`,
+    });
+  }
+  if (!range || (range.min === undefined && range.max === undefined))
+    return drop('it has no thresholdRange');
+
+  let template = metric.query;
+  if (metric.templateRef) {
+    const ref = metric.templateRef;
+    const refNamespace = ref.namespace ?? namespace;
+    const found = findTemplate(templates, ref.name ?? '', refNamespace);
+    if (!found?.spec?.query) {
+      return drop(
+        `its MetricTemplate ${refNamespace ?? ''}/${ref.name ?? ''} is not in the input; give its file too (\`fledge convert canary.yaml templates.yaml\`) so its query can be written into the Rollout`,
+      );
+    }
+    const provider = found.spec.provider?.type ?? 'prometheus';
+    if (provider !== 'prometheus')
+      return drop(`its MetricTemplate reads ${provider}; fledge reads Prometheus only`);
+    if (found.spec.provider?.address) {
+      notes.push({
+        path: `${path}.templateRef`,
+        kind: 'changed',
+        message: `MetricTemplate ${ref.name}: its query was written in; its Prometheus address is not kept (fledge uses the controller's --prometheus-url)`,
+      });
+    }
+    template = found.spec.query;
+  }
+  const builtIn = (BUILT_IN_METRICS as readonly string[]).includes(name);
+  if (template === undefined && !builtIn) {
+    return drop(
+      `it is not one of fledge's built-in metrics (${BUILT_IN_METRICS.join(', ')}) and has no query or templateRef`,
+    );
+  }
+  const spec: MetricSpec = { name, thresholdRange: range } as MetricSpec;
+  if (template !== undefined) {
+    const query = convertQuery(template, canaryName, metric.templateVariables ?? {});
+    if (!query.ok) return drop(`its query cannot be converted: ${query.reason}`);
+    spec.query = query.query;
+  }
+  const interval = duration(metric.interval ?? '1m');
+  if (interval === undefined) return drop(`interval "${metric.interval}" is not a duration`);
+  spec.interval = interval;
+  return spec;
+}

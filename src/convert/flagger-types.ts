@@ -1,0 +1,80 @@
+/**
+ * The parts of Flagger's Canary (flagger.app/v1beta1) and MetricTemplate that fledge reads,
+ * loosely typed: the input is a user's file, checked field by field during conversion.
+ */
+export interface FlaggerRef {
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+export interface FlaggerMetric {
+  name?: string;
+  interval?: string;
+  threshold?: number;
+  thresholdRange?: { min?: number; max?: number };
+  query?: string;
+  templateRef?: FlaggerRef;
+  templateVariables?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface FlaggerWebhook {
+  name?: string;
+  type?: string;
+  url?: string;
+  timeout?: string;
+  retries?: number;
+  metadata?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface FlaggerAnalysis {
+  interval?: string;
+  threshold?: number;
+  maxWeight?: number;
+  stepWeight?: number;
+  stepWeights?: number[];
+  iterations?: number;
+  metrics?: FlaggerMetric[];
+  webhooks?: FlaggerWebhook[];
+  [field: string]: unknown;
+}
+
+export interface FlaggerCanary {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: {
+    provider?: string;
+    targetRef?: FlaggerRef;
+    service?: {
+      name?: string;
+      port?: number;
+      targetPort?: number | string;
+      gatewayRefs?: FlaggerRef[];
+      [field: string]: unknown;
+    };
+    analysis?: FlaggerAnalysis;
+    canaryAnalysis?: FlaggerAnalysis;
+    progressDeadlineSeconds?: number;
+    skipAnalysis?: boolean;
+    suspend?: boolean;
+    [field: string]: unknown;
+  };
+}
+
+export interface FlaggerMetricTemplate {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  spec?: { provider?: { type?: string; address?: string }; query?: string };
+}
+
+/** Something conversion had to leave out or change, at the Canary field it concerns. */
+export interface ConversionNote {
+  path: string;
+  kind: 'dropped' | 'changed';
+  message: string;
+}
