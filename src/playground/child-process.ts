@@ -41,13 +41,15 @@ export async function startProcess(spec: ProcessSpec, logger: Logger): Promise<C
     stdio: ['ignore', log.fd, log.fd],
     detached: true,
   });
-  await log.close();
-  const pid = await new Promise<number>((resolve, reject) => {
+  // Listen before the first await: 'spawn' may fire while the log file is being closed.
+  const spawned = new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid as number));
     child.once('error', (error) =>
       reject(new Error(`could not start ${spec.name} (${spec.command}): ${error.message}`)),
     );
   });
+  await log.close();
+  const pid = await spawned;
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
