@@ -1,0 +1,294 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { validateRollout } from '../../../src/api/validate.js';
+import { convertCanary } from '../../../src/convert/canary.js';
+import { readFlaggerInput } from '../../../src/convert/documents.js';
+import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
+
+function example(file: string) {
+  const name = `examples/flagger/${file}`;
+  return readFlaggerInput([{ name, text: readFileSync(path.join(root, name), 'utf8') }]);
+}
+
+function convertOnly(canary: FlaggerCanary) {
+  const result = convertCanary(canary, [], options);
+  if (!result.ok) throw new Error(result.reason);
+  return result;
+}
+
+const minimal = (
+  spec: Record<string, unknown> = {},
+  analysis: Record<string, unknown> = {},
+): FlaggerCanary => ({
+  apiVersion: 'flagger.app/v1beta1',
+  kind: 'Canary',
+  metadata: { name: 'web', namespace: 'shop' },
+  spec: {
+    provider: 'linkerd',
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+    service: { port: 80 },
+    analysis: { interval: '1m', threshold: 3, maxWeight: 50, stepWeight: 10, ...analysis },
+    ...spec,
+  },
+});
+
+describe("the Linkerd production guide's Canary (the seed)", () => {
+  const input = example('seed-api-service.yaml');
+  const result = convertCanary(input.canaries[0] as FlaggerCanary, input.templates, options);
+
+  it('converts into a Rollout that validateRollout accepts', () => {
+    expect(result.ok).toBe(true);
+    expect(result.ok && validateRollout(result.rollout).ok).toBe(true);
+  });
+
+  it('maps target, service, steps, metrics and the hey load test', () => {
+    expect(result.ok && result.rollout).toEqual({
+      apiVersion: 'fledge.dev/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name: 'api-service', namespace: 'production' },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api-service' },
+        service: { name: 'api-service', port: 8080, targetPort: 8080 },
+        routing: { provider: 'smi', apiVersion: 'split.smi-spec.io/v1alpha2' },
+        analysis: {
+          interval: '1m',
+          threshold: 5,
+          stepWeight: 10,
+          maxWeight: 50,
+          metrics: [
+            { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' },
+            { name: 'request-duration', thresholdRange: { max: 500 }, interval: '1m' },
+          ],
+          webhooks: [
+            {
+              name: 'load-test',
+              type: 'rollout',
+              url: 'http://fledge-loadtester.fledge-system/',
+              timeout: '5s',
+              metadata: {
+                type: 'autocannon',
+                url: 'http://api-service-canary.production:8080/',
+                rps: '20',
+                connections: '2',
+                duration: '1m',
+              },
+            },
+          ],
+        },
+      },
+    });
+  });
+
+  it('lists the HPA and the Istio traffic policy as not converted, and explains the cmd webhook', () => {
+    const dropped = result.notes.filter((n) => n.kind === 'dropped').map((n) => n.path);
+    expect(dropped).toEqual(['spec.autoscalerRef', 'spec.service.trafficPolicy']);
+    const cmd = result.notes.find((n) => n.path === 'spec.analysis.webhooks[0].metadata');
+    expect(cmd?.message).toMatch(/type: cmd is not supported.*rps: "20"/);
+  });
+});
+
+describe("Flagger's Linkerd tutorial (podinfo with MetricTemplates)", () => {
+  const input = example('linkerd-podinfo.yaml');
+  const result = convertCanary(input.canaries[0] as FlaggerCanary, input.templates, options);
+  const { spec } = (result.ok ? result.rollout : { spec: {} }) as {
+    spec: {
+      routing?: unknown;
+      progressDeadlineSeconds?: number;
+      analysis?: { metrics?: { name: string; query?: string }[]; webhooks?: { name: string }[] };
+    };
+  };
+
+  it('converts into a valid Rollout with Gateway API routing', () => {
+    expect(result.ok && validateRollout(result.rollout).ok).toBe(true);
+    expect(spec.routing).toEqual({
+      provider: 'gateway-api',
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    });
+    expect(spec.progressDeadlineSeconds).toBe(60);
+  });
+
+  it('writes the MetricTemplate queries in, with templateVariables filled', () => {
+    const metrics = spec.analysis?.metrics ?? [];
+    expect(metrics.map((m) => m.name)).toEqual(['success-rate', 'latency']);
+    expect(metrics[0]?.query).toContain('direction="inbound"');
+    expect(metrics[0]?.query).toContain('deployment=~"{{ target }}"');
+    expect(metrics[1]?.query).toMatch(/^histogram_quantile/);
+  });
+
+  it('drops the bash acceptance test and keeps the load test in autocannon form', () => {
+    const webhooks = spec.analysis?.webhooks ?? [];
+    expect(webhooks.map((w) => w.name)).toEqual(['load-test']);
+    const dropped = result.notes.find((n) => n.path === 'spec.analysis.webhooks[0].metadata.cmd');
+    expect(dropped?.message).toMatch(/acceptance-test was dropped.*runs no commands/);
+  });
+
+  it('does not report the gatewayRefs to its own Service as lost', () => {
+    expect(result.notes.some((n) => n.path === 'spec.service.gatewayRefs')).toBe(false);
+  });
+});
+
+describe('convertCanary', () => {
+  it('names the Services after the target, as Flagger does, when the names differ', () => {
+    const canary = minimal({ targetRef: { kind: 'Deployment', name: 'web-v2' } });
+    const spec = convertOnly(canary).rollout.spec as { service: { name: string } };
+    expect(spec.service).toEqual({ name: 'web-v2', port: 80, targetPort: 80 });
+  });
+
+  it("writes Flagger's default threshold of 1 when none is set", () => {
+    const result = convertOnly(minimal({}, { threshold: undefined }));
+    expect((result.rollout.spec as { analysis: { threshold: number } }).analysis.threshold).toBe(1);
+    expect(result.notes.map((n) => n.path)).toContain('spec.analysis.threshold');
+  });
+
+  it('keeps stepWeights and lets their last step be the maximum', () => {
+    const result = convertOnly(
+      minimal({}, { stepWeight: undefined, maxWeight: 60, stepWeights: [5, 10, 30] }),
+    );
+    const analysis = (result.rollout.spec as { analysis: Record<string, unknown> }).analysis;
+    expect(analysis.stepWeights).toEqual([5, 10, 30]);
+    expect(analysis.maxWeight).toBeUndefined();
+    expect(validateRollout(result.rollout).ok).toBe(true);
+  });
+
+  it("raises an interval below Flagger's 10s floor", () => {
+    const result = convertOnly(minimal({}, { interval: '5s' }));
+    expect((result.rollout.spec as { analysis: { interval: string } }).analysis.interval).toBe(
+      '10s',
+    );
+  });
+
+  it('turns the deprecated metric threshold into a range: a floor for the success rate', () => {
+    const result = convertOnly(
+      minimal(
+        {},
+        {
+          metrics: [
+            { name: 'request-success-rate', threshold: 99 },
+            { name: 'errors', threshold: 3, query: 'sum(x)' },
+          ],
+        },
+      ),
+    );
+    const metrics = (result.rollout.spec as { analysis: { metrics: unknown[] } }).analysis.metrics;
+    expect(metrics).toEqual([
+      { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' },
+      { name: 'errors', thresholdRange: { max: 3 }, query: 'sum(x)', interval: '1m' },
+    ]);
+  });
+
+  it('drops a metric whose MetricTemplate is not in the input, saying how to include it', () => {
+    const result = convertOnly(
+      minimal(
+        {},
+        {
+          metrics: [
+            { name: 'latency', templateRef: { name: 'latency' }, thresholdRange: { max: 5 } },
+          ],
+        },
+      ),
+    );
+    expect(
+      (result.rollout.spec as { analysis: { metrics?: unknown } }).analysis.metrics,
+    ).toBeUndefined();
+    expect(result.notes[0]?.message).toMatch(
+      /MetricTemplate shop\/latency is not in the input; give its file too/,
+    );
+  });
+
+  it('refuses an A/B or blue/green Canary: fledge only steps weights', () => {
+    const result = convertCanary(
+      minimal({}, { stepWeight: undefined, maxWeight: undefined, iterations: 10 }),
+      [],
+      options,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/iterations \(10\).*A\/B or blue\/green/),
+    });
+  });
+
+  it('refuses a provider other than Linkerd routing', () => {
+    const result = convertCanary(minimal({ provider: 'istio' }), [], options);
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^spec.provider: provider istio/),
+    });
+  });
+
+  it('lists every field without a counterpart', () => {
+    const result = convertOnly(
+      minimal(
+        { revertOnDeletion: true, metricsServer: 'http://prom:9090' },
+        {
+          match: [{ headers: {} }],
+          mirror: true,
+          alerts: [{ name: 'a' }],
+          sessionAffinity: { cookieName: 'x' },
+        },
+      ),
+    );
+    expect(result.notes.filter((n) => n.kind === 'dropped').map((n) => n.path)).toEqual([
+      'spec.revertOnDeletion',
+      'spec.metricsServer',
+      'spec.analysis.match',
+      'spec.analysis.mirror',
+      'spec.analysis.alerts',
+      'spec.analysis.sessionAffinity',
+    ]);
+  });
+
+  it("keeps a gate webhook to Flagger's loadtester, sent to fledge's at the same path", () => {
+    const result = convertOnly(
+      minimal(
+        {},
+        {
+          webhooks: [
+            {
+              name: 'approval',
+              type: 'confirm-promotion',
+              url: 'http://flagger-loadtester.test/gate/check',
+            },
+          ],
+        },
+      ),
+    );
+    const webhooks = (result.rollout.spec as { analysis: { webhooks: unknown[] } }).analysis
+      .webhooks;
+    expect(webhooks).toEqual([
+      {
+        name: 'approval',
+        type: 'confirm-promotion',
+        url: 'http://fledge-loadtester.fledge-system/gate/check',
+      },
+    ]);
+  });
+});
+
+describe('readFlaggerInput', () => {
+  it('sorts Canaries, MetricTemplates and other documents, also inside a List', () => {
+    const input = readFlaggerInput([
+      {
+        name: 'a.yaml',
+        text: 'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: flagger.app/v1beta1, kind: Canary, metadata: {name: x}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n',
+      },
+      {
+        name: 'b.yaml',
+        text: 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata: {name: t}\n',
+      },
+    ]);
+    expect(input.canaries).toHaveLength(1);
+    expect(input.templates).toHaveLength(1);
+    expect(input.ignored).toEqual(['Service s']);
+  });
+
+  it('names the file and line of a YAML error', () => {
+    expect(() => readFlaggerInput([{ name: 'bad.yaml', text: 'a: b\n  c: [\n' }])).toThrow(
+      /^bad\.yaml:\d+: not valid YAML/,
+    );
+  });
+});
