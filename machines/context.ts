@@ -21,11 +21,18 @@ export const resumablePhases = ['Waiting', 'Progressing', 'WaitingPromotion'] as
 export type ResumablePhase = (typeof resumablePhases)[number];
 
 /**
- * Where a restored machine picks up. Phases, plus two steps whose effects must not be
- * confused with the quiet end of their phase: the rollback still to apply in Failed and the
- * post-rollout webhooks still to call in Succeeded.
+ * Where a restored machine picks up: a phase, or a step within one that the phase's entry
+ * would not repeat. After a passing analysis, the weight increase or the promotion gate (not
+ * another analysis); in Failed, the rollback still to apply; in Succeeded, the post-rollout
+ * webhooks still to call.
  */
-export const restorePoints = [...phases, 'RollingBack', 'PostRollout'] as const;
+export const restorePoints = [
+  ...phases,
+  'IncreasingWeight',
+  'ConfirmingPromotion',
+  'RollingBack',
+  'PostRollout',
+] as const;
 export type RestorePoint = (typeof restorePoints)[number];
 
 /** Why the machine took its last decision; status.reason and Events carry it. */

@@ -15,6 +15,9 @@ export function phaseOf(snapshot: RolloutSnapshot): Phase {
 
 /** Where a restored machine must pick up to continue from this snapshot. */
 export function restorePointOf(snapshot: RolloutSnapshot): RestorePoint {
+  if (snapshot.matches({ Progressing: 'confirmingTrafficIncrease' })) return 'IncreasingWeight';
+  if (snapshot.matches({ Progressing: 'increasingWeight' })) return 'IncreasingWeight';
+  if (snapshot.matches({ Progressing: 'confirmingPromotion' })) return 'ConfirmingPromotion';
   if (snapshot.matches({ Failed: 'rolledBack' })) return 'Failed';
   if (snapshot.matches('Failed')) return 'RollingBack';
   if (snapshot.matches({ Succeeded: 'done' })) return 'Succeeded';

@@ -20,6 +20,8 @@ const restoreTargets: Record<RestorePoint, string> = {
   Initialized: 'Initialized',
   Waiting: 'Waiting',
   Progressing: 'Progressing',
+  IncreasingWeight: 'Progressing.confirmingTrafficIncrease',
+  ConfirmingPromotion: 'Progressing.confirmingPromotion',
   Paused: 'Paused',
   WaitingPromotion: 'WaitingPromotion',
   Promoting: 'Promoting',
