@@ -1,12 +1,15 @@
-import type { AnalysisSpec, RolloutSpec, RolloutStatus } from '../api/types.js';
+import type { AnalysisSpec, RolloutSpec, RolloutStatus, ServiceSpec } from '../api/types.js';
 import type { KubeObject } from '../kube/api-server.js';
 
 /**
  * A Rollout as the API server returns it: raw JSON with the schema's defaults, but not the
- * derived ones (maxWeight), and a status that may not exist yet.
+ * derived ones (maxWeight, service.name), and a status that may not exist yet.
  */
 export interface RolloutObject extends KubeObject {
-  spec?: Partial<Omit<RolloutSpec, 'analysis'>> & { analysis?: Partial<AnalysisSpec> };
+  spec?: Partial<Omit<RolloutSpec, 'analysis' | 'service'>> & {
+    analysis?: Partial<AnalysisSpec>;
+    service?: Partial<ServiceSpec>;
+  };
   status?: RolloutStatus;
 }
 

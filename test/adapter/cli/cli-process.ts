@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const entry = path.join(repoRoot, 'dist/src/cli/main.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built CLI as a user runs it: a separate process, so exit codes are real. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} is missing: run \`npm run build\` before the CLI adapter tests`);
+  }
+  return spawn(process.execPath, [entry, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+export function finished(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  stdin?: string,
+): Promise<CliResult> {
+  const child = startCli(args, env);
+  const result = finished(child);
+  child.stdin?.end(stdin);
+  return result;
+}
+
+/** A copy of a kubeconfig whose current context has a default namespace, as `kubectl config set-context --current --namespace` makes. */
+export async function kubeconfigWithNamespace(
+  source: string,
+  target: string,
+  namespace: string,
+): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const config = parse(await readFile(source, 'utf8')) as {
+    'current-context': string;
+    contexts: { name: string; context: Record<string, unknown> }[];
+  };
+  for (const context of config.contexts) {
+    if (context.name === config['current-context']) context.context.namespace = namespace;
+  }
+  await writeFile(target, stringify(config));
+  return target;
+}

@@ -1,0 +1,349 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { RolloutStatus } from '../../../src/api/types.js';
+import type { RolloutObject } from '../../../src/cli/rollout-object.js';
+import { expectedRevision } from '../../../src/cli/target-revision.js';
+import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
+import { useApiServer } from '../../support/apiserver.js';
+import { finished, kubeconfigWithNamespace, repoRoot, runCli, startCli } from './cli-process.js';
+
+const cluster = useApiServer(['rollout']);
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'fledge-cli-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const rollouts = () => new ResourceClient<RolloutObject>(cluster().api, knownTypes.rollouts);
+const deployments = () => new ResourceClient(cluster().api, knownTypes.deployments);
+const env = () => ({ KUBECONFIG: cluster().kubeconfigPath });
+
+async function createRollout(
+  namespace: string,
+  name: string,
+  status?: RolloutStatus,
+): Promise<void> {
+  await rollouts().create({
+    metadata: { name, namespace },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      service: { port: 8080 },
+      analysis: { interval: '1s', threshold: 3, maxWeight: 50, stepWeight: 10 },
+    },
+  });
+  if (status) await setStatus(namespace, name, status);
+}
+
+/** What the controller would write; there is none here, so the test plays its part. */
+async function setStatus(namespace: string, name: string, status: RolloutStatus): Promise<void> {
+  await rollouts().mergePatch(namespace, name, { status }, 'status');
+}
+
+async function createDeployment(namespace: string, name: string, image: string): Promise<void> {
+  await deployments().create({
+    metadata: { name, namespace },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image }] },
+      },
+    },
+  });
+}
+
+async function setImage(namespace: string, name: string, image: string): Promise<void> {
+  await deployments().mergePatch(namespace, name, {
+    spec: { template: { spec: { containers: [{ name: 'app', image }] } } },
+  });
+}
+
+async function targetRevision(namespace: string, name: string): Promise<string> {
+  const expected = await expectedRevision(cluster().api, await rollouts().get(namespace, name));
+  if (!('revision' in expected)) throw new Error(expected.unknown);
+  return expected.revision;
+}
+
+describe('fledge status', () => {
+  it("lists the rollouts of the context's namespace as a table", async () => {
+    const namespace = await cluster().createNamespace('status');
+    await createRollout(namespace, 'api', {
+      phase: 'Progressing',
+      canaryWeight: 20,
+      failedChecks: 1,
+      currentRevision: 'abc',
+      message: 'advancing',
+    });
+    const kubeconfig = await kubeconfigWithNamespace(
+      cluster().kubeconfigPath,
+      path.join(scratch, 'ns.yaml'),
+      namespace,
+    );
+    const result = await runCli(['status', '--kubeconfig', kubeconfig]);
+    expect(result.code).toBe(0);
+    const [header, row] = result.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^NAME\s+PHASE\s+WEIGHT\s+FAILED\s+REVISION\s+AGE\s+MESSAGE$/);
+    expect(row).toMatch(/^api\s+Progressing\s+20%\s+1\/3\s+abc\s+\d+s\s+advancing$/);
+  });
+
+  it('adds the namespace column with -A and shows every namespace', async () => {
+    const first = await cluster().createNamespace('all');
+    const second = await cluster().createNamespace('all');
+    await createRollout(first, 'one', { phase: 'Succeeded' });
+    await createRollout(second, 'two', { phase: 'Failed' });
+    const result = await runCli(['status', '-A'], env());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^NAMESPACE\s+NAME\s+PHASE/);
+    expect(result.stdout).toMatch(new RegExp(`${first}\\s+one\\s+Succeeded`));
+    expect(result.stdout).toMatch(new RegExp(`${second}\\s+two\\s+Failed`));
+  });
+
+  it('prints one rollout as JSON or YAML with -o, and several as a List', async () => {
+    const namespace = await cluster().createNamespace('output');
+    await createRollout(namespace, 'api', { phase: 'Succeeded', currentRevision: 'r1' });
+    await createRollout(namespace, 'web');
+    const json = await runCli(['status', 'api', '-n', namespace, '-o', 'json'], env());
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      kind: 'Rollout',
+      status: { phase: 'Succeeded' },
+    });
+    const yaml = await runCli(['status', '-n', namespace, '-o', 'yaml'], env());
+    const list = parse(yaml.stdout) as { kind: string; items: RolloutObject[] };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((r) => r.metadata?.name)).toEqual(['api', 'web']);
+  });
+
+  it('says which rollout does not exist, and exits 1', async () => {
+    const namespace = await cluster().createNamespace('missing');
+    const result = await runCli(['status', 'nope', '-n', namespace], env());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`rollout ${namespace}/nope not found`);
+  });
+
+  it('refuses an unknown output format', async () => {
+    const result = await runCli(['status', '-o', 'wide'], env());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/use one of json, yaml/);
+  });
+
+  it('prints a timestamped line per change with --watch when stdout is not a terminal', async () => {
+    const namespace = await cluster().createNamespace('watch');
+    await createRollout(namespace, 'api', {
+      phase: 'Progressing',
+      canaryWeight: 10,
+      failedChecks: 0,
+    });
+    const child = startCli(['status', 'api', '-n', namespace, '--watch'], env());
+    const result = finished(child);
+    await sleep(1500);
+    await setStatus(namespace, 'api', { canaryWeight: 20 });
+    await setStatus(namespace, 'api', { message: 'only the message changed' });
+    await sleep(1000);
+    child.kill('SIGINT');
+    const { code, stdout } = await result;
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      new RegExp(`^\\S+Z ${namespace}/api Progressing weight=10/50 failed=0/3`),
+    );
+    expect(lines[1]).toMatch(/weight=20\/50/);
+  });
+
+  it('runs as a kubectl plugin when bin/ is on PATH', async () => {
+    const namespace = await cluster().createNamespace('plugin');
+    await createRollout(namespace, 'api', { phase: 'Succeeded' });
+    const { execFile } = await import('node:child_process');
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'kubectl',
+        ['fledge', 'status', '-n', namespace],
+        {
+          env: {
+            ...process.env,
+            ...env(),
+            PATH: `${path.join(repoRoot, 'bin')}:${process.env.PATH}`,
+          },
+        },
+        (error, out) => (error ? reject(error) : resolve(out)),
+      ),
+    );
+    expect(stdout).toMatch(/^api\s+Succeeded/m);
+  });
+});
+
+describe('fledge promote | abort | retry | pause | resume', () => {
+  const annotationsOf = async (namespace: string, name: string) =>
+    (await rollouts().get(namespace, name)).metadata?.annotations ?? {};
+
+  it('refuses to promote a Succeeded rollout with exit 1 and leaves it alone', async () => {
+    const namespace = await cluster().createNamespace('refuse');
+    await createRollout(namespace, 'api', { phase: 'Succeeded' });
+    const result = await runCli(['promote', 'api', '-n', namespace], env());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `promote: rollout ${namespace}/api is Succeeded; nothing to promote`,
+    );
+    expect(await annotationsOf(namespace, 'api')).toEqual({});
+  });
+
+  it('sets the promote annotation during an analysis and says what will happen', async () => {
+    const namespace = await cluster().createNamespace('promote');
+    await createRollout(namespace, 'api', { phase: 'Progressing', currentRevision: 'r2' });
+    const result = await runCli(['promote', 'api', '-n', namespace], env());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('fledge promotes revision r2 now');
+    expect(await annotationsOf(namespace, 'api')).toEqual({ 'fledge.dev/promote': 'true' });
+  });
+
+  it('aborts and retries through their annotations', async () => {
+    const namespace = await cluster().createNamespace('abort');
+    await createRollout(namespace, 'api', { phase: 'WaitingPromotion' });
+    expect((await runCli(['abort', 'api', '-n', namespace], env())).code).toBe(0);
+    await createRollout(namespace, 'web', { phase: 'Failed' });
+    expect((await runCli(['retry', 'web', '-n', namespace], env())).code).toBe(0);
+    expect(await annotationsOf(namespace, 'api')).toEqual({ 'fledge.dev/abort': 'true' });
+    expect(await annotationsOf(namespace, 'web')).toEqual({ 'fledge.dev/retry': 'true' });
+  });
+
+  it('pauses by setting the annotation and resumes by removing it', async () => {
+    const namespace = await cluster().createNamespace('pause');
+    await createRollout(namespace, 'api', { phase: 'Progressing', canaryWeight: 30 });
+    const paused = await runCli(['pause', 'api', '-n', namespace], env());
+    expect(paused.stdout).toContain('holds the canary at weight 30%');
+    expect(await annotationsOf(namespace, 'api')).toEqual({ 'fledge.dev/pause': 'true' });
+    await setStatus(namespace, 'api', { phase: 'Paused' });
+    const resumed = await runCli(['resume', 'api', '-n', namespace], env());
+    expect(resumed.code).toBe(0);
+    expect(await annotationsOf(namespace, 'api')).toEqual({});
+  });
+
+  it('refuses to retry a rollout that has not failed', async () => {
+    const namespace = await cluster().createNamespace('retry');
+    await createRollout(namespace, 'api', { phase: 'Progressing' });
+    const result = await runCli(['retry', 'api', '-n', namespace], env());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/retry only applies to a Failed rollout/);
+  });
+});
+
+describe('fledge wait', () => {
+  const fast = ['--poll-interval', '200ms'];
+
+  it('waits past the Succeeded status of the previous revision and exits 0 when the new one succeeds', async () => {
+    const namespace = await cluster().createNamespace('wait');
+    await createDeployment(namespace, 'api', 'app:1');
+    await createRollout(namespace, 'api');
+    const old = await targetRevision(namespace, 'api');
+    await setStatus(namespace, 'api', {
+      phase: 'Succeeded',
+      currentRevision: old,
+      canaryWeight: 0,
+      failedChecks: 0,
+    });
+    await setImage(namespace, 'api', 'app:2');
+    const next = await targetRevision(namespace, 'api');
+    expect(next).not.toBe(old);
+
+    const child = startCli(['wait', 'api', '-n', namespace, '--timeout', '20s', ...fast], env());
+    const result = finished(child);
+    await sleep(800);
+    await setStatus(namespace, 'api', {
+      phase: 'Progressing',
+      currentRevision: next,
+      canaryWeight: 10,
+    });
+    await sleep(500);
+    await setStatus(namespace, 'api', {
+      phase: 'Succeeded',
+      currentRevision: next,
+      canaryWeight: 0,
+    });
+    const { code, stdout } = await result;
+    expect(code).toBe(0);
+    expect(stdout).toContain(`waiting for rollout ${namespace}/api to finish revision ${next}`);
+    expect(stdout).toMatch(/Z \S+ Progressing weight=10\/50/);
+    expect(stdout).toContain(`revision ${next} succeeded`);
+  });
+
+  it('exits 1 when the target revision was rolled back', async () => {
+    const namespace = await cluster().createNamespace('wait');
+    await createDeployment(namespace, 'api', 'app:1');
+    await createRollout(namespace, 'api');
+    const revision = await targetRevision(namespace, 'api');
+    await setStatus(namespace, 'api', {
+      phase: 'Failed',
+      currentRevision: revision,
+      failedChecks: 3,
+      message: 'success rate 50 < 99',
+    });
+    const result = await runCli(['wait', 'api', '-n', namespace, ...fast], env());
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /failed and was rolled back \(3\/3 failed checks\): success rate 50 < 99/,
+    );
+  });
+
+  it('exits 2 on timeout and says what it was still waiting for', async () => {
+    const namespace = await cluster().createNamespace('wait');
+    await createDeployment(namespace, 'api', 'app:1');
+    await createRollout(namespace, 'api', { phase: 'Succeeded', currentRevision: 'previous' });
+    const result = await runCli(
+      ['wait', 'api', '-n', namespace, '--timeout', '1s', ...fast],
+      env(),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(
+      /timed out after 1s: .* has not started on the target's revision/,
+    );
+  });
+
+  it('exits 3 when the rollout does not exist', async () => {
+    const namespace = await cluster().createNamespace('wait');
+    const result = await runCli(['wait', 'nope', '-n', namespace, ...fast], env());
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`rollout ${namespace}/nope not found`);
+  });
+});
+
+describe('fledge convert', () => {
+  it('reads a Canary from stdin and writes a Rollout the API server accepts', async () => {
+    const namespace = await cluster().createNamespace('convert');
+    const canary = `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api, namespace: ${namespace}}
+spec:
+  provider: linkerd
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  service: {port: 8080}
+  analysis: {interval: 30s, threshold: 2, stepWeight: 20, maxWeight: 60}
+`;
+    const result = await runCli(['convert', '-'], env(), canary);
+    expect(result.code).toBe(0);
+    const created = await rollouts().create(parse(result.stdout) as RolloutObject);
+    expect(created.spec?.analysis).toMatchObject({
+      interval: '30s',
+      threshold: 2,
+      stepWeight: 20,
+      maxWeight: 60,
+    });
+  });
+
+  it('exits 1 when a Canary cannot be converted, saying why', async () => {
+    const result = await runCli(
+      ['convert', '-'],
+      env(),
+      'apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: x}\nspec: {provider: istio, targetRef: {name: x}, service: {port: 80}, analysis: {stepWeight: 5}}\n',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Canary x: cannot be converted: spec.provider: provider istio/);
+  });
+});
