@@ -60,6 +60,55 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
     });
   });
 
+  it('re-lists on 410 Gone and replaces the cache with the new list', async () => {
+    const lists = [
+      {
+        ...emptyList,
+        items: [{ metadata: { namespace: 'prod', name: 'old', resourceVersion: '5' } }],
+      },
+      {
+        ...emptyList,
+        metadata: { resourceVersion: '30' },
+        items: [{ metadata: { namespace: 'prod', name: 'new', resourceVersion: '25' } }],
+      },
+    ];
+    const gone = {
+      type: 'ERROR',
+      object: {
+        kind: 'Status',
+        code: 410,
+        reason: 'Expired',
+        message: 'too old resource version: 10 (20)',
+      },
+    };
+    const watchVersions: (string | null)[] = [];
+    nock(server)
+      .get(path)
+      .query(true)
+      .times(4)
+      .reply(function () {
+        const query = new URL(this.req.path, server).searchParams;
+        if (query.get('watch') !== 'true') return [200, lists.shift()];
+        watchVersions.push(query.get('resourceVersion'));
+        return [200, watchVersions.length === 1 ? `${JSON.stringify(gone)}\n` : ''];
+      });
+    const watcher = new Watcher(fakeClusterApi(), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+    });
+    const seen: string[] = [];
+    watcher.on('list', (reason) => seen.push(`list ${reason}`));
+    watcher.on('delete', (o) => seen.push(`delete ${o.metadata?.name}`));
+    watcher.on('add', (o) => seen.push(`add ${o.metadata?.name}`));
+    watcher.start();
+    await waitFor('the re-list', async () => seen.includes('list gone'));
+    await waitFor('the second watch', async () => watchVersions.length >= 2);
+    await watcher.stop();
+    expect(seen).toEqual(['add old', 'list start', 'add new', 'delete old', 'list gone']);
+    expect(watchVersions.slice(0, 2)).toEqual(['10', '30']);
+    expect(watcher.list().map((o) => o.metadata?.name)).toEqual(['new']);
+  });
+
   it('sends the bearer token and keeps watching after an ERROR event that is not 410', async () => {
     let watches = 0;
     nock(server, { reqheaders: { authorization: 'Bearer secret-token' } })

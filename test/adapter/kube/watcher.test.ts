@@ -106,24 +106,6 @@ describe('Watcher on a real API server', () => {
     }
   });
 
-  it('re-lists when its resourceVersion is too old (410 Gone)', async () => {
-    const { api, createNamespace } = cluster();
-    const namespace = await createNamespace();
-    await new ResourceClient(api, knownTypes.configMaps).create(configMap(namespace, 'existing'));
-    const { watcher, seen, lists } = record({
-      resource: knownTypes.configMaps,
-      namespace,
-      resourceVersion: '1',
-    });
-    watcher.start();
-    try {
-      await waitFor('a re-list', async () => lists.includes('gone'));
-      expect(seen).toContain('add existing');
-    } finally {
-      await watcher.stop();
-    }
-  });
-
   it('re-lists when nothing arrived within the watchdog time', async () => {
     const namespace = await cluster().createNamespace();
     const { watcher, lists } = record({
