@@ -89,11 +89,12 @@ async function watchStatus(
   let frameLines = 0;
 
   const draw = () => {
+    if (!watcher.hasSynced) return;
     const rollouts = watcher.list().sort(byNamespaceAndName);
     const lines = [`fledge status --watch   ${new Date().toISOString()}   (Ctrl-C to stop)`, ''];
     if (rollouts.length === 0) lines.push('no rollouts yet');
     for (const rollout of rollouts) lines.push(...rolloutBlock(rollout), '');
-    process.stdout.write(redrawFrame(frameLines, lines, process.stdout.columns ?? 120));
+    process.stdout.write(redrawFrame(frameLines, lines, process.stdout.columns ?? 0));
     frameLines = lines.length;
   };
   const report = (rollout: RolloutObject) => {
@@ -141,7 +142,7 @@ async function watchStatus(
     });
   });
   const clock = live ? setInterval(draw, 1000) : undefined;
-  if (live) draw();
+  if (live) watcher.on('list', draw);
   watcher.start();
   await stopped;
   clearInterval(clock);

@@ -81,7 +81,7 @@ class WaitOutput {
   show(rollout: RolloutObject): void {
     if (this.live) {
       const lines = rolloutBlock(rollout);
-      process.stdout.write(redrawFrame(this.frameLines, lines, process.stdout.columns ?? 120));
+      process.stdout.write(redrawFrame(this.frameLines, lines, process.stdout.columns ?? 0));
       this.frameLines = lines.length;
       return;
     }

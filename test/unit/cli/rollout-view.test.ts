@@ -118,4 +118,8 @@ describe('redrawFrame', () => {
   it('cuts lines to the terminal width so that wrapping cannot break the next redraw', () => {
     expect(redrawFrame(0, ['abcdef'], 4)).toBe('\u001b[0Jabcd\n');
   });
+
+  it('keeps whole lines when the terminal reports no width', () => {
+    expect(redrawFrame(0, ['abcdef'], 0)).toBe('\u001b[0Jabcdef\n');
+  });
 });
