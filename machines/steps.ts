@@ -1,0 +1,121 @@
+import { and, not } from 'xstate';
+import type { Reason, ResumablePhase } from './context.js';
+import type { GateType, NotifyingWebhookType } from './effects.js';
+import { rolloutSetup } from './setup.js';
+
+/** Transitions and steps the rollout chart uses in several phases. */
+
+export const undeclared = (type: GateType | NotifyingWebhookType) =>
+  not({ type: 'declares', params: { type } });
+
+export const rollBack = (reason: Reason) => ({
+  target: '#rollout.Failed',
+  actions: { type: 'fail' as const, params: { reason } },
+});
+
+export const pauseFrom = (resumeTo: ResumablePhase, reason: Reason) => ({
+  target: '#rollout.Paused',
+  actions: { type: 'pause' as const, params: { resumeTo, reason } },
+});
+
+export const promote = (cause: 'analysis' | 'request') => ({
+  target: '#rollout.Promoting',
+  actions: { type: 'beginPromotion' as const, params: { cause } },
+});
+
+/** After a failed check: roll back or pause at the threshold, otherwise carry on. */
+export const afterFailedCheck = (phase: ResumablePhase, carryOn: string) =>
+  rolloutSetup.createStateConfig({
+    always: [
+      { guard: and(['thresholdReached', 'rollsBackOnFailure']), ...rollBack('ThresholdReached') },
+      { guard: 'thresholdReached', ...pauseFrom(phase, 'ThresholdReached') },
+      { target: carryOn },
+    ],
+  });
+
+/**
+ * One analysis interval, shared by Progressing and WaitingPromotion: wait until
+ * `nextAnalysisAt`, then the rollback gate, the rollout webhooks and the metrics. The first
+ * failing step ends the interval with one failed check; a pass goes to the phase's `passed`.
+ */
+export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => ({
+  idle: rolloutSetup.createStateConfig({
+    after: { untilNextAnalysis: 'rollbackGate' },
+  }),
+  rollbackGate: rolloutSetup.createStateConfig({
+    always: { guard: undeclared('rollback'), target: 'rolloutWebhooks' },
+    invoke: {
+      id: 'checkGate',
+      src: 'checkGate',
+      input: { type: 'rollback' },
+      onDone: [
+        {
+          guard: { type: 'isOpen', params: ({ event }) => event.output },
+          ...rollBack('RollbackGateOpen'),
+        },
+        { target: 'rolloutWebhooks' },
+      ],
+      onError: 'rolloutWebhooks',
+    },
+  }),
+  rolloutWebhooks: rolloutSetup.createStateConfig({
+    always: { guard: undeclared('rollout'), target: 'analysing' },
+    invoke: {
+      id: 'runWebhooks',
+      src: 'runWebhooks',
+      input: { type: 'rollout' },
+      onDone: [
+        { guard: { type: 'succeeded', params: ({ event }) => event.output }, target: 'analysing' },
+        {
+          target: 'failedCheck',
+          actions: {
+            type: 'countWebhookFailure',
+            params: ({ event }) => ({ type: 'rollout', ...event.output }),
+          },
+        },
+      ],
+      onError: {
+        target: 'failedCheck',
+        actions: {
+          type: 'countEffectFailure',
+          params: ({ event }) => ({ step: 'rollout webhooks', error: event.error }),
+        },
+      },
+    },
+  }),
+  analysing: rolloutSetup.createStateConfig({
+    invoke: {
+      id: 'analyse',
+      src: 'analyse',
+      input: ({ context }) => ({ iteration: context.iterations + 1 }),
+      onDone: {
+        target: 'judging',
+        actions: { type: 'recordAnalysis', params: ({ event }) => event.output },
+      },
+      onError: {
+        target: 'failedCheck',
+        actions: {
+          type: 'countEffectFailure',
+          params: ({ event }) => ({ step: 'analysis', error: event.error }),
+        },
+      },
+    },
+  }),
+  judging: rolloutSetup.createStateConfig({
+    always: [
+      { guard: and(['analysisHadNoData', 'pausesOnNoData']), ...pauseFrom(phase, 'NoData') },
+      { guard: 'analysisPassed', target: 'passed' },
+      { target: 'failedCheck', actions: 'countAnalysisFailure' },
+    ],
+  }),
+  failedCheck: afterFailedCheck(phase, 'nextInterval'),
+  nextInterval: rolloutSetup.createStateConfig({
+    always: { target: 'idle', actions: 'scheduleNextAnalysis' },
+  }),
+});
+
+/** A closed or unreachable gate holds the weight until the next interval; it never fails. */
+export const holdAt = (gate: GateType) => ({
+  target: 'nextInterval',
+  actions: { type: 'holdAtGate' as const, params: { gate } },
+});
