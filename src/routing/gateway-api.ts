@@ -48,8 +48,9 @@ export function httpRouteFormat(apiVersion: HttpRouteApiVersion): RouteFormat {
   };
 }
 
+// No `group`: the core group is the default, and kube-apiserver 1.20 rejects an explicit
+// "" there as null.
 const backendRef = (name: string, port: number, weight: number) => ({
-  group: '',
   kind: 'Service',
   name,
   port,

@@ -104,8 +104,8 @@ describe('HTTPRoute', () => {
       rules: [
         {
           backendRefs: [
-            { group: '', kind: 'Service', name: 'api-service-primary', port: 8080, weight: 100 },
-            { group: '', kind: 'Service', name: 'api-service-canary', port: 8080, weight: 0 },
+            { kind: 'Service', name: 'api-service-primary', port: 8080, weight: 100 },
+            { kind: 'Service', name: 'api-service-canary', port: 8080, weight: 0 },
           ],
         },
       ],
