@@ -10,6 +10,16 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+/**
+ * The least the kube modules need of an object, so callers may use their own types (for
+ * example client-node's, whose timestamps are typed as Dates).
+ */
+export interface ObjectWithMeta {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
 export interface ObjectMeta {
   name?: string;
   generateName?: string;

@@ -1,4 +1,4 @@
-import type { ApiServer, KubeObject, OwnerReference } from './api-server.js';
+import type { ApiServer, KubeObject, ObjectWithMeta, OwnerReference } from './api-server.js';
 import { isNotFound } from './api-server.js';
 
 /** Names one kind of resource on the API server, core ("" group), apps or custom. */
@@ -81,7 +81,7 @@ export interface ObjectList<T> {
 }
 
 /** CRUD on one resource type, in raw JSON. */
-export class ResourceClient<T extends KubeObject = KubeObject> {
+export class ResourceClient<T extends ObjectWithMeta = KubeObject> {
   constructor(
     readonly api: ApiServer,
     readonly type: ResourceType,

@@ -1,8 +1,8 @@
-import type { KubeObject } from './api-server.js';
+import type { ObjectWithMeta } from './api-server.js';
 import { mergePatchBetween, type RetryOptions, retryOnConflict } from './patch.js';
 import type { ResourceClient } from './resources.js';
 
-export interface StatusWrite<T extends KubeObject> {
+export interface StatusWrite<T extends ObjectWithMeta> {
   /** False when the status on the server already was the desired one. */
   written: boolean;
   object: T;
@@ -14,7 +14,7 @@ export interface StatusWrite<T extends KubeObject> {
  * resourceVersion, so it never lands on a status it was not computed from: on 409 the object
  * is read fresh and the difference recomputed.
  */
-export async function writeStatus<T extends KubeObject>(
+export async function writeStatus<T extends ObjectWithMeta & { status?: unknown }>(
   client: ResourceClient<T>,
   current: T,
   status: Record<string, unknown>,

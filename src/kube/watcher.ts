@@ -1,13 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ApiServer, isNotFound, type KubeObject, statusCodeOf } from './api-server.js';
+import {
+  type ApiServer,
+  isNotFound,
+  type KubeObject,
+  type ObjectWithMeta,
+  statusCodeOf,
+} from './api-server.js';
 import { describeType, ResourceClient, type ResourceType, resourcePath } from './resources.js';
 
 export type RelistReason = 'start' | 'gone' | 'watchdog' | 'resync' | 'error';
 
 /** What a watcher reports. `add`/`update`/`delete` carry objects; the rest describe its health. */
-export interface WatcherEvents<T extends KubeObject> {
+export interface WatcherEvents<T extends ObjectWithMeta> {
   add: (object: T) => void;
   update: (object: T, previous: T) => void;
   delete: (object: T) => void;
@@ -53,7 +59,7 @@ type Listener = (...args: never[]) => void;
  * namespace/name. 410 Gone re-lists; any other failure reconnects with jittered backoff;
  * a watchdog and a periodic resync re-list; stop() closes the connection and every timer.
  */
-export class Watcher<T extends KubeObject = KubeObject> {
+export class Watcher<T extends ObjectWithMeta = KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly listeners = new Map<keyof WatcherEvents<T>, Listener[]>();
   private readonly client: ResourceClient<T>;
@@ -332,5 +338,5 @@ interface WatchEvent<T> {
 const cacheKey = (namespace: string | undefined, name: string) =>
   namespace ? `${namespace}/${name}` : name;
 
-const keyOf = (object: KubeObject) =>
+const keyOf = (object: ObjectWithMeta) =>
   cacheKey(object.metadata?.namespace, object.metadata?.name ?? '');
