@@ -260,12 +260,23 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
         },
         signal: connection.signal,
       });
-      lastSeen = Date.now();
+      const connectedAt = Date.now();
+      lastSeen = connectedAt;
       this.emit('connect', this.resourceVersion ?? '');
+      let events = 0;
       const gone = await this.consume(response, () => {
         lastSeen = Date.now();
+        events += 1;
       });
-      return outcome ?? (gone ? 'gone' : undefined);
+      if (outcome || gone) return outcome ?? 'gone';
+      // A server or proxy that ends every watch at once would otherwise be re-dialled in a
+      // tight loop; treating it as a failure brings in the backoff.
+      if (events === 0 && Date.now() - connectedAt < immediateCloseMs) {
+        throw new Error(
+          `watch ${describeType(this.options.resource)}: the server ended the watch at once without events; check proxies between fledge and the API server`,
+        );
+      }
+      return undefined;
     } catch (error) {
       if (outcome || this.stopped) return outcome;
       throw error;
@@ -329,6 +340,8 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     return false;
   }
 }
+
+const immediateCloseMs = 200;
 
 interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

@@ -109,6 +109,31 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
     expect(watcher.list().map((o) => o.metadata?.name)).toEqual(['new']);
   });
 
+  it('backs off instead of spinning when every watch ends at once without events', async () => {
+    let watches = 0;
+    nock(server)
+      .get(path)
+      .query(true)
+      .times(20)
+      .reply(function () {
+        const isWatch = new URL(this.req.path, server).searchParams.get('watch') === 'true';
+        if (isWatch) watches += 1;
+        return [200, isWatch ? '' : emptyList];
+      });
+    const watcher = new Watcher(fakeClusterApi(), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+      backoffInitialMs: 100,
+    });
+    const causes: string[] = [];
+    watcher.on('reconnect', (_attempt, _delay, cause) => causes.push(cause?.message ?? ''));
+    watcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await watcher.stop();
+    expect(watches).toBeLessThanOrEqual(5);
+    expect(causes[0]).toMatch(/ended the watch at once/);
+  });
+
   it('sends the bearer token and keeps watching after an ERROR event that is not 410', async () => {
     let watches = 0;
     nock(server, { reqheaders: { authorization: 'Bearer secret-token' } })
