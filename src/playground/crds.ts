@@ -2,13 +2,9 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type KubeConfig,
-  type KubernetesObject,
-  KubernetesObjectApi,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { ApiServer, isAlreadyExists, type KubeObject } from '../kube/api-server.js';
 import { packageRoot } from './paths.js';
 
 /** The CRD manifests a playground serves: the meshes' route kinds, and fledge's Rollout once written. */
@@ -22,38 +18,46 @@ export async function playgroundCrdFiles(): Promise<string[]> {
   return existsSync(rollout) ? [rollout, ...files] : files;
 }
 
-/** Creates or replaces every CRD in the files, then waits until the API server serves them. */
+const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+interface Crd extends KubeObject {
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string }> };
+}
+
+/**
+ * Creates or replaces every CRD in the files, then waits until the API server serves them.
+ * Raw JSON on purpose: client-node's typed serializer drops the schema's x-kubernetes-*
+ * keys, which changes what the CRD accepts.
+ */
 export async function applyCrds(
   kc: KubeConfig,
   files: string[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  const client = KubernetesObjectApi.makeApiClient(kc);
-  const crds: V1CustomResourceDefinition[] = [];
+  const api = new ApiServer(kc);
+  const names: string[] = [];
   for (const file of files) {
     for (const document of parseAllDocuments(await readFile(file, 'utf8'))) {
-      const crd = document.toJS() as V1CustomResourceDefinition | null;
+      const crd = document.toJS() as Crd | null;
       if (crd?.kind !== 'CustomResourceDefinition') continue;
-      crds.push(crd);
-      await createOrReplace(client, crd, file);
+      const name = crd.metadata?.name ?? '';
+      names.push(name);
+      await createOrReplace(api, crd).catch((error: unknown) => {
+        throw new Error(
+          `could not apply CustomResourceDefinition ${name} from ${file}: ${(error as Error).message}`,
+        );
+      });
     }
   }
   const deadline = Date.now() + timeoutMs;
-  for (const crd of crds) {
-    const name = crd.metadata?.name ?? '';
+  for (const name of names) {
     for (;;) {
-      const served = await client.read<V1CustomResourceDefinition>({
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name },
-      });
-      const established = served.status?.conditions?.some(
-        (c) => c.type === 'Established' && c.status === 'True',
-      );
-      if (established) break;
+      const served = await api.request<Crd>('GET', `${crdPath}/${name}`);
+      const conditions = served.status?.conditions ?? [];
+      if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
       if (Date.now() > deadline) {
         throw new Error(
-          `CustomResourceDefinition ${name} is not Established after ${timeoutMs / 1000} s: ${JSON.stringify(served.status?.conditions ?? [])}`,
+          `CustomResourceDefinition ${name} is not Established after ${timeoutMs / 1000} s: ${JSON.stringify(conditions)}`,
         );
       }
       await sleep(100);
@@ -61,32 +65,18 @@ export async function applyCrds(
   }
 }
 
-async function createOrReplace(
-  client: KubernetesObjectApi,
-  object: KubernetesObject,
-  file: string,
-): Promise<void> {
+async function createOrReplace(api: ApiServer, crd: Crd): Promise<void> {
   try {
-    await client.create(object);
+    await api.request('POST', crdPath, { body: crd });
   } catch (error) {
-    if ((error as { code?: number }).code !== 409) {
-      throw new Error(
-        `could not create ${object.kind} ${object.metadata?.name} from ${file}: ${errorBody(error)}`,
-      );
-    }
-    const current = await client.read({
-      apiVersion: object.apiVersion ?? '',
-      kind: object.kind ?? '',
-      metadata: { name: object.metadata?.name ?? '' },
-    });
-    await client.replace({
-      ...object,
-      metadata: { ...object.metadata, resourceVersion: current.metadata?.resourceVersion },
+    if (!isAlreadyExists(error)) throw error;
+    const name = crd.metadata?.name ?? '';
+    const current = await api.request<Crd>('GET', `${crdPath}/${name}`);
+    await api.request('PUT', `${crdPath}/${name}`, {
+      body: {
+        ...crd,
+        metadata: { ...crd.metadata, resourceVersion: current.metadata?.resourceVersion },
+      },
     });
   }
-}
-
-function errorBody(error: unknown): string {
-  const { body, message } = error as { body?: unknown; message?: string };
-  return typeof body === 'string' ? body : (message ?? String(error));
 }

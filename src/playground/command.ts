@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import { playgroundDown, playgroundEnv, playgroundUp } from './lifecycle.js';
+import { formatEnv } from './shell-env.js';
+import { runSupervisor } from './supervisor.js';
+
+const defaultName = 'playground';
+
+function clusterList(value: string): string[] {
+  const clusters = value
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (clusters.length === 0) throw new Error('--clusters needs at least one name, e.g. east,west');
+  return clusters;
+}
+
+/** `fledge playground up|down|env|run`. */
+export function registerPlayground(program: Command): void {
+  const playground = program
+    .command('playground')
+    .description('a local Kubernetes API with a simulated Linkerd data plane, on 127.0.0.1');
+
+  playground
+    .command('up')
+    .description('start the playground in the background and print its environment')
+    .option('--name <name>', 'which playground (its state directory)', defaultName)
+    .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
+    .action(async (options: { name: string; clusters?: string[] }) => {
+      const env = await playgroundUp({
+        name: options.name,
+        clusters: options.clusters,
+        progress: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${formatEnv(env)}\n`);
+      process.stderr.write(
+        `playground "${options.name}" is ready; \`eval "$(fledge playground env${options.name === defaultName ? '' : ` --name ${options.name}`})"\` points kubectl at it\n`,
+      );
+    });
+
+  playground
+    .command('down')
+    .description('stop every process of the playground')
+    .option('--name <name>', 'which playground', defaultName)
+    .action(async (options: { name: string }) => {
+      const stopped = await playgroundDown(options.name);
+      process.stderr.write(
+        stopped
+          ? `playground "${options.name}" stopped\n`
+          : `playground "${options.name}" was not running\n`,
+      );
+    });
+
+  playground
+    .command('env')
+    .description('print shell exports: KUBECONFIG, FLEDGE_PROMETHEUS_URL, FLEDGE_MESH_PROXY')
+    .option('--name <name>', 'which playground', defaultName)
+    .action(async (options: { name: string }) => {
+      process.stdout.write(`${formatEnv(await playgroundEnv(options.name))}\n`);
+    });
+
+  playground
+    .command('run')
+    .description('run the playground in the foreground until interrupted (what `up` starts)')
+    .option('--name <name>', 'which playground', defaultName)
+    .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
+    .action(async (options: { name: string; clusters?: string[] }) => {
+      // The simulators keep timers and sockets open; the process ends with the playground.
+      process.exit(await runSupervisor({ name: options.name, clusters: options.clusters }));
+    });
+}

@@ -1,0 +1,210 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { type Logger, pino } from 'pino';
+import { assertBinaries } from './binaries.js';
+import { type ChildProcessHandle, startProcess } from './child-process.js';
+import { type ControlPlane, startControlPlane } from './control-plane.js';
+import { applyCrds, playgroundCrdFiles } from './crds.js';
+import { renderKubeconfig } from './kubeconfig.js';
+import { startKubeletSim } from './kubelet/index.js';
+import { startMesh } from './mesh/index.js';
+import { playgroundStateDir } from './paths.js';
+import { startPrometheus } from './prometheus.js';
+import { waitForHttpReady } from './readiness.js';
+
+/**
+ * A process the playground runs next to the cluster, such as the fledge controller or the
+ * loadtester: it gets the playground's environment (KUBECONFIG, FLEDGE_PROMETHEUS_URL,
+ * FLEDGE_MESH_PROXY) on top of `env`, and is stopped with everything else.
+ */
+export interface ExtraProcess {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** An http(s) URL that answers 200 once the process is ready; without it, started is ready. */
+  readyUrl?: string;
+}
+
+export interface PlaygroundOptions {
+  /** Names the state directory, ${FLEDGE_HOME:-~/.fledge}/playground/<name>. Default "playground". */
+  name?: string;
+  /** One API server per cluster, one kubeconfig context each, named after it. Default ["playground"]. */
+  clusters?: string[];
+  extraProcesses?: ExtraProcess[];
+  logger?: Logger;
+}
+
+export interface PlaygroundCluster {
+  name: string;
+  server: string;
+  token: string;
+  /** The cluster's own single-context kubeconfig. */
+  kubeconfigPath: string;
+  meshProxy: string;
+  metricsUrl: string;
+}
+
+export interface Playground {
+  name: string;
+  stateDir: string;
+  /** One context per cluster; the first cluster's is current. */
+  kubeconfigPath: string;
+  prometheusUrl: string;
+  /** The first cluster's mesh proxy (FLEDGE_MESH_PROXY). */
+  meshProxy: string;
+  clusters: PlaygroundCluster[];
+  /** Every child process, for a supervisor's state file. */
+  pids(): number[];
+  /** Resolves with a description when a child process exits while the playground runs. */
+  failure: Promise<string>;
+  env(): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a whole playground: per cluster etcd, kube-apiserver, kube-controller-manager, the
+ * CRDs, the kubelet simulator and the Linkerd data-plane simulator; then one Prometheus
+ * scraping every mesh, then the extra processes. Resolves when all are ready; on any failure
+ * it stops what it had started and rejects with the cause.
+ */
+export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
+  const name = options.name ?? 'playground';
+  const clusterNames = options.clusters ?? ['playground'];
+  const logger = (options.logger ?? pino({ level: 'silent' })).child({ playground: name });
+  const binaries = await assertBinaries([
+    'etcd',
+    'kubeApiserver',
+    'kubeControllerManager',
+    'prometheus',
+  ]);
+  const stateDir = playgroundStateDir(name);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+
+  const started: Stoppable[] = [];
+  const children: ChildProcessHandle[] = [];
+  let stopping = false;
+  let reportFailure: (description: string) => void = () => {};
+  const failure = new Promise<string>((resolve) => {
+    reportFailure = resolve;
+  });
+  const watch = (child: ChildProcessHandle) => {
+    children.push(child);
+    void child.exited.then((status) => {
+      if (!stopping) reportFailure(`${child.name} exited (${status}); see ${child.logFile}`);
+    });
+  };
+  const stop = async () => {
+    stopping = true;
+    for (const part of started.toReversed()) {
+      await part.stop().catch((error: unknown) => {
+        logger.warn({ err: error, part: part.name }, 'stopping a playground part failed');
+      });
+    }
+    started.length = 0;
+  };
+
+  try {
+    const clusters: PlaygroundCluster[] = [];
+    for (const [index, clusterName] of clusterNames.entries()) {
+      const clusterDir = path.join(stateDir, 'clusters', clusterName);
+      const controlPlane: ControlPlane = await startControlPlane({
+        stateDir: clusterDir,
+        name: clusterName,
+        logger,
+      });
+      started.push({ name: `${clusterName} control plane`, stop: controlPlane.stop });
+      for (const child of controlPlane.processes) watch(child);
+
+      const kc = new KubeConfig();
+      kc.loadFromFile(controlPlane.kubeconfigPath);
+      await applyCrds(kc, await playgroundCrdFiles());
+
+      const kubelet = await startKubeletSim({
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        nodeName: clusterName,
+        podAddressPrefix: `127.${index + 1}`,
+        logger,
+      });
+      started.push({ name: `${clusterName} kubelet simulator`, stop: kubelet.stop });
+      const mesh = await startMesh({
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        proxyPort: 0,
+        metricsPort: 0,
+        logger: logger.child({ cluster: clusterName }),
+      });
+      started.push({ name: `${clusterName} mesh`, stop: mesh.stop });
+      clusters.push({
+        name: clusterName,
+        server: controlPlane.server,
+        token: controlPlane.token,
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        meshProxy: mesh.proxyUrl,
+        metricsUrl: mesh.metricsUrl,
+      });
+    }
+    const first = clusters[0];
+    if (!first) throw new Error('a playground needs at least one cluster; --clusters was empty');
+
+    const kubeconfigPath = path.join(stateDir, 'kubeconfig');
+    await writeFile(kubeconfigPath, renderKubeconfig(clusters), { mode: 0o600 });
+
+    const prometheus = await startPrometheus(
+      {
+        binary: binaries.prometheus,
+        stateDir,
+        targets: clusters.map((c) => ({ cluster: c.name, metricsUrl: c.metricsUrl })),
+      },
+      logger,
+    );
+    started.push({ name: 'prometheus', stop: prometheus.process.stop });
+    watch(prometheus.process);
+
+    const env = (): Record<string, string> => ({
+      KUBECONFIG: kubeconfigPath,
+      FLEDGE_PROMETHEUS_URL: prometheus.url,
+      FLEDGE_MESH_PROXY: first.meshProxy,
+    });
+    const logs = path.join(stateDir, 'logs');
+    await rm(logs, { recursive: true, force: true });
+    await mkdir(logs, { recursive: true });
+    for (const extra of options.extraProcesses ?? []) {
+      const child = await startProcess(
+        {
+          name: extra.name,
+          command: extra.command,
+          args: extra.args,
+          env: { ...env(), ...extra.env },
+          logFile: path.join(logs, `${extra.name}.log`),
+        },
+        logger,
+      );
+      started.push({ name: extra.name, stop: child.stop });
+      watch(child);
+      if (extra.readyUrl) await waitForHttpReady(child, { url: extra.readyUrl });
+    }
+
+    logger.info({ stateDir, ...env() }, 'playground ready');
+    return {
+      name,
+      stateDir,
+      kubeconfigPath,
+      prometheusUrl: prometheus.url,
+      meshProxy: first.meshProxy,
+      clusters,
+      pids: () => children.map((c) => c.pid),
+      failure,
+      env,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,152 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { stringify } from 'yaml';
+import type { Rollout, RolloutStatus } from '../../../src/api/types.js';
+import { ApiServer } from '../../../src/kube/api-server.js';
+import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
+import { kubectl } from './kubectl.js';
+import { type WaitOptions, waitFor } from './wait.js';
+
+export interface AppOptions {
+  name: string;
+  namespace: string;
+  image?: string;
+  errorRate?: number;
+  latencyMs?: number;
+  replicas?: number;
+}
+
+/** A Deployment of the playground's demo app: its errors and latency follow its env. */
+export function appManifest(app: AppOptions): string {
+  return stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app.name, namespace: app.namespace, labels: { app: app.name } },
+    spec: {
+      replicas: app.replicas ?? 1,
+      selector: { matchLabels: { app: app.name } },
+      template: {
+        metadata: { labels: { app: app.name } },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: app.image ?? 'fledge/demo:1.0.0',
+              ports: [{ name: 'http', containerPort: 8080 }],
+              env: [
+                { name: 'ERROR_RATE', value: String(app.errorRate ?? 0) },
+                { name: 'LATENCY_MS', value: String(app.latencyMs ?? 0) },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+export interface RolloutOptions {
+  name: string;
+  namespace: string;
+  provider?: 'smi' | 'gateway-api';
+  apiVersion?: string;
+  interval?: string;
+  threshold?: number;
+  stepWeight?: number;
+  maxWeight?: number;
+  promotion?: 'auto' | 'manual';
+  p99Max?: number;
+  metricInterval?: string;
+  extraSpec?: Record<string, unknown>;
+}
+
+/** A workload-mode Rollout with compressed intervals and both built-in metrics. */
+export function rolloutManifest(o: RolloutOptions): string {
+  const metricInterval = o.metricInterval ?? '10s';
+  return stringify({
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: o.name },
+      service: { port: 8080, targetPort: 8080 },
+      routing: {
+        provider: o.provider ?? 'smi',
+        ...(o.apiVersion ? { apiVersion: o.apiVersion } : {}),
+      },
+      analysis: {
+        interval: o.interval ?? '2s',
+        threshold: o.threshold ?? 3,
+        maxWeight: o.maxWeight ?? 50,
+        stepWeight: o.stepWeight ?? 10,
+        metrics: [
+          {
+            name: 'request-success-rate',
+            thresholdRange: { min: 99 },
+            interval: metricInterval,
+          },
+          {
+            name: 'request-duration',
+            thresholdRange: { max: o.p99Max ?? 500 },
+            interval: metricInterval,
+          },
+        ],
+      },
+      promotion: o.promotion ?? 'auto',
+      progressDeadlineSeconds: 60,
+      ...(o.extraSpec ?? {}),
+    },
+  });
+}
+
+export function rolloutClient(): ResourceClient<Rollout & { metadata: { name: string } }> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(inject('KUBECONFIG'));
+  return new ResourceClient(new ApiServer(kc), knownTypes.rollouts);
+}
+
+export async function rolloutStatus(namespace: string, name: string): Promise<RolloutStatus> {
+  const rollout = await rolloutClient().find(namespace, name);
+  return rollout?.status ?? {};
+}
+
+/** Polls the Rollout's status until `accept` says yes; also returns every status seen. */
+export async function waitForStatus(
+  namespace: string,
+  name: string,
+  what: string,
+  accept: (status: RolloutStatus) => boolean,
+  seen: RolloutStatus[] = [],
+  options: WaitOptions = { timeoutMs: 120_000, intervalMs: 200 },
+): Promise<RolloutStatus> {
+  return waitFor(
+    `rollout ${namespace}/${name} ${what}`,
+    async () => {
+      const status = await rolloutStatus(namespace, name);
+      seen.push(status);
+      if (accept(status)) return status;
+      throw new Error(
+        `phase ${status.phase} weight ${status.canaryWeight} failed ${status.failedChecks}: ${status.message}`,
+      );
+    },
+    options,
+  );
+}
+
+export async function createNamespace(namespace: string): Promise<void> {
+  await kubectl(['create', 'namespace', namespace]);
+}
+
+export async function annotate(namespace: string, name: string, annotation: string): Promise<void> {
+  await kubectl(['-n', namespace, 'annotate', '--overwrite', `rollout/${name}`, annotation]);
+}
+
+/** Distinct canary weights in the order they were seen. */
+export function weightsSeen(statuses: RolloutStatus[]): number[] {
+  const weights: number[] = [];
+  for (const status of statuses) {
+    const weight = status.canaryWeight;
+    if (weight !== undefined && weights.at(-1) !== weight) weights.push(weight);
+  }
+  return weights;
+}
