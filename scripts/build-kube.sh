@@ -34,7 +34,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # apt-get source needs a deb-src entry; a separate file leaves the machine's own sources alone.
 src_list=/etc/apt/sources.list.d/fledge-src.list
-if ! apt-cache showsrc kubernetes 2>/dev/null | grep -q "^Version: $version"; then
+# Debian versions it "1.20.5+really1.20.2-...": match the upstream version after any "really".
+version_re="^Version: (.*really)?${version//./\\.}([-+~]|\$)"
+if ! apt-cache showsrc kubernetes 2>/dev/null | grep -qE "$version_re"; then
   # The mirror in use: the first non-security Debian URI of a deb822 `URIs:` or one-line `deb` entry.
   mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
     sed -nE 's/^(URIs:[[:space:]]*|deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)(https?:\/\/[^[:space:]]*debian\/?)([[:space:]].*)?$/\3/p' |
@@ -59,7 +61,7 @@ echo "build-kube: building kube-apiserver and kube-controller-manager $version .
 work="$cache/build-kubernetes-$version"
 rm -rf "$work"
 mkdir -p "$work"
-(cd "$work" && apt-get source -q kubernetes="$(apt-cache showsrc kubernetes | awk '/^Version:/ {print $2; exit}')" >"$work/apt-source.log" 2>&1) || {
+(cd "$work" && apt-get source -q kubernetes="$(apt-cache showsrc kubernetes | grep -E "$version_re" | awk '{print $2; exit}')" >"$work/apt-source.log" 2>&1) || {
   echo "build-kube: 'apt-get source kubernetes' failed; see $work/apt-source.log" >&2
   exit 1
 }
