@@ -119,7 +119,14 @@ async function waitFor(name: string, flags: WaitFlags): Promise<number> {
     await sleep(Math.min(flags.pollInterval, left));
     try {
       rollout = await readRollout(api, namespace, name);
-      expected = await refreshExpected(api, rollout, expected);
+      const next = await refreshExpected(api, rollout, expected);
+      if (
+        'revision' in next &&
+        (!('revision' in expected) || next.revision !== expected.revision)
+      ) {
+        output.say(`the target changed: now waiting for revision ${next.revision}`);
+      }
+      expected = next;
       lastError = '';
     } catch (error) {
       if (error instanceof CliError) throw error;

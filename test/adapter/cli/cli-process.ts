@@ -14,15 +14,22 @@ export interface CliResult {
   stderr: string;
 }
 
+const stdoutSoFar = new WeakMap<ChildProcess, string>();
+
 /** The built CLI as a user runs it: a separate process, so exit codes are real. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   if (!existsSync(entry)) {
     throw new Error(`${entry} is missing: run \`npm run build\` before the CLI adapter tests`);
   }
-  return spawn(process.execPath, [entry, ...args], {
+  const child = spawn(process.execPath, [entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  stdoutSoFar.set(child, '');
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdoutSoFar.set(child, (stdoutSoFar.get(child) ?? '') + chunk.toString());
+  });
+  return child;
 }
 
 export function finished(child: ChildProcess): Promise<CliResult> {
@@ -67,4 +74,30 @@ export async function kubeconfigWithNamespace(
   }
   await writeFile(target, stringify(config));
   return target;
+}
+
+/** Resolves once the process has written `pattern` to stdout, counting what it wrote before the call. */
+export function untilOutput(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs = 15_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!pattern.test(stdoutSoFar.get(child) ?? '')) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      child.stdout?.off('data', check);
+      reject(
+        new Error(
+          `no output matching ${pattern} within ${timeoutMs} ms; got: ${stdoutSoFar.get(child)}`,
+        ),
+      );
+    }, timeoutMs);
+    child.stdout?.on('data', check);
+    check();
+  });
 }

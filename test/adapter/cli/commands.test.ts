@@ -9,7 +9,14 @@ import type { RolloutObject } from '../../../src/cli/rollout-object.js';
 import { expectedRevision } from '../../../src/cli/target-revision.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer } from '../../support/apiserver.js';
-import { finished, kubeconfigWithNamespace, repoRoot, runCli, startCli } from './cli-process.js';
+import {
+  finished,
+  kubeconfigWithNamespace,
+  repoRoot,
+  runCli,
+  startCli,
+  untilOutput,
+} from './cli-process.js';
 
 const cluster = useApiServer(['rollout']);
 let scratch: string;
@@ -143,10 +150,12 @@ describe('fledge status', () => {
     });
     const child = startCli(['status', 'api', '-n', namespace, '--watch'], env());
     const result = finished(child);
-    await sleep(1500);
+    await untilOutput(child, /weight=10\/50/);
     await setStatus(namespace, 'api', { canaryWeight: 20 });
     await setStatus(namespace, 'api', { message: 'only the message changed' });
-    await sleep(1000);
+    await untilOutput(child, /weight=20\/50/);
+    // Time for the message-only change to arrive, which must not print a line.
+    await sleep(500);
     child.kill('SIGINT');
     const { code, stdout } = await result;
     expect(code).toBe(0);
@@ -255,13 +264,13 @@ describe('fledge wait', () => {
 
     const child = startCli(['wait', 'api', '-n', namespace, '--timeout', '20s', ...fast], env());
     const result = finished(child);
-    await sleep(800);
+    await untilOutput(child, /waiting for rollout/);
     await setStatus(namespace, 'api', {
       phase: 'Progressing',
       currentRevision: next,
       canaryWeight: 10,
     });
-    await sleep(500);
+    await untilOutput(child, /Progressing weight=10\/50/);
     await setStatus(namespace, 'api', {
       phase: 'Succeeded',
       currentRevision: next,
@@ -272,6 +281,56 @@ describe('fledge wait', () => {
     expect(stdout).toContain(`waiting for rollout ${namespace}/api to finish revision ${next}`);
     expect(stdout).toMatch(/Z \S+ Progressing weight=10\/50/);
     expect(stdout).toContain(`revision ${next} succeeded`);
+  });
+
+  it('waits for the newest revision when a ConfigMap the target reads changes during the wait', async () => {
+    const namespace = await cluster().createNamespace('wait');
+    const configMaps = new ResourceClient(cluster().api, knownTypes.configMaps);
+    await configMaps.create({
+      metadata: { name: 'settings', namespace },
+      data: { mode: 'a' },
+    } as never);
+    await deployments().create({
+      metadata: { name: 'api', namespace },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: { app: 'api' } },
+        template: {
+          metadata: { labels: { app: 'api' } },
+          spec: {
+            containers: [
+              { name: 'app', image: 'app:1', envFrom: [{ configMapRef: { name: 'settings' } }] },
+            ],
+          },
+        },
+      },
+    });
+    await createRollout(namespace, 'api');
+    const analysed = await targetRevision(namespace, 'api');
+    await setStatus(namespace, 'api', {
+      phase: 'Progressing',
+      currentRevision: analysed,
+      canaryWeight: 10,
+    });
+
+    const child = startCli(['wait', 'api', '-n', namespace, '--timeout', '20s', ...fast], env());
+    const result = finished(child);
+    await untilOutput(child, new RegExp(`to finish revision ${analysed}`));
+    await configMaps.mergePatch(namespace, 'settings', { data: { mode: 'b' } });
+    const newest = await targetRevision(namespace, 'api');
+    expect(newest).not.toBe(analysed);
+    await untilOutput(child, new RegExp(`the target changed: now waiting for revision ${newest}`));
+    await setStatus(namespace, 'api', {
+      phase: 'Succeeded',
+      currentRevision: analysed,
+      canaryWeight: 0,
+    });
+    await sleep(800);
+    expect(child.exitCode).toBeNull();
+    await setStatus(namespace, 'api', { phase: 'Succeeded', currentRevision: newest });
+    const { code, stdout } = await result;
+    expect(code).toBe(0);
+    expect(stdout).toContain(`revision ${newest} succeeded`);
   });
 
   it('exits 1 when the target revision was rolled back', async () => {
