@@ -2,15 +2,9 @@ import { type ApiServer, isNotFound, KubeApiError } from '../kube/api-server.js'
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import type { RolloutObject } from './rollout-object.js';
 
-/** A failure the CLI reports as is, with the exit code it stands for. */
+/** A failure the CLI reports as is: its message already says what to do. */
 export class CliError extends Error {
   override readonly name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
 }
 
 export function rolloutClient(api: ApiServer): ResourceClient<RolloutObject> {
