@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerController } from '../controller/command.js';
 import { registerLoadtester } from '../loadtester/command.js';
 import { registerPlayground } from '../playground/command.js';
+import { registerSimulate } from '../sim/simulate.js';
 import { registerRolloutCommands } from './commands.js';
 
 const program = new Command('fledge')
@@ -11,6 +12,7 @@ const program = new Command('fledge')
 registerController(program);
 registerLoadtester(program);
 registerPlayground(program);
+registerSimulate(program);
 registerRolloutCommands(program);
 
 try {
