@@ -65,7 +65,7 @@ describe('ApiServer against a local HTTP server', () => {
       .request('GET', '/api/v1/namespaces/prod/configmaps/missing')
       .catch((e) => e);
     expect(error).toBeInstanceOf(KubeApiError);
-    expect(error.message).toBe(
+    expect((error as Error).message).toBe(
       'GET /api/v1/namespaces/prod/configmaps/missing: 404 NotFound: configmaps "missing" not found',
     );
   });
