@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import type { Rollout, RolloutStatus } from '../../../src/api/types.js';
-import { ApiServer } from '../../../src/kube/api-server.js';
+import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { kubectl } from './kubectl.js';
 import { type WaitOptions, waitFor } from './wait.js';
@@ -99,7 +99,7 @@ export function rolloutManifest(o: RolloutOptions): string {
   });
 }
 
-export function rolloutClient(): ResourceClient<Rollout & { metadata: { name: string } }> {
+export function rolloutClient(): ResourceClient<Rollout & KubeObject> {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('KUBECONFIG'));
   return new ResourceClient(new ApiServer(kc), knownTypes.rollouts);

@@ -1,0 +1,326 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RolloutStatus } from '../../src/api/types.js';
+import { type ControllerProcess, startController } from './support/controller.js';
+import { kubectl, kubectlApply } from './support/kubectl.js';
+import {
+  annotate,
+  appManifest,
+  createNamespace,
+  type RolloutOptions,
+  rolloutManifest,
+  rolloutStatus,
+  waitForStatus,
+  weightsSeen,
+} from './support/rollout.js';
+import { startTraffic, type Traffic } from './support/traffic.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * Workload mode on the playground, driven by `fledge controller` as a process: each scenario
+ * applies a Deployment and a Rollout in its own namespace, changes the Deployment, and watches
+ * the Rollout promote or roll back while traffic flows through the simulated mesh.
+ */
+
+const run = Date.now().toString(36);
+const ns = (scenario: string) => `wl-${scenario}-${run}`;
+const scenarios = [
+  'healthy',
+  'faulty',
+  'latency',
+  'gw-healthy',
+  'gw-faulty',
+  'linkerd-route',
+  'promote',
+  'abort',
+  'pause',
+  'manual',
+  'invalid',
+];
+let controller: ControllerProcess;
+const traffic: Traffic[] = [];
+
+beforeAll(async () => {
+  for (const scenario of scenarios) await createNamespace(ns(scenario));
+  controller = startController({ namespaces: scenarios.map(ns) });
+  await controller.url();
+});
+
+afterAll(async () => {
+  await Promise.all(traffic.map((t) => t.stop()));
+  await controller?.kill();
+});
+
+interface Deployed {
+  namespace: string;
+  name: string;
+  apex: string;
+  canary: string;
+  traffic: Traffic;
+  statuses: RolloutStatus[];
+}
+
+/** Given an app and its Rollout, initialized, with traffic to the apex and the canary Service. */
+async function givenInitialized(
+  scenario: string,
+  rollout: Partial<RolloutOptions> = {},
+): Promise<Deployed> {
+  const namespace = ns(scenario);
+  const name = 'podinfo';
+  await kubectlApply(appManifest({ name, namespace }));
+  await kubectlApply(rolloutManifest({ name, namespace, ...rollout }));
+  await waitForStatus(namespace, name, 'to be Initialized', (s) => s.phase === 'Initialized');
+  const apex = `http://${name}.${namespace}:8080/`;
+  const canary = `http://${name}-canary.${namespace}:8080/`;
+  const load = startTraffic([apex, canary], 10);
+  traffic.push(load);
+  return { namespace, name, apex, canary, traffic: load, statuses: [] };
+}
+
+const setEnv = (d: Deployed, ...assignments: string[]) =>
+  kubectl(['-n', d.namespace, 'set', 'env', `deployment/${d.name}`, ...assignments]);
+
+const setImage = (d: Deployed, image: string) =>
+  kubectl(['-n', d.namespace, 'set', 'image', `deployment/${d.name}`, `app=${image}`]);
+
+async function primaryImage(d: Deployed): Promise<string> {
+  return kubectl([
+    '-n',
+    d.namespace,
+    'get',
+    `deployment/${d.name}-primary`,
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].image}',
+  ]);
+}
+
+async function targetReplicas(d: Deployed): Promise<number> {
+  const out = await kubectl([
+    '-n',
+    d.namespace,
+    'get',
+    `deployment/${d.name}`,
+    '-o',
+    'jsonpath={.spec.replicas}',
+  ]);
+  return Number(out);
+}
+
+/** Failed responses served by the primary's pods, as Linkerd's inbound metrics count them. */
+async function primaryFailures(d: Deployed): Promise<number> {
+  const query = `sum(response_total{namespace="${d.namespace}",deployment="${d.name}-primary",direction="inbound",classification="failure"}) or vector(0)`;
+  const url = `${inject('FLEDGE_PROMETHEUS_URL')}/api/v1/query?query=${encodeURIComponent(query)}`;
+  const body = (await (await fetch(url)).json()) as {
+    data: { result: Array<{ value: [number, string] }> };
+  };
+  return Number(body.data.result[0]?.value[1] ?? 0);
+}
+
+async function expectPromoted(d: Deployed, image: string): Promise<void> {
+  const done = await waitForStatus(
+    d.namespace,
+    d.name,
+    'to succeed',
+    (s) => s.phase === 'Succeeded' || s.phase === 'Failed',
+    d.statuses,
+  );
+  expect(done.phase, done.message).toBe('Succeeded');
+  expect(await primaryImage(d)).toBe(image);
+  expect(done.canaryWeight).toBe(0);
+  expect(done.conditions?.find((c) => c.type === 'Promoted')?.status).toBe('True');
+  await waitFor('the target to be scaled to 0', async () =>
+    (await targetReplicas(d)) === 0 ? true : undefined,
+  );
+}
+
+async function expectRolledBack(d: Deployed): Promise<RolloutStatus> {
+  const done = await waitForStatus(
+    d.namespace,
+    d.name,
+    'to fail',
+    (s) => s.phase === 'Succeeded' || s.phase === 'Failed',
+    d.statuses,
+  );
+  expect(done.phase, done.message).toBe('Failed');
+  expect(done.canaryWeight).toBe(0);
+  expect(done.conditions?.find((c) => c.type === 'Promoted')?.status).toBe('False');
+  await waitFor('the target to be scaled to 0', async () =>
+    (await targetReplicas(d)) === 0 ? true : undefined,
+  );
+  return done;
+}
+
+describe.concurrent('fledge controller in workload mode', () => {
+  it('promotes a healthy new image step by step up to maxWeight (SMI)', async () => {
+    const d = await givenInitialized('healthy');
+    await setImage(d, 'fledge/demo:2.0.0');
+    await expectPromoted(d, 'fledge/demo:2.0.0');
+    const weights = weightsSeen(d.statuses).filter((w) => w > 0);
+    expect(weights).toEqual([10, 20, 30, 40, 50]);
+    expect(d.traffic.counts(d.apex).failed).toBe(0);
+  });
+
+  it('rolls back a new image with ERROR_RATE=0.3 after threshold failed checks (SMI)', async () => {
+    const d = await givenInitialized('faulty');
+    await setEnv(d, 'ERROR_RATE=0.3');
+    const failedAt = waitForStatus(
+      d.namespace,
+      d.name,
+      'to reach the threshold',
+      (s) => (s.failedChecks ?? 0) >= 3,
+    ).then(() => Date.now());
+    const weightZeroAt = failedAt.then(() =>
+      waitFor(
+        'the TrafficSplit to send nothing to the canary',
+        async () => {
+          const out = await kubectl([
+            '-n',
+            d.namespace,
+            'get',
+            `trafficsplit/${d.name}`,
+            '-o',
+            'jsonpath={.spec.backends[1].weight}',
+          ]);
+          return Number(out) === 0 ? Date.now() : undefined;
+        },
+        { intervalMs: 20, timeoutMs: 30_000 },
+      ),
+    );
+    const done = await expectRolledBack(d);
+    expect(done.failedChecks).toBe(3);
+    expect(done.message).toMatch(/request-success-rate/);
+    console.log(
+      `e2e figure: deciding failed check to weight 0 in the API: ${(await weightZeroAt) - (await failedAt)} ms (status poll 200 ms)`,
+    );
+    expect(await primaryFailures(d)).toBe(0);
+  });
+
+  it('rolls back a latency regression above the p99 bound', async () => {
+    const d = await givenInitialized('latency', { p99Max: 300 });
+    await setEnv(d, 'LATENCY_MS=600');
+    const done = await expectRolledBack(d);
+    expect(done.lastAnalysis?.find((m) => m.metric === 'request-duration')?.passed).toBe(false);
+  });
+
+  it('promotes a healthy image through a Gateway API HTTPRoute', async () => {
+    const d = await givenInitialized('gw-healthy', { provider: 'gateway-api' });
+    await setImage(d, 'fledge/demo:2.0.0');
+    await expectPromoted(d, 'fledge/demo:2.0.0');
+    expect(weightsSeen(d.statuses).filter((w) => w > 0)).toEqual([10, 20, 30, 40, 50]);
+  });
+
+  it('rolls back a faulty image through a Gateway API HTTPRoute', async () => {
+    const d = await givenInitialized('gw-faulty', { provider: 'gateway-api' });
+    await setEnv(d, 'ERROR_RATE=0.3');
+    await expectRolledBack(d);
+    expect(await primaryFailures(d)).toBe(0);
+  });
+
+  it("promotes through Linkerd's policy.linkerd.io/v1beta3 HTTPRoute", async () => {
+    const d = await givenInitialized('linkerd-route', {
+      provider: 'gateway-api',
+      apiVersion: 'policy.linkerd.io/v1beta3',
+      stepWeight: 25,
+    });
+    await setImage(d, 'fledge/demo:2.0.0');
+    await expectPromoted(d, 'fledge/demo:2.0.0');
+  });
+
+  it('promotes at once on the fledge.dev/promote annotation, mid-analysis', async () => {
+    const d = await givenInitialized('promote', { stepWeight: 5, maxWeight: 95 });
+    await setImage(d, 'fledge/demo:2.0.0');
+    await waitForStatus(d.namespace, d.name, 'to shift traffic', (s) => (s.canaryWeight ?? 0) >= 5);
+    await annotate(d.namespace, d.name, 'fledge.dev/promote=true');
+    await expectPromoted(d, 'fledge/demo:2.0.0');
+    expect(Math.max(...weightsSeen(d.statuses))).toBeLessThan(95);
+    const annotations = await kubectl([
+      '-n',
+      d.namespace,
+      'get',
+      `rollout/${d.name}`,
+      '-o',
+      'jsonpath={.metadata.annotations}',
+    ]);
+    expect(annotations).not.toContain('fledge.dev/promote');
+    expect((await rolloutStatus(d.namespace, d.name)).lastAction?.action).toBe('promote');
+  });
+
+  it('rolls back on the fledge.dev/abort annotation', async () => {
+    const d = await givenInitialized('abort', { stepWeight: 5, maxWeight: 95 });
+    await setImage(d, 'fledge/demo:2.0.0');
+    await waitForStatus(d.namespace, d.name, 'to shift traffic', (s) => (s.canaryWeight ?? 0) >= 5);
+    await annotate(d.namespace, d.name, 'fledge.dev/abort=true');
+    const done = await expectRolledBack(d);
+    expect(done.machine?.reason).toBe('Aborted');
+    expect(await primaryImage(d)).toBe('fledge/demo:1.0.0');
+  });
+
+  it('holds the weight while fledge.dev/pause is set, and resumes when it is removed', async () => {
+    const d = await givenInitialized('pause', { stepWeight: 10, maxWeight: 30 });
+    await setImage(d, 'fledge/demo:2.0.0');
+    const held = await waitForStatus(
+      d.namespace,
+      d.name,
+      'to shift traffic',
+      (s) => (s.canaryWeight ?? 0) >= 10,
+    );
+    await annotate(d.namespace, d.name, 'fledge.dev/pause=true');
+    const paused = await waitForStatus(
+      d.namespace,
+      d.name,
+      'to pause',
+      (s) => s.phase === 'Paused',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    const after = await rolloutStatus(d.namespace, d.name);
+    expect(after.phase).toBe('Paused');
+    expect(after.canaryWeight).toBe(paused.canaryWeight);
+    expect(after.canaryWeight).toBeGreaterThanOrEqual(held.canaryWeight ?? 0);
+    await kubectl(['-n', d.namespace, 'annotate', `rollout/${d.name}`, 'fledge.dev/pause-']);
+    await expectPromoted(d, 'fledge/demo:2.0.0');
+  });
+
+  it('waits at maxWeight for a promote when promotion is manual', async () => {
+    const d = await givenInitialized('manual', {
+      stepWeight: 25,
+      maxWeight: 50,
+      promotion: 'manual',
+    });
+    await setImage(d, 'fledge/demo:2.0.0');
+    await waitForStatus(
+      d.namespace,
+      d.name,
+      'to wait for promotion',
+      (s) => s.phase === 'WaitingPromotion',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const waiting = await rolloutStatus(d.namespace, d.name);
+    expect(waiting.phase).toBe('WaitingPromotion');
+    expect(waiting.canaryWeight).toBe(50);
+    await annotate(d.namespace, d.name, 'fledge.dev/promote=true');
+    await expectPromoted(d, 'fledge/demo:2.0.0');
+  });
+
+  it('marks an invalid Rollout Invalid, naming the field, and keeps serving the others', async () => {
+    const namespace = ns('invalid');
+    await kubectlApply(appManifest({ name: 'broken', namespace }));
+    await kubectlApply(
+      rolloutManifest({ name: 'broken', namespace, stepWeight: 60, maxWeight: 50 }),
+    );
+    const status = await waitForStatus(namespace, 'broken', 'to be Invalid', (s) =>
+      Boolean(s.conditions?.some((c) => c.type === 'Invalid' && c.status === 'True')),
+    );
+    const invalid = status.conditions?.find((c) => c.type === 'Invalid');
+    expect(invalid?.message).toContain('spec.analysis.stepWeight');
+    const events = await kubectl([
+      '-n',
+      namespace,
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.name=broken',
+      '-o',
+      'jsonpath={.items[*].reason}',
+    ]);
+    expect(events).toContain('InvalidSpec');
+  });
+});
