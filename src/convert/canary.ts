@@ -1,15 +1,14 @@
-import { formatDuration } from '../api/duration.js';
-import { API_VERSION, BUILT_IN_METRICS, KIND, type MetricSpec } from '../api/types.js';
+import { API_VERSION, KIND, type MetricSpec } from '../api/types.js';
 import { formatProblems, validateRollout } from '../api/validate.js';
 import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
+import { dropUnmapped, duration } from './fields.js';
 import type {
   ConversionNote,
   FlaggerAnalysis,
   FlaggerCanary,
-  FlaggerMetric,
   FlaggerMetricTemplate,
 } from './flagger-types.js';
-import { convertQuery, findTemplate } from './metric-query.js';
+import { convertMetric } from './metrics.js';
 import { convertProvider } from './routing.js';
 import { convertWebhook, type Webhook } from './webhooks.js';
 
@@ -23,32 +22,6 @@ export interface ConvertOptions {
 export type CanaryConversion =
   | { ok: true; rollout: Record<string, unknown>; notes: ConversionNote[] }
   | { ok: false; reason: string; notes: ConversionNote[] };
-
-/** Why a Canary field has no counterpart, where there is more to say than "none". */
-const NO_COUNTERPART: Record<string, string> = {
-  'spec.autoscalerRef':
-    'fledge does not copy an HPA to the primary; scale <target>-primary with an HPA of your own',
-  'spec.ingressRef': 'fledge routes inside the Linkerd mesh only',
-  'spec.upstreamRef': 'fledge routes inside the Linkerd mesh only',
-  'spec.routerRef': 'fledge routes inside the Linkerd mesh only',
-  'spec.metricsServer': 'fledge reads the Prometheus given to the controller (--prometheus-url)',
-  'spec.revertOnDeletion':
-    'fledge always returns traffic to a serving Deployment when a Rollout is deleted',
-  'spec.service.portName': 'fledge names the ports of the Services it writes',
-  'spec.service.portDiscovery': 'fledge exposes service.port only',
-  'spec.service.trafficPolicy': 'Istio DestinationRule settings have no meaning in Linkerd',
-  'spec.service.gatewayRefs':
-    "fledge attaches its HTTPRoute to the apex Service (Linkerd's GAMMA mode)",
-  'spec.analysis.iterations': 'fledge has no A/B or blue/green runs, only weighted steps',
-  'spec.analysis.match': 'fledge has no A/B (header or cookie) routing',
-  'spec.analysis.mirror': 'fledge does not mirror traffic',
-  'spec.analysis.mirrorWeight': 'fledge does not mirror traffic',
-  'spec.analysis.sessionAffinity': 'fledge has no session affinity',
-  'spec.analysis.stepWeightPromotion': 'fledge promotes in one step once the primary is ready',
-  'spec.analysis.primaryReadyThreshold': 'fledge waits for every primary replica to be ready',
-  'spec.analysis.canaryReadyThreshold': 'fledge waits for every canary replica to be ready',
-  'spec.analysis.alerts': "send fledge's Events to your alerting, or use an `event` webhook",
-};
 
 const MAPPED_SPEC = new Set([
   'provider',
@@ -70,38 +43,6 @@ const MAPPED_ANALYSIS = new Set([
   'metrics',
   'webhooks',
 ]);
-const MAPPED_METRIC = new Set([
-  'name',
-  'interval',
-  'threshold',
-  'thresholdRange',
-  'query',
-  'templateRef',
-  'templateVariables',
-]);
-
-function dropUnmapped(
-  object: Record<string, unknown> | undefined,
-  mapped: Set<string>,
-  path: string,
-  notes: ConversionNote[],
-): void {
-  for (const [field, value] of Object.entries(object ?? {})) {
-    if (mapped.has(field) || value === undefined || value === null || value === false) continue;
-    const at = `${path}.${field}`;
-    notes.push({
-      path: at,
-      kind: 'dropped',
-      message: NO_COUNTERPART[at] ?? 'no counterpart in fledge',
-    });
-  }
-}
-
-/** A Go duration (Flagger's) as a fledge duration, or undefined when it is not one. */
-function duration(text: unknown): string | undefined {
-  const ms = typeof text === 'string' ? parseGoDuration(text) : undefined;
-  return ms === undefined || ms < 1 ? undefined : formatDuration(Math.round(ms));
-}
 
 export function convertCanary(
   canary: FlaggerCanary,
@@ -256,75 +197,4 @@ function convertAnalysis(
       ...(webhooks.length > 0 ? { webhooks } : {}),
     },
   };
-}
-
-function convertMetric(
-  metric: FlaggerMetric,
-  path: string,
-  canaryName: string,
-  namespace: string | undefined,
-  templates: readonly FlaggerMetricTemplate[],
-  notes: ConversionNote[],
-): MetricSpec | undefined {
-  const name = metric.name ?? '';
-  const drop = (message: string) => {
-    notes.push({
-      path,
-      kind: 'dropped',
-      message: `metric ${name || '(unnamed)'} was dropped: ${message}`,
-    });
-    return undefined;
-  };
-  dropUnmapped(metric, MAPPED_METRIC, path, notes);
-  let range = metric.thresholdRange;
-  if (!range && typeof metric.threshold === 'number') {
-    // Flagger's deprecated threshold is a floor for the success rate and a ceiling otherwise.
-    range = name === 'request-success-rate' ? { min: metric.threshold } : { max: metric.threshold };
-    notes.push({
-      path: `${path}.threshold`,
-      kind: 'changed',
-      message: `the deprecated threshold became thresholdRange ${JSON.stringify(range)}`,
-    });
-  }
-  if (!range || (range.min === undefined && range.max === undefined))
-    return drop('it has no thresholdRange');
-
-  let template = metric.query;
-  if (metric.templateRef) {
-    const ref = metric.templateRef;
-    const refNamespace = ref.namespace ?? namespace;
-    const found = findTemplate(templates, ref.name ?? '', refNamespace);
-    if (!found?.spec?.query) {
-      return drop(
-        `its MetricTemplate ${refNamespace ?? ''}/${ref.name ?? ''} is not in the input; give its file too (\`fledge convert canary.yaml templates.yaml\`) so its query can be written into the Rollout`,
-      );
-    }
-    const provider = found.spec.provider?.type ?? 'prometheus';
-    if (provider !== 'prometheus')
-      return drop(`its MetricTemplate reads ${provider}; fledge reads Prometheus only`);
-    if (found.spec.provider?.address) {
-      notes.push({
-        path: `${path}.templateRef`,
-        kind: 'changed',
-        message: `MetricTemplate ${ref.name}: its query was written in; its Prometheus address is not kept (fledge uses the controller's --prometheus-url)`,
-      });
-    }
-    template = found.spec.query;
-  }
-  const builtIn = (BUILT_IN_METRICS as readonly string[]).includes(name);
-  if (template === undefined && !builtIn) {
-    return drop(
-      `it is not one of fledge's built-in metrics (${BUILT_IN_METRICS.join(', ')}) and has no query or templateRef`,
-    );
-  }
-  const spec: MetricSpec = { name, thresholdRange: range } as MetricSpec;
-  if (template !== undefined) {
-    const query = convertQuery(template, canaryName, metric.templateVariables ?? {});
-    if (!query.ok) return drop(`its query cannot be converted: ${query.reason}`);
-    spec.query = query.query;
-  }
-  const interval = duration(metric.interval ?? '1m');
-  if (interval === undefined) return drop(`interval "${metric.interval}" is not a duration`);
-  spec.interval = interval;
-  return spec;
 }
