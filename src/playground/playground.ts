@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
+import { claimAddressBlock } from './address-blocks.js';
 import { assertBinaries } from './binaries.js';
 import { type ChildProcessHandle, startProcess } from './child-process.js';
 import { type ControlPlane, startControlPlane } from './control-plane.js';
@@ -112,7 +113,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
 
   try {
     const clusters: PlaygroundCluster[] = [];
-    for (const [index, clusterName] of clusterNames.entries()) {
+    for (const clusterName of clusterNames) {
       const clusterDir = path.join(stateDir, 'clusters', clusterName);
       const controlPlane: ControlPlane = await startControlPlane({
         stateDir: clusterDir,
@@ -126,10 +127,12 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       kc.loadFromFile(controlPlane.kubeconfigPath);
       await applyCrds(kc, await playgroundCrdFiles());
 
+      const addresses = await claimAddressBlock();
+      started.push({ name: `${clusterName} pod address block`, stop: addresses.release });
       const kubelet = await startKubeletSim({
         kubeconfigPath: controlPlane.kubeconfigPath,
         nodeName: clusterName,
-        podAddressPrefix: `127.${index + 1}`,
+        podAddressPrefix: addresses.prefix,
         logger,
       });
       started.push({ name: `${clusterName} kubelet simulator`, stop: kubelet.stop });

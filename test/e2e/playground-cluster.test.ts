@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -229,6 +229,7 @@ spec:
   - {name: api-service, kind: Service, group: core, port: 8080}
   rules:
   - matches: [{path: {type: PathPrefix, value: /}}]
+    timeouts: {request: 10s}
     backendRefs:
     - {name: api-service-stable, port: 8080, weight: 90}
     - {name: api-service-canary, port: 8080, weight: 10}
@@ -256,6 +257,15 @@ spec:
           await c.kubectl(['get', 'trafficsplits.split.smi-spec.io/api-rollout', '-o', 'yaml']),
         );
         expect(split.spec.backends[1]).toEqual({ service: 'api-service-canary', weight: 10 });
+        const gateway = parse(
+          await c.kubectl([
+            'get',
+            'httproutes.gateway.networking.k8s.io/api-gateway',
+            '-o',
+            'yaml',
+          ]),
+        );
+        expect(gateway.spec.rules[0].timeouts).toEqual({ request: '10s' });
         const route = parse(
           await c.kubectl(['get', 'httproutes.policy.linkerd.io/api-policy', '-o', 'yaml']),
         );
@@ -291,6 +301,7 @@ describe('fledge playground up / down', () => {
   const name = `e2e-lifecycle-${process.pid}`;
   afterAll(async () => {
     await playgroundDown(name);
+    await rm(playgroundStateDir(name), { recursive: true, force: true });
   });
 
   it('starts once however often `up` runs, and `down` leaves no process or listener', async () => {
@@ -320,5 +331,26 @@ describe('fledge playground up / down', () => {
     expect(ports.filter((port) => after.has(port))).toEqual([]);
     expect(await playgroundDown(name)).toBe(false);
     await expect(playgroundEnv(name)).rejects.toThrow(/is not running; start it with/);
+  });
+
+  it('takes its processes down with a killed supervisor, and `up` then starts afresh', async () => {
+    const first = await playgroundUp({ name });
+    const state = await readState(playgroundStateDir(name));
+    if (state?.status !== 'ready') throw new Error(`expected a ready state, got ${state?.status}`);
+
+    process.kill(state.supervisor.pid, 'SIGKILL');
+    for (const child of state.processes) {
+      await expect
+        .poll(() => stillRunning(child), { timeout: 10_000, message: `pid ${child.pid} lingers` })
+        .toBe(false);
+    }
+    await expect(playgroundEnv(name)).rejects.toThrow(/is not running/);
+
+    const second = await playgroundUp({ name });
+    expect(second.FLEDGE_MESH_PROXY).not.toBe(first.FLEDGE_MESH_PROXY);
+    const nodes = await kubectl(['get', 'nodes', '-o', 'name'], {
+      kubeconfigPath: second.KUBECONFIG,
+    });
+    expect(nodes.trim()).toBe('node/playground');
   });
 });
