@@ -323,9 +323,11 @@ describe('kubelet simulator and mesh on the playground', () => {
       expect(primaryRate).toBe(100);
       expect(outboundRate).toBeGreaterThanOrEqual(75);
       expect(outboundRate).toBeLessThanOrEqual(85);
-      expect(canaryP99).toBeGreaterThan(40);
-      expect(canaryP99).toBeLessThanOrEqual(50);
-      expect(primaryP99).toBeLessThan(10);
+      // 60 ms plus the proxy's overhead falls in Linkerd's (50, 100] bucket.
+      expect(canaryP99).toBeGreaterThan(60);
+      expect(canaryP99).toBeLessThanOrEqual(100);
+      // No added latency: well under the canary's, though a busy machine adds a few ms.
+      expect(primaryP99).toBeLessThan(50);
     });
   });
 });

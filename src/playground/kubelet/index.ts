@@ -4,7 +4,7 @@ import { createKubeHttp } from '../mesh/kube-http.js';
 import { type ResourceWatchOptions, watchResource } from '../mesh/resource-watch.js';
 import { behaviourFromEnv } from './app-behaviour.js';
 import { nodeObject, nodeStatus } from './node.js';
-import { PodAddressPool } from './pod-address.js';
+import { PodAddressPool, serveOnFreeAddress } from './pod-address.js';
 import { type PodApp, startPodApp } from './pod-app.js';
 import { readinessDelaySeconds, runningStatus, type SimPod, servedPorts } from './pod-status.js';
 
@@ -52,7 +52,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
   const kc = new KubeConfig();
   kc.loadFromFile(options.kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
-  const addresses = new PodAddressPool(options.podAddressPrefix ?? '127.1');
+  const addresses = new PodAddressPool(options.podAddressPrefix ?? '127.1', Math.random() * 65_024);
   const running = new Map<string, PodRuntime>();
   const chains = new Map<string, Promise<void>>();
 
@@ -96,12 +96,10 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     }
   }
 
-  async function start(key: string, pod: SimPod) {
-    const { name = '', namespace = '', uid = '' } = pod.metadata ?? {};
-    const previous = pod.status?.podIP;
-    const ip = previous && addresses.claim(previous) ? previous : addresses.allocate();
-    const runtime: PodRuntime = { uid, ip, apps: [] };
-    running.set(key, runtime);
+  /** Serves every port of the pod on `ip`; null if another process holds one of them. */
+  async function serve(key: string, pod: SimPod, ip: string): Promise<PodApp[] | null> {
+    const { name = '', namespace = '' } = pod.metadata ?? {};
+    const apps: PodApp[] = [];
     for (const { container, port } of servedPorts(pod)) {
       const { behaviour, problems } = behaviourFromEnv(container.env);
       for (const problem of problems) {
@@ -111,7 +109,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
         );
       }
       try {
-        runtime.apps.push(
+        apps.push(
           await startPodApp({
             ip,
             port,
@@ -123,9 +121,26 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
           }),
         );
       } catch (err) {
-        logger.error({ err, pod: key, ip, port }, `pod ${key}: cannot serve ${ip}:${port}`);
+        await Promise.all(apps.map((app) => app.close(0)));
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return null;
+        throw err;
       }
     }
+    return apps;
+  }
+
+  /**
+   * Serves the pod on an address whose ports are free: answering on an address another
+   * playground also serves would mix the two clusters' traffic.
+   */
+  async function start(key: string, pod: SimPod) {
+    const { address: ip, served: apps } = await serveOnFreeAddress(
+      addresses,
+      pod.status?.podIP,
+      (address) => serve(key, pod, address),
+    );
+    const runtime: PodRuntime = { uid: pod.metadata?.uid ?? '', ip, apps };
+    running.set(key, runtime);
     const startedAt = new Date().toISOString();
     const delayMs = readinessDelaySeconds(pod) * 1000;
     await patchStatus(pod, runtime, delayMs === 0, startedAt);

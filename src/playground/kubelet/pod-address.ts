@@ -6,11 +6,19 @@
  */
 export class PodAddressPool {
   private readonly inUse = new Set<string>();
-  private cursor = 0;
+  private cursor: number;
   private static readonly size = 256 * 254;
 
-  /** `prefix` is the first two octets, such as "127.1" (one pool per simulated cluster). */
-  constructor(private readonly prefix: string) {
+  /**
+   * `prefix` is the first two octets, such as "127.1" (one pool per simulated cluster).
+   * `start` is where allocation begins; a random start keeps playgrounds that share the
+   * machine (and so the prefix) from reaching for the same addresses.
+   */
+  constructor(
+    private readonly prefix: string,
+    start = 0,
+  ) {
+    this.cursor = Math.abs(Math.floor(start)) % PodAddressPool.size;
     if (
       !/^127\.(\d{1,3})$/.test(prefix) ||
       Number(prefix.split('.')[1]) > 255 ||
@@ -51,7 +59,33 @@ export class PodAddressPool {
     throw new Error(`pod address pool ${this.prefix}.0.0/16 is exhausted: delete some pods`);
   }
 
+  /** Gives an address back; one found taken by another process should just stay allocated. */
   release(address: string): void {
     this.inUse.delete(address);
+  }
+}
+
+/**
+ * Takes the first address from the pool (or the pod's `previous` one) on which `serveAt`
+ * succeeds; `serveAt` answers null when another process holds the address's ports, as
+ * another playground on this machine may. Such addresses stay allocated, so they are not
+ * tried again.
+ */
+export async function serveOnFreeAddress<T>(
+  pool: PodAddressPool,
+  previous: string | undefined,
+  serveAt: (address: string) => Promise<T | null>,
+  tries = 50,
+): Promise<{ address: string; served: T }> {
+  let address = previous && pool.claim(previous) ? previous : pool.allocate();
+  for (let attempt = 1; ; attempt++) {
+    const served = await serveAt(address);
+    if (served !== null) return { address, served };
+    if (attempt >= tries) {
+      throw new Error(
+        `no free loopback address after ${tries} tries (last ${address}); stop other playgrounds or processes listening on these addresses`,
+      );
+    }
+    address = pool.allocate();
   }
 }

@@ -18,6 +18,10 @@ describe('PodAddressPool', () => {
     expect([pool.allocate(), pool.allocate()]).toEqual(['127.1.0.1', '127.1.0.2']);
   });
 
+  it('starts where told, so playgrounds sharing a prefix rarely reach for the same address', () => {
+    expect(new PodAddressPool('127.1', 254).allocate()).toBe('127.1.1.1');
+  });
+
   it('does not reuse a freed address before going round the range', () => {
     const pool = new PodAddressPool('127.1');
     const first = pool.allocate();
