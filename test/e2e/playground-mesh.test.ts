@@ -211,7 +211,7 @@ describe('kubelet simulator and mesh on the playground', () => {
         namespace,
         body: deployment('api-canary', 'ghcr.io/acme/api:2.0.0', {
           ERROR_RATE: '0.2',
-          LATENCY_MS: '40',
+          LATENCY_MS: '60',
         }),
       });
       for (const [name, app] of [
