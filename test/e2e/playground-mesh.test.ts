@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   AppsV1Api,
@@ -328,6 +331,38 @@ describe('kubelet simulator and mesh on the playground', () => {
       expect(canaryP99).toBeLessThanOrEqual(100);
       // No added latency: well under the canary's, though a busy machine adds a few ms.
       expect(primaryP99).toBeLessThan(50);
+    });
+
+    it("takes a Linkerd policy HTTPRoute's weights over the TrafficSplit's (kubectl apply)", async () => {
+      const manifest = {
+        apiVersion: 'policy.linkerd.io/v1beta3',
+        kind: 'HTTPRoute',
+        metadata: { name: 'api', namespace },
+        spec: {
+          parentRefs: [{ group: 'core', kind: 'Service', name: 'api', port: 8080 }],
+          rules: [
+            {
+              backendRefs: [
+                { name: 'api-primary', port: 8080, weight: 20 },
+                { name: 'api-canary', port: 8080, weight: 80 },
+              ],
+            },
+          ],
+        },
+      };
+      const dir = await mkdtemp(path.join(tmpdir(), 'mesh-e2e-'));
+      const file = path.join(dir, 'route.json');
+      await writeFile(file, JSON.stringify(manifest));
+      await kubectl('apply', '-f', file).finally(() => rm(dir, { recursive: true, force: true }));
+      await eventually('the mesh to follow the HTTPRoute', async () => {
+        const sample = await load(`http://api.${namespace}:8080/`, 50, 4);
+        const share = sample.filter((a) => a.pod.startsWith('api-canary')).length / sample.length;
+        return share >= 0.7 ? true : undefined;
+      });
+      const answers = await load(`http://api.${namespace}:8080/`, 500);
+      const share = answers.filter((a) => a.pod.startsWith('api-canary')).length / answers.length;
+      expect(share).toBeGreaterThanOrEqual(0.75);
+      expect(share).toBeLessThanOrEqual(0.85);
     });
   });
 });
