@@ -110,7 +110,9 @@ export function parseMachineDocument(stored: unknown): MachineDocument {
     );
   }
   for (const [name, [check, expected]] of Object.entries(fields)) {
-    if (!check(document[name])) {
+    // A JSON merge patch deletes a field it sets to null: absent reads as null.
+    const value = document[name] === undefined && check(null) ? null : document[name];
+    if (!check(value)) {
       throw new SnapshotError(
         `status.machine.${name} is ${JSON.stringify(document[name])}, expected ${expected}; to recover, ${fix}`,
       );
@@ -124,7 +126,10 @@ export function parseMachineDocument(stored: unknown): MachineDocument {
       `status.machine has unknown fields ${unknownFields.join(', ')}: it was written by another fledge version; to recover, ${fix}`,
     );
   }
-  return document as unknown as MachineDocument;
+  const withNulls = Object.fromEntries(
+    Object.keys(fields).map((name) => [name, document[name] ?? null]),
+  );
+  return { ...withNulls, version: documentVersion } as unknown as MachineDocument;
 }
 
 export type RestoreOptions = Omit<RolloutInput, 'resume'> &

@@ -534,7 +534,6 @@ export const rolloutCrd = {
                       "type": "object",
                       "required": [
                         "metric",
-                        "value",
                         "passed"
                       ],
                       "properties": {
@@ -542,7 +541,7 @@ export const rolloutCrd = {
                           "type": "string"
                         },
                         "value": {
-                          "description": "null when the query returned no data.",
+                          "description": "Absent when the query returned no data (an empty result or NaN).",
                           "type": "number",
                           "nullable": true
                         },

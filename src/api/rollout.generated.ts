@@ -225,9 +225,9 @@ export interface Condition {
 export interface MetricStatus {
   metric: string;
   /**
-   * null when the query returned no data.
+   * Absent when the query returned no data (an empty result or NaN).
    */
-  value: number | null;
+  value?: number | null;
   min?: number;
   max?: number;
   passed: boolean;

@@ -13,8 +13,8 @@ export function progressBar(weight: number, maxWeight: number, width = 20): stri
 }
 
 /** A metric value for people: at most two decimals, "no data" for an empty result. */
-export function formatValue(value: number | null): string {
-  if (value === null) return 'no data';
+export function formatValue(value: number | null | undefined): string {
+  if (value === null || value === undefined) return 'no data';
   return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/\.?0+$/, '');
 }
 

@@ -51,6 +51,7 @@ export class RolloutRunner {
   private writing: Promise<void> = Promise.resolve();
   private lastAction: ManualActionStatus | undefined;
   private broken: Error | null = null;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private rollout: Rollout,
@@ -147,6 +148,7 @@ export class RolloutRunner {
 
   /** Stops the machine; its state stays in status for whoever runs it next. */
   async stop(): Promise<void> {
+    clearTimeout(this.retryTimer);
     this.subscription.unsubscribe();
     this.actor.stop();
     await this.writing;
@@ -217,9 +219,13 @@ export class RolloutRunner {
     } catch (error) {
       this.host.log.warn({ err: error }, 'status write failed; retrying in 1s');
       if (!this.pending) this.pending = document;
-      setTimeout(() => {
-        this.writing = this.writing.then(() => this.flush());
-      }, 1000).unref();
+      if (!this.retryTimer) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.writing = this.writing.then(() => this.flush());
+        }, 1000);
+        this.retryTimer.unref();
+      }
     }
   }
 }

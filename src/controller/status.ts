@@ -1,3 +1,4 @@
+import type { MetricResult } from '../../machines/analysis.js';
 import type { MachineDocument } from '../../machines/persistence.js';
 import {
   findCondition,
@@ -6,7 +7,12 @@ import {
   setCondition,
 } from '../api/conditions.js';
 import type { Problem } from '../api/problems.js';
-import type { ManualAction as ManualActionStatus, Rollout, RolloutStatus } from '../api/types.js';
+import type {
+  ManualAction as ManualActionStatus,
+  MetricStatus,
+  Rollout,
+  RolloutStatus,
+} from '../api/types.js';
 
 /**
  * The Rollout's status while its machine runs: what people read (phase, weight, checks,
@@ -41,7 +47,9 @@ export function statusFromMachine(
         ? now.toISOString()
         : previous.lastTransitionTime,
     conditions,
-    lastAnalysis: document.lastAnalysis?.results ?? previous.lastAnalysis ?? [],
+    lastAnalysis: document.lastAnalysis
+      ? document.lastAnalysis.results.map(withoutNullValue)
+      : (previous.lastAnalysis ?? []),
     machine: document as unknown as Record<string, unknown>,
   };
 }
@@ -78,4 +86,10 @@ function keep<K extends keyof RolloutStatus>(
   key: K,
 ): Partial<RolloutStatus> {
   return status[key] === undefined ? {} : { [key]: status[key] };
+}
+
+/** A metric without data has no `value` in status: a merge patch cannot carry a null. */
+function withoutNullValue(result: MetricResult): MetricStatus {
+  const { value, ...rest } = result;
+  return value === null ? rest : { ...rest, value };
 }

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -8,6 +10,8 @@ const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..
 
 export interface ControllerProcess {
   pid: number;
+  /** Where its stdout and stderr go, for a failing test to point at. */
+  logFile: string;
   /** Every JSON log line so far. */
   logs(): Array<Record<string, unknown>>;
   /** The /metrics, /healthz and /readyz address, once it listens. */
@@ -63,6 +67,12 @@ export function startController(flags: ControllerFlags): ControllerProcess {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const logDir = path.join(tmpdir(), 'fledge-e2e');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `controller-${child.pid}.log`);
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
   const lines: Array<Record<string, unknown>> = [];
   let buffered = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -84,13 +94,14 @@ export function startController(flags: ControllerFlags): ControllerProcess {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     pid: child.pid ?? 0,
+    logFile,
     logs: () => lines,
     url: () =>
       waitFor(
         'the controller to listen',
         async () => {
           if (child.exitCode !== null) {
-            throw new Error(`controller exited ${child.exitCode}: ${stderr.slice(-2000)}`);
+            throw new Error(`controller exited ${child.exitCode} (log: ${logFile}): ${stderr.slice(-2000)}`);
           }
           const started = lines.find((l) => l.msg === 'fledge controller started');
           return typeof started?.url === 'string' ? started.url : undefined;

@@ -162,6 +162,30 @@ describe('RolloutRunner', () => {
     await restored.stop();
   });
 
+  it('keeps one retry of a refused status write at a time, however many changes come', async () => {
+    vi.useFakeTimers();
+    const { host } = fakeHost();
+    let attempts = 0;
+    host.writeStatus = async () => {
+      attempts++;
+      throw new Error('422 Invalid');
+    };
+    const runner = new RolloutRunner(
+      rollout,
+      plan,
+      'rev1',
+      () => fakeEffects([], () => true),
+      host,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    expect(runner.phase).toBe('Initialized');
+    const afterChanges = attempts;
+    expect(afterChanges).toBeGreaterThan(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(attempts - afterChanges).toBeLessThanOrEqual(6);
+    await runner.stop();
+  });
+
   it('retries a failed status write', async () => {
     vi.useFakeTimers();
     const { host, statuses } = fakeHost();

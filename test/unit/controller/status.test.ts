@@ -71,6 +71,18 @@ describe('statusFromMachine', () => {
     expect(again.lastTransitionTime).toBe(now.toISOString());
   });
 
+  it('leaves out the value of a metric without data, as a merge patch cannot carry null', () => {
+    const noData: MachineDocument = {
+      ...document,
+      lastAnalysis: {
+        noData: true,
+        results: [{ metric: 'request-success-rate', value: null, min: 99, passed: false }],
+      },
+    };
+    const [result] = statusFromMachine(rollout, noData, now).lastAnalysis ?? [];
+    expect(result).toEqual({ metric: 'request-success-rate', min: 99, passed: false });
+  });
+
   it('keeps the last manual action unless a new one is given', () => {
     expect(status.lastAction?.action).toBe('pause');
     const action = { action: 'promote' as const, at: now.toISOString() };

@@ -61,6 +61,18 @@ describe('the status document', () => {
     },
   );
 
+  it('reads a field a merge patch removed for being null as null', async () => {
+    const document = await valid();
+    const nullable = Object.keys(document).filter(
+      (key) => document[key as keyof MachineDocument] === null,
+    );
+    expect(nullable.length).toBeGreaterThan(0);
+    const stored = Object.fromEntries(
+      Object.entries(document).filter(([, value]) => value !== null),
+    );
+    expect(parseMachineDocument(stored)).toEqual(document);
+  });
+
   it('rejects something that is not an object', () => {
     expect(() => parseMachineDocument('Progressing')).toThrow(
       'status.machine is "Progressing", not an object',
