@@ -101,7 +101,9 @@ export function startController(flags: ControllerFlags): ControllerProcess {
         'the controller to listen',
         async () => {
           if (child.exitCode !== null) {
-            throw new Error(`controller exited ${child.exitCode} (log: ${logFile}): ${stderr.slice(-2000)}`);
+            throw new Error(
+              `controller exited ${child.exitCode} (log: ${logFile}): ${stderr.slice(-2000)}`,
+            );
           }
           const started = lines.find((l) => l.msg === 'fledge controller started');
           return typeof started?.url === 'string' ? started.url : undefined;
