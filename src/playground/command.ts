@@ -4,6 +4,9 @@ import { formatEnv } from './shell-env.js';
 import { runSupervisor } from './supervisor.js';
 
 const defaultName = 'playground';
+const fledgeFlag = '--no-fledge';
+const fledgeHelp =
+  'do not run the fledge controller and loadtester (fledge-loadtester.fledge-system) inside';
 
 function clusterList(value: string): string[] {
   const clusters = value
@@ -25,10 +28,12 @@ export function registerPlayground(program: Command): void {
     .description('start the playground in the background and print its environment')
     .option('--name <name>', 'which playground (its state directory)', defaultName)
     .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
-    .action(async (options: { name: string; clusters?: string[] }) => {
+    .option(fledgeFlag, fledgeHelp)
+    .action(async (options: { name: string; clusters?: string[]; fledge: boolean }) => {
       const env = await playgroundUp({
         name: options.name,
         clusters: options.clusters,
+        fledge: options.fledge,
         progress: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${formatEnv(env)}\n`);
@@ -63,8 +68,10 @@ export function registerPlayground(program: Command): void {
     .description('run the playground in the foreground until interrupted (what `up` starts)')
     .option('--name <name>', 'which playground', defaultName)
     .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
-    .action(async (options: { name: string; clusters?: string[] }) => {
+    .option(fledgeFlag, fledgeHelp)
+    .action(async (options: { name: string; clusters?: string[]; fledge: boolean }) => {
+      const fledge = { controller: options.fledge, loadtester: options.fledge };
       // The simulators keep timers and sockets open; the process ends with the playground.
-      process.exit(await runSupervisor({ name: options.name, clusters: options.clusters }));
+      process.exit(await runSupervisor({ name: options.name, clusters: options.clusters, fledge }));
     });
 }

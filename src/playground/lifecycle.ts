@@ -17,6 +17,8 @@ import {
 export interface UpOptions {
   name: string;
   clusters?: string[];
+  /** Run the fledge controller and loadtester inside (default true). */
+  fledge?: boolean;
   /** Progress lines for a person; the env itself is returned. */
   progress?: (line: string) => void;
   timeoutMs?: number;
@@ -64,6 +66,7 @@ export async function playgroundUp(options: UpOptions): Promise<Record<string, s
   const log = await open(supervisorLog, 'w');
   const args = [entry, 'playground', 'run', '--name', options.name];
   if (options.clusters) args.push('--clusters', options.clusters.join(','));
+  if (options.fledge === false) args.push('--no-fledge');
   progress(`starting playground "${options.name}" (logs in ${stateDir})`);
   const supervisor = spawn(process.execPath, args, {
     detached: true,

@@ -7,6 +7,7 @@ import { assertBinaries } from './binaries.js';
 import { type ChildProcessHandle, startProcess } from './child-process.js';
 import { type ControlPlane, startControlPlane } from './control-plane.js';
 import { applyCrds, playgroundCrdFiles } from './crds.js';
+import { type FledgeOptions, fledgeServices } from './fledge-services.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { startKubeletSim } from './kubelet/index.js';
 import { startMesh } from './mesh/index.js';
@@ -34,6 +35,8 @@ export interface PlaygroundOptions {
   /** One API server per cluster, one kubeconfig context each, named after it. Default ["playground"]. */
   clusters?: string[];
   extraProcesses?: ExtraProcess[];
+  /** fledge's own processes, run before the extra ones; none by default. */
+  fledge?: FledgeOptions;
   logger?: Logger;
 }
 
@@ -177,7 +180,9 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     const logs = path.join(stateDir, 'logs');
     await rm(logs, { recursive: true, force: true });
     await mkdir(logs, { recursive: true });
-    for (const extra of options.extraProcesses ?? []) {
+    const fledge = await fledgeServices(options.fledge ?? { controller: false, loadtester: false });
+    await fledge.register(first.kubeconfigPath);
+    for (const extra of [...fledge.processes, ...(options.extraProcesses ?? [])]) {
       const child = await startProcess(
         {
           name: extra.name,

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { type Logger, pino } from 'pino';
+import type { FledgeOptions } from './fledge-services.js';
 import { playgroundStateDir } from './paths.js';
 import { type ExtraProcess, type Playground, startPlayground } from './playground.js';
 import { recordProcess, removeState, writeState } from './state-file.js';
@@ -8,6 +9,7 @@ export interface SupervisorOptions {
   name: string;
   clusters?: string[];
   extraProcesses?: ExtraProcess[];
+  fledge?: FledgeOptions;
   logger?: Logger;
 }
 

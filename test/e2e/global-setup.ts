@@ -21,6 +21,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const playground = await startPlayground({
     name: `e2e-${process.pid}`,
+    // Tests run their own controllers, one per namespace set; they share the loadtester.
+    fledge: { controller: false, loadtester: true },
     logger,
   });
   logger.info({ ms: Date.now() - started, stateDir: playground.stateDir }, 'e2e playground ready');
