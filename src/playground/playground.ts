@@ -11,6 +11,7 @@ import { type FledgeOptions, fledgeServices } from './fledge-services.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { startKubeletSim } from './kubelet/index.js';
 import { startMesh } from './mesh/index.js';
+import { type Multicluster, meshProxyVariables, startMulticluster } from './multicluster/index.js';
 import { playgroundStateDir } from './paths.js';
 import { startPrometheus } from './prometheus.js';
 import { waitForHttpReady } from './readiness.js';
@@ -35,6 +36,8 @@ export interface PlaygroundOptions {
   /** One API server per cluster, one kubeconfig context each, named after it. Default ["playground"]. */
   clusters?: string[];
   extraProcesses?: ExtraProcess[];
+  /** With several clusters: the one-way latency their gateways add (default 5 ms). */
+  crossClusterLatencyMs?: number;
   /** fledge's own processes, run before the extra ones; none by default. */
   fledge?: FledgeOptions;
   logger?: Logger;
@@ -59,6 +62,8 @@ export interface Playground {
   /** The first cluster's mesh proxy (FLEDGE_MESH_PROXY). */
   meshProxy: string;
   clusters: PlaygroundCluster[];
+  /** With several clusters, the simulated Linkerd multicluster linking them; else null. */
+  multicluster: Multicluster | null;
   /** Every child process, for a supervisor's state file. */
   pids(): number[];
   /** Resolves with a description when a child process exits while the playground runs. */
@@ -157,6 +162,11 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     }
     const first = clusters[0];
     if (!first) throw new Error('a playground needs at least one cluster; --clusters was empty');
+    const multicluster =
+      clusters.length > 1
+        ? await startMulticluster({ clusters, latencyMs: options.crossClusterLatencyMs, logger })
+        : null;
+    if (multicluster) started.push({ name: 'multicluster', stop: multicluster.stop });
 
     const kubeconfigPath = path.join(stateDir, 'kubeconfig');
     await writeFile(kubeconfigPath, renderKubeconfig(clusters), { mode: 0o600 });
@@ -176,6 +186,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       KUBECONFIG: kubeconfigPath,
       FLEDGE_PROMETHEUS_URL: prometheus.url,
       FLEDGE_MESH_PROXY: first.meshProxy,
+      ...(multicluster ? meshProxyVariables(clusters) : {}),
     });
     const logs = path.join(stateDir, 'logs');
     await rm(logs, { recursive: true, force: true });
@@ -206,6 +217,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       prometheusUrl: prometheus.url,
       meshProxy: first.meshProxy,
       clusters,
+      multicluster,
       pids: () => children.map((c) => c.pid),
       failure,
       env,

@@ -5,7 +5,7 @@
  */
 
 export interface ServiceObject {
-  metadata?: { name?: string; namespace?: string };
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
   spec?: { ports?: Array<{ name?: string; port?: number }> };
 }
 

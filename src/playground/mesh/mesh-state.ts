@@ -25,8 +25,21 @@ export interface ClusterView {
   routingObjects(): Iterable<RoutingObject>;
 }
 
+/**
+ * Linkerd's service mirror names the exported Service on a mirror; the destination controller
+ * hands it to proxies as the endpoint's authority override, so the remote gateway can route.
+ */
+export const REMOTE_SERVICE_ANNOTATION = 'mirror.linkerd.io/remote-svc-fq-name';
+
 export type RouteDecision =
-  | { kind: 'forward'; endpoint: Endpoint; destination: Destination; server?: Workload }
+  | {
+      kind: 'forward';
+      endpoint: Endpoint;
+      destination: Destination;
+      server?: Workload;
+      /** The Host to send upstream instead of the caller's (a mirror's remote Service). */
+      authorityOverride?: string;
+    }
   | { kind: 'reject'; status: 502 | 503; reason: string; destination?: Destination };
 
 interface BackendChoice {
@@ -113,7 +126,14 @@ export class MeshState {
     const turn = this.endpointTurns.get(turnKey) ?? 0;
     this.endpointTurns.set(turnKey, turn + 1);
     const endpoint = ready[turn % ready.length] as Endpoint;
-    return { kind: 'forward', endpoint, destination, server: this.workloadOf(endpoint) };
+    const remote = service.metadata?.annotations?.[REMOTE_SERVICE_ANNOTATION];
+    return {
+      kind: 'forward',
+      endpoint,
+      destination,
+      server: this.workloadOf(endpoint),
+      ...(remote ? { authorityOverride: `${remote}:${port}` } : {}),
+    };
   }
 
   private chooseBackend(

@@ -134,7 +134,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       port: endpoint.port,
       method: req.method,
       path,
-      headers: forwardedHeaders(req.headers, url.host),
+      headers: forwardedHeaders(req.headers, decision.authorityOverride ?? url.host),
       agent,
     });
     upstream.on('response', (answer) => {
