@@ -1,3 +1,4 @@
+import { controllerBenchmark } from './controller.js';
 import { loadtesterBenchmark } from './loadtester.js';
 
 /** A benchmark prints its own lines; register new ones in `benchmarks`. */
@@ -7,7 +8,7 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-const benchmarks: Benchmark[] = [loadtesterBenchmark];
+const benchmarks: Benchmark[] = [loadtesterBenchmark, controllerBenchmark];
 
 const wanted = process.argv.slice(2);
 const selected =

@@ -1,0 +1,242 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { startPlayground } from '../src/playground/playground.js';
+import type { Benchmark } from './run.js';
+
+const ROLLOUTS = 20;
+const FAULTY = 2;
+const NAMESPACE = 'bench';
+const LIMIT_MS = 240_000;
+const cli = fileURLToPath(new URL('../../bin/fledge', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resident memory (KiB) and CPU time (ms) of a process, from /proc. */
+function usage(pid: number): { rssKiB: number; cpuMs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return { rssKiB, cpuMs: (ticks * 1000) / 100 };
+}
+
+function manifests(index: number): string {
+  const name = `app-${index}`;
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NAMESPACE },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'fledge/demo:1.0.0',
+              ports: [{ containerPort: 8080 }],
+              env: [{ name: 'ERROR_RATE', value: '0' }],
+            },
+          ],
+        },
+      },
+    },
+  };
+  const rollout = {
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name, namespace: NAMESPACE },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      service: { port: 8080 },
+      analysis: {
+        interval: '2s',
+        threshold: 3,
+        stepWeight: 10,
+        maxWeight: 50,
+        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' }],
+      },
+    },
+  };
+  return `${stringify(deployment)}---\n${stringify(rollout)}`;
+}
+
+/**
+ * The controller's footprint while 20 rollouts progress at once (18 healthy, 2 faulty) on the
+ * playground, and how long the rollback of a faulty one takes from its deciding failed check
+ * to weight 0 in its TrafficSplit.
+ */
+export const controllerBenchmark: Benchmark = {
+  name: 'controller',
+  description: `fledge controller with ${ROLLOUTS} rollouts progressing at once on the playground (interval 2s)`,
+  async run() {
+    const loadBefore = loadavg()[0] ?? 0;
+    const playground = await startPlayground({
+      name: `bench-${process.pid}`,
+      logger: pino({ level: 'warn' }),
+    });
+    const env = { ...process.env, ...playground.env() };
+    const kubectl = (args: string[], input?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = execFile('kubectl', args, { env }, (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        );
+        child.stdin?.end(input ?? '');
+      });
+    const proxy = new URL(playground.meshProxy);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    let controller: ChildProcess | undefined;
+    let traffic: NodeJS.Timeout | undefined;
+    try {
+      await kubectl(['create', 'namespace', NAMESPACE]);
+      await kubectl(
+        ['apply', '-f', '-'],
+        Array.from({ length: ROLLOUTS }, (_, i) => manifests(i)).join('---\n'),
+      );
+      controller = spawn(
+        process.execPath,
+        [
+          cli,
+          'controller',
+          '--namespace',
+          NAMESPACE,
+          '--no-leader-elect',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--poll',
+          '250ms',
+          '--log-level',
+          'warn',
+        ],
+        {
+          env: { ...env, FLEDGE_PROMETHEUS_URL: playground.prometheusUrl },
+          stdio: 'ignore',
+        },
+      );
+      const pid = controller.pid ?? 0;
+      const phases = async () =>
+        (
+          await kubectl([
+            '-n',
+            NAMESPACE,
+            'get',
+            'rollouts',
+            '-o',
+            'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}',
+          ])
+        )
+          .trim()
+          .split('\n')
+          .map((line) => line.split('='));
+      const until = async (what: string, done: (p: string[][]) => boolean) => {
+        const deadline = Date.now() + LIMIT_MS;
+        while (Date.now() < deadline) {
+          if (done(await phases())) return;
+          await sleep(500);
+        }
+        throw new Error(`bench: timed out waiting for ${what}`);
+      };
+      await until(
+        'every rollout to initialize',
+        (p) => p.length === ROLLOUTS && p.every(([, phase]) => phase === 'Initialized'),
+      );
+      const idle = usage(pid);
+      traffic = setInterval(() => {
+        for (let i = 0; i < ROLLOUTS; i++) {
+          http
+            .get(
+              {
+                host: proxy.hostname,
+                port: proxy.port,
+                path: `http://app-${i}-canary.${NAMESPACE}:8080/`,
+                headers: { host: `app-${i}-canary.${NAMESPACE}:8080` },
+                agent,
+              },
+              (res) => res.resume(),
+            )
+            .on('error', () => {});
+        }
+      }, 100);
+      const started = usage(pid);
+      const startedAt = Date.now();
+      for (let i = 0; i < ROLLOUTS; i++) {
+        const change =
+          i < FAULTY
+            ? ['set', 'env', `deployment/app-${i}`, 'ERROR_RATE=0.5']
+            : ['set', 'image', `deployment/app-${i}`, 'app=fledge/demo:2.0.0'];
+        await kubectl(['-n', NAMESPACE, ...change]);
+      }
+      let peakRss = 0;
+      const rollbackMs: number[] = [];
+      const watchRollback = async (name: string) => {
+        const deadline = Date.now() + LIMIT_MS;
+        let decidedAt = 0;
+        while (Date.now() < deadline) {
+          const failed = Number(
+            await kubectl([
+              '-n',
+              NAMESPACE,
+              'get',
+              `rollout/${name}`,
+              '-o',
+              'jsonpath={.status.failedChecks}',
+            ]),
+          );
+          if (!decidedAt && failed >= 3) decidedAt = Date.now();
+          if (decidedAt) {
+            const weight = await kubectl([
+              '-n',
+              NAMESPACE,
+              'get',
+              `trafficsplit/${name}`,
+              '-o',
+              'jsonpath={.spec.backends[1].weight}',
+            ]);
+            if (Number(weight) === 0) {
+              rollbackMs.push(Date.now() - decidedAt);
+              return;
+            }
+          }
+          await sleep(decidedAt ? 10 : 100);
+        }
+      };
+      const sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, usage(pid).rssKiB);
+      }, 500);
+      const rollbacks = Promise.all(
+        Array.from({ length: FAULTY }, (_, i) => watchRollback(`app-${i}`)),
+      );
+      await until('every rollout to finish', (p) =>
+        p.every(([, phase]) => phase === 'Succeeded' || phase === 'Failed'),
+      );
+      await rollbacks;
+      clearInterval(sampler);
+      const ended = usage(pid);
+      const seconds = (Date.now() - startedAt) / 1000;
+      const outcome = (await phases()).reduce<Record<string, number>>((counts, [, phase]) => {
+        counts[phase ?? '?'] = (counts[phase ?? '?'] ?? 0) + 1;
+        return counts;
+      }, {});
+      return [
+        `machine: ${availableParallelism()} CPUs, load average ${loadBefore.toFixed(1)} before the run; the playground runs on the same cores`,
+        `rollouts: ${ROLLOUTS} (${FAULTY} faulty), finished in ${seconds.toFixed(1)} s: ${JSON.stringify(outcome)}`,
+        `controller RSS: ${(idle.rssKiB / 1024).toFixed(0)} MiB idle with ${ROLLOUTS} rollouts initialized, peak ${(peakRss / 1024).toFixed(0)} MiB while they progressed`,
+        `controller CPU while they progressed: ${(ended.cpuMs - started.cpuMs).toFixed(0)} ms over ${seconds.toFixed(1)} s (${((ended.cpuMs - started.cpuMs) / 10 / seconds).toFixed(1)}% of one core)`,
+        `deciding failed check to weight 0 in the TrafficSplit (kubectl polling, ~100 ms resolution): ${rollbackMs.map((ms) => `${ms} ms`).join(', ') || 'not observed'}`,
+      ];
+    } finally {
+      clearInterval(traffic);
+      agent.destroy();
+      controller?.kill('SIGTERM');
+      await playground.stop();
+    }
+  },
+};
