@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerController } from '../controller/command.js';
+import { registerDemo } from '../demo/command.js';
 import { registerLoadtester } from '../loadtester/command.js';
 import { registerPlayground } from '../playground/command.js';
 import { registerSimulate } from '../sim/simulate.js';
@@ -13,6 +14,7 @@ registerController(program);
 registerLoadtester(program);
 registerPlayground(program);
 registerSimulate(program);
+registerDemo(program);
 registerRolloutCommands(program);
 
 try {

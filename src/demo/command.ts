@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { ApiServer } from '../kube/api-server.js';
+import { loadKubeConfig } from '../kube/client.js';
+import { LOADTESTER_URL } from '../playground/fledge-services.js';
+import { playgroundDown, playgroundUp } from '../playground/lifecycle.js';
+import { runDemoStory } from './story.js';
+import { renderSummary } from './summary.js';
+import { createView } from './view.js';
+
+interface DemoFlags {
+  name: string;
+  namespace: string;
+  keep: boolean;
+}
+
+/** `fledge demo`: a canary promoted and another rolled back, on a playground of its own. */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'start a playground with fledge in it, promote a healthy release and roll back a faulty one, explain, tear down',
+    )
+    .option('--name <name>', 'the playground to use (started if needed)', 'demo')
+    .option('--namespace <ns>', "the demo app's namespace (recreated)", 'demo')
+    .option('--keep', 'leave the playground running afterwards, to look around')
+    .action(async (flags: DemoFlags) => {
+      const progress = (line: string) => process.stderr.write(`${line}\n`);
+      const env = await playgroundUp({ name: flags.name, fledge: true, progress });
+      let exitCode = 1;
+      try {
+        const api = new ApiServer(loadKubeConfig({ kubeconfigPath: env.KUBECONFIG }));
+        const report = await runDemoStory({
+          api,
+          namespace: flags.namespace,
+          loadtesterUrl: LOADTESTER_URL,
+          view: createView(process.stdout),
+        });
+        api.close();
+        process.stdout.write(`\n${renderSummary(report.acts).join('\n')}\n`);
+        exitCode = report.verdict.ok ? 0 : 1;
+      } finally {
+        if (flags.keep) {
+          progress(
+            `playground "${flags.name}" keeps running: \`eval "$(fledge playground env --name ${flags.name})"\`, then \`fledge status -n ${flags.namespace}\`; \`fledge playground down --name ${flags.name}\` stops it`,
+          );
+        } else {
+          progress(`stopping playground "${flags.name}"`);
+          await playgroundDown(flags.name);
+        }
+      }
+      // The kube client's agents keep sockets open; the demo is over.
+      process.exit(exitCode);
+    });
+}
