@@ -193,6 +193,7 @@ export class Controller {
     await this.queue.stop();
     await Promise.all(this.watchSets.map((set) => set.stop()));
     await this.http?.close();
+    this.api.close();
   }
 
   private coreSynced(): boolean {

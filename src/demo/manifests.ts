@@ -63,9 +63,10 @@ export function releasePatch(release: Release) {
 }
 
 /**
- * Workload mode over SMI, with intervals compressed for a demo. The loadtester's `rollout`
- * webhook is the only traffic: it loads the canary Service and the apex while the analysis
- * runs, so the metrics have something to measure.
+ * Workload mode over SMI, with intervals compressed for a demo. The loadtester is the only
+ * traffic: its `rollout` webhooks load the canary Service and the apex while the analysis
+ * runs. The `pre-rollout` one starts the canary's load a few seconds before the first check
+ * (the loadtester runs one load per rollout and URL), so that check already has data.
  */
 export function demoRollout(namespace: string, loadtesterUrl: string): KubeObject {
   const load = (service: string, rps: string) => ({
@@ -100,6 +101,13 @@ export function demoRollout(namespace: string, loadtesterUrl: string): KubeObjec
           },
         ],
         webhooks: [
+          {
+            name: 'start-load',
+            type: 'pre-rollout',
+            url: loadtesterUrl,
+            timeout: '5s',
+            metadata: load(`${DEMO_APP}-canary`, '20'),
+          },
           {
             name: 'load-canary',
             type: 'rollout',

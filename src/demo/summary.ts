@@ -45,7 +45,7 @@ export function renderSummary(acts: readonly ActReport[]): string[] {
     lines.push(
       act.weights.length > 0
         ? `    canary weight stepped ${act.weights.map((w) => `${w}%`).join(' -> ')}`
-        : '    the canary got no share of the apex traffic (only the loadtester hit it directly)',
+        : '    the canary never got a share of the apex traffic: it failed its checks at weight 0',
     );
     for (const check of act.failedChecks) lines.push(`    ${checkLine(check)}`);
     if (act.message) lines.push(`    why: ${act.message}`);

@@ -25,6 +25,9 @@ export interface ControllerFlags {
   leaseName?: string;
   leaseDuration?: string;
   prometheusUrl?: string;
+  /** Another playground's cluster (default: the shared e2e playground's). */
+  kubeconfig?: string;
+  meshProxy?: string;
   extraArgs?: string[];
 }
 
@@ -37,7 +40,7 @@ export function startController(flags: ControllerFlags): ControllerProcess {
     cli,
     'controller',
     '--kubeconfig',
-    inject('KUBECONFIG'),
+    flags.kubeconfig ?? inject('KUBECONFIG'),
     '--host',
     '127.0.0.1',
     '--port',
@@ -63,7 +66,7 @@ export function startController(flags: ControllerFlags): ControllerProcess {
     env: {
       ...process.env,
       FLEDGE_PROMETHEUS_URL: flags.prometheusUrl ?? inject('FLEDGE_PROMETHEUS_URL'),
-      FLEDGE_MESH_PROXY: inject('FLEDGE_MESH_PROXY'),
+      FLEDGE_MESH_PROXY: flags.meshProxy ?? inject('FLEDGE_MESH_PROXY'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -16,8 +16,13 @@ export interface Traffic {
  * Steady requests through the playground's mesh proxy, as meshed callers would send them,
  * counted per URL. Bounded: it stops by itself after `maxMs`.
  */
-export function startTraffic(urls: string[], rpsPerUrl: number, maxMs = 170_000): Traffic {
-  const proxy = new URL(inject('FLEDGE_MESH_PROXY'));
+export function startTraffic(
+  urls: string[],
+  rpsPerUrl: number,
+  maxMs = 170_000,
+  proxyUrl = inject('FLEDGE_MESH_PROXY'),
+): Traffic {
+  const proxy = new URL(proxyUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const counts = new Map<string, TrafficCounts>(
     urls.map((url) => [url, { total: 0, failed: 0, byStatus: {} }]),
