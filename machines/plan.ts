@@ -3,15 +3,19 @@
  * defaults applied. `src/api` derives it from the Rollout spec (`planFromSpec`); the
  * machine never reads the raw spec, so it stays independent of the CRD's shape.
  */
-export type WebhookType =
-  | 'confirm-rollout'
-  | 'pre-rollout'
-  | 'rollout'
-  | 'confirm-traffic-increase'
-  | 'confirm-promotion'
-  | 'post-rollout'
-  | 'rollback'
-  | 'event';
+/** Flagger's webhook types, in the order a rollout meets them. */
+export const webhookTypes = [
+  'confirm-rollout',
+  'pre-rollout',
+  'rollout',
+  'confirm-traffic-increase',
+  'confirm-promotion',
+  'post-rollout',
+  'rollback',
+  'event',
+] as const;
+
+export type WebhookType = (typeof webhookTypes)[number];
 
 export interface RolloutPlan {
   /** workload: targetRef with a managed primary; backend: two existing Services. */

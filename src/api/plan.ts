@@ -2,20 +2,9 @@
  * The RolloutPlan the machine runs, derived from a validated spec: the steps of canary
  * weight, and every duration in milliseconds.
  */
-import type { RolloutPlan, WebhookType } from '../../machines/plan.js';
+import { type RolloutPlan, webhookTypes } from '../../machines/plan.js';
 import { parseDuration } from './duration.js';
 import type { RolloutSpec } from './types.js';
-
-const WEBHOOK_ORDER: readonly WebhookType[] = [
-  'confirm-rollout',
-  'pre-rollout',
-  'rollout',
-  'confirm-traffic-increase',
-  'confirm-promotion',
-  'post-rollout',
-  'rollback',
-  'event',
-];
 
 /** `spec` must come from validateRollout: defaults applied and every rule met. */
 export function planFromSpec(spec: RolloutSpec): RolloutPlan {
@@ -31,7 +20,7 @@ export function planFromSpec(spec: RolloutSpec): RolloutPlan {
     promotion: spec.promotion,
     skipAnalysis: spec.skipAnalysis,
     progressDeadlineMs: spec.progressDeadlineSeconds * 1000,
-    webhookTypes: WEBHOOK_ORDER.filter((type) => declared.has(type)),
+    webhookTypes: webhookTypes.filter((type) => declared.has(type)),
   };
 }
 

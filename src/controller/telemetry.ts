@@ -1,17 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-
-const PHASES = [
-  'Initializing',
-  'Initialized',
-  'Waiting',
-  'Progressing',
-  'Paused',
-  'WaitingPromotion',
-  'Promoting',
-  'Finalising',
-  'Succeeded',
-  'Failed',
-] as const;
+import { phases } from '../../machines/context.js';
 
 export interface RolloutMetricsView {
   namespace: string;
@@ -80,7 +68,7 @@ export class ControllerTelemetry {
 
   observe(view: RolloutMetricsView): void {
     const id = { namespace: view.namespace, name: view.name };
-    for (const phase of PHASES) this.phase.set({ ...id, phase }, phase === view.phase ? 1 : 0);
+    for (const phase of phases) this.phase.set({ ...id, phase }, phase === view.phase ? 1 : 0);
     this.weight.set(id, view.canaryWeight);
     this.failedChecks.set(id, view.failedChecks);
     for (const result of view.lastAnalysis) {
@@ -92,7 +80,7 @@ export class ControllerTelemetry {
 
   forget(namespace: string, name: string): void {
     const id = { namespace, name };
-    for (const phase of PHASES) this.phase.remove({ ...id, phase });
+    for (const phase of phases) this.phase.remove({ ...id, phase });
     this.weight.remove(id);
     this.failedChecks.remove(id);
   }

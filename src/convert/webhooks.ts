@@ -1,19 +1,11 @@
+import { webhookTypes } from '../../machines/plan.js';
 import { formatDuration } from '../api/duration.js';
 import type { WebhookSpec } from '../api/types.js';
 import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
 import type { ConversionNote, FlaggerWebhook } from './flagger-types.js';
 import { convertHey } from './hey.js';
 
-const WEBHOOK_TYPES: readonly WebhookSpec['type'][] = [
-  'confirm-rollout',
-  'pre-rollout',
-  'rollout',
-  'confirm-traffic-increase',
-  'confirm-promotion',
-  'post-rollout',
-  'rollback',
-  'event',
-];
+const WEBHOOK_TYPES: readonly WebhookSpec['type'][] = webhookTypes;
 
 const MAPPED = new Set(['name', 'type', 'url', 'timeout', 'retries', 'metadata']);
 
