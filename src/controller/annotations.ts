@@ -1,11 +1,11 @@
 import type { ManualAction } from '../../machines/allowedActions.js';
 import { ANNOTATIONS } from '../api/types.js';
+
 /**
  * The manual control of contract §3: annotations on a Rollout become machine events. One-shot
  * annotations (promote, abort, retry) are removed once acted on; pause is a level: while it is
  * present the rollout holds, and its removal resumes.
  */
-
 export interface ManualIntent {
   /** Actions to send to the machine, in this order. */
   actions: ManualAction[];
