@@ -1,0 +1,555 @@
+import { rm } from 'node:fs/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import type { Rollout, RolloutStatus } from '../../src/api/types.js';
+import { ApiServer, type KubeObject } from '../../src/kube/api-server.js';
+import { knownTypes, ResourceClient } from '../../src/kube/resources.js';
+import { type Playground, startPlayground } from '../../src/playground/playground.js';
+import { type ControllerProcess, startController } from './support/controller.js';
+import { kubectl } from './support/kubectl.js';
+import { appManifest, weightsSeen } from './support/rollout.js';
+import { startTraffic, type Traffic } from './support/traffic.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * Backend mode across clusters on a two-cluster playground (east, west) linked by the
+ * simulated Linkerd multicluster: Services labelled mirror.linkerd.io/exported=true in one
+ * cluster appear in the other as `<svc>-<cluster>`, reached through the remote gateway. Each
+ * scenario runs in its own namespace (present in both clusters) with its own traffic.
+ */
+
+type ClusterName = 'east' | 'west';
+const run = Date.now().toString(36);
+const ns = (scenario: string) => `mc-${scenario}-${run}`;
+
+interface Scenario {
+  name: string;
+  /** Where the Rollout, the apex Service and the callers are; the controller watches it. */
+  caller: ClusterName;
+  stable: 'local' | 'remote';
+  canary: 'local' | 'remote';
+  provider: 'smi' | 'gateway-api';
+  threshold?: number;
+}
+
+const other = (cluster: ClusterName): ClusterName => (cluster === 'east' ? 'west' : 'east');
+
+const scenarios = {
+  healthySmi: {
+    name: 'ok-smi',
+    caller: 'east',
+    stable: 'local',
+    canary: 'remote',
+    provider: 'smi',
+  },
+  faultySmi: {
+    name: 'bad-smi',
+    caller: 'east',
+    stable: 'local',
+    canary: 'remote',
+    provider: 'smi',
+  },
+  healthyGw: {
+    name: 'ok-gw',
+    caller: 'east',
+    stable: 'local',
+    canary: 'remote',
+    provider: 'gateway-api',
+  },
+  faultyGw: {
+    name: 'bad-gw',
+    caller: 'east',
+    stable: 'local',
+    canary: 'remote',
+    provider: 'gateway-api',
+  },
+  remoteStable: {
+    name: 'rstable',
+    caller: 'east',
+    stable: 'remote',
+    canary: 'local',
+    provider: 'smi',
+  },
+  missing: { name: 'missing', caller: 'east', stable: 'local', canary: 'remote', provider: 'smi' },
+  // The only scenario calling from west: cutting east's gateway touches no other scenario.
+  gatewayCut: {
+    name: 'cut',
+    caller: 'west',
+    stable: 'local',
+    canary: 'remote',
+    provider: 'gateway-api',
+    threshold: 2,
+  },
+} satisfies Record<string, Scenario>;
+
+let playground: Playground;
+const controllers: ControllerProcess[] = [];
+const traffic: Traffic[] = [];
+
+const cluster = (name: ClusterName) => {
+  const found = playground.clusters.find((c) => c.name === name);
+  if (!found) throw new Error(`the playground has no cluster ${name}`);
+  return found;
+};
+const kubectlIn = (name: ClusterName, args: string[], input?: string) =>
+  kubectl(args, { kubeconfigPath: cluster(name).kubeconfigPath, input });
+const apply = (name: ClusterName, manifest: string) =>
+  kubectlIn(name, ['apply', '-f', '-'], manifest);
+
+beforeAll(async () => {
+  playground = await startPlayground({
+    name: `mc-${process.pid}`,
+    clusters: ['east', 'west'],
+    crossClusterLatencyMs: 5,
+    logger: pino({ level: process.env.FLEDGE_E2E_LOG ?? 'warn' }),
+  });
+  for (const scenario of [...Object.values(scenarios).map((s) => s.name), 'sync']) {
+    for (const name of ['east', 'west'] as const) {
+      await kubectlIn(name, ['create', 'namespace', ns(scenario)]);
+    }
+  }
+  for (const caller of ['east', 'west'] as const) {
+    const watched = Object.values(scenarios).filter((s) => s.caller === caller);
+    const controller = startController({
+      namespaces: watched.map((s) => ns(s.name)),
+      kubeconfig: cluster(caller).kubeconfigPath,
+      meshProxy: cluster(caller).meshProxy,
+      prometheusUrl: playground.prometheusUrl,
+    });
+    controllers.push(controller);
+    await controller.url();
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.all(traffic.map((t) => t.stop()));
+  await Promise.all(controllers.map((c) => c.kill()));
+  if (playground) {
+    await playground.stop();
+    await rm(playground.stateDir, { recursive: true, force: true });
+  }
+});
+
+function serviceManifest(name: string, namespace: string, exported: boolean, selector = true) {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace,
+      labels: exported ? { 'mirror.linkerd.io/exported': 'true' } : {},
+    },
+    spec: {
+      ...(selector ? { selector: { app: name } } : {}),
+      ports: [{ name: 'http', port: 8080, targetPort: 8080 }],
+    },
+  });
+}
+
+/** A demo app and its Service, exported when another cluster's Rollout uses it. */
+async function deployApp(
+  where: ClusterName,
+  namespace: string,
+  name: string,
+  exported: boolean,
+  errorRate = 0,
+) {
+  await apply(where, appManifest({ name, namespace, errorRate }));
+  await apply(where, serviceManifest(name, namespace, exported));
+}
+
+function backend(service: string, remote: boolean, s: Scenario) {
+  return remote ? { service, cluster: other(s.caller) } : { service };
+}
+
+function rolloutManifest(s: Scenario, canary: string): string {
+  return stringify({
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'podinfo', namespace: ns(s.name) },
+    spec: {
+      service: { name: 'podinfo', port: 8080 },
+      backends: {
+        stable: backend('podinfo-stable', s.stable === 'remote', s),
+        canary: backend(canary, s.canary === 'remote', s),
+      },
+      routing: { provider: s.provider },
+      analysis: {
+        interval: '2s',
+        threshold: s.threshold ?? 3,
+        maxWeight: 50,
+        stepWeight: 10,
+        metrics: [
+          { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' },
+          { name: 'request-duration', thresholdRange: { max: 500 }, interval: '10s' },
+        ],
+      },
+      promotion: 'auto',
+      progressDeadlineSeconds: 60,
+    },
+  });
+}
+
+const rolloutClients = new Map<ClusterName, ResourceClient<Rollout & KubeObject>>();
+
+/** Read through the API, not kubectl: a kubectl process per poll would starve this 2-core machine. */
+async function rolloutOf(s: Scenario): Promise<{ status?: RolloutStatus }> {
+  let client = rolloutClients.get(s.caller);
+  if (!client) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster(s.caller).kubeconfigPath);
+    client = new ResourceClient(new ApiServer(kc), knownTypes.rollouts);
+    rolloutClients.set(s.caller, client);
+  }
+  return (await client.find(ns(s.name), 'podinfo')) ?? {};
+}
+
+async function waitForPhase(
+  s: Scenario,
+  accept: (status: RolloutStatus) => boolean,
+  what: string,
+  seen: RolloutStatus[],
+): Promise<RolloutStatus> {
+  return waitFor(
+    `rollout ${s.caller}/${ns(s.name)}/podinfo ${what}`,
+    async () => {
+      const status = (await rolloutOf(s)).status ?? {};
+      seen.push(status);
+      if (accept(status)) return status;
+      throw new Error(
+        `phase ${status.phase} weight ${status.canaryWeight} failed ${status.failedChecks}: ${status.message}`,
+      );
+    },
+    { timeoutMs: 150_000, intervalMs: 300 },
+  );
+}
+
+const finished = (s: RolloutStatus) => s.phase === 'Succeeded' || s.phase === 'Failed';
+const serviceUrl = (service: string, namespace: string) => `http://${service}.${namespace}:8080/`;
+/** How the caller's cluster names a backend: the mirror for a remote one. */
+const calledAs = (service: string, remote: boolean, s: Scenario) =>
+  remote ? `${service}-${other(s.caller)}` : service;
+
+async function waitForService(where: ClusterName, namespace: string, name: string) {
+  await waitFor(
+    `Service ${namespace}/${name} in cluster ${where}`,
+    async () =>
+      (await kubectlIn(where, ['-n', namespace, 'get', 'service', name, '-o', 'name'])).trim(),
+    { intervalMs: 500 },
+  );
+}
+
+interface Deployed {
+  scenario: Scenario;
+  namespace: string;
+  apex: string;
+  canary: string;
+  load: Traffic;
+  statuses: RolloutStatus[];
+}
+
+/**
+ * Given the stable backend, canaries v1 (current) and v2 (next) where the scenario puts them,
+ * the apex Service and an Initialized Rollout in the calling cluster, with traffic from the
+ * caller to the apex and to the v2 canary as its cluster names it.
+ */
+async function givenInitialized(s: Scenario, canaryErrorRate = 0): Promise<Deployed> {
+  const namespace = ns(s.name);
+  const stableIn = s.stable === 'remote' ? other(s.caller) : s.caller;
+  const canaryIn = s.canary === 'remote' ? other(s.caller) : s.caller;
+  await deployApp(stableIn, namespace, 'podinfo-stable', s.stable === 'remote');
+  await deployApp(canaryIn, namespace, 'podinfo-v1', s.canary === 'remote');
+  await deployApp(canaryIn, namespace, 'podinfo-v2', s.canary === 'remote', canaryErrorRate);
+  await apply(s.caller, serviceManifest('podinfo', namespace, false, false));
+  const canary = calledAs('podinfo-v2', s.canary === 'remote', s);
+  await waitForService(s.caller, namespace, canary);
+  await apply(s.caller, rolloutManifest(s, 'podinfo-v1'));
+  const statuses: RolloutStatus[] = [];
+  await waitForPhase(s, (st) => st.phase === 'Initialized', 'to be Initialized', statuses);
+  const apex = serviceUrl('podinfo', namespace);
+  const canaryUrl = serviceUrl(canary, namespace);
+  const load = startTraffic([apex, canaryUrl], 10, 170_000, cluster(s.caller).meshProxy);
+  traffic.push(load);
+  return { scenario: s, namespace, apex, canary: canaryUrl, load, statuses };
+}
+
+/** When the canary backend changes to v2, a new revision: the analysis starts. */
+async function whenCanaryIsV2(d: Deployed): Promise<void> {
+  const s = d.scenario;
+  const patch = { spec: { backends: { canary: backend('podinfo-v2', s.canary === 'remote', s) } } };
+  await kubectlIn(s.caller, [
+    '-n',
+    d.namespace,
+    'patch',
+    'rollout/podinfo',
+    '--type',
+    'merge',
+    '-p',
+    JSON.stringify(patch),
+  ]);
+}
+
+/** The weights the caller's routing object gives each backend, by the name the caller uses. */
+async function routeWeights(d: Deployed): Promise<Record<string, number>> {
+  const s = d.scenario;
+  const kind =
+    s.provider === 'smi'
+      ? 'trafficsplits.split.smi-spec.io'
+      : 'httproutes.gateway.networking.k8s.io';
+  const object = JSON.parse(
+    await kubectlIn(s.caller, ['-n', d.namespace, 'get', kind, 'podinfo', '-o', 'json']),
+  ) as {
+    spec: {
+      backends?: Array<{ service: string; weight: number | string }>;
+      rules?: Array<{ backendRefs: Array<{ name: string; weight: number }> }>;
+    };
+  };
+  const pairs =
+    s.provider === 'smi'
+      ? (object.spec.backends ?? []).map((b) => [b.service, Number(b.weight)])
+      : (object.spec.rules?.[0]?.backendRefs ?? []).map((b) => [b.name, b.weight]);
+  return Object.fromEntries(pairs);
+}
+
+async function promQuery(query: string): Promise<number> {
+  const url = `${playground.prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`;
+  const body = (await (await fetch(url)).json()) as {
+    data: { result: Array<{ value: [number, string] }> };
+  };
+  return Number(body.data.result[0]?.value[1] ?? 0);
+}
+
+/** Responses a workload's pods served, counted by its own cluster's mesh (inbound). */
+const servedIn = (where: ClusterName, namespace: string, deployment: string) =>
+  promQuery(
+    `sum(response_total{cluster="${where}",namespace="${namespace}",deployment="${deployment}",direction="inbound"}) or vector(0)`,
+  );
+
+/** Responses the caller's cluster saw from a destination Service (outbound, by dst_service). */
+const seenBy = (where: ClusterName, namespace: string, service: string) =>
+  promQuery(
+    `sum(response_total{cluster="${where}",dst_namespace="${namespace}",dst_service="${service}",direction="outbound"}) or vector(0)`,
+  );
+
+async function expectPromotedToV2(d: Deployed): Promise<void> {
+  const s = d.scenario;
+  const done = await waitForPhase(s, finished, 'to finish', d.statuses);
+  expect(done.phase, done.message).toBe('Succeeded');
+  expect(weightsSeen(d.statuses).filter((w) => w > 0 && w < 100)).toEqual([10, 20, 30, 40, 50]);
+  const canary = calledAs('podinfo-v2', s.canary === 'remote', s);
+  const stable = calledAs('podinfo-stable', s.stable === 'remote', s);
+  expect(await routeWeights(d)).toEqual({ [stable]: 0, [canary]: 100 });
+}
+
+async function expectRolledBack(d: Deployed, threshold: number): Promise<RolloutStatus> {
+  const s = d.scenario;
+  const done = await waitForPhase(s, finished, 'to finish', d.statuses);
+  expect(done.phase, done.message).toBe('Failed');
+  expect(done.failedChecks).toBeGreaterThanOrEqual(threshold);
+  expect(done.canaryWeight).toBe(0);
+  const canary = calledAs('podinfo-v2', s.canary === 'remote', s);
+  const stable = calledAs('podinfo-stable', s.stable === 'remote', s);
+  expect(await routeWeights(d)).toEqual({ [stable]: 100, [canary]: 0 });
+  return done;
+}
+
+describe('the simulated Linkerd multicluster', () => {
+  it('mirrors an exported Service as <svc>-<cluster>, follows its ports and removes it when unexported', async () => {
+    const namespace = ns('sync');
+    await apply('west', serviceManifest('api', namespace, true));
+    await waitForService('east', namespace, 'api-west');
+    const mirror = JSON.parse(
+      await kubectlIn('east', ['-n', namespace, 'get', 'service', 'api-west', '-o', 'json']),
+    ) as { metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
+    expect(mirror.metadata.labels).toMatchObject({
+      'mirror.linkerd.io/mirrored-service': 'true',
+      'mirror.linkerd.io/cluster-name': 'west',
+    });
+    expect(mirror.metadata.annotations['mirror.linkerd.io/remote-svc-fq-name']).toBe(
+      `api.${namespace}.svc.cluster.local`,
+    );
+    const links = await kubectlIn('east', [
+      '-n',
+      'linkerd-multicluster',
+      'get',
+      'links.multicluster.linkerd.io',
+      'west',
+      '-o',
+      'jsonpath={.spec.targetClusterName}',
+    ]);
+    expect(links).toBe('west');
+
+    await kubectlIn('west', [
+      '-n',
+      namespace,
+      'patch',
+      'service',
+      'api',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify({ spec: { ports: [{ name: 'http', port: 9090, targetPort: 8080 }] } }),
+    ]);
+    await waitFor('the mirror to follow the new port', async () => {
+      const port = await kubectlIn('east', [
+        '-n',
+        namespace,
+        'get',
+        'service',
+        'api-west',
+        '-o',
+        'jsonpath={.spec.ports[0].port}',
+      ]);
+      return port === '9090' ? port : undefined;
+    });
+
+    await kubectlIn('west', [
+      '-n',
+      namespace,
+      'label',
+      'service',
+      'api',
+      'mirror.linkerd.io/exported-',
+    ]);
+    await waitFor('the mirror to go', async () => {
+      const left = await kubectlIn('east', [
+        '-n',
+        namespace,
+        'get',
+        'service,endpointslices',
+        '-o',
+        'name',
+      ]);
+      return left.includes('api-west') ? undefined : true;
+    });
+  });
+
+  it('carries a caller’s request through the remote gateway to the remote pods, counted on both sides', async () => {
+    const namespace = ns('sync');
+    await deployApp('west', namespace, 'web', true);
+    await waitForService('east', namespace, 'web-west');
+    const load = startTraffic(
+      [serviceUrl('web-west', namespace)],
+      10,
+      30_000,
+      cluster('east').meshProxy,
+    );
+    traffic.push(load);
+    await waitFor('traffic counted in both clusters', async () => {
+      const outbound = await seenBy('east', namespace, 'web-west');
+      const inbound = await servedIn('west', namespace, 'web');
+      return outbound > 0 && inbound > 0 ? true : undefined;
+    });
+    await load.stop();
+    const counts = load.counts(serviceUrl('web-west', namespace));
+    expect(counts.failed, JSON.stringify(counts)).toBe(0);
+  });
+});
+
+describe.concurrent('cross-cluster canaries', () => {
+  it('promotes a healthy remote canary to 100% (smi)', async () => {
+    const d = await givenInitialized(scenarios.healthySmi);
+    await whenCanaryIsV2(d);
+    await expectPromotedToV2(d);
+    expect(await servedIn('west', d.namespace, 'podinfo-v2')).toBeGreaterThan(0);
+    expect(d.load.counts(d.apex).failed).toBe(0);
+  });
+
+  it('promotes a healthy remote canary to 100% (gateway-api)', async () => {
+    const d = await givenInitialized(scenarios.healthyGw);
+    await whenCanaryIsV2(d);
+    await expectPromotedToV2(d);
+    expect(d.load.counts(d.apex).failed).toBe(0);
+  });
+
+  it('rolls back a faulty remote canary (smi)', async () => {
+    const d = await givenInitialized(scenarios.faultySmi, 0.3);
+    await whenCanaryIsV2(d);
+    await expectRolledBack(d, 3);
+  });
+
+  it('rolls back a faulty remote canary (gateway-api)', async () => {
+    const d = await givenInitialized(scenarios.faultyGw, 0.3);
+    await whenCanaryIsV2(d);
+    await expectRolledBack(d, 3);
+  });
+
+  it('promotes a local canary over a remote stable backend', async () => {
+    const d = await givenInitialized(scenarios.remoteStable);
+    await whenCanaryIsV2(d);
+    await expectPromotedToV2(d);
+    await waitFor('the remote stable to have served the apex', async () =>
+      (await servedIn('west', d.namespace, 'podinfo-stable')) > 0 ? true : undefined,
+    );
+  });
+
+  it('rolls back when the remote gateway is cut mid-analysis', async () => {
+    const d = await givenInitialized(scenarios.gatewayCut);
+    await whenCanaryIsV2(d);
+    await waitForPhase(
+      d.scenario,
+      (st) => (st.canaryWeight ?? 0) >= 10 || finished(st),
+      'to reach weight 10',
+      d.statuses,
+    );
+    playground.multicluster?.gateway('east').cut();
+    try {
+      const done = await expectRolledBack(d, 2);
+      expect(weightsSeen(d.statuses)).not.toContain(100);
+      expect(done.phase).toBe('Failed');
+      expect(d.load.counts(d.canary).byStatus[502]).toBeGreaterThan(0);
+    } finally {
+      playground.multicluster?.gateway('east').restore();
+    }
+  });
+
+  it('reports a canary whose mirror is missing as BackendUnavailable, then proceeds once exported', async () => {
+    const s = scenarios.missing;
+    const d = await givenInitialized(s);
+    const namespace = d.namespace;
+    await apply('west', appManifest({ name: 'podinfo-v3', namespace }));
+    await apply('west', serviceManifest('podinfo-v3', namespace, false));
+    const patch = { spec: { backends: { canary: { service: 'podinfo-v3', cluster: 'west' } } } };
+    await kubectlIn('east', [
+      '-n',
+      namespace,
+      'patch',
+      'rollout/podinfo',
+      '--type',
+      'merge',
+      '-p',
+      JSON.stringify(patch),
+    ]);
+    await waitFor(
+      'a BackendUnavailable Event naming the mirror',
+      async () => {
+        const events = await kubectlIn('east', [
+          '-n',
+          namespace,
+          'get',
+          'events',
+          '--field-selector',
+          'reason=BackendUnavailable',
+          '-o',
+          'jsonpath={.items[*].message}',
+        ]);
+        return events.includes(`${namespace}/podinfo-v3-west`) ? events : undefined;
+      },
+      { intervalMs: 1000 },
+    );
+    const waiting = (await rolloutOf(s)).status ?? {};
+    expect(waiting.canaryWeight ?? 0).toBe(0);
+    await kubectlIn('west', [
+      '-n',
+      namespace,
+      'label',
+      'service',
+      'podinfo-v3',
+      'mirror.linkerd.io/exported=true',
+    ]);
+    const done = await waitForPhase(s, finished, 'to finish', d.statuses);
+    expect(done.phase, done.message).toBe('Succeeded');
+  });
+});
