@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { RolloutStatus } from '../../src/api/types.js';
@@ -77,7 +78,26 @@ async function responsesByCaller(namespace: string): Promise<Record<string, numb
   );
 }
 
+/** GET through the mesh proxy, as a meshed client in the cluster would send it. */
+function viaMesh(url: string): Promise<{ status: number; body: string }> {
+  const proxy = new URL(inject('FLEDGE_MESH_PROXY'));
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: proxy.hostname, port: proxy.port, path: url }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
 describe.concurrent('the playground loadtester as the only traffic', () => {
+  it('answers in the mesh as fledge-loadtester.fledge-system', async () => {
+    const answer = await viaMesh('http://fledge-loadtester.fledge-system/healthz');
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ status: 'ok' });
+  });
+
   it('promotes a healthy canary on the load the rollout webhook starts', async () => {
     const namespace = ns('healthy');
     await givenInitialized(namespace);
@@ -101,7 +121,9 @@ describe.concurrent('the playground loadtester as the only traffic', () => {
     expect(done.failedChecks).toBe(3);
     const successRate = done.lastAnalysis?.find((a) => a.metric === 'request-success-rate');
     expect(successRate?.passed).toBe(false);
-    expect(successRate?.value).toBeCloseTo(70, 0);
+    // 30 % of the canary's answers fail; the 10 s window may still hold a few earlier successes.
+    expect(successRate?.value).toBeGreaterThan(65);
+    expect(successRate?.value).toBeLessThan(80);
 
     const callers = await responsesByCaller(namespace);
     expect(Object.keys(callers)).toEqual([`fledge-system/fledge-loadtester -> ${name}-canary`]);
