@@ -284,6 +284,7 @@ export class Controller {
       phase: () => ctxHolder.runner?.phase ?? 'Initializing',
       revision: () => ctxHolder.runner?.revision ?? revision,
       report: (decision) => this.recordEvent(ctxHolder.runner?.latest ?? rollout, decision),
+      condition: (update) => ctxHolder.runner?.setCondition(update),
       pollMs: this.options.pollMs,
       proxy: this.options.proxy,
     };

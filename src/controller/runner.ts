@@ -11,6 +11,7 @@ import {
 import type { RolloutPlan } from '../../machines/plan.js';
 import { type Effects, provideEffects } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
+import type { ConditionUpdate } from '../api/conditions.js';
 import type { ManualAction as ManualActionStatus, Rollout } from '../api/types.js';
 import { jsonEqual } from '../kube/patch.js';
 import { sendEvent } from '../webhooks/steps.js';
@@ -50,6 +51,8 @@ export class RolloutRunner {
   private pending: MachineDocument | null = null;
   private writing: Promise<void> = Promise.resolve();
   private lastAction: ManualActionStatus | undefined;
+  /** Conditions the effects set (backend availability), by type. */
+  private readonly effectConditions = new Map<string, ConditionUpdate>();
   private broken: Error | null = null;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -159,6 +162,16 @@ export class RolloutRunner {
     return this.writing;
   }
 
+  /** Records a condition an effect observed; a change is written with the next status. */
+  setCondition(update: ConditionUpdate): void {
+    const current = this.effectConditions.get(update.type);
+    if (current && jsonEqual(current, update)) return;
+    this.effectConditions.set(update.type, update);
+    if (!this.document) return;
+    this.pending ??= this.document;
+    this.writing = this.writing.then(() => this.flush());
+  }
+
   private createActor(stored: unknown, revision: string): Actor<RolloutMachine> {
     const machine = provideEffects(rolloutMachine, this.effects(this));
     const options = { plan: this.plan, revision, now: Date.now };
@@ -214,7 +227,9 @@ export class RolloutRunner {
     if (!document) return;
     this.pending = null;
     try {
-      const status = statusFromMachine(this.rollout, document, new Date(), this.lastAction);
+      const status = statusFromMachine(this.rollout, document, new Date(), this.lastAction, [
+        ...this.effectConditions.values(),
+      ]);
       this.rollout = await this.host.writeStatus(this.rollout, status);
     } catch (error) {
       this.host.log.warn({ err: error }, 'status write failed; retrying in 1s');

@@ -1,6 +1,7 @@
 import type { MetricResult } from '../../machines/analysis.js';
 import type { MachineDocument } from '../../machines/persistence.js';
 import {
+  type ConditionUpdate,
   findCondition,
   invalidCondition,
   promotedCondition,
@@ -23,10 +24,12 @@ export function statusFromMachine(
   document: MachineDocument,
   now: Date,
   lastAction?: ManualActionStatus,
+  effectConditions: readonly ConditionUpdate[] = [],
 ): RolloutStatus {
   const previous = rollout.status ?? {};
   const phaseChanged = previous.phase !== document.phase;
   let conditions = setCondition(previous.conditions, promotedCondition(document.phase), now);
+  for (const update of effectConditions) conditions = setCondition(conditions, update, now);
   if (findCondition(conditions, 'Invalid')) {
     conditions = setCondition(conditions, invalidCondition([]), now);
   }
@@ -52,6 +55,28 @@ export function statusFromMachine(
       : (previous.lastAnalysis ?? []),
     machine: document as unknown as Record<string, unknown>,
   };
+}
+
+export const CONDITION_BACKEND_UNAVAILABLE = 'BackendUnavailable';
+
+/**
+ * Backend mode: True with the reason while a backend (Service or multicluster mirror) is
+ * missing or has no ready endpoints, False once both can take traffic.
+ */
+export function backendUnavailableCondition(problem: string | null): ConditionUpdate {
+  return problem
+    ? {
+        type: CONDITION_BACKEND_UNAVAILABLE,
+        status: 'True',
+        reason: 'BackendUnavailable',
+        message: problem,
+      }
+    : {
+        type: CONDITION_BACKEND_UNAVAILABLE,
+        status: 'False',
+        reason: 'BackendsAvailable',
+        message: 'Both backends exist and have ready endpoints.',
+      };
 }
 
 /**

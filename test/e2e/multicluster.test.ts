@@ -183,7 +183,9 @@ function rolloutManifest(s: Scenario, canary: string): string {
         stepWeight: 10,
         metrics: [
           { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' },
-          { name: 'request-duration', thresholdRange: { max: 500 }, interval: '10s' },
+          // Three proxy hops (caller mesh, gateway, remote mesh) share this test's event loop
+          // on a shared 2-core machine: p99 reaches several hundred ms when it is busy.
+          { name: 'request-duration', thresholdRange: { max: 1500 }, interval: '10s' },
         ],
       },
       promotion: 'auto',
@@ -226,6 +228,8 @@ async function waitForPhase(
   );
 }
 
+const backendCondition = (s: RolloutStatus) =>
+  s.conditions?.find((c) => c.type === 'BackendUnavailable');
 const finished = (s: RolloutStatus) => s.phase === 'Succeeded' || s.phase === 'Failed';
 const serviceUrl = (service: string, namespace: string) => `http://${service}.${namespace}:8080/`;
 /** How the caller's cluster names a backend: the mirror for a remote one. */
@@ -270,7 +274,7 @@ async function givenInitialized(s: Scenario, canaryErrorRate = 0): Promise<Deplo
   await waitForPhase(s, (st) => st.phase === 'Initialized', 'to be Initialized', statuses);
   const apex = serviceUrl('podinfo', namespace);
   const canaryUrl = serviceUrl(canary, namespace);
-  const load = startTraffic([apex, canaryUrl], 10, 170_000, cluster(s.caller).meshProxy);
+  const load = startTraffic([apex, canaryUrl], 5, 170_000, cluster(s.caller).meshProxy);
   traffic.push(load);
   return { scenario: s, namespace, apex, canary: canaryUrl, load, statuses };
 }
@@ -539,8 +543,14 @@ describe.concurrent('cross-cluster canaries', () => {
       },
       { intervalMs: 1000 },
     );
-    const waiting = (await rolloutOf(s)).status ?? {};
+    const waiting = await waitForPhase(
+      s,
+      (st) => backendCondition(st)?.status === 'True',
+      'to report the missing mirror',
+      d.statuses,
+    );
     expect(waiting.canaryWeight ?? 0).toBe(0);
+    expect(backendCondition(waiting)?.message).toContain(`${namespace}/podinfo-v3-west`);
     await kubectlIn('west', [
       '-n',
       namespace,
@@ -549,7 +559,16 @@ describe.concurrent('cross-cluster canaries', () => {
       'podinfo-v3',
       'mirror.linkerd.io/exported=true',
     ]);
+    await waitForService('east', namespace, 'podinfo-v3-west');
+    const v3 = startTraffic(
+      [serviceUrl('podinfo-v3-west', namespace)],
+      10,
+      60_000,
+      cluster('east').meshProxy,
+    );
+    traffic.push(v3);
     const done = await waitForPhase(s, finished, 'to finish', d.statuses);
     expect(done.phase, done.message).toBe('Succeeded');
+    expect(backendCondition(done)?.status).toBe('False');
   });
 });

@@ -2,6 +2,7 @@ import type { Effects } from '../../../machines/provide.js';
 import type { Backend, Rollout } from '../../api/types.js';
 import { type ApiServer, isNotFound, type KubeObject } from '../../kube/api-server.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../../kube/resources.js';
+import { backendUnavailableCondition } from '../status.js';
 import { analysisEffects } from './analysis.js';
 import { type EffectContext, routeTo, waitUntil } from './context.js';
 
@@ -81,11 +82,14 @@ export async function backendProblem(
 export function backendEffects(ctx: EffectContext): Effects {
   const services = new ResourceClient(ctx.api, knownTypes.services);
   const namespace = () => ctx.rollout().metadata.namespace ?? 'default';
+  const problems: Record<'stable' | 'canary', string | null> = { stable: null, canary: null };
 
   async function available(role: 'stable' | 'canary'): Promise<{ done: boolean; reason: string }> {
     const backends = ctx.rollout().spec.backends;
     if (!backends) return { done: false, reason: 'spec.backends is missing' };
     const problem = await backendProblem(ctx.api, services, namespace(), backends[role], role);
+    problems[role] = problem;
+    ctx.condition(backendUnavailableCondition(problems.stable ?? problems.canary));
     if (problem) {
       ctx.report({ type: 'Warning', reason: 'BackendUnavailable', message: problem });
       return { done: false, reason: problem };

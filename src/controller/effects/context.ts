@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ConditionUpdate } from '../../api/conditions.js';
 import type { Rollout } from '../../api/types.js';
 import type { ApiServer, KubeObject } from '../../kube/api-server.js';
 import type { MetricsProvider } from '../../metrics/prometheus.js';
@@ -23,6 +24,8 @@ export interface EffectContext {
   phase(): string;
   revision(): string;
   report(decision: Decision): void;
+  /** Sets a status condition the effects own (BackendUnavailable). */
+  condition(update: ConditionUpdate): void;
   /** How often a wait for readiness polls the API server. */
   pollMs: number;
   /** The HTTP proxy webhooks go through (the playground's mesh proxy); undefined: none. */

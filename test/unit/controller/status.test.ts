@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { MachineDocument } from '../../../machines/persistence.js';
 import type { Rollout } from '../../../src/api/types.js';
-import { statusForInvalidSpec, statusFromMachine } from '../../../src/controller/status.js';
+import {
+  backendUnavailableCondition,
+  statusForInvalidSpec,
+  statusFromMachine,
+} from '../../../src/controller/status.js';
 
 const rollout = {
   apiVersion: 'fledge.dev/v1alpha1',
@@ -108,5 +112,34 @@ describe('statusForInvalidSpec', () => {
     const invalid = status.conditions?.find((c) => c.type === 'Invalid');
     expect(invalid).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
     expect(invalid?.message).toContain('lower it');
+  });
+});
+
+describe('the BackendUnavailable condition', () => {
+  const now = new Date('2026-02-01T00:00:00.000Z');
+
+  it('is True with the problem while a backend cannot take traffic', () => {
+    const problem = 'the Linkerd multicluster mirror prod/api-west has no ready endpoints';
+    const status = statusFromMachine(rollout, document, now, undefined, [
+      backendUnavailableCondition(problem),
+    ]);
+    expect(status.conditions?.find((c) => c.type === 'BackendUnavailable')).toEqual({
+      type: 'BackendUnavailable',
+      status: 'True',
+      reason: 'BackendUnavailable',
+      message: problem,
+      lastTransitionTime: now.toISOString(),
+    });
+  });
+
+  it('turns False once both backends are available and keeps the other conditions', () => {
+    const status = statusFromMachine(rollout, document, now, undefined, [
+      backendUnavailableCondition(null),
+    ]);
+    expect(status.conditions?.map((c) => [c.type, c.status])).toEqual([
+      ['Invalid', 'False'],
+      ['Promoted', 'Unknown'],
+      ['BackendUnavailable', 'False'],
+    ]);
   });
 });
