@@ -8,10 +8,10 @@ import {
 
 describe('loadtesterObjects', () => {
   const objects = loadtesterObjects(41234);
-  const service = objects.find((o) => o.kind === 'Service') as ServiceObject & {
+  const service = objects.find((o) => o.kind === 'Service') as unknown as ServiceObject & {
     spec: { selector?: unknown };
   };
-  const slice = objects.find((o) => o.kind === 'EndpointSlice') as EndpointSliceObject;
+  const slice = objects.find((o) => o.kind === 'EndpointSlice') as unknown as EndpointSliceObject;
 
   it('makes the namespace before what lives in it', () => {
     expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'Service', 'EndpointSlice']);
