@@ -167,9 +167,12 @@ export function fail(context: RolloutContext, reason: Reason): Update {
   };
 }
 
+/** The final word of a rollback keeps what caused it, so status still says which check failed. */
 export function markRolledBack(context: RolloutContext): Update {
+  const where = context.plan.mode === 'backend' ? 'the stable backend' : 'the primary';
+  const last = context.message.split('; last: ')[1];
   return {
-    message: `rolled back revision ${context.revision}: ${failureCause(context.reason)}; traffic is on the primary`,
+    message: `rolled back revision ${context.revision}: ${failureCause(context.reason)}; traffic is on ${where}${last ? `; last: ${last}` : ''}`,
   };
 }
 

@@ -19,6 +19,8 @@ export interface KubeletSimOptions {
   heartbeatMs?: number;
   /** How long a deleted pod may finish requests in flight (default 1 s). */
   drainMs?: number;
+  /** How long a deleted pod keeps serving before it stops (default 1 s). */
+  terminationGraceMs?: number;
   watch?: ResourceWatchOptions;
 }
 
@@ -48,6 +50,7 @@ function statusCode(err: unknown): number | undefined {
 export async function startKubeletSim(options: KubeletSimOptions): Promise<KubeletSim> {
   const nodeName = options.nodeName ?? 'playground';
   const drainMs = options.drainMs ?? 1000;
+  const terminationGraceMs = options.terminationGraceMs ?? 1000;
   const logger = options.logger.child({ component: 'kubelet', node: nodeName });
   const kc = new KubeConfig();
   kc.loadFromFile(options.kubeconfigPath);
@@ -164,7 +167,12 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     if (boundElsewhere) return;
     if (pod.metadata?.deletionTimestamp) {
       const current = running.get(key);
-      if (current) await stopRuntime(key, current);
+      if (current) {
+        // Like an app with a preStop pause: it serves on while the mesh learns from the
+        // EndpointSlice that the pod is going, so no request meets a closed port.
+        await new Promise((resolve) => setTimeout(resolve, terminationGraceMs));
+        await stopRuntime(key, current);
+      }
       try {
         await core.deleteNamespacedPod({
           name,

@@ -113,7 +113,7 @@ describe('failed checks', () => {
       reason: 'ThresholdReached',
     });
     expect(rollout.doc().message).toBe(
-      'rolled back revision r2: failed checks reached the threshold; traffic is on the primary',
+      'rolled back revision r2: failed checks reached the threshold; traffic is on the primary; last: failed check 3 of 3: request-success-rate: 80 out of range (min 99)',
     );
     const rollingBack = rollout.documents.find((entry) => entry.document.state === 'RollingBack');
     expect(rollingBack?.document.message).toContain(
