@@ -25,6 +25,15 @@ export function registerDemo(program: Command): void {
     .option('--keep', 'leave the playground running afterwards, to look around')
     .action(async (flags: DemoFlags) => {
       const progress = (line: string) => process.stderr.write(`${line}\n`);
+      // The playground runs detached: an interrupted demo must still take it down.
+      const interrupted = (signal: NodeJS.Signals) => {
+        progress(`${signal}: ${flags.keep ? 'leaving' : 'stopping'} playground "${flags.name}"`);
+        const done = () => process.exit(130);
+        if (flags.keep) done();
+        else playgroundDown(flags.name).then(done, done);
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
       const env = await playgroundUp({ name: flags.name, fledge: true, progress });
       let exitCode = 1;
       try {
