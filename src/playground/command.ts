@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { playgroundDown, playgroundEnv, playgroundUp } from './lifecycle.js';
+import { LATENCY_VARIABLE, latencyFromEnv } from './multicluster/index.js';
 import { formatEnv } from './shell-env.js';
 import { runSupervisor } from './supervisor.js';
 
@@ -7,6 +8,23 @@ const defaultName = 'playground';
 const fledgeFlag = '--no-fledge';
 const fledgeHelp =
   'do not run the fledge controller and loadtester (fledge-loadtester.fledge-system) inside';
+
+const latencyFlag = '--cross-cluster-latency <ms>';
+const latencyHelp = `latency the multicluster gateways add to each cross-cluster request, in ms (default 5; sets ${LATENCY_VARIABLE})`;
+
+/** The supervisor `up` starts inherits the environment: the variable carries the latency there. */
+function setLatency(ms: string | undefined): void {
+  if (ms === undefined) return;
+  process.env[LATENCY_VARIABLE] = ms;
+  latencyFromEnv();
+}
+
+interface UpOptions {
+  name: string;
+  clusters?: string[];
+  fledge: boolean;
+  crossClusterLatency?: string;
+}
 
 function clusterList(value: string): string[] {
   const clusters = value
@@ -29,7 +47,9 @@ export function registerPlayground(program: Command): void {
     .option('--name <name>', 'which playground (its state directory)', defaultName)
     .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
     .option(fledgeFlag, fledgeHelp)
-    .action(async (options: { name: string; clusters?: string[]; fledge: boolean }) => {
+    .option(latencyFlag, latencyHelp)
+    .action(async (options: UpOptions) => {
+      setLatency(options.crossClusterLatency);
       const env = await playgroundUp({
         name: options.name,
         clusters: options.clusters,
@@ -57,7 +77,9 @@ export function registerPlayground(program: Command): void {
 
   playground
     .command('env')
-    .description('print shell exports: KUBECONFIG, FLEDGE_PROMETHEUS_URL, FLEDGE_MESH_PROXY')
+    .description(
+      'print shell exports: KUBECONFIG, FLEDGE_PROMETHEUS_URL, FLEDGE_MESH_PROXY (with several clusters also FLEDGE_MESH_PROXY_<CLUSTER>)',
+    )
     .option('--name <name>', 'which playground', defaultName)
     .action(async (options: { name: string }) => {
       process.stdout.write(`${formatEnv(await playgroundEnv(options.name))}\n`);
@@ -69,7 +91,9 @@ export function registerPlayground(program: Command): void {
     .option('--name <name>', 'which playground', defaultName)
     .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
     .option(fledgeFlag, fledgeHelp)
-    .action(async (options: { name: string; clusters?: string[]; fledge: boolean }) => {
+    .option(latencyFlag, latencyHelp)
+    .action(async (options: UpOptions) => {
+      setLatency(options.crossClusterLatency);
       const fledge = { controller: options.fledge, loadtester: options.fledge };
       // The simulators keep timers and sockets open; the process ends with the playground.
       process.exit(await runSupervisor({ name: options.name, clusters: options.clusters, fledge }));

@@ -36,7 +36,7 @@ export interface PlaygroundOptions {
   /** One API server per cluster, one kubeconfig context each, named after it. Default ["playground"]. */
   clusters?: string[];
   extraProcesses?: ExtraProcess[];
-  /** With several clusters: the one-way latency their gateways add (default 5 ms). */
+  /** With several clusters: the latency their gateways add to each request (default 5 ms). */
   crossClusterLatencyMs?: number;
   /** fledge's own processes, run before the extra ones; none by default. */
   fledge?: FledgeOptions;

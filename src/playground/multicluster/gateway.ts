@@ -10,7 +10,7 @@ export interface GatewayOptions {
   cluster: string;
   /** The cluster's mesh proxy: the gateway is a meshed pod of that cluster. */
   meshProxy: string;
-  /** Added to every request it carries, one way: the cross-cluster round trip. */
+  /** Added to every request it carries: the cross-cluster hop. */
   latencyMs: number;
   host?: string;
   logger: Logger;

@@ -15,9 +15,25 @@ export interface LinkedCluster {
   meshProxy: string;
 }
 
+/** Read by the playground when no latency is given, so `playground up` can pass it on. */
+export const LATENCY_VARIABLE = 'FLEDGE_CROSS_CLUSTER_LATENCY_MS';
+
+/** The cross-cluster latency `LATENCY_VARIABLE` asks for, if set. */
+export function latencyFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env[LATENCY_VARIABLE];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 60_000) {
+    throw new Error(
+      `${LATENCY_VARIABLE}="${raw}" is not a number of milliseconds in 0..60000; unset it or use e.g. 20`,
+    );
+  }
+  return value;
+}
+
 export interface MulticlusterOptions {
   clusters: LinkedCluster[];
-  /** One way, added by the receiving gateway (default 5 ms). */
+  /** Added to each request crossing clusters (default: $FLEDGE_CROSS_CLUSTER_LATENCY_MS, else 5 ms). */
   latencyMs?: number;
   /** How often each service mirror compares the clusters (default 500 ms). */
   mirrorPeriodMs?: number;
@@ -41,6 +57,7 @@ const gatewayIdentity = (cluster: string) =>
  */
 export async function startMulticluster(options: MulticlusterOptions): Promise<Multicluster> {
   const logger = options.logger.child({ component: 'multicluster' });
+  const latencyMs = options.latencyMs ?? latencyFromEnv() ?? 5;
   const gateways = new Map<string, Gateway>();
   const mirrors: ServiceMirror[] = [];
   const apis: ApiServer[] = [];
@@ -62,7 +79,7 @@ export async function startMulticluster(options: MulticlusterOptions): Promise<M
         await startGateway({
           cluster: cluster.name,
           meshProxy: cluster.meshProxy,
-          latencyMs: options.latencyMs ?? 5,
+          latencyMs,
           logger,
         }),
       );
