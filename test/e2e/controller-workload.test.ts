@@ -35,6 +35,8 @@ const scenarios = [
   'pause',
   'manual',
   'invalid',
+  'configmap',
+  'delete',
 ];
 let controller: ControllerProcess;
 const traffic: Traffic[] = [];
@@ -298,6 +300,74 @@ describe.concurrent('fledge controller in workload mode', () => {
     expect(waiting.canaryWeight).toBe(50);
     await annotate(d.namespace, d.name, 'fledge.dev/promote=true');
     await expectPromoted(d, 'fledge/demo:2.0.0');
+  });
+
+  it('analyses a change of a ConfigMap the pod template reads as a new revision', async () => {
+    const namespace = ns('configmap');
+    const name = 'podinfo';
+    await kubectl([
+      '-n',
+      namespace,
+      'create',
+      'configmap',
+      'settings',
+      '--from-literal=GREETING=hello',
+    ]);
+    const app = appManifest({ name, namespace }).replace(
+      '          env:',
+      '          envFrom:\n            - configMapRef:\n                name: settings\n          env:',
+    );
+    await kubectlApply(app);
+    await kubectlApply(rolloutManifest({ name, namespace, stepWeight: 25 }));
+    const initialized = await waitForStatus(
+      namespace,
+      name,
+      'to be Initialized',
+      (s) => s.phase === 'Initialized',
+    );
+    traffic.push(startTraffic([`http://${name}-canary.${namespace}:8080/`], 10));
+    await kubectl([
+      '-n',
+      namespace,
+      'patch',
+      'configmap/settings',
+      '--type',
+      'merge',
+      '-p',
+      '{"data":{"GREETING":"hi"}}',
+    ]);
+    const done = await waitForStatus(
+      namespace,
+      name,
+      'to promote the new configuration',
+      (s) => s.phase === 'Succeeded',
+    );
+    expect(done.currentRevision).not.toBe(initialized.currentRevision);
+    expect(done.lastPromotedRevision).toBe(done.currentRevision);
+  });
+
+  it('keeps callers served by the primary when the Rollout is deleted', async () => {
+    const d = await givenInitialized('delete');
+    const before = d.traffic.counts(d.apex);
+    await kubectl(['-n', d.namespace, 'delete', `rollout/${d.name}`, '--wait=true']);
+    await waitFor('the Rollout to be gone', async () => {
+      const out = await kubectl(['-n', d.namespace, 'get', 'rollouts', '-o', 'name']);
+      return out.trim() === '' ? true : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const after = d.traffic.counts(d.apex);
+    expect(after.total - before.total).toBeGreaterThan(20);
+    expect(after.failed - before.failed).toBe(0);
+    expect(await primaryImage(d)).toBe('fledge/demo:1.0.0');
+    const labels = await kubectl([
+      '-n',
+      d.namespace,
+      'get',
+      `deployment/${d.name}-primary`,
+      '-o',
+      'jsonpath={.metadata.labels}',
+    ]);
+    expect(labels).toContain('fledge.dev/released-from');
   });
 
   it('marks an invalid Rollout Invalid, naming the field, and keeps serving the others', async () => {
