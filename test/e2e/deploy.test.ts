@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { kubectl } from './support/kubectl.js';
+
+describe('deploy/', () => {
+  it('is accepted by a real API server as `kubectl apply -k deploy/` sends it', async () => {
+    const out = await kubectl(['apply', '-k', 'deploy/', '--dry-run=server']);
+    for (const object of [
+      'namespace/fledge-system',
+      'customresourcedefinition.apiextensions.k8s.io/rollouts.fledge.dev',
+      'serviceaccount/fledge-controller',
+      'clusterrole.rbac.authorization.k8s.io/fledge-controller',
+      'clusterrolebinding.rbac.authorization.k8s.io/fledge-controller',
+      'role.rbac.authorization.k8s.io/fledge-controller-leader',
+      'deployment.apps/fledge-controller',
+      'deployment.apps/fledge-loadtester',
+      'service/fledge-loadtester',
+    ]) {
+      expect(out).toContain(object);
+    }
+  });
+
+  it("grants the controller's ServiceAccount what it needs and no write to Secrets", async () => {
+    // Only the RBAC: the playground runs its own loadtester Service in fledge-system.
+    await kubectl(['apply', '-f', 'deploy/namespace.yaml', '-f', 'deploy/rbac.yaml']);
+    const can = async (verb: string, resource: string, namespace = 'production') =>
+      (
+        await kubectl([
+          'auth',
+          'can-i',
+          verb,
+          resource,
+          '-n',
+          namespace,
+          '--as',
+          'system:serviceaccount:fledge-system:fledge-controller',
+        ]).catch((error: { stderr?: string }) => error.stderr ?? 'no')
+      ).trim();
+    expect(await can('patch', 'rollouts.fledge.dev/status')).toBe('yes');
+    expect(await can('create', 'deployments.apps')).toBe('yes');
+    expect(await can('create', 'trafficsplits.split.smi-spec.io')).toBe('yes');
+    expect(await can('create', 'httproutes.policy.linkerd.io')).toBe('yes');
+    expect(await can('watch', 'secrets')).toBe('yes');
+    expect(await can('update', 'leases.coordination.k8s.io', 'fledge-system')).toBe('yes');
+    expect(await can('update', 'secrets')).not.toBe('yes');
+    expect(await can('delete', 'deployments.apps')).not.toBe('yes');
+    expect(await can('update', 'leases.coordination.k8s.io', 'production')).not.toBe('yes');
+  });
+});
