@@ -9,6 +9,7 @@ interface ControllerFlags {
   context?: string;
   namespace: string[];
   prometheusUrl: string;
+  clusterPrometheus: Record<string, string>;
   host: string;
   port: number;
   leaderElect: boolean;
@@ -30,6 +31,17 @@ function duration(flag: string) {
     }
     return ms;
   };
+}
+
+/** `--cluster-prometheus west=http://...`, repeatable: one Prometheus per linked cluster. */
+function clusterPrometheus(value: string, all: Record<string, string>): Record<string, string> {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)=(https?:\/\/.+)$/.exec(value);
+  if (!match?.[1] || !match[3]) {
+    throw new InvalidArgumentError(
+      'takes CLUSTER=URL, the Link name of a cluster and its Prometheus, e.g. west=http://prometheus.west.example:9090',
+    );
+  }
+  return { ...all, [match[1]]: match[3] };
 }
 
 function positiveInt(value: string): number {
@@ -57,6 +69,12 @@ export function registerController(program: Command): void {
       new Option('--prometheus-url <url>', 'Prometheus with the Linkerd metrics')
         .env('FLEDGE_PROMETHEUS_URL')
         .default('http://prometheus.linkerd-viz:9090'),
+    )
+    .option(
+      '--cluster-prometheus <cluster=url>',
+      "a linked cluster's Prometheus: its canaries are measured inbound there; repeatable",
+      clusterPrometheus,
+      {} as Record<string, string>,
     )
     .option('--host <address>', 'address for /healthz, /readyz and /metrics', '0.0.0.0')
     .option('--port <port>', 'port for /healthz, /readyz and /metrics', positiveInt, 8080)
@@ -102,6 +120,7 @@ export function registerController(program: Command): void {
         log,
         namespaces: flags.namespace,
         prometheusUrl: flags.prometheusUrl,
+        clusterPrometheus: flags.clusterPrometheus,
         httpHost: flags.host,
         httpPort: flags.port,
         leaderElection: {

@@ -26,6 +26,11 @@ export interface ControllerOptions {
   /** Watch these namespaces only; all when empty. */
   namespaces: string[];
   prometheusUrl: string;
+  /**
+   * Prometheus of linked clusters, by Link name: a backend-mode canary in such a cluster is
+   * measured there, inbound at its pods, instead of by its callers here.
+   */
+  clusterPrometheus?: Record<string, string>;
   /** Where /healthz, /readyz and /metrics listen. */
   httpHost: string;
   httpPort: number;
@@ -82,6 +87,7 @@ export class Controller {
   private readonly rolloutClient: ResourceClient<Rollout & KubeObject>;
   private readonly events: EventRecorder;
   private readonly metrics: MetricsProvider;
+  private readonly clusterMetrics: Map<string, MetricsProvider>;
   private readonly runners = new Map<string, RolloutRunner>();
   private readonly contexts = new Map<string, EffectContext>();
   private readonly queue: WorkQueue;
@@ -117,6 +123,12 @@ export class Controller {
       address: options.prometheusUrl,
       registry: this.registry,
     });
+    this.clusterMetrics = new Map(
+      Object.entries(options.clusterPrometheus ?? {}).map(([cluster, address]) => [
+        cluster,
+        createPrometheusProvider({ address, registry: this.registry }),
+      ]),
+    );
     this.queue = new WorkQueue((key) => this.reconcileOne(key), {
       concurrency: options.concurrency,
       baseBackoffMs: 500,
@@ -278,6 +290,7 @@ export class Controller {
       api: this.api,
       ...routingFor(this.api, () => ctxHolder.runner?.latest ?? rollout),
       metrics: this.metrics,
+      clusterMetrics: (cluster) => this.clusterMetrics.get(cluster),
       registry: this.registry,
       log,
       rollout: () => ctxHolder.runner?.latest ?? rollout,

@@ -5,7 +5,11 @@
  * another cluster is judged by what its callers see.
  */
 
-export type AnalysisMode = 'workload' | 'backend';
+/**
+ * `remote`: a backend in another cluster measured by that cluster's Prometheus, inbound at the
+ * pods serving its Service (any authority naming it: `<svc>`, `<svc>.<ns>`, the FQDN, a port).
+ */
+export type AnalysisMode = 'workload' | 'backend' | 'remote';
 
 export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
 export type BuiltinMetricName = (typeof BUILTIN_METRICS)[number];
@@ -34,9 +38,12 @@ function p99DurationMs(selector: string): string {
   ].join('');
 }
 
+const REMOTE_SELECTOR = String.raw`namespace="{{ namespace }}", authority=~"{{ service }}(\\.{{ namespace }}(\\.svc(\\..+)?)?)?(:[0-9]+)?", direction="inbound"`;
+
 const SELECTORS: Record<AnalysisMode, string> = {
   workload: WORKLOAD_SELECTOR,
   backend: BACKEND_SELECTOR,
+  remote: REMOTE_SELECTOR,
 };
 
 export function isBuiltinMetric(name: string): name is BuiltinMetricName {

@@ -32,6 +32,8 @@ interface Scenario {
   canary: 'local' | 'remote';
   provider: 'smi' | 'gateway-api';
   threshold?: number;
+  /** Run by a controller given west's Prometheus (--cluster-prometheus west=...). */
+  remotePrometheus?: boolean;
 }
 
 const other = (cluster: ClusterName): ClusterName => (cluster === 'east' ? 'west' : 'east');
@@ -74,6 +76,16 @@ const scenarios = {
   },
   missing: { name: 'missing', caller: 'east', stable: 'local', canary: 'remote', provider: 'smi' },
   // The only scenario calling from west: cutting east's gateway touches no other scenario.
+  // At weight 0 no caller here reaches the canary: only west's own Prometheus has its data.
+  remotePrometheus: {
+    name: 'rprom',
+    caller: 'east',
+    stable: 'local',
+    canary: 'remote',
+    provider: 'smi',
+    threshold: 1,
+    remotePrometheus: true,
+  },
   gatewayCut: {
     name: 'cut',
     caller: 'west',
@@ -111,7 +123,9 @@ beforeAll(async () => {
     }
   }
   for (const caller of ['east', 'west'] as const) {
-    const watched = Object.values(scenarios).filter((s) => s.caller === caller);
+    const watched = Object.values(scenarios).filter(
+      (s: Scenario) => s.caller === caller && !s.remotePrometheus,
+    );
     const controller = startController({
       namespaces: watched.map((s) => ns(s.name)),
       kubeconfig: cluster(caller).kubeconfigPath,
@@ -121,6 +135,16 @@ beforeAll(async () => {
     controllers.push(controller);
     await controller.url();
   }
+  const measuringWest = startController({
+    namespaces: [ns(scenarios.remotePrometheus.name)],
+    kubeconfig: cluster('east').kubeconfigPath,
+    meshProxy: cluster('east').meshProxy,
+    // The playground has one Prometheus for both clusters; the remote queries read west's pods.
+    prometheusUrl: playground.prometheusUrl,
+    extraArgs: ['--cluster-prometheus', `west=${playground.prometheusUrl}`],
+  });
+  controllers.push(measuringWest);
+  await measuringWest.url();
 }, 600_000);
 
 afterAll(async () => {
@@ -259,7 +283,11 @@ interface Deployed {
  * the apex Service and an Initialized Rollout in the calling cluster, with traffic from the
  * caller to the apex and to the v2 canary as its cluster names it.
  */
-async function givenInitialized(s: Scenario, canaryErrorRate = 0): Promise<Deployed> {
+async function givenInitialized(
+  s: Scenario,
+  canaryErrorRate = 0,
+  canaryCallers: 'here' | 'in its cluster' = 'here',
+): Promise<Deployed> {
   const namespace = ns(s.name);
   const stableIn = s.stable === 'remote' ? other(s.caller) : s.caller;
   const canaryIn = s.canary === 'remote' ? other(s.caller) : s.caller;
@@ -274,8 +302,18 @@ async function givenInitialized(s: Scenario, canaryErrorRate = 0): Promise<Deplo
   await waitForPhase(s, (st) => st.phase === 'Initialized', 'to be Initialized', statuses);
   const apex = serviceUrl('podinfo', namespace);
   const canaryUrl = serviceUrl(canary, namespace);
-  const load = startTraffic([apex, canaryUrl], 5, 170_000, cluster(s.caller).meshProxy);
+  const callers = canaryCallers === 'here' ? [apex, canaryUrl] : [apex];
+  const load = startTraffic(callers, 5, 170_000, cluster(s.caller).meshProxy);
   traffic.push(load);
+  if (canaryCallers === 'in its cluster') {
+    const own = startTraffic(
+      [serviceUrl('podinfo-v2', namespace)],
+      5,
+      170_000,
+      cluster(canaryIn).meshProxy,
+    );
+    traffic.push(own);
+  }
   return { scenario: s, namespace, apex, canary: canaryUrl, load, statuses };
 }
 
@@ -487,6 +525,13 @@ describe.concurrent('cross-cluster canaries', () => {
     await waitFor('the remote stable to have served the apex', async () =>
       (await servedIn('west', d.namespace, 'podinfo-stable')) > 0 ? true : undefined,
     );
+  });
+
+  it('measures a remote canary inbound with its cluster’s Prometheus (--cluster-prometheus)', async () => {
+    const d = await givenInitialized(scenarios.remotePrometheus, 0, 'in its cluster');
+    await whenCanaryIsV2(d);
+    await expectPromotedToV2(d);
+    expect(d.statuses.some((st) => (st.failedChecks ?? 0) > 0)).toBe(false);
   });
 
   it('rolls back when the remote gateway is cut mid-analysis', async () => {

@@ -1,8 +1,31 @@
 import type { Effects } from '../../../machines/provide.js';
 import { parseDuration } from '../../api/duration.js';
+import type { Rollout } from '../../api/types.js';
 import { analyse } from '../../metrics/analysis.js';
+import type { AnalysisMode } from '../../metrics/linkerd.js';
+import type { MetricsProvider } from '../../metrics/prometheus.js';
 import { checkGate, runWebhooks } from '../../webhooks/steps.js';
 import type { EffectContext } from './context.js';
+
+/**
+ * Where a canary is measured: workload mode at its pods; backend mode by its callers here,
+ * unless the canary is in a linked cluster whose Prometheus the controller knows: then
+ * inbound at its pods there, under the Service's own name.
+ */
+export function metricsSource(
+  rollout: Rollout,
+  canaryService: string,
+  ctx: Pick<EffectContext, 'metrics' | 'clusterMetrics'>,
+): { mode: AnalysisMode; service: string; provider: MetricsProvider } {
+  if (rollout.spec.targetRef) {
+    return { mode: 'workload', service: canaryService, provider: ctx.metrics };
+  }
+  const canary = rollout.spec.backends?.canary;
+  const remote = canary?.cluster ? ctx.clusterMetrics(canary.cluster) : undefined;
+  return remote && canary
+    ? { mode: 'remote', service: canary.service, provider: remote }
+    : { mode: 'backend', service: canaryService, provider: ctx.metrics };
+}
 
 /** The effects that judge a canary, the same in both modes: gates, webhooks and metrics. */
 export function analysisEffects(
@@ -30,12 +53,10 @@ export function analysisEffects(
       const { analysis } = rollout.spec;
       return analyse({
         metrics: analysis.metrics ?? [],
-        mode: rollout.spec.targetRef ? 'workload' : 'backend',
+        ...metricsSource(rollout, names.canaryService, ctx),
         namespace: rollout.metadata.namespace ?? 'default',
         target: names.target,
-        service: names.canaryService,
         defaultIntervalMs: parseDuration(analysis.interval) ?? 60_000,
-        provider: ctx.metrics,
         signal,
       });
     },

@@ -18,6 +18,8 @@ export interface EffectContext {
   router(): Router;
   route(): RouteTarget;
   metrics: MetricsProvider;
+  /** The Prometheus of a linked cluster, when the controller was given one. */
+  clusterMetrics(cluster: string): MetricsProvider | undefined;
   registry: Registry;
   log: Logger;
   rollout(): Rollout;

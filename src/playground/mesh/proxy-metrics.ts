@@ -28,6 +28,8 @@ export interface Observation {
   workload: Workload;
   /** Outbound only: the backend Service the request was sent to. */
   destination?: Destination;
+  /** Inbound only: the request's authority as the server received it. */
+  authority?: string;
   statusCode: number;
   /** Time to the response's headers (Linkerd measures time to first byte). */
   latencyMs: number;
@@ -55,6 +57,8 @@ function baseLabels(observation: Observation): string {
   let text = `direction="${direction}",namespace="${escapeLabel(workload.namespace)}",deployment="${escapeLabel(workload.deployment)}",pod="${escapeLabel(workload.pod)}"`;
   if (destination) {
     text += `,dst_service="${escapeLabel(destination.service)}",dst_namespace="${escapeLabel(destination.namespace)}",authority="${escapeLabel(destination.authority)}"`;
+  } else if (observation.authority) {
+    text += `,authority="${escapeLabel(observation.authority)}"`;
   }
   return text;
 }

@@ -129,12 +129,13 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       return;
     }
     const { endpoint, destination, server: serving } = decision;
+    const authority = decision.authorityOverride ?? url.host;
     const upstream = http.request({
       host: endpoint.ip,
       port: endpoint.port,
       method: req.method,
       path,
-      headers: forwardedHeaders(req.headers, decision.authorityOverride ?? url.host),
+      headers: forwardedHeaders(req.headers, authority),
       agent,
     });
     upstream.on('response', (answer) => {
@@ -148,7 +149,13 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
         latencyMs,
       });
       if (serving)
-        metrics.record({ direction: 'inbound', workload: serving, statusCode, latencyMs });
+        metrics.record({
+          direction: 'inbound',
+          workload: serving,
+          authority,
+          statusCode,
+          latencyMs,
+        });
       res.writeHead(statusCode, forwardedHeaders(answer.headers, url.host));
       answer.pipe(res);
     });
