@@ -2,13 +2,21 @@ import { rm } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import type { Rollout, RolloutStatus } from '../../src/api/types.js';
 import { ApiServer, type KubeObject } from '../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../src/kube/resources.js';
 import { type Playground, startPlayground } from '../../src/playground/playground.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl } from './support/kubectl.js';
+import {
+  backend,
+  backendRolloutManifest,
+  type ClusterName,
+  other,
+  promQuery,
+  type Scenario,
+  serviceManifest,
+} from './support/multicluster.js';
 import { appManifest, weightsSeen } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
 import { waitFor } from './support/wait.js';
@@ -20,23 +28,8 @@ import { waitFor } from './support/wait.js';
  * scenario runs in its own namespace (present in both clusters) with its own traffic.
  */
 
-type ClusterName = 'east' | 'west';
 const run = Date.now().toString(36);
 const ns = (scenario: string) => `mc-${scenario}-${run}`;
-
-interface Scenario {
-  name: string;
-  /** Where the Rollout, the apex Service and the callers are; the controller watches it. */
-  caller: ClusterName;
-  stable: 'local' | 'remote';
-  canary: 'local' | 'remote';
-  provider: 'smi' | 'gateway-api';
-  threshold?: number;
-  /** Run by a controller given west's Prometheus (--cluster-prometheus west=...). */
-  remotePrometheus?: boolean;
-}
-
-const other = (cluster: ClusterName): ClusterName => (cluster === 'east' ? 'west' : 'east');
 
 const scenarios = {
   healthySmi: {
@@ -156,22 +149,6 @@ afterAll(async () => {
   }
 });
 
-function serviceManifest(name: string, namespace: string, exported: boolean, selector = true) {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name,
-      namespace,
-      labels: exported ? { 'mirror.linkerd.io/exported': 'true' } : {},
-    },
-    spec: {
-      ...(selector ? { selector: { app: name } } : {}),
-      ports: [{ name: 'http', port: 8080, targetPort: 8080 }],
-    },
-  });
-}
-
 /** A demo app and its Service, exported when another cluster's Rollout uses it. */
 async function deployApp(
   where: ClusterName,
@@ -182,40 +159,6 @@ async function deployApp(
 ) {
   await apply(where, appManifest({ name, namespace, errorRate }));
   await apply(where, serviceManifest(name, namespace, exported));
-}
-
-function backend(service: string, remote: boolean, s: Scenario) {
-  return remote ? { service, cluster: other(s.caller) } : { service };
-}
-
-function rolloutManifest(s: Scenario, canary: string): string {
-  return stringify({
-    apiVersion: 'fledge.dev/v1alpha1',
-    kind: 'Rollout',
-    metadata: { name: 'podinfo', namespace: ns(s.name) },
-    spec: {
-      service: { name: 'podinfo', port: 8080 },
-      backends: {
-        stable: backend('podinfo-stable', s.stable === 'remote', s),
-        canary: backend(canary, s.canary === 'remote', s),
-      },
-      routing: { provider: s.provider },
-      analysis: {
-        interval: '2s',
-        threshold: s.threshold ?? 3,
-        maxWeight: 50,
-        stepWeight: 10,
-        metrics: [
-          { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' },
-          // Three proxy hops (caller mesh, gateway, remote mesh) share this test's event loop
-          // on a shared 2-core machine: p99 reaches several hundred ms when it is busy.
-          { name: 'request-duration', thresholdRange: { max: 1500 }, interval: '10s' },
-        ],
-      },
-      promotion: 'auto',
-      progressDeadlineSeconds: 60,
-    },
-  });
 }
 
 const rolloutClients = new Map<ClusterName, ResourceClient<Rollout & KubeObject>>();
@@ -297,7 +240,7 @@ async function givenInitialized(
   await apply(s.caller, serviceManifest('podinfo', namespace, false, false));
   const canary = calledAs('podinfo-v2', s.canary === 'remote', s);
   await waitForService(s.caller, namespace, canary);
-  await apply(s.caller, rolloutManifest(s, 'podinfo-v1'));
+  await apply(s.caller, backendRolloutManifest(s, namespace, 'podinfo-v1'));
   const statuses: RolloutStatus[] = [];
   await waitForPhase(s, (st) => st.phase === 'Initialized', 'to be Initialized', statuses);
   const apex = serviceUrl('podinfo', namespace);
@@ -355,23 +298,17 @@ async function routeWeights(d: Deployed): Promise<Record<string, number>> {
   return Object.fromEntries(pairs);
 }
 
-async function promQuery(query: string): Promise<number> {
-  const url = `${playground.prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`;
-  const body = (await (await fetch(url)).json()) as {
-    data: { result: Array<{ value: [number, string] }> };
-  };
-  return Number(body.data.result[0]?.value[1] ?? 0);
-}
-
 /** Responses a workload's pods served, counted by its own cluster's mesh (inbound). */
 const servedIn = (where: ClusterName, namespace: string, deployment: string) =>
   promQuery(
+    playground.prometheusUrl,
     `sum(response_total{cluster="${where}",namespace="${namespace}",deployment="${deployment}",direction="inbound"}) or vector(0)`,
   );
 
 /** Responses the caller's cluster saw from a destination Service (outbound, by dst_service). */
 const seenBy = (where: ClusterName, namespace: string, service: string) =>
   promQuery(
+    playground.prometheusUrl,
     `sum(response_total{cluster="${where}",dst_namespace="${namespace}",dst_service="${service}",direction="outbound"}) or vector(0)`,
   );
 

@@ -1,0 +1,84 @@
+import { stringify } from 'yaml';
+
+/** Manifests and queries of the cross-cluster scenarios (test/e2e/multicluster.test.ts). */
+
+export type ClusterName = 'east' | 'west';
+
+export interface Scenario {
+  name: string;
+  /** Where the Rollout, the apex Service and the callers are; the controller watches it. */
+  caller: ClusterName;
+  stable: 'local' | 'remote';
+  canary: 'local' | 'remote';
+  provider: 'smi' | 'gateway-api';
+  threshold?: number;
+  /** Run by a controller given west's Prometheus (--cluster-prometheus west=...). */
+  remotePrometheus?: boolean;
+}
+
+export const other = (cluster: ClusterName): ClusterName => (cluster === 'east' ? 'west' : 'east');
+
+export function serviceManifest(
+  name: string,
+  namespace: string,
+  exported: boolean,
+  selector = true,
+) {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace,
+      labels: exported ? { 'mirror.linkerd.io/exported': 'true' } : {},
+    },
+    spec: {
+      ...(selector ? { selector: { app: name } } : {}),
+      ports: [{ name: 'http', port: 8080, targetPort: 8080 }],
+    },
+  });
+}
+
+export function backend(service: string, remote: boolean, s: Scenario) {
+  return remote ? { service, cluster: other(s.caller) } : { service };
+}
+
+/** A backend-mode Rollout `podinfo` with compressed intervals and both built-in metrics. */
+export function backendRolloutManifest(s: Scenario, namespace: string, canary: string): string {
+  return stringify({
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'podinfo', namespace },
+    spec: {
+      service: { name: 'podinfo', port: 8080 },
+      backends: {
+        stable: backend('podinfo-stable', s.stable === 'remote', s),
+        canary: backend(canary, s.canary === 'remote', s),
+      },
+      routing: { provider: s.provider },
+      analysis: {
+        interval: '2s',
+        threshold: s.threshold ?? 3,
+        maxWeight: 50,
+        stepWeight: 10,
+        metrics: [
+          { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' },
+          // Three proxy hops (caller mesh, gateway, remote mesh) share this test's event loop
+          // on a shared 2-core machine: p99 reaches several hundred ms when it is busy.
+          { name: 'request-duration', thresholdRange: { max: 1500 }, interval: '10s' },
+        ],
+      },
+      promotion: 'auto',
+      progressDeadlineSeconds: 60,
+    },
+  });
+}
+
+/** One instant PromQL value; 0 when the result is empty. */
+export async function promQuery(prometheusUrl: string, query: string): Promise<number> {
+  const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`;
+  const body = (await (await fetch(url)).json()) as {
+    data: { result: Array<{ value: [number, string] }> };
+  };
+  return Number(body.data.result[0]?.value[1] ?? 0);
+}
