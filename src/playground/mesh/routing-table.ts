@@ -5,6 +5,8 @@
  * policy.linkerd.io v1beta3), as Linkerd's proxies read them.
  */
 
+import { parseQuantity } from '../../kube/quantity.js';
+
 export interface Backend {
   service: string;
   namespace: string;
@@ -46,39 +48,6 @@ export interface RoutingObject {
   metadata?: { name?: string; namespace?: string; creationTimestamp?: string };
   // biome-ignore lint/suspicious/noExplicitAny: routing objects arrive as untyped JSON from several API versions
   spec?: any;
-}
-
-const decimalSuffix: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-};
-const binarySuffix: Record<string, number> = {
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** A Kubernetes quantity ("900m", "1", "1k") or a plain number, as a number; null if neither. */
-export function parseQuantity(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value !== 'string') return null;
-  const match = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+))?([a-zA-Z]*)$/.exec(value.trim());
-  if (!match) return null;
-  const [, digits = '', exponent, suffix = ''] = match;
-  const scale = decimalSuffix[suffix] ?? binarySuffix[suffix];
-  if (scale === undefined || (exponent !== undefined && suffix !== '')) return null;
-  return Number(digits) * 10 ** Number(exponent ?? 0) * scale;
 }
 
 function describe(object: RoutingObject): string {

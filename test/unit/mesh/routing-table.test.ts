@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildRoutingTable,
-  parseQuantity,
   type RoutingObject,
   selectRule,
 } from '../../../src/playground/mesh/routing-table.js';
@@ -50,26 +49,6 @@ function weightsOf(objects: RoutingObject[], port = 8080) {
   const selected = selectRule(buildRoutingTable(objects), 'prod', 'api', port, get);
   return selected?.rule.backends.map((b) => [b.service, b.weight]);
 }
-
-describe('parseQuantity', () => {
-  it.each([
-    ['900m', 0.9],
-    ['100m', 0.1],
-    ['1', 1],
-    ['90', 90],
-    ['1k', 1000],
-    ['1Ki', 1024],
-    ['0.5', 0.5],
-    ['1e2', 100],
-    [70, 70],
-  ])('reads %s as %s', (text, value) => {
-    expect(parseQuantity(text)).toBeCloseTo(value as number, 9);
-  });
-
-  it.each(['', 'ten', '5x', '1e2m', null, undefined, Number.NaN])('refuses %s', (text) => {
-    expect(parseQuantity(text)).toBeNull();
-  });
-});
 
 describe('buildRoutingTable', () => {
   it('reads SMI v1alpha1 TrafficSplit weights given as quantity strings', () => {

@@ -8,7 +8,7 @@ import {
   type RouteFormat,
 } from '../../../src/routing/route-object.js';
 import { percentages, type RouteTarget } from '../../../src/routing/router.js';
-import { parseQuantity, smiFormat } from '../../../src/routing/smi.js';
+import { smiFormat } from '../../../src/routing/smi.js';
 
 const target: RouteTarget = {
   namespace: 'production',
@@ -75,23 +75,6 @@ describe('SMI TrafficSplit', () => {
         backends: [{ service: 'api-service-primary', weight: 'lots' }, backends[1]],
       }),
     ).toBeNull();
-  });
-});
-
-describe('parseQuantity', () => {
-  it.each([
-    ['90', 90],
-    ['900m', 0.9],
-    ['1.5k', 1500],
-    ['2e3', 2000],
-    ['1Ki', 1024],
-    [7, 7],
-  ])('parses %s', (value, expected) => {
-    expect(parseQuantity(value)).toBeCloseTo(expected);
-  });
-
-  it.each(['', 'ten', '5x', null, Number.POSITIVE_INFINITY])('rejects %s', (value) => {
-    expect(parseQuantity(value)).toBeNaN();
   });
 });
 
