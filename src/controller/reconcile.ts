@@ -71,12 +71,7 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
   }
   const lookup = currentRevision(rollout, deps.caches);
   if ('missing' in lookup) {
-    deps.recordEvent(stored, {
-      type: 'Warning',
-      reason: 'TargetNotFound',
-      message: lookup.missing,
-    });
-    await writeMessage(deps, stored, lookup.missing);
+    await blocked(deps, stored, 'TargetNotFound', lookup.missing);
     return;
   }
 
@@ -88,12 +83,7 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
       active = deps.createRunner(rollout, lookup.revision);
     } catch (error) {
       if (!(error instanceof SnapshotError)) throw error;
-      deps.recordEvent(stored, {
-        type: 'Warning',
-        reason: 'UnreadableStatus',
-        message: error.message,
-      });
-      await writeMessage(deps, stored, error.message);
+      await blocked(deps, stored, 'UnreadableStatus', error.message);
       return;
     }
     deps.runners.set(key, active);
@@ -138,4 +128,15 @@ async function finalize(
 async function writeMessage(deps: ReconcileDeps, stored: Rollout, message: string): Promise<void> {
   if (stored.status?.message === message) return;
   await deps.writeStatus(stored, statusWithMessage(stored, message));
+}
+
+/** The rollout cannot go on until a person acts: say why, as an Event and in status. */
+async function blocked(
+  deps: ReconcileDeps,
+  stored: Rollout,
+  reason: string,
+  message: string,
+): Promise<void> {
+  deps.recordEvent(stored, { type: 'Warning', reason, message });
+  await writeMessage(deps, stored, message);
 }
