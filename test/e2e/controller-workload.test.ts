@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RolloutStatus } from '../../src/api/types.js';
 import { type ControllerProcess, startController } from './support/controller.js';
@@ -37,6 +38,7 @@ const scenarios = [
   'invalid',
   'configmap',
   'delete',
+  'gate',
 ];
 let controller: ControllerProcess;
 const traffic: Traffic[] = [];
@@ -115,6 +117,29 @@ async function primaryFailures(d: Deployed): Promise<number> {
     data: { result: Array<{ value: [number, string] }> };
   };
   return Number(body.data.result[0]?.value[1] ?? 0);
+}
+
+/** Opens or closes the playground loadtester's gate for a rollout, through the mesh. */
+function gate(action: 'open' | 'close', d: Deployed): Promise<number> {
+  const proxy = new URL(inject('FLEDGE_MESH_PROXY'));
+  const body = JSON.stringify({ name: d.name, namespace: d.namespace, phase: '', checksum: '' });
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: proxy.hostname,
+        port: proxy.port,
+        method: 'POST',
+        path: `http://fledge-loadtester.fledge-system/gate/${action}`,
+        headers: { host: 'fledge-loadtester.fledge-system', 'content-type': 'application/json' },
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 async function expectPromoted(d: Deployed, image: string): Promise<void> {
@@ -368,6 +393,33 @@ describe.concurrent('fledge controller in workload mode', () => {
       'jsonpath={.metadata.labels}',
     ]);
     expect(labels).toContain('fledge.dev/released-from');
+  });
+
+  it("holds at maxWeight while the loadtester's confirm-promotion gate is closed, and promotes once it opens", async () => {
+    const d = await givenInitialized('gate', {
+      stepWeight: 25,
+      maxWeight: 50,
+      webhooks: [
+        {
+          name: 'promotion-gate',
+          type: 'confirm-promotion',
+          url: 'http://fledge-loadtester.fledge-system/gate/check',
+        },
+      ],
+    });
+    await setImage(d, 'fledge/demo:2.0.0');
+    await waitForStatus(d.namespace, d.name, 'to hold at the gate', (s) =>
+      (s.message ?? '').includes('confirm-promotion gate is closed'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const held = await rolloutStatus(d.namespace, d.name);
+    expect(held.phase).toBe('Progressing');
+    expect(held.canaryWeight).toBe(50);
+    expect(held.failedChecks).toBe(0);
+    const opened = await gate('open', d);
+    expect(opened).toBeGreaterThanOrEqual(200);
+    expect(opened).toBeLessThan(300);
+    await expectPromoted(d, 'fledge/demo:2.0.0');
   });
 
   it('marks an invalid Rollout Invalid, naming the field, and keeps serving the others', async () => {

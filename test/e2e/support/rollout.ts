@@ -58,6 +58,7 @@ export interface RolloutOptions {
   p99Max?: number;
   metricInterval?: string;
   extraSpec?: Record<string, unknown>;
+  webhooks?: Array<Record<string, unknown>>;
 }
 
 /** A workload-mode Rollout with compressed intervals and both built-in metrics. */
@@ -79,6 +80,7 @@ export function rolloutManifest(o: RolloutOptions): string {
         threshold: o.threshold ?? 3,
         maxWeight: o.maxWeight ?? 50,
         stepWeight: o.stepWeight ?? 10,
+        ...(o.webhooks ? { webhooks: o.webhooks } : {}),
         metrics: [
           {
             name: 'request-success-rate',
