@@ -184,6 +184,27 @@ describe.concurrent('fledge controller resilience', () => {
     expect(handover).toBeLessThan(3000 * 2 + 1000);
     const end = await finished(namespace);
     expect(end.phase, end.message).toBe('Succeeded');
+
+    const next = controller({
+      namespaces: [namespace],
+      leaderElect: true,
+      leaseName,
+      leaseDuration: '3s',
+    });
+    await next.url();
+    await follower.kill('SIGTERM');
+    const stoppedAt = Date.now();
+    await waitFor(
+      'the new replica to lead after a SIGTERM',
+      async () => (leads(next) ? true : undefined),
+      {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      },
+    );
+    const graceful = Date.now() - stoppedAt;
+    console.log(`e2e figure: leader hand-over after SIGTERM (Lease released): ${graceful} ms`);
+    expect(graceful).toBeLessThan(3000);
   });
 
   it('counts failed checks and never promotes while Prometheus is down', async () => {

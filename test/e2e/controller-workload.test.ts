@@ -184,6 +184,9 @@ describe.concurrent('fledge controller in workload mode', () => {
     const weights = weightsSeen(d.statuses).filter((w) => w > 0);
     expect(weights).toEqual([10, 20, 30, 40, 50]);
     expect(d.traffic.counts(d.apex).failed).toBe(0);
+    const table = await kubectl(['-n', d.namespace, 'get', 'flr']);
+    expect(table).toMatch(/NAME\s+PHASE\s+WEIGHT\s+FAILEDCHECKS\s+AGE\s+MESSAGE/);
+    expect(table).toMatch(/podinfo\s+Succeeded\s+0\s+0\s+/);
   });
 
   it('rolls back a new image with ERROR_RATE=0.3 after threshold failed checks (SMI)', async () => {
