@@ -1,0 +1,249 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { SnapshotError } from '../../../machines/persistence.js';
+import type { Rollout } from '../../../src/api/types.js';
+import type { Decision } from '../../../src/controller/decisions.js';
+import type { Deployment } from '../../../src/controller/effects/context.js';
+import { FINALIZER, type ReconcileDeps, reconcile } from '../../../src/controller/reconcile.js';
+import type { RolloutRunner } from '../../../src/controller/runner.js';
+import type { Cache } from '../../../src/controller/watch-set.js';
+import type { KubeObject } from '../../../src/kube/api-server.js';
+import type { ResourceClient } from '../../../src/kube/resources.js';
+
+type Stored = Rollout & KubeObject;
+
+function cacheOf<T extends KubeObject>(objects: T[]): Cache<T> {
+  return {
+    get: (namespace, name) =>
+      objects.find((o) => o.metadata?.namespace === namespace && o.metadata?.name === name),
+    list: () => objects,
+  };
+}
+
+function rollout(changes: { spec?: object; metadata?: object } = {}): Stored {
+  return {
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: {
+      name: 'api',
+      namespace: 'prod',
+      uid: 'u1',
+      generation: 1,
+      finalizers: [FINALIZER],
+      ...changes.metadata,
+    },
+    spec: {
+      targetRef: { name: 'api' },
+      service: { port: 8080 },
+      analysis: { interval: '1s', stepWeight: 10, maxWeight: 50 },
+      ...changes.spec,
+    },
+  } as unknown as Stored;
+}
+
+const target: Deployment = {
+  metadata: { name: 'api', namespace: 'prod' },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'api' } },
+    template: { spec: { containers: [{ name: 'app', image: 'api:1' }] } } as never,
+  },
+};
+
+interface FakeRunner {
+  failure: Error | null;
+  pausedByRequest: boolean;
+  resting: boolean;
+  revisions: string[];
+  actions: string[];
+  stopped: boolean;
+  updates: number;
+}
+
+function world(stored: Stored[], deployments: Deployment[] = [target]) {
+  const patches: Array<{ name: string; patch: unknown }> = [];
+  const statuses: Array<NonNullable<Rollout['status']>> = [];
+  const events: Decision[] = [];
+  const released: string[] = [];
+  const runners = new Map<string, RolloutRunner>();
+  const fakes: FakeRunner[] = [];
+  let refuseSnapshot = false;
+  const deps: ReconcileDeps = {
+    caches: {
+      rollouts: cacheOf(stored),
+      deployments: cacheOf(deployments),
+      configMaps: cacheOf([]),
+      secrets: cacheOf([]),
+    },
+    rollouts: {
+      mergePatch: async (_ns: string, name: string, patch: unknown) => {
+        patches.push({ name, patch });
+        return stored[0];
+      },
+    } as unknown as ResourceClient<Stored>,
+    runners,
+    log: pino({ level: 'silent' }),
+    createRunner: () => {
+      if (refuseSnapshot) throw new SnapshotError('status.machine has version 0; reset it');
+      const fake: FakeRunner = {
+        failure: null,
+        pausedByRequest: false,
+        resting: false,
+        revisions: [],
+        actions: [],
+        stopped: false,
+        updates: 0,
+      };
+      fakes.push(fake);
+      return {
+        get failure() {
+          return fake.failure;
+        },
+        get pausedByRequest() {
+          return fake.pausedByRequest;
+        },
+        get resting() {
+          return fake.resting;
+        },
+        update: () => {
+          fake.updates++;
+        },
+        revisionSeen: (revision: string) => fake.revisions.push(revision),
+        act: (action: string) => fake.actions.push(action),
+        stop: async () => {
+          fake.stopped = true;
+        },
+      } as unknown as RolloutRunner;
+    },
+    recordEvent: (_r, decision) => events.push(decision),
+    writeStatus: async (r, status) => {
+      statuses.push(status);
+      return { ...r, status };
+    },
+    release: async (r) => {
+      released.push(r.metadata.name ?? '');
+    },
+    checkRouting: async () => {},
+    forget: () => {},
+  };
+  return {
+    deps,
+    patches,
+    statuses,
+    events,
+    released,
+    fakes,
+    refuseSnapshots: () => {
+      refuseSnapshot = true;
+    },
+  };
+}
+
+describe('reconcile', () => {
+  it('adds the finalizer to a new Rollout before anything else', async () => {
+    const w = world([rollout({ metadata: { finalizers: [] } })]);
+    await reconcile('prod/api', w.deps);
+    expect(w.patches).toEqual([
+      { name: 'api', patch: { metadata: { finalizers: [FINALIZER], resourceVersion: undefined } } },
+    ]);
+    expect(w.fakes).toHaveLength(0);
+  });
+
+  it('starts a machine with the revision of the target and tells it that revision', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(1);
+    expect(w.fakes[0]?.revisions).toHaveLength(1);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(1);
+    expect(w.fakes[0]?.updates).toBe(1);
+    expect(w.fakes[0]?.revisions[1]).toBe(w.fakes[0]?.revisions[0]);
+  });
+
+  it('tells the machine of a new revision when the pod template changes', async () => {
+    const changed = structuredClone(target);
+    (
+      changed.spec?.template as { spec: { containers: Array<{ image: string }> } }
+    ).spec.containers[0] = { image: 'api:2' } as never;
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    w.deps.caches.deployments = cacheOf([changed]);
+    await reconcile('prod/api', w.deps);
+    const [first, second] = w.fakes[0]?.revisions ?? [];
+    expect(second).not.toBe(first);
+  });
+
+  it('reports an invalid spec as the Invalid condition and an Event, and stops its machine', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    w.deps.caches.rollouts = cacheOf([
+      rollout({ spec: { analysis: { interval: '1s', stepWeight: 60, maxWeight: 50 } } }),
+    ]);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes[0]?.stopped).toBe(true);
+    expect(w.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'InvalidSpec' });
+    const invalid = w.statuses.at(-1)?.conditions?.find((c) => c.type === 'Invalid');
+    expect(invalid?.status).toBe('True');
+    expect(invalid?.message).toContain('spec.analysis.stepWeight');
+  });
+
+  it('says so when the target Deployment is missing, without starting a machine', async () => {
+    const w = world([rollout()], []);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(0);
+    expect(w.events.at(-1)).toMatchObject({ reason: 'TargetNotFound' });
+    expect(w.statuses.at(-1)?.message).toContain('target Deployment prod/api');
+  });
+
+  it('leaves a suspended Rollout alone', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    w.deps.caches.rollouts = cacheOf([rollout({ spec: { suspend: true } })]);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes[0]?.stopped).toBe(true);
+    expect(w.statuses.at(-1)?.message).toContain('suspended');
+  });
+
+  it('hands a promote annotation to the machine and removes it', async () => {
+    const w = world([rollout({ metadata: { annotations: { 'fledge.dev/promote': 'true' } } })]);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes[0]?.actions).toEqual(['promote']);
+    expect(w.patches).toContainEqual({
+      name: 'api',
+      patch: { metadata: { annotations: { 'fledge.dev/promote': null } } },
+    });
+  });
+
+  it('never uses a status.machine it cannot read, and says how to reset it', async () => {
+    const w = world([rollout()]);
+    w.refuseSnapshots();
+    await reconcile('prod/api', w.deps);
+    expect(w.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'UnreadableStatus' });
+    expect(w.statuses.at(-1)?.message).toContain('reset it');
+  });
+
+  it('releases traffic, then removes the finalizer, when the Rollout is being deleted', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    w.deps.caches.rollouts = cacheOf([
+      rollout({ metadata: { deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [FINALIZER] } }),
+    ]);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes[0]?.stopped).toBe(true);
+    expect(w.released).toEqual(['api']);
+    expect(w.patches.at(-1)).toEqual({
+      name: 'api',
+      patch: { metadata: { finalizers: [], resourceVersion: undefined } },
+    });
+  });
+
+  it('replaces a machine that stopped on an error of its own', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    const first = w.fakes[0] as FakeRunner;
+    first.failure = new Error('boom');
+    await reconcile('prod/api', w.deps);
+    expect(first.stopped).toBe(true);
+    expect(w.fakes).toHaveLength(2);
+  });
+});
