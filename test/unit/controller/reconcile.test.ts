@@ -161,10 +161,13 @@ describe('reconcile', () => {
   });
 
   it('tells the machine of a new revision when the pod template changes', async () => {
-    const changed = structuredClone(target);
-    (
-      changed.spec?.template as { spec: { containers: Array<{ image: string }> } }
-    ).spec.containers[0] = { image: 'api:2' } as never;
+    const changed: Deployment = {
+      ...target,
+      spec: {
+        ...target.spec,
+        template: { spec: { containers: [{ name: 'app', image: 'api:2' }] } },
+      },
+    };
     const w = world([rollout()]);
     await reconcile('prod/api', w.deps);
     w.deps.caches.deployments = cacheOf([changed]);
