@@ -6,19 +6,19 @@ import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { ApiServer, type KubeObject } from '../kube/api-server.js';
 import { EventRecorder } from '../kube/events.js';
 import { LeaderElector } from '../kube/leader.js';
-import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
+import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { writeStatus } from '../kube/status.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
 import type { Decision } from './decisions.js';
-import type { Deployment, EffectContext } from './effects/context.js';
+import type { EffectContext } from './effects/context.js';
 import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
 import { reconcile } from './reconcile.js';
 import { RolloutRunner } from './runner.js';
 import { ControllerTelemetry } from './telemetry.js';
-import { WatchSet } from './watch-set.js';
+import { ControllerWatches } from './watches.js';
 import { checkRouting, effectsFor, releaseRollout, routingFor } from './wiring.js';
-import { type Caches, rolloutsReading } from './world.js';
+import type { Caches } from './world.js';
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -50,30 +50,6 @@ export interface ControllerOptions {
   concurrency: number;
 }
 
-const routingTypes: ResourceType[] = [
-  {
-    group: 'split.smi-spec.io',
-    version: 'v1alpha2',
-    plural: 'trafficsplits',
-    kind: 'TrafficSplit',
-    namespaced: true,
-  },
-  {
-    group: 'gateway.networking.k8s.io',
-    version: 'v1',
-    plural: 'httproutes',
-    kind: 'HTTPRoute',
-    namespaced: true,
-  },
-  {
-    group: 'policy.linkerd.io',
-    version: 'v1beta3',
-    plural: 'httproutes',
-    kind: 'HTTPRoute',
-    namespaced: true,
-  },
-];
-
 /**
  * `fledge controller`: watches Rollouts and what they read, and while it leads runs one
  * rollout machine per Rollout. Followers keep their caches warm, so a hand-over is quick.
@@ -83,7 +59,7 @@ export class Controller {
   private readonly telemetry = new ControllerTelemetry(this.registry);
   private readonly api: ApiServer;
   private readonly caches: Caches;
-  private readonly watchSets: WatchSet<KubeObject>[];
+  private readonly watches: ControllerWatches;
   private readonly rolloutClient: ResourceClient<Rollout & KubeObject>;
   private readonly events: EventRecorder;
   private readonly metrics: MetricsProvider;
@@ -98,25 +74,8 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.api = new ApiServer(options.kc);
-    const watch = <T extends KubeObject>(resource: ResourceType) =>
-      new WatchSet<T>(this.api, resource, options.namespaces, {
-        resyncMs: options.resyncMs,
-        watchdogMs: Math.max(60_000, options.resyncMs),
-        missingRetryMs: 10_000,
-      });
-    const rollouts = watch<Rollout & KubeObject>(knownTypes.rollouts);
-    const deployments = watch<Deployment>(knownTypes.deployments);
-    const configMaps = watch<KubeObject & { data?: Record<string, string> }>(knownTypes.configMaps);
-    const secrets = watch<KubeObject & { data?: Record<string, string> }>(knownTypes.secrets);
-    const routes = routingTypes.map((type) => watch<KubeObject>(type));
-    this.caches = { rollouts, deployments, configMaps, secrets };
-    this.watchSets = [
-      rollouts,
-      deployments,
-      configMaps,
-      secrets,
-      ...routes,
-    ] as WatchSet<KubeObject>[];
+    this.watches = new ControllerWatches(this.api, options, (key) => this.enqueue(key));
+    this.caches = this.watches.caches;
     this.rolloutClient = new ResourceClient(this.api, knownTypes.rollouts);
     this.events = new EventRecorder(this.api, { component: 'fledge', logger: options.log });
     this.metrics = createPrometheusProvider({
@@ -136,35 +95,6 @@ export class Controller {
       onError: (key, error) =>
         options.log.warn({ rollout: key, err: error }, 'reconcile failed; retrying'),
     });
-
-    const enqueue = (object: KubeObject) =>
-      this.enqueue(`${object.metadata?.namespace}/${object.metadata?.name}`);
-    rollouts.on('add', enqueue).on('update', enqueue).on('delete', enqueue);
-    const related = (kind: 'Deployment' | 'ConfigMap' | 'Secret') => (object: KubeObject) => {
-      const changed = {
-        kind,
-        namespace: object.metadata?.namespace ?? '',
-        name: object.metadata?.name ?? '',
-      };
-      for (const key of rolloutsReading(this.caches, changed)) this.enqueue(key);
-    };
-    for (const [set, kind] of [
-      [deployments, 'Deployment'],
-      [configMaps, 'ConfigMap'],
-      [secrets, 'Secret'],
-    ] as const) {
-      const handler = related(kind);
-      (set as WatchSet<KubeObject>).on('add', handler).on('update', handler).on('delete', handler);
-    }
-    for (const set of routes) {
-      set.on('update', enqueue).on('delete', enqueue);
-    }
-    for (const set of this.watchSets) {
-      set.on('giveUp', (cause) => options.log.error({ err: cause }, 'a watch gave up'));
-      set.on('missing', (cause) =>
-        options.log.debug({ err: cause.message }, 'a resource type is not served'),
-      );
-    }
   }
 
   get isLeader(): boolean {
@@ -176,7 +106,7 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    for (const set of this.watchSets) set.start();
+    this.watches.start();
     this.http = await startHttpServer(this.options.httpHost, this.options.httpPort, this.registry, {
       healthy: () => ({ ok: true, message: 'ok' }),
       ready: () =>
@@ -203,17 +133,13 @@ export class Controller {
     await this.elector?.stop();
     await this.stopLeading();
     await this.queue.stop();
-    await Promise.all(this.watchSets.map((set) => set.stop()));
+    await this.watches.stop();
     await this.http?.close();
     this.api.close();
   }
 
   private coreSynced(): boolean {
-    const { rollouts, deployments, configMaps, secrets } = this.caches as unknown as Record<
-      string,
-      WatchSet<KubeObject>
-    >;
-    return [rollouts, deployments, configMaps, secrets].every((set) => set?.hasSynced);
+    return this.watches.synced;
   }
 
   private startLeading(): void {
