@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -237,6 +238,7 @@ export const controllerBenchmark: Benchmark = {
       agent.destroy();
       controller?.kill('SIGTERM');
       await playground.stop();
+      await rm(playground.stateDir, { recursive: true, force: true });
     }
   },
 };
