@@ -10,6 +10,7 @@ import {
   promote,
   rollBack,
   undeclared,
+  webhookStep,
 } from './steps.js';
 import { nextWeight, promotedWeight } from './weights.js';
 
@@ -148,34 +149,7 @@ export const rolloutMachine = rolloutSetup.createMachine({
           },
         },
         awaitingConfirmation: { after: { retryInterval: 'confirmingRollout' } },
-        preRollout: {
-          always: { guard: undeclared('pre-rollout'), target: 'startingCanary' },
-          invoke: {
-            id: 'runWebhooks',
-            src: 'runWebhooks',
-            input: { type: 'pre-rollout' },
-            onDone: [
-              {
-                guard: { type: 'succeeded', params: ({ event }) => event.output },
-                target: 'startingCanary',
-              },
-              {
-                target: 'failedCheck',
-                actions: {
-                  type: 'countWebhookFailure',
-                  params: ({ event }) => ({ type: 'pre-rollout', ...event.output }),
-                },
-              },
-            ],
-            onError: {
-              target: 'failedCheck',
-              actions: {
-                type: 'countEffectFailure',
-                params: ({ event }) => ({ step: 'pre-rollout webhooks', error: event.error }),
-              },
-            },
-          },
-        },
+        preRollout: webhookStep('pre-rollout', 'startingCanary'),
         failedCheck: afterFailedCheck('Waiting', 'retryingPreRollout'),
         retryingPreRollout: { after: { retryInterval: 'preRollout' } },
         startingCanary: {

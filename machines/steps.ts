@@ -34,6 +34,37 @@ export const afterFailedCheck = (phase: ResumablePhase, carryOn: string) =>
   });
 
 /**
+ * A step that calls the webhooks of one type (when the spec declares any): success goes on to
+ * `next`, a failure or an error is one failed check.
+ */
+export const webhookStep = (type: 'pre-rollout' | 'rollout', next: string) =>
+  rolloutSetup.createStateConfig({
+    always: { guard: undeclared(type), target: next },
+    invoke: {
+      id: 'runWebhooks',
+      src: 'runWebhooks',
+      input: { type },
+      onDone: [
+        { guard: { type: 'succeeded', params: ({ event }) => event.output }, target: next },
+        {
+          target: 'failedCheck',
+          actions: {
+            type: 'countWebhookFailure',
+            params: ({ event }) => ({ type, ...event.output }),
+          },
+        },
+      ],
+      onError: {
+        target: 'failedCheck',
+        actions: {
+          type: 'countEffectFailure',
+          params: ({ event }) => ({ step: `${type} webhooks`, error: event.error }),
+        },
+      },
+    },
+  });
+
+/**
  * One analysis interval, shared by Progressing and WaitingPromotion: wait until
  * `nextAnalysisAt`, then the rollback gate, the rollout webhooks and the metrics. The first
  * failing step ends the interval with one failed check; a pass goes to the phase's `passed`.
@@ -58,31 +89,7 @@ export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => (
       onError: 'rolloutWebhooks',
     },
   }),
-  rolloutWebhooks: rolloutSetup.createStateConfig({
-    always: { guard: undeclared('rollout'), target: 'analysing' },
-    invoke: {
-      id: 'runWebhooks',
-      src: 'runWebhooks',
-      input: { type: 'rollout' },
-      onDone: [
-        { guard: { type: 'succeeded', params: ({ event }) => event.output }, target: 'analysing' },
-        {
-          target: 'failedCheck',
-          actions: {
-            type: 'countWebhookFailure',
-            params: ({ event }) => ({ type: 'rollout', ...event.output }),
-          },
-        },
-      ],
-      onError: {
-        target: 'failedCheck',
-        actions: {
-          type: 'countEffectFailure',
-          params: ({ event }) => ({ step: 'rollout webhooks', error: event.error }),
-        },
-      },
-    },
-  }),
+  rolloutWebhooks: webhookStep('rollout', 'analysing'),
   analysing: rolloutSetup.createStateConfig({
     invoke: {
       id: 'analyse',
