@@ -4,20 +4,11 @@
  * applied, so consumers never repeat a default.
  */
 import type {
-  AnalysisSpec,
   BackendsSpec,
   Condition,
   ManualAction,
-  MetricSpec,
-  MetricStatus,
-  Rollout,
-  RolloutSpec,
   RolloutStatus,
   RoutingSpec,
-  ServiceSpec,
-  TargetRef,
-  ThresholdRange,
-  WebhookSpec,
 } from './rollout.generated.js';
 
 export type {
@@ -35,7 +26,7 @@ export type {
   TargetRef,
   ThresholdRange,
   WebhookSpec,
-};
+} from './rollout.generated.js';
 
 export const GROUP = 'fledge.dev';
 export const VERSION = 'v1alpha1';
