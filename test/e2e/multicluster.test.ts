@@ -256,6 +256,13 @@ async function givenInitialized(
       cluster(canaryIn).meshProxy,
     );
     traffic.push(own);
+    // The analysis starts as soon as the test patches the canary: with threshold 1, a first
+    // check before Prometheus holds two samples of this new traffic would be "no data".
+    await waitFor(
+      "west's Prometheus to see a rate of podinfo-v2's inbound traffic",
+      async () => ((await servedRate(canaryIn, namespace, 'podinfo-v2')) > 0 ? true : undefined),
+      { intervalMs: 500 },
+    );
   }
   return { scenario: s, namespace, apex, canary: canaryUrl, load, statuses };
 }
@@ -303,6 +310,13 @@ const servedIn = (where: ClusterName, namespace: string, deployment: string) =>
   promQuery(
     playground.prometheusUrl,
     `sum(response_total{cluster="${where}",namespace="${namespace}",deployment="${deployment}",direction="inbound"}) or vector(0)`,
+  );
+
+/** The rate of responses a workload's pods served, as a 10 s analysis window sees it. */
+const servedRate = (where: ClusterName, namespace: string, deployment: string) =>
+  promQuery(
+    playground.prometheusUrl,
+    `sum(rate(response_total{cluster="${where}",namespace="${namespace}",deployment="${deployment}",direction="inbound"}[10s]))`,
   );
 
 /** Responses the caller's cluster saw from a destination Service (outbound, by dst_service). */
