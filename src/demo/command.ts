@@ -3,6 +3,7 @@ import { ApiServer } from '../kube/api-server.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { LOADTESTER_URL } from '../playground/fledge-services.js';
 import { playgroundDown, playgroundUp } from '../playground/lifecycle.js';
+import { playgroundStateDir } from '../playground/paths.js';
 import { runDemoStory } from './story.js';
 import { renderSummary } from './summary.js';
 import { createView } from './view.js';
@@ -52,8 +53,13 @@ export function registerDemo(program: Command): void {
           progress(
             `playground "${flags.name}" keeps running: \`eval "$(fledge playground env --name ${flags.name})"\`, then \`fledge status -n ${flags.namespace}\`; \`fledge playground down --name ${flags.name}\` stops it`,
           );
+        } else if (exitCode === 0) {
+          progress(`stopping and removing playground "${flags.name}"`);
+          await playgroundDown(flags.name, { purge: true });
         } else {
-          progress(`stopping playground "${flags.name}"`);
+          progress(
+            `stopping playground "${flags.name}"; its logs stay in ${playgroundStateDir(flags.name)} (\`fledge playground down --name ${flags.name} --purge\` removes them)`,
+          );
           await playgroundDown(flags.name);
         }
       }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { playgroundDown, playgroundEnv, playgroundUp } from './lifecycle.js';
 import { LATENCY_VARIABLE, latencyFromEnv } from './multicluster/index.js';
+import { playgroundStateDir } from './paths.js';
 import { formatEnv } from './shell-env.js';
 import { runSupervisor } from './supervisor.js';
 
@@ -66,12 +67,14 @@ export function registerPlayground(program: Command): void {
     .command('down')
     .description('stop every process of the playground')
     .option('--name <name>', 'which playground', defaultName)
-    .action(async (options: { name: string }) => {
-      const stopped = await playgroundDown(options.name);
+    .option('--purge', 'also remove its state directory (etcd data and logs)')
+    .action(async (options: { name: string; purge?: boolean }) => {
+      const stopped = await playgroundDown(options.name, { purge: options.purge });
+      const purged = options.purge ? `; removed ${playgroundStateDir(options.name)}` : '';
       process.stderr.write(
         stopped
-          ? `playground "${options.name}" stopped\n`
-          : `playground "${options.name}" was not running\n`,
+          ? `playground "${options.name}" stopped${purged}\n`
+          : `playground "${options.name}" was not running${purged}\n`,
       );
     });
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { missingBinaries } from './binaries.js';
@@ -134,15 +134,22 @@ async function ensureKubeBinaries(progress: (line: string) => void): Promise<voi
 
 /**
  * `fledge playground down`: asks the supervisor to stop everything, then makes sure every
- * process it had recorded is gone. Returns false when nothing was running.
+ * process it had recorded is gone; with `purge`, removes its state directory too. Returns
+ * false when nothing was running.
  */
-export async function playgroundDown(name: string): Promise<boolean> {
+export async function playgroundDown(
+  name: string,
+  options: { purge?: boolean } = {},
+): Promise<boolean> {
   const stateDir = playgroundStateDir(name);
   const state = await readState(stateDir);
-  if (!state) return false;
-  await stopRecorded(state);
-  await removeState(stateDir);
-  return true;
+  if (state) {
+    await stopRecorded(state);
+    await removeState(stateDir);
+  }
+  // Without purge, etcd's data and the logs stay for a post-mortem; the next `up` starts afresh anyway.
+  if (options.purge) await rm(stateDir, { recursive: true, force: true });
+  return state !== undefined;
 }
 
 async function stopRecorded(state: PlaygroundState): Promise<void> {

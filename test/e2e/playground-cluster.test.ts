@@ -331,6 +331,9 @@ describe('fledge playground up / down', () => {
     expect(ports.filter((port) => after.has(port))).toEqual([]);
     expect(await playgroundDown(name)).toBe(false);
     await expect(playgroundEnv(name)).rejects.toThrow(/is not running; start it with/);
+    expect(existsSync(path.join(playgroundStateDir(name), 'supervisor.log'))).toBe(true);
+    expect(await playgroundDown(name, { purge: true })).toBe(false);
+    expect(existsSync(playgroundStateDir(name))).toBe(false);
   });
 
   it('takes its processes down with a killed supervisor, and `up` then starts afresh', async () => {
