@@ -16,9 +16,13 @@ export const releases = {
   faulty: { image: 'fledge/demo:2.1.0', errorRate: 0.3 },
 } as const satisfies Record<string, Release>;
 
-/** The figures the demo's Rollout uses, also quoted by its summary. */
+/**
+ * The figures the demo's Rollout uses, also quoted by its summary. The interval leaves
+ * Prometheus (1 s scrapes) time for two samples of the new pods' traffic before the first
+ * check; at 2 s, every other healthy release began with a "no data" failed check.
+ */
 export const analysis = {
-  interval: '2s',
+  interval: '4s',
   threshold: 3,
   stepWeight: 10,
   maxWeight: 50,
