@@ -56,3 +56,10 @@ export const ANNOTATIONS = {
   retry: `${GROUP}/retry`,
   pause: `${GROUP}/pause`,
 } as const;
+
+/** The annotations fledge removes once it has acted on them; `pause` stays while it is wanted. */
+export const ONE_SHOT_ANNOTATIONS: readonly string[] = [
+  ANNOTATIONS.promote,
+  ANNOTATIONS.abort,
+  ANNOTATIONS.retry,
+];

@@ -1,5 +1,5 @@
 import { findCondition } from '../api/conditions.js';
-import { ANNOTATIONS, CONDITION_INVALID, type Phase } from '../api/types.js';
+import { CONDITION_INVALID, ONE_SHOT_ANNOTATIONS, type Phase } from '../api/types.js';
 import { type RolloutObject, rolloutKey, thresholdOf } from './rollout-object.js';
 
 /** Exit codes of `fledge wait`, for CD pipelines. */
@@ -64,9 +64,7 @@ export function judgeWait(
   const phase = status.phase;
   if (!phase || !FINISHED.includes(phase)) return { done: false };
   const annotations = rollout.metadata?.annotations ?? {};
-  const pending = [ANNOTATIONS.promote, ANNOTATIONS.abort, ANNOTATIONS.retry].some(
-    (a) => a in annotations,
-  );
+  const pending = ONE_SHOT_ANNOTATIONS.some((a) => a in annotations);
   if (pending) return { done: false };
   const revision = status.currentRevision;
   const current =

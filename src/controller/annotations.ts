@@ -1,5 +1,5 @@
 import type { ManualAction } from '../../machines/allowedActions.js';
-import { ANNOTATIONS } from '../api/types.js';
+import { ANNOTATIONS, ONE_SHOT_ANNOTATIONS } from '../api/types.js';
 
 /**
  * The manual control of contract §3: annotations on a Rollout become machine events. One-shot
@@ -28,10 +28,7 @@ export function manualIntent(
 ): ManualIntent {
   const a = annotations ?? {};
   const actions: ManualAction[] = [];
-  const consumed: string[] = [];
-  for (const key of [ANNOTATIONS.promote, ANNOTATIONS.abort, ANNOTATIONS.retry]) {
-    if (key in a) consumed.push(key);
-  }
+  const consumed = ONE_SHOT_ANNOTATIONS.filter((key) => key in a);
   if (isTrue(a[ANNOTATIONS.abort])) actions.push('abort');
   else if (isTrue(a[ANNOTATIONS.promote])) actions.push('promote');
   if (isTrue(a[ANNOTATIONS.retry])) actions.push('retry');

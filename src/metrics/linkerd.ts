@@ -5,14 +5,13 @@
  * another cluster is judged by what its callers see.
  */
 
+import { BUILT_IN_METRICS, type BuiltInMetric } from '../api/types.js';
+
 /**
  * `remote`: a backend in another cluster measured by that cluster's Prometheus, inbound at the
  * pods serving its Service (any authority naming it: `<svc>`, `<svc>.<ns>`, the FQDN, a port).
  */
 export type AnalysisMode = 'workload' | 'backend' | 'remote';
-
-export const BUILTIN_METRICS = ['request-success-rate', 'request-duration'] as const;
-export type BuiltinMetricName = (typeof BUILTIN_METRICS)[number];
 
 const WORKLOAD_SELECTOR =
   'namespace="{{ namespace }}", deployment=~"{{ target }}", direction="inbound"';
@@ -46,15 +45,15 @@ const SELECTORS: Record<AnalysisMode, string> = {
   remote: REMOTE_SELECTOR,
 };
 
-export function isBuiltinMetric(name: string): name is BuiltinMetricName {
-  return (BUILTIN_METRICS as readonly string[]).includes(name);
+export function isBuiltinMetric(name: string): name is BuiltInMetric {
+  return (BUILT_IN_METRICS as readonly string[]).includes(name);
 }
 
 /**
  * The template of a built-in metric: `request-success-rate` in percent (0-100) of responses
  * not classified as failures, `request-duration` as the p99 latency in milliseconds.
  */
-export function builtinQuery(name: BuiltinMetricName, mode: AnalysisMode): string {
+export function builtinQuery(name: BuiltInMetric, mode: AnalysisMode): string {
   const selector = SELECTORS[mode];
   return name === 'request-success-rate' ? successRate(selector) : p99DurationMs(selector);
 }
