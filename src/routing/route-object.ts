@@ -76,14 +76,18 @@ export class RouteObjectRouter implements Router {
   }
 
   async reconcile(target: RouteTarget): Promise<void> {
+    await this.ensure(target);
+  }
+
+  /** Creates or adopts the object, returning it as the server stores it. */
+  private async ensure(target: RouteTarget): Promise<KubeObject> {
     const existing = await this.objects.find(target.namespace, target.name);
     if (!existing) {
       try {
-        await this.objects.create(buildRouteObject(this.format, target, 0));
-        return;
+        return await this.objects.create(buildRouteObject(this.format, target, 0));
       } catch (error) {
         if (!isAlreadyExists(error)) throw this.explain(error, target, 'create');
-        return this.reconcile(target);
+        return this.ensure(target);
       }
     }
     const current = this.format.readWeights(target, existing);
@@ -94,8 +98,8 @@ export class RouteObjectRouter implements Router {
     const ownerReferences = withOwner(existing.metadata?.ownerReferences, target.owner);
     const adoptWeight = current ? current.canary : 0;
     const annotate = appliedWeight(existing) === undefined || !current;
-    if (!labelsMissing && !ownerReferences && !annotate && current) return;
-    await this.objects
+    if (!labelsMissing && !ownerReferences && !annotate && current) return existing;
+    return this.objects
       .mergePatch(target.namespace, target.name, {
         metadata: {
           labels,
@@ -116,7 +120,6 @@ export class RouteObjectRouter implements Router {
     let drifted: boolean;
     let found: Weights | null;
     if (!existing) {
-      await this.reconcile(target);
       drifted = true;
       found = null;
     } else {
@@ -124,7 +127,7 @@ export class RouteObjectRouter implements Router {
       const lastWritten = appliedWeight(existing);
       drifted = lastWritten !== undefined && !sameWeights(found, weightsFor(lastWritten));
     }
-    const current = existing ?? (await this.objects.get(target.namespace, target.name));
+    const current = existing ?? (await this.ensure(target));
     // Only the weights and their backends are compared: servers add defaults to the rest
     // of the spec (Gateway API's matches), and rewriting those would loop through watches.
     const needsWrite =
@@ -144,7 +147,10 @@ export class RouteObjectRouter implements Router {
           throw this.explain(error, target, 'set weights on');
         });
     }
-    const readBack = await this.getWeights(target);
+    // Read back after a write: another controller fighting over the object shows up here.
+    const readBack = needsWrite
+      ? await this.getWeights(target)
+      : this.format.readWeights(target, current);
     if (!readBack || !sameWeights(readBack, desired)) {
       throw new Error(
         `${this.describe(target)}: wrote ${desired.stable}/${desired.canary} (stable/canary) but read back ${
