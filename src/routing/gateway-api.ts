@@ -1,13 +1,9 @@
+import type { ROUTING_API_VERSIONS } from '../api/spec-rules.js';
 import type { KubeObject } from '../kube/api-server.js';
 import type { RouteFormat } from './route-object.js';
 import { percentages, type RouteTarget, type Weights } from './router.js';
 
-export const httpRouteApiVersions = [
-  'gateway.networking.k8s.io/v1',
-  'gateway.networking.k8s.io/v1beta1',
-  'policy.linkerd.io/v1beta3',
-] as const;
-export type HttpRouteApiVersion = (typeof httpRouteApiVersions)[number];
+export type HttpRouteApiVersion = (typeof ROUTING_API_VERSIONS)['gateway-api'][number];
 
 interface BackendRef {
   group?: unknown;

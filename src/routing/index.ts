@@ -1,8 +1,9 @@
+import { ROUTING_API_VERSIONS } from '../api/spec-rules.js';
 import type { ApiServer } from '../kube/api-server.js';
-import { type HttpRouteApiVersion, httpRouteApiVersions, httpRouteFormat } from './gateway-api.js';
+import { type HttpRouteApiVersion, httpRouteFormat } from './gateway-api.js';
 import { RouteObjectRouter } from './route-object.js';
 import type { Router } from './router.js';
-import { type SmiVersion, smiFormat, smiVersions } from './smi.js';
+import { type SmiVersion, smiFormat } from './smi.js';
 
 export type { Router, RouteTarget, Weights, WeightsResult } from './router.js';
 
@@ -14,15 +15,8 @@ export interface RoutingSpec {
 
 const smiGroup = 'split.smi-spec.io';
 
-export const supportedRouting = {
-  smi: smiVersions.map((v) => `${smiGroup}/${v}`),
-  'gateway-api': [...httpRouteApiVersions],
-} as const;
-
-export const defaultApiVersion = {
-  smi: `${smiGroup}/v1alpha2`,
-  'gateway-api': 'gateway.networking.k8s.io/v1',
-} as const;
+/** The apiVersions each provider accepts; the first is the default. */
+export const supportedRouting = ROUTING_API_VERSIONS;
 
 /** The router for a Rollout's spec.routing; throws naming the field and the accepted values. */
 export function createRouter(api: ApiServer, routing: RoutingSpec = {}): Router {
@@ -32,7 +26,7 @@ export function createRouter(api: ApiServer, routing: RoutingSpec = {}): Router 
       `spec.routing.provider "${provider}" is not supported; use "smi" or "gateway-api"`,
     );
   }
-  const apiVersion = routing.apiVersion ?? defaultApiVersion[provider];
+  const apiVersion = routing.apiVersion ?? supportedRouting[provider][0];
   const accepted: readonly string[] = supportedRouting[provider];
   if (!accepted.includes(apiVersion)) {
     throw new Error(

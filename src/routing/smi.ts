@@ -3,8 +3,7 @@ import { parseQuantity } from '../kube/quantity.js';
 import type { RouteFormat } from './route-object.js';
 import { percentages, type RouteTarget, type Weights } from './router.js';
 
-export const smiVersions = ['v1alpha1', 'v1alpha2'] as const;
-export type SmiVersion = (typeof smiVersions)[number];
+export type SmiVersion = 'v1alpha1' | 'v1alpha2';
 
 interface SmiBackend {
   service?: unknown;
