@@ -2,33 +2,18 @@ import type { Logger } from 'pino';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer, KubeObject } from '../kube/api-server.js';
 import { knownTypes, type ResourceType } from '../kube/resources.js';
+import { httpRouteFormat } from '../routing/gateway-api.js';
+import { smiFormat } from '../routing/smi.js';
 import type { Deployment } from './effects/context.js';
 import { WatchSet } from './watch-set.js';
 import { type Caches, rolloutsReading } from './world.js';
 
+/** The routing objects fledge writes by default, watched so drift is corrected at once. */
 const routingTypes: ResourceType[] = [
-  {
-    group: 'split.smi-spec.io',
-    version: 'v1alpha2',
-    plural: 'trafficsplits',
-    kind: 'TrafficSplit',
-    namespaced: true,
-  },
-  {
-    group: 'gateway.networking.k8s.io',
-    version: 'v1',
-    plural: 'httproutes',
-    kind: 'HTTPRoute',
-    namespaced: true,
-  },
-  {
-    group: 'policy.linkerd.io',
-    version: 'v1beta3',
-    plural: 'httproutes',
-    kind: 'HTTPRoute',
-    namespaced: true,
-  },
-];
+  smiFormat('v1alpha2'),
+  httpRouteFormat('gateway.networking.k8s.io/v1'),
+  httpRouteFormat('policy.linkerd.io/v1beta3'),
+].map((format) => format.type);
 
 type ConfigObject = KubeObject & { data?: Record<string, string> };
 

@@ -74,16 +74,15 @@ export async function releaseRollout(
   const namespace = rollout.metadata.namespace ?? 'default';
   const phase = runner?.phase ?? rollout.status?.phase;
   const route = routeTargetOf(rollout);
-  const router = createRouter(api, rollout.spec.routing);
   const unowned = {
     metadata: { ownerReferences: null, labels: { 'fledge.dev/released-from': route.name } },
   };
   if (!rollout.spec.targetRef) {
+    const router = createRouter(api, rollout.spec.routing);
     const weight = phase === 'Succeeded' ? 100 : 0;
     if (ctx) await routeTo(ctx, weight);
     else await router.setWeights(route, weight);
-    const type = routeObjectType(rollout);
-    await patchIfPresent(new ResourceClient(api, type), namespace, route.name, unowned);
+    await patchIfPresent(new ResourceClient(api, router.type), namespace, route.name, unowned);
     return;
   }
   const deployments = new ResourceClient<Deployment>(api, knownTypes.deployments);
@@ -104,13 +103,6 @@ export async function releaseRollout(
     ...unowned,
     spec: { selector: target.spec?.selector?.matchLabels ?? {} },
   });
-}
-
-function routeObjectType(rollout: Rollout) {
-  const [group = '', version = ''] = rollout.spec.routing.apiVersion.split('/');
-  return rollout.spec.routing.provider === 'smi'
-    ? { group, version, plural: 'trafficsplits', kind: 'TrafficSplit', namespaced: true }
-    : { group, version, plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
 }
 
 async function patchIfPresent(

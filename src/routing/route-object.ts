@@ -64,6 +64,7 @@ function withOwner(
 export class RouteObjectRouter implements Router {
   readonly provider: string;
   readonly apiVersion: string;
+  readonly type: ResourceType;
   private readonly objects: ResourceClient;
 
   constructor(
@@ -71,6 +72,7 @@ export class RouteObjectRouter implements Router {
     private readonly format: RouteFormat,
   ) {
     this.provider = format.provider;
+    this.type = format.type;
     this.apiVersion = `${format.type.group}/${format.type.version}`;
     this.objects = new ResourceClient(api, format.type);
   }

@@ -1,4 +1,5 @@
 import type { OwnerReference } from '../kube/api-server.js';
+import type { ResourceType } from '../kube/resources.js';
 
 /** Where a rollout's traffic goes: the apex Service callers use, split between two backends. */
 export interface RouteTarget {
@@ -37,6 +38,8 @@ export interface WeightsResult {
 export interface Router {
   readonly provider: string;
   readonly apiVersion: string;
+  /** The Kubernetes type of the routing object. */
+  readonly type: ResourceType;
   /** Creates the routing object (100% stable) or adopts an existing one. */
   reconcile(target: RouteTarget): Promise<void>;
   /** Sets the canary's share (0-100), corrects drift, reads back; idempotent. */
