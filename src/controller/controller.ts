@@ -97,10 +97,6 @@ export class Controller {
     });
   }
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   get url(): string | undefined {
     return this.http?.url;
   }

@@ -20,7 +20,7 @@ export class ControllerTelemetry {
   readonly reconcileDuration: Histogram<'result'>;
   readonly leader: Gauge;
 
-  constructor(readonly registry: Registry) {
+  constructor(registry: Registry) {
     const registers = [registry];
     this.phase = new Gauge({
       name: 'fledge_rollout_phase',

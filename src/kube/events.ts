@@ -20,9 +20,6 @@ export interface EventRecorderOptions {
   /** Who wrote it, e.g. the pod name; shown as reportingInstance. */
   instance?: string;
   logger?: Logger;
-  now?: () => Date;
-  /** How many distinct recent events to remember for aggregation. */
-  cacheSize?: number;
 }
 
 interface Recorded {
@@ -32,6 +29,8 @@ interface Recorded {
 }
 
 const maxMessageLength = 1024;
+/** How many distinct recent events to remember for aggregation. */
+const RECENT_EVENTS = 4096;
 
 /**
  * Writes core/v1 Events about an object. A repeat of the same (object, type, reason,
@@ -42,7 +41,6 @@ export class EventRecorder {
   private readonly events: ResourceClient;
   private readonly recent = new Map<string, Recorded>();
   private readonly component: string;
-  private readonly now: () => Date;
 
   constructor(
     api: ApiServer,
@@ -50,7 +48,6 @@ export class EventRecorder {
   ) {
     this.events = new ResourceClient(api, knownTypes.events);
     this.component = options.component ?? 'fledge';
-    this.now = options.now ?? (() => new Date());
   }
 
   /** Records the event; resolves false (and logs) when the API server refused it. */
@@ -63,9 +60,7 @@ export class EventRecorder {
     const text =
       message.length > maxMessageLength ? `${message.slice(0, maxMessageLength - 3)}...` : message;
     const key = [involved.uid, type, reason, text].join('\u0000');
-    const timestamp = this.now()
-      .toISOString()
-      .replace(/\.\d+Z$/, 'Z');
+    const timestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     try {
       const earlier = this.recent.get(key);
       if (earlier && (await this.increment(earlier, timestamp))) return true;
@@ -105,9 +100,8 @@ export class EventRecorder {
   private remember(key: string, recorded: Recorded): void {
     this.recent.delete(key);
     this.recent.set(key, recorded);
-    const limit = this.options.cacheSize ?? 4096;
     for (const oldest of this.recent.keys()) {
-      if (this.recent.size <= limit) break;
+      if (this.recent.size <= RECENT_EVENTS) break;
       this.recent.delete(oldest);
     }
   }

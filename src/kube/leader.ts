@@ -17,7 +17,6 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
-  onNewLeader?: (identity: string) => void;
   logger?: Logger;
 }
 
@@ -55,7 +54,6 @@ export class LeaderElector {
   private lastRenewAt = 0;
   private observedRecord = '';
   private observedAt = 0;
-  private knownLeader = '';
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -171,10 +169,6 @@ export class LeaderElector {
       this.observedAt = now.getTime();
     }
     const holder = spec.holderIdentity ?? '';
-    if (holder && holder !== this.knownLeader) {
-      this.knownLeader = holder;
-      this.options.onNewLeader?.(holder);
-    }
     const expired =
       !holder || this.observedAt + (spec.leaseDurationSeconds ?? 0) * 1000 <= now.getTime();
     if (holder !== this.identity && !expired) return 'follower';

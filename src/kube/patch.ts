@@ -13,9 +13,6 @@ import { isConflict } from './api-server.js';
 export const mergePatchOptions = (): ConfigurationOptions =>
   setHeaderOptions('Content-Type', PatchStrategy.MergePatch) as ConfigurationOptions;
 
-export const jsonPatchOptions = (): ConfigurationOptions =>
-  setHeaderOptions('Content-Type', PatchStrategy.JsonPatch) as ConfigurationOptions;
-
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -139,19 +139,6 @@ export class ResourceClient<T extends ObjectWithMeta = KubeObject> {
     });
   }
 
-  /** RFC 6902 JSON patch. */
-  jsonPatch(
-    namespace: string | undefined,
-    name: string,
-    operations: JsonPatchOperation[],
-    subresource?: string,
-  ): Promise<T> {
-    return this.api.request<T>('PATCH', resourcePath(this.type, namespace, name, subresource), {
-      body: operations,
-      contentType: 'application/json-patch+json',
-    });
-  }
-
   /** Deletes; false when it was already gone. */
   async delete(namespace: string | undefined, name: string): Promise<boolean> {
     try {
@@ -165,11 +152,6 @@ export class ResourceClient<T extends ObjectWithMeta = KubeObject> {
     }
   }
 }
-
-export type JsonPatchOperation =
-  | { op: 'add' | 'replace' | 'test'; path: string; value: unknown }
-  | { op: 'remove'; path: string }
-  | { op: 'move' | 'copy'; from: string; path: string };
 
 /** A controller ownerReference to `owner`, so garbage collection removes what it owns. */
 export function ownerReferenceTo(owner: KubeObject): OwnerReference {
