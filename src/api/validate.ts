@@ -35,10 +35,17 @@ export function validateRollout(obj: unknown): Validation {
  * The defaults that depend on other fields, which the schema cannot declare. Each of them is
  * listed in scripts/gen-types.mjs, so the types show them as always present.
  */
+/** The highest canary weight: maxWeight, else the last of stepWeights, else 100. */
+export function defaultMaxWeight(analysis: {
+  maxWeight?: number;
+  stepWeights?: readonly number[];
+}): number {
+  return analysis.maxWeight ?? analysis.stepWeights?.at(-1) ?? 100;
+}
+
 function withDerivedDefaults(rollout: Rollout): Rollout {
   const { spec } = rollout;
   const { service, routing, analysis } = spec;
-  const lastStep = analysis.stepWeights?.at(-1);
   return {
     ...rollout,
     spec: {
@@ -52,7 +59,7 @@ function withDerivedDefaults(rollout: Rollout): Rollout {
         ...routing,
         apiVersion: routing.apiVersion ?? ROUTING_API_VERSIONS[routing.provider][0],
       },
-      analysis: { ...analysis, maxWeight: analysis.maxWeight ?? lastStep ?? 100 },
+      analysis: { ...analysis, maxWeight: defaultMaxWeight(analysis) },
     },
   };
 }

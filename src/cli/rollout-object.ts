@@ -1,4 +1,5 @@
 import type { AnalysisSpec, RolloutSpec, RolloutStatus, ServiceSpec } from '../api/types.js';
+import { defaultMaxWeight } from '../api/validate.js';
 import type { KubeObject } from '../kube/api-server.js';
 
 /**
@@ -20,8 +21,7 @@ export function rolloutKey(rollout: KubeObject): string {
 
 /** The highest canary weight, with the default validateRollout derives. */
 export function maxWeightOf(rollout: RolloutObject): number {
-  const analysis = rollout.spec?.analysis;
-  return analysis?.maxWeight ?? analysis?.stepWeights?.at(-1) ?? 100;
+  return defaultMaxWeight(rollout.spec?.analysis ?? {});
 }
 
 export function thresholdOf(rollout: RolloutObject): number | undefined {

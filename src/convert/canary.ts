@@ -1,6 +1,7 @@
 import { API_VERSION, KIND, type MetricSpec } from '../api/types.js';
 import { formatProblems, validateRollout } from '../api/validate.js';
 import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
+import type { Webhook } from '../webhooks/payload.js';
 import { dropUnmapped, duration } from './fields.js';
 import type {
   ConversionNote,
@@ -10,7 +11,7 @@ import type {
 } from './flagger-types.js';
 import { convertMetric } from './metrics.js';
 import { convertProvider } from './routing.js';
-import { convertWebhook, type Webhook } from './webhooks.js';
+import { convertWebhook } from './webhooks.js';
 
 export interface ConvertOptions {
   /** Where fledge's loadtester answers; calls to Flagger's loadtester are sent there. */

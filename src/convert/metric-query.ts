@@ -1,9 +1,9 @@
+import { PLACEHOLDER, VARIABLE_NAMES } from '../metrics/templates.js';
 import type { FlaggerMetricTemplate } from './flagger-types.js';
 
 /** The placeholders fledge renders itself; Flagger has the same ones under the same names. */
-const KEPT = new Set(['namespace', 'target', 'service', 'interval']);
-
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const KEPT: ReadonlySet<string> = new Set(VARIABLE_NAMES);
+const KNOWN = VARIABLE_NAMES.map((name) => `{{ ${name} }}`).join(', ');
 
 export type QueryConversion = { ok: true; query: string } | { ok: false; reason: string };
 
@@ -30,7 +30,7 @@ export function convertQuery(
       }
       return String(value);
     }
-    failure ??= `it uses ${placeholder}, which fledge has no value for (fledge knows {{ namespace }}, {{ target }}, {{ service }}, {{ interval }})`;
+    failure ??= `it uses ${placeholder}, which fledge has no value for (fledge knows ${KNOWN})`;
     return placeholder;
   });
   return failure ? { ok: false, reason: failure } : { ok: true, query: query.trim() };

@@ -2,17 +2,13 @@ import { webhookTypes } from '../../machines/plan.js';
 import { formatDuration } from '../api/duration.js';
 import type { WebhookSpec } from '../api/types.js';
 import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
+import type { Webhook } from '../webhooks/payload.js';
 import type { ConversionNote, FlaggerWebhook } from './flagger-types.js';
 import { convertHey } from './hey.js';
 
 const WEBHOOK_TYPES: readonly WebhookSpec['type'][] = webhookTypes;
 
 const MAPPED = new Set(['name', 'type', 'url', 'timeout', 'retries', 'metadata']);
-
-export type Webhook = Omit<WebhookSpec, 'timeout' | 'retries'> & {
-  timeout?: string;
-  retries?: number;
-};
 
 /** Flagger's loadtester by its usual Service name; its gates and load runs have fledge counterparts. */
 function isFlaggerLoadtester(url: URL): boolean {

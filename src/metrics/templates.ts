@@ -7,14 +7,14 @@ export interface TemplateVariables {
   interval: string;
 }
 
-const VARIABLE_NAMES: readonly (keyof TemplateVariables)[] = [
+export const VARIABLE_NAMES: readonly (keyof TemplateVariables)[] = [
   'namespace',
   'target',
   'service',
   'interval',
 ];
 
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+export const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
 /** A metric's query template cannot be rendered; the message names the metric and the fix. */
 export class TemplateError extends Error {

@@ -1,3 +1,4 @@
+import type { GateType, NotifyingWebhookType } from '../../machines/effects.js';
 import { callWebhook, type WebhookCallOptions, type WebhookCallResult } from './call.js';
 import {
   eventPayload,
@@ -7,13 +8,6 @@ import {
   type WebhookType,
   webhookPayload,
 } from './payload.js';
-
-export type StepWebhookType = 'pre-rollout' | 'rollout' | 'post-rollout';
-export type GateWebhookType =
-  | 'confirm-rollout'
-  | 'confirm-traffic-increase'
-  | 'confirm-promotion'
-  | 'rollback';
 
 /** Flagger's limit on an event webhook call, used when the webhook sets no timeout. */
 export const EVENT_WEBHOOK_TIMEOUT_MS = 5000;
@@ -25,7 +19,7 @@ function ofType(hooks: readonly Webhook[], type: WebhookType): Webhook[] {
 /** Runs the step's webhooks in order; the first failure fails the step and skips the rest. */
 export async function runWebhooks(
   hooks: readonly Webhook[],
-  type: StepWebhookType,
+  type: NotifyingWebhookType,
   rollout: RolloutContext,
   options: WebhookCallOptions = {},
 ): Promise<{ ok: boolean; message: string }> {
@@ -50,7 +44,7 @@ export async function runWebhooks(
  */
 export async function checkGate(
   hooks: readonly Webhook[],
-  type: GateWebhookType,
+  type: GateType,
   rollout: RolloutContext,
   options: WebhookCallOptions = {},
 ): Promise<{ open: boolean; message: string }> {
