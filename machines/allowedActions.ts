@@ -1,7 +1,18 @@
-import type { Phase } from './context.js';
+import type { Phase, RolloutEvent } from './context.js';
 
-/** The one-shot and pause annotations of contract §3, as the CLI names them. */
-export type ManualAction = 'promote' | 'abort' | 'retry' | 'pause' | 'resume';
+/**
+ * The one-shot and pause annotations of contract §3, as the CLI names them, with the event
+ * each sends the machine. The CLI lists them in this order.
+ */
+export const manualActionEvents = {
+  promote: { type: 'PROMOTE' },
+  abort: { type: 'ABORT' },
+  retry: { type: 'RETRY' },
+  pause: { type: 'PAUSE' },
+  resume: { type: 'RESUME' },
+} satisfies Record<string, Exclude<RolloutEvent, { type: 'NEW_REVISION' }>>;
+
+export type ManualAction = keyof typeof manualActionEvents;
 
 const allowed: Record<Phase, ManualAction[]> = {
   Initializing: [],

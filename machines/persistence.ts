@@ -7,7 +7,7 @@ import type { RolloutSnapshot } from './phase.js';
 import { phaseOf, restorePointOf } from './phase.js';
 import type { RolloutMachine } from './rollout.js';
 
-export const documentVersion = 1;
+const documentVersion = 1;
 
 /**
  * The machine as it lives in the Rollout's `status.machine`: where to resume, the phase for
@@ -132,7 +132,7 @@ export function parseMachineDocument(stored: unknown): MachineDocument {
   return { ...withNulls, version: documentVersion } as unknown as MachineDocument;
 }
 
-export type RestoreOptions = Omit<RolloutInput, 'resume'> &
+type RestoreOptions = Omit<RolloutInput, 'resume'> &
   Omit<ActorOptions<RolloutMachine>, 'input' | 'snapshot'>;
 
 /**

@@ -5,14 +5,16 @@ import { rolloutSetup } from './setup.js';
 import {
   afterFailedCheck,
   analysisInterval,
-  holdAt,
-  pauseFrom,
+  confirmGate,
+  manualControl,
   promote,
+  retryAfterInterval,
+  retryOnError,
   rollBack,
   undeclared,
   webhookStep,
 } from './steps.js';
-import { nextWeight, promotedWeight } from './weights.js';
+import { promotedWeight, steppedWeight } from './weights.js';
 
 /**
  * The rollout state machine: contract §2 as a statechart. Each top-level state is a phase;
@@ -77,16 +79,10 @@ export const rolloutMachine = rolloutSetup.createMachine({
             src: 'initialize',
             input: ({ context }) => ({ revision: context.revision }),
             onDone: { target: '#rollout.Initialized', actions: 'markInitialized' },
-            onError: {
-              target: 'retrying',
-              actions: {
-                type: 'noteRetry',
-                params: ({ event }) => ({ step: 'initialize', error: event.error }),
-              },
-            },
+            onError: retryOnError('initialize'),
           },
         },
-        retrying: { after: { retryInterval: 'creating' } },
+        retrying: retryAfterInterval('creating'),
       },
     },
 
@@ -94,11 +90,7 @@ export const rolloutMachine = rolloutSetup.createMachine({
 
     Waiting: {
       initial: 'resettingWeight',
-      on: {
-        PROMOTE: promote('request'),
-        ABORT: rollBack('Aborted'),
-        PAUSE: pauseFrom('Waiting', 'PauseRequested'),
-      },
+      on: manualControl('Waiting'),
       states: {
         resettingWeight: {
           always: { guard: 'weightIsZero', target: 'confirmingRollout' },
@@ -110,48 +102,17 @@ export const rolloutMachine = rolloutSetup.createMachine({
               target: 'confirmingRollout',
               actions: { type: 'applyWeight', params: { canaryWeight: 0 } },
             },
-            onError: {
-              target: 'retryingWeight',
-              actions: {
-                type: 'noteRetry',
-                params: ({ event }) => ({ step: 'setting weight 0', error: event.error }),
-              },
-            },
+            onError: retryOnError('setting weight 0', 'retryingWeight'),
           },
         },
-        retryingWeight: { after: { retryInterval: 'resettingWeight' } },
-        confirmingRollout: {
-          always: { guard: undeclared('confirm-rollout'), target: 'preRollout' },
-          invoke: {
-            id: 'checkGate',
-            src: 'checkGate',
-            input: { type: 'confirm-rollout' },
-            onDone: [
-              {
-                guard: { type: 'isOpen', params: ({ event }) => event.output },
-                target: 'preRollout',
-              },
-              {
-                target: 'awaitingConfirmation',
-                actions: {
-                  type: 'holdAtGate',
-                  params: ({ event }) => ({
-                    gate: 'confirm-rollout',
-                    detail: event.output.message,
-                  }),
-                },
-              },
-            ],
-            onError: {
-              target: 'awaitingConfirmation',
-              actions: { type: 'holdAtGate', params: { gate: 'confirm-rollout' } },
-            },
-          },
-        },
-        awaitingConfirmation: { after: { retryInterval: 'confirmingRollout' } },
+        retryingWeight: retryAfterInterval('resettingWeight'),
+        confirmingRollout: confirmGate('confirm-rollout', 'preRollout', 'awaitingConfirmation', {
+          withDetail: true,
+        }),
+        awaitingConfirmation: retryAfterInterval('confirmingRollout'),
         preRollout: webhookStep('pre-rollout', 'startingCanary'),
         failedCheck: afterFailedCheck('Waiting', 'retryingPreRollout'),
-        retryingPreRollout: { after: { retryInterval: 'preRollout' } },
+        retryingPreRollout: retryAfterInterval('preRollout'),
         startingCanary: {
           entry: 'armProgressDeadline',
           initial: 'starting',
@@ -163,16 +124,10 @@ export const rolloutMachine = rolloutSetup.createMachine({
                 src: 'startCanary',
                 input: ({ context }) => ({ deadline: context.progressDeadlineAt ?? context.now() }),
                 onDone: { target: '#rollout.Progressing', actions: 'beginAnalysis' },
-                onError: {
-                  target: 'retrying',
-                  actions: {
-                    type: 'noteRetry',
-                    params: ({ event }) => ({ step: 'starting the canary', error: event.error }),
-                  },
-                },
+                onError: retryOnError('starting the canary'),
               },
             },
-            retrying: { after: { retryInterval: 'starting' } },
+            retrying: retryAfterInterval('starting'),
           },
         },
       },
@@ -180,11 +135,7 @@ export const rolloutMachine = rolloutSetup.createMachine({
 
     Progressing: {
       initial: 'idle',
-      on: {
-        PROMOTE: promote('request'),
-        ABORT: rollBack('Aborted'),
-        PAUSE: pauseFrom('Progressing', 'PauseRequested'),
-      },
+      on: manualControl('Progressing'),
       states: {
         ...analysisInterval('Progressing'),
         passed: {
@@ -194,36 +145,24 @@ export const rolloutMachine = rolloutSetup.createMachine({
             { target: '#rollout.WaitingPromotion', actions: 'scheduleNextAnalysis' },
           ],
         },
-        confirmingTrafficIncrease: {
-          always: { guard: undeclared('confirm-traffic-increase'), target: 'increasingWeight' },
-          invoke: {
-            id: 'checkGate',
-            src: 'checkGate',
-            input: { type: 'confirm-traffic-increase' },
-            onDone: [
-              {
-                guard: { type: 'isOpen', params: ({ event }) => event.output },
-                target: 'increasingWeight',
-              },
-              holdAt('confirm-traffic-increase'),
-            ],
-            onError: holdAt('confirm-traffic-increase'),
-          },
-        },
+        confirmingTrafficIncrease: confirmGate(
+          'confirm-traffic-increase',
+          'increasingWeight',
+          'nextInterval',
+        ),
         increasingWeight: {
           invoke: {
             id: 'setWeight',
             src: 'setWeight',
             input: ({ context }) => ({
-              canaryWeight: nextWeight(context.plan, context.canaryWeight) ?? context.canaryWeight,
+              canaryWeight: steppedWeight(context.plan, context.canaryWeight),
             }),
             onDone: {
               target: 'nextInterval',
               actions: {
                 type: 'applyWeight',
                 params: ({ context }) => ({
-                  canaryWeight:
-                    nextWeight(context.plan, context.canaryWeight) ?? context.canaryWeight,
+                  canaryWeight: steppedWeight(context.plan, context.canaryWeight),
                 }),
               },
             },
@@ -236,32 +175,13 @@ export const rolloutMachine = rolloutSetup.createMachine({
             },
           },
         },
-        confirmingPromotion: {
-          always: { guard: undeclared('confirm-promotion'), ...promote('analysis') },
-          invoke: {
-            id: 'checkGate',
-            src: 'checkGate',
-            input: { type: 'confirm-promotion' },
-            onDone: [
-              {
-                guard: { type: 'isOpen', params: ({ event }) => event.output },
-                ...promote('analysis'),
-              },
-              holdAt('confirm-promotion'),
-            ],
-            onError: holdAt('confirm-promotion'),
-          },
-        },
+        confirmingPromotion: confirmGate('confirm-promotion', promote('analysis'), 'nextInterval'),
       },
     },
 
     WaitingPromotion: {
       initial: 'idle',
-      on: {
-        PROMOTE: promote('request'),
-        ABORT: rollBack('Aborted'),
-        PAUSE: pauseFrom('WaitingPromotion', 'PauseRequested'),
-      },
+      on: manualControl('WaitingPromotion'),
       states: {
         ...analysisInterval('WaitingPromotion'),
         passed: { always: 'nextInterval' },
@@ -298,16 +218,10 @@ export const rolloutMachine = rolloutSetup.createMachine({
             src: 'promote',
             input: ({ context }) => ({ deadline: context.progressDeadlineAt ?? context.now() }),
             onDone: '#rollout.Finalising',
-            onError: {
-              target: 'retrying',
-              actions: {
-                type: 'noteRetry',
-                params: ({ event }) => ({ step: 'promoting the primary', error: event.error }),
-              },
-            },
+            onError: retryOnError('promoting the primary'),
           },
         },
-        retrying: { after: { retryInterval: 'promoting' } },
+        retrying: retryAfterInterval('promoting'),
       },
     },
 
@@ -320,16 +234,10 @@ export const rolloutMachine = rolloutSetup.createMachine({
             src: 'finalise',
             input: ({ context }) => ({ canaryWeight: promotedWeight(context.plan) }),
             onDone: { target: '#rollout.Succeeded', actions: 'markPromoted' },
-            onError: {
-              target: 'retrying',
-              actions: {
-                type: 'noteRetry',
-                params: ({ event }) => ({ step: 'finalising', error: event.error }),
-              },
-            },
+            onError: retryOnError('finalising'),
           },
         },
-        retrying: { after: { retryInterval: 'routing' } },
+        retrying: retryAfterInterval('routing'),
       },
     },
 
@@ -369,16 +277,10 @@ export const rolloutMachine = rolloutSetup.createMachine({
             src: 'rollback',
             input: ({ context }) => ({ reason: context.reason }),
             onDone: { target: 'rolledBack', actions: 'markRolledBack' },
-            onError: {
-              target: 'retrying',
-              actions: {
-                type: 'noteRetry',
-                params: ({ event }) => ({ step: 'rolling back', error: event.error }),
-              },
-            },
+            onError: retryOnError('rolling back'),
           },
         },
-        retrying: { after: { retryInterval: 'rollingBack' } },
+        retrying: retryAfterInterval('rollingBack'),
         rolledBack: {},
       },
     },

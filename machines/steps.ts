@@ -65,6 +65,61 @@ export const webhookStep = (type: 'pre-rollout' | 'rollout', next: string) =>
   });
 
 /**
+ * A confirm gate (when the spec declares one): open goes on with `proceed`; closed or
+ * unreachable holds at `hold` and asks again, because a confirm gate waits for approval and
+ * never fails the rollout. `withDetail` adds the gate's own answer to the status message.
+ */
+export const confirmGate = (
+  gate: Exclude<GateType, 'rollback'>,
+  proceed: string | ReturnType<typeof promote>,
+  hold: string,
+  { withDetail = false } = {},
+) => {
+  const next = typeof proceed === 'string' ? { target: proceed } : proceed;
+  return rolloutSetup.createStateConfig({
+    always: { guard: undeclared(gate), ...next },
+    invoke: {
+      id: 'checkGate',
+      src: 'checkGate',
+      input: { type: gate },
+      onDone: [
+        { guard: { type: 'isOpen', params: ({ event }) => event.output }, ...next },
+        {
+          target: hold,
+          actions: {
+            type: 'holdAtGate',
+            params: ({ event }) => ({
+              gate,
+              detail: withDetail ? event.output.message : undefined,
+            }),
+          },
+        },
+      ],
+      onError: { target: hold, actions: { type: 'holdAtGate', params: { gate } } },
+    },
+  });
+};
+
+/** A failed effect outside the analysis is no failed check: it is retried from `retrying`. */
+export const retryOnError = (step: string, retrying = 'retrying') => ({
+  target: retrying,
+  actions: {
+    type: 'noteRetry' as const,
+    params: ({ event }: { event: { error: unknown } }) => ({ step, error: event.error }),
+  },
+});
+
+export const retryAfterInterval = (target: string) =>
+  rolloutSetup.createStateConfig({ after: { retryInterval: target } });
+
+/** What a person can do while a revision is under analysis. */
+export const manualControl = (phase: ResumablePhase) => ({
+  PROMOTE: promote('request'),
+  ABORT: rollBack('Aborted'),
+  PAUSE: pauseFrom(phase, 'PauseRequested'),
+});
+
+/**
  * One analysis interval, shared by Progressing and WaitingPromotion: wait until
  * `nextAnalysisAt`, then the rollback gate, the rollout webhooks and the metrics. The first
  * failing step ends the interval with one failed check; a pass goes to the phase's `passed`.
@@ -119,10 +174,4 @@ export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => (
   nextInterval: rolloutSetup.createStateConfig({
     always: { target: 'idle', actions: 'scheduleNextAnalysis' },
   }),
-});
-
-/** A closed or unreachable gate holds the weight until the next interval; it never fails. */
-export const holdAt = (gate: GateType) => ({
-  target: 'nextInterval',
-  actions: { type: 'holdAtGate' as const, params: { gate } },
 });

@@ -1,4 +1,4 @@
-import type { AnalysisResult } from './analysis.js';
+import type { AnalysisResult, MetricResult } from './analysis.js';
 import type { PersistedContext, Reason, ResumablePhase, RolloutContext } from './context.js';
 import { describeError } from './describeError.js';
 import type { WebhooksOutcome } from './effects.js';
@@ -10,18 +10,23 @@ import { promotedWeight } from './weights.js';
  */
 type Update = Partial<PersistedContext>;
 
-export function seconds(ms: number): string {
+function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
 }
+
+/** A new or retried revision is analysed from scratch: nothing of an earlier analysis counts. */
+const freshAnalysis = {
+  failedChecks: 0,
+  iterations: 0,
+  lastAnalysis: null,
+  nextAnalysisAt: null,
+  progressDeadlineAt: null,
+} satisfies Update;
 
 export function startRevision(context: RolloutContext, revision: string): Update {
   return {
     revision,
-    failedChecks: 0,
-    iterations: 0,
-    lastAnalysis: null,
-    nextAnalysisAt: null,
-    progressDeadlineAt: null,
+    ...freshAnalysis,
     resumeTo: null,
     reason: 'NewRevision',
     message: context.plan.skipAnalysis
@@ -32,11 +37,7 @@ export function startRevision(context: RolloutContext, revision: string): Update
 
 export function restartRevision(context: RolloutContext): Update {
   return {
-    failedChecks: 0,
-    iterations: 0,
-    lastAnalysis: null,
-    nextAnalysisAt: null,
-    progressDeadlineAt: null,
+    ...freshAnalysis,
     reason: 'Retried',
     message: `retrying revision ${context.revision} from weight 0`,
   };
@@ -87,12 +88,14 @@ export function recordAnalysis(context: RolloutContext, analysis: AnalysisResult
   return { lastAnalysis: analysis, iterations: context.iterations + 1 };
 }
 
+/** Adapters report a missing value as null, but a NaN can slip through as a number. */
+function lacksValue(result: MetricResult): boolean {
+  return result.value === null || Number.isNaN(result.value);
+}
+
 /** True when a metric had no data: flagged by the adapter, or a null or NaN value. */
 export function hadNoData(analysis: AnalysisResult): boolean {
-  return (
-    analysis.noData ||
-    analysis.results.some((result) => result.value === null || Number.isNaN(result.value))
-  );
+  return analysis.noData || analysis.results.some(lacksValue);
 }
 
 /** Passed means data for every metric and every metric in range; no metrics at all passes. */
@@ -101,14 +104,12 @@ export function passed(analysis: AnalysisResult): boolean {
 }
 
 export function describeAnalysis(analysis: AnalysisResult): string {
-  const failing = analysis.results.filter(
-    (result) => !result.passed || result.value === null || Number.isNaN(result.value),
-  );
+  const failing = analysis.results.filter((result) => !result.passed || lacksValue(result));
   if (failing.length === 0) return analysis.noData ? 'no data' : 'all metrics in range';
   return failing
     .map((result) => {
       if (result.message) return `${result.metric}: ${result.message}`;
-      if (result.value === null || Number.isNaN(result.value)) return `${result.metric}: no data`;
+      if (lacksValue(result)) return `${result.metric}: no data`;
       const range = [
         result.min === undefined ? '' : `min ${result.min}`,
         result.max === undefined ? '' : `max ${result.max}`,

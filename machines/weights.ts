@@ -12,6 +12,11 @@ export function nextWeight(plan: RolloutPlan, canaryWeight: number): number | un
   return plan.weights.find((weight) => weight > canaryWeight);
 }
 
+/** The weight a step sets; at the maximum there is no step, so the weight stays. */
+export function steppedWeight(plan: RolloutPlan, canaryWeight: number): number {
+  return nextWeight(plan, canaryWeight) ?? canaryWeight;
+}
+
 /** Where traffic ends after promotion: all on the primary, or all on the canary backend. */
 export function promotedWeight(plan: RolloutPlan): number {
   return plan.mode === 'backend' ? 100 : 0;

@@ -3,13 +3,7 @@
  * crds/rollout.yaml and describe a Rollout as validateRollout returns it: every default
  * applied, so consumers never repeat a default.
  */
-import type {
-  BackendsSpec,
-  Condition,
-  ManualAction,
-  RolloutStatus,
-  RoutingSpec,
-} from './rollout.generated.js';
+import type { BackendsSpec, Condition, RolloutStatus, RoutingSpec } from './rollout.generated.js';
 
 export type {
   AnalysisSpec,
@@ -37,7 +31,6 @@ export const PLURAL = 'rollouts';
 export type Backend = BackendsSpec['stable'];
 export type Phase = NonNullable<RolloutStatus['phase']>;
 export type ConditionStatus = Condition['status'];
-export type ManualActionName = ManualAction['action'];
 export type RoutingProvider = RoutingSpec['provider'];
 export type RoutingApiVersion = RoutingSpec['apiVersion'];
 

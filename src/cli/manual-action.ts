@@ -1,15 +1,11 @@
 import type { ManualAction } from '../../machines/allowedActions.js';
-import { allowedActions } from '../../machines/allowedActions.js';
+import { allowedActions, manualActionEvents } from '../../machines/allowedActions.js';
 import { ANNOTATIONS, type Phase } from '../api/types.js';
 import { type RolloutObject, rolloutKey } from './rollout-object.js';
 
-export const MANUAL_ACTIONS: readonly ManualAction[] = [
-  'promote',
-  'abort',
-  'retry',
-  'pause',
-  'resume',
-];
+export const MANUAL_ACTIONS: readonly ManualAction[] = Object.keys(
+  manualActionEvents,
+) as ManualAction[];
 
 /** What a manual command does to a Rollout: an annotation patch and what it will cause, or a refusal. */
 export type ActionPlan =

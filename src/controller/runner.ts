@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { type Actor, createActor, type Subscription } from 'xstate';
 import type { ManualAction } from '../../machines/allowedActions.js';
-import { allowedActions } from '../../machines/allowedActions.js';
-import type { RolloutEvent } from '../../machines/context.js';
+import { allowedActions, manualActionEvents } from '../../machines/allowedActions.js';
 import {
   type MachineDocument,
   restoreActor,
@@ -30,14 +29,6 @@ export interface RunnerHost {
   /** The HTTP proxy for event webhooks (the playground's mesh proxy). */
   proxy: string | undefined;
 }
-
-const EVENT_EVENTS: Record<ManualAction, Exclude<RolloutEvent, { type: 'NEW_REVISION' }>> = {
-  promote: { type: 'PROMOTE' },
-  abort: { type: 'ABORT' },
-  retry: { type: 'RETRY' },
-  pause: { type: 'PAUSE' },
-  resume: { type: 'RESUME' },
-};
 
 /**
  * One Rollout's machine, alive while this controller leads: it runs the machine with the
@@ -125,7 +116,7 @@ export class RolloutRunner {
       reason: `Manual${action[0]?.toUpperCase()}${action.slice(1)}`,
       message: `${action} requested through the fledge.dev/${action === 'resume' ? 'pause' : action} annotation`,
     });
-    this.actor.send(EVENT_EVENTS[action]);
+    this.actor.send(manualActionEvents[action]);
     return true;
   }
 

@@ -1,3 +1,4 @@
+import type { ActorOptions } from 'xstate';
 import { createActor, SimulatedClock } from 'xstate';
 import type { AnalysisResult } from '../../../machines/analysis.js';
 import type { RestorePoint } from '../../../machines/context.js';
@@ -5,6 +6,7 @@ import type { GateType, NotifyingWebhookType } from '../../../machines/effects.j
 import type { MachineDocument } from '../../../machines/persistence.js';
 import { restoreActor, toStatusDocument } from '../../../machines/persistence.js';
 import type { RolloutPlan } from '../../../machines/plan.js';
+import { webhookTypes } from '../../../machines/plan.js';
 import type { Effects } from '../../../machines/provide.js';
 import { provideEffects } from '../../../machines/provide.js';
 import { rolloutMachine } from '../../../machines/rollout.js';
@@ -27,6 +29,11 @@ export function makePlan(overrides: Partial<RolloutPlan> = {}): RolloutPlan {
   };
 }
 
+/** Every webhook type that is a step of the rollout; `event` only notifies. */
+export const everyStep: RolloutPlan['webhookTypes'] = webhookTypes.filter(
+  (type) => type !== 'event',
+);
+
 export const passing: AnalysisResult = {
   results: [{ metric: 'request-success-rate', value: 100, min: 99, passed: true }],
   noData: false,
@@ -39,6 +46,22 @@ export const noData: AnalysisResult = {
   results: [{ metric: 'request-success-rate', value: null, min: 99, passed: false }],
   noData: true,
 };
+/** The adapter missed it: a NaN value that still says passed. */
+export const nan: AnalysisResult = {
+  results: [{ metric: 'request-duration', value: Number.NaN, max: 500, passed: true }],
+  noData: false,
+};
+
+/** An effect that hangs, as a stuck API call would. */
+export const never = () => new Promise<void>(() => {});
+
+/** The bare machine (no effects), not started: enough for its first context and actor scope. */
+export function restingActor(options: Omit<ActorOptions<typeof rolloutMachine>, 'input'> = {}) {
+  return createActor(rolloutMachine, {
+    ...options,
+    input: { plan: makePlan(), revision: 'r1', now: () => 0 },
+  });
+}
 
 /** Scripted effect behaviour; every function sees only its input, so reruns behave alike. */
 export interface Script {

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorScope, AnyStateNode, AnyTransitionDefinition, EventObject } from 'xstate';
-import { createActor } from 'xstate';
 import { getShortestPaths, getStateNodes } from 'xstate/graph';
-import type { AnalysisResult } from '../../../machines/analysis.js';
 import type { RolloutEvent } from '../../../machines/context.js';
 import { restorePoints } from '../../../machines/context.js';
 import { toStatusDocument } from '../../../machines/persistence.js';
@@ -12,18 +10,13 @@ import type { RolloutPlan } from '../../../machines/plan.js';
 import { rolloutMachine } from '../../../machines/rollout.js';
 import { passed } from '../../../machines/updates.js';
 import { maxWeight } from '../../../machines/weights.js';
-import { failing, makePlan, noData, passing } from './harness.js';
+import { everyStep, failing, makePlan, nan, noData, passing, restingActor } from './harness.js';
 
 /**
  * Model-based tests: the machine's graph explored with xstate/graph, where each effect is
  * replaced by the events its actor could send back (done with each kind of outcome, or error)
  * and each wait by its timer event. Invariants are checked on every step of every path.
  */
-
-const nan: AnalysisResult = {
-  results: [{ metric: 'request-duration', value: Number.NaN, max: 500, passed: true }],
-  noData: false,
-};
 
 const effectOutcomes: Record<string, unknown[]> = {
   analyse: [passing, failing, noData, nan],
@@ -91,8 +84,7 @@ function serializeState(snapshot: RolloutSnapshot): string {
 
 /** The machine as graph logic, recording each transition it takes. */
 function recordingLogic(taken: Set<AnyTransitionDefinition>) {
-  const probe = createActor(rolloutMachine, {
-    input: { plan: makePlan(), revision: 'r1', now: () => 0 },
+  const probe = restingActor({
     inspect: (event) => {
       if (event.type === '@xstate.microstep') {
         for (const transition of (event as { _transitions: AnyTransitionDefinition[] })
@@ -145,16 +137,6 @@ function checkInvariants(plan: RolloutPlan, previous: RolloutSnapshot, { event, 
   }
 }
 
-const everyStep: RolloutPlan['webhookTypes'] = [
-  'confirm-rollout',
-  'pre-rollout',
-  'rollout',
-  'confirm-traffic-increase',
-  'confirm-promotion',
-  'post-rollout',
-  'rollback',
-];
-
 const plans: Record<string, RolloutPlan> = {
   'every step declared, rollback, auto': makePlan({
     weights: [20, 40],
@@ -204,9 +186,7 @@ describe.each(Object.entries(plans))('the graph of a rollout with %s', (_, plan)
 describe('the whole graph', () => {
   it('restores into every restore point', () => {
     const logic = recordingLogic(taken);
-    const resting = createActor(rolloutMachine, {
-      input: { plan: makePlan(), revision: 'r1', now: () => 0 },
-    });
+    const resting = restingActor();
     const context = toStatusDocument(resting.getSnapshot());
     for (const state of restorePoints) {
       const { version: _v, phase: _p, state: _s, ...persisted } = context;

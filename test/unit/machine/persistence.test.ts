@@ -5,9 +5,16 @@ import type { MachineDocument } from '../../../machines/persistence.js';
 import { parseMachineDocument, SnapshotError } from '../../../machines/persistence.js';
 import type { RolloutPlan } from '../../../machines/plan.js';
 import type { Run, Script } from './harness.js';
-import { failing, intervalMs, makePlan, noData, passing, run } from './harness.js';
-
-const never = () => new Promise<void>(() => {});
+import {
+  everyStep,
+  failing,
+  intervalMs,
+  makePlan,
+  never,
+  noData,
+  passing,
+  run,
+} from './harness.js';
 
 describe('the status document', () => {
   const valid = async () => {
@@ -99,15 +106,7 @@ const scenarios: Record<string, Scenario> = {
   'a healthy rollout through every gate and webhook': {
     plan: makePlan({
       weights: [25, 50],
-      webhookTypes: [
-        'confirm-rollout',
-        'pre-rollout',
-        'rollout',
-        'confirm-traffic-increase',
-        'confirm-promotion',
-        'post-rollout',
-        'rollback',
-      ],
+      webhookTypes: everyStep,
     }),
     script: { gate: (type) => type !== 'rollback' },
     events: [newRevision],

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisResult } from '../../../machines/analysis.js';
-import { failing, intervalMs, makePlan, newRevision, noData, passing, run } from './harness.js';
-
-const never = () => new Promise<void>(() => {});
+import {
+  everyStep,
+  failing,
+  intervalMs,
+  makePlan,
+  nan,
+  never,
+  newRevision,
+  noData,
+  passing,
+  run,
+} from './harness.js';
 
 describe('a healthy rollout', () => {
   it.each([
@@ -61,15 +70,7 @@ describe('a healthy rollout', () => {
     const rollout = await newRevision({
       plan: makePlan({
         weights: [50],
-        webhookTypes: [
-          'confirm-rollout',
-          'pre-rollout',
-          'rollout',
-          'confirm-traffic-increase',
-          'confirm-promotion',
-          'post-rollout',
-          'rollback',
-        ],
+        webhookTypes: everyStep,
       }),
       script: { gate: (type) => type !== 'rollback' },
     });
@@ -176,10 +177,6 @@ describe('failed checks', () => {
 });
 
 describe('missing data', () => {
-  const nan: AnalysisResult = {
-    results: [{ metric: 'request-duration', value: Number.NaN, max: 500, passed: true }],
-    noData: false,
-  };
   const empty: AnalysisResult = { results: [], noData: true };
 
   it.each([
