@@ -6,10 +6,12 @@ import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
   appManifest,
   createNamespace,
+  finished,
   type RolloutOptions,
   rolloutManifest,
   rolloutStatus,
   waitForStatus,
+  waitInitialized,
   weightsSeen,
 } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
@@ -47,17 +49,10 @@ async function deploy(namespace: string, rollout: Partial<RolloutOptions> = {}):
   );
 }
 
-const initialized = (namespace: string) =>
-  waitForStatus(namespace, 'podinfo', 'to be Initialized', (s) => s.phase === 'Initialized');
+const initialized = (namespace: string) => waitInitialized(namespace, 'podinfo');
 
-const finished = (namespace: string, seen: RolloutStatus[] = []) =>
-  waitForStatus(
-    namespace,
-    'podinfo',
-    'to finish',
-    (s) => s.phase === 'Succeeded' || s.phase === 'Failed',
-    seen,
-  );
+const toFinish = (namespace: string, seen: RolloutStatus[] = []) =>
+  waitForStatus(namespace, 'podinfo', 'to finish', finished, seen);
 
 const newImage = (namespace: string) =>
   kubectl(['-n', namespace, 'set', 'image', 'deployment/podinfo', 'app=fledge/demo:2.0.0']);
@@ -125,8 +120,8 @@ describe.concurrent('fledge controller resilience', () => {
     const healthySeen: RolloutStatus[] = [];
     const faultySeen: RolloutStatus[] = [];
     const [healthyEnd, faultyEnd] = await Promise.all([
-      finished(healthy, healthySeen),
-      finished(faulty, faultySeen),
+      toFinish(healthy, healthySeen),
+      toFinish(faulty, faultySeen),
     ]);
     expect(healthyEnd.phase, healthyEnd.message).toBe('Succeeded');
     const after = weightsSeen(healthySeen);
@@ -182,7 +177,7 @@ describe.concurrent('fledge controller resilience', () => {
     const handover = Date.now() - killedAt;
     console.log(`e2e figure: leader hand-over after SIGKILL with a 3 s lease: ${handover} ms`);
     expect(handover).toBeLessThan(3000 * 2 + 1000);
-    const end = await finished(namespace);
+    const end = await toFinish(namespace);
     expect(end.phase, end.message).toBe('Succeeded');
 
     const next = controller({
@@ -223,7 +218,7 @@ describe.concurrent('fledge controller resilience', () => {
       );
       relay.cut();
       const seen: RolloutStatus[] = [];
-      const end = await finished(namespace, seen);
+      const end = await toFinish(namespace, seen);
       expect(end.phase).toBe('Failed');
       expect(end.failedChecks).toBe(3);
       expect(seen.some((s) => s.phase === 'Promoting' || s.phase === 'Succeeded')).toBe(false);

@@ -1,16 +1,19 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RolloutStatus } from '../../src/api/types.js';
+import { viaProxy } from '../support/via-proxy.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
+import { promQuery } from './support/prometheus.js';
 import {
   annotate,
   appManifest,
   createNamespace,
+  finished,
   type RolloutOptions,
   rolloutManifest,
   rolloutStatus,
   waitForStatus,
+  waitInitialized,
   weightsSeen,
 } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
@@ -72,7 +75,7 @@ async function givenInitialized(
   const name = 'podinfo';
   await kubectlApply(appManifest({ name, namespace }));
   await kubectlApply(rolloutManifest({ name, namespace, ...rollout }));
-  await waitForStatus(namespace, name, 'to be Initialized', (s) => s.phase === 'Initialized');
+  await waitInitialized(namespace, name);
   const apex = `http://${name}.${namespace}:8080/`;
   const canary = `http://${name}-canary.${namespace}:8080/`;
   const load = startTraffic([apex, canary], 10);
@@ -112,44 +115,25 @@ async function targetReplicas(d: Deployed): Promise<number> {
 /** Failed responses served by the primary's pods, as Linkerd's inbound metrics count them. */
 async function primaryFailures(d: Deployed): Promise<number> {
   const query = `sum(response_total{namespace="${d.namespace}",deployment="${d.name}-primary",direction="inbound",classification="failure"}) or vector(0)`;
-  const url = `${inject('FLEDGE_PROMETHEUS_URL')}/api/v1/query?query=${encodeURIComponent(query)}`;
-  const body = (await (await fetch(url)).json()) as {
-    data: { result: Array<{ value: [number, string] }> };
-  };
-  return Number(body.data.result[0]?.value[1] ?? 0);
+  return (await promQuery(query)) ?? 0;
 }
 
 /** Opens or closes the playground loadtester's gate for a rollout, through the mesh. */
-function gate(action: 'open' | 'close', d: Deployed): Promise<number> {
-  const proxy = new URL(inject('FLEDGE_MESH_PROXY'));
-  const body = JSON.stringify({ name: d.name, namespace: d.namespace, phase: '', checksum: '' });
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: proxy.hostname,
-        port: proxy.port,
-        method: 'POST',
-        path: `http://fledge-loadtester.fledge-system/gate/${action}`,
-        headers: { host: 'fledge-loadtester.fledge-system', 'content-type': 'application/json' },
-      },
-      (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+async function gate(action: 'open' | 'close', d: Deployed): Promise<number> {
+  const answer = await viaProxy(
+    inject('FLEDGE_MESH_PROXY'),
+    `http://fledge-loadtester.fledge-system/gate/${action}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: d.name, namespace: d.namespace, phase: '', checksum: '' }),
+    },
+  );
+  return answer.status;
 }
 
 async function expectPromoted(d: Deployed, image: string): Promise<void> {
-  const done = await waitForStatus(
-    d.namespace,
-    d.name,
-    'to succeed',
-    (s) => s.phase === 'Succeeded' || s.phase === 'Failed',
-    d.statuses,
-  );
+  const done = await waitForStatus(d.namespace, d.name, 'to succeed', finished, d.statuses);
   expect(done.phase, done.message).toBe('Succeeded');
   expect(await primaryImage(d)).toBe(image);
   expect(done.canaryWeight).toBe(0);
@@ -160,13 +144,7 @@ async function expectPromoted(d: Deployed, image: string): Promise<void> {
 }
 
 async function expectRolledBack(d: Deployed): Promise<RolloutStatus> {
-  const done = await waitForStatus(
-    d.namespace,
-    d.name,
-    'to fail',
-    (s) => s.phase === 'Succeeded' || s.phase === 'Failed',
-    d.statuses,
-  );
+  const done = await waitForStatus(d.namespace, d.name, 'to fail', finished, d.statuses);
   expect(done.phase, done.message).toBe('Failed');
   expect(done.canaryWeight).toBe(0);
   expect(done.conditions?.find((c) => c.type === 'Promoted')?.status).toBe('False');
@@ -347,12 +325,7 @@ describe.concurrent('fledge controller in workload mode', () => {
     );
     await kubectlApply(app);
     await kubectlApply(rolloutManifest({ name, namespace, stepWeight: 25 }));
-    const initialized = await waitForStatus(
-      namespace,
-      name,
-      'to be Initialized',
-      (s) => s.phase === 'Initialized',
-    );
+    const initialized = await waitInitialized(namespace, name);
     traffic.push(startTraffic([`http://${name}-canary.${namespace}:8080/`], 10));
     await kubectl([
       '-n',

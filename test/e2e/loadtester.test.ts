@@ -1,14 +1,17 @@
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { RolloutStatus } from '../../src/api/types.js';
+import { viaProxy } from '../support/via-proxy.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
+import { promVector } from './support/prometheus.js';
 import {
   appManifest,
   createNamespace,
+  finished,
   rolloutManifest,
   waitForStatus,
+  waitInitialized,
   weightsSeen,
 } from './support/rollout.js';
 
@@ -58,42 +61,28 @@ function rolloutWithLoad(namespace: string): string {
 async function givenInitialized(namespace: string): Promise<void> {
   await kubectlApply(appManifest({ name, namespace }));
   await kubectlApply(rolloutWithLoad(namespace));
-  await waitForStatus(namespace, name, 'to be Initialized', (s) => s.phase === 'Initialized');
+  await waitInitialized(namespace, name);
 }
-
-const finished = (s: RolloutStatus) => s.phase === 'Succeeded' || s.phase === 'Failed';
 
 /** Responses by calling workload, for every call into `namespace`, as Prometheus scraped them. */
 async function responsesByCaller(namespace: string): Promise<Record<string, number>> {
-  const query = `sum by (namespace, deployment, dst_service) (response_total{direction="outbound",dst_namespace="${namespace}"})`;
-  const url = `${inject('FLEDGE_PROMETHEUS_URL')}/api/v1/query?query=${encodeURIComponent(query)}`;
-  const body = (await (await fetch(url)).json()) as {
-    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-  };
+  const samples = await promVector(
+    `sum by (namespace, deployment, dst_service) (response_total{direction="outbound",dst_namespace="${namespace}"})`,
+  );
   return Object.fromEntries(
-    body.data.result.map((r) => [
-      `${r.metric.namespace}/${r.metric.deployment} -> ${r.metric.dst_service}`,
-      Number(r.value[1]),
+    samples.map((s) => [
+      `${s.labels.namespace}/${s.labels.deployment} -> ${s.labels.dst_service}`,
+      s.value,
     ]),
   );
 }
 
-/** GET through the mesh proxy, as a meshed client in the cluster would send it. */
-function viaMesh(url: string): Promise<{ status: number; body: string }> {
-  const proxy = new URL(inject('FLEDGE_MESH_PROXY'));
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: proxy.hostname, port: proxy.port, path: url }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    request.on('error', reject);
-  });
-}
-
 describe.concurrent('the playground loadtester as the only traffic', () => {
   it('answers in the mesh as fledge-loadtester.fledge-system', async () => {
-    const answer = await viaMesh('http://fledge-loadtester.fledge-system/healthz');
+    const answer = await viaProxy(
+      inject('FLEDGE_MESH_PROXY'),
+      'http://fledge-loadtester.fledge-system/healthz',
+    );
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ status: 'ok' });
   });

@@ -1,10 +1,7 @@
 import { rm } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Rollout, RolloutStatus } from '../../src/api/types.js';
-import { ApiServer, type KubeObject } from '../../src/kube/api-server.js';
-import { knownTypes, ResourceClient } from '../../src/kube/resources.js';
+import type { RolloutStatus } from '../../src/api/types.js';
 import { type Playground, startPlayground } from '../../src/playground/playground.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl } from './support/kubectl.js';
@@ -13,11 +10,11 @@ import {
   backendRolloutManifest,
   type ClusterName,
   other,
-  promQuery,
   type Scenario,
   serviceManifest,
 } from './support/multicluster.js';
-import { appManifest, weightsSeen } from './support/rollout.js';
+import { promQuery } from './support/prometheus.js';
+import { appManifest, finished, waitForStatus, weightsSeen } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
 import { waitFor } from './support/wait.js';
 
@@ -161,43 +158,21 @@ async function deployApp(
   await apply(where, serviceManifest(name, namespace, exported));
 }
 
-const rolloutClients = new Map<ClusterName, ResourceClient<Rollout & KubeObject>>();
-
 /** Read through the API, not kubectl: a kubectl process per poll would starve this 2-core machine. */
-async function rolloutOf(s: Scenario): Promise<{ status?: RolloutStatus }> {
-  let client = rolloutClients.get(s.caller);
-  if (!client) {
-    const kc = new KubeConfig();
-    kc.loadFromFile(cluster(s.caller).kubeconfigPath);
-    client = new ResourceClient(new ApiServer(kc), knownTypes.rollouts);
-    rolloutClients.set(s.caller, client);
-  }
-  return (await client.find(ns(s.name), 'podinfo')) ?? {};
-}
-
-async function waitForPhase(
+const waitForPhase = (
   s: Scenario,
   accept: (status: RolloutStatus) => boolean,
   what: string,
   seen: RolloutStatus[],
-): Promise<RolloutStatus> {
-  return waitFor(
-    `rollout ${s.caller}/${ns(s.name)}/podinfo ${what}`,
-    async () => {
-      const status = (await rolloutOf(s)).status ?? {};
-      seen.push(status);
-      if (accept(status)) return status;
-      throw new Error(
-        `phase ${status.phase} weight ${status.canaryWeight} failed ${status.failedChecks}: ${status.message}`,
-      );
-    },
-    { timeoutMs: 150_000, intervalMs: 300 },
-  );
-}
+): Promise<RolloutStatus> =>
+  waitForStatus(ns(s.name), 'podinfo', `in ${s.caller} ${what}`, accept, seen, {
+    timeoutMs: 150_000,
+    intervalMs: 300,
+    kubeconfigPath: cluster(s.caller).kubeconfigPath,
+  });
 
 const backendCondition = (s: RolloutStatus) =>
   s.conditions?.find((c) => c.type === 'BackendUnavailable');
-const finished = (s: RolloutStatus) => s.phase === 'Succeeded' || s.phase === 'Failed';
 const serviceUrl = (service: string, namespace: string) => `http://${service}.${namespace}:8080/`;
 /** How the caller's cluster names a backend: the mirror for a remote one. */
 const calledAs = (service: string, remote: boolean, s: Scenario) =>
@@ -305,24 +280,24 @@ async function routeWeights(d: Deployed): Promise<Record<string, number>> {
   return Object.fromEntries(pairs);
 }
 
+/** Instant value at the playground's Prometheus; 0 for an empty result, as for `or vector(0)`. */
+const instant = async (query: string) => (await promQuery(query, playground.prometheusUrl)) ?? 0;
+
 /** Responses a workload's pods served, counted by its own cluster's mesh (inbound). */
 const servedIn = (where: ClusterName, namespace: string, deployment: string) =>
-  promQuery(
-    playground.prometheusUrl,
+  instant(
     `sum(response_total{cluster="${where}",namespace="${namespace}",deployment="${deployment}",direction="inbound"}) or vector(0)`,
   );
 
 /** The rate of responses a workload's pods served, as a 10 s analysis window sees it. */
 const servedRate = (where: ClusterName, namespace: string, deployment: string) =>
-  promQuery(
-    playground.prometheusUrl,
+  instant(
     `sum(rate(response_total{cluster="${where}",namespace="${namespace}",deployment="${deployment}",direction="inbound"}[10s]))`,
   );
 
 /** Responses the caller's cluster saw from a destination Service (outbound, by dst_service). */
 const seenBy = (where: ClusterName, namespace: string, service: string) =>
-  promQuery(
-    playground.prometheusUrl,
+  instant(
     `sum(response_total{cluster="${where}",dst_namespace="${namespace}",dst_service="${service}",direction="outbound"}) or vector(0)`,
   );
 

@@ -1,18 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { viaProxy } from '../support/via-proxy.js';
+import { clients } from './support/cluster.js';
+import { kubectl, kubectlApply } from './support/kubectl.js';
+import { promQuery } from './support/prometheus.js';
+import { type WaitOptions, waitFor } from './support/wait.js';
 
 /**
  * The kubelet and Linkerd data-plane simulators on the shared playground: traffic through
@@ -20,59 +13,25 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
  * answers Flagger's Linkerd queries from the simulated proxies' metrics.
  */
 
-const kubeconfigPath = inject('KUBECONFIG');
-const prometheusUrl = inject('FLEDGE_PROMETHEUS_URL');
-const meshProxy = new URL(inject('FLEDGE_MESH_PROXY'));
+const meshProxy = inject('FLEDGE_MESH_PROXY');
 const namespace = `mesh-e2e-${Date.now().toString(36)}`;
-const kc = new KubeConfig();
-kc.loadFromFile(kubeconfigPath);
-const core = kc.makeApiClient(CoreV1Api);
-const apps = kc.makeApiClient(AppsV1Api);
-const custom = kc.makeApiClient(CustomObjectsApi);
+const { core, apps, custom } = clients();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)('kubectl', [...args, '-n', namespace], {
-    env: { ...process.env, KUBECONFIG: kubeconfigPath },
-    timeout: 60_000,
-  });
-  return stdout;
-}
+const kubectlHere = (...args: string[]) => kubectl([...args, '-n', namespace]);
+const poll: WaitOptions = { intervalMs: 500 };
 
 interface Answer {
   status: number;
   pod: string;
 }
 
-function get(url: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: meshProxy.hostname,
-        port: meshProxy.port,
-        path: url,
-        headers: { host: new URL(url).host },
-        agent,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          body += chunk;
-        });
-        res.on('end', () => {
-          let pod = '';
-          try {
-            pod = (JSON.parse(body) as { pod: string }).pod;
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, pod });
-        });
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
-    req.on('error', reject);
-    req.end();
-  });
+async function get(url: string): Promise<Answer> {
+  const { status, body } = await viaProxy(meshProxy, url, { agent, timeoutMs: 10_000 });
+  let pod = '';
+  try {
+    pod = (JSON.parse(body) as { pod: string }).pod;
+  } catch {}
+  return { status, pod };
 }
 
 /** Sends `count` requests, `concurrency` at a time. */
@@ -88,27 +47,6 @@ async function load(url: string, count: number, concurrency = 8): Promise<Answer
     }),
   );
   return answers;
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}; last error: ${String(last)}`,
-  );
 }
 
 function deployment(name: string, image: string, env: Record<string, string>, replicas = 1) {
@@ -146,8 +84,8 @@ function service(name: string, app: string) {
 
 /** Waits until the Service's endpoints are exactly the ready pods of the current template. */
 async function waitServing(name: string, app: string, replicas: number) {
-  await kubectl('rollout', 'status', `deployment/${app}`, '--timeout=60s');
-  await eventually(
+  await kubectlHere('rollout', 'status', `deployment/${app}`, '--timeout=60s');
+  await waitFor(
     `Service ${namespace}/${name} to reach only the new pods of ${app}`,
     async () => {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` });
@@ -157,14 +95,14 @@ async function waitServing(name: string, app: string, replicas: number) {
       );
       return live.size === replicas && answers.every((a) => live.has(a.pod)) ? true : undefined;
     },
+    poll,
   );
 }
 
-async function promQuery(query: string): Promise<number | undefined> {
-  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
-  const value = Number(body.data?.result?.[0]?.value[1]);
-  return Number.isFinite(value) ? value : undefined;
+/** Not yet while Prometheus has no series, or only NaN (a rate over no traffic). */
+async function finite(query: string): Promise<number | undefined> {
+  const value = await promQuery(query);
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
 }
 
 const successRate = (labels: string) =>
@@ -193,7 +131,7 @@ describe('kubelet simulator and mesh on the playground', () => {
     expect(healthy.filter((a) => a.status === 200)).toHaveLength(200);
     expect(new Set(healthy.map((a) => a.pod)).size).toBe(2);
 
-    await kubectl('set', 'env', 'deployment/podinfo', 'ERROR_RATE=0.5');
+    await kubectlHere('set', 'env', 'deployment/podinfo', 'ERROR_RATE=0.5');
     await waitServing('podinfo', 'podinfo', 2);
     const faulty = await load(`http://podinfo.${namespace}:8080/`, 400);
     const failed = faulty.filter((a) => a.status === 500).length / faulty.length;
@@ -268,10 +206,13 @@ describe('kubelet simulator and mesh on the playground', () => {
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      await eventually('the mesh to route to the canary', async () =>
-        (await get(`http://api.${namespace}:8080/`)).pod.startsWith('api-canary')
-          ? true
-          : undefined,
+      await waitFor(
+        'the mesh to route to the canary',
+        async () =>
+          (await get(`http://api.${namespace}:8080/`)).pod.startsWith('api-canary')
+            ? true
+            : undefined,
+        poll,
       );
       const after = await load(`http://api.${namespace}:8080/`, 2000);
       const share = after.filter((a) => a.pod.startsWith('api-canary')).length / after.length;
@@ -280,7 +221,7 @@ describe('kubelet simulator and mesh on the playground', () => {
     });
 
     it("answers Flagger's Linkerd success-rate and p99 queries per backend from Prometheus", async () => {
-      await kubectl(
+      await kubectlHere(
         'patch',
         'trafficsplit',
         'api',
@@ -292,33 +233,34 @@ describe('kubelet simulator and mesh on the playground', () => {
       const until = Date.now() + 6000;
       while (Date.now() < until) await load(`http://api.${namespace}:8080/`, 100, 4);
 
+      const scraped: WaitOptions = { ...poll, timeoutMs: 20_000 };
       const inbound = (target: string) =>
         `namespace="${namespace}",deployment=~"${target}",direction="inbound"`;
-      const canaryRate = await eventually(
+      const canaryRate = await waitFor(
         'canary success rate',
-        () => promQuery(successRate(inbound('api-canary'))),
-        20_000,
+        () => finite(successRate(inbound('api-canary'))),
+        scraped,
       );
-      const primaryRate = await eventually(
+      const primaryRate = await waitFor(
         'primary success rate',
-        () => promQuery(successRate(inbound('api-primary'))),
-        20_000,
+        () => finite(successRate(inbound('api-primary'))),
+        scraped,
       );
-      const canaryP99 = await eventually(
+      const canaryP99 = await waitFor(
         'canary p99',
-        () => promQuery(p99(inbound('api-canary'))),
-        20_000,
+        () => finite(p99(inbound('api-canary'))),
+        scraped,
       );
-      const primaryP99 = await eventually(
+      const primaryP99 = await waitFor(
         'primary p99',
-        () => promQuery(p99(inbound('api-primary'))),
-        20_000,
+        () => finite(p99(inbound('api-primary'))),
+        scraped,
       );
       const outbound = `dst_service="api-canary",dst_namespace="${namespace}",direction="outbound"`;
-      const outboundRate = await eventually(
+      const outboundRate = await waitFor(
         'outbound canary success rate',
-        () => promQuery(successRate(outbound)),
-        20_000,
+        () => finite(successRate(outbound)),
+        scraped,
       );
 
       expect(canaryRate).toBeGreaterThanOrEqual(75);
@@ -350,15 +292,16 @@ describe('kubelet simulator and mesh on the playground', () => {
           ],
         },
       };
-      const dir = await mkdtemp(path.join(tmpdir(), 'mesh-e2e-'));
-      const file = path.join(dir, 'route.json');
-      await writeFile(file, JSON.stringify(manifest));
-      await kubectl('apply', '-f', file).finally(() => rm(dir, { recursive: true, force: true }));
-      await eventually('the mesh to follow the HTTPRoute', async () => {
-        const sample = await load(`http://api.${namespace}:8080/`, 50, 4);
-        const share = sample.filter((a) => a.pod.startsWith('api-canary')).length / sample.length;
-        return share >= 0.7 ? true : undefined;
-      });
+      await kubectlApply(JSON.stringify(manifest), namespace);
+      await waitFor(
+        'the mesh to follow the HTTPRoute',
+        async () => {
+          const sample = await load(`http://api.${namespace}:8080/`, 50, 4);
+          const share = sample.filter((a) => a.pod.startsWith('api-canary')).length / sample.length;
+          return share >= 0.7 ? true : undefined;
+        },
+        poll,
+      );
       const answers = await load(`http://api.${namespace}:8080/`, 500);
       const share = answers.filter((a) => a.pod.startsWith('api-canary')).length / answers.length;
       expect(share).toBeGreaterThanOrEqual(0.75);

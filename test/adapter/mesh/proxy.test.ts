@@ -9,6 +9,7 @@ import type { PodObject } from '../../../src/playground/mesh/pod-identity.js';
 import { ProxyMetrics } from '../../../src/playground/mesh/proxy-metrics.js';
 import { type ProxyServer, startProxyServer } from '../../../src/playground/mesh/proxy-server.js';
 import type { RoutingObject } from '../../../src/playground/mesh/routing-table.js';
+import { type ProxyAnswer, viaProxy } from '../../support/via-proxy.js';
 
 // Addresses under 127.9 so this never meets a playground's pods (127.1 and up).
 const pods = {
@@ -69,12 +70,12 @@ services.set('prod/idle', {
 });
 
 const state = new MeshState({
-  services,
+  service: (namespace, name) => services.get(`${namespace}/${name}`),
   endpointSlices: (namespace, service) => {
     const found = slices.get(`${namespace}/${service}`);
     return found ? [found] : [];
   },
-  pods: podObjects,
+  pod: (namespace, name) => podObjects.get(`${namespace}/${name}`),
   routingObjects: () => routing,
 });
 const metrics = new ProxyMetrics();
@@ -83,38 +84,8 @@ let proxy: ProxyServer;
 let metricsServer: { url: string; close(): Promise<void> };
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-interface Answer {
-  status: number;
-  body: string;
-  ms: number;
-}
-
-function send(url: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const proxyUrl = new URL(proxy.url);
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: proxyUrl.hostname,
-        port: proxyUrl.port,
-        path: url,
-        headers: { host: new URL(url).host, ...headers },
-        agent,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          body += chunk;
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - started }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+function send(url: string, headers: Record<string, string> = {}): Promise<ProxyAnswer> {
+  return viaProxy(proxy.url, url, { headers, agent });
 }
 
 function trafficSplit(primary: number, canary: number): RoutingObject {

@@ -7,15 +7,6 @@ import {
 } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 
-/** The environment of the e2e run's playground, as `fledge playground env` prints it. */
-export function playgroundEnv(): Record<string, string> {
-  return {
-    KUBECONFIG: inject('KUBECONFIG'),
-    FLEDGE_PROMETHEUS_URL: inject('FLEDGE_PROMETHEUS_URL'),
-    FLEDGE_MESH_PROXY: inject('FLEDGE_MESH_PROXY'),
-  };
-}
-
 export interface Clients {
   kc: KubeConfig;
   core: CoreV1Api;

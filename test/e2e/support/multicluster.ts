@@ -73,12 +73,3 @@ export function backendRolloutManifest(s: Scenario, namespace: string, canary: s
     },
   });
 }
-
-/** One instant PromQL value; 0 when the result is empty. */
-export async function promQuery(prometheusUrl: string, query: string): Promise<number> {
-  const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`;
-  const body = (await (await fetch(url)).json()) as {
-    data: { result: Array<{ value: [number, string] }> };
-  };
-  return Number(body.data.result[0]?.value[1] ?? 0);
-}

@@ -101,15 +101,37 @@ export function rolloutManifest(o: RolloutOptions): string {
   });
 }
 
-export function rolloutClient(): ResourceClient<Rollout & KubeObject> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(inject('KUBECONFIG'));
-  return new ResourceClient(new ApiServer(kc), knownTypes.rollouts);
+const rolloutClients = new Map<string, ResourceClient<Rollout & KubeObject>>();
+
+/**
+ * Cached per kubeconfig: status is polled every 200 ms, and a client per poll would open a
+ * new TLS connection each time instead of reusing one ApiServer's keep-alive pool.
+ */
+export function rolloutClient(
+  kubeconfigPath = inject('KUBECONFIG'),
+): ResourceClient<Rollout & KubeObject> {
+  let client = rolloutClients.get(kubeconfigPath);
+  if (!client) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    client = new ResourceClient(new ApiServer(kc), knownTypes.rollouts);
+    rolloutClients.set(kubeconfigPath, client);
+  }
+  return client;
 }
 
-export async function rolloutStatus(namespace: string, name: string): Promise<RolloutStatus> {
-  const rollout = await rolloutClient().find(namespace, name);
+export async function rolloutStatus(
+  namespace: string,
+  name: string,
+  kubeconfigPath?: string,
+): Promise<RolloutStatus> {
+  const rollout = await rolloutClient(kubeconfigPath).find(namespace, name);
   return rollout?.status ?? {};
+}
+
+export interface StatusWaitOptions extends WaitOptions {
+  /** The cluster to read, when it is not the e2e playground's. */
+  kubeconfigPath?: string;
 }
 
 /** Polls the Rollout's status until `accept` says yes; also returns every status seen. */
@@ -119,21 +141,28 @@ export async function waitForStatus(
   what: string,
   accept: (status: RolloutStatus) => boolean,
   seen: RolloutStatus[] = [],
-  options: WaitOptions = { timeoutMs: 120_000, intervalMs: 200 },
+  { timeoutMs = 120_000, intervalMs = 200, kubeconfigPath }: StatusWaitOptions = {},
 ): Promise<RolloutStatus> {
   return waitFor(
     `rollout ${namespace}/${name} ${what}`,
     async () => {
-      const status = await rolloutStatus(namespace, name);
+      const status = await rolloutStatus(namespace, name, kubeconfigPath);
       seen.push(status);
       if (accept(status)) return status;
       throw new Error(
         `phase ${status.phase} weight ${status.canaryWeight} failed ${status.failedChecks}: ${status.message}`,
       );
     },
-    options,
+    { timeoutMs, intervalMs },
   );
 }
+
+/** Done either way: promoted or rolled back. */
+export const finished = (status: RolloutStatus) =>
+  status.phase === 'Succeeded' || status.phase === 'Failed';
+
+export const waitInitialized = (namespace: string, name: string) =>
+  waitForStatus(namespace, name, 'to be Initialized', (s) => s.phase === 'Initialized');
 
 export async function createNamespace(namespace: string): Promise<void> {
   await kubectl(['create', 'namespace', namespace]);

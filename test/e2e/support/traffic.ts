@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { inject } from 'vitest';
+import { viaProxy } from '../../support/via-proxy.js';
 
 export interface TrafficCounts {
   total: number;
@@ -22,43 +23,27 @@ export function startTraffic(
   maxMs = 170_000,
   proxyUrl = inject('FLEDGE_MESH_PROXY'),
 ): Traffic {
-  const proxy = new URL(proxyUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const counts = new Map<string, TrafficCounts>(
     urls.map((url) => [url, { total: 0, failed: 0, byStatus: {} }]),
   );
   const inflight = new Set<Promise<void>>();
-  const send = (url: string) =>
-    new Promise<void>((resolve) => {
-      const tally = counts.get(url) as TrafficCounts;
-      const request = http.request(
-        {
-          host: proxy.hostname,
-          port: proxy.port,
-          path: url,
-          headers: { host: new URL(url).host, 'l5d-client': 'e2e/traffic' },
-          agent,
-          timeout: 5000,
-        },
-        (response) => {
-          response.resume();
-          response.on('end', () => {
-            const status = response.statusCode ?? 0;
-            tally.total++;
-            tally.byStatus[status] = (tally.byStatus[status] ?? 0) + 1;
-            if (status >= 500) tally.failed++;
-            resolve();
-          });
-        },
-      );
-      request.on('timeout', () => request.destroy(new Error('timeout')));
-      request.on('error', () => {
-        tally.total++;
-        tally.failed++;
-        resolve();
+  const send = async (url: string) => {
+    const tally = counts.get(url) as TrafficCounts;
+    try {
+      const { status } = await viaProxy(proxyUrl, url, {
+        headers: { 'l5d-client': 'e2e/traffic' },
+        agent,
+        timeoutMs: 5000,
       });
-      request.end();
-    });
+      tally.total++;
+      tally.byStatus[status] = (tally.byStatus[status] ?? 0) + 1;
+      if (status >= 500) tally.failed++;
+    } catch {
+      tally.total++;
+      tally.failed++;
+    }
+  };
   const timer = setInterval(() => {
     for (const url of urls) {
       const p = send(url);
