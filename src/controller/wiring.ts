@@ -1,12 +1,12 @@
 import type { Effects } from '../../machines/provide.js';
 import type { Rollout } from '../api/types.js';
 import { type ApiServer, isNotFound, type KubeObject } from '../kube/api-server.js';
-import { knownTypes, ResourceClient } from '../kube/resources.js';
+import { knownTypes, ownerReferenceTo, ResourceClient } from '../kube/resources.js';
 import { createRouter } from '../routing/index.js';
 import type { Router, RouteTarget } from '../routing/router.js';
 import { backendEffects, backendServices } from './effects/backend.js';
 import { type Deployment, type EffectContext, routeTo } from './effects/context.js';
-import { namesOf, ownerOf, workloadEffects } from './effects/workload.js';
+import { namesOf, workloadEffects } from './effects/workload.js';
 import type { RolloutRunner } from './runner.js';
 
 /** Where a Rollout's traffic is split: its routing object, apex Service and two backends. */
@@ -18,7 +18,7 @@ export function routeTargetOf(rollout: Rollout): RouteTarget {
     name: rollout.metadata.name ?? '',
     apexService,
     port: rollout.spec.service.port,
-    owner: ownerOf(rollout),
+    owner: ownerReferenceTo(rollout),
   };
   if (rollout.spec.targetRef) {
     const names = namesOf(rollout);

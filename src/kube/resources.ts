@@ -154,7 +154,11 @@ export class ResourceClient<T extends ObjectWithMeta = KubeObject> {
 }
 
 /** A controller ownerReference to `owner`, so garbage collection removes what it owns. */
-export function ownerReferenceTo(owner: KubeObject): OwnerReference {
+export function ownerReferenceTo(owner: {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; uid?: string };
+}): OwnerReference {
   const { apiVersion, kind, metadata } = owner;
   if (!apiVersion || !kind || !metadata?.name || !metadata.uid) {
     throw new Error(

@@ -15,6 +15,9 @@ const sliceTypes: ResourceType[] = ['v1', 'v1beta1'].map((version) => ({
   namespaced: true,
 }));
 
+/** The slice version each API server serves, found once: the readiness wait polls this. */
+const servedSliceType = new WeakMap<ApiServer, ResourceType>();
+
 type EndpointSlice = KubeObject & {
   endpoints?: Array<{ addresses?: string[]; conditions?: { ready?: boolean } }>;
 };
@@ -25,11 +28,13 @@ export async function readyAddresses(
   namespace: string,
   service: string,
 ): Promise<number> {
-  for (const type of sliceTypes) {
+  const served = servedSliceType.get(api);
+  for (const type of served ? [served] : sliceTypes) {
     try {
       const slices = await new ResourceClient<EndpointSlice>(api, type).list(namespace, {
         labelSelector: `kubernetes.io/service-name=${service}`,
       });
+      servedSliceType.set(api, type);
       return slices.items
         .flatMap((slice) => slice.endpoints ?? [])
         .filter((endpoint) => endpoint.conditions?.ready !== false)

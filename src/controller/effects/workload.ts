@@ -1,8 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Effects } from '../../../machines/provide.js';
 import type { Rollout } from '../../api/types.js';
-import { isConflict, type KubeObject, type OwnerReference } from '../../kube/api-server.js';
-import { knownTypes, ResourceClient } from '../../kube/resources.js';
+import { isConflict, type KubeObject } from '../../kube/api-server.js';
+import { knownTypes, ownerReferenceTo, ResourceClient } from '../../kube/resources.js';
 import {
   primaryDeployment,
   primaryTemplate,
@@ -13,17 +13,6 @@ import {
 import { deploymentReadiness } from '../workload/readiness.js';
 import { analysisEffects } from './analysis.js';
 import { type Deployment, type EffectContext, routeTo, waitUntil } from './context.js';
-
-export function ownerOf(rollout: Rollout): OwnerReference {
-  return {
-    apiVersion: rollout.apiVersion,
-    kind: rollout.kind,
-    name: rollout.metadata.name ?? '',
-    uid: rollout.metadata.uid ?? '',
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
 
 export function namesOf(rollout: Rollout): WorkloadNames {
   const rolloutName = rollout.metadata.name ?? '';
@@ -74,7 +63,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
       source as unknown as V1Deployment,
       names(),
       port,
-      ownerOf(rollout),
+      ownerReferenceTo(rollout),
     )) {
       const name = desired.metadata?.name ?? '';
       const existing = await services.find(namespace(), name);
@@ -106,7 +95,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
         const primary = primaryDeployment(
           source as unknown as V1Deployment,
           n,
-          ownerOf(ctx.rollout()),
+          ownerReferenceTo(ctx.rollout()),
           replicas,
         );
         try {
