@@ -208,17 +208,18 @@ export class Controller {
   private createRunner(key: string, rollout: Rollout, revision: string): RolloutRunner {
     const log = this.options.log.child({ rollout: key });
     const ctxHolder: { runner?: RolloutRunner } = {};
+    const latest = () => ctxHolder.runner?.latest ?? rollout;
     const ctx: EffectContext = {
       api: this.api,
-      ...routingFor(this.api, () => ctxHolder.runner?.latest ?? rollout),
+      ...routingFor(this.api, latest),
       metrics: this.metrics,
       clusterMetrics: (cluster) => this.clusterMetrics.get(cluster),
       registry: this.registry,
       log,
-      rollout: () => ctxHolder.runner?.latest ?? rollout,
+      rollout: latest,
       phase: () => ctxHolder.runner?.phase ?? 'Initializing',
       revision: () => ctxHolder.runner?.revision ?? revision,
-      report: (decision) => this.recordEvent(ctxHolder.runner?.latest ?? rollout, decision),
+      report: (decision) => this.recordEvent(latest(), decision),
       condition: (update) => ctxHolder.runner?.setCondition(update),
       pollMs: this.options.pollMs,
       proxy: this.options.proxy,
