@@ -20,7 +20,7 @@ export const ROUTING_API_VERSIONS = {
 } as const;
 
 /** Longest apex Service name that leaves room for the `-primary` and `-canary` Services. */
-export const MAX_WORKLOAD_SERVICE_NAME = 63 - '-primary'.length;
+const MAX_WORKLOAD_SERVICE_NAME = 63 - '-primary'.length;
 
 const MIN_DURATION_MS = 1_000;
 

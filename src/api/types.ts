@@ -3,7 +3,7 @@
  * crds/rollout.yaml and describe a Rollout as validateRollout returns it: every default
  * applied, so consumers never repeat a default.
  */
-import type { BackendsSpec, Condition, RolloutStatus, RoutingSpec } from './rollout.generated.js';
+import type { BackendsSpec, RolloutStatus } from './rollout.generated.js';
 
 export type {
   AnalysisSpec,
@@ -30,9 +30,6 @@ export const PLURAL = 'rollouts';
 
 export type Backend = BackendsSpec['stable'];
 export type Phase = NonNullable<RolloutStatus['phase']>;
-export type ConditionStatus = Condition['status'];
-export type RoutingProvider = RoutingSpec['provider'];
-export type RoutingApiVersion = RoutingSpec['apiVersion'];
 
 /** The metrics fledge knows how to query without a `query`. */
 export const BUILT_IN_METRICS = ['request-success-rate', 'request-duration'] as const;

@@ -29,7 +29,7 @@ export function rolloutRow(rollout: RolloutObject, options: TableOptions): strin
   return options.allNamespaces ? [rollout.metadata?.namespace ?? NONE, ...cells] : cells;
 }
 
-export function tableHeader(allNamespaces: boolean): string[] {
+function tableHeader(allNamespaces: boolean): string[] {
   const columns = ['NAME', 'PHASE', 'WEIGHT', 'FAILED', 'REVISION', 'AGE', 'MESSAGE'];
   return allNamespaces ? ['NAMESPACE', ...columns] : columns;
 }

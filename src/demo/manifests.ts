@@ -17,11 +17,11 @@ export const releases = {
 } as const satisfies Record<string, Release>;
 
 /**
- * The figures the demo's Rollout uses, also quoted by its summary. The interval leaves
+ * The figures of the demo's Rollout. The interval leaves
  * Prometheus (1 s scrapes) time for two samples of the new pods' traffic before the first
  * check; at 2 s, every other healthy release began with a "no data" failed check.
  */
-export const analysis = {
+const analysis = {
   interval: '4s',
   threshold: 3,
   stepWeight: 10,
@@ -32,7 +32,7 @@ export const analysis = {
 } as const;
 
 /** The app's only container; a merge patch replaces the whole list, so it is always whole. */
-export function appContainer(release: Release) {
+function appContainer(release: Release) {
   return {
     name: 'app',
     image: release.image,

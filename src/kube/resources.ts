@@ -1,3 +1,4 @@
+import { GROUP, KIND, PLURAL, VERSION } from '../api/types.js';
 import type { ApiServer, KubeObject, ObjectWithMeta, OwnerReference } from './api-server.js';
 import { isNotFound } from './api-server.js';
 
@@ -61,13 +62,7 @@ export const knownTypes = {
     kind: 'Lease',
     namespaced: true,
   },
-  rollouts: {
-    group: 'fledge.dev',
-    version: 'v1alpha1',
-    plural: 'rollouts',
-    kind: 'Rollout',
-    namespaced: true,
-  },
+  rollouts: { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND, namespaced: true },
 } as const satisfies Record<string, ResourceType>;
 
 export interface ListOptions {

@@ -26,7 +26,7 @@ export function checkTargetHost(hostname: string, allowHosts: readonly string[])
  * `<service>.<namespace>` counts as cluster-local because it is how Flagger users write
  * targets and the pod's DNS search path resolves it to the Service first.
  */
-export function isClusterLocal(host: string): boolean {
+function isClusterLocal(host: string): boolean {
   if (host === 'localhost') return false;
   const labels = host.split('.');
   if (!labels.every((label) => LABEL.test(label))) return false;

@@ -24,7 +24,7 @@ export interface MetadataProblem {
 
 export type MetadataParse = { ok: true; spec: LoadSpec } | { ok: false; problem: MetadataProblem };
 
-export const LIMITS = {
+const LIMITS = {
   maxRps: 10_000,
   maxConnections: 1_000,
   minDurationMs: 1_000,

@@ -64,7 +64,7 @@ export function evaluateMetric(
 }
 
 /** True when the query answered but without a usable value, as opposed to failing. */
-export function isNoData(outcome: MetricOutcome): boolean {
+function isNoData(outcome: MetricOutcome): boolean {
   return !('error' in outcome) && (outcome.value === null || !Number.isFinite(outcome.value));
 }
 

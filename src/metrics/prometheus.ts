@@ -71,7 +71,7 @@ function innermost(rejection: PrometheusQueryRejection): PrometheusQueryRejectio
 }
 
 /** Turns whatever prometheus-query threw (a plain object, or an Error) into words a person can act on. */
-export function describeFailure(thrown: unknown, timeoutMs: number): Failure {
+function describeFailure(thrown: unknown, timeoutMs: number): Failure {
   if (thrown instanceof Error) {
     return { reason: `gave an answer fledge could not read (${thrown.message})`, fix: ADDRESS_FIX };
   }

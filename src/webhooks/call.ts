@@ -5,7 +5,7 @@ import { type HttpAnswer, postJson, UnsendableError } from './http.js';
 import type { Webhook, WebhookPayload, WebhookType } from './payload.js';
 import { backoffMs, isRetryableStatus } from './retry.js';
 
-export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
 export interface WebhookCallOptions {
   /**

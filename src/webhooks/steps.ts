@@ -10,7 +10,7 @@ import {
 } from './payload.js';
 
 /** Flagger's limit on an event webhook call, used when the webhook sets no timeout. */
-export const EVENT_WEBHOOK_TIMEOUT_MS = 5000;
+const EVENT_WEBHOOK_TIMEOUT_MS = 5000;
 
 function ofType(hooks: readonly Webhook[], type: WebhookType): Webhook[] {
   return hooks.filter((hook) => hook.type === type);
