@@ -27,6 +27,18 @@ interface UpOptions {
   crossClusterLatency?: string;
 }
 
+/** `up` starts in the background the supervisor that `run` is, so both take its options. */
+function withPlaygroundOptions(command: Command): Command {
+  return command
+    .option('--name <name>', 'which playground (its state directory)', defaultName)
+    .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
+    .option(fledgeFlag, fledgeHelp)
+    .option(latencyFlag, latencyHelp)
+    .hook('preAction', (_command, action) =>
+      setLatency(action.opts<UpOptions>().crossClusterLatency),
+    );
+}
+
 function clusterList(value: string): string[] {
   const clusters = value
     .split(',')
@@ -42,26 +54,22 @@ export function registerPlayground(program: Command): void {
     .command('playground')
     .description('a local Kubernetes API with a simulated Linkerd data plane, on 127.0.0.1');
 
-  playground
-    .command('up')
-    .description('start the playground in the background and print its environment')
-    .option('--name <name>', 'which playground (its state directory)', defaultName)
-    .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
-    .option(fledgeFlag, fledgeHelp)
-    .option(latencyFlag, latencyHelp)
-    .action(async (options: UpOptions) => {
-      setLatency(options.crossClusterLatency);
-      const env = await playgroundUp({
-        name: options.name,
-        clusters: options.clusters,
-        fledge: options.fledge,
-        progress: (line) => process.stderr.write(`${line}\n`),
-      });
-      process.stdout.write(`${formatEnv(env)}\n`);
-      process.stderr.write(
-        `playground "${options.name}" is ready; \`eval "$(fledge playground env${options.name === defaultName ? '' : ` --name ${options.name}`})"\` points kubectl at it\n`,
-      );
+  withPlaygroundOptions(
+    playground
+      .command('up')
+      .description('start the playground in the background and print its environment'),
+  ).action(async (options: UpOptions) => {
+    const env = await playgroundUp({
+      name: options.name,
+      clusters: options.clusters,
+      fledge: options.fledge,
+      progress: (line) => process.stderr.write(`${line}\n`),
     });
+    process.stdout.write(`${formatEnv(env)}\n`);
+    process.stderr.write(
+      `playground "${options.name}" is ready; \`eval "$(fledge playground env${options.name === defaultName ? '' : ` --name ${options.name}`})"\` points kubectl at it\n`,
+    );
+  });
 
   playground
     .command('down')
@@ -88,17 +96,13 @@ export function registerPlayground(program: Command): void {
       process.stdout.write(`${formatEnv(await playgroundEnv(options.name))}\n`);
     });
 
-  playground
-    .command('run')
-    .description('run the playground in the foreground until interrupted (what `up` starts)')
-    .option('--name <name>', 'which playground', defaultName)
-    .option('--clusters <names>', 'comma-separated cluster (context) names', clusterList)
-    .option(fledgeFlag, fledgeHelp)
-    .option(latencyFlag, latencyHelp)
-    .action(async (options: UpOptions) => {
-      setLatency(options.crossClusterLatency);
-      const fledge = { controller: options.fledge, loadtester: options.fledge };
-      // The simulators keep timers and sockets open; the process ends with the playground.
-      process.exit(await runSupervisor({ name: options.name, clusters: options.clusters, fledge }));
-    });
+  withPlaygroundOptions(
+    playground
+      .command('run')
+      .description('run the playground in the foreground until interrupted (what `up` starts)'),
+  ).action(async (options: UpOptions) => {
+    const fledge = { controller: options.fledge, loadtester: options.fledge };
+    // The simulators keep timers and sockets open; the process ends with the playground.
+    process.exit(await runSupervisor({ name: options.name, clusters: options.clusters, fledge }));
+  });
 }

@@ -42,7 +42,7 @@ export async function applyCrds(
       if (crd?.kind !== 'CustomResourceDefinition') continue;
       const name = crd.metadata?.name ?? '';
       names.push(name);
-      await createOrReplace(api, crd).catch((error: unknown) => {
+      await createOrReplace(api, crdPath, crd).catch((error: unknown) => {
         throw new Error(
           `could not apply CustomResourceDefinition ${name} from ${file}: ${(error as Error).message}`,
         );
@@ -65,17 +65,25 @@ export async function applyCrds(
   }
 }
 
-async function createOrReplace(api: ApiServer, crd: Crd): Promise<void> {
+/**
+ * POSTs the object to its collection; when it exists already, PUTs it over the stored one,
+ * with the stored resourceVersion that a replace must carry.
+ */
+export async function createOrReplace(
+  api: ApiServer,
+  collection: string,
+  object: KubeObject,
+): Promise<void> {
   try {
-    await api.request('POST', crdPath, { body: crd });
+    await api.request('POST', collection, { body: object });
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
-    const name = crd.metadata?.name ?? '';
-    const current = await api.request<Crd>('GET', `${crdPath}/${name}`);
-    await api.request('PUT', `${crdPath}/${name}`, {
+    const item = `${collection}/${object.metadata?.name ?? ''}`;
+    const current = await api.request<KubeObject>('GET', item);
+    await api.request('PUT', item, {
       body: {
-        ...crd,
-        metadata: { ...crd.metadata, resourceVersion: current.metadata?.resourceVersion },
+        ...object,
+        metadata: { ...object.metadata, resourceVersion: current.metadata?.resourceVersion },
       },
     });
   }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiServer, isAlreadyExists, type KubeObject } from '../kube/api-server.js';
+import { createOrReplace } from './crds.js';
+import { SERVICE_NAME_LABEL } from './mesh/endpoints.js';
 import { packageRoot } from './paths.js';
 import type { ExtraProcess } from './playground.js';
 import { freePort } from './ports.js';
@@ -104,7 +106,7 @@ export function loadtesterObjects(port: number): Array<KubeObject & { path: stri
         name: `${LOADTESTER_SERVICE}-playground`,
         namespace,
         labels: {
-          'kubernetes.io/service-name': LOADTESTER_SERVICE,
+          [SERVICE_NAME_LABEL]: LOADTESTER_SERVICE,
           'endpointslice.kubernetes.io/managed-by': 'fledge-playground',
         },
       },
@@ -117,22 +119,16 @@ export function loadtesterObjects(port: number): Array<KubeObject & { path: stri
 
 async function apply(api: ApiServer, object: KubeObject & { path: string }): Promise<void> {
   const { path: collection, ...body } = object;
-  const name = body.metadata?.name ?? '';
-  try {
-    await api.request('POST', collection, { body });
-  } catch (error) {
-    if (!isAlreadyExists(error)) {
-      throw new Error(
-        `could not create ${body.kind} ${name} for the playground's loadtester: ${(error as Error).message}`,
-      );
-    }
-    if (body.kind === 'Namespace') return;
-    const current = await api.request<KubeObject>('GET', `${collection}/${name}`);
-    await api.request('PUT', `${collection}/${name}`, {
-      body: {
-        ...body,
-        metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion },
-      },
-    });
-  }
+  // An existing Namespace is kept: a replace would drop the labels others gave it.
+  const write =
+    body.kind === 'Namespace'
+      ? api.request('POST', collection, { body }).catch((error: unknown) => {
+          if (!isAlreadyExists(error)) throw error;
+        })
+      : createOrReplace(api, collection, body);
+  await write.catch((error: unknown) => {
+    throw new Error(
+      `could not create ${body.kind} ${body.metadata?.name ?? ''} for the playground's loadtester: ${(error as Error).message}`,
+    );
+  });
 }

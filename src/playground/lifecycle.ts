@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { missingBinaries } from './binaries.js';
+import { MissingBinariesError, missingBinaries } from './binaries.js';
 import { killGroup, logTail } from './child-process.js';
 import { packageRoot, playgroundStateDir } from './paths.js';
 import {
@@ -21,7 +21,6 @@ export interface UpOptions {
   fledge?: boolean;
   /** Progress lines for a person; the env itself is returned. */
   progress?: (line: string) => void;
-  timeoutMs?: number;
 }
 
 /** The standalone playground CLI the detached supervisor runs as (`playground run`). */
@@ -44,7 +43,7 @@ export async function playgroundUp(options: UpOptions): Promise<Record<string, s
     }
     if (current.status === 'starting') {
       progress(`playground "${options.name}" is starting; waiting for it`);
-      return waitUntilReady(stateDir, options.name, options.timeoutMs);
+      return waitUntilReady(stateDir, options.name);
     }
   }
   if (current) {
@@ -54,8 +53,7 @@ export async function playgroundUp(options: UpOptions): Promise<Record<string, s
 
   await ensureKubeBinaries(progress);
   const missing = await missingBinaries(['etcd', 'prometheus']);
-  if (missing.length > 0)
-    throw new Error(`the playground cannot start:\n  ${missing.join('\n  ')}`);
+  if (missing.length > 0) throw new MissingBinariesError(missing);
 
   const entry = supervisorEntry();
   if (!existsSync(entry)) {
@@ -86,17 +84,18 @@ export async function playgroundUp(options: UpOptions): Promise<Record<string, s
   await log.close();
   supervisor.unref();
   await spawned;
-  return waitUntilReady(stateDir, options.name, options.timeoutMs, () => exited);
+  return waitUntilReady(stateDir, options.name, () => exited);
 }
+
+const readyTimeoutMs = 180_000;
 
 async function waitUntilReady(
   stateDir: string,
   name: string,
-  timeoutMs = 180_000,
   supervisorExited: () => boolean = () => false,
 ): Promise<Record<string, string>> {
   const supervisorLog = path.join(stateDir, 'supervisor.log');
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + readyTimeoutMs;
   while (Date.now() < deadline) {
     const state = await readState(stateDir);
     if (state?.status === 'ready') return state.env;
@@ -113,7 +112,7 @@ async function waitUntilReady(
     await sleep(200);
   }
   throw new Error(
-    `playground "${name}" was not ready within ${timeoutMs / 1000} s; see ${supervisorLog}, then \`fledge playground down --name ${name}\``,
+    `playground "${name}" was not ready within ${readyTimeoutMs / 1000} s; see ${supervisorLog}, then \`fledge playground down --name ${name}\``,
   );
 }
 

@@ -120,6 +120,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   };
 
   try {
+    const crdFiles = await playgroundCrdFiles();
     const clusters: PlaygroundCluster[] = [];
     for (const clusterName of clusterNames) {
       const clusterDir = path.join(stateDir, 'clusters', clusterName);
@@ -133,7 +134,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
 
       const kc = new KubeConfig();
       kc.loadFromFile(controlPlane.kubeconfigPath);
-      await applyCrds(kc, await playgroundCrdFiles());
+      await applyCrds(kc, crdFiles);
 
       const addresses = await claimAddressBlock();
       started.push({ name: `${clusterName} pod address block`, stop: addresses.release });
@@ -146,8 +147,6 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       started.push({ name: `${clusterName} kubelet simulator`, stop: kubelet.stop });
       const mesh = await startMesh({
         kubeconfigPath: controlPlane.kubeconfigPath,
-        proxyPort: 0,
-        metricsPort: 0,
         logger: logger.child({ cluster: clusterName }),
       });
       started.push({ name: `${clusterName} mesh`, stop: mesh.stop });

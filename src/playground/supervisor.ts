@@ -1,16 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import { type Logger, pino } from 'pino';
+import { pino } from 'pino';
 import type { FledgeOptions } from './fledge-services.js';
 import { playgroundStateDir } from './paths.js';
-import { type ExtraProcess, type Playground, startPlayground } from './playground.js';
+import { type Playground, startPlayground } from './playground.js';
 import { recordProcess, removeState, writeState } from './state-file.js';
 
 export interface SupervisorOptions {
   name: string;
   clusters?: string[];
-  extraProcesses?: ExtraProcess[];
   fledge?: FledgeOptions;
-  logger?: Logger;
 }
 
 /**
@@ -19,7 +17,7 @@ export interface SupervisorOptions {
  * processes dies, which it records as a failure. Resolves with the process exit code.
  */
 export async function runSupervisor(options: SupervisorOptions): Promise<number> {
-  const logger = options.logger ?? pino();
+  const logger = pino();
   const stateDir = playgroundStateDir(options.name);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const supervisor = recordProcess(process.pid);

@@ -1,7 +1,8 @@
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { createKubeHttp } from '../mesh/kube-http.js';
-import { type ResourceWatchOptions, watchResource } from '../mesh/resource-watch.js';
+import { ApiServer, statusCodeOf } from '../../kube/api-server.js';
+import { mergePatchOptions } from '../../kube/patch.js';
+import { podType, startSimulatorWatch } from '../simulator-watch.js';
 import { behaviourFromEnv } from './app-behaviour.js';
 import { nodeObject, nodeStatus } from './node.js';
 import { PodAddressPool, serveOnFreeAddress } from './pod-address.js';
@@ -15,13 +16,6 @@ export interface KubeletSimOptions {
   logger: Logger;
   /** First two octets of pod addresses, "127.1" by default; one per simulated cluster. */
   podAddressPrefix?: string;
-  /** How often the Node's status is posted again (default 10 s). */
-  heartbeatMs?: number;
-  /** How long a deleted pod may finish requests in flight (default 1 s). */
-  drainMs?: number;
-  /** How long a deleted pod keeps serving before it stops (default 1 s). */
-  terminationGraceMs?: number;
-  watch?: ResourceWatchOptions;
 }
 
 export interface KubeletSim {
@@ -35,11 +29,14 @@ interface PodRuntime {
   readyTimer?: NodeJS.Timeout;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const mergePatch = mergePatchOptions();
 
-function statusCode(err: unknown): number | undefined {
-  return (err as { code?: number }).code;
-}
+/** How often the Node's status is posted again. */
+const heartbeatMs = 10_000;
+/** How long a deleted pod may finish requests in flight. */
+const drainMs = 1000;
+/** How long a deleted pod keeps serving before it stops. */
+const terminationGraceMs = 1000;
 
 /**
  * Plays the kubelet of one Node: binds every unscheduled pod to it (no scheduler runs),
@@ -49,8 +46,6 @@ function statusCode(err: unknown): number | undefined {
  */
 export async function startKubeletSim(options: KubeletSimOptions): Promise<KubeletSim> {
   const nodeName = options.nodeName ?? 'playground';
-  const drainMs = options.drainMs ?? 1000;
-  const terminationGraceMs = options.terminationGraceMs ?? 1000;
   const logger = options.logger.child({ component: 'kubelet', node: nodeName });
   const kc = new KubeConfig();
   kc.loadFromFile(options.kubeconfigPath);
@@ -69,12 +64,12 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
   try {
     await core.createNode({ body: nodeObject(nodeName) });
   } catch (err) {
-    if (statusCode(err) !== 409) throw err;
+    if (statusCodeOf(err) !== 409) throw err;
   }
   await postNodeStatus();
   const heartbeat = setInterval(() => {
     postNodeStatus().catch((err) => logger.warn({ err }, 'node heartbeat failed'));
-  }, options.heartbeatMs ?? 10_000);
+  }, heartbeatMs);
 
   async function stopRuntime(key: string, runtime: PodRuntime) {
     running.delete(key);
@@ -95,7 +90,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     try {
       await core.patchNamespacedPodStatus({ name, namespace, body }, mergePatch);
     } catch (err) {
-      if (statusCode(err) !== 404) throw err;
+      if (statusCodeOf(err) !== 404) throw err;
     }
   }
 
@@ -157,12 +152,13 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     logger.info({ pod: key, ip }, 'pod running');
   }
 
-  async function reconcile(key: string) {
-    const pod = pods.store.get(key);
+  async function reconcile(namespace: string, name: string) {
+    const key = `${namespace}/${name}`;
+    const pod = pods.get(namespace, name);
     const runtime = running.get(key);
     if (runtime && runtime.uid !== pod?.metadata?.uid) await stopRuntime(key, runtime);
     if (!pod) return;
-    const { name = '', namespace = '', uid = '' } = pod.metadata ?? {};
+    const uid = pod.metadata?.uid ?? '';
     const boundElsewhere = pod.spec?.nodeName !== undefined && pod.spec.nodeName !== nodeName;
     if (boundElsewhere) return;
     if (pod.metadata?.deletionTimestamp) {
@@ -182,7 +178,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
         });
         logger.info({ pod: key }, 'pod deleted');
       } catch (err) {
-        if (statusCode(err) !== 404 && statusCode(err) !== 409) throw err;
+        if (statusCodeOf(err) !== 404 && statusCodeOf(err) !== 409) throw err;
       }
       return;
     }
@@ -197,7 +193,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
           },
         });
       } catch (err) {
-        if (statusCode(err) !== 409 && statusCode(err) !== 404) throw err;
+        if (statusCodeOf(err) !== 409 && statusCodeOf(err) !== 404) throw err;
       }
       return;
     }
@@ -215,30 +211,27 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     });
   }
 
-  const http = createKubeHttp(kc);
-  const pods = watchResource<SimPod>(
-    http,
-    { group: '', version: 'v1', plural: 'pods' },
-    {
-      onChange: (pod) => enqueue(keyOf(pod), () => reconcile(keyOf(pod))),
-      onDelete: (pod) => enqueue(keyOf(pod), () => reconcile(keyOf(pod))),
-    },
+  const onPod = (pod: SimPod) => {
+    const { namespace = '', name = '' } = pod.metadata ?? {};
+    enqueue(`${namespace}/${name}`, () => reconcile(namespace, name));
+  };
+  const api = new ApiServer(kc);
+  const { watcher: pods, synced } = startSimulatorWatch<SimPod>(
+    api,
+    podType,
+    { onChange: onPod, onDelete: onPod },
     logger,
-    options.watch,
   );
-  await pods.synced;
+  await synced;
   logger.info({ node: nodeName }, 'kubelet simulator ready');
 
   return {
     async stop() {
       clearInterval(heartbeat);
-      pods.stop();
+      await pods.stop();
+      api.close();
       await Promise.all([...chains.values()]);
       await Promise.all([...running].map(([key, runtime]) => stopRuntime(key, runtime)));
     },
   };
-}
-
-function keyOf(pod: SimPod): string {
-  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 }

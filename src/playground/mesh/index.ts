@@ -1,34 +1,21 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { ApiServer, type ObjectWithMeta } from '../../kube/api-server.js';
+import { knownTypes, type ResourceType } from '../../kube/resources.js';
+import { podType, startSimulatorWatch, type WatchHandlers } from '../simulator-watch.js';
 import { EndpointSliceIndex, type EndpointSliceObject, type ServiceObject } from './endpoints.js';
-import { createKubeHttp } from './kube-http.js';
 import { MeshState } from './mesh-state.js';
 import { startMetricsServer } from './metrics-server.js';
 import type { PodObject } from './pod-identity.js';
 import { ProxyMetrics } from './proxy-metrics.js';
 import { startProxyServer } from './proxy-server.js';
-import {
-  type ResourceKind,
-  type ResourceWatch,
-  type ResourceWatchOptions,
-  watchResource,
-} from './resource-watch.js';
 import type { RoutingObject } from './routing-table.js';
 
-export { CLIENT_HEADER, DEFAULT_CALLER, NAMESPACE_HEADER } from './proxy-server.js';
+export { CLIENT_HEADER } from './proxy-server.js';
 
 export interface MeshOptions {
   kubeconfigPath: string;
-  /** 0 picks a free port. */
-  proxyPort: number;
-  /** 0 picks a free port. */
-  metricsPort: number;
   logger: Logger;
-  /** Loopback address to listen on; 127.0.0.1 by default. */
-  host?: string;
-  /** How long the series of a deleted pod stay exported (default 5 minutes). */
-  podSeriesRetentionMs?: number;
-  watch?: ResourceWatchOptions;
 }
 
 export interface Mesh {
@@ -39,28 +26,48 @@ export interface Mesh {
   stop(): Promise<void>;
 }
 
+/** Both servers listen on free ports of this address. */
+const host = '127.0.0.1';
+/** How long the series of a deleted pod stay exported. */
+const podSeriesRetentionMs = 5 * 60_000;
+
 /** The routing kinds Linkerd reads, each at every API version users write. */
-const routingKinds: Array<ResourceKind & { kind: string }> = [
+const routingKinds: ResourceType[] = [
   {
     group: 'split.smi-spec.io',
     version: 'v1alpha1',
     plural: 'trafficsplits',
     kind: 'TrafficSplit',
+    namespaced: true,
   },
   {
     group: 'split.smi-spec.io',
     version: 'v1alpha2',
     plural: 'trafficsplits',
     kind: 'TrafficSplit',
+    namespaced: true,
   },
-  { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute' },
+  {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    plural: 'httproutes',
+    kind: 'HTTPRoute',
+    namespaced: true,
+  },
   {
     group: 'gateway.networking.k8s.io',
     version: 'v1beta1',
     plural: 'httproutes',
     kind: 'HTTPRoute',
+    namespaced: true,
   },
-  { group: 'policy.linkerd.io', version: 'v1beta3', plural: 'httproutes', kind: 'HTTPRoute' },
+  {
+    group: 'policy.linkerd.io',
+    version: 'v1beta3',
+    plural: 'httproutes',
+    kind: 'HTTPRoute',
+    namespaced: true,
+  },
 ];
 
 /**
@@ -69,57 +76,60 @@ const routingKinds: Array<ResourceKind & { kind: string }> = [
  * every watch has listed (or found its type absent) and both servers listen.
  */
 export async function startMesh(options: MeshOptions): Promise<Mesh> {
-  const host = options.host ?? '127.0.0.1';
   const logger = options.logger.child({ component: 'mesh' });
-  const retentionMs = options.podSeriesRetentionMs ?? 5 * 60_000;
   const kc = new KubeConfig();
   kc.loadFromFile(options.kubeconfigPath);
-  const kube = createKubeHttp(kc);
+  const api = new ApiServer(kc);
   const metrics = new ProxyMetrics();
   const reported = new Set<string>();
   let state: MeshState | null = null;
   const invalidate = () => state?.invalidateRoutes();
 
-  const watches: ResourceWatch<unknown & object>[] = [];
-  const watch = <T extends object>(kind: ResourceKind, handlers = {}) => {
-    const w = watchResource<T>(kube, kind, handlers, logger, options.watch);
-    watches.push(w);
-    return w;
+  const watchers: Array<{ stop(): Promise<void> }> = [];
+  const synced: Promise<void>[] = [];
+  const watch = <T extends ObjectWithMeta>(type: ResourceType, handlers: WatchHandlers<T> = {}) => {
+    const started = startSimulatorWatch<T>(api, type, handlers, logger);
+    watchers.push(started.watcher);
+    synced.push(started.synced);
+    return started.watcher;
   };
-  const services = watch<ServiceObject>({ group: '', version: 'v1', plural: 'services' });
+  const services = watch<ServiceObject>(knownTypes.services);
   const slices = new EndpointSliceIndex();
   for (const version of ['v1', 'v1beta1']) {
     watch<EndpointSliceObject>(
-      { group: 'discovery.k8s.io', version, plural: 'endpointslices' },
       {
-        onChange: (slice: EndpointSliceObject) => slices.set(slice),
-        onDelete: (slice: EndpointSliceObject) => slices.delete(slice),
+        group: 'discovery.k8s.io',
+        version,
+        plural: 'endpointslices',
+        kind: 'EndpointSlice',
+        namespaced: true,
+      },
+      {
+        onChange: (slice) => slices.set(slice),
+        onDelete: (slice) => slices.delete(slice),
       },
     );
   }
-  const pods = watch<PodObject>(
-    { group: '', version: 'v1', plural: 'pods' },
-    {
-      onDelete(pod: PodObject) {
-        const { namespace = '', name = '' } = pod.metadata ?? {};
-        metrics.forgetPod(namespace, name, Date.now(), retentionMs);
-      },
+  const pods = watch<PodObject>(podType, {
+    onDelete(pod: PodObject) {
+      const { namespace = '', name = '' } = pod.metadata ?? {};
+      metrics.forgetPod(namespace, name, Date.now(), podSeriesRetentionMs);
     },
-  );
-  const routes = routingKinds.map((kind) => ({
-    kind,
-    watch: watch<RoutingObject>(kind, { onChange: invalidate, onDelete: invalidate }),
+  });
+  const routes = routingKinds.map((type) => ({
+    type,
+    watcher: watch<RoutingObject>(type, { onChange: invalidate, onDelete: invalidate }),
   }));
 
   state = new MeshState(
     {
-      services: services.store,
+      service: (namespace, name) => services.get(namespace, name),
       endpointSlices: (namespace, service) => slices.slicesOf(namespace, service),
-      pods: pods.store,
+      pod: (namespace, name) => pods.get(namespace, name),
       *routingObjects() {
-        for (const { kind, watch } of routes) {
-          for (const object of watch.store.values()) {
-            yield { ...object, kind: kind.kind, apiVersion: `${kind.group}/${kind.version}` };
+        for (const { type, watcher } of routes) {
+          for (const object of watcher.list()) {
+            yield { ...object, kind: type.kind, apiVersion: `${type.group}/${type.version}` };
           }
         }
       },
@@ -134,30 +144,28 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
 
   const sweeper = setInterval(() => metrics.sweep(Date.now()), 30_000);
   sweeper.unref();
-  const stopWatches = () => {
+  const stopWatches = async () => {
     clearInterval(sweeper);
-    for (const w of watches) w.stop();
+    await Promise.all(watchers.map((w) => w.stop()));
+    api.close();
   };
   try {
-    await Promise.all(watches.map((w) => w.synced));
-    const proxy = await startProxyServer({ host, port: options.proxyPort, state, metrics, logger });
-    const metricsServer = await startMetricsServer(metrics, host, options.metricsPort).catch(
-      async (err) => {
-        await proxy.close();
-        throw err;
-      },
-    );
+    await Promise.all(synced);
+    const proxy = await startProxyServer({ host, port: 0, state, metrics, logger });
+    const metricsServer = await startMetricsServer(metrics, host, 0).catch(async (err) => {
+      await proxy.close();
+      throw err;
+    });
     logger.info({ proxyUrl: proxy.url, metricsUrl: metricsServer.url }, 'mesh ready');
     return {
       proxyUrl: proxy.url,
       metricsUrl: metricsServer.url,
       async stop() {
-        stopWatches();
-        await Promise.all([proxy.close(), metricsServer.close()]);
+        await Promise.all([stopWatches(), proxy.close(), metricsServer.close()]);
       },
     };
   } catch (err) {
-    stopWatches();
+    await stopWatches();
     throw err;
   }
 }

@@ -1,3 +1,4 @@
+import { REMOTE_FQ_NAME_ANNOTATION } from '../multicluster/mirror-objects.js';
 import {
   type Endpoint,
   type EndpointSliceObject,
@@ -16,20 +17,14 @@ import {
 } from './routing-table.js';
 import { SmoothWeightedRoundRobin } from './weighted-choice.js';
 
-/** What the cluster looks like to the mesh: the watches' stores, by `namespace/name`. */
+/** What the cluster looks like to the mesh: lookups in the watches' caches. */
 export interface ClusterView {
-  services: ReadonlyMap<string, ServiceObject>;
+  service(namespace: string, name: string): ServiceObject | undefined;
   /** The EndpointSlices of one Service. */
   endpointSlices(namespace: string, service: string): Iterable<EndpointSliceObject>;
-  pods: ReadonlyMap<string, PodObject>;
+  pod(namespace: string, name: string): PodObject | undefined;
   routingObjects(): Iterable<RoutingObject>;
 }
-
-/**
- * Linkerd's service mirror names the exported Service on a mirror; the destination controller
- * hands it to proxies as the endpoint's authority override, so the remote gateway can route.
- */
-export const REMOTE_SERVICE_ANNOTATION = 'mirror.linkerd.io/remote-svc-fq-name';
 
 export type RouteDecision =
   | {
@@ -87,7 +82,7 @@ export class MeshState {
 
   decide(address: ServiceAddress, request: RequestFacts): RouteDecision {
     const apexKey = `${address.namespace}/${address.service}`;
-    const apex = this.view.services.get(apexKey);
+    const apex = this.view.service(address.namespace, address.service);
     const authority = canonicalAuthority(address);
     if (!apex) {
       return {
@@ -100,7 +95,7 @@ export class MeshState {
     if ('reason' in backend) return { kind: 'reject', status: 503, reason: backend.reason };
     const destination = { service: backend.service, namespace: backend.namespace, authority };
     const backendKey = `${backend.namespace}/${backend.service}`;
-    const service = this.view.services.get(backendKey);
+    const service = this.view.service(backend.namespace, backend.service);
     if (!service) {
       return {
         kind: 'reject',
@@ -126,7 +121,7 @@ export class MeshState {
     const turn = this.endpointTurns.get(turnKey) ?? 0;
     this.endpointTurns.set(turnKey, turn + 1);
     const endpoint = ready[turn % ready.length] as Endpoint;
-    const remote = service.metadata?.annotations?.[REMOTE_SERVICE_ANNOTATION];
+    const remote = service.metadata?.annotations?.[REMOTE_FQ_NAME_ANNOTATION];
     return {
       kind: 'forward',
       endpoint,
@@ -170,7 +165,7 @@ export class MeshState {
 
   private isTerminating(endpoint: Endpoint): boolean {
     if (!endpoint.pod) return false;
-    const pod = this.view.pods.get(`${endpoint.pod.namespace}/${endpoint.pod.name}`);
+    const pod = this.view.pod(endpoint.pod.namespace, endpoint.pod.name);
     return (
       pod?.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null
     );
@@ -178,7 +173,7 @@ export class MeshState {
 
   private workloadOf(endpoint: Endpoint): Workload | undefined {
     if (!endpoint.pod) return undefined;
-    const pod = this.view.pods.get(`${endpoint.pod.namespace}/${endpoint.pod.name}`);
+    const pod = this.view.pod(endpoint.pod.namespace, endpoint.pod.name);
     return {
       namespace: endpoint.pod.namespace,
       deployment: pod ? deploymentOf(pod) : '',

@@ -12,7 +12,6 @@ export interface GatewayOptions {
   meshProxy: string;
   /** Added to every request it carries: the cross-cluster hop. */
   latencyMs: number;
-  host?: string;
   logger: Logger;
 }
 
@@ -27,6 +26,9 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** The gateway listens on a free port of this address. */
+const host = '127.0.0.1';
+
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
 
 /**
@@ -36,7 +38,6 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'trans
  * and records their inbound metrics there.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const host = options.host ?? '127.0.0.1';
   const log = options.logger.child({ component: 'gateway', cluster: options.cluster });
   const proxy = new URL(options.meshProxy);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });

@@ -6,9 +6,6 @@ import { linkObject, MULTICLUSTER_NAMESPACE, writeLink } from './links.js';
 import type { GatewayAddress } from './mirror-objects.js';
 import { type ServiceMirror, startServiceMirror } from './service-mirror.js';
 
-export { GATEWAY_CALLER, type Gateway } from './gateway.js';
-export { EXPORTED_LABEL, mirrorName } from './mirror-objects.js';
-
 export interface LinkedCluster {
   name: string;
   kubeconfigPath: string;
@@ -35,18 +32,17 @@ export interface MulticlusterOptions {
   clusters: LinkedCluster[];
   /** Added to each request crossing clusters (default: $FLEDGE_CROSS_CLUSTER_LATENCY_MS, else 5 ms). */
   latencyMs?: number;
-  /** How often each service mirror compares the clusters (default 500 ms). */
-  mirrorPeriodMs?: number;
   logger: Logger;
 }
 
 export interface Multicluster {
   /** The gateway of a cluster: what its exported Services' mirrors elsewhere point at. */
   gateway(cluster: string): Gateway;
-  /** Resolves once every service mirror has completed a pass started after the call. */
-  synced(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How often each service mirror compares the clusters. */
+const mirrorPeriodMs = 500;
 
 const gatewayIdentity = (cluster: string) =>
   `linkerd-gateway.${MULTICLUSTER_NAMESPACE}.serviceaccount.identity.linkerd.cluster.local#${cluster}`;
@@ -101,7 +97,7 @@ export async function startMulticluster(options: MulticlusterOptions): Promise<M
               gateway: addressOf(target.name),
             },
             local: { name: local.name, api: localApi },
-            periodMs: options.mirrorPeriodMs ?? 500,
+            periodMs: mirrorPeriodMs,
             logger,
           }),
         );
@@ -116,9 +112,6 @@ export async function startMulticluster(options: MulticlusterOptions): Promise<M
           );
         }
         return gateway;
-      },
-      synced: async () => {
-        await Promise.all(mirrors.map((m) => m.synced()));
       },
       stop,
     };

@@ -4,13 +4,18 @@
  * objects both API servers list.
  */
 
+import { SERVICE_NAME_LABEL } from '../mesh/endpoints.js';
+
 export const EXPORTED_LABEL = 'mirror.linkerd.io/exported';
 export const MIRRORED_SERVICE_LABEL = 'mirror.linkerd.io/mirrored-service';
 export const CLUSTER_NAME_LABEL = 'mirror.linkerd.io/cluster-name';
+/**
+ * Names the exported Service on a mirror; the destination controller (the mesh) hands it to
+ * proxies as the endpoint's authority override, so the remote gateway can route.
+ */
 export const REMOTE_FQ_NAME_ANNOTATION = 'mirror.linkerd.io/remote-svc-fq-name';
 export const REMOTE_RESOURCE_VERSION_ANNOTATION = 'mirror.linkerd.io/remote-resource-version';
 export const GATEWAY_IDENTITY_ANNOTATION = 'mirror.linkerd.io/remote-gateway-identity';
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 const MANAGED_BY = 'linkerd-service-mirror.fledge.dev';
 

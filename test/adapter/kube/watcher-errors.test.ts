@@ -134,6 +134,71 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
     expect(causes[0]).toMatch(/ended the watch at once/);
   });
 
+  it('retries a list that failed with a server error instead of giving up', async () => {
+    const lists = [
+      [500, { reason: 'InternalError', message: 'etcd is sick' }],
+      [
+        200,
+        {
+          ...emptyList,
+          items: [{ metadata: { namespace: 'prod', name: 'cm', resourceVersion: '10' } }],
+        },
+      ],
+    ];
+    nock(server)
+      .get(path)
+      .query(true)
+      .times(6)
+      .reply(function () {
+        const isWatch = new URL(this.req.path, server).searchParams.get('watch') === 'true';
+        return isWatch ? [200, ''] : (lists.shift() ?? [200, emptyList]);
+      });
+    const watcher = new Watcher(fakeClusterApi(), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+      backoffInitialMs: 10,
+    });
+    const causes: string[] = [];
+    watcher.on('reconnect', (_attempt, _delay, cause) => causes.push(cause?.message ?? ''));
+    watcher.start();
+    await waitFor('the object after the failed list', async () => watcher.get('prod', 'cm'));
+    await watcher.stop();
+    expect(causes[0]).toMatch(/500 InternalError: etcd is sick/);
+  });
+
+  it('watches again from the resourceVersion of the last bookmark', async () => {
+    const watchVersions: (string | null)[] = [];
+    nock(server)
+      .get(path)
+      .query(true)
+      .times(3)
+      .reply(function () {
+        const query = new URL(this.req.path, server).searchParams;
+        if (query.get('watch') !== 'true') return [200, emptyList];
+        watchVersions.push(query.get('resourceVersion'));
+        const events = [
+          {
+            type: 'ADDED',
+            object: { metadata: { namespace: 'prod', name: 'cm', resourceVersion: '11' } },
+          },
+          { type: 'BOOKMARK', object: { metadata: { resourceVersion: '15' } } },
+        ];
+        return [
+          200,
+          watchVersions.length === 1 ? events.map((e) => `${JSON.stringify(e)}\n`).join('') : '',
+        ];
+      });
+    const watcher = new Watcher(fakeClusterApi(), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+    });
+    watcher.start();
+    await waitFor('the second watch', async () => watchVersions.length >= 2);
+    await watcher.stop();
+    expect(watchVersions.slice(0, 2)).toEqual(['10', '15']);
+    expect(watcher.list().map((o) => o.metadata?.name)).toEqual(['cm']);
+  });
+
   it('sends the bearer token and keeps watching after an ERROR event that is not 410', async () => {
     let watches = 0;
     nock(server, { reqheaders: { authorization: 'Bearer secret-token' } })

@@ -69,15 +69,15 @@ function cluster(routing: RoutingObject[] = []) {
     ['prod/api-7c8-c', pod('api-7c8-c', 'api-7c8', '7c8')],
   ]);
   const view = {
-    services,
-    pods,
+    service: (namespace: string, name: string) => services.get(`${namespace}/${name}`),
+    pod: (namespace: string, name: string) => pods.get(`${namespace}/${name}`),
     endpointSlices: (namespace: string, service: string) => {
       const found = slices.get(`${namespace}/${service}`);
       return found ? [found] : [];
     },
     routingObjects: () => routing,
   };
-  return { view, state: new MeshState(view) };
+  return { view, pods, state: new MeshState(view) };
 }
 
 const address = (service: string, port = 8080) => ({ service, namespace: 'prod', port });
@@ -133,11 +133,8 @@ describe('MeshState.decide', () => {
   });
 
   it('skips pods that are terminating', () => {
-    const { view, state } = cluster();
-    view.pods.set(
-      'prod/api-primary-5f6-a',
-      pod('api-primary-5f6-a', 'api-primary-5f6', '5f6', true),
-    );
+    const { pods, state } = cluster();
+    pods.set('prod/api-primary-5f6-a', pod('api-primary-5f6-a', 'api-primary-5f6', '5f6', true));
     const ips = [1, 2].map(
       () => forwarded(state.decide(address('api-primary'), request)).endpoint.ip,
     );

@@ -57,9 +57,10 @@ describe('mirrorObjects', () => {
   it('makes the mesh send the remote Service as authority to the gateway', () => {
     const { service, slice } = mirrorObjects(exported('api'), 'east', gateway);
     const state = new MeshState({
-      services: new Map([['shop/api-east', service]]),
+      service: (namespace, name) =>
+        namespace === 'shop' && name === 'api-east' ? service : undefined,
       endpointSlices: (_, name) => (name === 'api-east' ? [slice] : []),
-      pods: new Map(),
+      pod: () => undefined,
       routingObjects: () => [],
     });
     const decision = state.decide(
