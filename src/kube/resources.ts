@@ -40,6 +40,7 @@ export const knownTypes = {
   },
   secrets: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
   services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  pods: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
   events: { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
   namespaces: {
     group: '',
@@ -64,6 +65,15 @@ export const knownTypes = {
   },
   rollouts: { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND, namespaced: true },
 } as const satisfies Record<string, ResourceType>;
+
+/** EndpointSlices: discovery.k8s.io/v1 since Kubernetes 1.21, v1beta1 before (the playground's 1.20). */
+export const endpointSliceTypes: ResourceType[] = ['v1', 'v1beta1'].map((version) => ({
+  group: 'discovery.k8s.io',
+  version,
+  plural: 'endpointslices',
+  kind: 'EndpointSlice',
+  namespaced: true,
+}));
 
 export interface ListOptions {
   labelSelector?: string;

@@ -3,14 +3,6 @@ import type { ApiServer, ObjectWithMeta } from '../kube/api-server.js';
 import { describeType, type ResourceType } from '../kube/resources.js';
 import { Watcher } from '../kube/watcher.js';
 
-export const podType: ResourceType = {
-  group: '',
-  version: 'v1',
-  plural: 'pods',
-  kind: 'Pod',
-  namespaced: true,
-};
-
 export interface WatchHandlers<T> {
   onChange?(object: T): void;
   onDelete?(object: T): void;

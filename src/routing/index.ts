@@ -1,7 +1,8 @@
 import { ROUTING_API_VERSIONS } from '../api/spec-rules.js';
 import type { ApiServer } from '../kube/api-server.js';
+import type { ResourceType } from '../kube/resources.js';
 import { type HttpRouteApiVersion, httpRouteFormat } from './gateway-api.js';
-import { RouteObjectRouter } from './route-object.js';
+import { type RouteFormat, RouteObjectRouter } from './route-object.js';
 import type { Router } from './router.js';
 import { type SmiVersion, smiFormat } from './smi.js';
 
@@ -33,9 +34,20 @@ export function createRouter(api: ApiServer, routing: RoutingSpec = {}): Router 
       `spec.routing.apiVersion "${apiVersion}" is not supported by provider ${provider}; use one of ${accepted.join(', ')}`,
     );
   }
-  const format =
-    provider === 'smi'
-      ? smiFormat(apiVersion.slice(smiGroup.length + 1) as SmiVersion)
-      : httpRouteFormat(apiVersion as HttpRouteApiVersion);
-  return new RouteObjectRouter(api, format);
+  return new RouteObjectRouter(api, routeFormat(provider, apiVersion));
 }
+
+function routeFormat(provider: RoutingProvider, apiVersion: string): RouteFormat {
+  return provider === 'smi'
+    ? smiFormat(apiVersion.slice(smiGroup.length + 1) as SmiVersion)
+    : httpRouteFormat(apiVersion as HttpRouteApiVersion);
+}
+
+type RoutingProvider = keyof typeof supportedRouting;
+
+/** The routing object's type at every provider and apiVersion fledge supports. */
+export const routingObjectTypes: ResourceType[] = (
+  Object.keys(supportedRouting) as RoutingProvider[]
+).flatMap((provider) =>
+  supportedRouting[provider].map((apiVersion) => routeFormat(provider, apiVersion).type),
+);

@@ -1,19 +1,15 @@
 import type { Effects } from '../../../machines/provide.js';
 import type { Backend, Rollout } from '../../api/types.js';
 import { type ApiServer, isNotFound, type KubeObject } from '../../kube/api-server.js';
-import { knownTypes, ResourceClient, type ResourceType } from '../../kube/resources.js';
+import {
+  endpointSliceTypes,
+  knownTypes,
+  ResourceClient,
+  type ResourceType,
+} from '../../kube/resources.js';
 import { backendUnavailableCondition } from '../status.js';
 import { analysisEffects } from './analysis.js';
 import { type EffectContext, routeTo, waitUntil } from './context.js';
-
-/** EndpointSlices: discovery.k8s.io/v1 since Kubernetes 1.21, v1beta1 before (the playground's 1.20). */
-const sliceTypes: ResourceType[] = ['v1', 'v1beta1'].map((version) => ({
-  group: 'discovery.k8s.io',
-  version,
-  plural: 'endpointslices',
-  kind: 'EndpointSlice',
-  namespaced: true,
-}));
 
 /** The slice version each API server serves, found once: the readiness wait polls this. */
 const servedSliceType = new WeakMap<ApiServer, ResourceType>();
@@ -29,7 +25,7 @@ export async function readyAddresses(
   service: string,
 ): Promise<number> {
   const served = servedSliceType.get(api);
-  for (const type of served ? [served] : sliceTypes) {
+  for (const type of served ? [served] : endpointSliceTypes) {
     try {
       const slices = await new ResourceClient<EndpointSlice>(api, type).list(namespace, {
         labelSelector: `kubernetes.io/service-name=${service}`,

@@ -2,7 +2,8 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ApiServer, statusCodeOf } from '../../kube/api-server.js';
 import { mergePatchOptions } from '../../kube/patch.js';
-import { podType, startSimulatorWatch } from '../simulator-watch.js';
+import { knownTypes } from '../../kube/resources.js';
+import { startSimulatorWatch } from '../simulator-watch.js';
 import { behaviourFromEnv } from './app-behaviour.js';
 import { nodeObject, nodeStatus } from './node.js';
 import { PodAddressPool, serveOnFreeAddress } from './pod-address.js';
@@ -218,7 +219,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
   const api = new ApiServer(kc);
   const { watcher: pods, synced } = startSimulatorWatch<SimPod>(
     api,
-    podType,
+    knownTypes.pods,
     { onChange: onPod, onDelete: onPod },
     logger,
   );

@@ -1,8 +1,9 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ApiServer, type ObjectWithMeta } from '../../kube/api-server.js';
-import { knownTypes, type ResourceType } from '../../kube/resources.js';
-import { podType, startSimulatorWatch, type WatchHandlers } from '../simulator-watch.js';
+import { endpointSliceTypes, knownTypes, type ResourceType } from '../../kube/resources.js';
+import { routingObjectTypes } from '../../routing/index.js';
+import { startSimulatorWatch, type WatchHandlers } from '../simulator-watch.js';
 import { EndpointSliceIndex, type EndpointSliceObject, type ServiceObject } from './endpoints.js';
 import { MeshState } from './mesh-state.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -31,45 +32,6 @@ const host = '127.0.0.1';
 /** How long the series of a deleted pod stay exported. */
 const podSeriesRetentionMs = 5 * 60_000;
 
-/** The routing kinds Linkerd reads, each at every API version users write. */
-const routingKinds: ResourceType[] = [
-  {
-    group: 'split.smi-spec.io',
-    version: 'v1alpha1',
-    plural: 'trafficsplits',
-    kind: 'TrafficSplit',
-    namespaced: true,
-  },
-  {
-    group: 'split.smi-spec.io',
-    version: 'v1alpha2',
-    plural: 'trafficsplits',
-    kind: 'TrafficSplit',
-    namespaced: true,
-  },
-  {
-    group: 'gateway.networking.k8s.io',
-    version: 'v1',
-    plural: 'httproutes',
-    kind: 'HTTPRoute',
-    namespaced: true,
-  },
-  {
-    group: 'gateway.networking.k8s.io',
-    version: 'v1beta1',
-    plural: 'httproutes',
-    kind: 'HTTPRoute',
-    namespaced: true,
-  },
-  {
-    group: 'policy.linkerd.io',
-    version: 'v1beta3',
-    plural: 'httproutes',
-    kind: 'HTTPRoute',
-    namespaced: true,
-  },
-];
-
 /**
  * Starts the Linkerd data-plane simulator for one cluster: watches Services, EndpointSlices,
  * Pods and routing objects, serves the forward proxy and the metrics endpoint. Resolves once
@@ -95,28 +57,19 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   };
   const services = watch<ServiceObject>(knownTypes.services);
   const slices = new EndpointSliceIndex();
-  for (const version of ['v1', 'v1beta1']) {
-    watch<EndpointSliceObject>(
-      {
-        group: 'discovery.k8s.io',
-        version,
-        plural: 'endpointslices',
-        kind: 'EndpointSlice',
-        namespaced: true,
-      },
-      {
-        onChange: (slice) => slices.set(slice),
-        onDelete: (slice) => slices.delete(slice),
-      },
-    );
+  for (const type of endpointSliceTypes) {
+    watch<EndpointSliceObject>(type, {
+      onChange: (slice) => slices.set(slice),
+      onDelete: (slice) => slices.delete(slice),
+    });
   }
-  const pods = watch<PodObject>(podType, {
+  const pods = watch<PodObject>(knownTypes.pods, {
     onDelete(pod: PodObject) {
       const { namespace = '', name = '' } = pod.metadata ?? {};
       metrics.forgetPod(namespace, name, Date.now(), podSeriesRetentionMs);
     },
   });
-  const routes = routingKinds.map((type) => ({
+  const routes = routingObjectTypes.map((type) => ({
     type,
     watcher: watch<RoutingObject>(type, { onChange: invalidate, onDelete: invalidate }),
   }));
