@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Command, InvalidArgumentError } from 'commander';
-import { formatDuration, parseDuration } from '../api/duration.js';
+import type { Command } from 'commander';
+import { formatDuration } from '../api/duration.js';
 import type { ApiServer } from '../kube/api-server.js';
+import { durationOption } from './duration-option.js';
 import { addKubeFlags, type KubeFlags, kubeTarget } from './kube-target.js';
 import { type RolloutObject, rolloutKey } from './rollout-object.js';
 import { CliError, readRollout } from './rollout-source.js';
@@ -22,15 +23,7 @@ interface WaitFlags extends KubeFlags {
   pollInterval: number;
 }
 
-function duration(flag: string) {
-  return (value: string): number => {
-    const ms = parseDuration(value);
-    if (ms === undefined || ms <= 0) {
-      throw new InvalidArgumentError(`${flag} takes a duration such as 90s, 30m or 1h`);
-    }
-    return ms;
-  };
-}
+const duration = (flag: string) => durationOption(flag, '90s, 30m or 1h');
 
 export function registerWait(program: Command): void {
   addKubeFlags(

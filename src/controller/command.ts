@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { parseDuration } from '../api/duration.js';
+import { durationOption } from '../cli/duration-option.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { Controller } from './controller.js';
 
@@ -23,15 +23,7 @@ interface ControllerFlags {
   logLevel: string;
 }
 
-function duration(flag: string) {
-  return (value: string): number => {
-    const ms = parseDuration(value);
-    if (ms === undefined || ms <= 0) {
-      throw new InvalidArgumentError(`${flag} takes a duration such as 500ms, 15s or 1m`);
-    }
-    return ms;
-  };
-}
+const duration = (flag: string) => durationOption(flag, '500ms, 15s or 1m');
 
 /** `--cluster-prometheus west=http://...`, repeatable: one Prometheus per linked cluster. */
 function clusterPrometheus(value: string, all: Record<string, string>): Record<string, string> {

@@ -7,6 +7,7 @@ import type { RolloutPlan } from '../../machines/plan.js';
 import type { Effects } from '../../machines/provide.js';
 import { provideEffects } from '../../machines/provide.js';
 import { rolloutMachine } from '../../machines/rollout.js';
+import { parseDuration as parseSpecDuration } from '../api/duration.js';
 
 /**
  * A rollout of the real machine against simulated effects and metrics, in compressed real
@@ -109,10 +110,11 @@ export function simulate(options: SimulationOptions): Promise<MachineDocument> {
 
 /** A duration as the Rollout spec writes it: 500ms, 1s, 2m. */
 export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (!match) throw new Error(`--interval ${text}: expected a duration such as 500ms, 1s or 1m`);
-  const units = { ms: 1, s: 1000, m: 60_000 } as const;
-  return Number(match[1]) * units[match[2] as keyof typeof units];
+  const ms = parseSpecDuration(text.trim());
+  if (ms === undefined) {
+    throw new Error(`--interval ${text}: expected a duration such as 500ms, 1s or 1m`);
+  }
+  return ms;
 }
 
 export function registerSimulate(program: Command): void {
