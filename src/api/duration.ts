@@ -27,6 +27,21 @@ function amount(part: string | undefined, unit: string): number {
 }
 
 /**
+ * Go-style durations as Flagger users write them ("30s", "1m30s", "500ms", "1.5s"); a bare
+ * number is seconds. Looser than parseDuration: for webhook metadata and Flagger input.
+ */
+export function parseGoDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1_000;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(amount) * MS_PER[unit as keyof typeof MS_PER];
+  }
+  return total;
+}
+
+/**
  * A PromQL range for a positive whole number of milliseconds, in the largest single unit
  * that divides it exactly (`60000` -> `1m`, `90000` -> `90s`, `1500` -> `1500ms`), so it
  * stays valid on Prometheus versions that reject compound ranges.

@@ -1,6 +1,6 @@
+import { parseGoDuration } from '../api/duration.js';
 import { API_VERSION, KIND, type MetricSpec } from '../api/types.js';
 import { formatProblems, validateRollout } from '../api/validate.js';
-import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
 import type { Webhook } from '../webhooks/payload.js';
 import { dropUnmapped, duration } from './fields.js';
 import type {

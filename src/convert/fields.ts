@@ -1,5 +1,4 @@
-import { formatDuration } from '../api/duration.js';
-import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
+import { formatDuration, parseGoDuration } from '../api/duration.js';
 import type { ConversionNote } from './flagger-types.js';
 
 /** Why a Canary field has no counterpart, where there is more to say than "none". */

@@ -1,5 +1,5 @@
-import { formatDuration } from '../api/duration.js';
-import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
+import { formatDuration, parseGoDuration } from '../api/duration.js';
+import { LOAD_DEFAULTS } from '../loadtester/metadata.js';
 import { shellWords } from './shell-words.js';
 
 /** A `hey` command as fledge loadtester metadata, with what could not be carried over. */
@@ -9,7 +9,6 @@ export type HeyConversion =
 
 // hey's own defaults (github.com/rakyll/hey): 200 requests over 50 workers, no rate limit.
 const HEY_DEFAULTS = { requests: 200, concurrency: 50 } as const;
-const LOADTESTER_DEFAULT_RPS = 10;
 
 const VALUE_FLAGS = new Set([
   '-n',
@@ -86,7 +85,7 @@ export function convertHey(command: string): HeyConversion {
     metadata.rps = String(rps);
     metadata.connections = String(concurrency);
   } else {
-    rps = LOADTESTER_DEFAULT_RPS;
+    rps = LOAD_DEFAULTS.rps;
     metadata.connections = String(Math.min(concurrency, rps));
     notes.push(
       `no -q: hey sends as fast as it can, which the loadtester does not do; it sends its default ${rps} rps (set metadata.rps)`,

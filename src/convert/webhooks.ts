@@ -1,7 +1,6 @@
 import { webhookTypes } from '../../machines/plan.js';
-import { formatDuration } from '../api/duration.js';
+import { formatDuration, parseGoDuration } from '../api/duration.js';
 import type { WebhookSpec } from '../api/types.js';
-import { parseDuration as parseGoDuration } from '../loadtester/metadata.js';
 import type { Webhook } from '../webhooks/payload.js';
 import type { ConversionNote, FlaggerWebhook } from './flagger-types.js';
 import { convertHey } from './hey.js';

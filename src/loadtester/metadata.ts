@@ -1,3 +1,4 @@
+import { parseGoDuration } from '../api/duration.js';
 import { parseHeaders } from './headers.js';
 
 /** What one webhook asks the loadtester to do, validated and with defaults applied. */
@@ -31,7 +32,8 @@ const LIMITS = {
   maxDurationMs: 3_600_000,
 } as const;
 
-const DEFAULTS = { rps: 10, connections: 10, duration: '1m', method: 'GET' } as const;
+/** What the loadtester uses for metadata a webhook leaves out. */
+export const LOAD_DEFAULTS = { rps: 10, connections: 10, duration: '1m', method: 'GET' } as const;
 
 // No HEAD: autocannon's response parser waits for a body that a HEAD answer never has, so
 // every HEAD request would end as a timeout.
@@ -77,7 +79,7 @@ function buildSpec(metadata: Readonly<Record<string, string>>): LoadSpec {
       throw new Invalid(field, `is not a known field: remove it (known: ${FIELDS.join(', ')})`);
     }
   }
-  const rps = integerField(metadata, 'rps', DEFAULTS.rps, LIMITS.maxRps);
+  const rps = integerField(metadata, 'rps', LOAD_DEFAULTS.rps, LIMITS.maxRps);
   const blocking = booleanField(metadata, 'blocking');
   const maxErrorRate = optional(metadata, 'maxErrorRate', parseErrorRate);
   if (maxErrorRate !== undefined && !blocking) {
@@ -92,11 +94,11 @@ function buildSpec(metadata: Readonly<Record<string, string>>): LoadSpec {
     connections: integerField(
       metadata,
       'connections',
-      Math.min(DEFAULTS.connections, rps),
+      Math.min(LOAD_DEFAULTS.connections, rps),
       LIMITS.maxConnections,
     ),
-    durationMs: parseDurationField(metadata.duration ?? DEFAULTS.duration),
-    method: parseMethod(metadata.method ?? DEFAULTS.method),
+    durationMs: parseDurationField(metadata.duration ?? LOAD_DEFAULTS.duration),
+    method: parseMethod(metadata.method ?? LOAD_DEFAULTS.method),
     headers: parseHeadersField(metadata.headers),
     body: metadata.body,
     blocking,
@@ -196,22 +198,8 @@ function parseErrorRate(text: string): number {
   return value;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** Go-style durations as Flagger users write them ("30s", "1m30s", "500ms"); a bare number is seconds. */
-export function parseDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1_000;
-  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(trimmed)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
-  }
-  return total;
-}
-
 function parseDurationField(text: string): number {
-  const ms = parseDuration(text);
+  const ms = parseGoDuration(text);
   const range = 'from 1s to 1h';
   if (ms === undefined) {
     throw new Invalid(

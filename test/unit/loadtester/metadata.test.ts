@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseLoadMetadata } from '../../../src/loadtester/metadata.js';
+import { parseGoDuration as parseDuration } from '../../../src/api/duration.js';
+import { parseLoadMetadata } from '../../../src/loadtester/metadata.js';
 
 const base = { type: 'autocannon', url: 'http://api-service-canary.production:8080/' };
 
