@@ -62,6 +62,31 @@ export function progressKey(rollout: RolloutObject): string {
   return [s.phase, s.canaryWeight, s.failedChecks, s.currentRevision].join('|');
 }
 
+/**
+ * Writes each rollout's progress line when its phase, weight, failed checks or revision
+ * changed since the last one written for it: what views print where they cannot redraw.
+ */
+export class ProgressLines {
+  private readonly printed = new Map<string, string>();
+
+  constructor(
+    private readonly write: (text: string) => unknown,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  print(rollout: RolloutObject): void {
+    const key = rolloutKey(rollout);
+    const progress = progressKey(rollout);
+    if (this.printed.get(key) === progress) return;
+    this.printed.set(key, progress);
+    this.write(`${progressLine(rollout, this.now())}\n`);
+  }
+
+  forget(rollout: RolloutObject): void {
+    this.printed.delete(rolloutKey(rollout));
+  }
+}
+
 /** A timestamped plain line for logs and CI, where a redrawn screen would be noise. */
 export function progressLine(rollout: RolloutObject, now: Date): string {
   const s = rollout.status ?? {};

@@ -6,8 +6,8 @@ import { formatObjects, OUTPUT_FORMATS, type OutputFormat } from './output.js';
 import type { RolloutObject } from './rollout-object.js';
 import { CliError, listRollouts, readRollout } from './rollout-source.js';
 import { byNamespaceAndName, renderStatusTable } from './rollout-table.js';
-import { progressKey, progressLine, rolloutBlock } from './rollout-view.js';
-import { redrawFrame } from './terminal-frame.js';
+import { ProgressLines, rolloutBlock } from './rollout-view.js';
+import { LiveFrame } from './terminal-frame.js';
 
 interface StatusFlags extends KubeFlags {
   allNamespaces?: boolean;
@@ -85,8 +85,8 @@ async function watchStatus(
     watchdogMs: 90_000,
   });
   const live = process.stdout.isTTY === true && !flags.output;
-  const printed = new Map<string, string>();
-  let frameLines = 0;
+  const frame = new LiveFrame(process.stdout);
+  const progress = new ProgressLines((text) => process.stdout.write(text));
 
   const draw = () => {
     if (!watcher.hasSynced) return;
@@ -94,8 +94,7 @@ async function watchStatus(
     const lines = [`fledge status --watch   ${new Date().toISOString()}   (Ctrl-C to stop)`, ''];
     if (rollouts.length === 0) lines.push('no rollouts yet');
     for (const rollout of rollouts) lines.push(...rolloutBlock(rollout), '');
-    process.stdout.write(redrawFrame(frameLines, lines, process.stdout.columns ?? 0));
-    frameLines = lines.length;
+    frame.draw(lines);
   };
   const report = (rollout: RolloutObject) => {
     if (live) return draw();
@@ -105,18 +104,14 @@ async function watchStatus(
       );
       return;
     }
-    const key = `${rollout.metadata?.namespace}/${rollout.metadata?.name}`;
-    const progress = progressKey(rollout);
-    if (printed.get(key) === progress) return;
-    printed.set(key, progress);
-    process.stdout.write(`${progressLine(rollout, new Date())}\n`);
+    progress.print(rollout);
   };
 
   watcher
     .on('add', report)
     .on('update', report)
     .on('delete', (rollout) => {
-      printed.delete(`${rollout.metadata?.namespace}/${rollout.metadata?.name}`);
+      progress.forget(rollout);
       if (live) draw();
       else
         process.stdout.write(

@@ -14,3 +14,29 @@ export function redrawFrame(previousLineCount: number, lines: string[], columns:
     .join('\n');
   return `${up}${ESC}0J${body}\n`;
 }
+
+export interface TerminalOutput {
+  write(text: string): unknown;
+  columns?: number;
+}
+
+/** A block redrawn in place, remembering how many lines it took on screen. */
+export class LiveFrame {
+  private lineCount = 0;
+
+  constructor(private readonly out: TerminalOutput) {}
+
+  draw(lines: string[]): void {
+    this.out.write(redrawFrame(this.lineCount, lines, this.out.columns ?? 0));
+    this.lineCount = lines.length;
+  }
+
+  /** Leaves the frame on screen as it is: the next draw starts below it. */
+  release(): void {
+    this.lineCount = 0;
+  }
+
+  get shown(): boolean {
+    return this.lineCount > 0;
+  }
+}

@@ -6,9 +6,9 @@ import { durationOption } from './duration-option.js';
 import { addKubeFlags, type KubeFlags, kubeTarget } from './kube-target.js';
 import { type RolloutObject, rolloutKey } from './rollout-object.js';
 import { CliError, readRollout } from './rollout-source.js';
-import { progressKey, progressLine, rolloutBlock } from './rollout-view.js';
+import { ProgressLines, rolloutBlock } from './rollout-view.js';
 import { expectedRevision } from './target-revision.js';
-import { redrawFrame } from './terminal-frame.js';
+import { LiveFrame } from './terminal-frame.js';
 import {
   describeWaiting,
   type ExpectedRevision,
@@ -59,12 +59,12 @@ export function registerWait(program: Command): void {
 /** Output on a terminal is a view redrawn in place; elsewhere (CI logs) timestamped lines. */
 class WaitOutput {
   private readonly live = process.stdout.isTTY === true;
-  private lastKey = '';
-  private frameLines = 0;
+  private readonly frame = new LiveFrame(process.stdout);
+  private readonly progress = new ProgressLines((text) => process.stdout.write(text));
 
   say(text: string): void {
     if (this.live) {
-      this.frameLines = 0;
+      this.frame.release();
       process.stdout.write(`${text}\n`);
     } else {
       process.stdout.write(`${new Date().toISOString()} ${text}\n`);
@@ -72,16 +72,8 @@ class WaitOutput {
   }
 
   show(rollout: RolloutObject): void {
-    if (this.live) {
-      const lines = rolloutBlock(rollout);
-      process.stdout.write(redrawFrame(this.frameLines, lines, process.stdout.columns ?? 0));
-      this.frameLines = lines.length;
-      return;
-    }
-    const key = progressKey(rollout);
-    if (key === this.lastKey) return;
-    this.lastKey = key;
-    process.stdout.write(`${progressLine(rollout, new Date())}\n`);
+    if (this.live) this.frame.draw(rolloutBlock(rollout));
+    else this.progress.print(rollout);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { RolloutObject } from '../cli/rollout-object.js';
-import { progressKey, progressLine, rolloutBlock } from '../cli/rollout-view.js';
-import { redrawFrame } from '../cli/terminal-frame.js';
+import { ProgressLines, rolloutBlock } from '../cli/rollout-view.js';
+import { LiveFrame } from '../cli/terminal-frame.js';
 
 export interface DemoOutput {
   write(text: string): unknown;
@@ -23,22 +23,19 @@ export interface DemoView {
  */
 export function createView(out: DemoOutput, now: () => Date = () => new Date()): DemoView {
   const live = out.isTTY === true;
-  let frameLines = 0;
-  let lastKey = '';
+  const frame = new LiveFrame(out);
+  const progress = new ProgressLines((text) => out.write(text), now);
   let current: RolloutObject | undefined;
   const draw = () => {
-    if (!current) return;
-    const lines = [...rolloutBlock(current), ''];
-    out.write(redrawFrame(frameLines, lines, out.columns ?? 0));
-    frameLines = lines.length;
+    if (current) frame.draw([...rolloutBlock(current), '']);
   };
   const clock = live ? setInterval(draw, 1000) : undefined;
   clock?.unref();
   return {
     say(line) {
-      if (live && frameLines > 0) {
-        out.write(redrawFrame(frameLines, [line], out.columns ?? 0));
-        frameLines = 0;
+      if (live && frame.shown) {
+        frame.draw([line]);
+        frame.release();
         draw();
       } else {
         out.write(`${line}\n`);
@@ -46,14 +43,8 @@ export function createView(out: DemoOutput, now: () => Date = () => new Date()):
     },
     show(rollout) {
       current = rollout;
-      if (live) {
-        draw();
-        return;
-      }
-      const key = progressKey(rollout);
-      if (key === lastKey) return;
-      lastKey = key;
-      out.write(`${progressLine(rollout, now())}\n`);
+      if (live) draw();
+      else progress.print(rollout);
     },
     close() {
       clearInterval(clock);
