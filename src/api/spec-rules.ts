@@ -3,7 +3,9 @@
  * parsing). Each rule reads the Rollout defensively: the input may also have failed the
  * schema, and every problem is reported at once, so a rule skips what is not of its type.
  */
+
 import { parseDuration } from './duration.js';
+import { isObject } from './json.js';
 import type { Problem } from './problems.js';
 import { API_VERSION, BUILT_IN_METRICS, KIND } from './types.js';
 
@@ -238,9 +240,7 @@ function backendProblems(backends: Fields): Problem[] {
 }
 
 function fields(value: unknown): Fields | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Fields)
-    : undefined;
+  return isObject(value) ? value : undefined;
 }
 
 function items(value: unknown): Fields[] {

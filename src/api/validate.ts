@@ -5,6 +5,7 @@
  * Status is passed through unchecked: only fledge writes it, and the API server has
  * checked it against the same schema.
  */
+import { isObject } from './json.js';
 import type { Problem } from './problems.js';
 import { checkSchema } from './schema-check.js';
 import { checkRules, ROUTING_API_VERSIONS } from './spec-rules.js';
@@ -62,8 +63,4 @@ function withDerivedDefaults(rollout: Rollout): Rollout {
       analysis: { ...analysis, maxWeight: defaultMaxWeight(analysis) },
     },
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -3,6 +3,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { isObject } from '../api/json.js';
 import { isConflict } from './api-server.js';
 
 /**
@@ -14,9 +15,6 @@ export const mergePatchOptions = (): ConfigurationOptions =>
   setHeaderOptions('Content-Type', PatchStrategy.MergePatch) as ConfigurationOptions;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The RFC 7386 merge patch that turns `from` into `to`: changed fields, null for removed
