@@ -74,7 +74,10 @@ export class Controller {
 
   constructor(private readonly options: ControllerOptions) {
     this.api = new ApiServer(options.kc);
-    this.watches = new ControllerWatches(this.api, options, (key) => this.enqueue(key));
+    this.watches = new ControllerWatches(this.api, options, {
+      enqueue: (key) => this.enqueue(key),
+      accepting: () => this.accepting(),
+    });
     this.caches = this.watches.caches;
     this.rolloutClient = new ResourceClient(this.api, knownTypes.rollouts);
     this.events = new EventRecorder(this.api, { component: 'fledge', logger: options.log });
@@ -168,8 +171,12 @@ export class Controller {
     this.options.log.info('not leading: rollouts stopped here');
   }
 
+  private accepting(): boolean {
+    return this.leading && this.coreSynced();
+  }
+
   private enqueue(key: string): void {
-    if (this.leading && this.coreSynced()) this.queue.add(key);
+    if (this.accepting()) this.queue.add(key);
   }
 
   private async reconcileOne(key: string): Promise<void> {

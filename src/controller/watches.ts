@@ -30,8 +30,13 @@ export class ControllerWatches {
   constructor(
     api: ApiServer,
     options: { namespaces: string[]; resyncMs: number; log: Logger },
-    enqueue: (key: string) => void,
+    queue: {
+      enqueue: (key: string) => void;
+      /** False on a follower or before the caches fill: events then need no work at all. */
+      accepting: () => boolean;
+    },
   ) {
+    const { enqueue } = queue;
     const watch = <T extends KubeObject>(resource: ResourceType) =>
       new WatchSet<T>(api, resource, options.namespaces, {
         resyncMs: options.resyncMs,
@@ -57,6 +62,7 @@ export class ControllerWatches {
       [secrets, 'Secret'],
     ] as const) {
       const readers = (object: KubeObject) => {
+        if (!queue.accepting()) return;
         const changed = {
           kind,
           namespace: object.metadata?.namespace ?? '',
