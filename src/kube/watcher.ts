@@ -34,8 +34,6 @@ export interface WatcherOptions {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Start watching from here instead of listing first (e.g. a version kept from earlier). */
-  resourceVersion?: string;
   /** Asks the server to end each watch after this long, so connections are renewed. */
   watchTimeoutSeconds?: number;
   /**
@@ -70,7 +68,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
   private nextResyncAt = 0;
   private synced = false;
   private readonly options: Required<
-    Omit<WatcherOptions, 'namespace' | 'labelSelector' | 'fieldSelector' | 'resourceVersion'>
+    Omit<WatcherOptions, 'namespace' | 'labelSelector' | 'fieldSelector'>
   > &
     WatcherOptions;
 
@@ -89,7 +87,6 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
       ...options,
     };
     this.client = new ResourceClient<T>(api, options.resource);
-    this.resourceVersion = options.resourceVersion;
   }
 
   on<E extends keyof WatcherEvents<T>>(event: E, listener: WatcherEvents<T>[E]): this {
@@ -108,7 +105,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     await this.loop;
   }
 
-  /** True once the first list (or the given resourceVersion) filled the cache. */
+  /** True once the first list filled the cache. */
   get hasSynced(): boolean {
     return this.synced;
   }
@@ -142,11 +139,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
   }
 
   private async run(): Promise<void> {
-    let relist: RelistReason | undefined = this.resourceVersion ? undefined : 'start';
-    if (!relist) {
-      this.synced = true;
-      this.nextResyncAt = Date.now() + this.options.resyncMs;
-    }
+    let relist: RelistReason | undefined = 'start';
     while (!this.stopped) {
       try {
         if (relist) {
