@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import type { Rollout } from '../../../src/api/types.js';
+import { validateRollout } from '../../../src/api/validate.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,4 +50,17 @@ function changed(rollout: Json, changes: Record<string, unknown>): Json {
     else node[last] = value;
   }
   return rollout;
+}
+
+/** Every problem validation finds; none for a valid Rollout. */
+export function problemsOf(rollout: unknown) {
+  const result = validateRollout(rollout);
+  return result.ok ? [] : result.problems;
+}
+
+/** The Rollout validation returns, defaults applied; throws with the problems of an invalid one. */
+export function validated(rollout: unknown): Rollout {
+  const result = validateRollout(rollout);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.rollout;
 }

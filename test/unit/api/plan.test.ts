@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { canaryWeights, planFromSpec } from '../../../src/api/plan.js';
-import { validateRollout } from '../../../src/api/validate.js';
-import { backendRollout, workloadRollout } from './fixtures.js';
+import { backendRollout, validated, workloadRollout } from './fixtures.js';
 
-function specOf(rollout: unknown) {
-  const result = validateRollout(rollout);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.rollout.spec;
-}
+const specOf = (rollout: unknown) => validated(rollout).spec;
 
 describe('canaryWeights', () => {
   it.each([

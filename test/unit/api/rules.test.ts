@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRollout } from '../../../src/api/validate.js';
-import { backendRollout, workloadRollout } from './fixtures.js';
-
-function problemsOf(rollout: unknown) {
-  const result = validateRollout(rollout);
-  return result.ok ? [] : result.problems;
-}
+import { backendRollout, problemsOf, workloadRollout } from './fixtures.js';
 
 function stepWeights(weights: number[], maxWeight?: number) {
   return backendRollout({

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateRollout } from '../../../src/api/validate.js';
-import { backendRollout, workloadRollout } from './fixtures.js';
-
-function problemsOf(rollout: unknown) {
-  const result = validateRollout(rollout);
-  return result.ok ? [] : result.problems;
-}
+import { backendRollout, problemsOf, validated, workloadRollout } from './fixtures.js';
 
 function onlyProblem(rollout: unknown) {
   const problems = problemsOf(rollout);
@@ -23,9 +18,7 @@ describe('the schema layer (from crds/rollout.yaml)', () => {
   });
 
   it('applies the schema defaults', () => {
-    const result = validateRollout(backendRollout());
-    if (!result.ok) throw new Error(JSON.stringify(result.problems));
-    const { spec } = result.rollout;
+    const { spec } = validated(backendRollout());
     expect(spec.routing.provider).toBe('smi');
     expect(spec.analysis).toMatchObject({
       interval: '1m',
@@ -42,23 +35,22 @@ describe('the schema layer (from crds/rollout.yaml)', () => {
   });
 
   it('defaults webhook type, timeout and retries, and metric interval', () => {
-    const result = validateRollout(
+    const { spec } = validated(
       backendRollout({
         'spec.analysis.webhooks': [{ name: 'load', url: 'http://tester/' }],
         'spec.analysis.metrics': [{ name: 'request-duration', thresholdRange: { max: 1 } }],
       }),
     );
-    if (!result.ok) throw new Error(JSON.stringify(result.problems));
-    expect(result.rollout.spec.analysis.webhooks?.[0]).toMatchObject({
+    expect(spec.analysis.webhooks?.[0]).toMatchObject({
       type: 'rollout',
       timeout: '10s',
       retries: 0,
     });
-    expect(result.rollout.spec.analysis.metrics?.[0]?.interval).toBe('1m');
+    expect(spec.analysis.metrics?.[0]?.interval).toBe('1m');
   });
 
   it('fills in the defaults that depend on other fields', () => {
-    const result = validateRollout(
+    const { spec } = validated(
       workloadRollout({
         'spec.service.name': undefined,
         'spec.service.targetPort': undefined,
@@ -66,8 +58,6 @@ describe('the schema layer (from crds/rollout.yaml)', () => {
         'spec.analysis.maxWeight': undefined,
       }),
     );
-    if (!result.ok) throw new Error(JSON.stringify(result.problems));
-    const { spec } = result.rollout;
     expect(spec.service).toEqual({ name: 'api-service', port: 8080, targetPort: 8080 });
     expect(spec.routing.apiVersion).toBe('gateway.networking.k8s.io/v1');
     expect(spec.analysis.maxWeight).toBe(100);
