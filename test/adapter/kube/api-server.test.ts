@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiServer, KubeApiError } from '../../../src/kube/api-server.js';
+import { type ApiServer, KubeApiError } from '../../../src/kube/api-server.js';
+import { fakeClusterApi } from '../../support/fake-api.js';
 
 describe('ApiServer against a local HTTP server', () => {
   let server: http.Server;
@@ -29,20 +29,10 @@ describe('ApiServer against a local HTTP server', () => {
       connections += 1;
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: 'local',
-          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'local', token: 'local-token' }],
-      contexts: [{ name: 'local', cluster: 'local', user: 'local' }],
-      currentContext: 'local',
-    });
-    api = new ApiServer(kc);
+    api = fakeClusterApi(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      'local-token',
+    );
   });
 
   afterAll(async () => {

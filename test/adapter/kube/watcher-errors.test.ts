@@ -1,23 +1,11 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiServer } from '../../../src/kube/api-server.js';
 import { knownTypes } from '../../../src/kube/resources.js';
 import { Watcher } from '../../../src/kube/watcher.js';
 import { waitFor } from '../../support/apiserver.js';
+import { fakeClusterApi } from '../../support/fake-api.js';
 
 const server = 'https://127.0.0.1:6443';
-
-function fakeClusterApi(): ApiServer {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
-    users: [{ name: 'fake', token: 'secret-token' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
-  return new ApiServer(kc);
-}
 
 const path = '/api/v1/namespaces/prod/configmaps';
 const emptyList = { kind: 'ConfigMapList', items: [], metadata: { resourceVersion: '10' } };
@@ -37,7 +25,7 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
           ? [500, { reason: 'InternalError', message: 'etcd is sick' }]
           : [200, emptyList];
       });
-    const watcher = new Watcher(fakeClusterApi(), {
+    const watcher = new Watcher(fakeClusterApi(server), {
       resource: knownTypes.configMaps,
       namespace: 'prod',
       backoffInitialMs: 20,
@@ -92,7 +80,7 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
         watchVersions.push(query.get('resourceVersion'));
         return [200, watchVersions.length === 1 ? `${JSON.stringify(gone)}\n` : ''];
       });
-    const watcher = new Watcher(fakeClusterApi(), {
+    const watcher = new Watcher(fakeClusterApi(server), {
       resource: knownTypes.configMaps,
       namespace: 'prod',
     });
@@ -120,7 +108,7 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
         if (isWatch) watches += 1;
         return [200, isWatch ? '' : emptyList];
       });
-    const watcher = new Watcher(fakeClusterApi(), {
+    const watcher = new Watcher(fakeClusterApi(server), {
       resource: knownTypes.configMaps,
       namespace: 'prod',
       backoffInitialMs: 100,
@@ -153,7 +141,7 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
         const isWatch = new URL(this.req.path, server).searchParams.get('watch') === 'true';
         return isWatch ? [200, ''] : (lists.shift() ?? [200, emptyList]);
       });
-    const watcher = new Watcher(fakeClusterApi(), {
+    const watcher = new Watcher(fakeClusterApi(server), {
       resource: knownTypes.configMaps,
       namespace: 'prod',
       backoffInitialMs: 10,
@@ -188,7 +176,7 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
           watchVersions.length === 1 ? events.map((e) => `${JSON.stringify(e)}\n`).join('') : '',
         ];
       });
-    const watcher = new Watcher(fakeClusterApi(), {
+    const watcher = new Watcher(fakeClusterApi(server), {
       resource: knownTypes.configMaps,
       namespace: 'prod',
     });
@@ -218,7 +206,7 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
               };
         return [200, `${JSON.stringify(event)}\n`];
       });
-    const watcher = new Watcher(fakeClusterApi(), {
+    const watcher = new Watcher(fakeClusterApi(server), {
       resource: knownTypes.configMaps,
       namespace: 'prod',
       backoffInitialMs: 10,

@@ -1,11 +1,11 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import nock from 'nock';
 import pino from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
+import type { KubeObject } from '../../../src/kube/api-server.js';
 import type { ResourceType } from '../../../src/kube/resources.js';
 import { startSimulatorWatch } from '../../../src/playground/simulator-watch.js';
 import { waitFor } from '../../support/apiserver.js';
+import { fakeClusterApi } from '../../support/fake-api.js';
 
 const server = 'https://127.0.0.1:6443';
 const path = '/apis/split.smi-spec.io/v1alpha2/trafficsplits';
@@ -17,17 +17,6 @@ const trafficSplits: ResourceType = {
   namespaced: true,
 };
 const logger = pino({ level: 'silent' });
-
-function fakeClusterApi(): ApiServer {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server, skipTLSVerify: true }],
-    users: [{ name: 'fake', token: 'secret-token' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
-  return new ApiServer(kc);
-}
 
 const split = (name: string, resourceVersion: string) => ({
   metadata: { namespace: 'ns', name, resourceVersion },
@@ -44,7 +33,7 @@ describe('startSimulatorWatch (the API server is faked, to script absent types)'
       .query(true)
       .reply(404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not found' });
     const { watcher, synced } = startSimulatorWatch<KubeObject>(
-      fakeClusterApi(),
+      fakeClusterApi(server),
       trafficSplits,
       {},
       logger,
@@ -77,7 +66,7 @@ describe('startSimulatorWatch (the API server is faked, to script absent types)'
     const changes: string[] = [];
     const deletes: string[] = [];
     const { watcher, synced } = startSimulatorWatch<KubeObject>(
-      fakeClusterApi(),
+      fakeClusterApi(server),
       trafficSplits,
       {
         onChange: (o) => changes.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`),
