@@ -99,6 +99,12 @@ const kubectlIn = (name: ClusterName, args: string[], input?: string) =>
   kubectl(args, { kubeconfigPath: cluster(name).kubeconfigPath, input });
 const apply = (name: ClusterName, manifest: string) =>
   kubectlIn(name, ['apply', '-f', '-'], manifest);
+/** Requests to `urls` from the mesh of cluster `where`, stopped after the tests. */
+const trafficFrom = (where: ClusterName, urls: string[], rps: number, maxMs: number) => {
+  const started = startTraffic(urls, rps, maxMs, cluster(where).meshProxy);
+  traffic.push(started);
+  return started;
+};
 
 beforeAll(async () => {
   playground = await startPlayground({
@@ -221,16 +227,9 @@ async function givenInitialized(
   const apex = serviceUrl('podinfo', namespace);
   const canaryUrl = serviceUrl(canary, namespace);
   const callers = canaryCallers === 'here' ? [apex, canaryUrl] : [apex];
-  const load = startTraffic(callers, 5, 170_000, cluster(s.caller).meshProxy);
-  traffic.push(load);
+  const load = trafficFrom(s.caller, callers, 5, 170_000);
   if (canaryCallers === 'in its cluster') {
-    const own = startTraffic(
-      [serviceUrl('podinfo-v2', namespace)],
-      5,
-      170_000,
-      cluster(canaryIn).meshProxy,
-    );
-    traffic.push(own);
+    trafficFrom(canaryIn, [serviceUrl('podinfo-v2', namespace)], 5, 170_000);
     // The analysis starts as soon as the test patches the canary: with threshold 1, a first
     // check before Prometheus holds two samples of this new traffic would be "no data".
     await waitFor(
@@ -398,13 +397,7 @@ describe('the simulated Linkerd multicluster', () => {
     const namespace = ns('sync');
     await deployApp('west', namespace, 'web', true);
     await waitForService('east', namespace, 'web-west');
-    const load = startTraffic(
-      [serviceUrl('web-west', namespace)],
-      10,
-      30_000,
-      cluster('east').meshProxy,
-    );
-    traffic.push(load);
+    const load = trafficFrom('east', [serviceUrl('web-west', namespace)], 10, 30_000);
     await waitFor('traffic counted in both clusters', async () => {
       const outbound = await seenBy('east', namespace, 'web-west');
       const inbound = await servedIn('west', namespace, 'web');
@@ -531,13 +524,7 @@ describe.concurrent('cross-cluster canaries', () => {
       'mirror.linkerd.io/exported=true',
     ]);
     await waitForService('east', namespace, 'podinfo-v3-west');
-    const v3 = startTraffic(
-      [serviceUrl('podinfo-v3-west', namespace)],
-      10,
-      60_000,
-      cluster('east').meshProxy,
-    );
-    traffic.push(v3);
+    trafficFrom('east', [serviceUrl('podinfo-v3-west', namespace)], 10, 60_000);
     const done = await waitForPhase(s, finished, 'to finish', d.statuses);
     expect(done.phase, done.message).toBe('Succeeded');
     expect(backendCondition(done)?.status).toBe('False');
