@@ -6,6 +6,7 @@ import {
   afterFailedCheck,
   analysisInterval,
   confirmGate,
+  failedCheckOnError,
   manualControl,
   promote,
   retryAfterInterval,
@@ -166,13 +167,7 @@ export const rolloutMachine = rolloutSetup.createMachine({
                 }),
               },
             },
-            onError: {
-              target: 'failedCheck',
-              actions: {
-                type: 'countEffectFailure',
-                params: ({ event }) => ({ step: 'setting the weight', error: event.error }),
-              },
-            },
+            onError: failedCheckOnError('setting the weight'),
           },
         },
         confirmingPromotion: confirmGate('confirm-promotion', promote('analysis'), 'nextInterval'),

@@ -54,13 +54,7 @@ export const webhookStep = (type: 'pre-rollout' | 'rollout', next: string) =>
           },
         },
       ],
-      onError: {
-        target: 'failedCheck',
-        actions: {
-          type: 'countEffectFailure',
-          params: ({ event }) => ({ step: `${type} webhooks`, error: event.error }),
-        },
-      },
+      onError: failedCheckOnError(`${type} webhooks`),
     },
   });
 
@@ -99,6 +93,15 @@ export const confirmGate = (
     },
   });
 };
+
+/** A step of the analysis that throws is one failed check, named after the step. */
+export const failedCheckOnError = (step: string) => ({
+  target: 'failedCheck',
+  actions: {
+    type: 'countEffectFailure' as const,
+    params: ({ event }: { event: { error: unknown } }) => ({ step, error: event.error }),
+  },
+});
 
 /** A failed effect outside the analysis is no failed check: it is retried from `retrying`. */
 export const retryOnError = (step: string, retrying = 'retrying') => ({
@@ -154,13 +157,7 @@ export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => (
         target: 'judging',
         actions: { type: 'recordAnalysis', params: ({ event }) => event.output },
       },
-      onError: {
-        target: 'failedCheck',
-        actions: {
-          type: 'countEffectFailure',
-          params: ({ event }) => ({ step: 'analysis', error: event.error }),
-        },
-      },
+      onError: failedCheckOnError('analysis'),
     },
   }),
   judging: rolloutSetup.createStateConfig({
