@@ -19,13 +19,12 @@ import { waitForHttpReady } from './readiness.js';
 /**
  * A process the playground runs next to the cluster, such as the fledge controller or the
  * loadtester: it gets the playground's environment (KUBECONFIG, FLEDGE_PROMETHEUS_URL,
- * FLEDGE_MESH_PROXY) on top of `env`, and is stopped with everything else.
+ * FLEDGE_MESH_PROXY) and is stopped with everything else.
  */
 export interface ExtraProcess {
   name: string;
   command: string;
   args: string[];
-  env?: Record<string, string>;
   /** An http(s) URL that answers 200 once the process is ready; without it, started is ready. */
   readyUrl?: string;
 }
@@ -35,10 +34,9 @@ export interface PlaygroundOptions {
   name?: string;
   /** One API server per cluster, one kubeconfig context each, named after it. Default ["playground"]. */
   clusters?: string[];
-  extraProcesses?: ExtraProcess[];
   /** With several clusters: the latency their gateways add to each request (default 5 ms). */
   crossClusterLatencyMs?: number;
-  /** fledge's own processes, run before the extra ones; none by default. */
+  /** fledge's own processes; none by default. */
   fledge?: FledgeOptions;
   logger?: Logger;
 }
@@ -192,20 +190,20 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     await mkdir(logs, { recursive: true });
     const fledge = await fledgeServices(options.fledge ?? { controller: false, loadtester: false });
     await fledge.register(first.kubeconfigPath);
-    for (const extra of [...fledge.processes, ...(options.extraProcesses ?? [])]) {
+    for (const service of fledge.processes) {
       const child = await startProcess(
         {
-          name: extra.name,
-          command: extra.command,
-          args: extra.args,
-          env: { ...env(), ...extra.env },
-          logFile: path.join(logs, `${extra.name}.log`),
+          name: service.name,
+          command: service.command,
+          args: service.args,
+          env: env(),
+          logFile: path.join(logs, `${service.name}.log`),
         },
         logger,
       );
-      started.push({ name: extra.name, stop: child.stop });
+      started.push({ name: service.name, stop: child.stop });
       watch(child);
-      if (extra.readyUrl) await waitForHttpReady(child, { url: extra.readyUrl });
+      if (service.readyUrl) await waitForHttpReady(child, { url: service.readyUrl });
     }
 
     logger.info({ stateDir, ...env() }, 'playground ready');
