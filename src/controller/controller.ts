@@ -5,7 +5,7 @@ import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { ApiServer, type KubeObject } from '../kube/api-server.js';
 import { EventRecorder } from '../kube/events.js';
-import { LeaderElector } from '../kube/leader.js';
+import { defaultIdentity, LeaderElector } from '../kube/leader.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { writeStatus } from '../kube/status.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
@@ -72,8 +72,11 @@ export class Controller {
   private http: { url: string; close(): Promise<void> } | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
 
+  /** This process's name in the leader Lease and, as its User-Agent, in the audit log. */
+  readonly identity = defaultIdentity();
+
   constructor(private readonly options: ControllerOptions) {
-    this.api = new ApiServer(options.kc);
+    this.api = new ApiServer(options.kc, `fledge-controller/${this.identity}`);
     this.watches = new ControllerWatches(this.api, options, {
       enqueue: (key) => this.enqueue(key),
       accepting: () => this.accepting(),
@@ -117,6 +120,7 @@ export class Controller {
       this.elector = new LeaderElector(this.api, {
         namespace: this.options.leaderElection.namespace,
         name: this.options.leaderElection.name,
+        identity: this.identity,
         leaseDurationMs: this.options.leaderElection.leaseDurationMs,
         logger: this.options.log,
         onStartedLeading: () => this.startLeading(),
