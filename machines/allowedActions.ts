@@ -1,4 +1,5 @@
 import type { Phase, RolloutEvent } from './context.js';
+import { rolloutMachine } from './rollout.js';
 
 /**
  * The one-shot and pause annotations of contract §3, as the CLI names them, with the event
@@ -10,25 +11,17 @@ export const manualActionEvents = {
   retry: { type: 'RETRY' },
   pause: { type: 'PAUSE' },
   resume: { type: 'RESUME' },
-} satisfies Record<string, Exclude<RolloutEvent, { type: 'NEW_REVISION' }>>;
+} satisfies Record<string, Exclude<RolloutEvent, { type: 'NEW_REVISION' | 'TARGET_LOST' }>>;
 
 export type ManualAction = keyof typeof manualActionEvents;
 
-const allowed: Record<Phase, ManualAction[]> = {
-  Initializing: [],
-  Initialized: [],
-  Waiting: ['promote', 'abort', 'pause'],
-  Progressing: ['promote', 'abort', 'pause'],
-  Paused: ['promote', 'abort', 'resume'],
-  WaitingPromotion: ['promote', 'abort', 'pause'],
-  // The primary already runs the new revision: an abort could not restore the old one.
-  Promoting: [],
-  Finalising: [],
-  Succeeded: [],
-  Failed: ['retry'],
-};
-
-/** The manual actions the machine acts on in a phase; it ignores the others. */
+/**
+ * The manual actions the machine acts on in a phase; it ignores the others. Read from the
+ * chart: an action is allowed where the phase has a transition for its event.
+ */
 export function allowedActions(phase: Phase): ManualAction[] {
-  return allowed[phase];
+  const handled = new Set<string>(rolloutMachine.root.states[phase]?.events ?? []);
+  return (Object.keys(manualActionEvents) as ManualAction[]).filter((action) =>
+    handled.has(manualActionEvents[action].type),
+  );
 }

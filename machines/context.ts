@@ -21,10 +21,11 @@ export const resumablePhases = ['Waiting', 'Progressing', 'WaitingPromotion'] as
 export type ResumablePhase = (typeof resumablePhases)[number];
 
 /**
- * Where a restored machine picks up: a phase, or a step within one that the phase's entry
- * would not repeat. After a passing analysis, the weight increase or the promotion gate (not
- * another analysis); in Failed, the rollback still to apply; in Succeeded, the post-rollout
- * webhooks still to call.
+ * Where a restored machine picks up, as `status.machine.state` names it: a phase, or a step
+ * within one that the phase's entry would not repeat. After a passing analysis, the weight
+ * increase or the promotion gate (not another analysis); in Failed, the rollback still to
+ * apply; in Succeeded, the post-rollout webhooks still to call. Which state each one is, and
+ * where it re-enters, the chart says (`meta.restorePoint`); this list is the stored vocabulary.
  */
 export const restorePoints = [
   ...phases,
@@ -49,6 +50,7 @@ export const reasons = [
   'Aborted',
   'PromotionRequested',
   'Promoted',
+  'TargetLost',
 ] as const;
 export type Reason = (typeof reasons)[number];
 
@@ -95,7 +97,9 @@ export type RolloutEvent =
   | { type: 'ABORT' }
   | { type: 'RETRY' }
   | { type: 'PAUSE' }
-  | { type: 'RESUME' };
+  | { type: 'RESUME' }
+  /** The target Deployment is gone: canary traffic must go back to the primary at once. */
+  | { type: 'TARGET_LOST' };
 
 export function contextFromInput(input: RolloutInput): RolloutContext {
   const fresh: PersistedContext = {

@@ -13,14 +13,26 @@ export function phaseOf(snapshot: RolloutSnapshot): Phase {
   return phase;
 }
 
-/** Where a restored machine must pick up to continue from this snapshot. */
+/**
+ * Where a restored machine must pick up to continue from this snapshot: the restore point of
+ * the deepest active state that declares one in the chart.
+ */
 export function restorePointOf(snapshot: RolloutSnapshot): RestorePoint {
-  if (snapshot.matches({ Progressing: 'confirmingTrafficIncrease' })) return 'IncreasingWeight';
-  if (snapshot.matches({ Progressing: 'increasingWeight' })) return 'IncreasingWeight';
-  if (snapshot.matches({ Progressing: 'confirmingPromotion' })) return 'ConfirmingPromotion';
-  if (snapshot.matches({ Failed: 'rolledBack' })) return 'Failed';
-  if (snapshot.matches('Failed')) return 'RollingBack';
-  if (snapshot.matches({ Succeeded: 'done' })) return 'Succeeded';
-  if (snapshot.matches('Succeeded')) return 'PostRollout';
-  return phaseOf(snapshot);
+  let deepest: { depth: number; point: RestorePoint } | undefined;
+  for (const [id, meta] of Object.entries(snapshot.getMeta())) {
+    const depth = id.split('.').length;
+    if (meta?.restorePoint && (!deepest || depth > deepest.depth)) {
+      deepest = { depth, point: meta.restorePoint };
+    }
+  }
+  if (!deepest)
+    throw new Error(
+      `the rollout machine's state ${JSON.stringify(snapshot.value)} has no restore point`,
+    );
+  return deepest.point;
+}
+
+/** Whether the machine waits for time or a person (the chart's `resting` tag). */
+export function isResting(snapshot: RolloutSnapshot): boolean {
+  return snapshot.hasTag('resting');
 }

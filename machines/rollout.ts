@@ -1,6 +1,7 @@
 import { and } from 'xstate';
-import type { RestorePoint } from './context.js';
-import { contextFromInput, restorePoints } from './context.js';
+import { contextFromInput } from './context.js';
+import { resumesAt, storedAs } from './meta.js';
+import { restoreTransitions } from './restore.js';
 import { rolloutSetup } from './setup.js';
 import {
   afterFailedCheck,
@@ -23,54 +24,14 @@ import { promotedWeight, steppedWeight } from './weights.js';
  * and implemented in setup.ts, updates.ts and by the controller (effects.ts).
  *
  * Time lives in context (`nextAnalysisAt`, `progressDeadlineAt`) and every wait is an
- * `after` computed from it, so a restored machine re-arms the same waits.
+ * `after` computed from it, so a restored machine re-arms the same waits. Each state says
+ * what it is stored as and where a restore re-enters (`meta`), and whether it is `resting`.
  */
 
-/** Where each restore point re-enters the chart; entering re-runs that step's effect. */
-const restoreTargets: Record<RestorePoint, string> = {
-  Initializing: 'Initializing',
-  Initialized: 'Initialized',
-  Waiting: 'Waiting',
-  Progressing: 'Progressing',
-  IncreasingWeight: 'Progressing.confirmingTrafficIncrease',
-  ConfirmingPromotion: 'Progressing.confirmingPromotion',
-  Paused: 'Paused',
-  WaitingPromotion: 'WaitingPromotion',
-  Promoting: 'Promoting',
-  Finalising: 'Finalising',
-  PostRollout: 'Succeeded',
-  Succeeded: 'Succeeded.done',
-  RollingBack: 'Failed',
-  Failed: 'Failed.rolledBack',
-};
-
-export const rolloutMachine = rolloutSetup.createMachine({
-  id: 'rollout',
-  context: ({ input }) => contextFromInput(input),
-  initial: 'restoring',
-  on: {
-    NEW_REVISION: [
-      {
-        guard: and(['isNewRevision', 'skipsAnalysis']),
-        target: '.Promoting',
-        actions: ['startRevision', { type: 'beginPromotion', params: { cause: 'skipAnalysis' } }],
-      },
-      { guard: 'isNewRevision', target: '.Waiting', actions: 'startRevision' },
-    ],
-  },
+const phases = rolloutSetup.createStateConfig({
   states: {
-    restoring: {
-      exit: 'finishRestore',
-      always: [
-        ...restorePoints.map((point) => ({
-          guard: { type: 'resumesAt' as const, params: { point } },
-          target: restoreTargets[point],
-        })),
-        { target: 'Initializing' },
-      ],
-    },
-
     Initializing: {
+      meta: resumesAt('Initializing'),
       initial: 'creating',
       on: { NEW_REVISION: { actions: 'adoptRevision' } },
       states: {
@@ -87,11 +48,12 @@ export const rolloutMachine = rolloutSetup.createMachine({
       },
     },
 
-    Initialized: {},
+    Initialized: { meta: resumesAt('Initialized'), tags: 'resting' },
 
     Waiting: {
+      meta: resumesAt('Waiting'),
       initial: 'resettingWeight',
-      on: manualControl('Waiting'),
+      on: { ...manualControl('Waiting'), TARGET_LOST: rollBack('TargetLost') },
       states: {
         resettingWeight: {
           always: { guard: 'weightIsZero', target: 'confirmingRollout' },
@@ -135,8 +97,9 @@ export const rolloutMachine = rolloutSetup.createMachine({
     },
 
     Progressing: {
+      meta: resumesAt('Progressing'),
       initial: 'idle',
-      on: manualControl('Progressing'),
+      on: { ...manualControl('Progressing'), TARGET_LOST: rollBack('TargetLost') },
       states: {
         ...analysisInterval('Progressing'),
         passed: {
@@ -146,12 +109,12 @@ export const rolloutMachine = rolloutSetup.createMachine({
             { target: '#rollout.WaitingPromotion', actions: 'scheduleNextAnalysis' },
           ],
         },
-        confirmingTrafficIncrease: confirmGate(
-          'confirm-traffic-increase',
-          'increasingWeight',
-          'nextInterval',
-        ),
+        confirmingTrafficIncrease: {
+          meta: resumesAt('IncreasingWeight'),
+          ...confirmGate('confirm-traffic-increase', 'increasingWeight', 'nextInterval'),
+        },
         increasingWeight: {
+          meta: storedAs('IncreasingWeight'),
           invoke: {
             id: 'setWeight',
             src: 'setWeight',
@@ -170,13 +133,17 @@ export const rolloutMachine = rolloutSetup.createMachine({
             onError: failedCheckOnError('setting the weight'),
           },
         },
-        confirmingPromotion: confirmGate('confirm-promotion', promote('analysis'), 'nextInterval'),
+        confirmingPromotion: {
+          meta: resumesAt('ConfirmingPromotion'),
+          ...confirmGate('confirm-promotion', promote('analysis'), 'nextInterval'),
+        },
       },
     },
 
     WaitingPromotion: {
+      meta: resumesAt('WaitingPromotion'),
       initial: 'idle',
-      on: manualControl('WaitingPromotion'),
+      on: { ...manualControl('WaitingPromotion'), TARGET_LOST: rollBack('TargetLost') },
       states: {
         ...analysisInterval('WaitingPromotion'),
         passed: { always: 'nextInterval' },
@@ -184,7 +151,10 @@ export const rolloutMachine = rolloutSetup.createMachine({
     },
 
     Paused: {
+      meta: resumesAt('Paused'),
+      tags: 'resting',
       on: {
+        TARGET_LOST: rollBack('TargetLost'),
         RESUME: [
           {
             guard: { type: 'resumesTo', params: { phase: 'Waiting' } },
@@ -204,7 +174,11 @@ export const rolloutMachine = rolloutSetup.createMachine({
     },
 
     Promoting: {
+      meta: resumesAt('Promoting'),
       initial: 'promoting',
+      // The primary may already run the new revision, so a person cannot abort here; but a
+      // canary that is gone must not keep its share of traffic while the promotion retries.
+      on: { TARGET_LOST: rollBack('TargetLost') },
       after: { untilProgressDeadline: rollBack('ProgressDeadlineExceeded') },
       states: {
         promoting: {
@@ -221,6 +195,7 @@ export const rolloutMachine = rolloutSetup.createMachine({
     },
 
     Finalising: {
+      meta: resumesAt('Finalising'),
       initial: 'routing',
       states: {
         routing: {
@@ -237,6 +212,7 @@ export const rolloutMachine = rolloutSetup.createMachine({
     },
 
     Succeeded: {
+      meta: resumesAt('PostRollout'),
       initial: 'postRollout',
       states: {
         postRollout: {
@@ -258,11 +234,12 @@ export const rolloutMachine = rolloutSetup.createMachine({
             },
           },
         },
-        done: {},
+        done: { meta: resumesAt('Succeeded'), tags: 'resting' },
       },
     },
 
     Failed: {
+      meta: resumesAt('RollingBack'),
       initial: 'rollingBack',
       on: { RETRY: { target: 'Waiting', actions: 'restartRevision' } },
       states: {
@@ -276,9 +253,32 @@ export const rolloutMachine = rolloutSetup.createMachine({
           },
         },
         retrying: retryAfterInterval('rollingBack'),
-        rolledBack: {},
+        rolledBack: { meta: resumesAt('Failed'), tags: 'resting' },
       },
     },
+  },
+});
+
+export const rolloutMachine = rolloutSetup.createMachine({
+  id: 'rollout',
+  context: ({ input }) => contextFromInput(input),
+  initial: 'restoring',
+  on: {
+    NEW_REVISION: [
+      {
+        guard: and(['isNewRevision', 'skipsAnalysis']),
+        target: '.Promoting',
+        actions: ['startRevision', { type: 'beginPromotion', params: { cause: 'skipAnalysis' } }],
+      },
+      { guard: 'isNewRevision', target: '.Waiting', actions: 'startRevision' },
+    ],
+  },
+  states: {
+    restoring: {
+      exit: 'finishRestore',
+      always: [...restoreTransitions(phases.states), { target: 'Initializing' }],
+    },
+    ...phases.states,
   },
 });
 

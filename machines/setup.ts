@@ -10,6 +10,7 @@ import type {
 } from './context.js';
 import type { GateOutcome, WebhooksOutcome } from './effects.js';
 import { effectSlots } from './effects.js';
+import type { StateMeta, StateTag } from './meta.js';
 import type { WebhookType } from './plan.js';
 import * as update from './updates.js';
 import { nextWeight } from './weights.js';
@@ -23,6 +24,8 @@ export const rolloutSetup = setup({
     context: {} as RolloutContext,
     events: {} as RolloutEvent,
     input: {} as RolloutInput,
+    tags: {} as StateTag,
+    meta: {} as StateMeta,
   },
   actors: effectSlots,
   guards: {
@@ -38,16 +41,21 @@ export const rolloutSetup = setup({
     thresholdReached: ({ context }) => context.failedChecks >= context.plan.threshold,
     rollsBackOnFailure: ({ context }) => context.plan.onFailure === 'rollback',
     pausesOnNoData: ({ context }) => context.plan.onNoData === 'pause',
+    /** Missing data counts, except before the canary got any traffic (contract §2). */
     analysisHadNoData: ({ context }) =>
-      context.lastAnalysis !== null && update.hadNoData(context.lastAnalysis),
+      context.lastAnalysis !== null &&
+      !update.beforeAnyTraffic(context) &&
+      update.hadNoData(context.lastAnalysis),
     analysisPassed: ({ context }) =>
-      context.lastAnalysis !== null && update.passed(context.lastAnalysis),
+      context.lastAnalysis !== null &&
+      update.passed(context.lastAnalysis, { excuseNoData: update.beforeAnyTraffic(context) }),
     /** Once a person has seen the threshold reached, only a person promotes. */
     promotesAutomatically: ({ context }) =>
       context.plan.promotion === 'auto' && context.failedChecks < context.plan.threshold,
     resumesTo: ({ context }, params: { phase: ResumablePhase }) =>
       context.resumeTo === params.phase,
     resumesAt: ({ context }, params: { point: RestorePoint }) => context.resumeAt === params.point,
+    isRestoring: ({ context }) => context.resumeAt !== null,
   },
   actions: {
     adoptRevision: assign(({ event }) =>

@@ -129,6 +129,7 @@ export const manualControl = (phase: ResumablePhase) => ({
  */
 export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => ({
   idle: rolloutSetup.createStateConfig({
+    tags: 'resting',
     after: { untilNextAnalysis: 'rollbackGate' },
   }),
   rollbackGate: rolloutSetup.createStateConfig({

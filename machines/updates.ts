@@ -98,8 +98,23 @@ export function hadNoData(analysis: AnalysisResult): boolean {
   return analysis.noData || analysis.results.some(lacksValue);
 }
 
-/** Passed means data for every metric and every metric in range; no metrics at all passes. */
-export function passed(analysis: AnalysisResult): boolean {
+/**
+ * Flagger's rule, kept for its users: while no traffic has been routed to the canary (weight
+ * 0, the first analysis of a revision), missing data is no verdict. Data that is there (a
+ * direct load test) is still judged.
+ */
+export function beforeAnyTraffic(context: PersistedContext): boolean {
+  return context.canaryWeight === 0 && context.iterations <= 1;
+}
+
+/**
+ * Passed means every metric in range and, unless `excuseNoData`, data for every metric; no
+ * metrics at all passes.
+ */
+export function passed(analysis: AnalysisResult, { excuseNoData = false } = {}): boolean {
+  if (excuseNoData) {
+    return analysis.results.every((result) => lacksValue(result) || result.passed);
+  }
   return !hadNoData(analysis) && analysis.results.every((result) => result.passed);
 }
 
@@ -151,6 +166,7 @@ const failureCauses: Partial<Record<Reason, string>> = {
   ThresholdReached: 'failed checks reached the threshold',
   RollbackGateOpen: 'the rollback gate is open',
   ProgressDeadlineExceeded: 'not ready within the progress deadline',
+  TargetLost: 'the target Deployment is gone',
 };
 
 function failureCause(reason: Reason | null): string {

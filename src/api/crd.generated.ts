@@ -585,6 +585,118 @@ export const rolloutCrd = {
                       }
                     }
                   },
+                  "controller": {
+                    "title": "WriterStamp",
+                    "description": "The controller replica that last wrote this status and the leader (or shard) Lease term it held. A replica whose term is older than this one stops writing, so a deposed leader never overwrites its successor.",
+                    "type": "object",
+                    "required": [
+                      "identity"
+                    ],
+                    "properties": {
+                      "identity": {
+                        "type": "string",
+                        "maxLength": 253
+                      },
+                      "term": {
+                        "description": "The Lease's leaseTransitions when this replica took it; absent when the controller runs without leader election.",
+                        "type": "integer",
+                        "format": "int64",
+                        "minimum": 0
+                      }
+                    }
+                  },
+                  "history": {
+                    "description": "The last decisions and analyses of this Rollout, oldest first, so a timeline survives controller restarts.",
+                    "type": "array",
+                    "maxItems": 64,
+                    "items": {
+                      "title": "HistoryEntry",
+                      "type": "object",
+                      "required": [
+                        "at",
+                        "revision",
+                        "phase",
+                        "canaryWeight",
+                        "failedChecks",
+                        "type",
+                        "reason",
+                        "message"
+                      ],
+                      "properties": {
+                        "at": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "revision": {
+                          "type": "string"
+                        },
+                        "phase": {
+                          "description": "The phase after this decision.",
+                          "type": "string"
+                        },
+                        "canaryWeight": {
+                          "type": "integer",
+                          "minimum": 0,
+                          "maximum": 100
+                        },
+                        "failedChecks": {
+                          "type": "integer",
+                          "minimum": 0
+                        },
+                        "type": {
+                          "description": "As the Kubernetes Event of the same decision.",
+                          "type": "string",
+                          "enum": [
+                            "Normal",
+                            "Warning"
+                          ]
+                        },
+                        "reason": {
+                          "type": "string",
+                          "maxLength": 128
+                        },
+                        "message": {
+                          "type": "string",
+                          "maxLength": 512
+                        },
+                        "analysis": {
+                          "description": "The metrics of the analysis interval this entry records.",
+                          "type": "array",
+                          "maxItems": 32,
+                          "items": {
+                            "title": "HistoryMetric",
+                            "type": "object",
+                            "required": [
+                              "metric",
+                              "passed"
+                            ],
+                            "properties": {
+                              "metric": {
+                                "type": "string"
+                              },
+                              "value": {
+                                "description": "Absent when the query returned no data.",
+                                "type": "number"
+                              },
+                              "min": {
+                                "type": "number"
+                              },
+                              "max": {
+                                "type": "number"
+                              },
+                              "passed": {
+                                "type": "boolean"
+                              },
+                              "message": {
+                                "type": "string",
+                                "maxLength": 512
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
                   "machine": {
                     "description": "The rollout machine's persisted snapshot, so a restarted controller resumes.",
                     "type": "object",

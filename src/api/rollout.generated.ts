@@ -205,6 +205,13 @@ export interface RolloutStatus {
    */
   lastAnalysis?: MetricStatus[];
   lastAction?: ManualAction;
+  controller?: WriterStamp;
+  /**
+   * The last decisions and analyses of this Rollout, oldest first, so a timeline survives controller restarts.
+   *
+   * @maxItems 64
+   */
+  history?: HistoryEntry[];
   /**
    * The rollout machine's persisted snapshot, so a restarted controller resumes.
    */
@@ -239,4 +246,47 @@ export interface MetricStatus {
 export interface ManualAction {
   action: 'promote' | 'abort' | 'retry' | 'pause' | 'resume';
   at: string;
+}
+/**
+ * The controller replica that last wrote this status and the leader (or shard) Lease term it held. A replica whose term is older than this one stops writing, so a deposed leader never overwrites its successor.
+ */
+export interface WriterStamp {
+  identity: string;
+  /**
+   * The Lease's leaseTransitions when this replica took it; absent when the controller runs without leader election.
+   */
+  term?: number;
+}
+export interface HistoryEntry {
+  at: string;
+  revision: string;
+  /**
+   * The phase after this decision.
+   */
+  phase: string;
+  canaryWeight: number;
+  failedChecks: number;
+  /**
+   * As the Kubernetes Event of the same decision.
+   */
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  /**
+   * The metrics of the analysis interval this entry records.
+   *
+   * @maxItems 32
+   */
+  analysis?: HistoryMetric[];
+}
+export interface HistoryMetric {
+  metric: string;
+  /**
+   * Absent when the query returned no data.
+   */
+  value?: number;
+  min?: number;
+  max?: number;
+  passed: boolean;
+  message?: string;
 }

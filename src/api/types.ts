@@ -9,6 +9,8 @@ export type {
   AnalysisSpec,
   BackendsSpec,
   Condition,
+  HistoryEntry,
+  HistoryMetric,
   ManualAction,
   MetricSpec,
   MetricStatus,
@@ -20,6 +22,7 @@ export type {
   TargetRef,
   ThresholdRange,
   WebhookSpec,
+  WriterStamp,
 } from './rollout.generated.js';
 
 export const GROUP = 'fledge.dev';

@@ -3,21 +3,22 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
-import { ApiServer, type KubeObject } from '../kube/api-server.js';
+import { ApiServer } from '../kube/api-server.js';
 import { EventRecorder } from '../kube/events.js';
 import { defaultIdentity, LeaderElector } from '../kube/leader.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
-import { writeStatus } from '../kube/status.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
 import type { Decision } from './decisions.js';
-import type { EffectContext } from './effects/context.js';
+import { FencedApiServer, NotLeadingError, TermFence } from './fence.js';
 import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
 import { reconcile } from './reconcile.js';
-import { RolloutRunner } from './runner.js';
+import { releaseRollout } from './release.js';
+import { RolloutRunner, type RunnerView } from './runner.js';
+import { StatusWriter, type StoredRollout } from './status-writer.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { ControllerWatches } from './watches.js';
-import { checkRouting, effectsFor, releaseRollout, routingFor } from './wiring.js';
+import { checkRouting, effectsFor, routingFor } from './wiring.js';
 import type { Caches } from './world.js';
 
 export interface ControllerOptions {
@@ -56,28 +57,33 @@ export interface ControllerOptions {
  */
 export class Controller {
   readonly registry = new Registry();
+  /** This process's name in the leader Lease and, as its User-Agent, in the audit log. */
+  readonly identity = defaultIdentity();
   private readonly telemetry = new ControllerTelemetry(this.registry);
-  private readonly api: ApiServer;
+  /** Reads for the watches and the Lease: a follower needs them too. */
+  private readonly watchApi: ApiServer;
+  /** Everything a leader does: refused the moment its term ends. */
+  private readonly api: FencedApiServer;
+  private readonly fence: TermFence;
   private readonly caches: Caches;
   private readonly watches: ControllerWatches;
-  private readonly rolloutClient: ResourceClient<Rollout & KubeObject>;
+  private readonly rolloutClient: ResourceClient<StoredRollout>;
   private readonly events: EventRecorder;
   private readonly metrics: MetricsProvider;
   private readonly clusterMetrics: Map<string, MetricsProvider>;
   private readonly runners = new Map<string, RolloutRunner>();
-  private readonly contexts = new Map<string, EffectContext>();
+  private readonly writers = new Map<string, StatusWriter>();
   private readonly queue: WorkQueue;
   private elector: LeaderElector | undefined;
-  private leading = false;
   private http: { url: string; close(): Promise<void> } | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
 
-  /** This process's name in the leader Lease and, as its User-Agent, in the audit log. */
-  readonly identity = defaultIdentity();
-
   constructor(private readonly options: ControllerOptions) {
-    this.api = new ApiServer(options.kc, `fledge-controller/${this.identity}`);
-    this.watches = new ControllerWatches(this.api, options, {
+    const userAgent = `fledge-controller/${this.identity}`;
+    this.watchApi = new ApiServer(options.kc, userAgent);
+    this.fence = new TermFence(this.identity);
+    this.api = new FencedApiServer(options.kc, userAgent, this.fence);
+    this.watches = new ControllerWatches(this.watchApi, options, {
       enqueue: (key) => this.enqueue(key),
       accepting: () => this.accepting(),
     });
@@ -112,50 +118,54 @@ export class Controller {
     this.http = await startHttpServer(this.options.httpHost, this.options.httpPort, this.registry, {
       healthy: () => ({ ok: true, message: 'ok' }),
       ready: () =>
-        this.coreSynced()
-          ? { ok: true, message: this.leading ? 'ready (leader)' : 'ready (follower)' }
+        this.watches.synced
+          ? { ok: true, message: this.fence.leading ? 'ready (leader)' : 'ready (follower)' }
           : { ok: false, message: 'watch caches are not synced yet' },
     });
     if (this.options.leaderElection.enabled) {
-      this.elector = new LeaderElector(this.api, {
+      this.elector = new LeaderElector(this.watchApi, {
         namespace: this.options.leaderElection.namespace,
         name: this.options.leaderElection.name,
         identity: this.identity,
         leaseDurationMs: this.options.leaderElection.leaseDurationMs,
         logger: this.options.log,
-        onStartedLeading: () => this.startLeading(),
+        onStartedLeading: () => this.startLeading(undefined),
         onStoppedLeading: () => void this.stopLeading(),
       });
       this.elector.start();
     } else {
-      this.startLeading();
+      this.startLeading(undefined);
     }
   }
 
+  /**
+   * Shutdown in the order that keeps one driver per Rollout: no new work, the runners
+   * stopped while this replica still leads (their effects settle, their last status is
+   * written), and only then the Lease handed back.
+   */
   async stop(): Promise<void> {
-    await this.elector?.stop();
-    await this.stopLeading();
+    clearInterval(this.resyncTimer);
     await this.queue.stop();
+    await this.stopRunners();
+    this.endTerm();
+    await this.elector?.stop();
     await this.watches.stop();
     await this.http?.close();
     this.api.close();
+    this.watchApi.close();
   }
 
-  private coreSynced(): boolean {
-    return this.watches.synced;
-  }
-
-  private startLeading(): void {
-    this.leading = true;
+  private startLeading(term: number | undefined): void {
+    this.fence.begin(term);
     this.telemetry.leader.set(1);
-    this.options.log.info('leading: running the rollouts');
+    this.options.log.info({ identity: this.identity, term }, 'leading: running the rollouts');
     const tick = () => {
       for (const rollout of this.caches.rollouts.list())
         this.enqueue(`${rollout.metadata.namespace}/${rollout.metadata.name}`);
     };
     const waitForSync = () => {
-      if (!this.leading) return;
-      if (this.coreSynced()) tick();
+      if (!this.fence.leading) return;
+      if (this.watches.synced) tick();
       else setTimeout(waitForSync, 100).unref();
     };
     waitForSync();
@@ -163,20 +173,31 @@ export class Controller {
     this.resyncTimer.unref();
   }
 
+  /** Leadership lost: writes are refused at once, then the runners stop. */
   private async stopLeading(): Promise<void> {
-    if (!this.leading) return;
-    this.leading = false;
-    this.telemetry.leader.set(0);
+    if (!this.fence.leading) return;
+    this.endTerm();
     clearInterval(this.resyncTimer);
-    const runners = [...this.runners.values()];
-    this.runners.clear();
-    this.contexts.clear();
-    await Promise.all(runners.map((runner) => runner.stop()));
+    await this.stopRunners();
     this.options.log.info('not leading: rollouts stopped here');
   }
 
+  private endTerm(): void {
+    this.fence.end();
+    this.telemetry.leader.set(0);
+  }
+
+  private async stopRunners(): Promise<void> {
+    const runners = [...this.runners.values()];
+    const writers = [...this.writers.values()];
+    this.runners.clear();
+    this.writers.clear();
+    await Promise.all(runners.map((runner) => runner.stop()));
+    await Promise.all(writers.map((writer) => writer.stop()));
+  }
+
   private accepting(): boolean {
-    return this.leading && this.coreSynced();
+    return this.fence.leading && this.watches.synced;
   }
 
   private enqueue(key: string): void {
@@ -184,30 +205,37 @@ export class Controller {
   }
 
   private async reconcileOne(key: string): Promise<void> {
-    if (!this.leading) return;
+    if (!this.fence.leading) return;
     const started = process.hrtime.bigint();
     let result = 'ok';
+    const log = this.options.log.child({ rollout: key });
     try {
       await reconcile(key, {
         caches: this.caches,
         rollouts: this.rolloutClient,
         runners: this.runners,
-        log: this.options.log.child({ rollout: key }),
-        createRunner: (rollout, revision) => this.createRunner(key, rollout, revision),
+        fence: this.fence,
+        log,
+        createRunner: (rollout, revision) => this.createRunner(key, rollout, revision, log),
+        status: (rollout) => this.statusWriter(key, rollout, log),
         recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
-        writeStatus: (rollout, status) => this.writeStatus(rollout, status),
-        release: (rollout, runner) =>
-          releaseRollout(this.api, rollout, runner, this.contexts.get(key)),
-        checkRouting: async (_rollout, runner) => {
-          const ctx = this.contexts.get(key);
-          if (ctx) await checkRouting(ctx, runner.canaryWeight);
-        },
-        forget: (rollout) => {
-          this.contexts.delete(key);
-          this.telemetry.forget(rollout.metadata.namespace ?? '', rollout.metadata.name ?? '');
+        release: (rollout) =>
+          releaseRollout(this.api, rollout, {
+            log,
+            pollMs: this.options.pollMs,
+            readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
+          }),
+        checkRouting: (_rollout, runner) =>
+          runner.correctRouting((weight) => checkRouting(runner.context, weight)),
+        forget: (forgotten) => {
+          void this.writers.get(forgotten)?.stop();
+          this.writers.delete(forgotten);
+          const [namespace = '', name = ''] = forgotten.split('/');
+          this.telemetry.forget(namespace, name);
         },
       });
     } catch (error) {
+      if (error instanceof NotLeadingError) return;
       result = 'error';
       throw error;
     } finally {
@@ -216,47 +244,70 @@ export class Controller {
     }
   }
 
-  private createRunner(key: string, rollout: Rollout, revision: string): RolloutRunner {
-    const log = this.options.log.child({ rollout: key });
-    const ctxHolder: { runner?: RolloutRunner } = {};
-    const latest = () => ctxHolder.runner?.latest ?? rollout;
-    const ctx: EffectContext = {
-      api: this.api,
-      ...routingFor(this.api, latest),
-      metrics: this.metrics,
-      clusterMetrics: (cluster) => this.clusterMetrics.get(cluster),
-      registry: this.registry,
-      log,
-      rollout: latest,
-      phase: () => ctxHolder.runner?.phase ?? 'Initializing',
-      revision: () => ctxHolder.runner?.revision ?? revision,
-      report: (decision) => this.recordEvent(latest(), decision),
-      condition: (update) => ctxHolder.runner?.setCondition(update),
-      pollMs: this.options.pollMs,
-      proxy: this.options.proxy,
-    };
-    this.contexts.set(key, ctx);
-    const runner = new RolloutRunner(
-      rollout,
-      planFromSpec(rollout.spec),
-      revision,
-      () => effectsFor(ctx),
-      {
+  /** The one status writer of a Rollout, made on first use and kept while it lives. */
+  private statusWriter(key: string, rollout: StoredRollout, log: Logger): StatusWriter {
+    let writer = this.writers.get(key);
+    if (!writer) {
+      writer = new StatusWriter(rollout, {
+        client: this.rolloutClient,
+        fence: this.fence,
         log,
-        writeStatus: (r, status) => this.writeStatus(r, status),
-        recordEvent: (r, decision) => this.recordEvent(r, decision),
-        observe: (view) => this.telemetry.observe(view),
-        finished: (r, outcome) =>
-          this.telemetry.finished.inc({
-            namespace: r.metadata.namespace ?? '',
-            name: r.metadata.name ?? '',
-            result: outcome,
-          }),
+        refused: (refusal) => {
+          if (refusal.kind === 'superseded') {
+            log.warn(
+              { by: refusal.by },
+              'a replica in a newer term wrote this rollout: stopping here',
+            );
+            void this.runners.get(key)?.stop();
+            this.runners.delete(key);
+            this.writers.delete(key);
+            return;
+          }
+          log.error({ refusal }, 'the API server refused a status write');
+          this.telemetry.statusRefused.inc();
+          this.recordEvent(rollout, {
+            type: 'Warning',
+            reason: 'StatusRejected',
+            message: `status write refused with ${refusal.statusCode}: ${refusal.message.slice(0, 300)}`,
+          });
+        },
+      });
+      this.writers.set(key, writer);
+    }
+    return writer;
+  }
+
+  private createRunner(
+    key: string,
+    rollout: Rollout,
+    revision: string,
+    log: Logger,
+  ): RolloutRunner {
+    return new RolloutRunner(rollout, planFromSpec(rollout.spec), revision, {
+      log,
+      status: this.statusWriter(key, rollout as StoredRollout, log),
+      effectContext: (view: RunnerView) => ({
+        ...view,
+        api: this.api,
+        ...routingFor(this.api, view.rollout),
+        metrics: this.metrics,
+        clusterMetrics: (cluster) => this.clusterMetrics.get(cluster),
+        registry: this.registry,
+        log,
+        pollMs: this.options.pollMs,
         proxy: this.options.proxy,
-      },
-    );
-    ctxHolder.runner = runner;
-    return runner;
+      }),
+      effects: effectsFor,
+      recordEvent: (r, decision) => this.recordEvent(r, decision),
+      observe: (view) => this.telemetry.observe(view),
+      finished: (r, outcome) =>
+        this.telemetry.finished.inc({
+          namespace: r.metadata.namespace ?? '',
+          name: r.metadata.name ?? '',
+          result: outcome,
+        }),
+      proxy: this.options.proxy,
+    });
   }
 
   private recordEvent(rollout: Rollout, decision: Decision): void {
@@ -272,17 +323,5 @@ export class Controller {
       decision.reason,
       decision.message,
     );
-  }
-
-  private async writeStatus(
-    rollout: Rollout,
-    status: NonNullable<Rollout['status']>,
-  ): Promise<Rollout> {
-    const result = await writeStatus(
-      this.rolloutClient,
-      rollout as Rollout & KubeObject,
-      status as Record<string, unknown>,
-    );
-    return result.object;
   }
 }

@@ -3,42 +3,46 @@ import { SnapshotError } from '../../machines/persistence.js';
 import { planFromSpec } from '../api/plan.js';
 import type { Rollout } from '../api/types.js';
 import { formatProblems, validateRollout } from '../api/validate.js';
-import type { KubeObject } from '../kube/api-server.js';
 import type { ResourceClient } from '../kube/resources.js';
 import { manualIntent } from './annotations.js';
 import type { Decision } from './decisions.js';
+import { type Fence, supersededBy } from './fence.js';
 import type { RolloutRunner } from './runner.js';
 import { statusForInvalidSpec, statusWithMessage } from './status.js';
+import type { StatusWriter, StoredRollout } from './status-writer.js';
 import { type Caches, currentRevision } from './world.js';
 
 export const FINALIZER = 'fledge.dev/finalizer';
 
 export interface ReconcileDeps {
   caches: Caches;
-  rollouts: ResourceClient<Rollout & KubeObject>;
+  rollouts: ResourceClient<StoredRollout>;
   runners: Map<string, RolloutRunner>;
+  fence: Fence;
   log: Logger;
   createRunner(rollout: Rollout, revision: string): RolloutRunner;
+  /** The one writer of this Rollout's status, shared with its runner. */
+  status(rollout: StoredRollout): StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
-  writeStatus(rollout: Rollout, status: NonNullable<Rollout['status']>): Promise<Rollout>;
-  /** Puts traffic on a serving Deployment or backend before the Rollout goes (contract §2). */
-  release(rollout: Rollout, runner: RolloutRunner | undefined): Promise<void>;
+  /** Puts traffic on a serving version, read back from the routing object (contract §2). */
+  release(rollout: StoredRollout): Promise<void>;
   /** Compares the routing object with the machine's weight and corrects it. */
   checkRouting(rollout: Rollout, runner: RolloutRunner): Promise<void>;
-  forget(rollout: Rollout): void;
+  /** Drops what the controller holds for a Rollout that is gone (its writer, its metrics). */
+  forget(key: string): void;
 }
 
 /**
  * One level-triggered pass over one Rollout: read what is, tell the machine what changed
- * (spec, revision, manual actions) and let it converge. Safe to run any number of times and
- * to stop at any line: all progress is in the Rollout's status.
+ * (spec, revision, manual actions, a lost target) and let it converge. Safe to run any number
+ * of times and to stop at any line: all progress is in the Rollout's status.
  */
 export async function reconcile(key: string, deps: ReconcileDeps): Promise<void> {
   const [namespace, name] = key.split('/') as [string, string];
   const stored = deps.caches.rollouts.get(namespace, name);
-  const runner = deps.runners.get(key);
   if (!stored) {
-    if (runner) await stopRunner(key, deps);
+    await stopRunner(key, deps);
+    deps.forget(key);
     return;
   }
   if (stored.metadata?.deletionTimestamp) {
@@ -54,52 +58,91 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
     });
     return;
   }
+  const writer = stored.status?.controller;
+  if (writer && supersededBy(writer, deps.fence.stamp())) {
+    // A successor wrote this Rollout: this replica was deposed and must not drive it.
+    deps.log.warn({ writer }, 'a replica in a newer term drives this rollout; leaving it');
+    await stopRunner(key, deps);
+    return;
+  }
 
   const validation = validateRollout(stored);
   if (!validation.ok) {
-    if (runner) await stopRunner(key, deps);
+    await stopRunner(key, deps);
     const message = formatProblems(validation.problems);
     deps.recordEvent(stored, { type: 'Warning', reason: 'InvalidSpec', message });
-    await deps.writeStatus(stored, statusForInvalidSpec(stored, validation.problems, new Date()));
+    await deps
+      .status(stored)
+      .write((current) => statusForInvalidSpec(current, validation.problems, new Date()));
     return;
   }
   const rollout = validation.rollout;
   if (rollout.spec.suspend) {
-    if (runner) await stopRunner(key, deps);
+    await stopRunner(key, deps);
     await writeMessage(deps, stored, 'suspended (spec.suspend): fledge leaves it as it is');
     return;
   }
+
   const lookup = currentRevision(rollout, deps.caches);
+  let runner = deps.runners.get(key);
+  if (runner?.failure) {
+    await stopRunner(key, deps);
+    runner = undefined;
+  }
   if ('missing' in lookup) {
-    await blocked(deps, stored, 'TargetNotFound', lookup.missing);
+    deps.recordEvent(stored, {
+      type: 'Warning',
+      reason: 'TargetNotFound',
+      message: lookup.missing,
+    });
+    // A machine that routed traffic to the target must take it back, even after a restart.
+    if (!runner && !stored.status?.machine) {
+      await writeMessage(deps, stored, lookup.missing);
+      return;
+    }
+    runner ??= await startRunner(key, rollout, stored.status?.currentRevision ?? '', deps);
+    runner?.targetLost(lookup.missing);
     return;
   }
 
   const plan = planFromSpec(rollout.spec);
-  let active = runner?.failure ? undefined : runner;
-  if (runner && !active) await stopRunner(key, deps);
-  if (!active) {
-    try {
-      active = deps.createRunner(rollout, lookup.revision);
-    } catch (error) {
-      if (!(error instanceof SnapshotError)) throw error;
-      await blocked(deps, stored, 'UnreadableStatus', error.message);
-      return;
-    }
-    deps.runners.set(key, active);
-  } else {
-    active.update(rollout, plan);
-  }
-  active.revisionSeen(lookup.revision);
+  if (runner) runner.update(rollout, plan);
+  else runner = await startRunner(key, rollout, lookup.revision, deps);
+  if (!runner) return;
+  runner.targetFound();
+  runner.revisionSeen(lookup.revision);
 
-  const intent = manualIntent(rollout.metadata.annotations, active.pausedByRequest);
-  for (const action of intent.actions) active.act(action);
+  const intent = manualIntent(rollout.metadata.annotations, runner.pausedByRequest);
+  for (const action of intent.actions) runner.act(action);
   if (intent.consumed.length > 0) {
     await deps.rollouts.mergePatch(namespace, name, {
       metadata: { annotations: Object.fromEntries(intent.consumed.map((k) => [k, null])) },
     });
   }
-  if (active.resting) await deps.checkRouting(rollout, active);
+  await deps.checkRouting(rollout, runner);
+}
+
+/** A runner for the Rollout, or none (with the reason in status) if its status is unreadable. */
+async function startRunner(
+  key: string,
+  rollout: Rollout,
+  revision: string,
+  deps: ReconcileDeps,
+): Promise<RolloutRunner | undefined> {
+  try {
+    const runner = deps.createRunner(rollout, revision);
+    deps.runners.set(key, runner);
+    return runner;
+  } catch (error) {
+    if (!(error instanceof SnapshotError)) throw error;
+    deps.recordEvent(rollout, {
+      type: 'Warning',
+      reason: 'UnreadableStatus',
+      message: error.message,
+    });
+    await writeMessage(deps, rollout as StoredRollout, error.message);
+    return undefined;
+  }
 }
 
 async function stopRunner(key: string, deps: ReconcileDeps): Promise<void> {
@@ -108,35 +151,26 @@ async function stopRunner(key: string, deps: ReconcileDeps): Promise<void> {
   await runner?.stop();
 }
 
-async function finalize(
-  key: string,
-  stored: Rollout & KubeObject,
-  deps: ReconcileDeps,
-): Promise<void> {
-  const runner = deps.runners.get(key);
+/**
+ * Deletion, whatever the spec's validity: the runner stops (its effects in flight settle),
+ * traffic goes to a serving version, and only then does the finalizer go.
+ */
+async function finalize(key: string, stored: StoredRollout, deps: ReconcileDeps): Promise<void> {
   await stopRunner(key, deps);
   if (!stored.metadata?.finalizers?.includes(FINALIZER)) return;
-  const validation = validateRollout(stored);
-  if (validation.ok) await deps.release(validation.rollout, runner);
-  deps.forget(stored);
+  await deps.release(stored);
+  deps.forget(key);
   const finalizers = (stored.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
   await deps.rollouts.mergePatch(stored.metadata.namespace, stored.metadata.name ?? '', {
     metadata: { finalizers, resourceVersion: stored.metadata.resourceVersion },
   });
 }
 
-async function writeMessage(deps: ReconcileDeps, stored: Rollout, message: string): Promise<void> {
-  if (stored.status?.message === message) return;
-  await deps.writeStatus(stored, statusWithMessage(stored, message));
-}
-
-/** The rollout cannot go on until a person acts: say why, as an Event and in status. */
-async function blocked(
+async function writeMessage(
   deps: ReconcileDeps,
-  stored: Rollout,
-  reason: string,
+  stored: StoredRollout,
   message: string,
 ): Promise<void> {
-  deps.recordEvent(stored, { type: 'Warning', reason, message });
-  await writeMessage(deps, stored, message);
+  if (stored.status?.message === message) return;
+  await deps.status(stored).write((current) => statusWithMessage(current, message));
 }

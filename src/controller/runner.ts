@@ -2,60 +2,90 @@ import type { Logger } from 'pino';
 import { type Actor, createActor, type Subscription } from 'xstate';
 import type { ManualAction } from '../../machines/allowedActions.js';
 import { allowedActions, manualActionEvents } from '../../machines/allowedActions.js';
+import type { Phase } from '../../machines/context.js';
 import {
   type MachineDocument,
   restoreActor,
   toStatusDocument,
 } from '../../machines/persistence.js';
+import { isResting, phaseOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
 import { type Effects, provideEffects } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
 import type { ConditionUpdate } from '../api/conditions.js';
-import type { ManualAction as ManualActionStatus, Rollout } from '../api/types.js';
+import type { HistoryEntry, ManualAction as ManualActionStatus, Rollout } from '../api/types.js';
 import { jsonEqual } from '../kube/patch.js';
 import { sendEvent } from '../webhooks/steps.js';
+import { chainingClock } from './clock.js';
 import { type Decision, decisionsBetween } from './decisions.js';
+import type { EffectContext } from './effects/context.js';
+import { appendHistory, historyBetween, historyEntry } from './history.js';
 import { statusFromMachine } from './status.js';
+import type { StatusWriter } from './status-writer.js';
 import type { RolloutMetricsView } from './telemetry.js';
+
+/** What the effects of one rollout read from its runner: always the latest. */
+export interface RunnerView {
+  rollout(): Rollout;
+  phase(): Phase;
+  revision(): string;
+  report(decision: Decision): void;
+  condition(update: ConditionUpdate): void;
+}
 
 /** What a runner needs from the controller around it. */
 export interface RunnerHost {
   log: Logger;
-  /** Writes the status; resolves with the Rollout as the server now has it. */
-  writeStatus(rollout: Rollout, status: NonNullable<Rollout['status']>): Promise<Rollout>;
+  /** The one writer of this Rollout's status. */
+  status: StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
   observe(view: RolloutMetricsView): void;
   finished(rollout: Rollout, result: 'succeeded' | 'failed'): void;
+  /** The effects' world (API, routing, metrics) for this rollout, reading `view`. */
+  effectContext(view: RunnerView): EffectContext;
+  /** The machine's effects in that world. */
+  effects(context: EffectContext): Effects;
   /** The HTTP proxy for event webhooks (the playground's mesh proxy). */
   proxy: string | undefined;
 }
 
 /**
  * One Rollout's machine, alive while this controller leads: it runs the machine with the
- * controller's effects, turns every change of its state into status, Events and metrics, and
- * takes the reconcile's news (spec, revision, manual actions).
+ * controller's effects, turns every change of its state into status, history, Events and
+ * metrics, and takes the reconcile's news (spec, revision, manual actions, a lost target).
  */
 export class RolloutRunner {
+  readonly context: EffectContext;
   private actor: Actor<RolloutMachine>;
   private subscription: Subscription;
   private document: MachineDocument | null = null;
-  private pending: MachineDocument | null = null;
-  private writing: Promise<void> = Promise.resolve();
   private lastAction: ManualActionStatus | undefined;
-  /** Conditions the effects set (backend availability), by type. */
-  private readonly effectConditions = new Map<string, ConditionUpdate>();
+  private history: HistoryEntry[];
+  /** Conditions the runner and its effects set (target, backends), by type. */
+  private readonly conditions = new Map<string, ConditionUpdate>();
+  /**
+   * The effects (and drift corrections) in the order they started: each begins once the one
+   * before has settled, so a write the machine no longer wants (aborted by a pause or a
+   * rollback) lands before the next one, never after it; a stop waits for the last.
+   */
+  private lastWrite: Promise<unknown> = Promise.resolve();
   private broken: Error | null = null;
-  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private rollout: Rollout,
     private plan: RolloutPlan,
     revision: string,
-    private readonly effects: (runner: RolloutRunner) => Effects,
     private readonly host: RunnerHost,
   ) {
-    const stored = rollout.status?.machine;
-    this.actor = this.createActor(stored, revision);
+    this.history = rollout.status?.history ?? [];
+    this.context = host.effectContext({
+      rollout: () => this.rollout,
+      phase: () => this.phase,
+      revision: () => this.revision,
+      report: (decision) => this.announce(decision, this.phase),
+      condition: (update) => this.setCondition(update),
+    });
+    this.actor = this.createActor(rollout.status?.machine, revision);
     this.subscription = this.start();
   }
 
@@ -63,7 +93,7 @@ export class RolloutRunner {
     return this.rollout;
   }
 
-  get phase(): string {
+  get phase(): Phase {
     return this.document?.phase ?? 'Initializing';
   }
 
@@ -82,7 +112,16 @@ export class RolloutRunner {
     return this.phase === 'Paused' && context.reason === 'PauseRequested';
   }
 
-  /** The newest Rollout from the API server; a changed plan restarts the machine where it is. */
+  /** Waiting for time or a person: what the cluster holds must match the machine's state. */
+  get resting(): boolean {
+    return isResting(this.actor.getSnapshot());
+  }
+
+  get canaryWeight(): number {
+    return this.actor.getSnapshot().context.canaryWeight;
+  }
+
+  /** The newest Rollout from the watch; a changed plan restarts the machine where it is. */
   update(rollout: Rollout, plan: RolloutPlan): void {
     this.rollout = rollout;
     if (jsonEqual(plan, this.plan)) return;
@@ -99,19 +138,36 @@ export class RolloutRunner {
     this.actor.send({ type: 'NEW_REVISION', revision });
   }
 
+  /** The target Deployment is gone: canary traffic back to the primary, and say so. */
+  targetLost(message: string): void {
+    this.setCondition({ type: 'TargetFound', status: 'False', reason: 'TargetNotFound', message });
+    this.actor.send({ type: 'TARGET_LOST' });
+  }
+
+  targetFound(): void {
+    if (!this.conditions.has('TargetFound')) return;
+    this.setCondition({
+      type: 'TargetFound',
+      status: 'True',
+      reason: 'TargetFound',
+      message: 'The target Deployment exists.',
+    });
+  }
+
   /** A person's action from an annotation; refused (with an Event) where the phase does not allow it. */
   act(action: ManualAction): boolean {
-    const phase = this.phase as Parameters<typeof allowedActions>[0];
-    if (!allowedActions(phase).includes(action)) {
-      this.host.recordEvent(this.rollout, {
+    const phase = phaseOf(this.actor.getSnapshot());
+    const allowed = allowedActions(phase);
+    if (!allowed.includes(action)) {
+      this.record({
         type: 'Warning',
         reason: 'ActionRefused',
-        message: `${action} is not possible in phase ${phase}; allowed: ${allowedActions(phase).join(', ') || 'none'}`,
+        message: `${action} is not possible in phase ${phase}; allowed: ${allowed.join(', ') || 'none'}`,
       });
       return false;
     }
     this.lastAction = { action, at: new Date().toISOString() };
-    this.host.recordEvent(this.rollout, {
+    this.record({
       type: 'Normal',
       reason: `Manual${action[0]?.toUpperCase()}${action.slice(1)}`,
       message: `${action} requested through the fledge.dev/${action === 'resume' ? 'pause' : action} annotation`,
@@ -121,53 +177,66 @@ export class RolloutRunner {
   }
 
   /**
-   * Whether the machine is between effects (waiting for time or a person), so that what the
-   * cluster holds must match its state: the moment to correct drift without racing a write.
+   * Stops the machine, waits for its effects in flight (so no write lands after this) and for
+   * the last status write; its state stays in status for whoever runs it next.
    */
-  get resting(): boolean {
-    const snapshot = this.actor.getSnapshot();
-    return [
-      'Initialized',
-      'Paused',
-      { Progressing: 'idle' },
-      { WaitingPromotion: 'idle' },
-      { Succeeded: 'done' },
-      { Failed: 'rolledBack' },
-    ].some((state) => snapshot.matches(state as never));
-  }
-
-  get canaryWeight(): number {
-    return this.actor.getSnapshot().context.canaryWeight;
-  }
-
-  /** Stops the machine; its state stays in status for whoever runs it next. */
   async stop(): Promise<void> {
-    clearTimeout(this.retryTimer);
     this.subscription.unsubscribe();
     this.actor.stop();
-    await this.writing;
+    await this.lastWrite;
+    await this.host.status.flushed();
+  }
+
+  /**
+   * Puts the routing object back to the machine's weight if someone else changed it, after
+   * the effects in flight; only while resting, so it never races the machine's own writes.
+   */
+  async correctRouting(check: (canaryWeight: number) => Promise<void>): Promise<void> {
+    if (!this.resting) return;
+    await this.inOrder(async () => {
+      if (this.resting) await check(this.canaryWeight);
+    });
   }
 
   /** Resolves once every state change so far is in the API server. */
   flushed(): Promise<void> {
-    return this.writing;
+    return this.host.status.flushed();
   }
 
-  /** Records a condition an effect observed; a change is written with the next status. */
+  /** Records a condition the runner or an effect observed; a change is written at once. */
   setCondition(update: ConditionUpdate): void {
-    const current = this.effectConditions.get(update.type);
+    const current = this.conditions.get(update.type);
     if (current && jsonEqual(current, update)) return;
-    this.effectConditions.set(update.type, update);
-    if (!this.document) return;
-    this.pending ??= this.document;
-    this.writing = this.writing.then(() => this.flush());
+    this.conditions.set(update.type, update);
+    if (this.document) this.writeStatus(this.document);
   }
 
   private createActor(stored: unknown, revision: string): Actor<RolloutMachine> {
-    const machine = provideEffects(rolloutMachine, this.effects(this));
-    const options = { plan: this.plan, revision, now: Date.now };
+    const machine = provideEffects(rolloutMachine, this.tracked(this.host.effects(this.context)));
+    const options = { plan: this.plan, revision, now: Date.now, clock: chainingClock };
     if (stored !== undefined && stored !== null) return restoreActor(machine, stored, options);
-    return createActor(machine, { input: options });
+    return createActor(machine, { clock: chainingClock, input: options });
+  }
+
+  /** The effects, each started after the one before it settled. */
+  private tracked(effects: Effects): Effects {
+    type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
+    const track =
+      (run: Run): Run =>
+      (input, signal) =>
+        this.inOrder(() => {
+          if (signal.aborted) throw new Error('the machine left this step before it began');
+          return run(input, signal);
+        });
+    return Object.fromEntries(
+      Object.entries(effects).map(([name, run]) => [name, track(run as Run)]),
+    ) as unknown as Effects;
+  }
+
+  private inOrder<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.lastWrite.then(work, work);
+    this.lastWrite = next.catch(() => undefined);
+    return next;
   }
 
   private start(): Subscription {
@@ -186,21 +255,17 @@ export class RolloutRunner {
     if (this.document && jsonEqual(document, this.document)) return;
     const before = this.document;
     this.document = document;
-    const { namespace = 'default', name = '' } = this.rollout.metadata;
-    for (const decision of decisionsBetween(before, document, this.plan.threshold)) {
-      this.host.recordEvent(this.rollout, decision);
-      this.host.log.info({ decision, phase: document.phase }, decision.message);
-      void sendEvent(
-        this.rollout.spec.analysis.webhooks ?? [],
-        { name, namespace, phase: document.phase, checksum: document.revision },
-        { message: decision.message, type: decision.type },
-        { proxy: this.host.proxy ?? '', logger: this.host.log },
-      );
-    }
+    const decisions = decisionsBetween(before, document, this.plan.threshold);
+    for (const decision of decisions) this.announce(decision, document.phase);
+    this.history = appendHistory(
+      this.history,
+      historyBetween(before, document, decisions, new Date()),
+    );
     if (before && before.phase !== document.phase) {
       if (document.phase === 'Succeeded') this.host.finished(this.rollout, 'succeeded');
       if (document.phase === 'Failed') this.host.finished(this.rollout, 'failed');
     }
+    const { namespace = 'default', name = '' } = this.rollout.metadata;
     this.host.observe({
       namespace,
       name,
@@ -209,29 +274,37 @@ export class RolloutRunner {
       failedChecks: document.failedChecks,
       lastAnalysis: document.lastAnalysis?.results ?? [],
     });
-    this.pending = document;
-    this.writing = this.writing.then(() => this.flush());
+    this.writeStatus(document);
   }
 
-  private async flush(): Promise<void> {
-    const document = this.pending;
-    if (!document) return;
-    this.pending = null;
-    try {
-      const status = statusFromMachine(this.rollout, document, new Date(), this.lastAction, [
-        ...this.effectConditions.values(),
-      ]);
-      this.rollout = await this.host.writeStatus(this.rollout, status);
-    } catch (error) {
-      this.host.log.warn({ err: error }, 'status write failed; retrying in 1s');
-      if (!this.pending) this.pending = document;
-      if (!this.retryTimer) {
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.writing = this.writing.then(() => this.flush());
-        }, 1000);
-        this.retryTimer.unref();
-      }
-    }
+  /** A person's action or its refusal: announced, and kept in history. */
+  private record(decision: Decision): void {
+    this.announce(decision, this.phase);
+    if (!this.document) return;
+    this.history = appendHistory(this.history, [historyEntry(decision, this.document, new Date())]);
+    this.writeStatus(this.document);
+  }
+
+  /** A decision as an Event, a log line and Flagger's `event` webhooks. */
+  private announce(decision: Decision, phase: Phase): void {
+    const { namespace = 'default', name = '' } = this.rollout.metadata;
+    this.host.recordEvent(this.rollout, decision);
+    this.host.log.info({ decision, phase }, decision.message);
+    void sendEvent(
+      this.rollout.spec.analysis.webhooks ?? [],
+      { name, namespace, phase, checksum: this.revision },
+      { message: decision.message, type: decision.type },
+      { proxy: this.host.proxy ?? '', logger: this.host.log },
+    );
+  }
+
+  private writeStatus(document: MachineDocument): void {
+    const lastAction = this.lastAction;
+    const conditions = [...this.conditions.values()];
+    const history = this.history;
+    void this.host.status.write((current) => ({
+      ...statusFromMachine(current, document, new Date(), lastAction, conditions),
+      history,
+    }));
   }
 }

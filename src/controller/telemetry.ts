@@ -19,6 +19,9 @@ export class ControllerTelemetry {
   readonly finished: Counter<'namespace' | 'name' | 'result'>;
   readonly reconcileDuration: Histogram<'result'>;
   readonly leader: Gauge;
+  readonly statusRefused: Counter;
+  /** The metric names observed per rollout, so that forgetting one removes all its series. */
+  private readonly metricsOf = new Map<string, Set<string>>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -64,6 +67,11 @@ export class ControllerTelemetry {
       help: '1 while this replica holds the leader Lease',
       registers,
     });
+    this.statusRefused = new Counter({
+      name: 'fledge_status_writes_refused_total',
+      help: 'Status writes the API server refused for good (4xx other than 409 and 429)',
+      registers,
+    });
   }
 
   observe(view: RolloutMetricsView): void {
@@ -71,7 +79,11 @@ export class ControllerTelemetry {
     for (const phase of phases) this.phase.set({ ...id, phase }, phase === view.phase ? 1 : 0);
     this.weight.set(id, view.canaryWeight);
     this.failedChecks.set(id, view.failedChecks);
+    const key = `${view.namespace}/${view.name}`;
+    const known = this.metricsOf.get(key) ?? new Set<string>();
+    this.metricsOf.set(key, known);
     for (const result of view.lastAnalysis) {
+      known.add(result.metric);
       const labels = { ...id, metric: result.metric };
       if (result.value === null || !Number.isFinite(result.value)) this.metricValue.remove(labels);
       else this.metricValue.set(labels, result.value);
@@ -83,5 +95,9 @@ export class ControllerTelemetry {
     for (const phase of phases) this.phase.remove({ ...id, phase });
     this.weight.remove(id);
     this.failedChecks.remove(id);
+    const key = `${namespace}/${name}`;
+    for (const metric of this.metricsOf.get(key) ?? []) this.metricValue.remove({ ...id, metric });
+    for (const result of ['succeeded', 'failed']) this.finished.remove({ ...id, result });
+    this.metricsOf.delete(key);
   }
 }

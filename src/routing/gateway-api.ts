@@ -41,6 +41,21 @@ export function httpRouteFormat(apiVersion: HttpRouteApiVersion): RouteFormat {
       ],
     }),
     readWeights: readHttpRouteWeights,
+    readTarget: (object) => {
+      const spec = object.spec as
+        | { parentRefs?: ParentRef[]; rules?: { backendRefs?: BackendRef[] }[] }
+        | undefined;
+      const parent = spec?.parentRefs?.[0];
+      const [stable, canary] = spec?.rules?.[0]?.backendRefs ?? [];
+      if (typeof parent?.name !== 'string' || typeof parent.port !== 'number') return null;
+      if (typeof stable?.name !== 'string' || typeof canary?.name !== 'string') return null;
+      return {
+        apexService: parent.name,
+        port: parent.port,
+        stableService: stable.name,
+        canaryService: canary.name,
+      };
+    },
   };
 }
 

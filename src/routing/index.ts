@@ -51,3 +51,12 @@ export const routingObjectTypes: ResourceType[] = (
 ).flatMap((provider) =>
   supportedRouting[provider].map((apiVersion) => routeFormat(provider, apiVersion).type),
 );
+
+/** A router for every provider and apiVersion fledge supports, to find its objects without a spec. */
+export function allRouters(api: ApiServer): Router[] {
+  return (Object.keys(supportedRouting) as RoutingProvider[]).flatMap((provider) =>
+    supportedRouting[provider].map(
+      (apiVersion) => new RouteObjectRouter(api, routeFormat(provider, apiVersion)),
+    ),
+  );
+}

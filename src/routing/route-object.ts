@@ -3,6 +3,7 @@ import { isAlreadyExists } from '../kube/api-server.js';
 import { ResourceClient, type ResourceType } from '../kube/resources.js';
 import {
   assertWeight,
+  type ObservedRoute,
   type Router,
   type RouteTarget,
   sameWeights,
@@ -18,7 +19,15 @@ export interface RouteFormat {
   buildSpec(target: RouteTarget, weights: Weights): Record<string, unknown>;
   /** Null when the object does not route the target's apex to its two backends. */
   readWeights(target: RouteTarget, object: KubeObject): Weights | null;
+  /** What the object routes (apex and backends, as fledge writes them), or null. */
+  readTarget(object: KubeObject): RoutedTarget | null;
 }
+
+/** A target as read back from its routing object: what the object says, not what a spec says. */
+export type RoutedTarget = Pick<
+  RouteTarget,
+  'apexService' | 'port' | 'stableService' | 'canaryService'
+>;
 
 /** Records the canary weight fledge last wrote, so drift is judged across restarts and replicas. */
 export const appliedWeightAnnotation = 'fledge.dev/canary-weight';
@@ -161,6 +170,18 @@ export class RouteObjectRouter implements Router {
       );
     }
     return drifted ? { weights: readBack, drifted, found } : { weights: readBack, drifted };
+  }
+
+  async observe(namespace: string, name: string): Promise<ObservedRoute | null> {
+    const object = await this.objects.find(namespace, name);
+    const routed = object ? this.format.readTarget(object) : null;
+    if (!object || !routed) return null;
+    const target: RouteTarget = { ...routed, namespace, name };
+    return {
+      target,
+      weights: this.format.readWeights(target, object),
+      owners: (object.metadata?.ownerReferences ?? []).map((owner) => owner.uid),
+    };
   }
 
   async getWeights(target: RouteTarget): Promise<Weights | null> {

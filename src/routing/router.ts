@@ -34,6 +34,15 @@ export interface WeightsResult {
   found?: Weights | null;
 }
 
+/** A routing object as it is on the server, read without a spec (for release on deletion). */
+export interface ObservedRoute {
+  target: RouteTarget;
+  /** Null when the object is not in fledge's shape. */
+  weights: Weights | null;
+  /** The uids of the object's owners. */
+  owners: string[];
+}
+
 /** One mesh's way of splitting traffic (Flagger's router interface). */
 export interface Router {
   readonly provider: string;
@@ -44,6 +53,8 @@ export interface Router {
   reconcile(target: RouteTarget): Promise<void>;
   /** Sets the canary's share (0-100), corrects drift, reads back; idempotent. */
   setWeights(target: RouteTarget, canaryWeight: number): Promise<WeightsResult>;
+  /** The object named `name` as it routes now, read back from it; null when absent or foreign. */
+  observe(namespace: string, name: string): Promise<ObservedRoute | null>;
   /** The weights on the server; null when the object is missing or not in fledge's shape. */
   getWeights(target: RouteTarget): Promise<Weights | null>;
   /** Routes 100% to stable, then removes the routing object. */

@@ -36,6 +36,19 @@ export function smiFormat(version: SmiVersion): RouteFormat {
       };
     },
     readWeights: readSmiWeights,
+    readTarget: (object) => {
+      const spec = object.spec as { service?: unknown; backends?: SmiBackend[] } | undefined;
+      const [stable, canary] = spec?.backends ?? [];
+      if (typeof spec?.service !== 'string') return null;
+      if (typeof stable?.service !== 'string' || typeof canary?.service !== 'string') return null;
+      // A TrafficSplit routes a Service whatever its port: the port plays no part.
+      return {
+        apexService: spec.service,
+        port: 0,
+        stableService: stable.service,
+        canaryService: canary.service,
+      };
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ConditionUpdate } from '../../api/conditions.js';
@@ -57,16 +58,9 @@ export async function waitUntil(
         `${options.what} did not happen before the progress deadline: ${state.reason}`,
       );
     }
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, Math.min(options.pollMs, left));
-      options.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(new Error(`stopped waiting: ${options.what} is no longer needed`));
-        },
-        { once: true },
-      );
+    // timers/promises removes its abort listener when the timer fires: no listener piles up.
+    await sleep(Math.min(options.pollMs, left), undefined, { signal: options.signal }).catch(() => {
+      throw new Error(`stopped waiting: ${options.what} is no longer needed`);
     });
   }
 }

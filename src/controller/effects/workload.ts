@@ -1,7 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Effects } from '../../../machines/provide.js';
 import type { Rollout } from '../../api/types.js';
-import { isConflict, type KubeObject } from '../../kube/api-server.js';
+import { isConflict, isNotFound, type KubeObject } from '../../kube/api-server.js';
+import { mergePatchBetween } from '../../kube/patch.js';
 import { knownTypes, ownerReferenceTo, ResourceClient } from '../../kube/resources.js';
 import {
   primaryDeployment,
@@ -46,6 +47,15 @@ export function workloadEffects(ctx: EffectContext): Effects {
     await deployments.mergePatch(namespace(), name, { spec: { replicas } });
   }
 
+  /** Scales the target to 0; a target that is gone has nothing left to scale. */
+  async function scaleTargetDown(): Promise<void> {
+    try {
+      await scale(names().target, 0);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
   async function ready(name: string): Promise<{ done: boolean; reason: string }> {
     const deployment = await deployments.find(namespace(), name);
     if (!deployment) return { done: false, reason: `Deployment ${namespace()}/${name} is missing` };
@@ -69,11 +79,19 @@ export function workloadEffects(ctx: EffectContext): Effects {
       const existing = await services.find(namespace(), name);
       if (!existing) {
         await services.create(desired as unknown as KubeObject);
-      } else {
-        await services.mergePatch(namespace(), name, {
-          spec: { selector: desired.spec?.selector, ports: desired.spec?.ports },
-        });
+        continue;
       }
+      // Exactly what fledge wants: a selector key the target dropped is dropped here too.
+      const spec = existing.spec as { selector?: unknown; ports?: unknown } | undefined;
+      const change = mergePatchBetween(
+        { selector: spec?.selector, ports: spec?.ports },
+        { selector: desired.spec?.selector, ports: desired.spec?.ports },
+      );
+      if (change === undefined) continue;
+      await services.mergePatch(namespace(), name, {
+        metadata: { resourceVersion: existing.metadata?.resourceVersion },
+        spec: change,
+      });
     }
   }
 
@@ -135,9 +153,18 @@ export function workloadEffects(ctx: EffectContext): Effects {
     promote: async ({ deadline }, signal) => {
       const n = names();
       const source = await target();
-      await deployments.mergePatch(n.namespace, n.primary, {
-        spec: { template: primaryTemplate(source as unknown as V1Deployment) },
-      });
+      const primary = await deployments.get(n.namespace, n.primary);
+      // A copy, not a merge: what was removed from the target is removed from the primary.
+      const template = mergePatchBetween(
+        primary.spec?.template ?? {},
+        primaryTemplate(source as unknown as V1Deployment),
+      );
+      if (template !== undefined) {
+        await deployments.mergePatch(n.namespace, n.primary, {
+          metadata: { resourceVersion: primary.metadata?.resourceVersion },
+          spec: { template },
+        });
+      }
       await waitUntil(() => ready(n.primary), {
         deadline,
         signal,
@@ -148,12 +175,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
     finalise: async ({ canaryWeight }) => {
       await routeTo(ctx, canaryWeight);
-      await scale(names().target, 0);
+      await scaleTargetDown();
     },
 
     rollback: async () => {
       await routeTo(ctx, 0);
-      await scale(names().target, 0);
+      await scaleTargetDown();
     },
   };
 }

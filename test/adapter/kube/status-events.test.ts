@@ -1,8 +1,14 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { WriterStamp } from '../../../src/api/types.js';
+import {
+  type StatusRefusal,
+  StatusWriter,
+  type StoredRollout,
+} from '../../../src/controller/status-writer.js';
 import type { KubeObject } from '../../../src/kube/api-server.js';
 import { EventRecorder, involvedObjectOf } from '../../../src/kube/events.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
-import { writeStatus } from '../../../src/kube/status.js';
 import { useApiServer } from '../../support/apiserver.js';
 
 const cluster = useApiServer(['rollout']);
@@ -19,43 +25,93 @@ async function createRollout(namespace: string): Promise<KubeObject> {
   });
 }
 
-describe('writeStatus on a real API server', () => {
-  it('writes through the status subresource and leaves spec and generation alone', async () => {
+/** A writer of this test's Rollout whose fence the test holds. */
+function writerOf(rollout: KubeObject, stamp: WriterStamp) {
+  const rollouts = new ResourceClient<StoredRollout>(cluster().api, knownTypes.rollouts);
+  const refusals: StatusRefusal[] = [];
+  const fence = { stamp: () => stamp, signal: new AbortController().signal };
+  const writer = new StatusWriter(rollout as StoredRollout, {
+    client: rollouts,
+    fence,
+    log: pino({ level: 'silent' }),
+    refused: (refusal) => refusals.push(refusal),
+    minDelayMs: 10,
+    maxDelayMs: 50,
+  });
+  return { writer, rollouts, refusals };
+}
+
+const leader = { identity: 'fledge-a', term: 3 };
+
+describe('StatusWriter on a real API server', () => {
+  it('writes through the status subresource, stamped, and leaves spec and generation alone', async () => {
     const namespace = await cluster().createNamespace();
-    const rollouts = new ResourceClient(cluster().api, knownTypes.rollouts);
     const rollout = await createRollout(namespace);
-    const result = await writeStatus(rollouts, rollout, { phase: 'Initialized', canaryWeight: 0 });
-    expect(result.written).toBe(true);
+    const { writer, rollouts } = writerOf(rollout, leader);
+    await writer.write(() => ({ phase: 'Initialized', canaryWeight: 0 }));
     const stored = await rollouts.get(namespace, 'api-service');
-    expect(stored.status).toMatchObject({ phase: 'Initialized', canaryWeight: 0 });
+    expect(stored.status).toEqual({ phase: 'Initialized', canaryWeight: 0, controller: leader });
     expect(stored.metadata?.generation).toBe(rollout.metadata?.generation);
   });
 
   it('skips the write when the status is already the desired one', async () => {
     const namespace = await cluster().createNamespace();
-    const rollouts = new ResourceClient(cluster().api, knownTypes.rollouts);
-    const first = await writeStatus(rollouts, await createRollout(namespace), { phase: 'Waiting' });
-    const again = await writeStatus(rollouts, first.object, { phase: 'Waiting' });
-    expect(again.written).toBe(false);
-    const stored = await rollouts.get(namespace, 'api-service');
-    expect(stored.metadata?.resourceVersion).toBe(first.object.metadata?.resourceVersion);
+    const { writer, rollouts } = writerOf(await createRollout(namespace), leader);
+    await writer.write(() => ({ phase: 'Waiting' }));
+    const first = await rollouts.get(namespace, 'api-service');
+    await writer.write(() => ({ phase: 'Waiting' }));
+    const again = await rollouts.get(namespace, 'api-service');
+    expect(again.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion);
   });
 
-  it('recomputes against a fresh read when someone else wrote in between (409)', async () => {
+  it('recomputes against a fresh read after a harmless conflict (an annotation changed)', async () => {
     const namespace = await cluster().createNamespace();
-    const rollouts = new ResourceClient(cluster().api, knownTypes.rollouts);
     const stale = await createRollout(namespace);
-    await rollouts.mergePatch(
-      namespace,
-      'api-service',
-      { status: { message: 'from someone else' } },
-      'status',
-    );
-    const result = await writeStatus(rollouts, stale, { phase: 'Progressing', canaryWeight: 10 });
-    expect(result.written).toBe(true);
+    const { writer, rollouts, refusals } = writerOf(stale, leader);
+    await rollouts.mergePatch(namespace, 'api-service', {
+      metadata: { annotations: { 'fledge.dev/pause': 'true' } },
+    });
+    let computedFrom = '';
+    await writer.write((current) => {
+      computedFrom = current.metadata?.resourceVersion ?? '';
+      return { phase: 'Progressing', canaryWeight: 10 };
+    });
     const stored = await rollouts.get(namespace, 'api-service');
-    // The full desired status wins: the other writer's field is removed, not merged in.
-    expect(stored.status).toEqual({ phase: 'Progressing', canaryWeight: 10 });
+    expect(stored.status).toEqual({ phase: 'Progressing', canaryWeight: 10, controller: leader });
+    expect(computedFrom).not.toBe(stale.metadata?.resourceVersion);
+    expect(refusals).toEqual([]);
+  });
+
+  it("never re-applies a deposed leader's write over its successor's", async () => {
+    const namespace = await cluster().createNamespace();
+    const rollout = await createRollout(namespace);
+    const deposed = writerOf(rollout, leader);
+    const successor = writerOf(rollout, { identity: 'fledge-b', term: 4 });
+    await successor.writer.write(() => ({ phase: 'Failed', canaryWeight: 0 }));
+    await deposed.writer.write(() => ({ phase: 'Progressing', canaryWeight: 30 }));
+    const stored = await deposed.rollouts.get(namespace, 'api-service');
+    expect(stored.status).toEqual({
+      phase: 'Failed',
+      canaryWeight: 0,
+      controller: { identity: 'fledge-b', term: 4 },
+    });
+    expect(deposed.refusals).toEqual([
+      { kind: 'superseded', by: { identity: 'fledge-b', term: 4 } },
+    ]);
+    // Given up for good: later wishes of the deposed writer are not written either.
+    await deposed.writer.write(() => ({ phase: 'Succeeded' }));
+    expect((await deposed.rollouts.get(namespace, 'api-service')).status?.phase).toBe('Failed');
+  });
+
+  it('reports a status the API server rejects (422) once, instead of retrying it for ever', async () => {
+    const namespace = await cluster().createNamespace();
+    const { writer, rollouts, refusals } = writerOf(await createRollout(namespace), leader);
+    await writer.write(() => ({ phase: 'NoSuchPhase' as never, canaryWeight: 0 }));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ kind: 'rejected', statusCode: 422 });
+    // The writer goes on with the next status.
+    await writer.write(() => ({ phase: 'Waiting', canaryWeight: 0 }));
+    expect((await rollouts.get(namespace, 'api-service')).status?.phase).toBe('Waiting');
   });
 });
 

@@ -9,6 +9,7 @@ import type { RolloutRunner } from '../../../src/controller/runner.js';
 import type { Cache } from '../../../src/controller/watch-set.js';
 import type { KubeObject } from '../../../src/kube/api-server.js';
 import type { ResourceClient } from '../../../src/kube/resources.js';
+import { memoryWriter } from './memory-rollouts.js';
 
 type Stored = Rollout & KubeObject;
 
@@ -51,6 +52,7 @@ const target: Deployment = {
 };
 
 interface FakeRunner {
+  lost: string[];
   failure: Error | null;
   pausedByRequest: boolean;
   resting: boolean;
@@ -60,9 +62,10 @@ interface FakeRunner {
   updates: number;
 }
 
-function world(stored: Stored[], deployments: Deployment[] = [target]) {
+function world(stored: Stored[], deployments: Deployment[] = [target], term?: number) {
   const patches: Array<{ name: string; patch: unknown }> = [];
-  const statuses: Array<NonNullable<Rollout['status']>> = [];
+  const writer = memoryWriter(stored[0] as Stored);
+  const statuses = writer.statuses;
   const events: Decision[] = [];
   const released: string[] = [];
   const runners = new Map<string, RolloutRunner>();
@@ -86,6 +89,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target]) {
     createRunner: () => {
       if (refuseSnapshot) throw new SnapshotError('status.machine has version 0; reset it');
       const fake: FakeRunner = {
+        lost: [],
         failure: null,
         pausedByRequest: false,
         resting: false,
@@ -109,17 +113,20 @@ function world(stored: Stored[], deployments: Deployment[] = [target]) {
           fake.updates++;
         },
         revisionSeen: (revision: string) => fake.revisions.push(revision),
+        targetLost: (message: string) => fake.lost.push(message),
+        targetFound: () => {},
         act: (action: string) => fake.actions.push(action),
         stop: async () => {
           fake.stopped = true;
         },
       } as unknown as RolloutRunner;
     },
-    recordEvent: (_r, decision) => events.push(decision),
-    writeStatus: async (r, status) => {
-      statuses.push(status);
-      return { ...r, status };
+    fence: {
+      stamp: () => (term === undefined ? { identity: 'me' } : { identity: 'me', term }),
+      signal: new AbortController().signal,
     },
+    status: () => writer.writer,
+    recordEvent: (_r, decision) => events.push(decision),
     release: async (r) => {
       released.push(r.metadata.name ?? '');
     },
@@ -190,12 +197,44 @@ describe('reconcile', () => {
     expect(invalid?.message).toContain('spec.analysis.stepWeight');
   });
 
-  it('says so when the target Deployment is missing, without starting a machine', async () => {
+  it('says so when the target Deployment is missing, without starting a machine that never ran', async () => {
     const w = world([rollout()], []);
     await reconcile('prod/api', w.deps);
     expect(w.fakes).toHaveLength(0);
     expect(w.events.at(-1)).toMatchObject({ reason: 'TargetNotFound' });
     expect(w.statuses.at(-1)?.message).toContain('target Deployment prod/api');
+  });
+
+  it('tells a running machine that its target is lost, naming the Deployment', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    w.deps.caches.deployments = cacheOf([]);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes[0]?.lost).toEqual([expect.stringContaining('target Deployment prod/api')]);
+    expect(w.events.at(-1)).toMatchObject({ reason: 'TargetNotFound' });
+  });
+
+  it('restores the machine of a Rollout whose target went while no controller ran, to take traffic back', async () => {
+    const midAnalysis = rollout();
+    midAnalysis.status = {
+      phase: 'Progressing',
+      canaryWeight: 30,
+      currentRevision: 'r7',
+      machine: {},
+    };
+    const w = world([midAnalysis], []);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(1);
+    expect(w.fakes[0]?.lost).toHaveLength(1);
+  });
+
+  it('leaves a Rollout alone that a replica in a newer term writes', async () => {
+    const taken = rollout();
+    taken.status = { controller: { identity: 'successor', term: 8 } };
+    const w = world([taken], [target], 7);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(0);
+    expect(w.statuses).toEqual([]);
   });
 
   it('leaves a suspended Rollout alone', async () => {
@@ -233,6 +272,21 @@ describe('reconcile', () => {
     ]);
     await reconcile('prod/api', w.deps);
     expect(w.fakes[0]?.stopped).toBe(true);
+    expect(w.released).toEqual(['api']);
+    expect(w.patches.at(-1)).toEqual({
+      name: 'api',
+      patch: { metadata: { finalizers: [], resourceVersion: undefined } },
+    });
+  });
+
+  it('releases an invalid Rollout before its finalizer goes: deletion never causes an outage', async () => {
+    const w = world([
+      rollout({
+        spec: { analysis: { interval: 'forever', stepWeight: 60, maxWeight: 50 } },
+        metadata: { deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: [FINALIZER] },
+      }),
+    ]);
+    await reconcile('prod/api', w.deps);
     expect(w.released).toEqual(['api']);
     expect(w.patches.at(-1)).toEqual({
       name: 'api',

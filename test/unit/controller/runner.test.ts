@@ -1,10 +1,14 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RolloutPlan } from '../../../machines/plan.js';
 import type { Effects } from '../../../machines/provide.js';
 import type { Rollout } from '../../../src/api/types.js';
 import type { Decision } from '../../../src/controller/decisions.js';
+import type { EffectContext } from '../../../src/controller/effects/context.js';
 import { RolloutRunner, type RunnerHost } from '../../../src/controller/runner.js';
+import type { StoredRollout } from '../../../src/controller/status-writer.js';
+import { KubeApiError } from '../../../src/kube/api-server.js';
+import { memoryWriter } from './memory-rollouts.js';
 
 const plan: RolloutPlan = {
   mode: 'workload',
@@ -52,41 +56,46 @@ function fakeEffects(weights: number[], passing: () => boolean): Effects {
   };
 }
 
-function fakeHost() {
-  const statuses: NonNullable<Rollout['status']>[] = [];
+function fakeHost(
+  effects: Effects,
+  stored: Rollout = rollout,
+  writer = memoryWriter(stored as StoredRollout),
+) {
   const decisions: Decision[] = [];
   const finished: string[] = [];
   const host: RunnerHost = {
     log: pino({ level: 'silent' }),
-    writeStatus: async (r, status) => {
-      statuses.push(status);
-      return { ...r, status };
-    },
+    status: writer.writer,
     recordEvent: (_r, decision) => decisions.push(decision),
     observe: () => {},
     finished: (_r, result) => finished.push(result),
+    effectContext: () => ({}) as EffectContext,
+    effects: () => effects,
     proxy: undefined,
   };
-  return { host, statuses, decisions, finished };
+  return { host, statuses: writer.statuses, writer, decisions, finished, effects };
+}
+
+async function started(effects: Effects, stored: Rollout = rollout, runPlan = plan) {
+  const world = fakeHost(effects, stored);
+  const runner = new RolloutRunner(stored, runPlan, 'rev1', world.host);
+  await vi.advanceTimersByTimeAsync(10);
+  return { ...world, runner };
 }
 
 describe('RolloutRunner', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('drives a healthy revision to Succeeded, writing status and Events on the way', async () => {
-    vi.useFakeTimers();
+  it('drives a healthy revision to Succeeded, writing status, history and Events on the way', async () => {
     const weights: number[] = [];
-    const { host, statuses, decisions, finished } = fakeHost();
-    const runner = new RolloutRunner(
-      rollout,
-      plan,
-      'rev1',
-      () => fakeEffects(weights, () => true),
-      host,
+    const { runner, statuses, decisions, finished } = await started(
+      fakeEffects(weights, () => true),
     );
-    await vi.advanceTimersByTimeAsync(10);
     expect(runner.phase).toBe('Initialized');
     runner.revisionSeen('rev2');
     await vi.advanceTimersByTimeAsync(10_000);
@@ -99,112 +108,176 @@ describe('RolloutRunner', () => {
       phase: 'Succeeded',
       currentRevision: 'rev2',
       lastPromotedRevision: 'rev2',
+      controller: { identity: 'test-controller' },
     });
     expect(last?.conditions?.find((c) => c.type === 'Promoted')?.status).toBe('True');
     expect(decisions.map((d) => d.reason)).toContain('Succeeded');
+    const history = last?.history ?? [];
+    expect(
+      history.filter((entry) => entry.reason === 'WeightChanged').map((e) => e.canaryWeight),
+    ).toEqual([50, 100, 0]);
+    const analyses = history.filter((entry) => entry.reason === 'Analysis');
+    expect(analyses.length).toBe(3);
+    expect(analyses[0]?.analysis).toEqual([
+      { metric: 'request-success-rate', value: 100, min: 99, passed: true },
+    ]);
     await runner.stop();
   });
 
-  it('refuses a promote in a phase that does not allow it, with an Event', async () => {
-    vi.useFakeTimers();
-    const { host, decisions } = fakeHost();
-    const runner = new RolloutRunner(
-      rollout,
-      plan,
-      'rev1',
-      () => fakeEffects([], () => true),
-      host,
-    );
-    await vi.advanceTimersByTimeAsync(10);
+  it('refuses a promote in a phase that does not allow it, with an Event and a history entry', async () => {
+    const { runner, decisions, statuses } = await started(fakeEffects([], () => true));
     expect(runner.act('promote')).toBe(false);
     expect(decisions.at(-1)).toMatchObject({ type: 'Warning', reason: 'ActionRefused' });
     expect(decisions.at(-1)?.message).toContain('promote is not possible in phase Initialized');
+    await runner.flushed();
+    expect(statuses.at(-1)?.history?.at(-1)).toMatchObject({ reason: 'ActionRefused' });
     await runner.stop();
   });
 
   it('resumes from its status after a restart and reaches the same outcome', async () => {
-    vi.useFakeTimers();
     const weights: number[] = [];
-    const first = fakeHost();
-    const runner = new RolloutRunner(
-      rollout,
-      plan,
-      'rev1',
-      () => fakeEffects(weights, () => false),
-      first.host,
-    );
-    await vi.advanceTimersByTimeAsync(10);
-    runner.revisionSeen('rev2');
+    const first = await started(fakeEffects(weights, () => false));
+    first.runner.revisionSeen('rev2');
     await vi.advanceTimersByTimeAsync(1500);
-    await runner.flushed();
-    expect(runner.phase).toBe('Progressing');
+    await first.runner.flushed();
+    expect(first.runner.phase).toBe('Progressing');
     const saved = first.statuses.at(-1);
     expect(saved?.failedChecks).toBe(1);
-    await runner.stop();
+    await first.runner.stop();
 
-    const second = fakeHost();
-    const restored = new RolloutRunner(
-      { ...rollout, status: saved } as Rollout,
-      plan,
-      'rev2',
-      () => fakeEffects(weights, () => false),
-      second.host,
+    const second = await started(
+      fakeEffects(weights, () => false),
+      {
+        ...rollout,
+        status: saved,
+      } as Rollout,
     );
     await vi.advanceTimersByTimeAsync(5000);
-    await restored.flushed();
-    expect(restored.phase).toBe('Failed');
+    await second.runner.flushed();
+    expect(second.runner.phase).toBe('Failed');
     expect(second.statuses.at(-1)).toMatchObject({
       phase: 'Failed',
       failedChecks: 2,
       canaryWeight: 0,
     });
     expect(weights.at(-1)).toBe(0);
-    await restored.stop();
+    await second.runner.stop();
   });
 
-  it('keeps one retry of a refused status write at a time, however many changes come', async () => {
-    vi.useFakeTimers();
-    const { host } = fakeHost();
-    let attempts = 0;
-    host.writeStatus = async () => {
-      attempts++;
-      throw new Error('422 Invalid');
-    };
-    const runner = new RolloutRunner(
-      rollout,
-      plan,
-      'rev1',
-      () => fakeEffects([], () => true),
-      host,
-    );
-    await vi.advanceTimersByTimeAsync(10);
-    expect(runner.phase).toBe('Initialized');
-    const afterChanges = attempts;
-    expect(afterChanges).toBeGreaterThan(1);
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(attempts - afterChanges).toBeLessThanOrEqual(6);
+  it('retries a status write the server failed, with backoff, until it lands', async () => {
+    const world = fakeHost(fakeEffects([], () => true));
+    const unavailable = () => new KubeApiError('PATCH', '/r', 503, 'ServiceUnavailable', 'busy');
+    world.writer.failNext(unavailable(), unavailable(), unavailable());
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(2000);
+    await runner.flushed();
+    expect(world.statuses.at(-1)?.phase).toBe('Initialized');
     await runner.stop();
   });
 
-  it('retries a failed status write', async () => {
-    vi.useFakeTimers();
-    const { host, statuses } = fakeHost();
-    let failures = 1;
-    const writeStatus = host.writeStatus;
-    host.writeStatus = async (r, status) => {
-      if (failures-- > 0) throw new Error('409 conflict');
-      return writeStatus(r, status);
-    };
-    const runner = new RolloutRunner(
-      rollout,
-      plan,
-      'rev1',
-      () => fakeEffects([], () => true),
-      host,
-    );
-    await vi.advanceTimersByTimeAsync(2000);
+  it('reports a status the server rejects (422) once and does not retry it', async () => {
+    const world = fakeHost(fakeEffects([], () => true));
+    world.writer.failNext(new KubeApiError('PATCH', '/r', 422, 'Invalid', 'status.phase: bad'));
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(5000);
     await runner.flushed();
-    expect(statuses.at(-1)?.phase).toBe('Initialized');
+    expect(world.writer.refusals).toEqual([
+      { kind: 'rejected', statusCode: 422, message: expect.stringContaining('status.phase: bad') },
+    ]);
+    // The next status (Initialized) still lands.
+    expect(world.statuses.at(-1)?.phase).toBe('Initialized');
+    await runner.stop();
+  });
+
+  it('waits on stop for an effect on the wire, so no write lands after it', async () => {
+    let landed = false;
+    let release = () => {};
+    const effects = fakeEffects([], () => true);
+    effects.setWeight = () =>
+      new Promise<void>((resolve) => {
+        release = () => {
+          landed = true;
+          resolve();
+        };
+      });
+    const { runner } = await started(effects);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(1500);
+    let stopped = false;
+    const stopping = runner.stop().then(() => {
+      stopped = true;
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(landed).toBe(true);
+  });
+
+  it('starts an effect only after the one before it settled', async () => {
+    const order: string[] = [];
+    let finishWeight = () => {};
+    const effects = fakeEffects([], () => true);
+    effects.setWeight = async ({ canaryWeight }) => {
+      order.push(`weight ${canaryWeight} sent`);
+      await new Promise<void>((resolve) => {
+        finishWeight = resolve;
+      });
+      order.push(`weight ${canaryWeight} landed`);
+    };
+    effects.rollback = async () => {
+      order.push('rollback');
+    };
+    const { runner } = await started(effects);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(order).toEqual(['weight 50 sent']);
+    runner.act('abort');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual(['weight 50 sent']);
+    finishWeight();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual(['weight 50 sent', 'weight 50 landed', 'rollback']);
+    await runner.stop();
+  });
+
+  it('honours an interval past 24.8 days instead of firing at once', async () => {
+    const analysed: number[] = [];
+    const effects = fakeEffects([], () => true);
+    const analyse = effects.analyse;
+    effects.analyse = async (input, signal) => {
+      analysed.push(Date.now());
+      return analyse(input, signal);
+    };
+    const days30 = 30 * 24 * 3600_000;
+    const { runner } = await started(effects, rollout, { ...plan, intervalMs: days30 });
+    runner.revisionSeen('rev2');
+    const start = Date.now();
+    // Past 2^31-1 ms (24.8 days), where a plain Node timer would have fired at once.
+    await vi.advanceTimersByTimeAsync(26 * 24 * 3600_000);
+    expect(analysed).toEqual([]);
+    await vi.advanceTimersByTimeAsync(4 * 24 * 3600_000 + 1000);
+    expect(analysed).toHaveLength(1);
+    expect((analysed[0] ?? 0) - start).toBeGreaterThanOrEqual(days30);
+    await runner.stop();
+  });
+
+  it('sends canary traffic back when the target is lost, naming it in a condition', async () => {
+    const weights: number[] = [];
+    const { runner, statuses } = await started(fakeEffects(weights, () => true));
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(weights).toEqual([50]);
+    runner.targetLost('target Deployment prod/api (spec.targetRef.name) does not exist');
+    await vi.advanceTimersByTimeAsync(10);
+    await runner.flushed();
+    expect(weights).toEqual([50, 0]);
+    const last = statuses.at(-1);
+    expect(last).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
+    expect(last?.conditions?.find((c) => c.type === 'TargetFound')).toMatchObject({
+      status: 'False',
+      message: expect.stringContaining('prod/api'),
+    });
     await runner.stop();
   });
 });

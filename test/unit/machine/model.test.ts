@@ -24,7 +24,9 @@ const effectOutcomes: Record<string, unknown[]> = {
   runWebhooks: [{ ok: true }, { ok: false, message: '500' }],
 };
 
-const manualEvents: RolloutEvent[] = [
+/** What people and the controller's reading of the cluster send. */
+const externalEvents: RolloutEvent[] = [
+  { type: 'TARGET_LOST' },
   { type: 'PROMOTE' },
   { type: 'ABORT' },
   { type: 'RETRY' },
@@ -51,7 +53,7 @@ function eventsFor(snapshot: RolloutSnapshot): RolloutEvent[] {
   // Actors' answers and timers are xstate's own events, which RolloutEvent does not list.
   const internal = (event: EventObject & Record<string, unknown>) =>
     event as unknown as RolloutEvent;
-  const events = [...manualEvents];
+  const events = [...externalEvents];
   for (const node of activeNodes(snapshot)) {
     for (const invoke of node.invoke) {
       const outcomes = effectOutcomes[invoke.src as string] ?? [undefined];

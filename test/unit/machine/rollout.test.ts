@@ -207,6 +207,44 @@ describe('missing data', () => {
     expect(rollout.doc().message).toContain('request-success-rate: no data');
   });
 
+  it('steps from weight 0 as after a pass when no data came before any traffic (Flagger)', async () => {
+    const rollout = await newRevision({
+      plan: makePlan({ weights: [10, 20] }),
+      script: { analyse: (iteration) => (iteration === 1 ? noData : passing) },
+    });
+    await rollout.until(() => rollout.state() === 'Succeeded');
+    expect(rollout.weightsSet()).toEqual([10, 20]);
+    expect(rollout.doc().failedChecks).toBe(0);
+  });
+
+  it('judges data that is there at weight 0: a failing canary never gets user traffic', async () => {
+    const rollout = await newRevision({
+      plan: makePlan({ weights: [10, 20], threshold: 2 }),
+      script: { analyse: () => failing },
+    });
+    await rollout.until(() => rollout.state() === 'Failed');
+    expect(rollout.weightsSet()).toEqual([]);
+    expect(rollout.doc().failedChecks).toBe(2);
+  });
+
+  it('counts no data at weight 0 once the first interval of the revision has passed', async () => {
+    const rollout = await newRevision({
+      plan: makePlan({ weights: [10, 20], threshold: 2 }),
+      script: { analyse: (iteration) => (iteration === 1 ? failing : noData) },
+    });
+    await rollout.until(() => rollout.state() === 'Failed');
+    expect(rollout.weightsSet()).toEqual([]);
+  });
+
+  it('does not pause on no data before any traffic with onNoData pause', async () => {
+    const rollout = await newRevision({
+      plan: makePlan({ weights: [10, 20], onNoData: 'pause' }),
+      script: { analyse: (iteration) => (iteration === 1 ? noData : passing) },
+    });
+    await rollout.until(() => rollout.state() === 'Succeeded');
+    expect(rollout.documents.some(({ document }) => document.phase === 'Paused')).toBe(false);
+  });
+
   it('passes an analysis with no metrics at all', async () => {
     const rollout = await newRevision({
       script: { analyse: () => ({ results: [], noData: false }) },
@@ -312,6 +350,40 @@ describe('manual control', () => {
       await rollout.send({ type });
     }
     expect(rollout.doc()).toEqual(before);
+  });
+});
+
+describe('a lost target', () => {
+  it.each([
+    ['Progressing', 'Progressing'],
+    ['Waiting', 'Waiting'],
+    ['Paused', 'Paused'],
+    ['Promoting', 'Promoting'],
+  ] as const)('rolls back from %s at once, reason TargetLost', async (_, phase) => {
+    const rollout = await newRevision({
+      plan: makePlan({ weights: [30, 60] }),
+      script: {
+        ...(phase === 'Waiting' ? { startCanary: never } : {}),
+        ...(phase === 'Promoting' ? { promote: never } : {}),
+      },
+    });
+    if (phase === 'Paused') {
+      await rollout.until(() => rollout.doc().canaryWeight === 30);
+      await rollout.send({ type: 'PAUSE' });
+    }
+    await rollout.until(() => rollout.state() === phase);
+    const lostAt = rollout.clock.now();
+    await rollout.send({ type: 'TARGET_LOST' });
+    expect(rollout.doc()).toMatchObject({ phase: 'Failed', reason: 'TargetLost', canaryWeight: 0 });
+    expect(rollout.calls.find((call) => call.effect === 'rollback')?.at).toBe(lostAt);
+    expect(rollout.doc().message).toContain('the target Deployment is gone');
+  });
+
+  it('is ignored where the canary has no traffic to lose', async () => {
+    const rollout = run();
+    await rollout.until(() => rollout.state() === 'Initialized');
+    await rollout.send({ type: 'TARGET_LOST' });
+    expect(rollout.state()).toBe('Initialized');
   });
 });
 

@@ -1,0 +1,172 @@
+import type { Logger } from 'pino';
+import type { Rollout } from '../api/types.js';
+import { type ApiServer, isNotFound, type KubeObject } from '../kube/api-server.js';
+import { mergePatchBetween } from '../kube/patch.js';
+import { knownTypes, ResourceClient } from '../kube/resources.js';
+import { allRouters } from '../routing/index.js';
+import type { ObservedRoute, Router } from '../routing/router.js';
+import { readyAddresses } from './effects/backend.js';
+import type { Deployment } from './effects/context.js';
+import { deploymentReadiness } from './workload/readiness.js';
+
+const PRIMARY_SUFFIX = '-primary';
+
+/** Marks what fledge leaves behind for the Rollout it came from. */
+export const RELEASED_FROM_LABEL = 'fledge.dev/released-from';
+
+export interface ReleaseOptions {
+  log: Logger;
+  /** How long to wait for a target scaled up to take traffic, when no primary serves. */
+  readyTimeoutMs: number;
+  pollMs: number;
+}
+
+interface Found {
+  router: Router;
+  route: ObservedRoute;
+}
+
+const ownedBy = (object: KubeObject | null, uid: string): boolean =>
+  object?.metadata?.ownerReferences?.some((owner) => owner.uid === uid) ?? false;
+
+/**
+ * Before a Rollout goes (contract §2: deleting never causes an outage, whatever its spec):
+ * traffic is put on a version that serves, read back from the routing object itself, not
+ * from the spec, which may be invalid; then the rest is released in a fixed order.
+ *
+ * Workload mode (the Rollout owns `<target>-primary`): all traffic to the primary (weight 0,
+ * read back), the target scaled to 0, the routing object deleted (the apex Service selects
+ * the primary's pods), then the primary and the apex Service unowned so that garbage
+ * collection keeps them. Without a serving primary, the target is scaled up and the apex
+ * pointed at it instead. Backend mode: all traffic to the backend that serves (the canary
+ * after a promotion, else the stable one), and the routing object kept, unowned.
+ */
+export async function releaseRollout(
+  api: ApiServer,
+  rollout: Rollout,
+  options: ReleaseOptions,
+): Promise<void> {
+  const namespace = rollout.metadata.namespace ?? 'default';
+  const name = rollout.metadata.name ?? '';
+  const uid = rollout.metadata.uid ?? '';
+  const deployments = new ResourceClient<Deployment>(api, knownTypes.deployments);
+  const services = new ResourceClient(api, knownTypes.services);
+  const found = await ownedRoutes(api, namespace, name, uid);
+  const primary = await ownedPrimary(deployments, namespace, uid);
+  const unowned = {
+    metadata: { ownerReferences: null, labels: { [RELEASED_FROM_LABEL]: name } },
+  };
+
+  if (!primary) {
+    for (const { router, route } of found) {
+      const canaryServes =
+        rollout.status?.phase === 'Succeeded' &&
+        (await readyAddresses(api, namespace, route.target.canaryService)) > 0;
+      const stableServes = (await readyAddresses(api, namespace, route.target.stableService)) > 0;
+      const weight = canaryServes || !stableServes ? 100 : 0;
+      await router.setWeights(route.target, weight);
+      await patchIfPresent(new ResourceClient(api, router.type), namespace, name, unowned);
+      options.log.info(
+        { weight },
+        'released the routing object, unowned, to the backend that serves',
+      );
+    }
+    return;
+  }
+
+  const primaryName = primary.metadata?.name ?? '';
+  const targetName = primaryName.slice(0, -PRIMARY_SUFFIX.length);
+  const primaryServes = deploymentReadiness(primary as never).ready;
+  const apexService = found[0]?.route.target.apexService ?? rollout.spec?.service?.name ?? name;
+  if (primaryServes) {
+    for (const { router, route } of found) await router.setWeights(route.target, 0);
+    await scaleIfPresent(deployments, namespace, targetName, 0);
+  } else {
+    await serveFromTarget(deployments, services, namespace, targetName, apexService, options);
+  }
+  for (const { router, route } of found) await router.finalize(route.target);
+  await patchIfPresent(deployments, namespace, primaryName, unowned);
+  await patchIfPresent(services, namespace, apexService, unowned);
+  options.log.info({ primaryServes }, 'released the workload: callers keep a serving version');
+}
+
+/** The routing objects named after the Rollout that it owns, in every supported kind. */
+async function ownedRoutes(
+  api: ApiServer,
+  namespace: string,
+  name: string,
+  uid: string,
+): Promise<Found[]> {
+  const found: Found[] = [];
+  for (const router of allRouters(api)) {
+    const route = await router.observe(namespace, name).catch((error: unknown) => {
+      // A routing kind this cluster does not serve holds nothing to release.
+      if (isNotFound(error)) return null;
+      throw error;
+    });
+    if (route?.owners.includes(uid)) found.push({ router, route });
+  }
+  return found;
+}
+
+async function ownedPrimary(
+  deployments: ResourceClient<Deployment>,
+  namespace: string,
+  uid: string,
+): Promise<Deployment | undefined> {
+  const { items } = await deployments.list(namespace);
+  return items.find(
+    (deployment) => deployment.metadata?.name?.endsWith(PRIMARY_SUFFIX) && ownedBy(deployment, uid),
+  );
+}
+
+/** No primary serves: the target (the user's own Deployment) takes the apex's traffic. */
+async function serveFromTarget(
+  deployments: ResourceClient<Deployment>,
+  services: ResourceClient,
+  namespace: string,
+  targetName: string,
+  apexService: string,
+  options: ReleaseOptions,
+): Promise<void> {
+  const target = await deployments.find(namespace, targetName);
+  if (!target) return;
+  if ((target.spec?.replicas ?? 0) === 0)
+    await scaleIfPresent(deployments, namespace, targetName, 1);
+  const deadline = Date.now() + options.readyTimeoutMs;
+  for (;;) {
+    const current = await deployments.find(namespace, targetName);
+    if (!current || deploymentReadiness(current as never).ready || Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+  }
+  const apex = await services.find(namespace, apexService);
+  const selector = mergePatchBetween(
+    (apex?.spec as { selector?: unknown } | undefined)?.selector ?? {},
+    target.spec?.selector?.matchLabels ?? {},
+  );
+  if (apex && selector !== undefined) {
+    await patchIfPresent(services, namespace, apexService, { spec: { selector } });
+  }
+}
+
+async function scaleIfPresent(
+  deployments: ResourceClient<Deployment>,
+  namespace: string,
+  name: string,
+  replicas: number,
+): Promise<void> {
+  await patchIfPresent(deployments, namespace, name, { spec: { replicas } });
+}
+
+async function patchIfPresent(
+  client: ResourceClient<KubeObject> | ResourceClient<Deployment>,
+  namespace: string,
+  name: string,
+  patch: unknown,
+): Promise<void> {
+  try {
+    await client.mergePatch(namespace, name, patch);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}

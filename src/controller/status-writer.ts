@@ -1,0 +1,176 @@
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from 'pino';
+import type { Rollout, RolloutStatus, WriterStamp } from '../api/types.js';
+import { isConflict, isNotFound, type KubeObject, statusCodeOf } from '../kube/api-server.js';
+import { mergePatchBetween } from '../kube/patch.js';
+import type { ResourceClient } from '../kube/resources.js';
+import { type Fence, NotLeadingError, supersededBy } from './fence.js';
+
+export type StoredRollout = Rollout & KubeObject;
+
+/** The status to write, computed from the Rollout as the server holds it now. */
+export type StatusUpdate = (current: StoredRollout) => RolloutStatus;
+
+/** Why a status write was given up: the rollout is left to whoever may write it. */
+export type StatusRefusal =
+  | { kind: 'superseded'; by: WriterStamp }
+  | { kind: 'rejected'; statusCode: number; message: string };
+
+export interface StatusWriterOptions {
+  client: ResourceClient<StoredRollout>;
+  fence: Fence;
+  log: Logger;
+  /** A refused write: superseded by a newer term, or rejected by the API server (4xx). */
+  refused(refusal: StatusRefusal): void;
+  /** First retry delay after a failed write (server error, timeout); doubled up to maxDelayMs. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/** Answers that a retry of the same write cannot change. */
+const isFinal = (error: unknown): boolean => {
+  const code = statusCodeOf(error);
+  return code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429;
+};
+
+/**
+ * The one writer of one Rollout's `.status` (contract: one writer per field). Writes are
+ * queued and coalesced: only the newest wanted status is written, computed from the object
+ * the server last returned. Every write is conditional on that object's resourceVersion and
+ * stamped with this replica's identity and term, so that after a 409 the writer can tell a
+ * harmless change (an annotation removed) from a successor's write: the first is retried on the
+ * fresh object, the second ends this writer, and nothing it wanted is re-applied.
+ */
+export class StatusWriter {
+  private base: StoredRollout;
+  private wanted: StatusUpdate | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly stopping = new AbortController();
+  private closed = false;
+
+  constructor(
+    initial: StoredRollout,
+    private readonly options: StatusWriterOptions,
+  ) {
+    this.base = initial;
+  }
+
+  /** The Rollout as this writer last saw it on the server. */
+  get current(): StoredRollout {
+    return this.base;
+  }
+
+  /**
+   * Asks for the status `update` computes; resolves once it (or a newer one) is written or
+   * given up. Never rejects: failures are retried with backoff, refusals reported.
+   */
+  write(update: StatusUpdate): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.wanted = update;
+    this.writing = this.writing.then(() => this.flush());
+    return this.writing;
+  }
+
+  /** Resolves once every status asked for so far is written or given up. */
+  flushed(): Promise<void> {
+    return this.writing;
+  }
+
+  /** Gives up pending retries; a write on the wire completes (or is cut by the fence). */
+  async stop(): Promise<void> {
+    this.closed = true;
+    this.stopping.abort();
+    await this.writing;
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.wanted || this.closed) return;
+    try {
+      await pRetry(() => this.attempt(), {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: this.options.minDelayMs ?? 250,
+        maxTimeout: this.options.maxDelayMs ?? 30_000,
+        randomize: true,
+        signal: this.stopping.signal,
+        unref: true,
+        shouldConsumeRetry: ({ error }) => !isConflict(error),
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          if (!isConflict(error)) {
+            this.options.log.warn(
+              { err: error, attempt: attemptNumber },
+              'status write failed; retrying with backoff',
+            );
+          }
+        },
+      });
+    } catch (error) {
+      if (this.stopping.signal.aborted) return;
+      this.options.log.warn({ err: error }, 'status write given up');
+    }
+  }
+
+  /** One try at writing the newest wanted status; throws to be retried, AbortError to give up. */
+  private async attempt(): Promise<void> {
+    const update = this.wanted;
+    if (!update || this.closed) return;
+    let stamp: WriterStamp;
+    try {
+      stamp = this.options.fence.stamp();
+    } catch (error) {
+      if (error instanceof NotLeadingError) this.giveUp();
+      throw new AbortError(error instanceof Error ? error : String(error));
+    }
+    const { namespace, name = '' } = this.base.metadata ?? {};
+    const status = { ...update(this.base), controller: stamp };
+    const diff = mergePatchBetween(this.base.status ?? {}, status);
+    if (diff === undefined) {
+      if (this.wanted === update) this.wanted = null;
+      return;
+    }
+    try {
+      this.base = await this.options.client.mergePatch(
+        namespace,
+        name,
+        { metadata: { resourceVersion: this.base.metadata?.resourceVersion }, status: diff },
+        'status',
+      );
+      if (this.wanted === update) this.wanted = null;
+    } catch (error) {
+      if (isConflict(error)) {
+        await this.refresh(stamp);
+        throw error;
+      }
+      if (isNotFound(error)) {
+        this.giveUp();
+        throw new AbortError('the Rollout is gone');
+      }
+      if (isFinal(error)) {
+        this.wanted = null;
+        const message = error instanceof Error ? error.message : String(error);
+        this.options.refused({ kind: 'rejected', statusCode: statusCodeOf(error) ?? 0, message });
+        throw new AbortError(message);
+      }
+      throw error;
+    }
+  }
+
+  /** After a 409: read the object again, and stop for good if a successor wrote it. */
+  private async refresh(mine: WriterStamp): Promise<void> {
+    const { namespace, name = '' } = this.base.metadata ?? {};
+    const fresh = await this.options.client.get(namespace, name);
+    const by = fresh.status?.controller;
+    if (by && supersededBy(by, mine)) {
+      this.giveUp();
+      this.options.refused({ kind: 'superseded', by });
+      throw new AbortError(
+        `status of ${namespace}/${name} was written by ${by.identity} in a newer term`,
+      );
+    }
+    this.base = fresh;
+  }
+
+  private giveUp(): void {
+    this.closed = true;
+    this.wanted = null;
+  }
+}

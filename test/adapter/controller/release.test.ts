@@ -1,0 +1,232 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Rollout } from '../../../src/api/types.js';
+import { RELEASED_FROM_LABEL, releaseRollout } from '../../../src/controller/release.js';
+import { ApiServer, type KubeObject, type RequestOptions } from '../../../src/kube/api-server.js';
+import {
+  endpointSliceTypes,
+  knownTypes,
+  ownerReferenceTo,
+  ResourceClient,
+  type ResourceType,
+} from '../../../src/kube/resources.js';
+import { useApiServer } from '../../support/apiserver.js';
+
+const cluster = useApiServer(['rollout', 'trafficSplit', 'gatewayHttpRoute']);
+
+/** The API server as fledge sees it, with every write it sends written down in order. */
+class RecordingApi extends ApiServer {
+  readonly writes: string[] = [];
+  override request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    if (method !== 'GET') {
+      const kind = path.split('/').at(-2) ?? '';
+      const name = path.split('/').at(-1) ?? '';
+      this.writes.push(`${method} ${kind}/${name} ${JSON.stringify(options.body ?? {})}`);
+    }
+    return super.request<T>(method, path, options);
+  }
+}
+
+const log = pino({ level: 'silent' });
+const trafficSplits = {
+  group: 'split.smi-spec.io',
+  version: 'v1alpha2',
+  plural: 'trafficsplits',
+  kind: 'TrafficSplit',
+  namespaced: true,
+};
+
+function client<T extends KubeObject = KubeObject>(type: ResourceType = knownTypes.deployments) {
+  return new ResourceClient<T>(cluster().api, type);
+}
+
+/** A Rollout whose spec the controller refuses (stepWeight above maxWeight): valid for the schema only. */
+async function invalidRollout(namespace: string, status: Rollout['status'] = {}): Promise<Rollout> {
+  const created = await client(knownTypes.rollouts).create({
+    metadata: { namespace, name: 'api' },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
+      service: { port: 8080 },
+      analysis: { interval: '1m', stepWeight: 60, maxWeight: 50 },
+    },
+  });
+  if (Object.keys(status).length === 0) return created as unknown as Rollout;
+  return (await client(knownTypes.rollouts).mergePatch(
+    namespace,
+    'api',
+    { status },
+    'status',
+  )) as unknown as Rollout;
+}
+
+function deployment(
+  namespace: string,
+  name: string,
+  app: string,
+  replicas: number,
+  owner?: KubeObject,
+) {
+  return {
+    metadata: {
+      namespace,
+      name,
+      ...(owner ? { ownerReferences: [ownerReferenceTo(owner)] } : {}),
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app } },
+      template: {
+        metadata: { labels: { app } },
+        spec: { containers: [{ name: 'app', image: 'fledge/demo:1.0.0' }] },
+      },
+    },
+  };
+}
+
+/** Marks a Deployment's replicas ready, as kube-controller-manager would (no kubelet here). */
+async function ready(namespace: string, name: string, replicas: number): Promise<void> {
+  await client().mergePatch(
+    namespace,
+    name,
+    {
+      status: {
+        observedGeneration: 1,
+        replicas,
+        updatedReplicas: replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+      },
+    },
+    'status',
+  );
+}
+
+async function service(namespace: string, name: string, app: string, owner?: KubeObject) {
+  await client(knownTypes.services).create({
+    metadata: { namespace, name, ...(owner ? { ownerReferences: [ownerReferenceTo(owner)] } : {}) },
+    spec: { selector: { app }, ports: [{ port: 8080 }] },
+  });
+}
+
+async function splitAt(
+  namespace: string,
+  canaryWeight: number,
+  owner: KubeObject,
+  backends: [string, string],
+) {
+  await client(trafficSplits).create({
+    metadata: {
+      namespace,
+      name: 'api',
+      ownerReferences: [ownerReferenceTo(owner)],
+      annotations: { 'fledge.dev/canary-weight': String(canaryWeight) },
+    },
+    spec: {
+      service: 'api',
+      backends: [
+        { service: backends[0], weight: 100 - canaryWeight },
+        { service: backends[1], weight: canaryWeight },
+      ],
+    },
+  });
+}
+
+async function readySlice(namespace: string, service: string): Promise<void> {
+  const type = endpointSliceTypes.find((t) => t.version === 'v1beta1') ?? knownTypes.services;
+  await client(type).create({
+    metadata: {
+      namespace,
+      name: `${service}-slice`,
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready: true } }],
+    ports: [{ port: 8080 }],
+  });
+}
+
+describe('releaseRollout on a real API server', () => {
+  it("puts an invalid mid-analysis Rollout's traffic on the primary, read back, before anything goes", async () => {
+    const namespace = await cluster().createNamespace();
+    const rollout = await invalidRollout(namespace, { phase: 'Progressing', canaryWeight: 30 });
+    const owner = rollout as unknown as KubeObject;
+    await client().create(deployment(namespace, 'api', 'api', 2));
+    await client().create(deployment(namespace, 'api-primary', 'api-primary', 2, owner));
+    await ready(namespace, 'api-primary', 2);
+    await service(namespace, 'api', 'api-primary', owner);
+    await service(namespace, 'api-primary', 'api-primary', owner);
+    await service(namespace, 'api-canary', 'api', owner);
+    await splitAt(namespace, 30, owner, ['api-primary', 'api-canary']);
+
+    const api = new RecordingApi(cluster().kc);
+    await releaseRollout(api, rollout, { log, pollMs: 50, readyTimeoutMs: 1000 });
+
+    const order = api.writes.map((write) => write.split(' ').slice(0, 2).join(' '));
+    expect(order).toEqual([
+      'PATCH trafficsplits/api',
+      'PATCH deployments/api',
+      'DELETE trafficsplits/api',
+      'PATCH deployments/api-primary',
+      'PATCH services/api',
+    ]);
+    expect(api.writes[0]).toContain('"weight":0');
+    expect(await client(trafficSplits).find(namespace, 'api')).toBeNull();
+    expect((await client().get(namespace, 'api')).spec).toMatchObject({ replicas: 0 });
+    for (const [type, name] of [
+      [knownTypes.deployments, 'api-primary'],
+      [knownTypes.services, 'api'],
+    ] as const) {
+      const kept = await client(type).get(namespace, name);
+      expect(kept.metadata?.ownerReferences).toBeUndefined();
+      expect(kept.metadata?.labels?.[RELEASED_FROM_LABEL]).toBe('api');
+    }
+  });
+
+  it('without a serving primary, scales the target up and points the apex at it', async () => {
+    const namespace = await cluster().createNamespace();
+    const rollout = await invalidRollout(namespace, { phase: 'Initializing' });
+    const owner = rollout as unknown as KubeObject;
+    await client().create(deployment(namespace, 'api', 'api', 0));
+    await client().create(deployment(namespace, 'api-primary', 'api-primary', 1, owner));
+    await service(namespace, 'api', 'api-primary', owner);
+    await ready(namespace, 'api', 1);
+
+    await releaseRollout(cluster().api, rollout, { log, pollMs: 50, readyTimeoutMs: 1000 });
+
+    expect((await client().get(namespace, 'api')).spec).toMatchObject({ replicas: 1 });
+    const apex = await client(knownTypes.services).get(namespace, 'api');
+    expect((apex.spec as { selector: unknown }).selector).toEqual({ app: 'api' });
+    expect(apex.metadata?.ownerReferences).toBeUndefined();
+  });
+
+  it('keeps a backend-mode routing object, unowned, on the backend that serves', async () => {
+    const namespace = await cluster().createNamespace();
+    const created = await client(knownTypes.rollouts).create({
+      metadata: { namespace, name: 'api' },
+      spec: {
+        service: { port: 8080 },
+        backends: { stable: { service: 'api-v1' }, canary: { service: 'api-v2' } },
+        analysis: { interval: '1m', stepWeight: 60, maxWeight: 50 },
+      },
+    });
+    const rollout = (await client(knownTypes.rollouts).mergePatch(
+      namespace,
+      'api',
+      { status: { phase: 'Progressing', canaryWeight: 40 } },
+      'status',
+    )) as unknown as Rollout;
+    await service(namespace, 'api-v1', 'v1');
+    await service(namespace, 'api-v2', 'v2');
+    await readySlice(namespace, 'api-v1');
+    await splitAt(namespace, 40, created, ['api-v1', 'api-v2']);
+
+    await releaseRollout(cluster().api, rollout, { log, pollMs: 50, readyTimeoutMs: 1000 });
+
+    const split = await client(trafficSplits).get(namespace, 'api');
+    expect((split.spec as { backends: unknown }).backends).toEqual([
+      { service: 'api-v1', weight: 100 },
+      { service: 'api-v2', weight: 0 },
+    ]);
+    expect(split.metadata?.ownerReferences).toBeUndefined();
+  });
+});
