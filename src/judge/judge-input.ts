@@ -1,7 +1,8 @@
 /**
  * The judge's input document (`fledge judge FILE`): checked field by field, with every problem
- * named by its field, and Kayenta's defaults filled in. Bounded: a judgement of 100 metrics of
- * 10,000 points per side takes well under a second.
+ * named by its field, and Kayenta's defaults filled in. Bounded: at the limits (100 metrics of
+ * 10,000 points per side, a 17 MB file) a judgement takes about 7 s of CPU; 100 points per side
+ * take about a millisecond per metric.
  */
 import type { MetricRule } from './classify.js';
 import { DEFAULT_OUTLIER_FACTOR } from './outliers.js';

@@ -63,11 +63,17 @@ function groupScores(metrics: readonly ScoredMetric[], rule: ScoreRule): GroupSc
   });
 }
 
+/** Metrics named in a reason, at most; the rest are counted. */
+const NAMED_IN_REASON = 10;
+
 function failed(metrics: readonly ScoredMetric[]): string {
   const listed = metrics
     .filter((m) => m.classification !== 'Pass')
     .map((m) => `${m.name} ${m.classification}`);
-  return listed.length === 0 ? '' : ` (${listed.join(', ')})`;
+  if (listed.length === 0) return '';
+  const more = listed.length - NAMED_IN_REASON;
+  const named = listed.slice(0, NAMED_IN_REASON).join(', ');
+  return more > 0 ? ` (${named} and ${more} more)` : ` (${named})`;
 }
 
 export function scoreJudgement(metrics: readonly ScoredMetric[], rule: ScoreRule): Verdict {

@@ -103,4 +103,11 @@ describe('scoreJudgement', () => {
     expect(scoreJudgement(four, { ...bounds, pass: 76, marginal: 75 }).result).toBe('Marginal');
     expect(scoreJudgement(four, { ...bounds, pass: 80, marginal: 76 }).result).toBe('Fail');
   });
+
+  it('names at most 10 metrics in its reason and counts the rest', () => {
+    const many = Array.from({ length: 12 }, (_, i) => metric(`m${i}`, 'High'));
+    expect(scoreJudgement(many, bounds).reason).toBe(
+      'score 0 is below marginal 75 (m0 High, m1 High, m2 High, m3 High, m4 High, m5 High, m6 High, m7 High, m8 High, m9 High and 2 more)',
+    );
+  });
 });
