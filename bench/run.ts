@@ -1,4 +1,5 @@
 import { controllerBenchmark } from './controller.js';
+import { judgePowerBenchmark } from './judge-power.js';
 import { loadtesterBenchmark } from './loadtester.js';
 
 /** A benchmark prints its own lines; register new ones in `benchmarks`. */
@@ -8,7 +9,7 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-const benchmarks: Benchmark[] = [loadtesterBenchmark, controllerBenchmark];
+const benchmarks: Benchmark[] = [loadtesterBenchmark, controllerBenchmark, judgePowerBenchmark];
 
 const wanted = process.argv.slice(2);
 const selected =
