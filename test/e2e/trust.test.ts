@@ -206,7 +206,7 @@ describe('promotion', () => {
                 ports: [{ name: 'http', containerPort: 8080 }],
                 env: [
                   { name: 'ERROR_RATE', value: '0' },
-                  { name: 'FEATURE_X', value: 'on' },
+                  { name: 'FEATURE_X', value: 'enabled' },
                 ],
                 resources: { limits: { cpu: '500m', memory: '128Mi' } },
               },
