@@ -1,4 +1,4 @@
-import { type LeaderTerm, NotLeadingError } from './leader.js';
+import { type LeaderTerm, NotLeadingError } from './leader-term.js';
 import { type RetryOptions, retryOnConflict } from './patch.js';
 
 /** What one attempt of a fenced write gets: the term it writes under, and that term's signal. */
