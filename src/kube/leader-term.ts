@@ -115,14 +115,8 @@ export class Term implements LeaderTerm {
     return true;
   }
 
-  refusal(why: string, cause?: unknown): NotLeadingError {
-    return new NotLeadingError(
-      this.lease,
-      this.identity,
-      this.number,
-      why,
-      cause === undefined ? undefined : { cause },
-    );
+  private refusal(why: string): NotLeadingError {
+    return new NotLeadingError(this.lease, this.identity, this.number, why);
   }
 
   /**
