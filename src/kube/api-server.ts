@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { LinkedAbort } from './abort.js';
 
 /** Raw JSON as the API server sends it: timestamps stay strings, unknown fields survive. */
 export interface KubeObject {
@@ -77,8 +78,32 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /**
+   * The whole call, from dialling to the last byte of the answer (for a stream: to its
+   * headers), must fit in this; default 30 s.
+   */
   timeoutMs?: number;
+  /** Aborts the call, wherever it is; the error then carries the signal's reason as cause. */
   signal?: AbortSignal;
+}
+
+/** What callers of the typed wrappers (ResourceClient) may pass on to one call. */
+export type CallOptions = Pick<RequestOptions, 'signal' | 'timeoutMs'>;
+
+/** A call that was given up: its timeout passed, or its caller's signal aborted it. */
+export class KubeRequestAborted extends Error {
+  override readonly name = 'KubeRequestAborted';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly timedOut: boolean,
+    cause: unknown,
+  ) {
+    super(
+      `${method} ${path}: ${timedOut ? '' : 'aborted: '}${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
 }
 
 const defaultTimeoutMs = 30_000;
@@ -107,25 +132,48 @@ export class ApiServer {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.send(method, path, options);
-    const text = await readBody(response);
-    const status = response.statusCode ?? 0;
-    if (status < 200 || status >= 300) throw apiError(method, path, status, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
+    try {
+      const response = await this.send(method, path, options, call.signal, true);
+      const text = await readBody(response);
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status >= 300) throw apiError(method, path, status, text);
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch (error) {
+      throw abortedOr(error, call, method, path);
+    } finally {
+      call.dispose();
+    }
   }
 
-  /** Opens a long-lived GET (a watch) and hands back the response stream once the status is 200. */
+  /**
+   * Opens a long-lived GET (a watch) and hands back the response stream once the status is
+   * 200; `timeoutMs` bounds the wait for the headers only, `signal` the whole stream.
+   */
   async stream(path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
-    const response = await this.send('GET', path, { ...options, timeoutMs: 0 });
-    const status = response.statusCode ?? 0;
-    if (status !== 200) throw apiError('GET', path, status, await readBody(response));
-    return response;
+    const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
+    let response: IncomingMessage | undefined;
+    try {
+      response = await this.send('GET', path, options, call.signal, false);
+      call.clearDeadline();
+      const status = response.statusCode ?? 0;
+      if (status !== 200) throw apiError('GET', path, status, await readBody(response));
+      // The caller's signal stays linked for as long as the stream lives.
+      response.once('close', () => call.dispose());
+      return response;
+    } catch (error) {
+      call.dispose();
+      response?.destroy();
+      throw abortedOr(error, call, 'GET', path);
+    }
   }
 
   private async send(
     method: string,
     path: string,
     options: RequestOptions,
+    signal: AbortSignal,
+    pooled: boolean,
   ): Promise<IncomingMessage> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster; set KUBECONFIG or --context');
@@ -138,10 +186,11 @@ export class ApiServer {
       headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
     };
     await this.kc.applyToHTTPSOptions(requestOptions);
+    signal.throwIfAborted();
     // A fresh TLS handshake per request costs more than the request itself (~8 ms on
     // loopback), so short requests share keep-alive connections. Watches keep the
     // kubeconfig's own agent: each holds its connection, which closes when the watch ends.
-    if (options.timeoutMs !== 0 && !cluster.proxyUrl) {
+    if (pooled && !cluster.proxyUrl) {
       requestOptions.agent = this.pooledAgent(requestOptions, url.protocol);
     }
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -152,17 +201,12 @@ export class ApiServer {
         'Content-Length': Buffer.byteLength(payload),
       };
     }
-    if (options.signal) requestOptions.signal = options.signal;
+    // Node destroys the request, and the answer being read, when the signal aborts.
+    requestOptions.signal = signal;
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = transport.request(url, requestOptions, resolve);
       request.on('error', reject);
-      const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-      if (timeoutMs > 0) {
-        request.setTimeout(timeoutMs, () =>
-          request.destroy(new Error(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`)),
-        );
-      }
       request.end(payload);
     });
   }
@@ -197,7 +241,17 @@ function readBody(response: IncomingMessage): Promise<string> {
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     response.on('error', reject);
+    // An answer cut off (an abort, a reset) may close without 'error' or 'end'.
+    response.on('close', () => {
+      if (!response.complete) reject(new Error('the connection closed before the answer ended'));
+    });
   });
+}
+
+/** The error to report: a KubeRequestAborted when the call was given up, whatever Node threw then. */
+function abortedOr(error: unknown, call: LinkedAbort, method: string, path: string): unknown {
+  if (!call.signal.aborted || error instanceof KubeApiError) return error;
+  return new KubeRequestAborted(method, path, call.timedOut, call.signal.reason);
 }
 
 function apiError(method: string, path: string, status: number, body: string): KubeApiError {

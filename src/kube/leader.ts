@@ -2,58 +2,78 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { type ApiServer, isConflict, type KubeObject } from './api-server.js';
+import { LinkedAbort } from './abort.js';
+import { type ApiServer, type CallOptions, isConflict, type KubeObject } from './api-server.js';
+import { type LeaderTerm, leaseClock, NotLeadingError, Term } from './leader-term.js';
+import {
+  type LeaseSpec,
+  type LeaseTimings,
+  leaseDurationSeconds,
+  leaseTimings,
+  microTime,
+  nextStep,
+  type Observation,
+  observe,
+} from './lease-record.js';
 import { knownTypes, ResourceClient } from './resources.js';
 
-export interface LeaderElectionOptions {
+export {
+  isNotLeading,
+  type LeaderTerm,
+  leaseClock,
+  NotLeadingError,
+} from './leader-term.js';
+export { microTime } from './lease-record.js';
+
+export interface LeaderElectionOptions extends Partial<LeaseTimings> {
   namespace: string;
   /** The Lease's name, shared by every replica. */
   name: string;
   /** Defaults to the pod name (HOSTNAME) plus a random suffix, unique per process. */
   identity?: string;
-  leaseDurationMs?: number;
-  /** A leader that could not renew for this long stops leading, before others may take over. */
-  renewDeadlineMs?: number;
-  retryPeriodMs?: number;
-  onStartedLeading: () => void;
-  onStoppedLeading: () => void;
+  onStartedLeading: (term: LeaderTerm) => void;
+  /** Called the moment the term ends, whatever Lease calls are still pending. */
+  onStoppedLeading: (term: LeaderTerm) => void;
   logger?: Logger;
-}
-
-interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
 }
 
 interface Lease extends KubeObject {
   spec?: LeaseSpec;
 }
 
-type Attempt = 'leading' | 'follower' | 'failed';
-
 export const defaultIdentity = (): string =>
   `${process.env.HOSTNAME || hostname()}-${randomBytes(3).toString('hex')}`;
 
+const deadlinePassed = 'the renew deadline passed without a successful renewal';
+
+type Outcome =
+  | {
+      kind: 'written';
+      lease: Lease;
+      sentAt: number;
+      acquiring: boolean;
+      tookOverFrom?: { identity: string; expiredAt: number };
+    }
+  | { kind: 'follow'; holder: string; expiresAt: number };
+
 /**
- * Leader election through a coordination.k8s.io/v1 Lease, as client-go does it: a lease is
- * expired when its record has not changed for leaseDuration by this process's own clock
- * (so clock skew between nodes does not matter), updates are conditional on
- * resourceVersion, and a conflict simply means someone else won this round.
+ * Leader election through a coordination.k8s.io/v1 Lease, as client-go does it (expiry
+ * judged by this process's own clock from when it saw the record change; updates
+ * conditional on resourceVersion; a conflict means someone else won), with two differences:
+ * a term ends on a timer, renewDeadline after the last successful write was sent, however
+ * long the pending calls hang; and every Lease call is bounded by that deadline.
  */
 export class LeaderElector {
   readonly identity: string;
+  readonly timings: LeaseTimings;
   private readonly leases: ResourceClient<Lease>;
-  private readonly stopController = new AbortController();
-  private readonly leaseDurationMs: number;
-  private readonly renewDeadlineMs: number;
-  private readonly retryPeriodMs: number;
-  private leading = false;
-  private lastRenewAt = 0;
-  private observedRecord = '';
-  private observedAt = 0;
+  private readonly stopping = new AbortController();
+  private readonly durationSeconds: number;
+  private current: Term | undefined;
+  private observation: Observation | undefined;
+  /** The Lease as this process last wrote it: the base of the next renew and of the release. */
+  private written: Lease | undefined;
+  private followUntil = 0;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -62,143 +82,241 @@ export class LeaderElector {
   ) {
     this.leases = new ResourceClient<Lease>(api, knownTypes.leases);
     this.identity = options.identity ?? defaultIdentity();
-    this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
-    this.renewDeadlineMs = options.renewDeadlineMs ?? (this.leaseDurationMs * 2) / 3;
-    this.retryPeriodMs = options.retryPeriodMs ?? this.leaseDurationMs / 3;
-    if (this.renewDeadlineMs >= this.leaseDurationMs) {
-      throw new Error(
-        `leader election: renewDeadline (${this.renewDeadlineMs} ms) must be shorter than leaseDuration (${this.leaseDurationMs} ms), or two replicas could lead at once`,
-      );
-    }
+    this.timings = leaseTimings(options);
+    this.durationSeconds = leaseDurationSeconds(this.timings);
   }
 
+  get lease(): string {
+    return `${this.options.namespace}/${this.options.name}`;
+  }
+
+  /** Exact by the local clock. */
   get isLeader(): boolean {
-    return this.leading;
+    return this.current?.active ?? false;
+  }
+
+  /** The running term; undefined when not leading. */
+  get term(): LeaderTerm | undefined {
+    return this.current?.active ? this.current : undefined;
+  }
+
+  /**
+   * The running term, if it lasts more than `marginMs` yet; otherwise throws a
+   * NotLeadingError. Call it right before a write, with the time the write may take.
+   */
+  requireLeading(marginMs = 0): LeaderTerm {
+    if (!this.current) {
+      throw new NotLeadingError(this.lease, this.identity, undefined, 'no term is running');
+    }
+    return this.current.require(marginMs);
   }
 
   start(): void {
     this.loop ??= this.run();
   }
 
-  /** Stops trying and, when leading, hands the Lease back so another replica takes over at once. */
+  /**
+   * Stops renewing and ends the term at once (onStoppedLeading), aborting pending Lease
+   * calls, then hands the Lease back (conditional on the resourceVersion this process last
+   * wrote, so only if nobody took it since) so another replica takes over without waiting
+   * for expiry. Call it after the work done under the term has stopped: the Lease is the
+   * last thing a leader lets go of.
+   */
   async stop(): Promise<void> {
-    this.stopController.abort();
+    this.stopping.abort();
+    if (this.current) this.endTerm(this.current, 'stopped');
     await this.loop;
-    if (!this.leading) return;
-    try {
-      const lease = await this.leases.get(this.options.namespace, this.options.name);
-      if (lease.spec?.holderIdentity === this.identity) {
-        const now = microTime(new Date());
-        await this.leases.replace({
-          ...lease,
-          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now },
-        });
-      }
-    } catch (error) {
-      this.options.logger?.warn(
-        { err: error, lease: this.leaseName },
-        'could not release the leader Lease; another replica takes over once it expires',
-      );
-    }
-    this.setLeading(false);
+    await this.release();
   }
 
-  private get leaseName(): string {
-    return `${this.options.namespace}/${this.options.name}`;
+  private async release(): Promise<void> {
+    const written = this.written;
+    this.written = undefined;
+    if (written?.spec?.holderIdentity !== this.identity) return;
+    const now = microTime(new Date());
+    try {
+      await this.leases.replace(
+        {
+          ...written,
+          spec: {
+            ...written.spec,
+            holderIdentity: '',
+            leaseDurationSeconds: 1,
+            acquireTime: now,
+            renewTime: now,
+          },
+        },
+        undefined,
+        { timeoutMs: this.timings.retryPeriodMs },
+      );
+      this.options.logger?.info({ lease: this.lease }, 'released the leader Lease');
+    } catch (error) {
+      this.options.logger?.warn(
+        { err: error, lease: this.lease },
+        isConflict(error)
+          ? 'did not release the leader Lease: it changed since this replica last renewed it'
+          : 'could not release the leader Lease; another replica takes over once it expires',
+      );
+    }
   }
 
   private async run(): Promise<void> {
-    const signal = this.stopController.signal;
-    while (!signal.aborted) {
-      const attempt = await this.tryAcquireOrRenew().catch((error: unknown): Attempt => {
-        this.options.logger?.warn(
-          { err: error, lease: this.leaseName },
-          'leader election attempt failed',
-        );
-        return 'failed';
-      });
-      if (signal.aborted) break;
-      if (attempt === 'leading') {
-        this.lastRenewAt = Date.now();
-        this.setLeading(true);
-      } else if (
-        attempt === 'follower' ||
-        (this.leading && Date.now() - this.lastRenewAt > this.renewDeadlineMs)
-      ) {
-        this.setLeading(false);
-      }
-      const jitter = this.leading ? 1 : 1 + Math.random() * 0.2;
-      await sleep(this.retryPeriodMs * jitter, undefined, { signal }).catch(() => undefined);
+    const stop = this.stopping.signal;
+    while (!stop.aborted) {
+      const started = leaseClock();
+      await this.attempt(started);
+      if (stop.aborted) break;
+      const { retryPeriodMs } = this.timings;
+      const now = leaseClock();
+      const retry = retryPeriodMs * (1 + Math.random() * 0.2);
+      const wait = this.isLeader
+        ? started + retryPeriodMs - now
+        : // A follower comes back when the holder's lease would expire, if that is sooner.
+          this.followUntil > now
+          ? Math.min(retry, this.followUntil - now)
+          : retry;
+      if (wait > 0) await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
     }
   }
 
-  private setLeading(leading: boolean): void {
-    if (leading === this.leading) return;
-    this.leading = leading;
-    this.options.logger?.info(
-      { lease: this.leaseName, identity: this.identity, leading },
-      'leadership changed',
+  /** One acquire or renew, done within min(retryPeriod, the time left in the term). */
+  private async attempt(started: number): Promise<void> {
+    // A term past its deadline ends here if its timer has not run yet, so that it is
+    // reported stopped before any next term is reported started.
+    if (this.current && !this.current.active) this.endTerm(this.current, deadlinePassed);
+    const term = this.current;
+    const deadline = Math.min(
+      started + this.timings.retryPeriodMs,
+      term?.validUntil ?? Number.POSITIVE_INFINITY,
     );
-    if (leading) this.options.onStartedLeading();
-    else this.options.onStoppedLeading();
-  }
-
-  private async tryAcquireOrRenew(): Promise<Attempt> {
-    const { namespace, name } = this.options;
-    const now = new Date();
-    const leaseDurationSeconds = Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
-    const lease = await this.leases.find(namespace, name);
-    if (!lease) {
-      return this.write(() =>
-        this.leases.create({
-          metadata: { namespace, name },
-          spec: {
-            holderIdentity: this.identity,
-            leaseDurationSeconds,
-            acquireTime: microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: 0,
-          },
-        }),
-      );
-    }
-    const spec = lease.spec ?? {};
-    const record = JSON.stringify(spec);
-    if (record !== this.observedRecord) {
-      this.observedRecord = record;
-      this.observedAt = now.getTime();
-    }
-    const holder = spec.holderIdentity ?? '';
-    const expired =
-      !holder || this.observedAt + (spec.leaseDurationSeconds ?? 0) * 1000 <= now.getTime();
-    if (holder !== this.identity && !expired) return 'follower';
-    const renewing = holder === this.identity;
-    return this.write(() =>
-      this.leases.replace({
-        ...lease,
-        spec: {
-          holderIdentity: this.identity,
-          leaseDurationSeconds,
-          acquireTime: renewing ? spec.acquireTime : microTime(now),
-          renewTime: microTime(now),
-          leaseTransitions: (spec.leaseTransitions ?? 0) + (renewing ? 0 : 1),
-        },
-      }),
-    );
-  }
-
-  private async write(request: () => Promise<Lease>): Promise<Attempt> {
+    const scope = new LinkedAbort([this.stopping.signal, term?.signal]);
+    const call = (): CallOptions => {
+      const left = Math.floor(deadline - leaseClock());
+      if (left < 1) throw new Error('no time left for this attempt before its deadline');
+      return { signal: scope.signal, timeoutMs: left };
+    };
     try {
-      const written = await request();
-      this.observedRecord = JSON.stringify(written.spec ?? {});
-      this.observedAt = Date.now();
-      return 'leading';
+      const outcome = await this.acquireOrRenew(term, call);
+      if (scope.signal.aborted) return;
+      // A term that ran out while the answer came in is not brought back: isLeader said false.
+      if (term && !term.active) {
+        this.endTerm(term, deadlinePassed);
+        return;
+      }
+      this.settle(term, outcome);
     } catch (error) {
-      if (isConflict(error)) return 'follower';
+      if (scope.signal.aborted) return;
+      if (term && isConflict(error)) {
+        this.endTerm(term, 'the Lease changed under this leader (conflict on renew)');
+        return;
+      }
+      this.options.logger?.warn(
+        { err: error, lease: this.lease, leading: term !== undefined },
+        term
+          ? `could not renew the leader Lease; leading for ${Math.round(term.remainingMs)} ms more unless a renewal succeeds`
+          : 'could not read or acquire the leader Lease; retrying',
+      );
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private settle(term: Term | undefined, outcome: Outcome): void {
+    if (outcome.kind === 'follow') {
+      this.written = undefined;
+      this.followUntil = outcome.expiresAt;
+      if (term) this.endTerm(term, `the Lease is held by "${outcome.holder}" now`);
+      return;
+    }
+    this.written = outcome.lease;
+    this.observation = observe(this.observation, outcome.lease.spec ?? {}, leaseClock());
+    if (!outcome.acquiring && term) {
+      term.extend(outcome.sentAt, this.timings.renewDeadlineMs);
+      return;
+    }
+    const next = new Term(
+      this.lease,
+      this.identity,
+      outcome.lease.spec?.leaseTransitions ?? 0,
+      outcome.sentAt,
+      this.timings.renewDeadlineMs,
+      outcome.tookOverFrom,
+      (ended) => this.endTerm(ended, deadlinePassed),
+    );
+    if (!next.active) return;
+    this.current = next;
+    next.arm();
+    this.options.logger?.info(
+      { lease: this.lease, identity: this.identity, term: next.number },
+      'leading',
+    );
+    this.notify(() => this.options.onStartedLeading(next));
+  }
+
+  private endTerm(term: Term, reason: string): void {
+    if (!term.end(reason)) return;
+    if (this.current === term) this.current = undefined;
+    this.options.logger?.info(
+      { lease: this.lease, identity: this.identity, term: term.number, reason },
+      'stopped leading',
+    );
+    this.notify(() => this.options.onStoppedLeading(term));
+  }
+
+  private notify(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.options.logger?.error({ err: error, lease: this.lease }, 'a leadership callback threw');
+    }
+  }
+
+  private async acquireOrRenew(term: Term | undefined, call: () => CallOptions): Promise<Outcome> {
+    const { namespace, name } = this.options;
+    // A leader renews the record it wrote last without reading it first: one call, not two.
+    if (term && this.written) {
+      const sentAt = leaseClock();
+      try {
+        const lease = await this.leases.replace(this.renewal(this.written), undefined, call());
+        return { kind: 'written', lease, sentAt, acquiring: false };
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+    }
+    const current = await this.leases.find(namespace, name, call());
+    if (current) this.observation = observe(this.observation, current.spec ?? {}, leaseClock());
+    const step = nextStep(
+      current?.spec,
+      this.observation,
+      {
+        identity: this.identity,
+        leading: term !== undefined,
+        leaseDurationSeconds: this.durationSeconds,
+      },
+      leaseClock(),
+      new Date(),
+    );
+    if (step.action === 'follow') return { kind: 'follow', ...step };
+    const sentAt = leaseClock();
+    try {
+      const lease = current
+        ? await this.leases.replace({ ...current, spec: step.spec }, undefined, call())
+        : await this.leases.create({ metadata: { namespace, name }, spec: step.spec }, call());
+      return {
+        kind: 'written',
+        lease,
+        sentAt,
+        acquiring: step.acquiring,
+        ...(step.tookOverFrom ? { tookOverFrom: step.tookOverFrom } : {}),
+      };
+    } catch (error) {
+      // Someone else wrote between the read and this write: they won this round.
+      if (isConflict(error) && !term) return { kind: 'follow', holder: '', expiresAt: 0 };
       throw error;
     }
   }
-}
 
-/** The MicroTime format of Lease timestamps: RFC 3339 with microseconds. */
-export const microTime = (date: Date): string => date.toISOString().replace(/Z$/, '000Z');
+  private renewal(written: Lease): Lease {
+    return { ...written, spec: { ...written.spec, renewTime: microTime(new Date()) } };
+  }
+}

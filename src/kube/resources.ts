@@ -1,5 +1,11 @@
 import { GROUP, KIND, PLURAL, VERSION } from '../api/types.js';
-import type { ApiServer, KubeObject, ObjectWithMeta, OwnerReference } from './api-server.js';
+import type {
+  ApiServer,
+  CallOptions,
+  KubeObject,
+  ObjectWithMeta,
+  OwnerReference,
+} from './api-server.js';
 import { isNotFound } from './api-server.js';
 
 /** Names one kind of resource on the API server, core ("" group), apps or custom. */
@@ -85,48 +91,58 @@ export interface ObjectList<T> {
   resourceVersion: string;
 }
 
-/** CRUD on one resource type, in raw JSON. */
+/** CRUD on one resource type, in raw JSON. Each call takes a signal and a timeout (default 30 s). */
 export class ResourceClient<T extends ObjectWithMeta = KubeObject> {
   constructor(
     readonly api: ApiServer,
     readonly type: ResourceType,
   ) {}
 
-  get(namespace: string | undefined, name: string): Promise<T> {
-    return this.api.request<T>('GET', resourcePath(this.type, namespace, name));
+  get(namespace: string | undefined, name: string, call: CallOptions = {}): Promise<T> {
+    return this.api.request<T>('GET', resourcePath(this.type, namespace, name), call);
   }
 
   /** Like get, but null when the object does not exist. */
-  async find(namespace: string | undefined, name: string): Promise<T | null> {
+  async find(
+    namespace: string | undefined,
+    name: string,
+    call: CallOptions = {},
+  ): Promise<T | null> {
     try {
-      return await this.get(namespace, name);
+      return await this.get(namespace, name, call);
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
     }
   }
 
-  async list(namespace?: string, options: ListOptions = {}): Promise<ObjectList<T>> {
+  async list(
+    namespace?: string,
+    options: ListOptions = {},
+    call: CallOptions = {},
+  ): Promise<ObjectList<T>> {
     const list = await this.api.request<{
       items: T[] | null;
       metadata?: { resourceVersion?: string };
-    }>('GET', resourcePath(this.type, namespace), { query: { ...options } });
+    }>('GET', resourcePath(this.type, namespace), { ...call, query: { ...options } });
     return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
-  create(object: T): Promise<T> {
+  create(object: T, call: CallOptions = {}): Promise<T> {
     const body = { apiVersion: apiVersionOf(this.type), kind: this.type.kind, ...object };
     return this.api.request<T>('POST', resourcePath(this.type, object.metadata?.namespace), {
+      ...call,
       body,
     });
   }
 
   /** PUT: fails with 409 when metadata.resourceVersion is not the server's. */
-  replace(object: T, subresource?: string): Promise<T> {
+  replace(object: T, subresource?: string, call: CallOptions = {}): Promise<T> {
     const { namespace, name } = object.metadata ?? {};
     if (!name) throw new Error(`replace ${describeType(this.type)}: metadata.name is empty`);
     const body = { apiVersion: apiVersionOf(this.type), kind: this.type.kind, ...object };
     return this.api.request<T>('PUT', resourcePath(this.type, namespace, name, subresource), {
+      ...call,
       body,
     });
   }
@@ -137,17 +153,24 @@ export class ResourceClient<T extends ObjectWithMeta = KubeObject> {
     name: string,
     patch: unknown,
     subresource?: string,
+    call: CallOptions = {},
   ): Promise<T> {
     return this.api.request<T>('PATCH', resourcePath(this.type, namespace, name, subresource), {
+      ...call,
       body: patch,
       contentType: 'application/merge-patch+json',
     });
   }
 
   /** Deletes; false when it was already gone. */
-  async delete(namespace: string | undefined, name: string): Promise<boolean> {
+  async delete(
+    namespace: string | undefined,
+    name: string,
+    call: CallOptions = {},
+  ): Promise<boolean> {
     try {
       await this.api.request('DELETE', resourcePath(this.type, namespace, name), {
+        ...call,
         body: { propagationPolicy: 'Background' },
       });
       return true;

@@ -188,10 +188,11 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
 
   private async relist(reason: RelistReason): Promise<void> {
     const { namespace, labelSelector, fieldSelector } = this.options;
-    const { items, resourceVersion } = await this.client.list(namespace, {
-      labelSelector,
-      fieldSelector,
-    });
+    const { items, resourceVersion } = await this.client.list(
+      namespace,
+      { labelSelector, fieldSelector },
+      { signal: this.stopController.signal },
+    );
     if (this.stopped) return;
     const seen = new Set<string>();
     for (const item of items) {

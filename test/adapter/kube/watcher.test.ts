@@ -4,6 +4,7 @@ import type { KubeObject } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../../../src/kube/resources.js';
 import { type RelistReason, Watcher, type WatcherOptions } from '../../../src/kube/watcher.js';
 import { applyCrdFile, useApiServer, waitFor } from '../../support/apiserver.js';
+import { apiServerThroughProxy } from '../../support/stalling-proxy.js';
 
 const cluster = useApiServer(['trafficSplit']);
 
@@ -182,5 +183,24 @@ describe('Watcher on a real API server', () => {
     expect(handles()).toBeGreaterThan(before);
     await watcher.stop();
     await waitFor('handles to close', async () => handles() <= before, { timeoutMs: 3_000 });
+  });
+
+  it('stop() cuts off a list that hangs, and opens no watch', { timeout: 20_000 }, async () => {
+    const namespace = await cluster().createNamespace();
+    const { proxy, api } = await apiServerThroughProxy(cluster().kc);
+    try {
+      const watcher = new Watcher(api, { resource: knownTypes.configMaps, namespace });
+      proxy.stall();
+      watcher.start();
+      await waitFor('the list to be on its way', async () => proxy.accepted > 0);
+      const dialled = proxy.accepted;
+      // Resolves with the list still held by the proxy: nothing waits for its timeout.
+      await watcher.stop();
+      expect(watcher.hasSynced).toBe(false);
+      expect(proxy.accepted).toBe(dialled);
+    } finally {
+      api.close();
+      await proxy.close();
+    }
   });
 });

@@ -1,0 +1,59 @@
+/** Node fires a timer asked for longer than this after 1 ms. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/**
+ * One signal that aborts when any of `signals` does, or when `timeoutMs` has passed. Unlike
+ * AbortSignal.any, it leaves nothing behind on long-lived parents (a stop signal, a leader
+ * term) once disposed, so a parent can outlive any number of requests.
+ */
+export class LinkedAbort {
+  private readonly controller = new AbortController();
+  private readonly unlinks: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private expired = false;
+
+  constructor(signals: (AbortSignal | undefined)[], timeoutMs?: number) {
+    for (const parent of signals) {
+      if (!parent) continue;
+      if (parent.aborted) {
+        this.controller.abort(parent.reason);
+        break;
+      }
+      const onAbort = () => this.controller.abort(parent.reason);
+      parent.addEventListener('abort', onAbort, { once: true });
+      this.unlinks.push(() => parent.removeEventListener('abort', onAbort));
+    }
+    if (timeoutMs !== undefined && !this.controller.signal.aborted) {
+      if (!(timeoutMs > 0 && timeoutMs <= maxTimerMs)) {
+        this.dispose();
+        throw new RangeError(
+          `request timeout is ${timeoutMs} ms; give a positive number of at most ${maxTimerMs} ms`,
+        );
+      }
+      this.timer = setTimeout(() => {
+        this.expired = true;
+        this.controller.abort(new Error(`no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** True when the deadline, not a parent, aborted the signal. */
+  get timedOut(): boolean {
+    return this.expired;
+  }
+
+  /** Stops the deadline; the parents still abort the signal. */
+  clearDeadline(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  dispose(): void {
+    this.clearDeadline();
+    for (const unlink of this.unlinks.splice(0)) unlink();
+  }
+}
