@@ -5,11 +5,17 @@ import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { ApiServer } from '../kube/api-server.js';
 import { EventRecorder } from '../kube/events.js';
-import { defaultIdentity, LeaderElector } from '../kube/leader.js';
+import {
+  defaultIdentity,
+  LeaderElector,
+  type LeaderTerm,
+  NotLeadingError,
+} from '../kube/leader.js';
+import { leaseTimings } from '../kube/lease-record.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
 import type { Decision } from './decisions.js';
-import { FencedApiServer, NotLeadingError, TermFence } from './fence.js';
+import { FencedApiServer, TermFence } from './fence.js';
 import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
 import { reconcile } from './reconcile.js';
@@ -81,7 +87,15 @@ export class Controller {
   constructor(private readonly options: ControllerOptions) {
     const userAgent = `fledge-controller/${this.identity}`;
     this.watchApi = new ApiServer(options.kc, userAgent);
-    this.fence = new TermFence(this.identity);
+    // A write begins only with time left in the term for it: at most a second, and never
+    // more than a retry period, which is how late a renewal may come.
+    const { retryPeriodMs } = leaseTimings({
+      leaseDurationMs: options.leaderElection.leaseDurationMs,
+    });
+    this.fence = new TermFence(
+      this.identity,
+      options.leaderElection.enabled ? Math.min(1000, retryPeriodMs) : 0,
+    );
     this.api = new FencedApiServer(options.kc, userAgent, this.fence);
     this.watches = new ControllerWatches(this.watchApi, options, {
       enqueue: (key) => this.enqueue(key),
@@ -129,7 +143,7 @@ export class Controller {
         identity: this.identity,
         leaseDurationMs: this.options.leaderElection.leaseDurationMs,
         logger: this.options.log,
-        onStartedLeading: () => this.startLeading(undefined),
+        onStartedLeading: (term) => this.startLeading(term),
         onStoppedLeading: () => void this.stopLeading(),
       });
       this.elector.start();
@@ -155,10 +169,13 @@ export class Controller {
     this.watchApi.close();
   }
 
-  private startLeading(term: number | undefined): void {
+  private startLeading(term: LeaderTerm | undefined): void {
     this.fence.begin(term);
     this.telemetry.leader.set(1);
-    this.options.log.info({ identity: this.identity, term }, 'leading: running the rollouts');
+    this.options.log.info(
+      { identity: this.identity, term: term?.number },
+      'leading: running the rollouts',
+    );
     const tick = () => {
       for (const rollout of this.caches.rollouts.list())
         this.enqueue(`${rollout.metadata.namespace}/${rollout.metadata.name}`);

@@ -1,16 +1,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { WriterStamp } from '../api/types.js';
+import { LinkedAbort } from '../kube/abort.js';
 import { ApiServer, type RequestOptions } from '../kube/api-server.js';
-
-/** Refused: this replica does not lead (any more), so it must not write. */
-export class NotLeadingError extends Error {
-  override name = 'NotLeadingError';
-}
+import { type LeaderTerm, NotLeadingError } from '../kube/leader-term.js';
 
 /**
  * The right to write. While a replica leads, `stamp()` says who it is and in which term and
- * `signal` is live; the moment its term ends, `stamp()` throws and `signal` aborts, so
- * writes not yet sent are refused and requests on the wire are cut.
+ * `signal` is live; once its term ends (or is about to), `stamp()` throws a NotLeadingError
+ * and `signal` aborts, so writes not yet sent are refused and requests on the wire are cut.
  */
 export interface Fence {
   stamp(): WriterStamp;
@@ -18,40 +15,60 @@ export interface Fence {
 }
 
 /**
- * A fence over this replica's leadership terms: open from `begin` to `end`. Without leader
- * election the controller begins one term without a number at start and ends it at stop.
+ * The controller's fence over its leadership: open from `begin` to `end`. With leader
+ * election each span is a Lease term, checked by the elector's clock before every write with
+ * a margin for the write itself; without, one span from start to stop.
  */
 export class TermFence implements Fence {
-  private term: { number: number | undefined; ended: AbortController } | null = null;
-  private readonly closed = AbortSignal.abort(new NotLeadingError('not leading'));
+  private span: {
+    leader: LeaderTerm | undefined;
+    stopped: AbortController;
+    signal: LinkedAbort;
+  } | null = null;
+  private readonly closed: AbortSignal;
 
-  constructor(readonly identity: string) {}
+  constructor(
+    readonly identity: string,
+    /** A write starts only while the term runs for more than this yet (ms). */
+    private readonly marginMs = 0,
+  ) {
+    this.closed = AbortSignal.abort(this.refusal('it does not lead'));
+  }
 
   get leading(): boolean {
-    return this.term !== null;
+    return this.span !== null && (this.span.leader?.active ?? true);
   }
 
   get signal(): AbortSignal {
-    return this.term?.ended.signal ?? this.closed;
+    return this.span?.signal.signal ?? this.closed;
   }
 
-  begin(term: number | undefined): void {
+  /** Opens the fence for a Lease term, or (without leader election) until `end`. */
+  begin(leader: LeaderTerm | undefined): void {
     this.end();
-    this.term = { number: term, ended: new AbortController() };
+    const stopped = new AbortController();
+    this.span = { leader, stopped, signal: new LinkedAbort([leader?.signal, stopped.signal]) };
   }
 
   /** Refuses every write from now on and cuts the requests on the wire. */
   end(): void {
-    this.term?.ended.abort(new NotLeadingError('the leader term ended'));
-    this.term = null;
+    if (!this.span) return;
+    const { stopped, signal } = this.span;
+    this.span = null;
+    stopped.abort(this.refusal('the controller stopped leading'));
+    signal.dispose();
   }
 
   stamp(): WriterStamp {
-    if (!this.term) throw new NotLeadingError(`${this.identity} does not lead: it must not write`);
-    const { number } = this.term;
-    return number === undefined
-      ? { identity: this.identity }
-      : { identity: this.identity, term: number };
+    if (!this.span) throw this.refusal('it does not lead');
+    const { leader } = this.span;
+    if (!leader) return { identity: this.identity };
+    leader.require(this.marginMs);
+    return { identity: this.identity, term: leader.number };
+  }
+
+  private refusal(why: string): NotLeadingError {
+    return new NotLeadingError(this.span?.leader?.lease ?? '-', this.identity, undefined, why);
   }
 }
 
@@ -78,11 +95,17 @@ export class FencedApiServer extends ApiServer {
     super(kc, userAgent);
   }
 
-  override request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  override async request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
     if (method !== 'GET') this.fence.stamp();
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, this.fence.signal])
-      : this.fence.signal;
-    return super.request<T>(method, path, { ...options, signal });
+    const call = new LinkedAbort([options.signal, this.fence.signal]);
+    try {
+      return await super.request<T>(method, path, { ...options, signal: call.signal });
+    } finally {
+      call.dispose();
+    }
   }
 }

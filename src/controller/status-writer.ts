@@ -2,9 +2,10 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { Rollout, RolloutStatus, WriterStamp } from '../api/types.js';
 import { isConflict, isNotFound, type KubeObject, statusCodeOf } from '../kube/api-server.js';
+import { NotLeadingError } from '../kube/leader-term.js';
 import { mergePatchBetween } from '../kube/patch.js';
 import type { ResourceClient } from '../kube/resources.js';
-import { type Fence, NotLeadingError, supersededBy } from './fence.js';
+import { type Fence, supersededBy } from './fence.js';
 
 export type StoredRollout = Rollout & KubeObject;
 
