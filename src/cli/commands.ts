@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { registerActions } from './action-command.js';
 import { registerConvert } from './convert-command.js';
+import { registerDashboard } from './dashboard-command.js';
 import { registerStatus } from './status-command.js';
 import { registerWait } from './wait-command.js';
 
-/** The user-facing commands of contract §6: status, the manual actions, wait and convert. */
+/** The user-facing commands of contract §6: status, the manual actions, wait, convert and dashboard. */
 export function registerRolloutCommands(program: Command): void {
   registerStatus(program);
   registerActions(program);
   registerWait(program);
   registerConvert(program);
+  registerDashboard(program);
 }
