@@ -5,7 +5,7 @@ import { registerDashboard } from './dashboard-command.js';
 import { registerStatus } from './status-command.js';
 import { registerWait } from './wait-command.js';
 
-/** The user-facing commands of contract §6: status, the manual actions, wait, convert and dashboard. */
+/** The user-facing commands of contract §6: status, the actions, wait, convert and dashboard. */
 export function registerRolloutCommands(program: Command): void {
   registerStatus(program);
   registerActions(program);

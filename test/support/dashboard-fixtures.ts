@@ -56,12 +56,18 @@ const crdType: ResourceType = {
   namespaced: false,
 };
 
-/** crds/rollout.yaml with status.history declared: replaces the served CRD. */
-export async function serveHistoryInStatus(api: ApiServer): Promise<void> {
+/**
+ * Serves crds/rollout.yaml, with status.history declared (`history: true`) or as shipped
+ * (to put the cluster back after a test).
+ */
+export async function serveRolloutCrd(
+  api: ApiServer,
+  { history }: { history: boolean },
+): Promise<void> {
   const crd = parse(await readFile(path.join(repoRoot, 'crds/rollout.yaml'), 'utf8')) as KubeObject;
   const versions = (crd.spec as { versions: Array<{ schema: { openAPIV3Schema: Schema } }> })
     .versions;
-  for (const version of versions) {
+  for (const version of history ? versions : []) {
     const status = version.schema.openAPIV3Schema.properties?.status;
     if (!status?.properties) throw new Error('crds/rollout.yaml: no status properties to extend');
     status.properties.history = historySchema;

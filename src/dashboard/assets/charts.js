@@ -108,7 +108,7 @@ export function weightChart(target, timeline, width) {
           points: { show: false },
         },
       ],
-      axes: [{ space: 80 }, { label: '%', size: 50 }],
+      axes: [{ space: 80 }, { size: 60 }],
       scales: {
         x: { time: true, range: [timeline.from / 1000, timeline.to / 1000] },
         y: { range: [0, 100] },

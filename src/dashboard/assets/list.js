@@ -75,7 +75,7 @@ export function createList() {
       row.threshold === null ? `${row.failedChecks}` : `${row.failedChecks}/${row.threshold}`;
     return [
       el('th', { scope: 'row' }, link),
-      el('td', {}, row.namespace),
+      el('td', { class: 'namespace' }, row.namespace),
       el('td', {}, phaseBadge(row.phase)),
       el('td', {}, weightBar(row.canaryWeight, row.maxWeight)),
       el('td', { class: row.failedChecks > 0 ? 'fail' : '' }, failed),
@@ -85,7 +85,11 @@ export function createList() {
         { class: 'age', 'data-created': String(row.createdAt ?? '') },
         row.createdAt ? age(Date.now() - row.createdAt) : '-',
       ),
-      el('td', { class: 'message', title: row.message }, row.message),
+      el(
+        'td',
+        { class: 'message', title: row.message },
+        el('span', { class: 'clip' }, row.message),
+      ),
     ];
   }
 
@@ -161,6 +165,7 @@ export function createList() {
     /** Applies one event of /api/rollouts. */
     apply(type, data) {
       if (type === 'snapshot') {
+        performance.mark('fledge:list-snapshot');
         for (const key of [...rows.keys()]) remove(key);
         total = data.total;
         const chosen = filters.phase.value;
@@ -197,7 +202,11 @@ export function createList() {
         return;
       }
       applyFilters();
-      document.body.dataset.listReady = 'true';
+      if (!document.body.dataset.listReady) {
+        // Time to first render of the list, for people and for the benchmark.
+        performance.mark('fledge:list-rendered');
+        document.body.dataset.listReady = 'true';
+      }
     },
     row(key) {
       return rows.get(key)?.row;
