@@ -92,10 +92,58 @@ describe('parseLoadMetadata', () => {
     [{ ...base, blocking: 'true', maxErrorRate: '120%' }, 'metadata.maxErrorRate', 'from 0 to 1'],
     [{ ...base, maxErrorRate: '0.1' }, 'metadata.maxErrorRate', 'blocking: "true"'],
     [{ ...base, rpss: '10' }, 'metadata.rpss', 'not a known field'],
+    [{ ...base, constructor: '1' }, 'metadata.constructor', 'not a known field'],
+    [JSON.parse(`{"type": "autocannon", "__proto__": "1"}`), 'metadata.__proto__', 'not a known'],
+    [
+      { ...base, headers: '{"l5d-dst-override": "admin.kube-system:4191"}' },
+      'metadata.headers',
+      'set by the loadtester',
+    ],
   ])('rejects %j naming %s', (metadata, field, hint) => {
     const problem = problemOf(metadata as Record<string, string>);
     expect(problem.field).toBe(field);
     expect(problem.message).toContain(hint);
+  });
+});
+
+describe('parseLoadMetadata: sizes', () => {
+  const headerLines = (count: number) =>
+    Array.from({ length: count }, (_, i) => `x-h${i}: 1`).join('\n');
+
+  it.each([
+    [
+      { url: `http://api.production/${'a'.repeat(2_100)}` },
+      'metadata.url',
+      'over the limit of 2048',
+    ],
+    [{ body: 'é'.repeat(40_000) }, 'metadata.body', '80000 bytes long, over the limit of 65536'],
+    [{ headers: `x-a: ${'v'.repeat(17_000)}` }, 'metadata.headers', 'over the limit of 16384'],
+    [{ headers: headerLines(65) }, 'metadata.headers', '65 headers, over the limit of 64'],
+    [{ rps: '1'.repeat(65) }, 'metadata.rps', '65 characters long, over the limit of 64'],
+    [{ duration: `${'9'.repeat(60)}s` }, 'metadata.duration', 'out of range'],
+  ])('refuses an oversized field naming it, without echoing it: %#', (extra, field, hint) => {
+    const problem = problemOf({ ...base, ...extra });
+    expect(problem.field).toBe(field);
+    expect(problem.message).toContain(hint);
+    expect(problem.message.length).toBeLessThan(300);
+  });
+
+  it('takes every field at its limit', () => {
+    const parsed = parseLoadMetadata({
+      ...base,
+      body: 'b'.repeat(65_536),
+      headers: headerLines(64),
+      method: 'POST',
+      rps: '10000',
+      connections: '1000',
+      duration: '1h',
+    });
+    expect(parsed.ok).toBe(true);
+  });
+
+  it('quotes at most 80 characters of a wrong value', () => {
+    const problem = problemOf({ ...base, url: `X${'y'.repeat(1_000)}` });
+    expect(problem.message).toMatch(/^"Xy{79}…" is not an absolute URL/);
   });
 });
 
