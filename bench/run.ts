@@ -1,5 +1,6 @@
 import { controllerBenchmark } from './controller.js';
 import { loadtesterBenchmark } from './loadtester.js';
+import { loadtesterFloodBenchmark } from './loadtester-flood.js';
 
 /** A benchmark prints its own lines; register new ones in `benchmarks`. */
 export interface Benchmark {
@@ -8,7 +9,11 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-const benchmarks: Benchmark[] = [loadtesterBenchmark, controllerBenchmark];
+const benchmarks: Benchmark[] = [
+  loadtesterBenchmark,
+  loadtesterFloodBenchmark,
+  controllerBenchmark,
+];
 
 const wanted = process.argv.slice(2);
 const selected =
