@@ -23,60 +23,88 @@ interface Phase {
 interface PhaseResult {
   name: string;
   answers: Map<string, number>;
+  idleMiB: number;
   peakMiB: number;
   seconds: number;
+  /** What the check of a gate opened before the flood answered: 200 while it is open. */
+  sentinel: string;
 }
 
 /**
  * What an attacker or a runaway script can do to the loadtester's memory: gate opens with huge
- * and with distinct names, huge bodies, and many distinct load runs with big request bodies, all
- * against a real `fledge loadtester` process and a local target. Prints the peak resident
- * memory of each phase against the pod's limit, and whether a gate opened first is still open.
+ * and with distinct names, huge bodies, and many distinct load runs, each phase against a
+ * fresh `fledge loadtester` process and a local target. Prints each phase's peak resident
+ * memory against the pod's limit, and whether a gate opened before the flood is still open.
  */
 export const loadtesterFloodBenchmark: Benchmark = {
   name: 'loadtester-flood',
   description: `fledge loadtester under floods of distinct keys, huge bodies and load runs (pod limit ${MEMORY_LIMIT_MIB} MiB)`,
   async run() {
     const target = await startChild(targetScript, [], (line) => line.trim());
-    const loadtester = await startChild(
-      cli,
-      ['loadtester', '--port', '0', '--allow-host', '127.0.0.1'],
-      (line) => (JSON.parse(line) as { url?: string }).url,
-    );
-    const targetUrl = `http://127.0.0.1:${target.ready}/`;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
-    const send = (path: string, body: Buffer) => post(agent, `${loadtester.ready}${path}`, body);
     try {
-      const idleMiB = rssMiB(loadtester.child);
-      const sentinel = payload('sentinel', 'production', {});
-      const opened = await send('/gate/open', sentinel);
       const results: PhaseResult[] = [];
-      for (const phase of phases(targetUrl)) {
-        results.push(await runPhase(phase, loadtester.child, send));
-        if (loadtester.child.exitCode !== null || loadtester.child.signalCode !== null) break;
+      for (const phase of phases(`http://127.0.0.1:${target.ready}/`)) {
+        results.push(await runPhase(phase));
       }
-      const alive = loadtester.child.exitCode === null && loadtester.child.signalCode === null;
-      const check = alive ? await send('/gate/check', sentinel) : 'process gone';
-      return [
-        `idle: ${idleMiB.toFixed(0)} MiB resident; sentinel gate opened with ${opened}`,
-        ...table(results),
-        alive
-          ? `after the floods: the sentinel gate check answers ${check} (200 = still open)`
-          : `the loadtester exited (${loadtester.child.exitCode ?? loadtester.child.signalCode}) during the floods`,
-      ];
+      return table(results);
     } finally {
-      agent.destroy();
-      loadtester.child.kill('SIGTERM');
       target.child.stdin?.end();
       target.child.kill();
-      await once(loadtester.child, 'exit').catch(() => undefined);
     }
   },
 };
 
+async function runPhase(phase: Phase): Promise<PhaseResult> {
+  const loadtester = await startChild(
+    cli,
+    ['loadtester', '--port', '0', '--allow-host', '127.0.0.1'],
+    (line) => (JSON.parse(line) as { url?: string }).url,
+  );
+  const child = loadtester.child;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
+  const send = (path: string, body: Buffer) => post(agent, `${loadtester.ready}${path}`, body);
+  try {
+    const sentinel = payload('sentinel', 'production', {});
+    await send('/gate/open', sentinel);
+    const idleMiB = rssMiB(child);
+    const answers = new Map<string, number>();
+    let peak = idleMiB;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMiB(child));
+    }, 20);
+    const started = performance.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < phase.requests) {
+        const { path, body } = phase.request(next++);
+        const answer = await send(path, body);
+        answers.set(answer, (answers.get(answer) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: phase.concurrency }, worker));
+    await new Promise((resolve) => setTimeout(resolve, phase.settleMs ?? 200));
+    clearInterval(sampler);
+    peak = Math.max(peak, rssMiB(child));
+    const seconds = (performance.now() - started) / 1e3;
+    const gone = child.exitCode !== null || child.signalCode !== null;
+    const check = gone
+      ? `exited (${child.exitCode ?? child.signalCode})`
+      : await send('/gate/check', sentinel);
+    return { name: phase.name, answers, idleMiB, peakMiB: peak, seconds, sentinel: check };
+  } finally {
+    agent.destroy();
+    child.kill('SIGTERM');
+    await once(child, 'exit').catch(() => undefined);
+  }
+}
+
 function phases(targetUrl: string): Phase[] {
   const mib = 1024 * 1024;
   const longName = (index: number) => `n${String(index).padStart(6, '0')}-${'x'.repeat(240)}`;
+  const run = (name: string, metadata: Record<string, string>) => ({
+    path: '/',
+    body: payload(name, 'production', { type: 'autocannon', url: targetUrl, ...metadata }),
+  });
   return [
     {
       name: '300 gate opens, 1 MiB names',
@@ -88,73 +116,51 @@ function phases(targetUrl: string): Phase[] {
       }),
     },
     {
-      name: '20000 gate opens, distinct 250-char names',
-      requests: 20_000,
+      name: '12000 gate opens, distinct 250-char names',
+      requests: 12_000,
       concurrency: 50,
       request: (i) => ({ path: '/gate/open', body: payload(longName(i), 'production', {}) }),
     },
     {
-      name: '400 load webhooks, 1 MiB bodies',
-      requests: 400,
+      name: '200 load webhooks, 1 MiB bodies',
+      requests: 200,
       concurrency: 100,
-      request: (i) => ({
-        path: '/',
-        body: payload(`big-${i}`, 'production', {
-          type: 'autocannon',
-          url: targetUrl,
-          body: 'b'.repeat(mib - 300),
-        }),
-      }),
+      settleMs: 3_000,
+      request: (i) => run(`big-${i}`, { body: 'b'.repeat(mib - 300), duration: '15s' }),
     },
     {
-      name: '100 distinct runs, 50 connections, 64 KiB body',
+      name: '100 runs, 50 connections, 64 KiB bodies',
       requests: 100,
       concurrency: 10,
       settleMs: 3_000,
-      request: (i) => ({
-        path: '/',
-        body: payload(`run-${i}`, 'production', {
-          type: 'autocannon',
-          url: targetUrl,
+      request: (i) =>
+        run(`run-${i}`, {
           rps: '50',
           connections: '50',
           duration: '15s',
           method: 'POST',
           body: 'r'.repeat(64 * 1024 - 1),
         }),
-      }),
+    },
+    {
+      name: '100 runs, 1 connection each',
+      requests: 100,
+      concurrency: 10,
+      settleMs: 3_000,
+      request: (i) => run(`one-${i}`, { rps: '1', duration: '15s' }),
+    },
+    {
+      name: '5 runs, 1000 connections each',
+      requests: 5,
+      concurrency: 5,
+      settleMs: 3_000,
+      request: (i) => run(`wide-${i}`, { rps: '1000', connections: '1000', duration: '6s' }),
     },
   ];
 }
 
 function payload(name: string, namespace: string, metadata: Record<string, string>): Buffer {
   return Buffer.from(JSON.stringify({ name, namespace, phase: 'Progressing', metadata }));
-}
-
-async function runPhase(
-  phase: Phase,
-  child: ChildProcess,
-  send: (path: string, body: Buffer) => Promise<string>,
-): Promise<PhaseResult> {
-  const answers = new Map<string, number>();
-  let peak = rssMiB(child);
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMiB(child));
-  }, 20);
-  const started = performance.now();
-  let next = 0;
-  const worker = async () => {
-    while (next < phase.requests) {
-      const { path, body } = phase.request(next++);
-      const answer = await send(path, body);
-      answers.set(answer, (answers.get(answer) ?? 0) + 1);
-    }
-  };
-  await Promise.all(Array.from({ length: phase.concurrency }, worker));
-  await new Promise((resolve) => setTimeout(resolve, phase.settleMs ?? 200));
-  clearInterval(sampler);
-  peak = Math.max(peak, rssMiB(child));
-  return { name: phase.name, answers, peakMiB: peak, seconds: (performance.now() - started) / 1e3 };
 }
 
 function post(agent: http.Agent, url: string, body: Buffer): Promise<string> {
@@ -212,14 +218,20 @@ function table(results: PhaseResult[]): string[] {
   const rows = results.map((result) => [
     result.name,
     [...result.answers].map(([status, count]) => `${count}x${status}`).join(' '),
+    `${result.idleMiB.toFixed(0)} MiB`,
     `${result.peakMiB.toFixed(0)} MiB`,
     `${result.seconds.toFixed(1)} s`,
+    result.sentinel,
   ]);
-  const header = ['phase', 'answers', 'peak RSS', 'time'];
+  const header = ['phase (fresh process each)', 'answers', 'before', 'peak RSS', 'time', 'gate'];
   const widths = header.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => row[i]?.length ?? 0)),
   );
   const line = (values: string[]) =>
     values.map((value, i) => value.padEnd(widths[i] ?? 0)).join('  ');
-  return [line(header), ...rows.map(line)];
+  return [
+    line(header),
+    ...rows.map(line),
+    'gate: what checking a gate opened before the flood answered (200: still open)',
+  ];
 }
