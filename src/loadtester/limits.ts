@@ -48,9 +48,14 @@ export const CAPACITY = {
 
 /** Time bounds of one request. */
 export const TIMEOUTS = {
-  /** Receiving a whole request, headers and body; the answer may take longer (blocking runs). */
-  requestMs: 30_000,
-  headersMs: 10_000,
+  /**
+   * Receiving a whole request, headers and body (128 KiB at most); the answer may take longer
+   * (blocking runs). A client that sends slowly holds a reading slot no longer than this.
+   */
+  requestMs: 10_000,
+  headersMs: 5_000,
+  /** How often Node looks for requests past those times (its default is 30 s). */
+  checkEveryMs: 1_000,
   /** Resolving a target's name through the cluster's DNS. */
   dnsMs: 5_000,
 } as const;

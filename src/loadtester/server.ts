@@ -14,6 +14,7 @@ import { CAPACITY, FIELD_LIMITS, TIMEOUTS } from './limits.js';
 import { handleLoadWebhook, type LoadAnswer, type LoadWebhookDeps } from './load-webhook.js';
 import { createLoadtesterMetrics } from './metrics.js';
 import { parseWebhookPayload } from './payload.js';
+import { quote } from './quote.js';
 import { LoadRuns } from './runs.js';
 import { Slots } from './slots.js';
 
@@ -84,7 +85,10 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
     const fixed = path === '/gate/approve' || path === '/gate/halt';
     if (!fixed && !POST_ENDPOINTS.has(path)) {
       return {
-        reply: { status: 404, body: { error: `no endpoint ${path}: see docs/loadtester.md` } },
+        reply: {
+          status: 404,
+          body: { error: `no endpoint ${quote(path)}: see docs/loadtester.md` },
+        },
       };
     }
     // Nothing is read from a request that is refused before its body: close its connection.
@@ -154,7 +158,12 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
     sendReply(res, reply);
   }
 
-  const server = createServer((req, res) => {
+  const timeouts = {
+    requestTimeout: TIMEOUTS.requestMs,
+    headersTimeout: TIMEOUTS.headersMs,
+    connectionsCheckingInterval: TIMEOUTS.checkEveryMs,
+  };
+  const server = createServer(timeouts, (req, res) => {
     serve(req, res).catch((error: unknown) => {
       logger.error({ err: error, path: req.url?.slice(0, 200) }, 'request failed');
       if (!res.headersSent) {
@@ -166,8 +175,6 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
     });
   });
   server.maxConnections = capacity.sockets;
-  server.requestTimeout = TIMEOUTS.requestMs;
-  server.headersTimeout = TIMEOUTS.headersMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => {
