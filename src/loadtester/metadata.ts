@@ -167,8 +167,9 @@ function integerField(
 ): number {
   const text = metadata[field];
   if (text === undefined) return fallback;
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) {
+  // Decimal digits only: Number() would also read 0x10, 1e3 and 0b11.
+  const value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new Invalid(field, `${quote(text)} must be a whole number from 1 to ${max}`);
   }
   return value;
@@ -196,9 +197,11 @@ function optional<T>(
 function parseErrorRate(text: string): number {
   const trimmed = text.trim();
   const percent = trimmed.endsWith('%');
-  const number = Number(percent ? trimmed.slice(0, -1).trim() : trimmed);
+  const digits = percent ? trimmed.slice(0, -1).trim() : trimmed;
+  // A plain decimal: Number() would also read 0x1, 1e-2 and Infinity.
+  const number = /^\d+(\.\d+)?$|^\.\d+$/.test(digits) ? Number(digits) : Number.NaN;
   const value = percent ? number / 100 : number;
-  if (trimmed === '' || trimmed === '%' || !Number.isFinite(value) || value < 0 || value > 1) {
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
     throw new Invalid(
       'maxErrorRate',
       `${quote(text)} must be a fraction from 0 to 1 (e.g. 0.05) or a percentage with % (e.g. 5%)`,

@@ -61,6 +61,12 @@ describe('parseLoadMetadata', () => {
   it('takes maxErrorRate as a fraction from 0 to 1', () => {
     const parsed = parseLoadMetadata({ ...base, blocking: 'true', maxErrorRate: '0.01' });
     expect(parsed.ok && parsed.spec.maxErrorRate).toBe(0.01);
+    const bare = parseLoadMetadata({ ...base, blocking: 'true', maxErrorRate: ' .5 ' });
+    expect(bare.ok && bare.spec.maxErrorRate).toBe(0.5);
+    const percent = parseLoadMetadata({ ...base, blocking: 'true', maxErrorRate: '2.5 %' });
+    expect(percent.ok && percent.spec.maxErrorRate).toBe(0.025);
+    const rps = parseLoadMetadata({ ...base, rps: ' 20 ' });
+    expect(rps.ok && rps.spec.rps).toBe(20);
   });
 
   it.each([
@@ -76,6 +82,12 @@ describe('parseLoadMetadata', () => {
     [{ ...base, rps: '0' }, 'metadata.rps', 'from 1'],
     [{ ...base, rps: '2.5' }, 'metadata.rps', 'whole number'],
     [{ ...base, rps: '10001' }, 'metadata.rps', 'to 10000'],
+    [{ ...base, rps: '0x10' }, 'metadata.rps', 'whole number'],
+    [{ ...base, rps: '1e3' }, 'metadata.rps', 'whole number'],
+    [{ ...base, connections: '0b11' }, 'metadata.connections', 'whole number'],
+    [{ ...base, blocking: 'true', maxErrorRate: '0x1' }, 'metadata.maxErrorRate', 'fraction'],
+    [{ ...base, blocking: 'true', maxErrorRate: '1e-2' }, 'metadata.maxErrorRate', 'fraction'],
+    [{ ...base, blocking: 'true', maxErrorRate: '-0' }, 'metadata.maxErrorRate', 'fraction'],
     [{ ...base, connections: '0' }, 'metadata.connections', 'from 1 to 1000'],
     [{ ...base, duration: 'forever' }, 'metadata.duration', 'e.g. 30s'],
     [{ ...base, duration: '2h' }, 'metadata.duration', 'from 1s to 1h'],
