@@ -61,8 +61,9 @@ export const TIMEOUTS = {
 } as const;
 
 /**
- * Memory one run holds, measured with `npm run bench` (loadtester-flood) and rounded up: each
- * connection keeps its own copy of the request it sends, a socket and a parser.
+ * An upper bound on the memory one run holds: each connection keeps its own copies of the
+ * request it sends (about four times its size), a socket and a parser. The loadtester-flood
+ * benchmark measures two to five times less, which leaves room for the garbage of a flood.
  */
 export function estimateLoadBytes(load: {
   connections: number;
