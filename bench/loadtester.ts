@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startLoad } from '../src/loadtester/engine.js';
 import { createLoadtesterMetrics } from '../src/loadtester/metrics.js';
+import { directDestination } from '../src/loadtester/target.js';
 import type { Benchmark } from './run.js';
 
 const HEY = '/usr/bin/hey';
@@ -49,17 +50,20 @@ async function startTarget(): Promise<{ url: string; process: ChildProcess }> {
 }
 
 async function measureEngine(url: string, seconds: number): Promise<Measure> {
-  const metrics = createLoadtesterMetrics(() => 1);
+  const metrics = createLoadtesterMetrics({
+    activeRuns: () => 1,
+    openGates: () => 0,
+    loadMemoryBytes: () => 0,
+  });
   const load = startLoad(
     {
-      url: new URL(url),
+      destination: directDestination(new URL(url), '127.0.0.1'),
       method: 'GET',
       headers: {},
       body: undefined,
       rps: undefined,
       connections: CONNECTIONS,
       durationMs: seconds * 1_000,
-      proxy: undefined,
     },
     { onResponse: metrics.response, onError: metrics.transportError },
   );

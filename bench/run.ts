@@ -1,6 +1,7 @@
 import { controllerBenchmark } from './controller.js';
 import { judgePowerBenchmark } from './judge-power.js';
 import { loadtesterBenchmark } from './loadtester.js';
+import { loadtesterFloodBenchmark } from './loadtester-flood.js';
 
 /** A benchmark prints its own lines; register new ones in `benchmarks`. */
 export interface Benchmark {
@@ -9,7 +10,12 @@ export interface Benchmark {
   run(): Promise<string[]>;
 }
 
-const benchmarks: Benchmark[] = [loadtesterBenchmark, controllerBenchmark, judgePowerBenchmark];
+const benchmarks: Benchmark[] = [
+  loadtesterBenchmark,
+  loadtesterFloodBenchmark,
+  controllerBenchmark,
+  judgePowerBenchmark,
+];
 
 const wanted = process.argv.slice(2);
 const selected =

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Logger, pino } from 'pino';
+import { AllowListError, parseAllowList } from './allow-list.js';
+import { TOKEN_ENV, tokenProblem } from './auth.js';
+import { readClusterDomain } from './cluster-domain.js';
 import { type Loadtester, startLoadtester } from './server.js';
 
 interface LoadtesterFlags {
@@ -7,6 +11,7 @@ interface LoadtesterFlags {
   host: string;
   allowHost: string[];
   proxy?: string;
+  tokenFile?: string;
 }
 
 export function registerLoadtester(program: Command): void {
@@ -19,8 +24,8 @@ export function registerLoadtester(program: Command): void {
     .option('--host <address>', 'address to bind', '0.0.0.0')
     .option(
       '--allow-host <host>',
-      'also allow this target host besides cluster-local names (exact, or *.suffix); repeatable',
-      collect,
+      'also allow this target besides cluster Services: a host name, *.suffix, IP address or address/prefix; repeatable',
+      collectAllowed,
       [],
     )
     .option(
@@ -28,16 +33,23 @@ export function registerLoadtester(program: Command): void {
       'send load through this HTTP forward proxy (default: $FLEDGE_MESH_PROXY)',
       parseProxy,
     )
+    .option(
+      '--token-file <path>',
+      `require this shared token (a file from a Secret) on every webhook and gate call (default: $${TOKEN_ENV})`,
+    )
     .action(async (flags: LoadtesterFlags) => {
       const logger = pino({ name: 'fledge-loadtester' });
       const envProxy = process.env.FLEDGE_MESH_PROXY?.trim();
       const proxy =
         flags.proxy ?? (envProxy ? checkProxy(envProxy, 'FLEDGE_MESH_PROXY') : undefined);
+      const token = readToken(flags.tokenFile, process.env[TOKEN_ENV]);
       const loadtester = await startLoadtester({
         port: flags.port,
         host: flags.host,
         allowHosts: flags.allowHost,
         ...(proxy === undefined ? {} : { proxy }),
+        ...(token === undefined ? {} : { token }),
+        cluster: readClusterDomain(),
         logger,
       });
       stopOnSignals(process, loadtester, logger, (code) => process.exit(code));
@@ -72,8 +84,43 @@ function parsePort(text: string): number {
   return port;
 }
 
-function collect(value: string, previous: string[]): string[] {
+function collectAllowed(value: string, previous: string[]): string[] {
+  try {
+    parseAllowList([value]);
+  } catch (error) {
+    if (error instanceof AllowListError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
   return [...previous, value];
+}
+
+/**
+ * The token from --token-file, else from the environment, without trailing line breaks. An
+ * empty file is an error (authentication was asked for); an empty variable means none.
+ */
+export function readToken(
+  path: string | undefined,
+  fromEnv: string | undefined,
+): string | undefined {
+  let token: string;
+  let source: string;
+  if (path !== undefined) {
+    source = `--token-file ${path}`;
+    try {
+      token = readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+    } catch (error) {
+      throw new Error(
+        `${source} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): mount the Secret there or fix the path`,
+      );
+    }
+  } else {
+    source = TOKEN_ENV;
+    token = (fromEnv ?? '').replace(/[\r\n]+$/, '');
+    if (token === '') return undefined;
+  }
+  const problem = tokenProblem(token);
+  if (problem) throw new Error(`the token from ${source} ${problem}`);
+  return token;
 }
 
 function parseProxy(text: string): string {

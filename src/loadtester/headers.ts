@@ -1,3 +1,6 @@
+import { FIELD_LIMITS } from './limits.js';
+import { quote } from './quote.js';
+
 /**
  * Request headers arrive in Flagger's webhook metadata, which is a map of strings, so they
  * come as one string: either a JSON object (`{"x-canary": "1"}`) or `Name: value` lines.
@@ -9,8 +12,14 @@ export type HeadersParse =
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 // autocannon writes these itself; letting a webhook set them would desynchronise the raw
-// request it builds, and a Host header would route around the target-host policy.
-const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+// request it builds. Host, and Linkerd's l5d-dst-override, would route around the target policy.
+const RESERVED = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'l5d-dst-override',
+]);
 
 const FORMAT_HINT = 'write a JSON object such as {"x-canary": "1"} or one "Name: value" per line';
 
@@ -19,6 +28,12 @@ export function parseHeaders(text: string): HeadersParse {
   if (trimmed === '') return { ok: true, headers: {} };
   const pairs = trimmed.startsWith('{') ? pairsFromJson(trimmed) : pairsFromLines(trimmed);
   if (!Array.isArray(pairs)) return pairs;
+  if (pairs.length > FIELD_LIMITS.headerCount) {
+    return {
+      ok: false,
+      message: `has ${pairs.length} headers, over the limit of ${FIELD_LIMITS.headerCount}: send fewer`,
+    };
+  }
   const headers: Record<string, string> = {};
   const seen = new Set<string>();
   for (const [name, value] of pairs) {
@@ -26,7 +41,7 @@ export function parseHeaders(text: string): HeadersParse {
     if (problem) return { ok: false, message: problem };
     const lower = name.toLowerCase();
     if (seen.has(lower)) {
-      return { ok: false, message: `header "${name}" is given twice: keep one of them` };
+      return { ok: false, message: `header ${quote(name)} is given twice: keep one of them` };
     }
     seen.add(lower);
     headers[name] = value;
@@ -50,7 +65,7 @@ function pairsFromJson(text: string): Array<[string, string]> | HeadersParse {
   const pairs: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(parsed)) {
     if (typeof value !== 'string' && typeof value !== 'number') {
-      return { ok: false, message: `header "${name}" must have a string value` };
+      return { ok: false, message: `header ${quote(name)} must have a string value` };
     }
     pairs.push([name, String(value)]);
   }
@@ -63,7 +78,10 @@ function pairsFromLines(text: string): Array<[string, string]> | HeadersParse {
     if (line.trim() === '') continue;
     const colon = line.indexOf(':');
     if (colon <= 0) {
-      return { ok: false, message: `line "${line}" has no "Name: value" form: ${FORMAT_HINT}` };
+      return {
+        ok: false,
+        message: `line ${quote(line)} has no "Name: value" form: ${FORMAT_HINT}`,
+      };
     }
     pairs.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
   }
@@ -72,13 +90,13 @@ function pairsFromLines(text: string): Array<[string, string]> | HeadersParse {
 
 function headerProblem(name: string, value: string): string | undefined {
   if (!TOKEN.test(name)) {
-    return `header name "${name}" is not a valid HTTP token: use letters, digits and -`;
+    return `header name ${quote(name)} is not a valid HTTP token: use letters, digits and -`;
   }
   if (RESERVED.has(name.toLowerCase())) {
-    return `header "${name}" is set by the loadtester itself: remove it (the URL sets the host)`;
+    return `header ${quote(name)} is set by the loadtester itself: remove it (the URL sets the host)`;
   }
   if (/[\r\n\0]/.test(value)) {
-    return `header "${name}" has a line break or NUL in its value: remove it`;
+    return `header ${quote(name)} has a line break or NUL in its value: remove it`;
   }
   return undefined;
 }

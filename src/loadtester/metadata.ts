@@ -1,5 +1,7 @@
 import { parseGoDuration } from '../api/duration.js';
 import { parseHeaders } from './headers.js';
+import { FIELD_LIMITS } from './limits.js';
+import { quote } from './quote.js';
 
 /** What one webhook asks the loadtester to do, validated and with defaults applied. */
 export interface LoadSpec {
@@ -25,12 +27,7 @@ export interface MetadataProblem {
 
 export type MetadataParse = { ok: true; spec: LoadSpec } | { ok: false; problem: MetadataProblem };
 
-const LIMITS = {
-  maxRps: 10_000,
-  maxConnections: 1_000,
-  minDurationMs: 1_000,
-  maxDurationMs: 3_600_000,
-} as const;
+const LIMITS = FIELD_LIMITS;
 
 /** What the loadtester uses for metadata a webhook leaves out. */
 export const LOAD_DEFAULTS = { rps: 10, connections: 10, duration: '1m', method: 'GET' } as const;
@@ -39,18 +36,20 @@ export const LOAD_DEFAULTS = { rps: 10, connections: 10, duration: '1m', method:
 // every HEAD request would end as a timeout.
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-const FIELDS = [
-  'type',
-  'url',
-  'rps',
-  'connections',
-  'duration',
-  'method',
-  'headers',
-  'body',
-  'blocking',
-  'maxErrorRate',
-];
+/** Each known field and the longest value it takes. */
+const FIELD_LENGTHS = new Map<string, number>([
+  ['type', LIMITS.shortFieldLength],
+  ['url', LIMITS.urlLength],
+  ['rps', LIMITS.shortFieldLength],
+  ['connections', LIMITS.shortFieldLength],
+  ['duration', LIMITS.shortFieldLength],
+  ['method', LIMITS.shortFieldLength],
+  ['headers', LIMITS.headersLength],
+  ['body', LIMITS.bodyBytes],
+  ['blocking', LIMITS.shortFieldLength],
+  ['maxErrorRate', LIMITS.shortFieldLength],
+]);
+const FIELDS = [...FIELD_LENGTHS.keys()];
 
 class Invalid extends Error {
   constructor(
@@ -74,9 +73,16 @@ export function parseLoadMetadata(metadata: Readonly<Record<string, string>>): M
 
 function buildSpec(metadata: Readonly<Record<string, string>>): LoadSpec {
   checkType(metadata);
-  for (const field of Object.keys(metadata)) {
-    if (!FIELDS.includes(field)) {
+  for (const [field, value] of Object.entries(metadata)) {
+    const limit = FIELD_LENGTHS.get(field);
+    if (limit === undefined) {
       throw new Invalid(field, `is not a known field: remove it (known: ${FIELDS.join(', ')})`);
+    }
+    // Bytes for the body, which goes on the wire as is; characters elsewhere.
+    const length = field === 'body' ? Buffer.byteLength(value) : value.length;
+    if (length > limit) {
+      const unit = field === 'body' ? 'bytes' : 'characters';
+      throw new Invalid(field, `is ${length} ${unit} long, over the limit of ${limit}: shorten it`);
     }
   }
   const rps = integerField(metadata, 'rps', LOAD_DEFAULTS.rps, LIMITS.maxRps);
@@ -118,7 +124,7 @@ function checkType(metadata: Readonly<Record<string, string>>): void {
     throw new Invalid('type', 'is required: set type: autocannon');
   }
   if (metadata.type !== 'autocannon') {
-    throw new Invalid('type', `"${metadata.type}" is not supported: set type: autocannon`);
+    throw new Invalid('type', `${quote(metadata.type)} is not supported: set type: autocannon`);
   }
 }
 
@@ -135,11 +141,14 @@ function parseTargetUrl(text: string | undefined): URL {
   } catch {
     throw new Invalid(
       'url',
-      `"${text}" is not an absolute URL: write it as http://<service>.<namespace>:<port>/<path>`,
+      `${quote(text)} is not an absolute URL: write it as http://<service>.<namespace>:<port>/<path>`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Invalid('url', `scheme "${url.protocol}" is not supported: use http:// or https://`);
+    throw new Invalid(
+      'url',
+      `scheme ${quote(url.protocol)} is not supported: use http:// or https://`,
+    );
   }
   if (url.username !== '' || url.password !== '') {
     throw new Invalid(
@@ -158,9 +167,10 @@ function integerField(
 ): number {
   const text = metadata[field];
   if (text === undefined) return fallback;
-  const value = Number(text.trim());
-  if (text.trim() === '' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new Invalid(field, `"${text}" must be a whole number from 1 to ${max}`);
+  // Decimal digits only: Number() would also read 0x10, 1e3 and 0b11.
+  const value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Invalid(field, `${quote(text)} must be a whole number from 1 to ${max}`);
   }
   return value;
 }
@@ -171,7 +181,7 @@ function booleanField(metadata: Readonly<Record<string, string>>, field: 'blocki
   const lower = text.trim().toLowerCase();
   if (lower === 'true') return true;
   if (lower === 'false') return false;
-  throw new Invalid(field, `"${text}" must be "true" or "false"`);
+  throw new Invalid(field, `${quote(text)} must be "true" or "false"`);
 }
 
 function optional<T>(
@@ -187,12 +197,14 @@ function optional<T>(
 function parseErrorRate(text: string): number {
   const trimmed = text.trim();
   const percent = trimmed.endsWith('%');
-  const number = Number(percent ? trimmed.slice(0, -1).trim() : trimmed);
+  const digits = percent ? trimmed.slice(0, -1).trim() : trimmed;
+  // A plain decimal: Number() would also read 0x1, 1e-2 and Infinity.
+  const number = /^\d+(\.\d+)?$|^\.\d+$/.test(digits) ? Number(digits) : Number.NaN;
   const value = percent ? number / 100 : number;
-  if (trimmed === '' || trimmed === '%' || !Number.isFinite(value) || value < 0 || value > 1) {
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
     throw new Invalid(
       'maxErrorRate',
-      `"${text}" must be a fraction from 0 to 1 (e.g. 0.05) or a percentage with % (e.g. 5%)`,
+      `${quote(text)} must be a fraction from 0 to 1 (e.g. 0.05) or a percentage with % (e.g. 5%)`,
     );
   }
   return value;
@@ -204,11 +216,11 @@ function parseDurationField(text: string): number {
   if (ms === undefined) {
     throw new Invalid(
       'duration',
-      `"${text}" is not a duration: write e.g. 30s, 1m or 1m30s (${range})`,
+      `${quote(text)} is not a duration: write e.g. 30s, 1m or 1m30s (${range})`,
     );
   }
   if (ms < LIMITS.minDurationMs || ms > LIMITS.maxDurationMs) {
-    throw new Invalid('duration', `"${text}" is out of range: use ${range}`);
+    throw new Invalid('duration', `${quote(text)} is out of range: use ${range}`);
   }
   return ms;
 }
@@ -216,7 +228,10 @@ function parseDurationField(text: string): number {
 function parseMethod(text: string): string {
   const method = text.trim().toUpperCase();
   if (!METHODS.includes(method)) {
-    throw new Invalid('method', `"${text}" is not supported: use one of ${METHODS.join(', ')}`);
+    throw new Invalid(
+      'method',
+      `${quote(text)} is not supported: use one of ${METHODS.join(', ')}`,
+    );
   }
   return method;
 }

@@ -1,3 +1,6 @@
+import { FIELD_LIMITS } from './limits.js';
+import { quote } from './quote.js';
+
 /**
  * Flagger's webhook payload. fledge's controller and Flagger's both send it, so the gates and
  * the load endpoint accept either.
@@ -15,6 +18,17 @@ export type PayloadParse =
   | { ok: false; field: string; message: string };
 
 const EXAMPLE = '{"name": "api-service", "namespace": "production", "metadata": {...}}';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The rollout's name and namespace key runs and gates: they must be Kubernetes names. */
+const KEYS = {
+  name: { pattern: DNS_SUBDOMAIN, max: FIELD_LIMITS.nameLength, what: 'object name' },
+  namespace: { pattern: DNS_LABEL, max: FIELD_LIMITS.namespaceLength, what: 'namespace' },
+} as const;
+
+const TEXTS = { phase: FIELD_LIMITS.phaseLength, checksum: FIELD_LIMITS.checksumLength } as const;
 
 export function parseWebhookPayload(body: string): PayloadParse {
   let parsed: unknown;
@@ -39,6 +53,20 @@ export function parseWebhookPayload(body: string): PayloadParse {
         field,
         message: `is required: the rollout's ${field} keys the load and the gates`,
       };
+    }
+    const { pattern, max, what } = KEYS[field];
+    if (value.length > max || !pattern.test(value)) {
+      return {
+        ok: false,
+        field,
+        message: `${quote(value)} is not a Kubernetes ${what} (lower-case letters, digits and -, at most ${max} characters): send the rollout's own ${field}`,
+      };
+    }
+  }
+  for (const [field, max] of Object.entries(TEXTS)) {
+    const value = record[field];
+    if (typeof value === 'string' && value.length > max) {
+      return { ok: false, field, message: `is over ${max} characters long: shorten it` };
     }
   }
   const metadata = parseMetadataMap(record.metadata);
@@ -65,8 +93,17 @@ function parseMetadataMap(
       'must be an object of strings, e.g. {"type": "autocannon", "url": "http://..."}';
     return { ok: false, field: 'metadata', message };
   }
-  const metadata: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  if (entries.length > FIELD_LIMITS.metadataEntries) {
+    const message = `has ${entries.length} entries, over the limit of ${FIELD_LIMITS.metadataEntries}: send fewer`;
+    return { ok: false, field: 'metadata', message };
+  }
+  const metadata: Record<string, string> = Object.create(null);
+  for (const [key, entry] of entries) {
+    if (key.length > FIELD_LIMITS.metadataKeyLength) {
+      const message = `has a key of ${key.length} characters, over the limit of ${FIELD_LIMITS.metadataKeyLength}: shorten it`;
+      return { ok: false, field: 'metadata', message };
+    }
     if (typeof entry === 'string') metadata[key] = entry;
     else if (typeof entry === 'number' || typeof entry === 'boolean') metadata[key] = String(entry);
     else {

@@ -1,21 +1,41 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import { type GateKind, GateStore } from './gates.js';
-import { type Reply, readBody, sendReply } from './http-io.js';
-import { handleLoadWebhook, type LoadWebhookDeps } from './load-webhook.js';
+import { addressList } from './addresses.js';
+import { parseAllowList } from './allow-list.js';
+import { tokenCheck } from './auth.js';
+import { type ClusterDomain, DEFAULT_CLUSTER_DOMAIN } from './cluster-domain.js';
+import { dnsLookup, type Lookup } from './dns-lookup.js';
+import { answerGate, GATE_ROUTES } from './gate-webhook.js';
+import { GateStore } from './gates.js';
+import { busy, type Reply, readBody, sendReply } from './http-io.js';
+import { CAPACITY, FIELD_LIMITS, TIMEOUTS } from './limits.js';
+import { handleLoadWebhook, type LoadAnswer, type LoadWebhookDeps } from './load-webhook.js';
 import { createLoadtesterMetrics } from './metrics.js';
-import { parseWebhookPayload, type WebhookPayload } from './payload.js';
+import { parseWebhookPayload } from './payload.js';
+import { quote } from './quote.js';
 import { LoadRuns } from './runs.js';
+import { Slots } from './slots.js';
 
 export interface LoadtesterOptions {
   port: number;
   /** Defaults to loopback; the command binds 0.0.0.0 inside a pod. */
   host?: string;
-  /** Hosts allowed besides cluster-local names: exact names or `*.suffix`. */
+  /** `--allow-host` entries: names, `*.suffix`, addresses or address/prefix ranges. */
   allowHosts: readonly string[];
   /** HTTP forward proxy that load is sent through (FLEDGE_MESH_PROXY). */
   proxy?: URL | string;
+  /** The shared token every webhook and gate call must carry; none: no authentication. */
+  token?: string;
+  /** The loadtester's namespace and the cluster domain; the command reads them from resolv.conf. */
+  cluster?: ClusterDomain;
+  /** Addresses load never goes to, besides loopback and the rest; default: this host's own. */
+  ownAddresses?: Iterable<string>;
+  /** Resolves target names; default: the DNS servers of /etc/resolv.conf. */
+  lookup?: Lookup;
+  /** Lower capacities, for tests. */
+  capacity?: Partial<Record<keyof typeof CAPACITY, number>>;
   logger: Logger;
 }
 
@@ -25,79 +45,99 @@ export interface Loadtester {
   stop(): Promise<void>;
 }
 
-const BODY_LIMIT_BYTES = 1024 * 1024;
 const CLOSE_GRACE_MS = 5_000;
-
-type GateAction = { kind: GateKind; action: 'check' | 'open' | 'close' };
-
-const GATE_ROUTES: Record<string, GateAction> = {
-  '/gate/check': { kind: 'gate', action: 'check' },
-  '/gate/open': { kind: 'gate', action: 'open' },
-  '/gate/close': { kind: 'gate', action: 'close' },
-  '/rollback/check': { kind: 'rollback', action: 'check' },
-  '/rollback/open': { kind: 'rollback', action: 'open' },
-  '/rollback/close': { kind: 'rollback', action: 'close' },
-};
+const POST_ENDPOINTS = new Set(['/', ...GATE_ROUTES.keys()]);
 
 export async function startLoadtester(options: LoadtesterOptions): Promise<Loadtester> {
   const logger = options.logger;
-  const runs = new LoadRuns();
-  const metrics = createLoadtesterMetrics(() => runs.size);
-  const gates = new GateStore();
+  const capacity: Record<keyof typeof CAPACITY, number> = { ...CAPACITY, ...options.capacity };
+  const allow = parseAllowList(options.allowHosts);
+  const runs = new LoadRuns({ maxRuns: capacity.runs, memoryBytes: capacity.loadMemoryBytes });
+  const gates = new GateStore(capacity.openGates);
+  const metrics = createLoadtesterMetrics({
+    activeRuns: () => runs.size,
+    openGates: () => gates.size,
+    loadMemoryBytes: () => runs.memoryBytes,
+  });
   const deps: LoadWebhookDeps = {
-    allowHosts: options.allowHosts,
-    proxy: options.proxy === undefined ? undefined : new URL(options.proxy),
+    hosts: { allow, cluster: options.cluster ?? DEFAULT_CLUSTER_DOMAIN },
+    target: {
+      addresses: { allow, own: addressList(options.ownAddresses ?? interfaceAddresses()) },
+      proxy: options.proxy === undefined ? undefined : new URL(options.proxy),
+      lookup: options.lookup ?? dnsLookup(TIMEOUTS.dnsMs),
+    },
     runs,
+    waiting: new Slots(capacity.waitingAnswers),
     metrics,
     logger,
   };
+  const authorized = tokenCheck(options.token);
+  const reading = new Slots(capacity.busyRequests);
   let stopping = false;
 
-  async function route(req: IncomingMessage, path: string): Promise<Reply> {
-    if (path === '/healthz') return { status: 200, body: { status: 'ok' } };
-    if (path === '/gate/approve') return { status: 200, body: { gate: 'approved' } };
-    if (path === '/gate/halt') return { status: 403, body: { gate: 'halted' } };
-    const gate = GATE_ROUTES[path];
-    if (path !== '/' && !gate) {
-      return { status: 404, body: { error: `no endpoint ${path}: see docs/loadtester.md` } };
-    }
-    if (req.method !== 'POST') {
-      return { status: 405, body: { error: `${path} takes POST with a webhook payload` } };
-    }
-    const body = await readBody(req, BODY_LIMIT_BYTES);
-    if (body === undefined) {
+  /** Everything up to the answer, or up to the wait for a blocking run's summary. */
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<LoadAnswer | { aborted: true }> {
+    if (path === '/healthz') return { reply: { status: 200, body: { status: 'ok' } } };
+    const fixed = path === '/gate/approve' || path === '/gate/halt';
+    if (!fixed && !POST_ENDPOINTS.has(path)) {
       return {
-        status: 413,
-        body: { error: `the payload is larger than ${BODY_LIMIT_BYTES} bytes` },
+        reply: {
+          status: 404,
+          body: { error: `no endpoint ${quote(path)}: see docs/loadtester.md` },
+        },
       };
     }
-    const parsed = parseWebhookPayload(body);
-    if (!parsed.ok) {
-      return {
-        status: 400,
-        body: { error: `${parsed.field} ${parsed.message}`, field: parsed.field },
-      };
-    }
-    if (gate) return answerGate(gate, parsed.payload);
-    if (stopping) {
-      return { status: 503, body: { error: 'the loadtester is shutting down: retry' } };
-    }
-    return handleLoadWebhook(parsed.payload, deps);
-  }
-
-  function answerGate(gate: GateAction, payload: WebhookPayload): Reply {
-    const rollout = `${payload.namespace}/${payload.name}`;
-    if (gate.action === 'check') {
-      const open = gates.isOpen(gate.kind, rollout);
-      logger.info({ rollout, gate: gate.kind, open }, 'gate checked');
-      return { status: open ? 200 : 403, body: { rollout, [gate.kind]: open ? 'open' : 'closed' } };
-    }
-    gates.set(gate.kind, rollout, gate.action === 'open');
-    logger.info({ rollout, gate: gate.kind, action: gate.action }, 'gate changed');
-    return {
-      status: 202,
-      body: { rollout, [gate.kind]: gate.action === 'open' ? 'open' : 'closed' },
+    // Nothing is read from a request that is refused before its body: close its connection.
+    const refuse = (reply: Reply): LoadAnswer => {
+      res.setHeader('connection', 'close');
+      return { reply };
     };
+    if (!authorized(req.headers.authorization)) {
+      metrics.refused('unauthorized');
+      return refuse({
+        status: 401,
+        authenticate: 'Bearer',
+        body: {
+          error: `${path} needs the loadtester's token: send the header Authorization: Bearer <token>`,
+        },
+      });
+    }
+    if (path === '/gate/approve') return { reply: { status: 200, body: { gate: 'approved' } } };
+    if (path === '/gate/halt') return { reply: { status: 403, body: { gate: 'halted' } } };
+    if (req.method !== 'POST') {
+      return refuse({ status: 405, body: { error: `${path} takes POST with a webhook payload` } });
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > FIELD_LIMITS.payloadBytes) return refuse(tooLarge());
+    if (!reading.tryTake()) {
+      metrics.refused('busy');
+      return refuse(
+        busy(`${reading.capacity} requests are being read at once, the most it reads: retry`),
+      );
+    }
+    try {
+      const body = await readBody(req, FIELD_LIMITS.payloadBytes);
+      if (!body.ok) return body.reason === 'aborted' ? { aborted: true } : refuse(tooLarge());
+      const parsed = parseWebhookPayload(body.text);
+      if (!parsed.ok) {
+        const error = `${parsed.field} ${parsed.message}`;
+        return { reply: { status: 400, body: { error, field: parsed.field } } };
+      }
+      const gate = GATE_ROUTES.get(path);
+      if (gate) return { reply: answerGate(gate, parsed.payload, { gates, metrics, logger }) };
+      if (stopping) {
+        return {
+          reply: { status: 503, body: { error: 'the loadtester is shutting down: retry' } },
+        };
+      }
+      return await handleLoadWebhook(parsed.payload, deps);
+    } finally {
+      reading.release();
+    }
   }
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -107,19 +147,34 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
       res.end(await metrics.registry.metrics());
       return;
     }
-    const reply = await route(req, path);
+    const answer = await route(req, res, path);
+    if ('aborted' in answer) {
+      res.destroy();
+      return;
+    }
+    const reply = 'reply' in answer ? answer.reply : await answer.pending;
     // A keep-alive connection left open after a reply would hold up a graceful stop.
     if (stopping) res.setHeader('connection', 'close');
     sendReply(res, reply);
   }
 
-  const server = createServer((req, res) => {
+  const timeouts = {
+    requestTimeout: TIMEOUTS.requestMs,
+    headersTimeout: TIMEOUTS.headersMs,
+    connectionsCheckingInterval: TIMEOUTS.checkEveryMs,
+  };
+  const server = createServer(timeouts, (req, res) => {
     serve(req, res).catch((error: unknown) => {
-      logger.error({ err: error, path: req.url }, 'request failed');
-      if (!res.headersSent) sendReply(res, { status: 500, body: { error: String(error) } });
-      else res.destroy();
+      logger.error({ err: error, path: req.url?.slice(0, 200) }, 'request failed');
+      if (!res.headersSent) {
+        sendReply(res, {
+          status: 500,
+          body: { error: "internal error: see the loadtester's log" },
+        });
+      } else res.destroy();
     });
   });
+  server.maxConnections = capacity.sockets;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => {
@@ -131,7 +186,13 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   logger.info(
-    { url, allowHosts: options.allowHosts, proxy: deps.proxy?.href },
+    {
+      url,
+      allowHosts: options.allowHosts,
+      proxy: deps.target.proxy?.href,
+      cluster: deps.hosts.cluster,
+      authentication: options.token === undefined ? 'none' : 'token',
+    },
     'loadtester listening',
   );
 
@@ -150,4 +211,15 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
       logger.info('loadtester stopped');
     },
   };
+}
+
+function tooLarge(): Reply {
+  const limit = FIELD_LIMITS.payloadBytes;
+  return { status: 413, body: { error: `the payload is larger than ${limit} bytes: send less` } };
+}
+
+function interfaceAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((entries) =>
+    (entries ?? []).map((entry) => entry.address),
+  );
 }

@@ -18,6 +18,31 @@ export interface LoadSummary {
 }
 
 /**
+ * What a blocking webhook's caller gets back: enough to see whether and how much of the load
+ * failed. How it failed (which answers, refused connections, latencies) stays in the
+ * loadtester's log, so that a blocking run cannot be used to map internal endpoints: a caller
+ * who may start load at an address learns no more than whether it answered 2xx.
+ */
+export interface PublicSummary {
+  requests: number;
+  /** Requests without a 2xx answer: non-2xx answers and requests that got none. */
+  failed: number;
+  durationSeconds: number;
+  rps: number;
+  stopped: boolean;
+}
+
+export function publicSummary(summary: LoadSummary): PublicSummary {
+  return {
+    requests: summary.requests,
+    failed: summary.non2xx + summary.errors,
+    durationSeconds: summary.durationSeconds,
+    rps: summary.rps,
+    stopped: summary.stopped,
+  };
+}
+
+/**
  * autocannon ends a run on its next one-second tick, so its duration overshoots a planned
  * duration that is not a whole number of seconds; the rate is taken over what was planned.
  */

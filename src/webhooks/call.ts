@@ -1,6 +1,8 @@
+import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { parseDuration } from '../api/duration.js';
+import { authorizationFor, type WebhookAuth } from './auth.js';
 import { type HttpAnswer, postJson, UnsendableError } from './http.js';
 import type { Webhook, WebhookPayload, WebhookType } from './payload.js';
 import { backoffMs, isRetryableStatus } from './retry.js';
@@ -19,6 +21,8 @@ export interface WebhookCallOptions {
   signal?: AbortSignal;
   /** Used when the webhook sets no timeout. */
   defaultTimeoutMs?: number;
+  /** The loadtester's shared token, sent only to the loadtester's origins (see loadtesterAuth). */
+  auth?: WebhookAuth;
 }
 
 export interface WebhookCallResult {
@@ -86,12 +90,17 @@ const GATE_TYPES = new Set<WebhookType>([
 ]);
 
 function statusFix(type: WebhookType, status: number): string {
+  if (status === 401) {
+    return "the receiver wants a token: for fledge's loadtester, give the controller the loadtester's FLEDGE_LOADTESTER_TOKEN";
+  }
   if (status === 404 || status === 405) return "check the webhook's url and path";
+  if (status === 429) return "the receiver is busy; its answer is in the controller's log";
   if (GATE_TYPES.has(type) && status >= 400 && status < 500) {
     return 'the gate opens when its receiver answers 2xx (for example after an approval)';
   }
-  if (status >= 400 && status < 500)
-    return "check the webhook's url and metadata against what its receiver expects";
+  if (status >= 400 && status < 500) {
+    return "check the webhook's url and metadata against what its receiver expects; its answer is in the controller's log";
+  }
   return "check the receiver's logs";
 }
 
@@ -103,10 +112,23 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-function summary(answer: HttpAnswer): string {
-  const text = answer.body.replace(/\s+/g, ' ').trim().slice(0, 200);
-  const head = `${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`;
-  return text ? `${head}: ${text}` : head;
+/**
+ * A status and its standard reason phrase: what the status message says of an answer. The
+ * receiver's own words (its reason phrase, its body) never go there, because anyone who can
+ * read the Rollout reads the status, and a webhook may point at any internal endpoint.
+ */
+function statusLine(status: number): string {
+  const reason = STATUS_CODES[status];
+  return reason ? `${status} ${reason}` : String(status);
+}
+
+/** The start of an answer's body for the controller's log: one line, printable, 200 characters. */
+function answerExcerpt(body: string): string {
+  return body
+    .replace(/[^\x20-\x7e\u00a0-\uffff]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
 }
 
 type Attempt = { answer: HttpAnswer } | { cause: string; timedOut: boolean };
@@ -158,7 +180,13 @@ export async function callWebhook(
 ): Promise<WebhookCallResult> {
   const started = performance.now();
   const who = `webhook ${hook.name} (${hook.type}) at ${hook.url}`;
-  const finish = (ok: boolean, message: string, attempts: number, status?: number) => {
+  const finish = (
+    ok: boolean,
+    message: string,
+    attempts: number,
+    status?: number,
+    answer?: HttpAnswer,
+  ) => {
     const result: WebhookCallResult = {
       ok,
       message,
@@ -169,8 +197,12 @@ export async function callWebhook(
     if (options.registry) {
       callsCounter(options.registry).inc({ type: hook.type, result: ok ? 'success' : 'failure' });
     }
-    if (ok) options.logger?.debug({ webhook: hook.name, type: hook.type, ...result }, message);
-    else options.logger?.warn({ webhook: hook.name, type: hook.type, ...result }, message);
+    const logged = { webhook: hook.name, type: hook.type, ...result };
+    if (ok) options.logger?.debug(logged, message);
+    else {
+      const excerpt = answer === undefined ? '' : answerExcerpt(answer.body);
+      options.logger?.warn(excerpt === '' ? logged : { ...logged, answer: excerpt }, message);
+    }
     return result;
   };
 
@@ -198,11 +230,17 @@ export async function callWebhook(
     return finish(false, `${who}: ${reason}`, 0);
   }
   const via = proxy ? ` through the mesh proxy ${proxy.origin}` : '';
+  const authorization = authorizationFor(url, options.auth);
   const body = JSON.stringify(payload);
   let outcome: Awaited<ReturnType<typeof sendWithRetries>>;
   try {
     outcome = await sendWithRetries(
-      (signal) => postJson(url, body, { signal, ...(proxy ? { proxy } : {}) }),
+      (signal) =>
+        postJson(url, body, {
+          signal,
+          ...(proxy ? { proxy } : {}),
+          ...(authorization === undefined ? {} : { authorization }),
+        }),
       {
         maxAttempts: 1 + Math.max(0, Math.floor(hook.retries ?? 0)),
         deadline: started + timeoutMs,
@@ -225,9 +263,10 @@ export async function callWebhook(
   if (answer) {
     return finish(
       false,
-      `${who}${via} answered ${summary(answer)} (${tries}); ${statusFix(hook.type, answer.status)}`,
+      `${who}${via} answered ${statusLine(answer.status)} (${tries}); ${statusFix(hook.type, answer.status)}`,
       attempts,
       answer.status,
+      answer,
     );
   }
   if (last === undefined || !('cause' in last) || last.timedOut) {

@@ -3,22 +3,27 @@ import https from 'node:https';
 
 export interface HttpAnswer {
   status: number;
-  statusText: string;
-  /** At most the first few kilobytes: enough for a message. */
+  /** At most the first kilobyte, for the log; never for a status message. */
   body: string;
 }
 
-const BODY_LIMIT = 4096;
+const BODY_LIMIT = 1024;
 
 /** A refusal to send before anything went on the wire; its message says what to change. */
 export class UnsendableError extends Error {
   override name = 'UnsendableError';
 }
 
-function requestOptions(url: URL, body: Buffer, proxy: URL | undefined): http.RequestOptions {
+function requestOptions(
+  url: URL,
+  body: Buffer,
+  proxy: URL | undefined,
+  authorization: string | undefined,
+): http.RequestOptions {
   const headers: http.OutgoingHttpHeaders = {
     'Content-Type': 'application/json',
     'Content-Length': body.length,
+    ...(authorization === undefined ? {} : { Authorization: authorization }),
   };
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UnsendableError(`${url.href} is not an http(s) url; webhooks are HTTP POSTs`);
@@ -47,10 +52,13 @@ function requestOptions(url: URL, body: Buffer, proxy: URL | undefined): http.Re
 export function postJson(
   url: URL,
   json: string,
-  options: { signal: AbortSignal; proxy?: URL },
+  options: { signal: AbortSignal; proxy?: URL; authorization?: string },
 ): Promise<HttpAnswer> {
   const body = Buffer.from(json);
-  const settings = { ...requestOptions(url, body, options.proxy), signal: options.signal };
+  const settings = {
+    ...requestOptions(url, body, options.proxy, options.authorization),
+    signal: options.signal,
+  };
   return new Promise((resolve, reject) => {
     const onAnswer = (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
@@ -62,8 +70,7 @@ export function postJson(
       res.on('end', () =>
         resolve({
           status: res.statusCode ?? 0,
-          statusText: res.statusMessage ?? '',
-          body: Buffer.concat(chunks).toString('utf8').slice(0, BODY_LIMIT),
+          body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8'),
         }),
       );
       res.on('error', reject);

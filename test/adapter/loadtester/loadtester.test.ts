@@ -1,60 +1,23 @@
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Loadtester, startLoadtester } from '../../../src/loadtester/server.js';
-import type { LoadSummary } from '../../../src/loadtester/summary.js';
-import { startForwardProxy, startTarget } from './servers.js';
+import { describe, expect, it } from 'vitest';
+import { startLoadtester } from '../../../src/loadtester/server.js';
+import {
+  cleanupAfterEach,
+  logLines,
+  metricValue,
+  post,
+  loadtester as startTestLoadtester,
+  target as startTestTarget,
+  webhook,
+} from './harness.js';
+import { startForwardProxy } from './servers.js';
 
 const logger = pino({ level: 'silent' });
-const cleanups: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function loadtester(options: { allowHosts?: string[]; proxy?: string } = {}) {
-  const started = await startLoadtester({
-    port: 0,
-    host: '127.0.0.1',
-    allowHosts: options.allowHosts ?? ['127.0.0.1'],
-    logger,
-    ...(options.proxy ? { proxy: options.proxy } : {}),
-  });
-  cleanups.push(() => started.stop());
-  return started;
-}
-
-async function target(opts: Parameters<typeof startTarget>[0] = {}) {
-  const started = await startTarget(opts);
-  cleanups.push(() => started.close());
-  return started;
-}
-
-interface ReplyBody {
-  message?: string;
-  error?: string;
-  field?: string;
-  result?: string;
-  joined?: boolean;
-  startedAt?: string;
-  errorRate?: number;
-  summary: LoadSummary;
-}
-
-async function post(
-  lt: Loadtester,
-  path: string,
-  payload: unknown,
-): Promise<{ status: number; body: ReplyBody }> {
-  const response = await fetch(`${lt.url}${path}`, {
-    method: 'POST',
-    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-  });
-  return { status: response.status, body: (await response.json()) as ReplyBody };
-}
-
-function webhook(metadata: Record<string, string>, name = 'api') {
-  return { name, namespace: 'production', phase: 'Progressing', checksum: 'c1', metadata };
-}
+const cleanups = cleanupAfterEach();
+const loadtester = (options: Parameters<typeof startTestLoadtester>[1] = {}) =>
+  startTestLoadtester(cleanups, options);
+const target = (opts: Parameters<typeof startTestTarget>[1] = {}) =>
+  startTestTarget(cleanups, opts);
 
 describe('fledge loadtester: load', () => {
   it('keeps the achieved rate within 10% of rps (200 rps for 3 s)', async () => {
@@ -71,22 +34,37 @@ describe('fledge loadtester: load', () => {
     expect(body.summary.rps).toBeLessThanOrEqual(220);
   });
 
-  it('answers a blocking run with its summary: counts, errors and latency percentiles', async () => {
-    const lt = await loadtester();
+  it('answers a blocking run with how many requests failed, and logs how: classes and latencies', async () => {
+    const log = logLines();
+    const lt = await loadtester({ logger: log.logger });
     const t = await target({ latencyMs: 20, failEvery: 10 });
     const metadata = { type: 'autocannon', url: `${t.url}/`, rps: '100', duration: '2s' };
     const { status, body } = await post(lt, '/', webhook({ ...metadata, blocking: 'true' }));
     expect(status).toBe(200);
     expect(body.result).toBe('completed');
     const { summary } = body;
-    expect(summary.requests).toBe(summary['2xx'] + summary.non2xx + summary.errors);
+    expect(Object.keys(summary).sort()).toEqual([
+      'durationSeconds',
+      'failed',
+      'requests',
+      'rps',
+      'stopped',
+    ]);
     expect(summary.requests).toBeGreaterThanOrEqual(180);
-    expect(summary.errors).toBe(0);
-    expect(summary.non2xx).toBeGreaterThanOrEqual(Math.floor(summary.requests / 10) - 1);
-    expect(summary.non2xx).toBeLessThanOrEqual(Math.ceil(summary.requests / 10));
-    expect(summary.latencyMs.p50).toBeGreaterThanOrEqual(20);
-    expect(summary.latencyMs.p50).toBeLessThan(200);
-    expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50 ?? 0);
+    expect(summary.failed).toBeGreaterThanOrEqual(Math.floor(summary.requests / 10) - 1);
+    expect(summary.failed).toBeLessThanOrEqual(Math.ceil(summary.requests / 10));
+    const finished = log.lines.find((line) => line.msg === 'load finished');
+    const full = finished?.summary as {
+      '2xx': number;
+      non2xx: number;
+      errors: number;
+      latencyMs: { p50: number; p99: number };
+    };
+    expect(full.errors).toBe(0);
+    expect(full.non2xx).toBe(summary.failed);
+    expect(full.latencyMs.p50).toBeGreaterThanOrEqual(20);
+    expect(full.latencyMs.p50).toBeLessThan(200);
+    expect(full.latencyMs.p99).toBeGreaterThanOrEqual(full.latencyMs.p50);
   });
 
   it('fails a blocking check with 500 above maxErrorRate and passes it below', async () => {
@@ -132,9 +110,9 @@ describe('fledge loadtester: load', () => {
       }),
     );
     expect(status).toBe(500);
-    expect(body.summary['2xx']).toBe(0);
-    expect(body.summary.errors).toBeGreaterThan(0);
-    expect(body.summary.errors).toBeLessThanOrEqual(60);
+    expect(body.summary.failed).toBe(body.summary.requests);
+    expect(body.summary.failed).toBeGreaterThan(0);
+    expect(body.summary.failed).toBeLessThanOrEqual(60);
   });
 
   it('keeps exactly one background load per rollout and target, and restarts a finished one', async () => {
@@ -175,7 +153,7 @@ describe('fledge loadtester: load', () => {
     expect(t.count()).toBe(20);
   });
 
-  it('sends load through the mesh proxy in absolute form, with the target Host and l5d-client', async () => {
+  it("sends load through the mesh proxy in absolute form, by the Service's full name, without the fragment", async () => {
     const t = await target();
     const proxy = await startForwardProxy(t.port);
     cleanups.push(() => proxy.close());
@@ -185,7 +163,7 @@ describe('fledge loadtester: load', () => {
       '/',
       webhook({
         type: 'autocannon',
-        url: 'http://api.production:8080/hello?x=1',
+        url: 'http://api.production:8080/hello?x=1#.svc',
         rps: '20',
         duration: '1s',
         blocking: 'true',
@@ -193,9 +171,10 @@ describe('fledge loadtester: load', () => {
       }),
     );
     expect(status).toBe(200);
-    expect(body.summary['2xx']).toBeGreaterThanOrEqual(18);
-    expect(proxy.seen[0]?.url).toBe('http://api.production:8080/hello?x=1');
-    expect(proxy.seen[0]?.headers.host).toBe('api.production:8080');
+    expect(body.summary.requests).toBeGreaterThanOrEqual(18);
+    expect(body.summary.failed).toBe(0);
+    expect(proxy.seen[0]?.url).toBe('http://api.production.svc.cluster.local:8080/hello?x=1');
+    expect(proxy.seen[0]?.headers.host).toBe('api.production.svc.cluster.local:8080');
     expect(proxy.seen[0]?.headers['l5d-client']).toBe('fledge-system/fledge-loadtester');
     expect(t.seen[0]?.url).toBe('/hello?x=1');
   });
@@ -214,6 +193,7 @@ describe('fledge loadtester: load', () => {
 
   it('stops every load on stop(), answering a pending blocking webhook with 503', async () => {
     const lt = await startLoadtester({ port: 0, allowHosts: ['127.0.0.1'], logger });
+    cleanups.push(() => lt.stop());
     const t = await target();
     const background = { type: 'autocannon', url: `${t.url}/bg`, rps: '50', duration: '1m' };
     await post(lt, '/', webhook(background));
@@ -337,9 +317,3 @@ describe('fledge loadtester: gates', () => {
     expect(body.field).toBe('name');
   });
 });
-
-async function metricValue(lt: Loadtester, name: string): Promise<number> {
-  const text = await (await fetch(`${lt.url}/metrics`)).text();
-  const line = text.split('\n').find((entry) => entry.startsWith(`${name} `));
-  return Number(line?.split(' ')[1]);
-}

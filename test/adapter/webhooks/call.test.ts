@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { callWebhook } from '../../../src/webhooks/call.js';
@@ -19,6 +20,10 @@ beforeAll(async () => {
     '/forbidden': (_req, res) => res.writeHead(403, 'Forbidden').end('gate closed\n'),
     '/broken': (_req, res) =>
       res.writeHead(500, 'Internal Server Error').end('{"error":"load test crashed"}'),
+    '/leaky': (_req, res) =>
+      res
+        .writeHead(400, 'db password is hunter2')
+        .end(`{"secret": "internal token abc123",\n\u001b[31m"dump": "${'x'.repeat(5_000)}"}`),
     '/flaky': (_req, res) => {
       flaky += 1;
       if (flaky < 3) res.writeHead(503).end('warming up');
@@ -73,20 +78,49 @@ describe('callWebhook against a local receiver', () => {
     expect((await callWebhook(hook('/accepted'), rollout, direct)).ok).toBe(true);
   });
 
-  it('fails on a 4xx without retrying, quoting the answer', async () => {
+  it('fails on a 4xx without retrying, naming the status', async () => {
     const result = await callWebhook(hook('/forbidden', { retries: 3 }), rollout, direct);
     expect(result).toMatchObject({ ok: false, status: 403, attempts: 1 });
     expect(result.message).toBe(
-      `webhook load-test (rollout) at ${receiver.base}/forbidden answered 403 Forbidden: gate closed (1 attempt); check the webhook's url and metadata against what its receiver expects`,
+      `webhook load-test (rollout) at ${receiver.base}/forbidden answered 403 Forbidden (1 attempt); check the webhook's url and metadata against what its receiver expects; its answer is in the controller's log`,
     );
   });
 
-  it('fails on a 5xx, naming the status and the body', async () => {
+  it('fails on a 5xx, naming the status', async () => {
     const result = await callWebhook(hook('/broken'), rollout, direct);
     expect(result).toMatchObject({ ok: false, status: 500, attempts: 1 });
     expect(result.message).toMatch(
-      /answered 500 Internal Server Error: \{"error":"load test crashed"\} \(1 attempt\); check the receiver's logs$/,
+      /answered 500 Internal Server Error \(1 attempt\); check the receiver's logs$/,
     );
+  });
+
+  it("keeps the receiver's words out of the message, and logs a short, printable excerpt", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const result = await callWebhook(hook('/leaky'), rollout, { ...direct, logger });
+    expect(result.message).toBe(
+      `webhook load-test (rollout) at ${receiver.base}/leaky answered 400 Bad Request (1 attempt); check the webhook's url and metadata against what its receiver expects; its answer is in the controller's log`,
+    );
+    expect(result.message).not.toMatch(/hunter2|abc123|dump/);
+    const answer = String(lines[0]?.answer);
+    expect(answer).toMatch(/^\{"secret": "internal token abc123", \[31m"dump": "x+$/);
+    expect(answer).toHaveLength(200);
+  });
+
+  it('sends the loadtester token to the loadtester origins only', async () => {
+    const auth = { token: 'f1e2d3c4b5a6978812345678abcdef00', origins: new Set([receiver.base]) };
+    await callWebhook(hook('/ok'), rollout, { ...direct, auth });
+    const other = { ...auth, origins: new Set(['http://fledge-loadtester.fledge-system']) };
+    await callWebhook(hook('/ok'), rollout, { ...direct, auth: other });
+    await callWebhook(hook('/ok'), rollout, direct);
+    expect(receiver.received.map((entry) => entry.headers.authorization)).toEqual([
+      'Bearer f1e2d3c4b5a6978812345678abcdef00',
+      undefined,
+      undefined,
+    ]);
   });
 
   it('retries a 5xx with backoff until it succeeds', async () => {

@@ -56,7 +56,7 @@ describe('runWebhooks', () => {
     const result = await runWebhooks(hooks, 'pre-rollout', rollout, direct);
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(
-      /^webhook a \(pre-rollout\) at .* answered 403 Forbidden: closed/,
+      /^webhook a \(pre-rollout\) at .* answered 403 Forbidden \(1 attempt\)/,
     );
     expect(paths()).toEqual(['/closed?a']);
   });
@@ -150,7 +150,7 @@ describe('checkGate', () => {
       );
       expect(gate.open).toBe(false);
       expect(gate.message).toBe(
-        `confirm-rollout gate gone is closed: webhook gone (confirm-rollout) at http://missing.prod:8080/ through the mesh proxy ${proxy.address} answered 502 Bad Gateway: mesh proxy: no service named missing.prod (1 attempt); check the receiver's logs`,
+        `confirm-rollout gate gone is closed: webhook gone (confirm-rollout) at http://missing.prod:8080/ through the mesh proxy ${proxy.address} answered 502 Bad Gateway (1 attempt); check the receiver's logs`,
       );
     } finally {
       if (before === undefined) delete process.env.FLEDGE_MESH_PROXY;

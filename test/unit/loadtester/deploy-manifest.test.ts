@@ -11,9 +11,13 @@ interface Manifest {
   spec: any;
 }
 
-const manifests = parseAllDocuments(
-  readFileSync(new URL('../../../deploy/loadtester.yaml', import.meta.url), 'utf8'),
-).map((document) => document.toJS() as Manifest);
+function read(file: string): Manifest[] {
+  return parseAllDocuments(
+    readFileSync(new URL(`../../../deploy/${file}`, import.meta.url), 'utf8'),
+  ).map((document) => document.toJS() as Manifest);
+}
+
+const manifests = read('loadtester.yaml');
 
 function find(kind: string): Manifest {
   const manifest = manifests.find((entry) => entry.kind === kind);
@@ -60,5 +64,64 @@ describe('deploy/loadtester.yaml', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(container.resources.requests).toEqual({ cpu: '100m', memory: '64Mi' });
+  });
+});
+
+describe('deploy/loadtester.yaml: token and memory', () => {
+  const container = find('Deployment').spec.template.spec.containers[0];
+  const env = (name: string) =>
+    container.env.find((entry: { name: string }) => entry.name === name);
+
+  it('reads the shared token from an optional Secret, so that it runs without one too', () => {
+    expect(env('FLEDGE_LOADTESTER_TOKEN').valueFrom.secretKeyRef).toEqual({
+      name: 'fledge-loadtester-token',
+      key: 'token',
+      optional: true,
+    });
+  });
+
+  it("caps the JavaScript heap well under the container's memory limit", () => {
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(env('NODE_OPTIONS').value)?.[1]);
+    expect(container.resources.limits.memory).toBe('256Mi');
+    expect(heapMiB).toBeGreaterThan(0);
+    expect(heapMiB).toBeLessThanOrEqual(256 / 2);
+  });
+});
+
+describe('deploy/loadtester-networkpolicy.yaml', () => {
+  const [policy] = read('loadtester-networkpolicy.yaml');
+  const controller = read('controller.yaml').find((entry) => entry.kind === 'Deployment');
+  const loadtester = find('Deployment');
+
+  it('is installed by kubectl apply -k deploy/', () => {
+    const kustomization = read('kustomization.yaml')[0] as unknown as { resources: string[] };
+    expect(kustomization.resources).toContain('loadtester-networkpolicy.yaml');
+  });
+
+  it("selects the loadtester's pods and admits the controller's on the http port", () => {
+    expect(policy?.kind).toBe('NetworkPolicy');
+    expect(policy?.metadata.namespace).toBe(loadtester.metadata.namespace);
+    expect(loadtester.spec.template.metadata.labels).toMatchObject(
+      policy?.spec.podSelector.matchLabels,
+    );
+    expect(policy?.spec.policyTypes).toEqual(['Ingress']);
+    const [fromController] = policy?.spec.ingress ?? [];
+    expect(controller?.spec.template.metadata.labels).toMatchObject(
+      fromController.from[0].podSelector.matchLabels,
+    );
+    expect(fromController.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+  });
+
+  it('keeps the list of namespaces where the kustomize patch in docs/loadtester.md adds to it', () => {
+    const listed = policy?.spec.ingress[2].from[0].namespaceSelector.matchExpressions[0];
+    expect(listed).toEqual({
+      key: 'kubernetes.io/metadata.name',
+      operator: 'In',
+      values: ['fledge-system'],
+    });
+    const docs = readFileSync(new URL('../../../docs/loadtester.md', import.meta.url), 'utf8');
+    expect(docs).toContain(
+      'path: /spec/ingress/2/from/0/namespaceSelector/matchExpressions/0/values/-',
+    );
   });
 });

@@ -61,6 +61,12 @@ describe('parseLoadMetadata', () => {
   it('takes maxErrorRate as a fraction from 0 to 1', () => {
     const parsed = parseLoadMetadata({ ...base, blocking: 'true', maxErrorRate: '0.01' });
     expect(parsed.ok && parsed.spec.maxErrorRate).toBe(0.01);
+    const bare = parseLoadMetadata({ ...base, blocking: 'true', maxErrorRate: ' .5 ' });
+    expect(bare.ok && bare.spec.maxErrorRate).toBe(0.5);
+    const percent = parseLoadMetadata({ ...base, blocking: 'true', maxErrorRate: '2.5 %' });
+    expect(percent.ok && percent.spec.maxErrorRate).toBe(0.025);
+    const rps = parseLoadMetadata({ ...base, rps: ' 20 ' });
+    expect(rps.ok && rps.spec.rps).toBe(20);
   });
 
   it.each([
@@ -76,6 +82,12 @@ describe('parseLoadMetadata', () => {
     [{ ...base, rps: '0' }, 'metadata.rps', 'from 1'],
     [{ ...base, rps: '2.5' }, 'metadata.rps', 'whole number'],
     [{ ...base, rps: '10001' }, 'metadata.rps', 'to 10000'],
+    [{ ...base, rps: '0x10' }, 'metadata.rps', 'whole number'],
+    [{ ...base, rps: '1e3' }, 'metadata.rps', 'whole number'],
+    [{ ...base, connections: '0b11' }, 'metadata.connections', 'whole number'],
+    [{ ...base, blocking: 'true', maxErrorRate: '0x1' }, 'metadata.maxErrorRate', 'fraction'],
+    [{ ...base, blocking: 'true', maxErrorRate: '1e-2' }, 'metadata.maxErrorRate', 'fraction'],
+    [{ ...base, blocking: 'true', maxErrorRate: '-0' }, 'metadata.maxErrorRate', 'fraction'],
     [{ ...base, connections: '0' }, 'metadata.connections', 'from 1 to 1000'],
     [{ ...base, duration: 'forever' }, 'metadata.duration', 'e.g. 30s'],
     [{ ...base, duration: '2h' }, 'metadata.duration', 'from 1s to 1h'],
@@ -92,10 +104,58 @@ describe('parseLoadMetadata', () => {
     [{ ...base, blocking: 'true', maxErrorRate: '120%' }, 'metadata.maxErrorRate', 'from 0 to 1'],
     [{ ...base, maxErrorRate: '0.1' }, 'metadata.maxErrorRate', 'blocking: "true"'],
     [{ ...base, rpss: '10' }, 'metadata.rpss', 'not a known field'],
+    [{ ...base, constructor: '1' }, 'metadata.constructor', 'not a known field'],
+    [JSON.parse(`{"type": "autocannon", "__proto__": "1"}`), 'metadata.__proto__', 'not a known'],
+    [
+      { ...base, headers: '{"l5d-dst-override": "admin.kube-system:4191"}' },
+      'metadata.headers',
+      'set by the loadtester',
+    ],
   ])('rejects %j naming %s', (metadata, field, hint) => {
     const problem = problemOf(metadata as Record<string, string>);
     expect(problem.field).toBe(field);
     expect(problem.message).toContain(hint);
+  });
+});
+
+describe('parseLoadMetadata: sizes', () => {
+  const headerLines = (count: number) =>
+    Array.from({ length: count }, (_, i) => `x-h${i}: 1`).join('\n');
+
+  it.each([
+    [
+      { url: `http://api.production/${'a'.repeat(2_100)}` },
+      'metadata.url',
+      'over the limit of 2048',
+    ],
+    [{ body: 'é'.repeat(40_000) }, 'metadata.body', '80000 bytes long, over the limit of 65536'],
+    [{ headers: `x-a: ${'v'.repeat(17_000)}` }, 'metadata.headers', 'over the limit of 16384'],
+    [{ headers: headerLines(65) }, 'metadata.headers', '65 headers, over the limit of 64'],
+    [{ rps: '1'.repeat(65) }, 'metadata.rps', '65 characters long, over the limit of 64'],
+    [{ duration: `${'9'.repeat(60)}s` }, 'metadata.duration', 'out of range'],
+  ])('refuses an oversized field naming it, without echoing it: %#', (extra, field, hint) => {
+    const problem = problemOf({ ...base, ...extra });
+    expect(problem.field).toBe(field);
+    expect(problem.message).toContain(hint);
+    expect(problem.message.length).toBeLessThan(300);
+  });
+
+  it('takes every field at its limit', () => {
+    const parsed = parseLoadMetadata({
+      ...base,
+      body: 'b'.repeat(65_536),
+      headers: headerLines(64),
+      method: 'POST',
+      rps: '10000',
+      connections: '1000',
+      duration: '1h',
+    });
+    expect(parsed.ok).toBe(true);
+  });
+
+  it('quotes at most 80 characters of a wrong value', () => {
+    const problem = problemOf({ ...base, url: `X${'y'.repeat(1_000)}` });
+    expect(problem.message).toMatch(/^"Xy{79}…" is not an absolute URL/);
   });
 });
 

@@ -1,6 +1,12 @@
 import type { Result } from 'autocannon';
 import { describe, expect, it } from 'vitest';
-import { errorRate, judge, type LoadSummary, summarize } from '../../../src/loadtester/summary.js';
+import {
+  errorRate,
+  judge,
+  type LoadSummary,
+  publicSummary,
+  summarize,
+} from '../../../src/loadtester/summary.js';
 
 function summary(counts: Partial<LoadSummary>): LoadSummary {
   return {
@@ -84,5 +90,18 @@ describe('errorRate and judge', () => {
 
   it('fails a run that made no requests at all, even with maxErrorRate 1', () => {
     expect(judge(summary({ requests: 0 }), 0.99)).toEqual({ passed: false, errorRate: 1 });
+  });
+});
+
+describe('publicSummary', () => {
+  it('tells how many requests failed, not how: no status classes, no latencies', () => {
+    const full = summary({ requests: 100, '2xx': 90, non2xx: 6, errors: 4, rps: 50 });
+    expect(publicSummary(full)).toEqual({
+      requests: 100,
+      failed: 10,
+      durationSeconds: 1,
+      rps: 50,
+      stopped: false,
+    });
   });
 });
