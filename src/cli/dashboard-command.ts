@@ -1,21 +1,14 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { pino } from 'pino';
 import { LocalGatekeeper } from '../dashboard/auth.js';
 import { startDashboard } from '../dashboard/server.js';
 import { addKubeFlags, type KubeFlags, kubeTarget } from './kube-target.js';
+import { portOption } from './port-option.js';
 import { CliError } from './rollout-source.js';
 
 interface DashboardFlags extends KubeFlags {
   port: number;
   allNamespaces?: boolean;
-}
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
-    throw new InvalidArgumentError('a port is a whole number from 0 to 65535 (0: any free port)');
-  }
-  return n;
 }
 
 /**
@@ -29,7 +22,7 @@ export function registerDashboard(program: Command): void {
       .command('dashboard')
       .description('a live web page of rollouts and their timelines, on 127.0.0.1'),
   )
-    .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', port, 3100)
+    .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', portOption, 3100)
     .option('-A, --all-namespaces', 'rollouts of every namespace')
     .action(async (flags: DashboardFlags) => {
       if (flags.allNamespaces && flags.namespace) {

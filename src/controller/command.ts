@@ -1,7 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { durationOption } from '../cli/duration-option.js';
+import { portOption } from '../cli/port-option.js';
 import { loadKubeConfig } from '../kube/client.js';
+import { loadtesterAuth } from '../webhooks/auth.js';
 import { Controller } from './controller.js';
 
 interface ControllerFlags {
@@ -20,6 +22,9 @@ interface ControllerFlags {
   poll: number;
   meshProxy?: string;
   concurrency: number;
+  dashboardPort?: number;
+  dashboardHost: string;
+  loadtesterUrl: string;
   logLevel: string;
 }
 
@@ -69,7 +74,18 @@ export function registerController(program: Command): void {
       {} as Record<string, string>,
     )
     .option('--host <address>', 'address for /healthz, /readyz and /metrics', '0.0.0.0')
-    .option('--port <port>', 'port for /healthz, /readyz and /metrics', positiveInt, 8080)
+    .option('--port <port>', 'port for /healthz, /readyz and /metrics', portOption, 8080)
+    .option(
+      '--dashboard-port <port>',
+      'serve the dashboard in the cluster on this port, every request checked with TokenReview and SubjectAccessReview (default: off)',
+      portOption,
+    )
+    .option('--dashboard-host <address>', 'address the dashboard listens on', '0.0.0.0')
+    .option(
+      '--loadtester-url <url>',
+      "the loadtester's address: the only webhook origin that gets the token in FLEDGE_LOADTESTER_TOKEN",
+      'http://fledge-loadtester.fledge-system/',
+    )
     .option('--no-leader-elect', 'run without a Lease (only with a single replica)')
     .addOption(
       new Option('--lease-namespace <ns>', 'namespace of the leader Lease')
@@ -124,6 +140,10 @@ export function registerController(program: Command): void {
         resyncMs: flags.resync,
         pollMs: flags.poll,
         proxy: flags.meshProxy || undefined,
+        webhookAuth: loadtesterAuth(process.env, flags.loadtesterUrl),
+        ...(flags.dashboardPort === undefined
+          ? {}
+          : { dashboard: { host: flags.dashboardHost, port: flags.dashboardPort } }),
         concurrency: Math.max(1, flags.concurrency),
       });
       await controller.start();

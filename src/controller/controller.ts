@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
+import { startClusterDashboard } from '../dashboard/in-cluster.js';
+import type { Dashboard } from '../dashboard/server.js';
 import { ApiServer } from '../kube/api-server.js';
 import { EventRecorder } from '../kube/events.js';
 import {
@@ -14,6 +16,8 @@ import {
 import { leaseTimings } from '../kube/lease-record.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
+import type { WebhookAuth } from '../webhooks/auth.js';
+import type { WebhookDelivery } from '../webhooks/call.js';
 import type { Decision } from './decisions.js';
 import { FencedApiServer, TermFence } from './fence.js';
 import { startHttpServer } from './http.js';
@@ -53,6 +57,10 @@ export interface ControllerOptions {
   pollMs: number;
   /** HTTP proxy for webhooks (the playground's mesh proxy); undefined: none. */
   proxy: string | undefined;
+  /** The loadtester's shared token and its origins; undefined: none is sent. */
+  webhookAuth?: WebhookAuth;
+  /** Serve the dashboard in the cluster (RBAC-checked) at this address; undefined: off. */
+  dashboard?: { host: string; port: number };
   /** Reconciles of different Rollouts at once. */
   concurrency: number;
 }
@@ -81,11 +89,17 @@ export class Controller {
   private readonly writers = new Map<string, StatusWriter>();
   private readonly queue: WorkQueue;
   private elector: LeaderElector | undefined;
+  private readonly webhooks: WebhookDelivery;
   private http: { url: string; close(): Promise<void> } | undefined;
+  private dashboard: Dashboard | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ControllerOptions) {
     const userAgent = `fledge-controller/${this.identity}`;
+    this.webhooks = {
+      proxy: options.proxy ?? '',
+      ...(options.webhookAuth ? { auth: options.webhookAuth } : {}),
+    };
     this.watchApi = new ApiServer(options.kc, userAgent);
     // A write begins only with time left in the term for it: at most a second, and never
     // more than a retry period, which is how late a renewal may come.
@@ -136,6 +150,15 @@ export class Controller {
           ? { ok: true, message: this.fence.leading ? 'ready (leader)' : 'ready (follower)' }
           : { ok: false, message: 'watch caches are not synced yet' },
     });
+    if (this.options.dashboard) {
+      this.dashboard = await startClusterDashboard({
+        kc: this.options.kc,
+        ...this.options.dashboard,
+        namespaces: this.options.namespaces,
+        log: this.options.log.child({ component: 'dashboard' }),
+        registry: this.registry,
+      });
+    }
     if (this.options.leaderElection.enabled) {
       this.elector = new LeaderElector(this.watchApi, {
         namespace: this.options.leaderElection.namespace,
@@ -164,6 +187,7 @@ export class Controller {
     this.endTerm();
     await this.elector?.stop();
     await this.watches.stop();
+    await this.dashboard?.close();
     await this.http?.close();
     this.api.close();
     this.watchApi.close();
@@ -312,7 +336,7 @@ export class Controller {
         registry: this.registry,
         log,
         pollMs: this.options.pollMs,
-        proxy: this.options.proxy,
+        webhooks: this.webhooks,
       }),
       effects: effectsFor,
       recordEvent: (r, decision) => this.recordEvent(r, decision),
@@ -323,7 +347,7 @@ export class Controller {
           name: r.metadata.name ?? '',
           result: outcome,
         }),
-      proxy: this.options.proxy,
+      webhooks: this.webhooks,
     });
   }
 

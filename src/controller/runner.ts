@@ -15,6 +15,7 @@ import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
 import type { ConditionUpdate } from '../api/conditions.js';
 import type { HistoryEntry, ManualAction as ManualActionStatus, Rollout } from '../api/types.js';
 import { jsonEqual } from '../kube/patch.js';
+import type { WebhookDelivery } from '../webhooks/call.js';
 import { sendEvent } from '../webhooks/steps.js';
 import { chainingClock } from './clock.js';
 import { type Decision, decisionsBetween } from './decisions.js';
@@ -45,8 +46,8 @@ export interface RunnerHost {
   effectContext(view: RunnerView): EffectContext;
   /** The machine's effects in that world. */
   effects(context: EffectContext): Effects;
-  /** The HTTP proxy for event webhooks (the playground's mesh proxy). */
-  proxy: string | undefined;
+  /** How event webhooks are delivered (proxy, the loadtester's token). */
+  webhooks: WebhookDelivery;
 }
 
 /**
@@ -294,7 +295,7 @@ export class RolloutRunner {
       this.rollout.spec.analysis.webhooks ?? [],
       { name, namespace, phase, checksum: this.revision },
       { message: decision.message, type: decision.type },
-      { proxy: this.host.proxy ?? '', logger: this.host.log },
+      { ...this.host.webhooks, logger: this.host.log },
     );
   }
 

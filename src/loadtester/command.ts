@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type Logger, pino } from 'pino';
+import { portOption } from '../cli/port-option.js';
 import { AllowListError, parseAllowList } from './allow-list.js';
 import { TOKEN_ENV, tokenProblem } from './auth.js';
 import { readClusterDomain } from './cluster-domain.js';
@@ -20,7 +21,7 @@ export function registerLoadtester(program: Command): void {
     .description(
       'Serve Flagger-style webhooks that generate load with autocannon, plus manual gates',
     )
-    .option('--port <port>', 'port to listen on', parsePort, 8080)
+    .option('--port <port>', 'port to listen on', portOption, 8080)
     .option('--host <address>', 'address to bind', '0.0.0.0')
     .option(
       '--allow-host <host>',
@@ -74,14 +75,6 @@ export function stopOnSignals(
   };
   signals.once('SIGTERM', stop);
   signals.once('SIGINT', stop);
-}
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new InvalidArgumentError('give a port number from 0 to 65535');
-  }
-  return port;
 }
 
 function collectAllowed(value: string, previous: string[]): string[] {

@@ -25,6 +25,10 @@ export interface WebhookCallOptions {
   auth?: WebhookAuth;
 }
 
+/** How the controller delivers webhooks: through which proxy, with which token for the loadtester. */
+export type WebhookDelivery = Required<Pick<WebhookCallOptions, 'proxy'>> &
+  Pick<WebhookCallOptions, 'auth'>;
+
 export interface WebhookCallResult {
   ok: boolean;
   /** The last HTTP status, when there was an answer. */

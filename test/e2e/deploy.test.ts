@@ -11,6 +11,8 @@ describe('deploy/', () => {
       'clusterrole.rbac.authorization.k8s.io/fledge-controller',
       'clusterrolebinding.rbac.authorization.k8s.io/fledge-controller',
       'role.rbac.authorization.k8s.io/fledge-controller-leader',
+      'clusterrole.rbac.authorization.k8s.io/fledge-dashboard',
+      'networkpolicy.networking.k8s.io/fledge-loadtester',
       'deployment.apps/fledge-controller',
       'deployment.apps/fledge-loadtester',
       'service/fledge-loadtester',
@@ -38,6 +40,7 @@ describe('deploy/', () => {
     expect(await can('patch', 'rollouts.fledge.dev/status')).toBe('yes');
     expect(await can('create', 'deployments.apps')).toBe('yes');
     expect(await can('create', 'trafficsplits.split.smi-spec.io')).toBe('yes');
+    expect(await can('create', 'subjectaccessreviews.authorization.k8s.io')).toBe('yes');
     expect(await can('create', 'httproutes.policy.linkerd.io')).toBe('yes');
     expect(await can('watch', 'secrets')).toBe('yes');
     expect(await can('update', 'leases.coordination.k8s.io', 'fledge-system')).toBe('yes');

@@ -42,7 +42,7 @@ export function analysisEffects(
     registry: ctx.registry,
     logger: ctx.log,
     signal,
-    ...(ctx.proxy === undefined ? { proxy: '' } : { proxy: ctx.proxy }),
+    ...ctx.webhooks,
   });
   const webhooks = () => ctx.rollout().spec.analysis.webhooks ?? [];
   return {

@@ -6,6 +6,7 @@ import type { Rollout } from '../../api/types.js';
 import type { ApiServer, KubeObject } from '../../kube/api-server.js';
 import type { MetricsProvider } from '../../metrics/prometheus.js';
 import type { Router, RouteTarget } from '../../routing/router.js';
+import type { WebhookDelivery } from '../../webhooks/call.js';
 import type { Decision } from '../decisions.js';
 
 /**
@@ -31,8 +32,8 @@ export interface EffectContext {
   condition(update: ConditionUpdate): void;
   /** How often a wait for readiness polls the API server. */
   pollMs: number;
-  /** The HTTP proxy webhooks go through (the playground's mesh proxy); undefined: none. */
-  proxy: string | undefined;
+  /** The proxy webhooks go through (the playground's mesh proxy) and the loadtester's token. */
+  webhooks: WebhookDelivery;
 }
 
 export type Deployment = KubeObject & {

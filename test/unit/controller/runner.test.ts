@@ -71,7 +71,7 @@ function fakeHost(
     finished: (_r, result) => finished.push(result),
     effectContext: () => ({}) as EffectContext,
     effects: () => effects,
-    proxy: undefined,
+    webhooks: { proxy: '' },
   };
   return { host, statuses: writer.statuses, writer, decisions, finished, effects };
 }
