@@ -161,7 +161,8 @@ export function countEffectFailure(context: RolloutContext, step: string, error:
   return countFailedCheck(context, `${step} failed: ${describeError(error)}`);
 }
 
-const failureCauses: Partial<Record<Reason, string>> = {
+/** Why a rollback began, by the machine's reason; a dashboard tells rollbacks by these. */
+export const failureCauses: Partial<Record<Reason, string>> = {
   Aborted: 'aborted by request',
   ThresholdReached: 'failed checks reached the threshold',
   RollbackGateOpen: 'the rollback gate is open',

@@ -1,3 +1,4 @@
+import { failureCauses } from '../../machines/updates.js';
 import type { KubeObject } from '../kube/api-server.js';
 import type { HistoryEntry } from './history.js';
 
@@ -37,13 +38,8 @@ export interface EventRecord {
   count: number;
 }
 
-const ROLLBACK_REASONS = new Set([
-  'ThresholdReached',
-  'Aborted',
-  'ProgressDeadlineExceeded',
-  'RollbackGateOpen',
-  'Failed',
-]);
+/** The machine's reasons for a rollback, and the Event reason of a phase change to Failed. */
+const ROLLBACK_REASONS = new Set([...Object.keys(failureCauses), 'Failed']);
 const PROMOTION_REASONS = new Set(['Succeeded', 'Promoted', 'PromotionRequested', 'ManualPromote']);
 const CHECK_REASONS = new Set(['FailedCheck', 'NoData']);
 
