@@ -125,11 +125,12 @@ describe('the API', () => {
       gatekeeper.token,
     );
     try {
-      const first = await events.next((e) => e.type === 'timeline');
-      const metrics = first.data.metrics as Array<{
-        metric: string;
-        points: Array<{ passed: boolean }>;
-      }>;
+      type Metrics = Array<{ metric: string; points: Array<{ passed: boolean }> }>;
+      // The watch may show the Rollout before its status: the timeline follows when it comes.
+      const first = await events.next(
+        (e) => e.type === 'timeline' && ((e.data.metrics as Metrics)[0]?.points.length ?? 0) > 0,
+      );
+      const metrics = first.data.metrics as Metrics;
       expect(metrics[0]?.points.map((p) => p.passed)).toEqual([true, false, false, false]);
       const markers = () => first.data.markers as Array<{ kind: string }>;
       expect(markers().at(-1)?.kind).toBe('rollback');
