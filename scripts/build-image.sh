@@ -92,7 +92,7 @@ for deb in "$work"/debs/*.deb; do
 done
 
 say "2/4 Node.js $node_version (npm package node-linux-$node_arch)"
-(cd "$work" && npm pack --silent "node-linux-$node_arch@$node_version" >"$work/npm-pack.log" 2>&1) ||
+(cd "$work" && npm pack --silent --prefer-offline "node-linux-$node_arch@$node_version" >"$work/npm-pack.log" 2>&1) ||
   fail "npm pack node-linux-$node_arch@$node_version failed: $(tail -n 5 "$work/npm-pack.log")"
 tarball="$work/node-linux-$node_arch-$node_version.tgz"
 actual=$(node -e 'const c=require("node:crypto"),f=require("node:fs");process.stdout.write("sha512-"+c.createHash("sha512").update(f.readFileSync(process.argv[1])).digest("base64"))' "$tarball")
@@ -126,7 +126,10 @@ app="$rootfs/app"
 mkdir -p "$app/dist"
 cp -R "$context/package.json" "$context/package-lock.json" "$context/crds" "$context/bin" "$app/"
 cp -R "$context/dist/src" "$context/dist/machines" "$app/dist/"
-(cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >"$work/npm-ci.log" 2>&1) ||
+# --prefer-offline: the checkout's own `npm ci` has cached every package and its metadata, and
+# the lock file pins them; asking the registry again only adds ways to stall (seen here once,
+# for 12 minutes, while nine other npm installs ran).
+(cd "$app" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error >"$work/npm-ci.log" 2>&1) ||
   fail "npm ci --omit=dev failed: $(tail -n 5 "$work/npm-ci.log")"
 chmod -R u=rwX,go=rX "$app"
 
