@@ -7,8 +7,8 @@
 #   Not the build machine's own node: its version would be whatever that machine has, and a
 #   distribution's node links shared libraries (libnode, libuv, OpenSSL, ICU) that a copied
 #   binary would lack;
-# - fledge compiled from the same inputs as deploy/Dockerfile (.dockerignore lists them),
-#   with production dependencies only, owned by root, run as fledge (10001:10001).
+# - fledge compiled from the files deploy/Dockerfile's build is sent (.dockerignore's
+#   exceptions), with production dependencies only, owned by root, run as fledge (10001:10001).
 # buildah commits it to the local containers storage, where podman runs it. The layout is
 # deploy/Dockerfile's; `npm run image:test` checks both agree and runs the image against the
 # playground. Usage and settings: docs/image.md.
@@ -117,9 +117,11 @@ EOF
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 
 say "3/4 fledge $version: compiling, production dependencies"
+# The Dockerfile's build context: what .dockerignore lets through (it lists it as exceptions).
 context="$work/context"
 mkdir -p "$context"
-cp -R package.json package-lock.json tsconfig.json src machines crds bin "$context/"
+mapfile -t context_files < <(sed -n 's/^!//p' .dockerignore)
+cp -R "${context_files[@]}" "$context/"
 ln -s "$PWD/node_modules" "$context/node_modules"
 node_modules/.bin/tsc -p "$context/tsconfig.json" || fail "tsc failed on the staged sources in $context"
 app="$rootfs/app"
