@@ -63,10 +63,10 @@ elapsed() {
 }
 say() { echo "build-kube: [$(elapsed)] $*"; }
 
-# Measured on 2 cores: about 8.5 CPU-minutes, so 5 min on an idle machine and up to 20 on a
-# loaded one. Each phase says so, and the compile phase how far it is every 30 s, so that a
+# Measured on 2 cores: 8.5 to 10.5 CPU-minutes, so about 6 min on an idle machine and up to
+# 20 on a loaded one. Each phase says so, and the compile phase how far it is every 30 s, so that a
 # quiet terminal is never taken for a hung build.
-say "building kube-apiserver and kube-controller-manager $version, once per machine: about 5 min on an idle 2-core machine, up to 20 min on a busy one"
+say "building kube-apiserver and kube-controller-manager $version, once per machine: about 6 min on an idle 2-core machine, up to 20 min on a busy one"
 work="$cache/build-kubernetes-$version"
 log="$work/make.log"
 rm -rf "$work"
@@ -145,6 +145,7 @@ wait "$make_pid" || {
   tail -n 30 "$log" >&2
   exit 1
 }
+[ "${total:-0}" -eq 0 ] || say "3/3 compiled $(compiled) of $total packages, linked both binaries"
 
 mkdir -p "$target.partial"
 for b in "${binaries[@]}"; do
