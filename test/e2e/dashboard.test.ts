@@ -149,6 +149,8 @@ async function openList(page: Page): Promise<void> {
 }
 
 async function openTimeline(page: Page, namespace: string, name: string): Promise<void> {
+  // The printed URL carries the session's token; the page keeps it for the views after.
+  await openList(page);
   await page.goto(`${dashboard.origin}#/rollout/${namespace}/${name}`);
   await page.waitForSelector(`body[data-timeline-ready="${namespace}/${name}"]`);
   // uPlot draws on the next animation frame.
@@ -220,7 +222,7 @@ describe('fledge dashboard', () => {
     const failedPoints = page.locator(
       'table[data-metric="request-success-rate"] tr[data-passed="false"]',
     );
-    await failedPoints.first().waitFor();
+    await failedPoints.first().waitFor({ state: 'attached' });
     const values = (await failedPoints.locator('td:nth-child(2)').allTextContents())
       .map(Number)
       .filter((value) => Number.isFinite(value));
@@ -232,7 +234,7 @@ describe('fledge dashboard', () => {
     const rollback = page.locator('#markers li[data-kind="rollback"]');
     expect(await rollback.count()).toBe(1);
     expect(await rollback.textContent()).toMatch(/ThresholdReached.*rolled back revision/);
-    await page.locator('#markers li[data-reason="RoutingDrift"]').waitFor();
+    await page.locator('#markers li[data-reason="RoutingDrift"]').waitFor({ state: 'attached' });
     await page.screenshot({
       path: path.join(images, 'dashboard-timeline-rolled-back.png'),
       fullPage: true,
