@@ -1,5 +1,5 @@
 import type { WriteFact } from './audit-log.js';
-import { evidenceOf, isoOf, succeeded, type Violation } from './evidence.js';
+import { evidenceOf, succeeded, type Violation } from './evidence.js';
 
 /** Each replica's User-Agent is this plus its identity, which is also its Lease holderIdentity. */
 export const CONTROLLER_AGENT = 'fledge-controller/';
@@ -26,10 +26,12 @@ const quoted = 3;
 /**
  * One driver per Rollout, from the Lease writes in the audit log: a controller's write is
  * legitimate only if, when the API server received it, the last Lease write that had taken
- * effect named the writer as holder and the writer's lease had not expired (renewTime plus
- * leaseDurationSeconds). So no two identities write one Rollout within one lease term, and no
- * replica writes after it released the Lease, after its lease ran out, or before it held it.
- * Writes are grouped by Rollout, writer and term. `rolloutOf` names the Rollout of a write.
+ * effect named the writer as holder. So no two identities write one Rollout within one lease
+ * term, and no replica writes before it held the Lease or after it released it. A holder
+ * whose lease has run out but that nobody replaced is not judged here: Lease records carry
+ * the holder's clock, and others may only take over once they have seen it unchanged for a
+ * lease duration, which the next term's first write shows. Writes are grouped by Rollout,
+ * writer and term; `rolloutOf` names the Rollout of a write.
  */
 export function checkSingleDriver(
   facts: WriteFact[],
@@ -56,7 +58,7 @@ export function checkSingleDriver(
     while (next < leases.length && (leases[next] as LeaseFact).completed <= write.received) next++;
     const held = leases[next - 1];
     const identity = write.userAgent.slice(CONTROLLER_AGENT.length);
-    const fault = faultOf(write, identity, held);
+    const fault = faultOf(identity, held);
     if (!fault) continue;
     const rollout = rolloutOf(write);
     const groupKey = `${rollout}|${identity}|${next - 1}|${fault.kind}`;
@@ -94,26 +96,18 @@ export function checkSingleDriver(
 }
 
 function faultOf(
-  write: WriteFact,
   identity: string,
   held: LeaseFact | undefined,
 ): { kind: string; message: string } | undefined {
   const writer = `controller ${identity}`;
   if (!held) return { kind: 'none', message: `${writer} wrote before any replica held the Lease` };
-  const { holder, renewTime, leaseDurationSeconds, leaseTransitions } = held.subject;
+  const { holder, leaseTransitions } = held.subject;
   const term = `term ${leaseTransitions ?? '?'}`;
   if (holder === '') {
     return { kind: 'released', message: `${writer} wrote after the Lease was released (${term})` };
   }
   if (holder !== identity) {
     return { kind: 'other', message: `${writer} wrote while ${holder} held the Lease (${term})` };
-  }
-  const expiry = (renewTime ?? held.completed) + (leaseDurationSeconds ?? 0) * 1_000_000;
-  if (write.received > expiry) {
-    return {
-      kind: 'expired',
-      message: `${writer} wrote after its own lease expired at ${isoOf(expiry)} (${term}, last renewed ${isoOf(renewTime ?? held.completed)})`,
-    };
   }
   return undefined;
 }

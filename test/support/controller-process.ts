@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../src/playground/paths.js';
 import { waitFor } from './wait.js';
 
 // From the sources under vitest and from dist/ alike.
 const cli = path.join(packageRoot(), 'bin', 'fledge');
+
+const setpriv = '/usr/bin/setpriv';
 
 /** Kept per process: enough to find its start, its identity and its leadership changes. */
 const maxLogLines = 20_000;
@@ -36,6 +38,8 @@ export interface ControllerProcessOptions {
   leaseName?: string;
   leaseDuration?: string;
   extraArgs?: string[];
+  /** Added to its environment; HOSTNAME, for one, prefixes its Lease identity. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -69,11 +73,17 @@ export function startControllerProcess(options: ControllerProcessOptions): Contr
       : ['--no-leader-elect']),
     ...(options.extraArgs ?? []),
   ];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  // setpriv execs node in its own place (same pid): the kernel kills the controller when
+  // its parent dies, so a crashed test or chaos run leaves no replica behind.
+  const [command, argv] = existsSync(setpriv)
+    ? [setpriv, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
+    : [process.execPath, args];
+  const child: ChildProcess = spawn(command, argv, {
     env: {
       ...process.env,
       FLEDGE_PROMETHEUS_URL: options.prometheusUrl,
       FLEDGE_MESH_PROXY: options.meshProxy,
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -59,12 +59,11 @@ describe('checkSingleDriver', () => {
     ]);
   });
 
-  it('reports a write after the writer’s own lease ran out, though nobody took over', () => {
-    const result = check([lease(0, 'a'), lease(1, 'a'), write(3.9, 'a'), write(4.1, 'a')]);
-    expect(result.violations).toHaveLength(1);
-    expect(result.violations[0]?.message).toMatch(
-      /^controller a wrote after its own lease expired at 2025-01-01T00:00:04.000000Z \(term 0, last renewed .*\) \(1 write\)$/,
-    );
+  it('leaves a holder whose lease ran out alone until another replica takes the Lease', () => {
+    // Records carry the holder's clock; a loaded API server may finish a renewal seconds
+    // after its renewTime. Only the next term's first write shows that someone took over.
+    const result = check([lease(0, 'a'), lease(1, 'a'), write(3.9, 'a'), write(6, 'a')]);
+    expect(result.violations).toEqual([]);
   });
 
   it('reports a write before any replica held the Lease', () => {

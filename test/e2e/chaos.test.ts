@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { formatReport, passed } from '../../chaos/report.js';
+import { runChaos } from '../../chaos/run.js';
+
+/**
+ * The short form of `npm run chaos` (docs/chaos.md): a few kills of two controller
+ * replicas, one restart each of the API server and Prometheus, a few revisions of each
+ * Rollout of the mix, all checked from the API server's audit log. It runs a playground of
+ * its own, since it restarts parts of it; the shared one stays as it was.
+ */
+describe('chaos', () => {
+  it('keeps every invariant through controller kills and API server and Prometheus restarts', async () => {
+    const report = await runChaos({
+      name: `chaos-e2e-${process.pid}`,
+      seed: 20_250_101,
+      kills: 5,
+      minutes: 1.5,
+      apiServerRestarts: 1,
+      prometheusRestarts: 1,
+    });
+    const text = formatReport(report);
+    console.log(text);
+    expect(report.kills, text).toHaveLength(5);
+    expect(report.restarts, text).toHaveLength(2);
+    expect(passed(report), text).toBe(true);
+  }, 900_000);
+});
