@@ -14,7 +14,7 @@ describe('chaos', () => {
       name: `chaos-e2e-${process.pid}`,
       seed: 20_250_101,
       kills: 5,
-      minutes: 1.5,
+      minutes: 1.25,
       apiServerRestarts: 1,
       prometheusRestarts: 1,
     });

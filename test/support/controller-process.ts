@@ -66,7 +66,7 @@ export function startControllerProcess(options: ControllerProcessOptions): Contr
           '--lease-namespace',
           options.leaseNamespace ?? 'default',
           '--lease-name',
-          options.leaseName ?? 'fledge-e2e',
+          options.leaseName ?? 'fledge-controller',
           '--lease-duration',
           options.leaseDuration ?? '3s',
         ]

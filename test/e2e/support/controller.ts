@@ -24,6 +24,7 @@ export interface ControllerFlags {
 export function startController(flags: ControllerFlags): ControllerProcess {
   return startControllerProcess({
     ...flags,
+    leaseName: flags.leaseName ?? 'fledge-e2e',
     kubeconfig: flags.kubeconfig ?? inject('KUBECONFIG'),
     prometheusUrl: flags.prometheusUrl ?? inject('FLEDGE_PROMETHEUS_URL'),
     meshProxy: flags.meshProxy ?? inject('FLEDGE_MESH_PROXY'),
