@@ -12,7 +12,8 @@ describe('chaos', () => {
   it('keeps every invariant through controller kills and API server and Prometheus restarts', async () => {
     const report = await runChaos({
       name: `chaos-e2e-${process.pid}`,
-      seed: 20_250_101,
+      // Four of its five kills hit the leader, two of them with SIGTERM (a hand-over).
+      seed: 11,
       kills: 5,
       minutes: 1.25,
       apiServerRestarts: 1,
