@@ -2,9 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
-import { type ChildProcessHandle, startProcess } from './child-process.js';
+import { startProcess } from './child-process.js';
 import { freePort } from './ports.js';
-import { waitForHttpReady } from './readiness.js';
+import { readyOrStopped } from './readiness.js';
+import { type Restartable, startRestartable } from './restartable.js';
 
 export interface ScrapeTarget {
   /** The cluster the metrics come from; a `cluster` label on every series. */
@@ -36,7 +37,8 @@ export function renderPrometheusConfig(targets: ScrapeTarget[]): string {
 
 export interface PrometheusServer {
   url: string;
-  process: ChildProcessHandle;
+  /** Restarts keep the port, the configuration and the data directory. */
+  process: Restartable;
 }
 
 export async function startPrometheus(
@@ -49,26 +51,24 @@ export async function startPrometheus(
   await writeFile(configFile, renderPrometheusConfig(options.targets));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = await startProcess(
-    {
-      name: 'prometheus',
-      command: options.binary,
-      args: [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${path.join(dir, 'data')}`,
-        '--storage.tsdb.retention.time=1d',
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      logFile: path.join(dir, 'prometheus.log'),
-    },
-    logger,
-  );
-  try {
-    await waitForHttpReady(child, { url: `${url}/-/ready` });
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
-  return { url, process: child };
+  const process = await startRestartable('prometheus', async () => {
+    const child = await startProcess(
+      {
+        name: 'prometheus',
+        command: options.binary,
+        args: [
+          `--config.file=${configFile}`,
+          `--storage.tsdb.path=${path.join(dir, 'data')}`,
+          '--storage.tsdb.retention.time=1d',
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--log.level=warn',
+        ],
+        logFile: path.join(dir, 'prometheus.log'),
+      },
+      logger,
+    );
+    await readyOrStopped(child, { url: `${url}/-/ready` });
+    return child;
+  });
+  return { url, process };
 }

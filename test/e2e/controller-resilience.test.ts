@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RolloutStatus } from '../../src/api/types.js';
+import { waitFor } from '../support/wait.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
@@ -15,7 +16,6 @@ import {
   weightsSeen,
 } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * What must survive the controller's own failures: a SIGKILL mid-analysis, a leader that

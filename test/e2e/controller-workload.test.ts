@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RolloutStatus } from '../../src/api/types.js';
 import { viaProxy } from '../support/via-proxy.js';
+import { waitFor } from '../support/wait.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import { promQuery } from './support/prometheus.js';
@@ -17,7 +18,6 @@ import {
   weightsSeen,
 } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * Workload mode on the playground, driven by `fledge controller` as a process: each scenario

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolloutStatus } from '../../src/api/types.js';
 import { type Playground, startPlayground } from '../../src/playground/playground.js';
+import { waitFor } from '../support/wait.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl } from './support/kubectl.js';
 import {
@@ -16,7 +17,6 @@ import {
 import { promQuery } from './support/prometheus.js';
 import { appManifest, finished, waitForStatus, weightsSeen } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * Backend mode across clusters on a two-cluster playground (east, west) linked by the

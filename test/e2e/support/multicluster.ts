@@ -16,28 +16,9 @@ export interface Scenario {
   remotePrometheus?: boolean;
 }
 
-export const other = (cluster: ClusterName): ClusterName => (cluster === 'east' ? 'west' : 'east');
+export { serviceManifest } from '../../support/manifests.js';
 
-export function serviceManifest(
-  name: string,
-  namespace: string,
-  exported: boolean,
-  selector = true,
-) {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name,
-      namespace,
-      labels: exported ? { 'mirror.linkerd.io/exported': 'true' } : {},
-    },
-    spec: {
-      ...(selector ? { selector: { app: name } } : {}),
-      ports: [{ name: 'http', port: 8080, targetPort: 8080 }],
-    },
-  });
-}
+export const other = (cluster: ClusterName): ClusterName => (cluster === 'east' ? 'west' : 'east');
 
 export function backend(service: string, remote: boolean, s: Scenario) {
   return remote ? { service, cluster: other(s.caller) } : { service };

@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
+  /** Stops waiting at once, rejecting with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -19,6 +21,7 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   let last: unknown = 'nothing yet';
   for (;;) {
+    options.signal?.throwIfAborted();
     try {
       const result = await probe();
       if (result !== undefined) return result;
@@ -31,7 +34,7 @@ export async function waitFor<T>(
         `timed out after ${timeoutMs / 1000} s waiting for ${what}; last seen: ${describe(last)}`,
       );
     }
-    await sleep(options.intervalMs ?? 250);
+    await sleep(options.intervalMs ?? 250, undefined, { signal: options.signal });
   }
 }
 
