@@ -16,6 +16,7 @@ import {
 } from '../support/dashboard-fixtures.js';
 import { serviceAccountUser } from '../support/dashboard-rbac.js';
 import { openEvents } from '../support/dashboard-sse.js';
+import { waitFor } from '../support/wait.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { type Browser, openBrowser } from './support/dashboard-browser.js';
 import { type DashboardProcess, startDashboardProcess } from './support/dashboard-process.js';
@@ -28,7 +29,6 @@ import {
   waitInitialized,
 } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * `fledge dashboard` in a real headless Chromium against the playground: a release followed
