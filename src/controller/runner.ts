@@ -219,13 +219,18 @@ export class RolloutRunner {
     return createActor(machine, { clock: chainingClock, input: options });
   }
 
-  /** The effects, each started after the one before it settled. */
+  /**
+   * The effects, each started after the one before it settled and after the status that
+   * decided it is written: the decision is on record before its effect, so a replica that
+   * takes over never finds a weight (or a promotion) its status does not explain.
+   */
   private tracked(effects: Effects): Effects {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
     const track =
       (run: Run): Run =>
       (input, signal) =>
-        this.inOrder(() => {
+        this.inOrder(async () => {
+          await this.host.status.flushed();
           if (signal.aborted) throw new Error('the machine left this step before it began');
           return run(input, signal);
         });

@@ -241,6 +241,30 @@ describe('RolloutRunner', () => {
     await runner.stop();
   });
 
+  it('writes the decision to status before the effect it leads to', async () => {
+    const effects = fakeEffects([], () => true);
+    const world = fakeHost(effects);
+    const storedWhen: string[] = [];
+    const stored = () =>
+      (world.writer.current().status?.machine as { state?: string })?.state ?? '';
+    effects.setWeight = async ({ canaryWeight }) => {
+      storedWhen.push(`setWeight ${canaryWeight}: ${stored()}`);
+    };
+    effects.finalise = async () => {
+      storedWhen.push(`finalise: ${stored()}`);
+    };
+    const runner = new RolloutRunner(rollout, { ...plan, mode: 'backend' }, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(storedWhen).toEqual([
+      'setWeight 50: IncreasingWeight',
+      'setWeight 100: IncreasingWeight',
+      'finalise: Finalising',
+    ]);
+    await runner.stop();
+  });
+
   it('honours an interval past 24.8 days instead of firing at once', async () => {
     const analysed: number[] = [];
     const effects = fakeEffects([], () => true);
