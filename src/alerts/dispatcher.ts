@@ -29,6 +29,8 @@ const LOOKUP_TTL_MS = 15_000;
 const LOOKUP_CAPACITY = 256;
 /** Alerts on the wire at once; more are dropped (and counted), never queued without end. */
 const MAX_IN_FLIGHT = 64;
+/** Alerts of one Rollout waiting for the ones before them. */
+const MAX_QUEUED = 32;
 const READ_TIMEOUT_MS = 5000;
 
 export interface AlertDispatcherOptions {
@@ -62,6 +64,8 @@ export class AlertDispatcher {
   );
   private readonly sent: Counter<'type' | 'result'>;
   private inFlight = 0;
+  /** Each Rollout's alerts, one after the other, so they arrive in the order decided. */
+  private readonly queues = new Map<string, { tail: Promise<unknown>; length: number }>();
 
   constructor(private readonly options: AlertDispatcherOptions) {
     this.providers = new ResourceClient(options.api, alertProviders);
@@ -74,9 +78,38 @@ export class AlertDispatcher {
     });
   }
 
-  async alert(rollout: Rollout, notice: AlertNotice): Promise<ConditionUpdate | undefined> {
+  /**
+   * Sends a decision to the Rollout's alerts, after its earlier ones; resolves with the
+   * `Alerting` condition (undefined without alerts). Never rejects.
+   */
+  alert(rollout: Rollout, notice: AlertNotice): Promise<ConditionUpdate | undefined> {
+    if ((rollout.spec.analysis.alerts ?? []).length === 0) return Promise.resolve(undefined);
+    const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+    const queue = this.queues.get(key) ?? { tail: Promise.resolve(), length: 0 };
+    if (queue.length >= MAX_QUEUED) {
+      this.options.log.warn(
+        { rollout: key, reason: notice.decision.reason },
+        `alert dropped: ${MAX_QUEUED} alerts of this rollout are waiting to be sent`,
+      );
+      this.sent.inc({ type: 'any', result: 'dropped' });
+      return Promise.resolve(undefined);
+    }
+    const next = queue.tail.then(() => this.dispatch(rollout, notice));
+    queue.tail = next;
+    queue.length += 1;
+    this.queues.set(key, queue);
+    void next.finally(() => {
+      queue.length -= 1;
+      if (queue.length === 0 && this.queues.get(key) === queue) this.queues.delete(key);
+    });
+    return next;
+  }
+
+  private async dispatch(
+    rollout: Rollout,
+    notice: AlertNotice,
+  ): Promise<ConditionUpdate | undefined> {
     const alerts = rollout.spec.analysis.alerts ?? [];
-    if (alerts.length === 0) return undefined;
     const namespace = rollout.metadata.namespace ?? 'default';
     try {
       const resolved: Resolved[] = await Promise.all(

@@ -8,7 +8,7 @@ import { KubeApiError } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer } from '../../support/apiserver.js';
 import { rollback } from '../../unit/alerts/fixtures.js';
-import { close, startReceiver } from '../webhooks/receiver.js';
+import { close, startReceiver } from '../../support/receiver.js';
 
 const cluster = useApiServer(['alertProvider']);
 const alertProviders = {

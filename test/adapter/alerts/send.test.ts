@@ -5,7 +5,7 @@ import type { ProviderSettings } from '../../../src/alerts/message.js';
 import { type ProviderType, renderers } from '../../../src/alerts/providers/index.js';
 import { sendAlert } from '../../../src/alerts/send.js';
 import { message } from '../../unit/alerts/fixtures.js';
-import { close, startReceiver } from '../webhooks/receiver.js';
+import { close, startReceiver } from '../../support/receiver.js';
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let silent: Server;

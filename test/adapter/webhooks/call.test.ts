@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { callWebhook } from '../../../src/webhooks/call.js';
 import type { Webhook } from '../../../src/webhooks/payload.js';
-import { close, type Received, startReceiver } from './receiver.js';
+import { close, type Received, startReceiver } from '../../support/receiver.js';
 
 const rollout = {
   name: 'api',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Webhook } from '../../../src/webhooks/payload.js';
 import { checkGate, runWebhooks, sendEvent } from '../../../src/webhooks/steps.js';
-import { close, startForwardProxy, startReceiver } from './receiver.js';
+import { close, startForwardProxy, startReceiver } from '../../support/receiver.js';
 
 const rollout = {
   name: 'api',

@@ -59,6 +59,7 @@ export interface RolloutOptions {
   metricInterval?: string;
   extraSpec?: Record<string, unknown>;
   webhooks?: Array<Record<string, unknown>>;
+  alerts?: Array<Record<string, unknown>>;
 }
 
 /** A workload-mode Rollout with compressed intervals and both built-in metrics. */
@@ -81,6 +82,7 @@ export function rolloutManifest(o: RolloutOptions): string {
         maxWeight: o.maxWeight ?? 50,
         stepWeight: o.stepWeight ?? 10,
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
+        ...(o.alerts ? { alerts: o.alerts } : {}),
         metrics: [
           {
             name: 'request-success-rate',
