@@ -107,6 +107,12 @@ export interface AnalysisSpec {
    * fail: no data counts as a failed check; pause: hold the weight until data comes.
    */
   onNoData: 'fail' | 'pause';
+  /**
+   * Where to tell people of this Rollout's decisions, as Flagger's analysis.alerts (docs/alerts.md).
+   *
+   * @maxItems 16
+   */
+  alerts?: AlertSpec[];
 }
 export interface MetricSpec {
   /**
@@ -153,6 +159,21 @@ export interface WebhookSpec {
   metadata?: {
     [k: string]: string;
   };
+}
+export interface AlertSpec {
+  name: string;
+  /**
+   * info: every decision; warn: warnings and errors; error: errors only.
+   */
+  severity: 'info' | 'warn' | 'error';
+  providerRef: ProviderRef;
+}
+/**
+ * An AlertProvider; namespace defaults to the Rollout's.
+ */
+export interface ProviderRef {
+  name: string;
+  namespace?: string;
 }
 /**
  * Two existing Services to shift traffic between (backend mode).

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
@@ -83,6 +84,7 @@ export class Controller {
   private readonly watches: ControllerWatches;
   private readonly rolloutClient: ResourceClient<StoredRollout>;
   private readonly events: EventRecorder;
+  private readonly alerts: AlertDispatcher;
   private readonly metrics: MetricsProvider;
   private readonly clusterMetrics: Map<string, MetricsProvider>;
   private readonly runners = new Map<string, RolloutRunner>();
@@ -118,6 +120,12 @@ export class Controller {
     this.caches = this.watches.caches;
     this.rolloutClient = new ResourceClient(this.api, knownTypes.rollouts);
     this.events = new EventRecorder(this.api, { component: 'fledge', logger: options.log });
+    this.alerts = new AlertDispatcher({
+      api: this.api,
+      log: options.log.child({ component: 'alerts' }),
+      registry: this.registry,
+      recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
+    });
     this.metrics = createPrometheusProvider({
       address: options.prometheusUrl,
       registry: this.registry,
@@ -340,6 +348,7 @@ export class Controller {
       }),
       effects: effectsFor,
       recordEvent: (r, decision) => this.recordEvent(r, decision),
+      alert: (r, notice) => this.alerts.alert(r, notice),
       observe: (view) => this.telemetry.observe(view),
       finished: (r, outcome) =>
         this.telemetry.finished.inc({

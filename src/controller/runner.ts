@@ -12,6 +12,7 @@ import { isResting, phaseOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
 import { type Effects, provideEffects } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
+import type { AlertNotice } from '../alerts/message.js';
 import type { ConditionUpdate } from '../api/conditions.js';
 import type { HistoryEntry, ManualAction as ManualActionStatus, Rollout } from '../api/types.js';
 import { jsonEqual } from '../kube/patch.js';
@@ -19,7 +20,7 @@ import type { WebhookDelivery } from '../webhooks/call.js';
 import { sendEvent } from '../webhooks/steps.js';
 import { chainingClock } from './clock.js';
 import { type Decision, decisionsBetween } from './decisions.js';
-import type { EffectContext } from './effects/context.js';
+import type { EffectContext, Progress } from './effects/context.js';
 import { appendHistory, historyBetween, historyEntry } from './history.js';
 import { statusFromMachine } from './status.js';
 import type { StatusWriter } from './status-writer.js';
@@ -30,6 +31,7 @@ export interface RunnerView {
   rollout(): Rollout;
   phase(): Phase;
   revision(): string;
+  progress(): Progress;
   report(decision: Decision): void;
   condition(update: ConditionUpdate): void;
 }
@@ -40,6 +42,11 @@ export interface RunnerHost {
   /** The one writer of this Rollout's status. */
   status: StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
+  /**
+   * Tells the Rollout's `analysis.alerts` of a decision. Never rejects; resolves with the
+   * condition that says whether its alert providers can be reached (none without alerts).
+   */
+  alert(rollout: Rollout, notice: AlertNotice): Promise<ConditionUpdate | undefined>;
   observe(view: RolloutMetricsView): void;
   finished(rollout: Rollout, result: 'succeeded' | 'failed'): void;
   /** The effects' world (API, routing, metrics) for this rollout, reading `view`. */
@@ -71,6 +78,9 @@ export class RolloutRunner {
    */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private broken: Error | null = null;
+  private stopped = false;
+  /** The last retried failure announced; the same failure again is not announced twice. */
+  private lastRetry: string | null = null;
 
   constructor(
     private rollout: Rollout,
@@ -83,6 +93,7 @@ export class RolloutRunner {
       rollout: () => this.rollout,
       phase: () => this.phase,
       revision: () => this.revision,
+      progress: () => this.progress,
       report: (decision) => this.announce(decision, this.phase),
       condition: (update) => this.setCondition(update),
     });
@@ -120,6 +131,11 @@ export class RolloutRunner {
 
   get canaryWeight(): number {
     return this.actor.getSnapshot().context.canaryWeight;
+  }
+
+  get progress(): Progress {
+    const { canaryWeight, iterations, failedChecks } = this.actor.getSnapshot().context;
+    return { canaryWeight, iterations, failedChecks };
   }
 
   /** The newest Rollout from the watch; a changed plan restarts the machine where it is. */
@@ -182,6 +198,7 @@ export class RolloutRunner {
    * the last status write; its state stays in status for whoever runs it next.
    */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.subscription.unsubscribe();
     this.actor.stop();
     await this.lastWrite;
@@ -253,14 +270,28 @@ export class RolloutRunner {
         this.host.log.error({ err: error }, 'the rollout machine stopped on an error');
       },
     });
+    const retries = this.actor.on('retrying', ({ message }) => this.retried(message));
     this.actor.start();
-    return subscription;
+    return {
+      unsubscribe: () => {
+        subscription.unsubscribe();
+        retries.unsubscribe();
+      },
+    };
+  }
+
+  /** A failed step the machine retries: a Warning a person should hear of, once per cause. */
+  private retried(message: string): void {
+    if (message === this.lastRetry) return;
+    this.lastRetry = message;
+    this.record({ type: 'Warning', reason: 'Retrying', message });
   }
 
   private changed(document: MachineDocument): void {
     if (this.document && jsonEqual(document, this.document)) return;
     const before = this.document;
     this.document = document;
+    if (before?.phase !== document.phase) this.lastRetry = null;
     const decisions = decisionsBetween(before, document, this.plan.threshold);
     for (const decision of decisions) this.announce(decision, document.phase);
     this.history = appendHistory(
@@ -291,17 +322,24 @@ export class RolloutRunner {
     this.writeStatus(this.document);
   }
 
-  /** A decision as an Event, a log line and Flagger's `event` webhooks. */
+  /** A decision as an Event, a log line, Flagger's `event` webhooks and the alerts. */
   private announce(decision: Decision, phase: Phase): void {
     const { namespace = 'default', name = '' } = this.rollout.metadata;
+    const { revision, progress } = this;
     this.host.recordEvent(this.rollout, decision);
     this.host.log.info({ decision, phase }, decision.message);
     void sendEvent(
       this.rollout.spec.analysis.webhooks ?? [],
-      { name, namespace, phase, checksum: this.revision },
+      { name, namespace, phase, checksum: revision, ...progress, revision },
       { message: decision.message, type: decision.type },
       { ...this.host.webhooks, logger: this.host.log },
     );
+    void this.host
+      .alert(this.rollout, { decision, phase, revision, progress })
+      .then((condition) => {
+        // A stopped runner's document is stale: its successor writes status now.
+        if (condition && !this.stopped) this.setCondition(condition);
+      });
   }
 
   private writeStatus(document: MachineDocument): void {

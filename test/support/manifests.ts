@@ -52,6 +52,7 @@ export interface RolloutOptions {
   metricInterval?: string;
   extraSpec?: Record<string, unknown>;
   webhooks?: Array<Record<string, unknown>>;
+  alerts?: Array<Record<string, unknown>>;
   /** Backend mode between these two Services, instead of the Deployment named `name`. */
   backends?: { stable: string; canary: string };
 }
@@ -86,6 +87,7 @@ export function rolloutManifest(o: RolloutOptions): string {
         maxWeight: o.maxWeight ?? 50,
         stepWeight: o.stepWeight ?? 10,
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
+        ...(o.alerts ? { alerts: o.alerts } : {}),
         metrics: [
           {
             name: 'request-success-rate',

@@ -2,6 +2,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RolloutPlan } from '../../../machines/plan.js';
 import type { Effects } from '../../../machines/provide.js';
+import type { AlertNotice } from '../../../src/alerts/message.js';
+import type { ConditionUpdate } from '../../../src/api/conditions.js';
 import type { Rollout } from '../../../src/api/types.js';
 import type { Decision } from '../../../src/controller/decisions.js';
 import type { EffectContext } from '../../../src/controller/effects/context.js';
@@ -63,18 +65,30 @@ function fakeHost(
 ) {
   const decisions: Decision[] = [];
   const finished: string[] = [];
+  const alerts: AlertNotice[] = [];
   const host: RunnerHost = {
     log: pino({ level: 'silent' }),
     status: writer.writer,
     recordEvent: (_r, decision) => decisions.push(decision),
+    alert: async (_r, notice) => {
+      alerts.push(notice);
+      return alerting;
+    },
     observe: () => {},
     finished: (_r, result) => finished.push(result),
     effectContext: () => ({}) as EffectContext,
     effects: () => effects,
     webhooks: { proxy: '' },
   };
-  return { host, statuses: writer.statuses, writer, decisions, finished, effects };
+  return { host, statuses: writer.statuses, writer, decisions, finished, effects, alerts };
 }
+
+const alerting: ConditionUpdate = {
+  type: 'Alerting',
+  status: 'False',
+  reason: 'AlertProviderNotFound',
+  message: 'alert team: AlertProvider prod/slack does not exist',
+};
 
 async function started(effects: Effects, stored: Rollout = rollout, runPlan = plan) {
   const world = fakeHost(effects, stored);
@@ -302,6 +316,41 @@ describe('RolloutRunner', () => {
       status: 'False',
       message: expect.stringContaining('prod/api'),
     });
+    await runner.stop();
+  });
+
+  it('announces a promotion that keeps failing once per cause: an Event, a history entry and an alert', async () => {
+    const weights: number[] = [];
+    const effects = fakeEffects(weights, () => true);
+    effects.promote = async () => {
+      throw new Error('primary prod/api-primary has 0 of 2 replicas ready');
+    };
+    const { runner, decisions, alerts, statuses } = await started(effects);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(8000);
+    await runner.flushed();
+    expect(runner.phase).toBe('Promoting');
+    const retries = decisions.filter((decision) => decision.reason === 'Retrying');
+    expect(retries).toEqual([
+      {
+        type: 'Warning',
+        reason: 'Retrying',
+        message:
+          'promoting the primary failed: primary prod/api-primary has 0 of 2 replicas ready; retrying in 1s',
+      },
+    ]);
+    expect(alerts.filter((notice) => notice.decision.reason === 'Retrying')).toMatchObject([
+      { phase: 'Promoting', revision: 'rev2', progress: { canaryWeight: 100, failedChecks: 0 } },
+    ]);
+    const history = statuses.at(-1)?.history ?? [];
+    expect(history.filter((entry) => entry.reason === 'Retrying')).toHaveLength(1);
+    await runner.stop();
+  });
+
+  it('puts the condition the alerts report in status', async () => {
+    const { runner, statuses } = await started(fakeEffects([], () => true));
+    await runner.flushed();
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Alerting')).toMatchObject(alerting);
     await runner.stop();
   });
 });
