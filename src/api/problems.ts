@@ -29,3 +29,48 @@ export function fieldPath(pointer: string, ...more: string[]): string {
 function unescapePointer(segment: string): string {
   return segment.replaceAll('~1', '/').replaceAll('~0', '~');
 }
+
+/**
+ * A value as a problem quotes it: JSON, cut to 40 characters. Never throws, and reads no more
+ * of a value than it shows, so quoting a huge or deeply nested value costs nothing.
+ */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = jsonPrefix(value, 41);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+type Step = { text: string } | { value: unknown };
+
+/** The first `limit` characters of a value's JSON text, written without recursion. */
+function jsonPrefix(value: unknown, limit: number): string {
+  let out = '';
+  const stack: Step[] = [{ value }];
+  while (stack.length > 0 && out.length < limit) {
+    const step = stack.pop() as Step;
+    if ('text' in step) {
+      out += step.text;
+      continue;
+    }
+    const node = step.value;
+    if (typeof node === 'string') out += JSON.stringify(node.slice(0, limit));
+    else if (typeof node === 'number') out += Number.isFinite(node) ? String(node) : 'null';
+    else if (node === null || typeof node === 'boolean') out += String(node);
+    else if (typeof node !== 'object') out += `(a ${typeof node})`;
+    else {
+      const array = Array.isArray(node);
+      const entries: [string | undefined, unknown][] = array
+        ? node.slice(0, limit).map((child) => [undefined, child])
+        : Object.entries(node).slice(0, limit);
+      out += array ? '[' : '{';
+      stack.push({ text: array ? ']' : '}' });
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, child] = entries[i] as [string | undefined, unknown];
+        stack.push({ value: child });
+        if (key !== undefined) stack.push({ text: `${JSON.stringify(key.slice(0, limit))}:` });
+        if (i > 0) stack.push({ text: ',' });
+      }
+    }
+  }
+  return out;
+}
