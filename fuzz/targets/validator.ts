@@ -198,13 +198,17 @@ function errorText(error: unknown): string {
 
 let seedsCache: Json[] | undefined;
 
+/** Case `index` of the run seeded with `seed`: the document and how it was made. */
+export function fuzzedRollout(seed: number, index: number): { value: Json; mutations: string[] } {
+  seedsCache ??= rolloutSeeds();
+  return generate(Random.forCase(seed, 'validator', index), seedsCache);
+}
+
 export const validatorTarget: SyncTarget = {
   name: 'validator',
   defaultCount: 10_000,
   runCase(seed, index): Finding | undefined {
-    seedsCache ??= rolloutSeeds();
-    const rng = Random.forCase(seed, 'validator', index);
-    const { value, mutations } = generate(rng, seedsCache);
+    const { value, mutations } = fuzzedRollout(seed, index);
     const about = `after ${mutations.join('; ')}`;
     let result: ReturnType<typeof validateRollout>;
     try {
