@@ -164,3 +164,26 @@ export function mutate(rng: Random, seed: Json, vocabulary: Vocabulary, max = 4)
   }
   return { value: root, mutations };
 }
+
+/**
+ * A near-valid copy of `seed`: one to `max` fields that the vocabulary knows replaced by one
+ * of their candidate values (boundary values, most of them valid), and nothing else changed.
+ */
+export function substitute(rng: Random, seed: Json, vocabulary: Vocabulary, max = 2): Mutated {
+  const root = structuredClone(seed);
+  const mutations: string[] = [];
+  const count = rng.int(1, max);
+  for (let i = 0; i < count; i++) {
+    const known = placesOf(root).filter((path) => {
+      const key = path.at(-1);
+      return typeof key === 'string' && (vocabulary[key]?.length ?? 0) > 0;
+    });
+    if (known.length === 0) break;
+    const path = rng.pick(known);
+    const key = path.at(-1) as string;
+    const value = structuredClone(rng.pick(vocabulary[key] as readonly Json[]));
+    setOwn(parentOf(root, path), key, value);
+    mutations.push(`${pathText(path)} := ${describeValue(value)}`);
+  }
+  return { value: root, mutations };
+}

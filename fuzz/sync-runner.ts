@@ -5,7 +5,7 @@
  * the bound counts as a hang once it returns.
  */
 import { Worker } from 'node:worker_threads';
-import { Tally } from './tally.js';
+import { type CaseResult, type Finding, Tally } from './tally.js';
 import type { SyncTarget } from './targets/sync-target.js';
 
 export interface SyncRun {
@@ -19,21 +19,20 @@ export function runInProcess(target: SyncTarget, run: SyncRun): Tally {
   const tally = new Tally(target.name);
   for (let index = 0; index < run.count; index++) {
     const started = performance.now();
-    const finding = target.runCase(run.seed, index);
+    const result = target.runCase(run.seed, index);
     const elapsed = performance.now() - started;
-    tally.record(
-      index,
-      elapsed > run.hangMs
-        ? { kind: 'hang', detail: `took ${Math.round(elapsed)} ms (bound ${run.hangMs} ms)` }
-        : finding,
-    );
+    const hang: Finding = {
+      kind: 'hang',
+      detail: `took ${Math.round(elapsed)} ms (bound ${run.hangMs} ms)`,
+    };
+    tally.record(index, elapsed > run.hangMs ? { ...result, finding: hang } : result);
   }
   return tally;
 }
 
 interface CaseMessage {
   index: number;
-  finding?: { kind: 'crash' | 'hang' | 'accepted-but-invalid' | 'unnamed'; detail: string };
+  result: CaseResult;
 }
 
 export async function runInWorkers(
@@ -60,27 +59,30 @@ export async function runInWorkers(
       };
       let watchdog = setTimeout(onHang, run.hangMs);
       function onHang() {
-        tally.record(expected, { kind: 'hang', detail: `no answer within ${run.hangMs} ms` });
+        tally.record(expected, {
+          finding: { kind: 'hang', detail: `no answer within ${run.hangMs} ms` },
+        });
         finish(expected + 1);
       }
       worker.on('message', (message: CaseMessage) => {
-        tally.record(message.index, message.finding);
+        tally.record(message.index, message.result);
         expected = message.index + 1;
         clearTimeout(watchdog);
         watchdog = setTimeout(onHang, run.hangMs);
       });
       worker.on('error', (error) => {
         tally.record(expected, {
-          kind: 'crash',
-          detail: `the worker died: ${error.message.slice(0, 200)}`,
+          finding: { kind: 'crash', detail: `the worker died: ${error.message.slice(0, 200)}` },
         });
         finish(expected + 1);
       });
       worker.on('exit', () => {
         if (expected < run.count && !settled) {
           tally.record(expected, {
-            kind: 'crash',
-            detail: 'the worker exited in the middle of the case',
+            finding: {
+              kind: 'crash',
+              detail: 'the worker exited in the middle of the case',
+            },
           });
           finish(expected + 1);
         } else finish(run.count);

@@ -11,8 +11,16 @@ export interface Finding {
 
 const SHOWN_PER_KIND = 3;
 
+/** One case's outcome: what went wrong, if anything, and whether the input was accepted. */
+export interface CaseResult {
+  finding?: Finding;
+  accepted?: boolean;
+}
+
 export class Tally {
   cases = 0;
+  /** Inputs the target accepted (a valid Rollout, a converted Canary, a 2xx, a value). */
+  accepted = 0;
   readonly counts: Record<FindingKind, number> = {
     crash: 0,
     hang: 0,
@@ -23,8 +31,9 @@ export class Tally {
 
   constructor(readonly target: string) {}
 
-  record(index: number, finding: Finding | undefined): void {
+  record(index: number, { finding, accepted }: CaseResult): void {
     this.cases += 1;
+    if (accepted) this.accepted += 1;
     if (!finding) return;
     this.counts[finding.kind] += 1;
     const shown = this.examples.filter((e) => e.finding.kind === finding.kind).length;
@@ -50,6 +59,7 @@ export function formatTallies(tallies: readonly Tally[], seed: number): string[]
       .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
       .join('  ');
   const lines = [`fledge fuzz, seed ${seed}`, line(header), ...rows.map(line)];
+  for (const t of tallies) lines.push(`${t.target}: ${t.accepted} of ${t.cases} inputs accepted`);
   for (const tally of tallies) {
     for (const { index, finding } of tally.examples) {
       lines.push(`${tally.target} case ${index}: ${finding.kind}: ${finding.detail}`);

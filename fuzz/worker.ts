@@ -11,5 +11,5 @@ const { target, seed, from, to } = workerData as {
 const chosen = syncTargets.find((t) => t.name === target);
 if (!chosen || !parentPort) throw new Error(`fuzz worker: no target ${target}`);
 for (let index = from; index < to; index++) {
-  parentPort.postMessage({ index, finding: chosen.runCase(seed, index) });
+  parentPort.postMessage({ index, result: chosen.runCase(seed, index) });
 }

@@ -388,7 +388,10 @@ export async function runLoadtesterTarget(
       const probe = generate(Random.forCase(seed, 'loadtester', index), sinkPort);
       const answer = await send(loadtester.url, probe);
       const finding = judge(probe, answer, loadtester.alive());
-      tally.record(index, finding);
+      tally.record(index, {
+        finding,
+        accepted: answer !== 'hang' && 'status' in answer && answer.status < 300,
+      });
       if (!loadtester.alive()) {
         await loadtester.stop();
         loadtester = await start();

@@ -398,7 +398,7 @@ export async function runMetricsTarget(seed: number, count: number): Promise<Tal
           kind: 'crash',
           detail: `an exception escaped: ${String(thrown[0]).slice(0, 160)} for ${answer.what}`,
         };
-      tally.record(index, finding);
+      tally.record(index, { finding, accepted: outcome !== 'hang' && 'value' in outcome });
     }
   } finally {
     process.off('uncaughtException', onEscape);

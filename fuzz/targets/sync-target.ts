@@ -1,4 +1,4 @@
-import type { Finding } from '../tally.js';
+import type { CaseResult } from '../tally.js';
 
 /**
  * A target whose cases are synchronous calls (the validator, the converter). Each case is a
@@ -7,5 +7,5 @@ import type { Finding } from '../tally.js';
 export interface SyncTarget {
   name: string;
   defaultCount: number;
-  runCase(seed: number, index: number): Finding | undefined;
+  runCase(seed: number, index: number): CaseResult;
 }

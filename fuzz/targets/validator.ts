@@ -7,11 +7,11 @@
  */
 import { validateRollout } from '../../src/api/validate.js';
 import { deeplyNested, type Json, oddValue } from '../hostile-values.js';
-import { mutate, type Vocabulary } from '../mutate.js';
+import { mutate, substitute, type Vocabulary } from '../mutate.js';
 import { Random } from '../random.js';
 import { rolloutRefusal } from '../rollout-oracle.js';
 import { rolloutSeeds } from '../seeds.js';
-import type { Finding } from '../tally.js';
+import type { CaseResult } from '../tally.js';
 import type { SyncTarget } from './sync-target.js';
 
 const names = [
@@ -149,11 +149,12 @@ const VOCABULARY: Vocabulary = {
 function generate(rng: Random, seeds: readonly Json[]): { value: Json; mutations: string[] } {
   const seed = rng.pick(seeds);
   const roll = rng.next();
-  if (roll < 0.03) {
+  if (roll < 0.35) return substitute(rng, seed, VOCABULARY);
+  if (roll < 0.38) {
     const value = oddValue(rng);
     return { value, mutations: ['(whole document) replaced'] };
   }
-  const mutated = mutate(rng, seed, VOCABULARY, roll < 0.6 ? 4 : 2);
+  const mutated = mutate(rng, seed, VOCABULARY, roll < 0.7 ? 4 : 2);
   if (roll > 0.9) {
     const place = rng.pick([
       'spec',
@@ -207,14 +208,14 @@ export function fuzzedRollout(seed: number, index: number): { value: Json; mutat
 export const validatorTarget: SyncTarget = {
   name: 'validator',
   defaultCount: 10_000,
-  runCase(seed, index): Finding | undefined {
+  runCase(seed, index): CaseResult {
     const { value, mutations } = fuzzedRollout(seed, index);
     const about = `after ${mutations.join('; ')}`;
     let result: ReturnType<typeof validateRollout>;
     try {
       result = validateRollout(value);
     } catch (error) {
-      return { kind: 'crash', detail: `${errorText(error)} ${about}` };
+      return { finding: { kind: 'crash', detail: `${errorText(error)} ${about}` } };
     }
     if (result.ok) {
       let refusal: string | undefined;
@@ -223,16 +224,19 @@ export const validatorTarget: SyncTarget = {
       } catch (error) {
         refusal = `the accepted Rollout breaks the controller: ${errorText(error)}`;
       }
-      return refusal ? { kind: 'accepted-but-invalid', detail: `${refusal} ${about}` } : undefined;
+      const finding = refusal
+        ? { kind: 'accepted-but-invalid' as const, detail: `${refusal} ${about}` }
+        : undefined;
+      return { finding, accepted: true };
     }
     if (!Array.isArray(result.problems) || result.problems.length === 0) {
-      return { kind: 'crash', detail: `refused without problems ${about}` };
+      return { finding: { kind: 'crash', detail: `refused without problems ${about}` } };
     }
     const unnamed = result.problems.find((p) => !namesField(p.path, value) || !p.message || !p.fix);
     if (unnamed) {
       const shown = `${JSON.stringify(unnamed.path)}: ${unnamed.message?.slice(0, 120)}`;
-      return { kind: 'unnamed', detail: `problem ${shown} ${about}` };
+      return { finding: { kind: 'unnamed', detail: `problem ${shown} ${about}` } };
     }
-    return undefined;
+    return {};
   },
 };

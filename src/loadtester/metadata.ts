@@ -25,7 +25,8 @@ export interface MetadataProblem {
 
 export type MetadataParse = { ok: true; spec: LoadSpec } | { ok: false; problem: MetadataProblem };
 
-const LIMITS = {
+/** The loadtester's limits; fledge convert keeps the load it writes within them. */
+export const LIMITS = {
   maxRps: 10_000,
   maxConnections: 1_000,
   minDurationMs: 1_000,
@@ -37,7 +38,7 @@ export const LOAD_DEFAULTS = { rps: 10, connections: 10, duration: '1m', method:
 
 // No HEAD: autocannon's response parser waits for a body that a HEAD answer never has, so
 // every HEAD request would end as a timeout.
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 const FIELDS = [
   'type',
