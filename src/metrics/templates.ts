@@ -73,7 +73,8 @@ export function renderQuery(
   variables: TemplateVariables,
 ): string {
   const problem = templateProblem(template);
-  if (problem !== undefined) throw new TemplateError(metric, `metric ${metric}: its query ${problem}`);
+  if (problem !== undefined)
+    throw new TemplateError(metric, `metric ${metric}: its query ${problem}`);
   return template.replace(PLACEHOLDER, (_placeholder, rawName: string) =>
     escapePromQLString(variables[rawName.trim() as keyof TemplateVariables]),
   );
