@@ -6,15 +6,28 @@ export interface Problem {
   fix: string;
 }
 
+/** A condition's message or an Event lists this many problems, each cut to SHOWN_CHARS. */
+const SHOWN_PROBLEMS = 10;
+const SHOWN_CHARS = 300;
+
+function cut(text: string): string {
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS - 3)}...` : text;
+}
+
 /**
  * All problems in one line, each named by its field, for the `Invalid` condition, an Event
- * or a command's error output.
+ * or a command's error output. Bounded whatever the input: the first 10 problems, each cut to
+ * 300 characters (a field's name comes from the input and may be long), then how many more.
  */
 export function formatProblems(problems: readonly Problem[], resource?: string): string {
   const subject = resource === undefined ? 'the Rollout' : `Rollout ${resource}`;
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-  const listed = problems.map((p) => `${p.path}: ${p.message} (fix: ${p.fix})`).join('; ');
-  return `${subject} is invalid, ${count}: ${listed}`;
+  const listed = problems
+    .slice(0, SHOWN_PROBLEMS)
+    .map((p) => cut(`${p.path}: ${p.message} (fix: ${p.fix})`))
+    .join('; ');
+  const more = problems.length - SHOWN_PROBLEMS;
+  return `${subject} is invalid, ${count}: ${listed}${more > 0 ? `; and ${more} more` : ''}`;
 }
 
 /** `/spec/analysis/metrics/0/name` -> `spec.analysis.metrics[0].name`. */
