@@ -72,7 +72,15 @@ export const rolloutCrd = {
                 "type": "string"
               },
               "metadata": {
-                "type": "object"
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "description": "At most 63 characters, as fledge writes it into the label fledge.dev/released-from.",
+                    "type": "string",
+                    "maxLength": 63,
+                    "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+                  }
+                }
               },
               "spec": {
                 "title": "RolloutSpec",
@@ -118,8 +126,9 @@ export const rolloutCrd = {
                         "default": "Deployment"
                       },
                       "name": {
+                        "description": "At most 245 characters, so that <name>-primary is a valid Deployment name.",
                         "type": "string",
-                        "maxLength": 253,
+                        "maxLength": 245,
                         "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
                       }
                     }
@@ -193,16 +202,18 @@ export const rolloutCrd = {
                     ],
                     "properties": {
                       "interval": {
-                        "description": "Time between analyses (ms, s, m, h, largest unit first); at least 1s.",
+                        "description": "Time between analyses (ms, s, m, h, largest unit first); from 1s to 168h (7 days).",
                         "type": "string",
                         "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
                         "minLength": 2,
+                        "maxLength": 20,
                         "default": "1m"
                       },
                       "threshold": {
                         "description": "Failed checks that end the analysis.",
                         "type": "integer",
                         "minimum": 1,
+                        "maximum": 1000,
                         "default": 5
                       },
                       "maxWeight": {
@@ -221,6 +232,7 @@ export const rolloutCrd = {
                         "description": "Weights to step through, strictly ascending.",
                         "type": "array",
                         "minItems": 1,
+                        "maxItems": 100,
                         "items": {
                           "type": "integer",
                           "minimum": 1,
@@ -229,6 +241,7 @@ export const rolloutCrd = {
                       },
                       "metrics": {
                         "type": "array",
+                        "maxItems": 32,
                         "x-kubernetes-list-type": "map",
                         "x-kubernetes-list-map-keys": [
                           "name"
@@ -248,9 +261,10 @@ export const rolloutCrd = {
                               "maxLength": 63
                             },
                             "query": {
-                              "description": "PromQL template with {{ namespace }}, {{ target }} and {{ interval }}.",
+                              "description": "PromQL template; the placeholders are {{ namespace }}, {{ target }}, {{ service }} and {{ interval }}.",
                               "type": "string",
-                              "minLength": 1
+                              "minLength": 1,
+                              "maxLength": 16384
                             },
                             "thresholdRange": {
                               "title": "ThresholdRange",
@@ -267,10 +281,11 @@ export const rolloutCrd = {
                               }
                             },
                             "interval": {
-                              "description": "Range of the query (ms, s, m, h); at least 1s.",
+                              "description": "Range of the query (ms, s, m, h); from 1s to 24h.",
                               "type": "string",
                               "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
                               "minLength": 2,
+                              "maxLength": 20,
                               "default": "1m"
                             }
                           }
@@ -278,6 +293,7 @@ export const rolloutCrd = {
                       },
                       "webhooks": {
                         "type": "array",
+                        "maxItems": 32,
                         "x-kubernetes-list-type": "map",
                         "x-kubernetes-list-map-keys": [
                           "name"
@@ -311,13 +327,15 @@ export const rolloutCrd = {
                             },
                             "url": {
                               "type": "string",
+                              "maxLength": 2048,
                               "pattern": "^https?://"
                             },
                             "timeout": {
-                              "description": "Time allowed for one call (ms, s, m, h); at least 1s.",
+                              "description": "Time allowed for one call, retries included (ms, s, m, h); from 1s to 1h.",
                               "type": "string",
                               "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
                               "minLength": 2,
+                              "maxLength": 20,
                               "default": "10s"
                             },
                             "retries": {
@@ -329,8 +347,10 @@ export const rolloutCrd = {
                             },
                             "metadata": {
                               "type": "object",
+                              "maxProperties": 64,
                               "additionalProperties": {
-                                "type": "string"
+                                "type": "string",
+                                "maxLength": 65536
                               }
                             }
                           }
@@ -471,9 +491,10 @@ export const rolloutCrd = {
                     "default": "auto"
                   },
                   "progressDeadlineSeconds": {
-                    "description": "How long a workload may take to become ready before the rollout fails.",
+                    "description": "How long a workload may take to become ready before the rollout fails; at most 604800 (7 days).",
                     "type": "integer",
                     "minimum": 1,
+                    "maximum": 604800,
                     "default": 600
                   },
                   "skipAnalysis": {

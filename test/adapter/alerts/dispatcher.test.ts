@@ -7,8 +7,8 @@ import type { Decision } from '../../../src/controller/decisions.js';
 import { KubeApiError } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer } from '../../support/apiserver.js';
-import { rollback } from '../../unit/alerts/fixtures.js';
 import { close, startReceiver } from '../../support/receiver.js';
+import { rollback } from '../../unit/alerts/fixtures.js';
 
 const cluster = useApiServer(['alertProvider']);
 const alertProviders = {

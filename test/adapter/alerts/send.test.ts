@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderSettings } from '../../../src/alerts/message.js';
 import { type ProviderType, renderers } from '../../../src/alerts/providers/index.js';
 import { sendAlert } from '../../../src/alerts/send.js';
-import { message } from '../../unit/alerts/fixtures.js';
 import { close, startReceiver } from '../../support/receiver.js';
+import { message } from '../../unit/alerts/fixtures.js';
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let silent: Server;
