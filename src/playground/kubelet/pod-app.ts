@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { formatAppTiming, SERVER_TIMING_HEADER } from '../server-timing.js';
 import { type AppBehaviour, ErrorSpreader, imageVersion } from './app-behaviour.js';
 
 export interface PodAppOptions {
@@ -16,7 +17,11 @@ export interface PodApp {
   close(drainMs: number): Promise<void>;
 }
 
-/** One container port of a simulated pod: answers every request after the configured latency. */
+/**
+ * One container port of a simulated pod: answers every request after the configured latency,
+ * saying in Server-Timing how long it took (see server-timing.ts). That time is the app's own:
+ * its latency and its work, not how late a busy machine let the latency timer fire.
+ */
 export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
   const errors = new ErrorSpreader(options.behaviour.errorRate);
   const identity = {
@@ -28,18 +33,31 @@ export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
   };
   const pending = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
+    const received = performance.now();
     req.resume();
-    const answer = () => {
-      pending.delete(timer);
+    /** `lateMs`: how much later than asked the latency timer fired, which is not the app's. */
+    const answer = (lateMs: number) => {
       const failed = errors.nextFails();
       const body = `${JSON.stringify({ ...identity, status: failed ? 500 : 200 })}\n`;
       res.writeHead(failed ? 500 : 200, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
+        [SERVER_TIMING_HEADER]: formatAppTiming(performance.now() - received - lateMs),
       });
       res.end(body);
     };
-    const timer = setTimeout(answer, options.behaviour.latencyMs);
+    // Without latency, answer in the turn that read the request: a timer would add a wake-up
+    // of this process to every trip through the mesh, and a busy machine delays each wake-up
+    // by up to hundreds of milliseconds.
+    const { latencyMs } = options.behaviour;
+    if (latencyMs === 0) {
+      answer(0);
+      return;
+    }
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      answer(Math.max(0, performance.now() - received - latencyMs));
+    }, latencyMs);
     pending.add(timer);
   });
   server.keepAliveTimeout = 65_000;
