@@ -161,7 +161,8 @@ describe.concurrent('fledge controller in workload mode', () => {
     await expectPromoted(d, 'fledge/demo:2.0.0');
     const weights = weightsSeen(d.statuses).filter((w) => w > 0);
     expect(weights).toEqual([10, 20, 30, 40, 50]);
-    expect(d.traffic.counts(d.apex).failed).toBe(0);
+    const served = d.traffic.counts(d.apex);
+    expect(served.failed, JSON.stringify(served)).toBe(0);
     const table = await kubectl(['-n', d.namespace, 'get', 'flr']);
     expect(table).toMatch(/NAME\s+PHASE\s+WEIGHT\s+FAILEDCHECKS\s+AGE\s+MESSAGE/);
     expect(table).toMatch(/podinfo\s+Succeeded\s+0\s+0\s+/);
@@ -355,10 +356,11 @@ describe.concurrent('fledge controller in workload mode', () => {
       const out = await kubectl(['-n', d.namespace, 'get', 'rollouts', '-o', 'name']);
       return out.trim() === '' ? true : undefined;
     });
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const after = d.traffic.counts(d.apex);
-    expect(after.total - before.total).toBeGreaterThan(20);
-    expect(after.failed - before.failed).toBe(0);
+    const after = await waitFor('callers to be served 20 more times', async () => {
+      const now = d.traffic.counts(d.apex);
+      return now.total - before.total > 20 ? now : undefined;
+    });
+    expect(after.failed - before.failed, JSON.stringify(after)).toBe(0);
     expect(await primaryImage(d)).toBe('fledge/demo:1.0.0');
     const labels = await kubectl([
       '-n',
