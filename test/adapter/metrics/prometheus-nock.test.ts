@@ -96,11 +96,10 @@ describe('Prometheus provider (HTTP API mocked)', () => {
 
   it('times out with the address, the time and the query', async () => {
     nock(ADDRESS).get('/api/v1/query').query(true).delay(2000).reply(200, vectorOf('1'));
-    const started = Date.now();
+    // The answer would resolve; only the timeout gives this error, however busy the machine.
     const error = await failureOf(
       createPrometheusProvider({ address: ADDRESS, timeoutMs: 200 }).query(QUERY),
     );
-    expect(Date.now() - started).toBeLessThan(1500);
     expect(error.message).toBe(
       `Prometheus at ${ADDRESS} did not answer in 0.2s for query ${QUERY}; check --prometheus-url (FLEDGE_PROMETHEUS_URL) and that Prometheus is up`,
     );
