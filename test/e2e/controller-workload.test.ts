@@ -169,7 +169,7 @@ describe.concurrent('fledge controller in workload mode', () => {
   });
 
   it('rolls back a new image with ERROR_RATE=0.3 after threshold failed checks (SMI)', async () => {
-    const d = await givenInitialized('faulty');
+    const d = await givenInitialized('faulty', { threshold: 3 });
     await setEnv(d, 'ERROR_RATE=0.3');
     const failedAt = waitForStatus(
       d.namespace,
@@ -204,7 +204,7 @@ describe.concurrent('fledge controller in workload mode', () => {
   });
 
   it('rolls back a latency regression above the p99 bound', async () => {
-    const d = await givenInitialized('latency', { p99Max: 300 });
+    const d = await givenInitialized('latency', { p99Max: 300, threshold: 3 });
     await setEnv(d, 'LATENCY_MS=600');
     const done = await expectRolledBack(d);
     expect(done.lastAnalysis?.find((m) => m.metric === 'request-duration')?.passed).toBe(false);
@@ -218,7 +218,7 @@ describe.concurrent('fledge controller in workload mode', () => {
   });
 
   it('rolls back a faulty image through a Gateway API HTTPRoute', async () => {
-    const d = await givenInitialized('gw-faulty', { provider: 'gateway-api' });
+    const d = await givenInitialized('gw-faulty', { provider: 'gateway-api', threshold: 3 });
     await setEnv(d, 'ERROR_RATE=0.3');
     await expectRolledBack(d);
     expect(await primaryFailures(d)).toBe(0);
@@ -393,7 +393,18 @@ describe.concurrent('fledge controller in workload mode', () => {
     const held = await rolloutStatus(d.namespace, d.name);
     expect(held.phase).toBe('Progressing');
     expect(held.canaryWeight).toBe(50);
-    expect(held.failedChecks).toBe(0);
+    // A closed gate is not a failed check (a busy machine may cause others: see rolloutManifest).
+    const failedChecks = await kubectl([
+      '-n',
+      d.namespace,
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${d.name},reason=FailedCheck`,
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(failedChecks).not.toMatch(/gate/);
     const opened = await gate('open', d);
     expect(opened).toBeGreaterThanOrEqual(200);
     expect(opened).toBeLessThan(300);

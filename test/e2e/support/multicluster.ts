@@ -58,7 +58,9 @@ export function backendRolloutManifest(s: Scenario, namespace: string, canary: s
       routing: { provider: s.provider },
       analysis: {
         interval: '2s',
-        threshold: s.threshold ?? 3,
+        // As in the workload scenarios: a busy machine's failed checks must not roll back a
+        // healthy canary; faulty scenarios set 3.
+        threshold: s.threshold ?? 10,
         maxWeight: 50,
         stepWeight: 10,
         metrics: [

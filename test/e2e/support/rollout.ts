@@ -61,6 +61,14 @@ export interface RolloutOptions {
   webhooks?: Array<Record<string, unknown>>;
 }
 
+/**
+ * The failed checks a healthy canary may meet without being rolled back. With 2 s intervals,
+ * the first check usually comes before two scrapes of the new canary's traffic ("no data"),
+ * and on a busy shared machine Prometheus may not answer a query within the controller's 5 s;
+ * an interval of a minute hides both. Scenarios about failure set their own threshold.
+ */
+const defaultThreshold = 10;
+
 /** A workload-mode Rollout with compressed intervals and both built-in metrics. */
 export function rolloutManifest(o: RolloutOptions): string {
   const metricInterval = o.metricInterval ?? '10s';
@@ -77,7 +85,7 @@ export function rolloutManifest(o: RolloutOptions): string {
       },
       analysis: {
         interval: o.interval ?? '2s',
-        threshold: o.threshold ?? 3,
+        threshold: o.threshold ?? defaultThreshold,
         maxWeight: o.maxWeight ?? 50,
         stepWeight: o.stepWeight ?? 10,
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
@@ -141,7 +149,7 @@ export async function waitForStatus(
   what: string,
   accept: (status: RolloutStatus) => boolean,
   seen: RolloutStatus[] = [],
-  { timeoutMs = 120_000, intervalMs = 200, kubeconfigPath }: StatusWaitOptions = {},
+  { timeoutMs = 300_000, intervalMs = 200, kubeconfigPath }: StatusWaitOptions = {},
 ): Promise<RolloutStatus> {
   return waitFor(
     `rollout ${namespace}/${name} ${what}`,
