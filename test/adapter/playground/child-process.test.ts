@@ -41,7 +41,7 @@ describe('startProcess', () => {
     await child.stop();
     expect(await child.exited).toBe('SIGTERM');
     for (const sleeper of grandchildren) {
-      await expect.poll(() => stillRunning(sleeper), { timeout: 2_000 }).toBe(false);
+      await expect.poll(() => stillRunning(sleeper), { timeout: 10_000 }).toBe(false);
     }
   });
 
