@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { knownTypes } from '../../../src/kube/resources.js';
@@ -222,5 +223,32 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
     await waitFor('the object after the error', async () => watcher.get('prod', 'cm'));
     await watcher.stop();
     expect(causes[0]).toMatch(/server error 500: boom/);
+  });
+
+  it('stops at once when stop() comes as the first list is handed out', async () => {
+    nock(server)
+      .get(path)
+      .query((query) => query.watch !== 'true')
+      .reply(200, emptyList)
+      .persist();
+    // A watch that would answer only after 10 minutes: only an abort ends it sooner.
+    nock(server)
+      .get(path)
+      .query((query) => query.watch === 'true')
+      .delay(600_000)
+      .reply(200, '');
+    const watcher = new Watcher(fakeClusterApi(server), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+    });
+    let stopped: Promise<void> | undefined;
+    // As a caller that stops once the cache is filled: stop() runs before the watch is opened.
+    watcher.on('list', () => {
+      stopped = watcher.stop();
+    });
+    watcher.start();
+    await waitFor('the first list', async () => stopped !== undefined);
+    const outcome = await Promise.race([stopped?.then(() => 'stopped'), delay(10_000, 'hung')]);
+    expect(outcome).toBe('stopped');
   });
 });
