@@ -404,7 +404,7 @@ describe.concurrent('fledge controller in workload mode', () => {
       '-o',
       'jsonpath={.items[*].message}',
     ]);
-    expect(failedChecks).not.toMatch(/gate/);
+    expect(failedChecks).not.toMatch(/confirm-promotion|promotion-gate/);
     const opened = await gate('open', d);
     expect(opened).toBeGreaterThanOrEqual(200);
     expect(opened).toBeLessThan(300);
