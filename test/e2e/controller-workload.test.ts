@@ -165,7 +165,8 @@ describe.concurrent('fledge controller in workload mode', () => {
     expect(served.failed, JSON.stringify(served)).toBe(0);
     const table = await kubectl(['-n', d.namespace, 'get', 'flr']);
     expect(table).toMatch(/NAME\s+PHASE\s+WEIGHT\s+FAILEDCHECKS\s+AGE\s+MESSAGE/);
-    expect(table).toMatch(/podinfo\s+Succeeded\s+0\s+0\s+/);
+    // FAILEDCHECKS is a count: a busy machine may leave a healthy canary some (see rolloutManifest).
+    expect(table).toMatch(/podinfo\s+Succeeded\s+0\s+\d+\s+/);
   });
 
   it('rolls back a new image with ERROR_RATE=0.3 after threshold failed checks (SMI)', async () => {
