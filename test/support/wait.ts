@@ -22,7 +22,7 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   options: WaitOptions = {},
 ): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
   let last: unknown = 'nothing yet';
   for (;;) {
