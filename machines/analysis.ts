@@ -15,4 +15,9 @@ export interface AnalysisResult {
   results: MetricResult[];
   /** True when at least one metric had no data; the machine applies onNoData. */
   noData: boolean;
+  /**
+   * Why the metric source could not have the data yet (Prometheus restarted within the
+   * window): missing data is then no verdict on the canary, not a failed check.
+   */
+  blind?: string;
 }

@@ -75,8 +75,17 @@ const isMetricResult: Check = (value) => {
 };
 const isAnalysis: Check = (value) => {
   if (typeof value !== 'object' || value === null) return false;
-  const { results, noData } = value as { results?: unknown; noData?: unknown };
-  return typeof noData === 'boolean' && Array.isArray(results) && results.every(isMetricResult);
+  const { results, noData, blind } = value as {
+    results?: unknown;
+    noData?: unknown;
+    blind?: unknown;
+  };
+  return (
+    typeof noData === 'boolean' &&
+    (blind === undefined || typeof blind === 'string') &&
+    Array.isArray(results) &&
+    results.every(isMetricResult)
+  );
 };
 
 const fields: Record<Exclude<keyof MachineDocument, 'version'>, [Check, string]> = {

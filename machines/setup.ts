@@ -48,6 +48,9 @@ export const rolloutSetup = setup({
       context.lastAnalysis !== null &&
       !update.beforeAnyTraffic(context) &&
       update.hadNoData(context.lastAnalysis),
+    /** No data the metric source could not have had is no verdict (docs/analysis.md). */
+    analysisBlind: ({ context }) =>
+      context.lastAnalysis !== null && update.blindToCanary(context.lastAnalysis, context),
     analysisPassed: ({ context }) =>
       context.lastAnalysis !== null &&
       update.passed(context.lastAnalysis, { excuseNoData: update.beforeAnyTraffic(context) }),
@@ -88,6 +91,7 @@ export const rolloutSetup = setup({
       update.recordAnalysis(context, analysis),
     ),
     countAnalysisFailure: assign(({ context }) => update.countAnalysisFailure(context)),
+    noteBlindAnalysis: assign(({ context }) => update.noteBlindAnalysis(context)),
     countWebhookFailure: assign(({ context }, params: { type: string } & WebhooksOutcome) =>
       update.countWebhookFailure(context, params.type, params),
     ),

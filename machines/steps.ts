@@ -169,6 +169,7 @@ export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => (
   }),
   judging: rolloutSetup.createStateConfig({
     always: [
+      { guard: 'analysisBlind', target: 'nextInterval', actions: 'noteBlindAnalysis' },
       { guard: and(['analysisHadNoData', 'pausesOnNoData']), ...pauseFrom(phase, 'NoData') },
       { guard: 'analysisPassed', target: 'passed' },
       { target: 'failedCheck', actions: 'countAnalysisFailure' },

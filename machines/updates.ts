@@ -118,6 +118,26 @@ export function passed(analysis: AnalysisResult, { excuseNoData = false } = {}):
   return !hadNoData(analysis) && analysis.results.every((result) => result.passed);
 }
 
+/**
+ * Missing data the metric source could not have had (it restarted within the window) says
+ * nothing about the canary: no failed check, no step, no pause. A metric that has a value
+ * out of range still counts.
+ */
+export function blindToCanary(analysis: AnalysisResult, context: PersistedContext): boolean {
+  return (
+    analysis.blind !== undefined &&
+    !beforeAnyTraffic(context) &&
+    hadNoData(analysis) &&
+    passed(analysis, { excuseNoData: true })
+  );
+}
+
+export function noteBlindAnalysis(context: RolloutContext): Update {
+  return {
+    message: `no verdict this interval, the weight holds at ${context.canaryWeight}%: ${context.lastAnalysis?.blind ?? 'the metric source is blind'}`,
+  };
+}
+
 export function describeAnalysis(analysis: AnalysisResult): string {
   const failing = analysis.results.filter((result) => !result.passed || lacksValue(result));
   if (failing.length === 0) return analysis.noData ? 'no data' : 'all metrics in range';

@@ -12,6 +12,12 @@ import { readSingleValue, sanitiseForeign } from './query-result.js';
 /** Where metric values come from. `null` means no data: an empty result, NaN or Inf. */
 export interface MetricsProvider {
   query(promql: string, signal?: AbortSignal): Promise<number | null>;
+  /**
+   * When the source began collecting (epoch ms), so that data it cannot have had (a window
+   * reaching back before a restart) is told from data the canary did not produce; undefined
+   * when it does not say.
+   */
+  startedAt?(signal?: AbortSignal): Promise<number | undefined>;
 }
 
 export interface PrometheusProviderOptions {
@@ -138,6 +144,7 @@ function queryDurationHistogram(registry: Registry): Histogram<'provider' | 'res
 export function createPrometheusProvider(options: PrometheusProviderOptions): MetricsProvider {
   const address = options.address.replace(/\/+$/, '');
   const endpoint = `${address}/api/v1/query`;
+  const runtimeInfo = `${address}/api/v1/status/runtimeinfo`;
   // Timers and Prometheus's timeout parameter both want whole milliseconds.
   const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
@@ -152,18 +159,16 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
 
-  async function ask(promql: string, signal: AbortSignal): Promise<unknown> {
+  function ask(promql: string, signal: AbortSignal): Promise<unknown> {
     // Prometheus reads its timeout parameter as a whole-unit duration: "2500ms", never "2.5s".
     const body = new URLSearchParams({ query: promql, timeout: formatDuration(timeoutMs) });
+    return answerOf(endpoint, { method: 'POST', headers, body }, signal);
+  }
+
+  async function answerOf(url: string, init: RequestInit, signal: AbortSignal): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(endpoint, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal,
-      });
+      response = await fetch(url, { ...init, redirect: 'manual', signal });
     } catch (thrown) {
       if (signal.aborted) throw thrown;
       throw networkFailure(thrown);
@@ -231,6 +236,22 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
   }
 
   return {
+    // Prometheus 2.14+ says when it started; an older one, or any failure, says nothing.
+    async startedAt(signal) {
+      const deadline = AbortSignal.timeout(timeoutMs);
+      try {
+        const answer = await answerOf(
+          runtimeInfo,
+          { method: 'GET', headers },
+          signal ? AbortSignal.any([signal, deadline]) : deadline,
+        );
+        const startTime = (answer as { data?: { startTime?: unknown } }).data?.startTime;
+        const at = typeof startTime === 'string' ? Date.parse(startTime) : Number.NaN;
+        return Number.isFinite(at) ? at : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     async query(promql, signal) {
       const started = performance.now();
       let result: 'value' | 'no_data' | 'error' = 'error';
