@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer, KubeObject } from '../kube/api-server.js';
 import { knownTypes, type ResourceType } from '../kube/resources.js';
-import { httpRouteFormat } from '../routing/gateway-api.js';
+import { gatewayRouteFormat } from '../routing/gateway-api.js';
 import { smiFormat } from '../routing/smi.js';
 import type { Deployment } from './effects/context.js';
 import { WatchSet } from './watch-set.js';
@@ -11,8 +11,9 @@ import { type Caches, rolloutsReading } from './world.js';
 /** The routing objects fledge writes by default, watched so drift is corrected at once. */
 const routingTypes: ResourceType[] = [
   smiFormat('v1alpha2'),
-  httpRouteFormat('gateway.networking.k8s.io/v1'),
-  httpRouteFormat('policy.linkerd.io/v1beta3'),
+  gatewayRouteFormat('HTTPRoute', 'gateway.networking.k8s.io/v1'),
+  gatewayRouteFormat('HTTPRoute', 'policy.linkerd.io/v1beta3'),
+  gatewayRouteFormat('GRPCRoute', 'gateway.networking.k8s.io/v1'),
 ].map((format) => format.type);
 
 type ConfigObject = KubeObject & { data?: Record<string, string> };
