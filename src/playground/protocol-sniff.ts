@@ -13,7 +13,9 @@ const FIRST_BYTES_MS = 30_000;
  * `connection` event, whoever accepted it.
  */
 export function sniffingServer(http1: http.Server, http2: EventEmitter): net.Server {
-  const listener = net.createServer((socket) => {
+  // As http.Server accepts: without TCP_NODELAY, Nagle's algorithm and delayed ACKs hold
+  // small writes back by up to 40 ms.
+  const listener = net.createServer({ noDelay: true }, (socket) => {
     let head = Buffer.alloc(0);
     socket.setTimeout(FIRST_BYTES_MS, () => socket.destroy());
     const onData = (chunk: Buffer) => {
