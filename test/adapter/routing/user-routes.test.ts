@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../src/kube/api-server.js';
+import { ApiServer, type KubeObject, type RequestOptions } from '../../../src/kube/api-server.js';
 import { knownTypes, ownerReferenceTo, ResourceClient } from '../../../src/kube/resources.js';
 import { createRouter, type RouteTarget } from '../../../src/routing/index.js';
 import { useApiServer } from '../../support/apiserver.js';
@@ -183,6 +183,35 @@ describe("a user's HTTPRoute through a release", () => {
       .rules as Json[];
     expect(ab?.timeouts).toEqual({ request: '9s' });
     expect(followed?.timeouts).toEqual({ request: '9s' });
+  });
+
+  it("re-reads and merges when the user's edit lands between its read and its write", async () => {
+    const namespace = await cluster().createNamespace();
+    await httpRoutes().create(usersRoute(namespace));
+    const target = await targetIn(namespace, abTest);
+    await createRouter(cluster().api, { provider: 'gateway-api' }).reconcile(target);
+    const added = { ...extraRule, matches: [{ path: { type: 'PathPrefix', value: '/new' } }] };
+    let edited = false;
+    /** The API server, with a user's edit applied just before fledge's first route write. */
+    class RacingApi extends ApiServer {
+      override async request<T>(method: string, path: string, options: RequestOptions = {}) {
+        if (method === 'PATCH' && path.includes('/httproutes/') && !edited) {
+          edited = true;
+          const route = await httpRoutes().get(namespace, 'api-service');
+          const rules = (route.spec as Json).rules as Json[];
+          await httpRoutes().mergePatch(namespace, 'api-service', {
+            spec: { rules: [...rules, added] },
+          });
+        }
+        return super.request<T>(method, path, options);
+      }
+    }
+    const router = createRouter(new RacingApi(cluster().kc), { provider: 'gateway-api' });
+    await router.setTraffic(target, { canaryWeight: 10, pinned: true });
+    expect(edited).toBe(true);
+    const rules = ((await httpRoutes().get(namespace, 'api-service')).spec as Json).rules as Json[];
+    expect(rules.at(-1)).toMatchObject(added);
+    expect(await router.getWeights(target)).toEqual({ stable: 90, canary: 10 });
   });
 
   it('deletes a route it created and nobody changed', async () => {
