@@ -102,6 +102,13 @@ export type RolloutEvent =
   /** The target Deployment is gone: canary traffic must go back to the primary at once. */
   | { type: 'TARGET_LOST' };
 
+/**
+ * What the machine tells its runner without changing state: a failed effect outside the
+ * analysis that it retries (initialising, starting the canary, promoting, rolling back), so
+ * that a person hears of it although no check failed and the phase did not change.
+ */
+export type RolloutEmitted = { type: 'retrying'; message: string };
+
 export function contextFromInput(input: RolloutInput): RolloutContext {
   const fresh: PersistedContext = {
     revision: input.revision,

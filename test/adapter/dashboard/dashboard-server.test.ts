@@ -9,7 +9,6 @@ import {
   recordEvent,
   releaseHistory,
   rolloutObject,
-  serveRolloutCrd,
 } from '../../support/dashboard-fixtures.js';
 import { openEvents } from '../../support/dashboard-sse.js';
 
@@ -21,7 +20,6 @@ const rollouts = () => new ResourceClient<RolloutObject>(cluster().api, knownTyp
 const api = (path: string) => new URL(path, dashboard.url).toString();
 
 beforeAll(async () => {
-  await serveRolloutCrd(cluster().api, { history: true });
   namespace = await cluster().createNamespace('dash');
   dashboard = await startDashboard({
     api: cluster().api,
@@ -125,11 +123,12 @@ describe('the API', () => {
       gatekeeper.token,
     );
     try {
-      const first = await events.next((e) => e.type === 'timeline');
-      const metrics = first.data.metrics as Array<{
-        metric: string;
-        points: Array<{ passed: boolean }>;
-      }>;
+      type Metrics = Array<{ metric: string; points: Array<{ passed: boolean }> }>;
+      // The watch may show the Rollout before its status: the timeline follows when it comes.
+      const first = await events.next(
+        (e) => e.type === 'timeline' && ((e.data.metrics as Metrics)[0]?.points.length ?? 0) > 0,
+      );
+      const metrics = first.data.metrics as Metrics;
       expect(metrics[0]?.points.map((p) => p.passed)).toEqual([true, false, false, false]);
       const markers = () => first.data.markers as Array<{ kind: string }>;
       expect(markers().at(-1)?.kind).toBe('rollback');
