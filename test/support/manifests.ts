@@ -53,6 +53,8 @@ export interface RolloutOptions {
   extraSpec?: Record<string, unknown>;
   webhooks?: Array<Record<string, unknown>>;
   alerts?: Array<Record<string, unknown>>;
+  /** `analysis.judge`, the statistical judge. */
+  judge?: Record<string, unknown>;
   /** Backend mode between these two Services, instead of the Deployment named `name`. */
   backends?: { stable: string; canary: string };
 }
@@ -96,6 +98,7 @@ export function rolloutManifest(o: RolloutOptions): string {
         stepWeight: o.stepWeight ?? 10,
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
         ...(o.alerts ? { alerts: o.alerts } : {}),
+        ...(o.judge ? { judge: o.judge } : {}),
         metrics: [
           {
             name: 'request-success-rate',
