@@ -60,10 +60,14 @@ describe('spec.analysis.judge', () => {
     ]);
   });
 
-  it('refuses more points than Prometheus answers', () => {
-    expect(problemsOf(judge({ window: '24h', step: '1s' }))[0]?.message).toMatch(
-      /at most 11000 points per series/,
-    );
+  it('refuses more samples than the judge takes on the controller', () => {
+    expect(problemsOf(judge({ window: '1h', step: '3s' }))).toEqual([
+      {
+        path: 'spec.analysis.judge.step',
+        message: '3s gives 1200 samples per side in the window of 1h; the judge takes at most 1000',
+        fix: 'lengthen the step to 3600ms or more',
+      },
+    ]);
   });
 
   it('refuses marginal above pass', () => {
