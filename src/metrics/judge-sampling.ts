@@ -4,8 +4,11 @@
  * primary, with the same query building as the threshold metrics, then judged by the pure
  * judge. It never throws: a query that fails is a judgement without data, which never passes.
  */
-import type { MetricResult } from '../../machines/analysis.js';
-import { JUDGE_RESULT_NAME, type JudgementResult } from '../../machines/analysis.js';
+import {
+  JUDGE_RESULT_NAME,
+  type JudgementResult,
+  type MetricResult,
+} from '../../machines/analysis.js';
 import { formatDuration, parseDuration } from '../api/duration.js';
 import type { JudgeSpec } from '../api/types.js';
 import { judge } from '../judge/judgement.js';
