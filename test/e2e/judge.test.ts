@@ -20,7 +20,7 @@ import { startTraffic, type Traffic } from './support/traffic.js';
 
 const run = Date.now().toString(36);
 const ns = (scenario: string) => `judge-${scenario}-${run}`;
-const scenarios = ['slower', 'same'];
+const scenarios = ['slower', 'same', 'errors'];
 let controller: ControllerProcess;
 const traffic: Traffic[] = [];
 
@@ -35,7 +35,7 @@ afterAll(async () => {
   await controller?.kill();
 });
 
-const judge = {
+const latencyJudge = {
   step: '3s',
   window: '15s',
   // Three scrapes of the playground's 2 s: a rate that never misses a step.
@@ -43,11 +43,17 @@ const judge = {
 };
 
 /** Given an app answering in 40 ms and its judged Rollout, initialized, under traffic. */
-async function givenJudged(scenario: string, threshold: number) {
+async function givenJudged(
+  scenario: string,
+  threshold: number,
+  { judge = latencyJudge as Record<string, unknown>, errorRate = 0, successRateMin = 99 } = {},
+) {
   const namespace = ns(scenario);
   const name = 'podinfo';
-  await kubectlApply(appManifest({ name, namespace, latencyMs: 40 }));
-  await kubectlApply(rolloutManifest({ name, namespace, interval: '5s', threshold, judge }));
+  await kubectlApply(appManifest({ name, namespace, latencyMs: 40, errorRate }));
+  await kubectlApply(
+    rolloutManifest({ name, namespace, interval: '5s', threshold, judge, successRateMin }),
+  );
   await waitInitialized(namespace, name);
   traffic.push(
     startTraffic(
@@ -77,6 +83,36 @@ describe.concurrent('the statistical judge', () => {
     expect((metric?.canaryMedian ?? 0) / (metric?.primaryMedian ?? 1)).toBeGreaterThan(1.5);
     expect(done.message).toMatch(
       /judge: judgement Fail, score 0 .*request-duration is High: canary median [\d.]+ vs baseline median [\d.]+, shift \+[\d.]+ \([\d.]+% interval \+[\d.]+ to \+[\d.]+\)/,
+    );
+  });
+
+  it('rolls back a canary whose error rate doubles, though above the success-rate floor', async () => {
+    // 10% of the primary's answers fail, 20% of the canary's: both above the floor of 70%.
+    // Ten samples per side, as a success rate per step is noisier than a latency.
+    const d = await givenJudged('errors', 8, {
+      errorRate: 0.1,
+      successRateMin: 70,
+      judge: {
+        step: '3s',
+        window: '30s',
+        metrics: [{ name: 'request-success-rate', interval: '6s' }],
+      },
+    });
+    await kubectl(['-n', d.namespace, 'set', 'env', `deployment/${d.name}`, 'ERROR_RATE=0.2']);
+    const done = await waitForStatus(d.namespace, d.name, 'to fail', finished, d.statuses);
+    expect(done.phase, done.message).toBe('Failed');
+    const floor = d.statuses
+      .flatMap((s) => s.lastAnalysis ?? [])
+      .filter((m) => m.metric === 'request-success-rate' && m.value !== undefined);
+    expect(floor.length).toBeGreaterThan(0);
+    for (const result of floor) expect(result.passed, JSON.stringify(result)).toBe(true);
+    const metric = d.statuses
+      .map((s) => s.lastJudgement)
+      .filter((j) => j?.result === 'Fail')
+      .at(-1)?.metrics[0];
+    expect(metric).toMatchObject({ name: 'request-success-rate', classification: 'Low' });
+    expect(done.message).toMatch(
+      /request-success-rate is Low: canary median [\d.]+ vs baseline median [\d.]+, shift -[\d.]+/,
     );
   });
 

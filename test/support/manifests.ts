@@ -49,6 +49,7 @@ export interface RolloutOptions {
   maxWeight?: number;
   promotion?: 'auto' | 'manual';
   p99Max?: number;
+  successRateMin?: number;
   metricInterval?: string;
   extraSpec?: Record<string, unknown>;
   webhooks?: Array<Record<string, unknown>>;
@@ -102,7 +103,7 @@ export function rolloutManifest(o: RolloutOptions): string {
         metrics: [
           {
             name: 'request-success-rate',
-            thresholdRange: { min: 99 },
+            thresholdRange: { min: o.successRateMin ?? 99 },
             interval: metricInterval,
           },
           {
