@@ -39,8 +39,6 @@ export class ControllerWatches {
     const { enqueue } = queue;
     const watch = <T extends KubeObject>(resource: ResourceType) =>
       new WatchSet<T>(api, resource, options.namespaces, {
-        resyncMs: options.resyncMs,
-        watchdogMs: Math.max(60_000, options.resyncMs),
         missingRetryMs: 10_000,
       });
     const rollouts = watch<Rollout & KubeObject>(knownTypes.rollouts);
