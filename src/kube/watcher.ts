@@ -274,8 +274,9 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     const { namespace, labelSelector, fieldSelector, watchTimeoutSeconds, metadataOnly } =
       this.options;
     const connection = new AbortController();
-    const onStop = () => connection.abort();
-    this.stopController.signal.addEventListener('abort', onStop, { once: true });
+    // Derived, not listened to: a stop() that came before this watch (say, from a 'list'
+    // listener) has already fired its 'abort', and would otherwise leave the watch open.
+    const signal = AbortSignal.any([this.stopController.signal, connection.signal]);
     let idle = false;
     let lastSeen = Date.now();
     const watchdog = setInterval(
@@ -300,7 +301,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
           labelSelector,
           fieldSelector,
         },
-        signal: connection.signal,
+        signal,
       });
       const connectedAt = Date.now();
       lastSeen = connectedAt;
@@ -325,7 +326,6 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
       throw error;
     } finally {
       clearInterval(watchdog);
-      this.stopController.signal.removeEventListener('abort', onStop);
       connection.abort();
     }
   }
