@@ -92,8 +92,8 @@ export interface RequestOptions {
 /** What callers of the typed wrappers (ResourceClient) may pass on to one call. */
 export type CallOptions = Pick<RequestOptions, 'signal' | 'timeoutMs' | 'accept'>;
 
-/** Told of every request as it is sent (method and path), so a caller can count them. */
-export type RequestObserver = (method: string, path: string) => void;
+/** Told of every request as it is sent (method, path, whether a watch), so a caller can count them. */
+export type RequestObserver = (method: string, path: string, watch: boolean) => void;
 
 /** A call that was given up: its timeout passed, or its caller's signal aborted it. */
 export class KubeRequestAborted extends Error {
@@ -210,7 +210,7 @@ export class ApiServer {
     // Node destroys the request, and the answer being read, when the signal aborts.
     requestOptions.signal = signal;
     const transport = url.protocol === 'http:' ? http : https;
-    this.observer?.(method, path);
+    this.observer?.(method, path, String(options.query?.watch) === 'true');
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = transport.request(url, requestOptions, resolve);
       request.on('error', reject);
