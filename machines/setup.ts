@@ -39,7 +39,11 @@ export const rolloutSetup = setup({
     isOpen: (_, gate: GateOutcome) => gate.open,
     succeeded: (_, outcome: WebhooksOutcome) => outcome.ok,
     weightIsZero: ({ context }) => context.canaryWeight === 0,
+    pinsRequests: ({ context }) => context.plan.pinsRequests,
     belowMaxWeight: ({ context }) => nextWeight(context.plan, context.canaryWeight) !== undefined,
+    /** A/B testing and blue/green run a number of intervals before they promote or switch. */
+    analysesLeft: ({ context }) => context.iterations < context.plan.iterations,
+    switchesAtOnce: ({ context }) => context.plan.strategy === 'blueGreen',
     thresholdReached: ({ context }) => context.failedChecks >= context.plan.threshold,
     rollsBackOnFailure: ({ context }) => context.plan.onFailure === 'rollback',
     pausesOnNoData: ({ context }) => context.plan.onNoData === 'pause',
@@ -51,6 +55,8 @@ export const rolloutSetup = setup({
     /** No data the metric source could not have had is no verdict (docs/analysis.md). */
     analysisBlind: ({ context }) =>
       context.lastAnalysis !== null && update.blindToCanary(context.lastAnalysis, context),
+    analysisHeld: ({ context }) =>
+      context.lastAnalysis !== null && update.heldByJudge(context.lastAnalysis),
     analysisPassed: ({ context }) =>
       context.lastAnalysis !== null &&
       update.passed(context.lastAnalysis, { excuseNoData: update.beforeAnyTraffic(context) }),
@@ -84,12 +90,17 @@ export const rolloutSetup = setup({
     applyWeight: assign((_, params: { canaryWeight: number }) =>
       update.applyWeight(params.canaryWeight),
     ),
+    applySwitch: assign((_, params: { canaryWeight: number }) =>
+      update.applySwitch(params.canaryWeight),
+    ),
+    notePassedAnalysis: assign(({ context }) => update.notePassedAnalysis(context)),
     armProgressDeadline: assign(({ context }) => update.armProgressDeadline(context)),
     beginAnalysis: assign(({ context }) => update.beginAnalysis(context)),
     scheduleNextAnalysis: assign(({ context }) => update.scheduleNextAnalysis(context)),
     recordAnalysis: assign(({ context }, analysis: AnalysisResult) =>
       update.recordAnalysis(context, analysis),
     ),
+    holdOnMarginal: assign(({ context }) => update.holdOnMarginal(context)),
     countAnalysisFailure: assign(({ context }) => update.countAnalysisFailure(context)),
     noteBlindAnalysis: assign(({ context }) => update.noteBlindAnalysis(context)),
     countWebhookFailure: assign(({ context }, params: { type: string } & WebhooksOutcome) =>

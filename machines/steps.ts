@@ -171,6 +171,7 @@ export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => (
     always: [
       { guard: 'analysisBlind', target: 'nextInterval', actions: 'noteBlindAnalysis' },
       { guard: and(['analysisHadNoData', 'pausesOnNoData']), ...pauseFrom(phase, 'NoData') },
+      { guard: 'analysisHeld', target: 'nextInterval', actions: 'holdOnMarginal' },
       { guard: 'analysisPassed', target: 'passed' },
       { target: 'failedCheck', actions: 'countAnalysisFailure' },
     ],
