@@ -2,7 +2,7 @@ import type { RouteKind } from '../api/strategy-rules.js';
 import type { KubeObject } from '../kube/api-server.js';
 import { isJson, type Json, list, ruleFingerprint, sameSpec } from './gateway-normalize.js';
 import { managedWeights, mergeRoute, releasedSpec, routedTarget } from './gateway-rules.js';
-import { addedRules, type RouteFormat } from './route-object.js';
+import { addedRules, type RouteFormat, routedBackends } from './route-object.js';
 
 const plurals: Record<RouteKind, string> = { HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes' };
 
@@ -21,7 +21,14 @@ export function gatewayRouteFormat(kind: RouteKind, apiVersion: string): RouteFo
     provider: 'gateway-api',
     type: { group, version, plural: plurals[kind], kind, namespaced: true },
     desiredSpec: (target, traffic, current) =>
-      mergeRoute(kind, target, traffic, specOf(current), addedRules(current)),
+      mergeRoute(
+        kind,
+        target,
+        traffic,
+        specOf(current),
+        addedRules(current),
+        routedBackends(current),
+      ),
     sameSpec: (a, b) => sameSpec(kind, a, b),
     readWeights: (target, object) => {
       const spec = specOf(object);

@@ -41,22 +41,28 @@ interface Shape {
   target: RouteTarget;
   /** Fingerprints of the rules fledge added at its last write. */
   added: ReadonlySet<string>;
+  /** The Services fledge routed to at its last write (a backend it has since replaced). */
+  routed?: ReadonlySet<string>;
 }
 
 const isCoreService = (ref: Json) =>
   (ref.group === undefined || ref.group === '' || ref.group === 'core') &&
   (ref.kind === undefined || ref.kind === 'Service');
 
-/** The Services a managed rule may route to: the apex (a user's own route) and both backends. */
-function ownServices(target: RouteTarget): string[] {
-  return [target.apexService, target.stableService, target.canaryService];
+/**
+ * The Services a managed rule may route to: the apex (a user's own route), both backends, and
+ * those fledge routed to at its last write, so that a backend replaced in the spec (backend
+ * mode's next canary) is replaced in the route too.
+ */
+function ownServices({ target, routed }: Pick<Shape, 'target' | 'routed'>): string[] {
+  return [target.apexService, target.stableService, target.canaryService, ...(routed ?? [])];
 }
 
-function refersToOwn(target: RouteTarget, ref: Json): boolean {
+function refersToOwn(shape: Pick<Shape, 'target' | 'routed'>, ref: Json): boolean {
   return (
     isCoreService(ref) &&
-    (ref.namespace === undefined || ref.namespace === target.namespace) &&
-    ownServices(target).includes(String(ref.name))
+    (ref.namespace === undefined || ref.namespace === shape.target.namespace) &&
+    ownServices(shape).includes(String(ref.name))
   );
 }
 
@@ -66,7 +72,7 @@ function userRules({ kind, added }: Shape, spec: Json): Json[] {
 }
 
 function isManaged(shape: Shape, rule: Json): boolean {
-  return list(rule.backendRefs).some((ref) => refersToOwn(shape.target, ref));
+  return list(rule.backendRefs).some((ref) => refersToOwn(shape, ref));
 }
 
 const SET_COOKIE = 'set-cookie';
@@ -130,7 +136,7 @@ function managedRule(
 ) {
   const { target } = shape;
   const refs = list(rule.backendRefs);
-  const foreign = refs.find((ref) => !refersToOwn(target, ref));
+  const foreign = refs.find((ref) => !refersToOwn(shape, ref));
   if (foreign) {
     throw new RouteRulesError(
       `spec.rules[${index}] routes to ${target.apexService} and to ${String(foreign.name)}: fledge cannot split a rule that also sends traffic elsewhere; move ${String(foreign.name)} into a rule of its own`,
@@ -216,8 +222,9 @@ export function mergeRoute(
   traffic: Traffic,
   current: Json | undefined,
   added: ReadonlySet<string>,
+  routed: ReadonlySet<string> = new Set(),
 ): MergedRoute {
-  const shape: Shape = { kind, target, added };
+  const shape: Shape = { kind, target, added, routed };
   const spec = current ?? {};
   const rules = userRules(shape, spec);
   const managedAt = rules.map((rule) => isManaged(shape, rule));

@@ -51,6 +51,8 @@ export type RoutedTarget = Pick<
 export const appliedWeightAnnotation = 'fledge.dev/canary-weight';
 /** Records the fingerprints of the rules fledge added, to tell them from the user's. */
 export const addedRulesAnnotation = 'fledge.dev/added-rules';
+/** Records the Services fledge routed to, so that a backend the spec replaced is known as its. */
+export const routedBackendsAnnotation = 'fledge.dev/backends';
 export const managedByLabel = { 'app.kubernetes.io/managed-by': 'fledge' };
 
 /** A user's concurrent edit makes a write conflict: read again and merge again, this often. */
@@ -69,6 +71,14 @@ export function addedRules(object: KubeObject | null): Set<string> {
   return new Set(value.split(',').filter((fingerprint) => /^[0-9a-f]{16}$/.test(fingerprint)));
 }
 
+/** The Services fledge routed to at its last write to this object. */
+export function routedBackends(object: KubeObject | null): Set<string> {
+  const value = object?.metadata?.annotations?.[routedBackendsAnnotation] ?? '';
+  return new Set(value.split(',').filter((name) => name !== ''));
+}
+
+const backendsOf = (target: RouteTarget) => `${target.stableService},${target.canaryService}`;
+
 /** The whole routing object fledge creates for a target. */
 export function buildRouteObject(
   format: RouteFormat,
@@ -83,6 +93,7 @@ export function buildRouteObject(
       labels: { ...managedByLabel, ...target.labels },
       annotations: {
         [appliedWeightAnnotation]: String(traffic.canaryWeight),
+        [routedBackendsAnnotation]: backendsOf(target),
         ...(added.length > 0 ? { [addedRulesAnnotation]: added.join(',') } : {}),
       },
       ...(target.owner ? { ownerReferences: [target.owner] } : {}),
@@ -156,6 +167,7 @@ export class RouteObjectRouter implements Router {
             ? {
                 annotations: {
                   [appliedWeightAnnotation]: String(adoptWeight),
+                  ...(desired ? { [routedBackendsAnnotation]: backendsOf(target) } : {}),
                   ...(desired ? { [addedRulesAnnotation]: desired.added.join(',') || null } : {}),
                 },
               }
@@ -192,7 +204,8 @@ export class RouteObjectRouter implements Router {
       const needsWrite =
         !this.format.sameSpec(desired.spec, (existing.spec ?? {}) as Spec) ||
         lastWritten !== traffic.canaryWeight ||
-        (existing.metadata?.annotations?.[addedRulesAnnotation] ?? '') !== added;
+        (existing.metadata?.annotations?.[addedRulesAnnotation] ?? '') !== added ||
+        existing.metadata?.annotations?.[routedBackendsAnnotation] !== backendsOf(target);
       if (needsWrite) {
         const ownerReferences = withOwner(existing.metadata?.ownerReferences, target.owner);
         try {
@@ -203,6 +216,7 @@ export class RouteObjectRouter implements Router {
               annotations: {
                 [appliedWeightAnnotation]: String(traffic.canaryWeight),
                 [addedRulesAnnotation]: added || null,
+                [routedBackendsAnnotation]: backendsOf(target),
               },
               ...(ownerReferences ? { ownerReferences } : {}),
             },
@@ -250,7 +264,11 @@ export class RouteObjectRouter implements Router {
     await this.objects.mergePatch(target.namespace, target.name, {
       metadata: {
         resourceVersion: object.metadata?.resourceVersion,
-        annotations: { [appliedWeightAnnotation]: null, [addedRulesAnnotation]: null },
+        annotations: {
+          [appliedWeightAnnotation]: null,
+          [addedRulesAnnotation]: null,
+          [routedBackendsAnnotation]: null,
+        },
       },
       spec: released,
     });

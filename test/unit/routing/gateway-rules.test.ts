@@ -128,6 +128,28 @@ describe("merging fledge's traffic into a user's route", () => {
     );
   });
 
+  it('moves a rule from the canary it last routed to onto a new one (backend mode changing its canary Service)', () => {
+    const remote = { ...target, stableService: 'podinfo-stable', canaryService: 'podinfo-v2-west' };
+    const written = mergeRoute(
+      'HTTPRoute',
+      { ...remote, canaryService: 'podinfo-v1-west' },
+      at(0),
+      undefined,
+      new Set(),
+    );
+    const routed = new Set(['podinfo-stable', 'podinfo-v1-west']);
+    const { spec } = mergeRoute('HTTPRoute', remote, at(10), written.spec, new Set(), routed);
+    expect(rulesOf(spec)).toHaveLength(1);
+    expect((rulesOf(spec)[0] as Json).backendRefs).toEqual([
+      { kind: 'Service', name: 'podinfo-stable', port: 8080, weight: 90 },
+      { kind: 'Service', name: 'podinfo-v2-west', port: 8080, weight: 10 },
+    ]);
+    // A Service fledge never routed to is still the user's, whatever else the rule routes to.
+    expect(() => mergeRoute('HTTPRoute', remote, at(10), written.spec, new Set())).toThrow(
+      RouteRulesError,
+    );
+  });
+
   it('reads the weights of the managed rules only', () => {
     const { spec } = mergeRoute('HTTPRoute', target, at(40), usersRoute(), new Set());
     expect(managedWeights('HTTPRoute', target, spec, new Set())).toEqual({
