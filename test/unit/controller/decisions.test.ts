@@ -17,6 +17,8 @@ const base: MachineDocument = {
   reason: 'NewRevision',
   lastAnalysis: null,
   resumeTo: null,
+  queuedAt: null,
+  slotGrantedAt: null,
 };
 
 describe('decisionsBetween', () => {
