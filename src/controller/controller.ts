@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { planFromSpec } from '../api/plan.js';
+import { type MachineDocument, parseMachineDocument } from '../../machines/persistence.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
@@ -24,6 +24,14 @@ import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
 import { reconcile } from './reconcile.js';
 import { releaseRollout } from './release.js';
+import {
+  allocateSlots,
+  planWithQueue,
+  type QueueEntry,
+  queuedCondition,
+  type ReleaseLimits,
+  slotOf,
+} from './release-queue.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
 import { ControllerTelemetry } from './telemetry.js';
@@ -63,6 +71,8 @@ export interface ControllerOptions {
   dashboard?: { host: string; port: number };
   /** Reconciles of different Rollouts at once. */
   concurrency: number;
+  /** Caps on releases in analysis at once (--max-releases, --max-releases-per-namespace). */
+  releaseLimits?: ReleaseLimits;
 }
 
 /**
@@ -93,6 +103,7 @@ export class Controller {
   private http: { url: string; close(): Promise<void> } | undefined;
   private dashboard: Dashboard | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private slotsPending = false;
 
   constructor(private readonly options: ControllerOptions) {
     const userAgent = `fledge-controller/${this.identity}`;
@@ -258,6 +269,7 @@ export class Controller {
         fence: this.fence,
         log,
         createRunner: (rollout, revision) => this.createRunner(key, rollout, revision, log),
+        plan: (rollout) => planWithQueue(rollout.spec, this.releaseLimits),
         status: (rollout) => this.statusWriter(key, rollout, log),
         recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
         release: (rollout) =>
@@ -282,6 +294,48 @@ export class Controller {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.telemetry.reconcileDuration.observe({ result }, seconds);
+      this.scheduleSlots();
+    }
+  }
+
+  private get releaseLimits(): ReleaseLimits {
+    return this.options.releaseLimits ?? {};
+  }
+
+  /** One pass of the release queue after whatever moved: many changes, one pass. */
+  private scheduleSlots(): void {
+    if (this.slotsPending) return;
+    this.slotsPending = true;
+    setImmediate(() => {
+      this.slotsPending = false;
+      if (this.fence.leading) this.allocateSlots();
+    });
+  }
+
+  /**
+   * The release queue: every Rollout this controller sees holds a slot, waits for one or
+   * neither, by its live machine or, without a runner here, by its stored status. Waiting
+   * releases hear the verdict; the granted ones start at once, so the next pass counts them.
+   */
+  private allocateSlots(): void {
+    const entries: QueueEntry[] = [];
+    for (const rollout of this.caches.rollouts.list()) {
+      const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+      const runner = this.runners.get(key);
+      const slot = slotOf(runner ? runner.current : storedDocument(rollout.status?.machine));
+      // Only a live machine can take a slot; a stored one that waits is not running here.
+      if (slot.kind === 'waiting' && !runner) continue;
+      const max = rollout.spec?.releaseQueue?.maxInNamespace;
+      entries.push({
+        key,
+        namespace: rollout.metadata.namespace ?? 'default',
+        slot,
+        ...(typeof max === 'number' ? { maxInNamespace: max } : {}),
+      });
+    }
+    if (!entries.some((entry) => entry.slot.kind === 'waiting')) return;
+    for (const verdict of allocateSlots(entries, this.releaseLimits)) {
+      this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);
     }
   }
 
@@ -324,8 +378,9 @@ export class Controller {
     revision: string,
     log: Logger,
   ): RolloutRunner {
-    return new RolloutRunner(rollout, planFromSpec(rollout.spec), revision, {
+    return new RolloutRunner(rollout, planWithQueue(rollout.spec, this.releaseLimits), revision, {
       log,
+      moved: () => this.scheduleSlots(),
       status: this.statusWriter(key, rollout as StoredRollout, log),
       effectContext: (view: RunnerView) => ({
         ...view,
@@ -364,5 +419,15 @@ export class Controller {
       decision.reason,
       decision.message,
     );
+  }
+}
+
+/** A stored machine document, or null when there is none fledge can read. */
+function storedDocument(stored: unknown): MachineDocument | null {
+  if (stored === undefined || stored === null) return null;
+  try {
+    return parseMachineDocument(stored);
+  } catch {
+    return null;
   }
 }

@@ -29,6 +29,12 @@ export function decisionsBetween(
       message: `failed check ${after.failedChecks} of ${threshold} for revision ${revision}: ${why}`,
     });
   }
+  if (before && before.state !== 'Queued' && after.state === 'Queued') {
+    decisions.push({ type: 'Normal', reason: 'Queued', message: after.message });
+  }
+  if (before?.state === 'Queued' && before.slotGrantedAt === null && after.slotGrantedAt !== null) {
+    decisions.push({ type: 'Normal', reason: 'SlotGranted', message: after.message });
+  }
   if (before && after.canaryWeight !== before.canaryWeight && after.phase !== 'Failed') {
     decisions.push({
       type: 'Normal',

@@ -41,6 +41,8 @@ export interface RunnerHost {
   status: StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
   observe(view: RolloutMetricsView): void;
+  /** The machine moved: a release may have joined, left or freed a slot of the release queue. */
+  moved?(): void;
   finished(rollout: Rollout, result: 'succeeded' | 'failed'): void;
   /** The effects' world (API, routing, metrics) for this rollout, reading `view`. */
   effectContext(view: RunnerView): EffectContext;
@@ -199,6 +201,17 @@ export class RolloutRunner {
     });
   }
 
+  /** The machine's document as it is now (null before its first state). */
+  get current(): MachineDocument | null {
+    return this.document;
+  }
+
+  /** The release queue's verdict: while it waits, say why; once granted, start the release. */
+  queueVerdict(condition: ConditionUpdate, granted: boolean): void {
+    this.setCondition(condition);
+    if (granted) this.actor.send({ type: 'SLOT_GRANTED' });
+  }
+
   /** Resolves once every state change so far is in the API server. */
   flushed(): Promise<void> {
     return this.host.status.flushed();
@@ -276,6 +289,7 @@ export class RolloutRunner {
       lastAnalysis: document.lastAnalysis?.results ?? [],
     });
     this.writeStatus(document);
+    if (before?.state !== document.state || before.phase !== document.phase) this.host.moved?.();
   }
 
   /** A person's action or its refusal: announced, and kept in history. */
