@@ -36,7 +36,7 @@ import { RolloutRunner, type RunnerView } from './runner.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { ControllerWatches } from './watches.js';
-import { checkRouting, effectsFor, routingFor } from './wiring.js';
+import { correctDrift, effectsFor, routingFor } from './wiring.js';
 import type { Caches } from './world.js';
 
 export interface ControllerOptions {
@@ -279,7 +279,7 @@ export class Controller {
             readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
           }),
         checkRouting: (_rollout, runner) =>
-          runner.correctRouting((weight) => checkRouting(runner.context, weight)),
+          runner.correctRouting((weight) => correctDrift(runner.context, weight)),
         forget: (forgotten) => {
           void this.writers.get(forgotten)?.stop();
           this.writers.delete(forgotten);

@@ -7,6 +7,7 @@ import { allRouters } from '../routing/index.js';
 import type { ObservedRoute, Router } from '../routing/router.js';
 import { readyAddresses } from './effects/backend.js';
 import type { Deployment } from './effects/context.js';
+import { AUTOSCALER_VERSIONS, autoscalerType } from './workload/autoscalers.js';
 import { deploymentReadiness } from './workload/readiness.js';
 
 const PRIMARY_SUFFIX = '-primary';
@@ -37,7 +38,9 @@ const ownedBy = (object: KubeObject | null, uid: string): boolean =>
  * Workload mode (the Rollout owns `<target>-primary`): all traffic to the primary (weight 0,
  * read back), the target scaled to 0, the routing object deleted (the apex Service selects
  * the primary's pods), then the primary and the apex Service unowned so that garbage
- * collection keeps them. Without a serving primary, the target is scaled up and the apex
+ * collection keeps them, and so is the primary's autoscaler, which goes on scaling it (the
+ * target's own autoscaler is inert at 0). Without a serving primary, the target is scaled up
+ * (its autoscaler takes over from 1) and the apex
  * pointed at it instead. Backend mode: all traffic to the backend that serves (the canary
  * after a promotion, else the stable one), and the routing object kept, unowned.
  */
@@ -86,6 +89,7 @@ export async function releaseRollout(
   }
   for (const { router, route } of found) await router.finalize(route.target);
   await patchIfPresent(deployments, namespace, primaryName, unowned);
+  await unownAutoscalers(api, namespace, uid, unowned);
   await patchIfPresent(services, namespace, apexService, unowned);
   options.log.info({ primaryServes }, 'released the workload: callers keep a serving version');
 }
@@ -146,6 +150,29 @@ async function serveFromTarget(
   );
   if (apex && selector !== undefined) {
     await patchIfPresent(services, namespace, apexService, { spec: { selector } });
+  }
+}
+
+/** The autoscalers the Rollout owns (the primary's), unowned in the first version served. */
+async function unownAutoscalers(
+  api: ApiServer,
+  namespace: string,
+  uid: string,
+  unowned: unknown,
+): Promise<void> {
+  for (const version of AUTOSCALER_VERSIONS) {
+    const client = new ResourceClient(api, autoscalerType(version));
+    let items: KubeObject[];
+    try {
+      ({ items } = await client.list(namespace));
+    } catch (error) {
+      if (isNotFound(error)) continue;
+      throw error;
+    }
+    for (const autoscaler of items.filter((item) => ownedBy(item, uid))) {
+      await patchIfPresent(client, namespace, autoscaler.metadata?.name ?? '', unowned);
+    }
+    return;
   }
 }
 
