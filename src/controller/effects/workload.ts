@@ -32,8 +32,7 @@ export function namesOf(rollout: Rollout): WorkloadNames {
 
 /**
  * The target's autoscaler (spec.autoscalerRef): null without one; a missing one is an error
- * only where it is `required`. One with minReplicas 0 would scale the target up from the 0
- * fledge keeps it at between releases, so it is refused.
+ * only where it is `required`.
  */
 async function targetAutoscaler(
   ctx: EffectContext,
@@ -48,11 +47,6 @@ async function targetAutoscaler(
     if (!required) return null;
     throw new Error(
       `HorizontalPodAutoscaler ${namespace}/${ref.name} (spec.autoscalerRef.name) does not exist; create it or fix spec.autoscalerRef`,
-    );
-  }
-  if (found.spec?.minReplicas === 0) {
-    throw new Error(
-      `HorizontalPodAutoscaler ${namespace}/${ref.name} has minReplicas 0: it would scale the target up between releases, when fledge keeps it at 0; set minReplicas to 1 or more`,
     );
   }
   return found;

@@ -28,7 +28,9 @@ const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration']
 
 /**
  * The primary's autoscaler: the target's spec aimed at the primary Deployment, with
- * `primaryScalerReplicas` in place of its bounds. Throws when the bounds cross.
+ * `primaryScalerReplicas` in place of its bounds. Throws when the bounds cross, and for a
+ * target autoscaler with minReplicas 0 (HPAScaleToZero): that one would scale the target up
+ * from the 0 fledge keeps it at between releases.
  */
 export function primaryAutoscaler(
   target: Autoscaler,
@@ -41,6 +43,11 @@ export function primaryAutoscaler(
   if (!spec) {
     throw new Error(
       `HorizontalPodAutoscaler ${namespace}/${ref.name} (spec.autoscalerRef) has no spec`,
+    );
+  }
+  if (spec.minReplicas === 0) {
+    throw new Error(
+      `HorizontalPodAutoscaler ${namespace}/${ref.name} (spec.autoscalerRef) has minReplicas 0: it would scale the target up between releases, when fledge keeps it at 0; set minReplicas to 1 or more`,
     );
   }
   const minReplicas = ref.primaryScalerReplicas?.minReplicas ?? spec.minReplicas;

@@ -80,6 +80,13 @@ describe('primaryAutoscaler', () => {
     ).toThrow(/minReplicas 8 above maxReplicas 6 .*primaryScalerReplicas/);
   });
 
+  it('refuses a target autoscaler with minReplicas 0, which would scale the target up from 0', () => {
+    const toZero = { ...target, spec: { ...target.spec, minReplicas: 0 } } as Autoscaler;
+    expect(() => primaryAutoscaler(toZero, { name: 'api' }, 'api-primary', owner)).toThrow(
+      /minReplicas 0: it would scale the target up between releases/,
+    );
+  });
+
   it('does not share objects with the target it copies', () => {
     const copy = primaryAutoscaler(target, { name: 'api' }, 'api-primary', owner);
     const metricOf = (autoscaler: Autoscaler) =>
