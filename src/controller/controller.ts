@@ -333,6 +333,12 @@ export class Controller {
         ...(typeof max === 'number' ? { maxInNamespace: max } : {}),
       });
     }
+    for (const state of ['holding', 'waiting'] as const) {
+      this.telemetry.releaseSlots.set(
+        { state },
+        entries.filter((entry) => entry.slot.kind === state).length,
+      );
+    }
     if (!entries.some((entry) => entry.slot.kind === 'waiting')) return;
     for (const verdict of allocateSlots(entries, this.releaseLimits)) {
       this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);

@@ -67,6 +67,8 @@ export type Verdict =
   | { key: string; granted: true; message: string }
   | { key: string; granted: false; position: number; message: string };
 
+const releases = (count: number) => `${count} ${count === 1 ? 'release' : 'releases'}`;
+
 const tighter = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined ? b : b === undefined ? a : Math.min(a, b);
 
@@ -109,11 +111,11 @@ export function allocateSlots(entries: readonly QueueEntry[], limits: ReleaseLim
       wait(`behind ${aheadInNamespace}, which waits for a slot in namespace ${entry.namespace}`);
     } else if (limits.cluster !== undefined && cluster >= limits.cluster) {
       clusterHeldBack = entry.key;
-      wait(`${cluster} releases in analysis in the cluster (--max-releases ${limits.cluster})`);
+      wait(`${releases(cluster)} in analysis in the cluster (--max-releases ${limits.cluster})`);
     } else if (namespaceLimit !== undefined && inNamespace >= namespaceLimit) {
       namespacesHeldBack.set(entry.namespace, entry.key);
       wait(
-        `${inNamespace} releases in analysis in namespace ${entry.namespace} (limit ${namespaceLimit})`,
+        `${releases(inNamespace)} in analysis in namespace ${entry.namespace} (limit ${namespaceLimit})`,
       );
     } else {
       cluster++;
@@ -121,7 +123,7 @@ export function allocateSlots(entries: readonly QueueEntry[], limits: ReleaseLim
       verdicts.push({
         key: entry.key,
         granted: true,
-        message: `slot granted: ${inNamespace + 1} releases in analysis in namespace ${entry.namespace}, ${cluster} in the cluster`,
+        message: `slot granted: ${releases(inNamespace + 1)} in analysis in namespace ${entry.namespace}, ${cluster} in the cluster`,
       });
     }
   }
