@@ -73,7 +73,7 @@ function app(namespace: string): string {
               env: [
                 { name: 'ERROR_RATE', value: '0' },
                 { name: 'CPU_MILLICORES', value: '10' },
-                { name: 'CPU_MILLICORES_PER_RPS', value: '8' },
+                { name: 'CPU_MILLICORES_PER_RPS', value: '10' },
               ],
             },
           ],
@@ -83,7 +83,10 @@ function app(namespace: string): string {
   });
 }
 
-/** Scales up fast, never down: only someone other than the HPA could lower a Deployment. */
+/**
+ * Scales up fast, never down: only someone other than the HPA could lower a Deployment. Under
+ * the test's load it wants more than MAX_REPLICAS, so a scaled-up Deployment holds there.
+ */
 function autoscaler(namespace: string): string {
   return stringify({
     apiVersion: 'autoscaling/v2beta2',
@@ -92,7 +95,7 @@ function autoscaler(namespace: string): string {
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       minReplicas: 1,
-      maxReplicas: 6,
+      maxReplicas: MAX_REPLICAS,
       metrics: [
         {
           type: 'Resource',
@@ -109,6 +112,8 @@ function autoscaler(namespace: string): string {
     },
   });
 }
+
+const MAX_REPLICAS = 4;
 
 const replicasOf = async (namespace: string, deployment: string) =>
   (await deployments.get(namespace, deployment)).spec?.replicas ?? 0;
@@ -135,22 +140,32 @@ async function waitTargetAutoscalerInert(namespace: string): Promise<void> {
   );
 }
 
-/** The primary's replicas once its HPA has scaled it up under load and holds them. */
+/**
+ * The primary scaled up by its HPA under load to its maxReplicas, where the HPA wants more
+ * (ScalingLimited, TooManyReplicas), with every pod measured by `kubectl top`.
+ */
 async function scaledUpUnderLoad(namespace: string): Promise<number> {
-  let last = { replicas: -1, since: Date.now() };
-  return waitFor(
-    'the primary to scale up under load and hold',
+  await waitFor(
+    "the primary's HPA to scale it to its maximum under load, and want more",
     async () => {
-      const replicas = await replicasOf(namespace, `${name}-primary`);
       const hpa = await hpas.get(namespace, `${name}-primary`);
-      if (replicas !== last.replicas || hpa.status?.desiredReplicas !== replicas) {
-        last = { replicas, since: Date.now() };
-      }
-      // Three HPA syncs (5 s each) without a change, above its minReplicas of 2.
-      return replicas > 2 && Date.now() - last.since >= 15_000 ? replicas : undefined;
+      const limited = (hpa.status?.conditions as ScalingCondition[] | undefined)?.find(
+        (c) => c.type === 'ScalingLimited',
+      );
+      const atMax = (await replicasOf(namespace, `${name}-primary`)) === MAX_REPLICAS;
+      return atMax && limited?.status === 'True' && limited.reason === 'TooManyReplicas'
+        ? true
+        : undefined;
     },
     { timeoutMs: 150_000, intervalMs: 1000 },
   );
+  // What the HPA controller reads, kubectl reads too.
+  await waitFor('kubectl top to show every primary pod', async () => {
+    const top = await kubectl(['-n', namespace, 'top', 'pod', '-l', `app=${name}-primary`]);
+    const pods = top.split('\n').filter((line) => line.startsWith(`${name}-primary-`));
+    return pods.length === MAX_REPLICAS ? true : undefined;
+  });
+  return MAX_REPLICAS;
 }
 
 interface Sample {
@@ -210,7 +225,7 @@ async function givenScaledUp(scenario: string): Promise<{ namespace: string; bef
   expect(primaryHpa.spec).toMatchObject({
     scaleTargetRef: { kind: 'Deployment', name: `${name}-primary` },
     minReplicas: 2,
-    maxReplicas: 6,
+    maxReplicas: MAX_REPLICAS,
   });
   await waitTargetAutoscalerInert(namespace);
   traffic.push(startTraffic([`http://${name}.${namespace}:8080/`], 24, 400_000));
