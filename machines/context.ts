@@ -108,6 +108,13 @@ export type RolloutEvent =
   /** The controller's release queue has a slot for this release: its analysis may start. */
   | { type: 'SLOT_GRANTED' };
 
+/**
+ * What the machine tells its runner without changing state: a failed effect outside the
+ * analysis that it retries (initialising, starting the canary, promoting, rolling back), so
+ * that a person hears of it although no check failed and the phase did not change.
+ */
+export type RolloutEmitted = { type: 'retrying'; message: string };
+
 export function contextFromInput(input: RolloutInput): RolloutContext {
   const fresh: PersistedContext = {
     revision: input.revision,

@@ -1,6 +1,6 @@
 /**
- * A readable message for anything an effect may throw: Errors, the plain objects
- * prometheus-query throws, strings.
+ * A readable message for anything an effect may throw: Errors, plain objects with a
+ * message (as some libraries throw), strings.
  */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

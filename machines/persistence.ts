@@ -64,12 +64,14 @@ const oneOf =
   (values: readonly string[]): Check =>
   (value) =>
     typeof value === 'string' && values.includes(value);
+// The API server's merge patch drops a null inside an array's objects: an absent value is
+// a metric without data, as null is.
 const isMetricResult: Check = (value) => {
   if (typeof value !== 'object' || value === null) return false;
   const result = value as Partial<MetricResult>;
   return (
     typeof result.metric === 'string' &&
-    (result.value === null || typeof result.value === 'number') &&
+    (result.value === undefined || result.value === null || typeof result.value === 'number') &&
     typeof result.passed === 'boolean'
   );
 };
@@ -130,9 +132,16 @@ export function parseMachineDocument(stored: unknown): MachineDocument {
       `status.machine has unknown fields ${unknownFields.join(', ')}: it was written by another fledge version; to recover, ${fix}`,
     );
   }
-  const withNulls = Object.fromEntries(
+  const withNulls: Record<string, unknown> = Object.fromEntries(
     Object.keys(fields).map((name) => [name, document[name] ?? null]),
   );
+  const analysis = withNulls.lastAnalysis as { results: MetricResult[] } | null;
+  if (analysis) {
+    withNulls.lastAnalysis = {
+      ...analysis,
+      results: analysis.results.map((result) => ({ ...result, value: result.value ?? null })),
+    };
+  }
   return { ...withNulls, version: documentVersion } as unknown as MachineDocument;
 }
 

@@ -1,10 +1,11 @@
-import { assign, setup } from 'xstate';
+import { assign, emit, setup } from 'xstate';
 import type { AnalysisResult } from './analysis.js';
 import type {
   Reason,
   RestorePoint,
   ResumablePhase,
   RolloutContext,
+  RolloutEmitted,
   RolloutEvent,
   RolloutInput,
 } from './context.js';
@@ -24,6 +25,7 @@ export const rolloutSetup = setup({
     context: {} as RolloutContext,
     events: {} as RolloutEvent,
     input: {} as RolloutInput,
+    emitted: {} as RolloutEmitted,
     tags: {} as StateTag,
     meta: {} as StateMeta,
   },
@@ -71,6 +73,10 @@ export const rolloutSetup = setup({
     noteRetry: assign(({ context }, params: { step: string; error: unknown }) =>
       update.noteRetry(context, params.step, params.error),
     ),
+    announceRetry: emit(({ context }, params: { step: string; error: unknown }) => ({
+      type: 'retrying' as const,
+      message: update.noteRetry(context, params.step, params.error).message ?? '',
+    })),
     holdAtGate: assign(({ context }, params: { gate: string; detail?: string }) =>
       update.holdAtGate(context, params.gate, params.detail),
     ),

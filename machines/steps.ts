@@ -103,14 +103,20 @@ export const failedCheckOnError = (step: string) => ({
   },
 });
 
-/** A failed effect outside the analysis is no failed check: it is retried from `retrying`. */
-export const retryOnError = (step: string, retrying = 'retrying') => ({
-  target: retrying,
-  actions: {
-    type: 'noteRetry' as const,
-    params: ({ event }: { event: { error: unknown } }) => ({ step, error: event.error }),
-  },
-});
+/**
+ * A failed effect outside the analysis is no failed check: it is retried from `retrying`, and
+ * announced, since no phase change or failed check would tell anyone.
+ */
+export const retryOnError = (step: string, retrying = 'retrying') => {
+  const params = ({ event }: { event: { error: unknown } }) => ({ step, error: event.error });
+  return {
+    target: retrying,
+    actions: [
+      { type: 'noteRetry' as const, params },
+      { type: 'announceRetry' as const, params },
+    ],
+  };
+};
 
 export const retryAfterInterval = (target: string) =>
   rolloutSetup.createStateConfig({ after: { retryInterval: target } });

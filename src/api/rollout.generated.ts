@@ -25,7 +25,7 @@ export interface RolloutSpec {
    */
   promotion: 'auto' | 'manual';
   /**
-   * How long a workload may take to become ready before the rollout fails.
+   * How long a workload may take to become ready before the rollout fails; at most 604800 (7 days).
    */
   progressDeadlineSeconds: number;
   /**
@@ -45,6 +45,9 @@ export interface RolloutSpec {
 export interface TargetRef {
   apiVersion: 'apps/v1';
   kind: 'Deployment';
+  /**
+   * At most 245 characters, so that <name>-primary is a valid Deployment name.
+   */
   name: string;
 }
 /**
@@ -78,7 +81,7 @@ export interface RoutingSpec {
  */
 export interface AnalysisSpec {
   /**
-   * Time between analyses (ms, s, m, h, largest unit first); at least 1s.
+   * Time between analyses (ms, s, m, h, largest unit first); from 1s to 168h (7 days).
    */
   interval: string;
   /**
@@ -97,9 +100,16 @@ export interface AnalysisSpec {
    * Weights to step through, strictly ascending.
    *
    * @minItems 1
+   * @maxItems 100
    */
   stepWeights?: number[];
+  /**
+   * @maxItems 32
+   */
   metrics?: MetricSpec[];
+  /**
+   * @maxItems 32
+   */
   webhooks?: WebhookSpec[];
   /**
    * rollback: weight 0 at once; pause: hold the weight and wait for a person.
@@ -117,6 +127,12 @@ export interface AnalysisSpec {
    * Percent of the canary's replicas that must be available for it to count as ready.
    */
   canaryReadyThreshold: number;
+  /**
+   * Where to tell people of this Rollout's decisions, as Flagger's analysis.alerts (docs/alerts.md).
+   *
+   * @maxItems 16
+   */
+  alerts?: AlertSpec[];
 }
 export interface MetricSpec {
   /**
@@ -124,12 +140,12 @@ export interface MetricSpec {
    */
   name: string;
   /**
-   * PromQL template with {{ namespace }}, {{ target }} and {{ interval }}.
+   * PromQL template; the placeholders are {{ namespace }}, {{ target }}, {{ service }} and {{ interval }}.
    */
   query?: string;
   thresholdRange: ThresholdRange;
   /**
-   * Range of the query (ms, s, m, h); at least 1s.
+   * Range of the query (ms, s, m, h); from 1s to 24h.
    */
   interval: string;
 }
@@ -153,7 +169,7 @@ export interface WebhookSpec {
     | 'event';
   url: string;
   /**
-   * Time allowed for one call (ms, s, m, h); at least 1s.
+   * Time allowed for one call, retries included (ms, s, m, h); from 1s to 1h.
    */
   timeout: string;
   /**
@@ -163,6 +179,21 @@ export interface WebhookSpec {
   metadata?: {
     [k: string]: string;
   };
+}
+export interface AlertSpec {
+  name: string;
+  /**
+   * info: every decision; warn: warnings and errors; error: errors only.
+   */
+  severity: 'info' | 'warn' | 'error';
+  providerRef: ProviderRef;
+}
+/**
+ * An AlertProvider; namespace defaults to the Rollout's.
+ */
+export interface ProviderRef {
+  name: string;
+  namespace?: string;
 }
 /**
  * Two existing Services to shift traffic between (backend mode).

@@ -5,10 +5,10 @@
  */
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
 import { rolloutCrd } from './crd.generated.js';
-import { DURATION_PATTERN } from './duration.js';
-import { fieldPath, type Problem } from './problems.js';
+import type { Problem } from './problems.js';
+import { problemFromError } from './schema-problems.js';
 
-type SchemaNode = Record<string, unknown>;
+export type SchemaNode = Record<string, unknown>;
 
 /** The storage version's openAPIV3Schema, as written in crds/rollout.yaml. */
 export function rolloutOpenAPIV3Schema(): SchemaNode {
@@ -21,15 +21,18 @@ export function rolloutOpenAPIV3Schema(): SchemaNode {
  * The Kubernetes schema in plain JSON Schema: int-or-string becomes an anyOf, a list-map's
  * keys become a uniqueness check, and an object with properties accepts no others.
  */
-export function toAjvSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toAjvSchema);
+export function toAjvSchema(node: unknown, objectMeta = false): unknown {
+  if (Array.isArray(node)) return node.map((item) => toAjvSchema(item));
   if (node === null || typeof node !== 'object') return node;
   const out: SchemaNode = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === 'x-kubernetes-list-map-keys') out.uniqueKeys = value;
     else if (key === 'properties') {
       out.properties = Object.fromEntries(
-        Object.entries(value as SchemaNode).map(([name, child]) => [name, toAjvSchema(child)]),
+        Object.entries(value as SchemaNode).map(([name, child]) => [
+          name,
+          toAjvSchema(child, name === 'metadata' && objectMetaHolder(node as SchemaNode)),
+        ]),
       );
     } else if (!key.startsWith('x-kubernetes-')) out[key] = toAjvSchema(value);
   }
@@ -37,10 +40,17 @@ export function toAjvSchema(node: unknown): unknown {
   if (source['x-kubernetes-int-or-string'] === true) {
     out.anyOf = [{ type: 'integer' }, { type: 'string' }];
   }
-  if (source.properties !== undefined && source.additionalProperties === undefined) {
+  // ObjectMeta keeps its other fields: the schema may only constrain its name.
+  if (source.properties !== undefined && source.additionalProperties === undefined && !objectMeta) {
     out.additionalProperties = false;
   }
   return out;
+}
+
+/** A resource's schema: its metadata is Kubernetes' ObjectMeta. */
+function objectMetaHolder(node: SchemaNode): boolean {
+  const properties = (node.properties ?? {}) as SchemaNode;
+  return 'apiVersion' in properties && 'kind' in properties;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
@@ -105,189 +115,4 @@ export function checkSchema(rollout: unknown): Problem[] {
   return (compiled.errors ?? [])
     .filter((error) => !/\/(oneOf|anyOf)\/\d+\//.test(error.schemaPath))
     .map(problemFromError);
-}
-
-function problemFromError(error: ErrorObject): Problem {
-  const parent = (error.parentSchema ?? {}) as SchemaNode;
-  const params = error.params as Record<string, unknown>;
-  const at = fieldPath(error.instancePath);
-  const got = describe(error.data);
-  switch (error.keyword) {
-    case 'required': {
-      const field = String(params.missingProperty);
-      return {
-        path: fieldPath(error.instancePath, field),
-        message: 'is required',
-        fix: `set ${field}${hint(propertySchema(parent, field))}`,
-      };
-    }
-    case 'additionalProperties': {
-      const field = String(params.additionalProperty);
-      const known = Object.keys((parent.properties ?? {}) as SchemaNode);
-      const near = known.find((k) => k.toLowerCase() === field.toLowerCase());
-      return {
-        path: fieldPath(error.instancePath, field),
-        message: `is not a field of ${at || 'a Rollout'}`,
-        fix: near
-          ? `did you mean ${near}? Field names are case-sensitive`
-          : `remove it or correct its name; the fields are ${known.join(', ')}`,
-      };
-    }
-    case 'oneOf':
-      return oneOfProblem(at, parent, params.passingSchemas);
-    case 'enum': {
-      const allowed = (parent.enum as unknown[]).map(String);
-      return {
-        path: at,
-        message: `must be one of ${allowed.join(', ')}; got ${got}`,
-        fix: `use one of: ${allowed.join(' | ')}`,
-      };
-    }
-    case 'type':
-    case 'anyOf':
-      return typeProblem(at, parent, got);
-    case 'minimum':
-    case 'maximum':
-      return {
-        path: at,
-        message: `must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}; got ${got}`,
-        fix: `use ${rangeText(parent)}`,
-      };
-    case 'pattern':
-    case 'minLength':
-    case 'maxLength':
-      return stringProblem(at, parent, error, got);
-    case 'minItems':
-      return {
-        path: at,
-        message: `must have at least ${String(params.limit)} item(s)`,
-        fix: 'add an item or remove the field',
-      };
-    case 'minProperties': {
-      const fields = Object.keys((parent.properties ?? {}) as SchemaNode);
-      return {
-        path: at,
-        message: `must set at least one of ${fields.join(', ')}`,
-        fix: `set ${fields.join(', ')} or both`,
-      };
-    }
-    case 'uniqueKeys': {
-      const keys = (params.keys as string[]).join(', ');
-      return {
-        path: fieldPath(error.instancePath, String(params.index)),
-        message: `repeats ${keys} ${describe((params.value as unknown[])[0])} of item ${String(params.first)}`,
-        fix: `give each item a unique ${keys}`,
-      };
-    }
-    case 'format':
-      return {
-        path: at,
-        message: `must be a ${String(params.format)}; got ${got}`,
-        fix: `write a ${String(params.format)} such as 2024-01-31T12:00:00Z`,
-      };
-    default:
-      return { path: at, message: error.message ?? error.keyword, fix: 'correct this field' };
-  }
-}
-
-/** What to set when exactly one of a set of fields is required, by the fields' names. */
-const ONE_OF_FIXES: Record<string, string> = {
-  'targetRef|backends':
-    'set targetRef for workload mode (fledge manages a primary copy of a Deployment) or backends for backend mode (traffic between two existing Services), not both',
-  'stepWeight|stepWeights':
-    'set stepWeight (a fixed step up to maxWeight) or stepWeights (the list of weights), not both',
-};
-
-function oneOfProblem(at: string, parent: SchemaNode, passing: unknown): Problem {
-  const alternatives = (parent.oneOf as SchemaNode[]).map((branch) =>
-    String((branch.required as string[])[0]),
-  );
-  const both = Array.isArray(passing);
-  const names = alternatives.join(' and ');
-  return {
-    path: at,
-    message: both ? `sets both ${names}` : `needs one of ${alternatives.join(' or ')}`,
-    fix: ONE_OF_FIXES[alternatives.join('|')] ?? `set exactly one of ${alternatives.join(', ')}`,
-  };
-}
-
-function typeProblem(at: string, parent: SchemaNode, got: string): Problem {
-  const expected =
-    parent.anyOf !== undefined
-      ? 'an integer or a string'
-      : `${article(String(parent.type))} ${String(parent.type)}${parent.nullable ? ' or null' : ''}`;
-  return {
-    path: at,
-    message: `must be ${expected}; got ${got}`,
-    fix: `write ${expected}${parent.type === 'integer' || parent.type === 'number' ? ' without quotes' : ''}`,
-  };
-}
-
-const PATTERN_FIXES: Record<string, { message: string; fix: string }> = {
-  [DURATION_PATTERN]: {
-    message: 'is not a duration',
-    fix: 'write a duration such as 30s, 1m or 1m30s (units h, m, s, ms; largest first)',
-  },
-  '^https?://': {
-    message: 'is not an http(s) URL',
-    fix: 'write a URL starting with http:// or https://',
-  },
-  '^[a-z]([-a-z0-9]*[a-z0-9])?$': {
-    message: 'is not a valid Service name',
-    fix: "use lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
-  },
-  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$': {
-    message: 'is not a valid name',
-    fix: "use lower-case letters, digits and '-', starting and ending with a letter or digit",
-  },
-};
-
-function stringProblem(at: string, parent: SchemaNode, error: ErrorObject, got: string): Problem {
-  const known = PATTERN_FIXES[String(parent.pattern)];
-  if (known !== undefined && error.keyword !== 'maxLength') {
-    return { path: at, message: `${known.message}; got ${got}`, fix: known.fix };
-  }
-  if (error.keyword === 'maxLength') {
-    return {
-      path: at,
-      message: `is longer than ${String(parent.maxLength)} characters`,
-      fix: `shorten it to ${String(parent.maxLength)} characters or fewer`,
-    };
-  }
-  if (error.keyword === 'minLength') {
-    return { path: at, message: 'must not be empty', fix: 'write a value or remove the field' };
-  }
-  return {
-    path: at,
-    message: `must match ${String(parent.pattern)}; got ${got}`,
-    fix: "use lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
-  };
-}
-
-function propertySchema(parent: SchemaNode, field: string): SchemaNode {
-  return ((parent.properties ?? {}) as Record<string, SchemaNode>)[field] ?? {};
-}
-
-function hint(schema: SchemaNode): string {
-  return typeof schema.description === 'string' ? ` (${schema.description})` : '';
-}
-
-function rangeText(schema: SchemaNode): string {
-  const { minimum, maximum } = schema;
-  if (minimum !== undefined && maximum !== undefined) {
-    return `a value from ${String(minimum)} to ${String(maximum)}`;
-  }
-  return minimum !== undefined
-    ? `a value of at least ${String(minimum)}`
-    : `a value of at most ${String(maximum)}`;
-}
-
-function article(word: string): string {
-  return /^[aeiou]/.test(word) ? 'an' : 'a';
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -4,8 +4,10 @@
  * schema, and every problem is reported at once, so a rule skips what is not of its type.
  */
 
-import { parseDuration } from './duration.js';
+import { templateProblem } from '../metrics/templates.js';
+import { durationProblems } from './duration-rules.js';
 import { isObject } from './json.js';
+import { nameProblems } from './name-rules.js';
 import type { Problem } from './problems.js';
 import { API_VERSION, BUILT_IN_METRICS, KIND } from './types.js';
 
@@ -21,23 +23,19 @@ export const ROUTING_API_VERSIONS = {
   ],
 } as const;
 
-/** Longest apex Service name that leaves room for the `-primary` and `-canary` Services. */
-const MAX_WORKLOAD_SERVICE_NAME = 63 - '-primary'.length;
-
-const MIN_DURATION_MS = 1_000;
-
 export function checkRules(rollout: unknown): Problem[] {
   const root = fields(rollout) ?? {};
   const spec = fields(root.spec) ?? {};
   const analysis = fields(spec.analysis) ?? {};
   return [
     ...identityProblems(root),
+    ...nameProblems(root, spec),
     ...weightProblems(analysis),
     ...durationProblems(analysis),
     ...metricProblems(analysis),
     ...webhookProblems(analysis),
     ...routingProblems(fields(spec.routing) ?? {}),
-    ...serviceProblems(spec, root),
+    ...targetPortProblems(fields(spec.service) ?? {}),
     ...backendProblems(fields(spec.backends) ?? {}),
     ...autoscalerProblems(spec),
   ];
@@ -57,14 +55,6 @@ function identityProblems(root: Fields): Problem[] {
       path: 'kind',
       message: `must be ${KIND}; got ${show(root.kind)}`,
       fix: `set kind: ${KIND}`,
-    });
-  }
-  const name = fields(root.metadata)?.name;
-  if (typeof name !== 'string' || name === '') {
-    problems.push({
-      path: 'metadata.name',
-      message: 'is required',
-      fix: 'name the Rollout in metadata.name',
     });
   }
   return problems;
@@ -109,27 +99,6 @@ function weightProblems(analysis: Fields): Problem[] {
   return problems;
 }
 
-function durationProblems(analysis: Fields): Problem[] {
-  const durations: [string, unknown][] = [['spec.analysis.interval', analysis.interval]];
-  items(analysis.metrics).forEach((metric, i) => {
-    durations.push([`spec.analysis.metrics[${i}].interval`, metric.interval]);
-  });
-  items(analysis.webhooks).forEach((webhook, i) => {
-    durations.push([`spec.analysis.webhooks[${i}].timeout`, webhook.timeout]);
-  });
-  return durations.flatMap(([path, text]) => {
-    const ms = typeof text === 'string' ? parseDuration(text) : undefined;
-    if (ms === undefined || ms >= MIN_DURATION_MS) return [];
-    return [
-      {
-        path,
-        message: `${text} is shorter than the minimum of 1s`,
-        fix: 'use a duration of at least 1s, such as 10s or 1m',
-      },
-    ];
-  });
-}
-
 function metricProblems(analysis: Fields): Problem[] {
   const builtIn: readonly unknown[] = BUILT_IN_METRICS;
   return items(analysis.metrics).flatMap((metric, i): Problem[] => {
@@ -140,6 +109,14 @@ function metricProblems(analysis: Fields): Problem[] {
         path: `spec.analysis.metrics[${i}].query`,
         message: `is required: ${name} is not a built-in metric`,
         fix: `add a PromQL query, or use a built-in metric (${BUILT_IN_METRICS.join(', ')})`,
+      });
+    }
+    const template = typeof query === 'string' ? templateProblem(query) : undefined;
+    if (template !== undefined) {
+      problems.push({
+        path: `spec.analysis.metrics[${i}].query`,
+        message: template,
+        fix: "fledge fills in only these placeholders: write any other value into the query itself (fledge convert does so for Flagger's {{ variables.* }} and {{ name }})",
       });
     }
     const range = fields(metric.thresholdRange) ?? {};
@@ -190,21 +167,8 @@ function routingProblems(routing: Fields): Problem[] {
   ];
 }
 
-function serviceProblems(spec: Fields, root: Fields): Problem[] {
+function targetPortProblems(service: Fields): Problem[] {
   const problems: Problem[] = [];
-  const service = fields(spec.service) ?? {};
-  const name = service.name ?? fields(root.metadata)?.name;
-  if (
-    spec.targetRef !== undefined &&
-    typeof name === 'string' &&
-    name.length > MAX_WORKLOAD_SERVICE_NAME
-  ) {
-    problems.push({
-      path: service.name === undefined ? 'metadata.name' : 'spec.service.name',
-      message: `${name} is too long for the ${name}-primary Service fledge creates`,
-      fix: `use a Service name of at most ${MAX_WORKLOAD_SERVICE_NAME} characters`,
-    });
-  }
   const { targetPort } = service;
   if (typeof targetPort === 'number' && (targetPort < 1 || targetPort > 65535)) {
     problems.push({

@@ -5,19 +5,24 @@
  * Status is passed through unchecked: only fledge writes it, and the API server has
  * checked it against the same schema.
  */
+import { boundsProblems, copyJson } from './input-bounds.js';
 import { isObject } from './json.js';
-import type { Problem } from './problems.js';
+import { describeValue, type Problem } from './problems.js';
 import { checkSchema } from './schema-check.js';
 import { checkRules, ROUTING_API_VERSIONS } from './spec-rules.js';
-import type { Rollout, RolloutStatus } from './types.js';
+import { API_VERSION, KIND, type Rollout, type RolloutStatus } from './types.js';
 
 export { formatProblems, type Problem } from './problems.js';
 
 export type Validation = { ok: true; rollout: Rollout } | { ok: false; problems: Problem[] };
 
+/** Never throws: whatever `obj` is, the answer is a Rollout or the problems, each on its field. */
 export function validateRollout(obj: unknown): Validation {
-  const { status, ...rest } = isObject(obj) ? obj : { status: undefined };
-  const candidate: unknown = isObject(obj) ? structuredClone(rest) : obj;
+  if (!isObject(obj)) return { ok: false, problems: [notAnObject(obj)] };
+  const bounds = boundsProblems(obj);
+  if (bounds.length > 0) return { ok: false, problems: bounds };
+  const { status, ...rest } = obj;
+  const candidate: unknown = copyJson(rest);
   const schemaProblems = checkSchema(candidate);
   const reported = new Set(schemaProblems.map((p) => p.path));
   const problems = [
@@ -29,6 +34,15 @@ export function validateRollout(obj: unknown): Validation {
   return {
     ok: true,
     rollout: status === undefined ? rollout : { ...rollout, status: status as RolloutStatus },
+  };
+}
+
+/** As the API server says of a body that is no object: the kind is what is missing. */
+function notAnObject(value: unknown): Problem {
+  return {
+    path: 'kind',
+    message: `is missing: the document is ${describeValue(value)}, not a Rollout object`,
+    fix: `write a Rollout: a map with apiVersion: ${API_VERSION}, kind: ${KIND}, metadata and spec`,
   };
 }
 

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
-import { Document } from 'yaml';
-import { convertCanary } from '../convert/canary.js';
-import { readFlaggerInput } from '../convert/documents.js';
+import { convertFlaggerFiles } from '../convert/convert-files.js';
 import { FLAGGER_PROVIDERS } from '../convert/routing.js';
 import { CliError } from './rollout-source.js';
 
@@ -54,35 +52,17 @@ export function registerConvert(program: Command): void {
       provider,
     )
     .action(async (files: string[], flags: ConvertFlags) => {
-      const input = readFlaggerInput(await Promise.all(files.map(readSource)));
-      if (input.canaries.length === 0) {
+      const converted = convertFlaggerFiles(await Promise.all(files.map(readSource)), {
+        loadtesterUrl: flags.loadtesterUrl,
+        provider: flags.provider,
+      });
+      for (const message of converted.messages) process.stderr.write(`${message}\n`);
+      if (converted.canaries === 0 && converted.failed === 0) {
         throw new CliError(
           `convert: no Flagger Canary (apiVersion flagger.app/v1beta1, kind Canary) in ${files.join(', ')}`,
         );
       }
-      const documents: string[] = [];
-      let failed = 0;
-      for (const canary of input.canaries) {
-        const id = `Canary ${canary.metadata?.namespace ?? ''}${canary.metadata?.namespace ? '/' : ''}${canary.metadata?.name ?? '(unnamed)'}`;
-        const result = convertCanary(canary, input.templates, {
-          loadtesterUrl: flags.loadtesterUrl,
-          provider: flags.provider,
-        });
-        for (const note of result.notes) {
-          process.stderr.write(
-            `${id}: ${note.path}: ${note.kind === 'dropped' ? 'not converted' : 'changed'}: ${note.message}\n`,
-          );
-        }
-        if (!result.ok) {
-          failed += 1;
-          process.stderr.write(`${id}: cannot be converted: ${result.reason}\n`);
-          continue;
-        }
-        const document = new Document(result.rollout);
-        document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
-        documents.push(document.toString({ lineWidth: 0 }));
-      }
-      if (documents.length > 0) process.stdout.write(documents.join('---\n'));
-      if (failed > 0) process.exitCode = 1;
+      if (converted.yaml !== '') process.stdout.write(converted.yaml);
+      if (converted.failed > 0) process.exitCode = 1;
     });
 }

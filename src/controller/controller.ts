@@ -2,6 +2,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type MachineDocument, parseMachineDocument } from '../../machines/persistence.js';
+import { AlertDispatcher } from '../alerts/dispatcher.js';
+import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
@@ -93,6 +95,7 @@ export class Controller {
   private readonly watches: ControllerWatches;
   private readonly rolloutClient: ResourceClient<StoredRollout>;
   private readonly events: EventRecorder;
+  private readonly alerts: AlertDispatcher;
   private readonly metrics: MetricsProvider;
   private readonly clusterMetrics: Map<string, MetricsProvider>;
   private readonly runners = new Map<string, RolloutRunner>();
@@ -129,6 +132,12 @@ export class Controller {
     this.caches = this.watches.caches;
     this.rolloutClient = new ResourceClient(this.api, knownTypes.rollouts);
     this.events = new EventRecorder(this.api, { component: 'fledge', logger: options.log });
+    this.alerts = new AlertDispatcher({
+      api: this.api,
+      log: options.log.child({ component: 'alerts' }),
+      registry: this.registry,
+      recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
+    });
     this.metrics = createPrometheusProvider({
       address: options.prometheusUrl,
       registry: this.registry,
@@ -225,9 +234,12 @@ export class Controller {
     this.resyncTimer.unref();
   }
 
-  /** Leadership lost: writes are refused at once, then the runners stop. */
+  /**
+   * The term ended (the elector has already ended it, so the fence no longer says leading):
+   * writes are refused at once, then the term's runners and status writers stop, so none
+   * of them acts again should this replica lead anew.
+   */
   private async stopLeading(): Promise<void> {
-    if (!this.fence.leading) return;
     this.endTerm();
     clearInterval(this.resyncTimer);
     await this.stopRunners();
@@ -349,6 +361,8 @@ export class Controller {
   private statusWriter(key: string, rollout: StoredRollout, log: Logger): StatusWriter {
     let writer = this.writers.get(key);
     if (!writer) {
+      // A writer lives in one term: one made after the term ended would outlive it.
+      this.fence.requireTerm();
       writer = new StatusWriter(rollout, {
         client: this.rolloutClient,
         fence: this.fence,
@@ -401,6 +415,7 @@ export class Controller {
       }),
       effects: effectsFor,
       recordEvent: (r, decision) => this.recordEvent(r, decision),
+      alert: (r, notice) => this.alerts.alert(r, notice),
       observe: (view) => this.telemetry.observe(view),
       finished: (r, outcome) =>
         this.telemetry.finished.inc({

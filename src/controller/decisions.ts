@@ -8,8 +8,9 @@ export interface Decision {
 }
 
 /**
- * The Kubernetes Events that tell what the machine decided between two of its documents:
- * a phase change, a weight change, a failed check. Pure, so each rule has a unit test.
+ * The Kubernetes Events that tell what the machine decided between two of its documents: a
+ * failed check, a phase change, joining or leaving the release queue, a weight change, in that
+ * order, so that a failed check comes before the rollback it caused. Pure, so each rule has a unit test.
  */
 export function decisionsBetween(
   before: MachineDocument | null,
@@ -18,9 +19,6 @@ export function decisionsBetween(
 ): Decision[] {
   const decisions: Decision[] = [];
   const revision = after.revision;
-  if (before?.phase !== after.phase) {
-    decisions.push(phaseDecision(after, revision));
-  }
   if (before && after.failedChecks > before.failedChecks) {
     const why = after.lastAnalysis ? describeAnalysis(after.lastAnalysis) : after.message;
     decisions.push({
@@ -28,6 +26,9 @@ export function decisionsBetween(
       reason: 'FailedCheck',
       message: `failed check ${after.failedChecks} of ${threshold} for revision ${revision}: ${why}`,
     });
+  }
+  if (before?.phase !== after.phase) {
+    decisions.push(phaseDecision(after, revision));
   }
   if (before && before.state !== 'Queued' && after.state === 'Queued') {
     decisions.push({ type: 'Normal', reason: 'Queued', message: after.message });

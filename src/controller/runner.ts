@@ -12,6 +12,7 @@ import { isResting, phaseOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
 import { type Effects, provideEffects } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
+import type { AlertNotice } from '../alerts/message.js';
 import type { ConditionUpdate } from '../api/conditions.js';
 import type { HistoryEntry, ManualAction as ManualActionStatus, Rollout } from '../api/types.js';
 import { jsonEqual } from '../kube/patch.js';
@@ -19,7 +20,7 @@ import type { WebhookDelivery } from '../webhooks/call.js';
 import { sendEvent } from '../webhooks/steps.js';
 import { chainingClock } from './clock.js';
 import { type Decision, decisionsBetween } from './decisions.js';
-import type { EffectContext } from './effects/context.js';
+import type { EffectContext, Progress } from './effects/context.js';
 import { appendHistory, historyBetween, historyEntry } from './history.js';
 import { statusFromMachine } from './status.js';
 import type { StatusWriter } from './status-writer.js';
@@ -30,6 +31,7 @@ export interface RunnerView {
   rollout(): Rollout;
   phase(): Phase;
   revision(): string;
+  progress(): Progress;
   report(decision: Decision): void;
   condition(update: ConditionUpdate): void;
 }
@@ -40,6 +42,11 @@ export interface RunnerHost {
   /** The one writer of this Rollout's status. */
   status: StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
+  /**
+   * Tells the Rollout's `analysis.alerts` of a decision. Never rejects; resolves with the
+   * condition that says whether its alert providers can be reached (none without alerts).
+   */
+  alert(rollout: Rollout, notice: AlertNotice): Promise<ConditionUpdate | undefined>;
   observe(view: RolloutMetricsView): void;
   /** The machine moved: a release may have joined, left or freed a slot of the release queue. */
   moved?(): void;
@@ -73,6 +80,9 @@ export class RolloutRunner {
    */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private broken: Error | null = null;
+  private stopped = false;
+  /** The last retried failure announced; the same failure again is not announced twice. */
+  private lastRetry: string | null = null;
 
   constructor(
     private rollout: Rollout,
@@ -85,6 +95,7 @@ export class RolloutRunner {
       rollout: () => this.rollout,
       phase: () => this.phase,
       revision: () => this.revision,
+      progress: () => this.progress,
       report: (decision) => this.announce(decision, this.phase),
       condition: (update) => this.setCondition(update),
     });
@@ -122,6 +133,11 @@ export class RolloutRunner {
 
   get canaryWeight(): number {
     return this.actor.getSnapshot().context.canaryWeight;
+  }
+
+  get progress(): Progress {
+    const { canaryWeight, iterations, failedChecks } = this.actor.getSnapshot().context;
+    return { canaryWeight, iterations, failedChecks };
   }
 
   /** The newest Rollout from the watch; a changed plan restarts the machine where it is. */
@@ -184,6 +200,7 @@ export class RolloutRunner {
    * the last status write; its state stays in status for whoever runs it next.
    */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.subscription.unsubscribe();
     this.actor.stop();
     await this.lastWrite;
@@ -212,8 +229,8 @@ export class RolloutRunner {
     if (granted) this.actor.send({ type: 'SLOT_GRANTED' });
   }
 
-  /** Resolves once every state change so far is in the API server. */
-  flushed(): Promise<void> {
+  /** Resolves once every state change so far is in the API server (true) or given up. */
+  flushed(): Promise<boolean> {
     return this.host.status.flushed();
   }
 
@@ -232,14 +249,21 @@ export class RolloutRunner {
     return createActor(machine, { clock: chainingClock, input: options });
   }
 
-  /** The effects, each started after the one before it settled. */
+  /**
+   * The effects, each started after the one before it settled and after the status that
+   * decided it is written: the decision is on record before its effect, so a replica that
+   * takes over never finds a weight (or a promotion) its status does not explain. A status
+   * given up (the term ended, a successor wrote, the server refused it) stops the effect.
+   */
   private tracked(effects: Effects): Effects {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
     const track =
       (run: Run): Run =>
       (input, signal) =>
-        this.inOrder(() => {
+        this.inOrder(async () => {
+          const recorded = await this.host.status.flushed();
           if (signal.aborted) throw new Error('the machine left this step before it began');
+          if (!recorded) throw new StatusNotRecorded();
           return run(input, signal);
         });
     return Object.fromEntries(
@@ -261,14 +285,28 @@ export class RolloutRunner {
         this.host.log.error({ err: error }, 'the rollout machine stopped on an error');
       },
     });
+    const retries = this.actor.on('retrying', ({ message }) => this.retried(message));
     this.actor.start();
-    return subscription;
+    return {
+      unsubscribe: () => {
+        subscription.unsubscribe();
+        retries.unsubscribe();
+      },
+    };
+  }
+
+  /** A failed step the machine retries: a Warning a person should hear of, once per cause. */
+  private retried(message: string): void {
+    if (message === this.lastRetry) return;
+    this.lastRetry = message;
+    this.record({ type: 'Warning', reason: 'Retrying', message });
   }
 
   private changed(document: MachineDocument): void {
     if (this.document && jsonEqual(document, this.document)) return;
     const before = this.document;
     this.document = document;
+    if (before?.phase !== document.phase) this.lastRetry = null;
     const decisions = decisionsBetween(before, document, this.plan.threshold);
     for (const decision of decisions) this.announce(decision, document.phase);
     this.history = appendHistory(
@@ -300,17 +338,24 @@ export class RolloutRunner {
     this.writeStatus(this.document);
   }
 
-  /** A decision as an Event, a log line and Flagger's `event` webhooks. */
+  /** A decision as an Event, a log line, Flagger's `event` webhooks and the alerts. */
   private announce(decision: Decision, phase: Phase): void {
     const { namespace = 'default', name = '' } = this.rollout.metadata;
+    const { revision, progress } = this;
     this.host.recordEvent(this.rollout, decision);
     this.host.log.info({ decision, phase }, decision.message);
     void sendEvent(
       this.rollout.spec.analysis.webhooks ?? [],
-      { name, namespace, phase, checksum: this.revision },
+      { name, namespace, phase, checksum: revision, ...progress, revision },
       { message: decision.message, type: decision.type },
       { ...this.host.webhooks, logger: this.host.log },
     );
+    void this.host
+      .alert(this.rollout, { decision, phase, revision, progress })
+      .then((condition) => {
+        // A stopped runner's document is stale: its successor writes status now.
+        if (condition && !this.stopped) this.setCondition(condition);
+      });
   }
 
   private writeStatus(document: MachineDocument): void {
@@ -321,5 +366,15 @@ export class RolloutRunner {
       ...statusFromMachine(current, document, new Date(), lastAction, conditions),
       history,
     }));
+  }
+}
+
+/** An effect not taken because the status that decided it could not be written. */
+export class StatusNotRecorded extends Error {
+  override readonly name = 'StatusNotRecorded';
+  constructor() {
+    super(
+      'the status that decided this step was not written (the status writer logs why), so the step is not taken: the machine retries it, or the next leader redoes it',
+    );
   }
 }

@@ -1,10 +1,13 @@
 import { parseGoDuration } from '../api/duration.js';
 import { API_VERSION, KIND, type MetricSpec } from '../api/types.js';
-import { formatProblems, validateRollout } from '../api/validate.js';
+import { validateRollout } from '../api/validate.js';
 import type { Webhook } from '../webhooks/payload.js';
 import { dropUnmapped, duration } from './fields.js';
+import { canaryShapeProblems } from './flagger-schema.js';
 import type {
   ConversionNote,
+  ConversionProblem,
+  ConversionReport,
   FlaggerAnalysis,
   FlaggerCanary,
   FlaggerMetricTemplate,
@@ -22,7 +25,7 @@ export interface ConvertOptions {
 
 export type CanaryConversion =
   | { ok: true; rollout: Record<string, unknown>; notes: ConversionNote[] }
-  | { ok: false; reason: string; notes: ConversionNote[] };
+  | { ok: false; problems: ConversionProblem[]; notes: ConversionNote[] };
 
 const MAPPED_SPEC = new Set([
   'provider',
@@ -45,77 +48,108 @@ const MAPPED_ANALYSIS = new Set([
   'webhooks',
 ]);
 
+/** Where each part of the Rollout came from in the Canary, to name a refused field there. */
+interface Origins {
+  analysis: 'spec.analysis' | 'spec.canaryAnalysis';
+  metrics: number[];
+  webhooks: number[];
+  serviceName: string;
+}
+
+/**
+ * One Flagger Canary as a fledge Rollout. It never throws: a Canary that cannot be converted
+ * comes back with its problems, each at the Canary field to fix, and what was left out or
+ * changed is in the notes either way.
+ */
 export function convertCanary(
   canary: FlaggerCanary,
   templates: readonly FlaggerMetricTemplate[],
   options: ConvertOptions,
 ): CanaryConversion {
-  const notes: ConversionNote[] = [];
-  const fail = (reason: string): CanaryConversion => ({ ok: false, reason, notes });
+  const report: ConversionReport = { notes: [], problems: canaryShapeProblems(canary) };
+  const fail = (): CanaryConversion => ({
+    ok: false,
+    problems: report.problems,
+    notes: report.notes,
+  });
+  if (report.problems.length > 0) return fail();
+  const problem = (path: string, message: string) => {
+    report.problems.push({ path, message });
+    return fail();
+  };
   const spec = canary.spec ?? {};
-  const name = canary.metadata?.name;
+  const name = canary.metadata?.name ?? '';
   const namespace = canary.metadata?.namespace;
-  if (!name) return fail('metadata.name is missing');
-  const target = spec.targetRef;
-  if (!target?.name || (target.kind ?? 'Deployment') !== 'Deployment') {
-    return fail(
-      `spec.targetRef must name a Deployment (got ${target?.kind ?? 'nothing'}): fledge rolls out Deployments only`,
-    );
+  const target = spec.targetRef ?? {};
+  if ((target.kind ?? 'Deployment') !== 'Deployment') {
+    return problem('spec.targetRef.kind', `is ${target.kind}: fledge rolls out Deployments only`);
   }
   const routing = convertProvider(
     spec.provider,
     options.provider,
     (spec.service?.gatewayRefs?.length ?? 0) > 0,
   );
-  if (!routing.ok) return fail(`spec.provider: ${routing.reason}`);
-  if (routing.note) notes.push({ path: 'spec.provider', kind: 'changed', message: routing.note });
+  if (!routing.ok) return problem('spec.provider', routing.reason);
+  if (routing.note)
+    report.notes.push({ path: 'spec.provider', kind: 'changed', message: routing.note });
+  const analysisPath = spec.analysis ? 'spec.analysis' : 'spec.canaryAnalysis';
   const flaggerAnalysis = spec.analysis ?? spec.canaryAnalysis;
   if (!flaggerAnalysis)
-    return fail('spec.analysis is missing: there is nothing to convert into steps');
+    return problem('spec.analysis', 'is missing: there is nothing to convert into steps');
   if (spec.canaryAnalysis && !spec.analysis) {
-    notes.push({
+    report.notes.push({
       path: 'spec.canaryAnalysis',
       kind: 'changed',
       message: 'the deprecated canaryAnalysis became spec.analysis',
     });
   }
-  const port = spec.service?.port;
-  if (typeof port !== 'number') return fail('spec.service.port is missing');
+  const port = spec.service?.port as number;
 
-  dropUnmapped(spec, MAPPED_SPEC, 'spec', notes);
-  dropUnmapped(spec.service, MAPPED_SERVICE, 'spec.service', notes);
+  dropUnmapped(spec, MAPPED_SPEC, 'spec', report.notes);
+  dropUnmapped(spec.service, MAPPED_SERVICE, 'spec.service', report.notes);
   const apex = spec.service?.name ?? target.name;
   const foreignRefs = (spec.service?.gatewayRefs ?? []).filter(
     (ref) => ref.kind !== 'Service' || ref.name !== apex,
   );
   if (foreignRefs.length > 0) {
-    notes.push({
+    report.notes.push({
       path: 'spec.service.gatewayRefs',
       kind: 'dropped',
       message: `fledge attaches its HTTPRoute to the apex Service ${apex} only (Linkerd's GAMMA mode); ${foreignRefs.map((r) => `${r.kind ?? 'Gateway'} ${r.name ?? ''}`).join(', ')} has no counterpart`,
     });
   }
-  const analysis = convertAnalysis(flaggerAnalysis, name, namespace, templates, options, notes);
-  if ('reason' in analysis) return fail(analysis.reason);
+  const origins: Origins = {
+    analysis: analysisPath,
+    metrics: [],
+    webhooks: [],
+    serviceName: spec.service?.name === undefined ? 'spec.targetRef.name' : 'spec.service.name',
+  };
+  const analysis = convertAnalysis(
+    flaggerAnalysis,
+    analysisPath,
+    name,
+    namespace,
+    templates,
+    options,
+    report,
+    origins,
+  );
+  if (!analysis) return fail();
 
   const rollout = {
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: {
       name,
-      ...(namespace ? { namespace } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
       ...(canary.metadata?.labels ? { labels: canary.metadata.labels } : {}),
     },
     spec: {
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
       // Flagger names the Services after the target, fledge after the Rollout: keep Flagger's.
-      service: {
-        name: spec.service?.name ?? target.name,
-        port,
-        targetPort: spec.service?.targetPort ?? port,
-      },
+      service: { name: apex, port, targetPort: spec.service?.targetPort ?? port },
       routing: routing.routing,
-      analysis: analysis.analysis,
+      analysis,
       ...(spec.progressDeadlineSeconds !== undefined
         ? { progressDeadlineSeconds: spec.progressDeadlineSeconds }
         : {}),
@@ -124,31 +158,67 @@ export function convertCanary(
     },
   };
   const validation = validateRollout(rollout);
-  if (!validation.ok)
-    return fail(`the converted Rollout is not valid:\n${formatProblems(validation.problems)}`);
-  return { ok: true, rollout, notes };
+  if (!validation.ok) {
+    for (const refused of validation.problems) {
+      report.problems.push({
+        path: canaryPath(refused.path, origins),
+        message: `${refused.message} in the Rollout it becomes (${refused.path}); ${refused.fix}`,
+      });
+    }
+    return fail();
+  }
+  return { ok: true, rollout, notes: report.notes };
+}
+
+/** The Canary field a field of the converted Rollout came from. */
+function canaryPath(rolloutPath: string, origins: Origins): string {
+  const listItem = /^spec\.analysis\.(metrics|webhooks)\[(\d+)\](.*)$/.exec(rolloutPath);
+  if (listItem) {
+    const [, list, index, rest] = listItem as unknown as [
+      string,
+      'metrics' | 'webhooks',
+      string,
+      string,
+    ];
+    const source = origins[list][Number(index)] ?? Number(index);
+    return `${origins.analysis}.${list}[${source}]${rest}`;
+  }
+  if (rolloutPath.startsWith('spec.analysis'))
+    return `${origins.analysis}${rolloutPath.slice('spec.analysis'.length)}`;
+  if (rolloutPath === 'spec.service.name') return origins.serviceName;
+  if (rolloutPath.startsWith('spec.routing')) return 'spec.provider';
+  return rolloutPath;
 }
 
 function convertAnalysis(
   flagger: FlaggerAnalysis,
+  path: string,
   canaryName: string,
   namespace: string | undefined,
   templates: readonly FlaggerMetricTemplate[],
   options: ConvertOptions,
-  notes: ConversionNote[],
-): { analysis: Record<string, unknown> } | { reason: string } {
-  const path = 'spec.analysis';
+  report: ConversionReport,
+  origins: Origins,
+): Record<string, unknown> | undefined {
+  const { notes, problems } = report;
   const hasSteps = flagger.stepWeight !== undefined || (flagger.stepWeights?.length ?? 0) > 0;
   if (!hasSteps) {
-    return {
-      reason: `${path} has no stepWeight or stepWeights${flagger.iterations ? ` but iterations (${flagger.iterations})` : ''}: this is a Flagger A/B or blue/green Canary, and fledge only shifts weights step by step; add stepWeight and maxWeight to convert it`,
-    };
+    problems.push({
+      path,
+      message: `has no stepWeight or stepWeights${flagger.iterations ? ` but iterations (${flagger.iterations})` : ''}: this is a Flagger A/B or blue/green Canary, and fledge only shifts weights step by step; add stepWeight and maxWeight to convert it`,
+    });
+    return undefined;
   }
   dropUnmapped(flagger, MAPPED_ANALYSIS, path, notes);
 
   let interval = duration(flagger.interval ?? '1m');
-  if (interval === undefined)
-    return { reason: `${path}.interval "${flagger.interval}" is not a duration` };
+  if (interval === undefined) {
+    problems.push({
+      path: `${path}.interval`,
+      message: `${JSON.stringify(flagger.interval)} is not a duration such as 30s or 1m`,
+    });
+    return undefined;
+  }
   if ((parseGoDuration(interval) ?? 0) < 10_000) {
     notes.push({
       path: `${path}.interval`,
@@ -181,21 +251,35 @@ function convertAnalysis(
     if (flagger.maxWeight !== undefined) weights.maxWeight = flagger.maxWeight;
   }
 
-  const metrics = (flagger.metrics ?? [])
-    .map((m, i) =>
-      convertMetric(m, `${path}.metrics[${i}]`, canaryName, namespace, templates, notes),
-    )
-    .filter((m): m is MetricSpec => m !== undefined);
-  const webhooks = (flagger.webhooks ?? [])
-    .map((w, i) => convertWebhook(w, `${path}.webhooks[${i}]`, options.loadtesterUrl, notes))
-    .filter((w): w is Webhook => w !== undefined);
+  const metrics: MetricSpec[] = [];
+  (flagger.metrics ?? []).forEach((m, i) => {
+    const metric = convertMetric(
+      m,
+      `${path}.metrics[${i}]`,
+      canaryName,
+      namespace,
+      templates,
+      report,
+    );
+    if (metric) {
+      metrics.push(metric);
+      origins.metrics.push(i);
+    }
+  });
+  const webhooks: Webhook[] = [];
+  (flagger.webhooks ?? []).forEach((w, i) => {
+    const webhook = convertWebhook(w, `${path}.webhooks[${i}]`, options.loadtesterUrl, report);
+    if (webhook) {
+      webhooks.push(webhook);
+      origins.webhooks.push(i);
+    }
+  });
+  if (problems.length > 0) return undefined;
   return {
-    analysis: {
-      interval,
-      threshold,
-      ...weights,
-      ...(metrics.length > 0 ? { metrics } : {}),
-      ...(webhooks.length > 0 ? { webhooks } : {}),
-    },
+    interval,
+    threshold,
+    ...weights,
+    ...(metrics.length > 0 ? { metrics } : {}),
+    ...(webhooks.length > 0 ? { webhooks } : {}),
   };
 }

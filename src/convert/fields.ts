@@ -45,8 +45,13 @@ export function dropUnmapped(
   }
 }
 
-/** A Go duration (Flagger's) as a fledge duration, or undefined when it is not one. */
+/**
+ * A Go duration (Flagger's) as a fledge duration, or undefined when it is not one; a duration
+ * too long to count in whole milliseconds is not one either.
+ */
 export function duration(text: unknown): string | undefined {
   const ms = typeof text === 'string' ? parseGoDuration(text) : undefined;
-  return ms === undefined || ms < 1 ? undefined : formatDuration(Math.round(ms));
+  if (ms === undefined || !Number.isSafeInteger(Math.round(ms)) || Math.round(ms) < 1)
+    return undefined;
+  return formatDuration(Math.round(ms));
 }

@@ -78,3 +78,16 @@ export interface ConversionNote {
   kind: 'dropped' | 'changed';
   message: string;
 }
+
+/** Something in the input that stops a Canary from being converted, at its field. */
+export interface ConversionProblem {
+  /** The Canary field, as in `spec.analysis.metrics[0].interval`, or `file:line`. */
+  path: string;
+  message: string;
+}
+
+/** What conversion reports as it goes: notes for what changed, problems for what stops it. */
+export interface ConversionReport {
+  notes: ConversionNote[];
+  problems: ConversionProblem[];
+}

@@ -1,6 +1,7 @@
 import { BUILT_IN_METRICS, type MetricSpec } from '../api/types.js';
 import { dropUnmapped, duration } from './fields.js';
-import type { ConversionNote, FlaggerMetric, FlaggerMetricTemplate } from './flagger-types.js';
+import { templateShapeProblems } from './flagger-schema.js';
+import type { ConversionReport, FlaggerMetric, FlaggerMetricTemplate } from './flagger-types.js';
 import { convertQuery, findTemplate } from './metric-query.js';
 
 const MAPPED_METRIC = new Set([
@@ -13,9 +14,15 @@ const MAPPED_METRIC = new Set([
   'templateVariables',
 ]);
 
+/** A bound of a range, where YAML's empty value (null) means no bound. */
+function bound(value: number | null | undefined): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
 /**
- * One Flagger metric as a fledge metric, or undefined (with the reason in `notes`) when it
- * cannot be judged the same way: no range, a MetricTemplate not given, another provider.
+ * One Flagger metric as a fledge metric, or undefined: with a note when it cannot be judged
+ * the same way (no range, a MetricTemplate not given, another provider), with a problem when
+ * it is malformed (an interval that is no duration, a MetricTemplate of the wrong shape).
  */
 export function convertMetric(
   metric: FlaggerMetric,
@@ -23,8 +30,9 @@ export function convertMetric(
   canaryName: string,
   namespace: string | undefined,
   templates: readonly FlaggerMetricTemplate[],
-  notes: ConversionNote[],
+  report: ConversionReport,
 ): MetricSpec | undefined {
+  const { notes, problems } = report;
   const name = metric.name ?? '';
   const drop = (message: string) => {
     notes.push({
@@ -35,32 +43,54 @@ export function convertMetric(
     return undefined;
   };
   dropUnmapped(metric, MAPPED_METRIC, path, notes);
-  let range = metric.thresholdRange;
+  const interval = duration(metric.interval ?? '1m');
+  if (interval === undefined) {
+    problems.push({
+      path: `${path}.interval`,
+      message: `${JSON.stringify(metric.interval)} is not a duration such as 30s or 1m`,
+    });
+    return undefined;
+  }
+  const given = metric.thresholdRange;
+  let range = given && { min: bound(given.min), max: bound(given.max) };
   if (!range && typeof metric.threshold === 'number') {
     // Flagger's deprecated threshold is a floor for the success rate and a ceiling otherwise.
-    range = name === 'request-success-rate' ? { min: metric.threshold } : { max: metric.threshold };
+    range =
+      name === 'request-success-rate'
+        ? { min: metric.threshold, max: undefined }
+        : { min: undefined, max: metric.threshold };
     notes.push({
       path: `${path}.threshold`,
       kind: 'changed',
       message: `the deprecated threshold became thresholdRange ${JSON.stringify(range)}`,
     });
   }
-  if (!range || (range.min === undefined && range.max === undefined))
+  if (!range || (range.min === undefined && range.max === undefined)) {
     return drop('it has no thresholdRange');
+  }
 
   let template = metric.query;
   if (metric.templateRef) {
     const ref = metric.templateRef;
     const refNamespace = ref.namespace ?? namespace;
     const found = findTemplate(templates, ref.name ?? '', refNamespace);
+    const id = `MetricTemplate ${refNamespace ?? ''}/${ref.name ?? ''}`;
+    const shape = found ? templateShapeProblems(found, id) : [];
+    if (shape.length > 0) {
+      problems.push(
+        ...shape.map((p) => ({ path: `${path}.templateRef`, message: `${p.path}: ${p.message}` })),
+      );
+      return undefined;
+    }
     if (!found?.spec?.query) {
       return drop(
-        `its MetricTemplate ${refNamespace ?? ''}/${ref.name ?? ''} is not in the input; give its file too (\`fledge convert canary.yaml templates.yaml\`) so its query can be written into the Rollout`,
+        `its ${id} is not in the input; give its file too (\`fledge convert canary.yaml templates.yaml\`) so its query can be written into the Rollout`,
       );
     }
     const provider = found.spec.provider?.type ?? 'prometheus';
-    if (provider !== 'prometheus')
+    if (provider !== 'prometheus') {
       return drop(`its MetricTemplate reads ${provider}; fledge reads Prometheus only`);
+    }
     if (found.spec.provider?.address) {
       notes.push({
         path: `${path}.templateRef`,
@@ -76,14 +106,16 @@ export function convertMetric(
       `it is not one of fledge's built-in metrics (${BUILT_IN_METRICS.join(', ')}) and has no query or templateRef`,
     );
   }
-  const spec: MetricSpec = { name, thresholdRange: range } as MetricSpec;
+  const thresholdRange = {
+    ...(range.min === undefined ? {} : { min: range.min }),
+    ...(range.max === undefined ? {} : { max: range.max }),
+  };
+  const spec: MetricSpec = { name, thresholdRange } as MetricSpec;
   if (template !== undefined) {
     const query = convertQuery(template, canaryName, metric.templateVariables ?? {});
     if (!query.ok) return drop(`its query cannot be converted: ${query.reason}`);
     spec.query = query.query;
   }
-  const interval = duration(metric.interval ?? '1m');
-  if (interval === undefined) return drop(`interval "${metric.interval}" is not a duration`);
   spec.interval = interval;
   return spec;
 }

@@ -1,8 +1,9 @@
 import { webhookTypes } from '../../machines/plan.js';
 import { formatDuration, parseGoDuration } from '../api/duration.js';
 import type { WebhookSpec } from '../api/types.js';
+import { parseLoadMetadata } from '../loadtester/metadata.js';
 import type { Webhook } from '../webhooks/payload.js';
-import type { ConversionNote, FlaggerWebhook } from './flagger-types.js';
+import type { ConversionReport, FlaggerWebhook } from './flagger-types.js';
 import { convertHey } from './hey.js';
 
 const WEBHOOK_TYPES: readonly WebhookSpec['type'][] = webhookTypes;
@@ -15,33 +16,39 @@ function isFlaggerLoadtester(url: URL): boolean {
 }
 
 /**
- * One Flagger webhook, or undefined when it cannot work with fledge (a shell command).
+ * One Flagger webhook, or undefined: with a note when it cannot work with fledge (a shell
+ * command other than hey), with a problem when it is malformed (a type Flagger does not have,
+ * a URL or timeout that is none, load the loadtester refuses).
  * Calls to Flagger's loadtester go to fledge's (same gate paths, autocannon instead of cmd).
  */
 export function convertWebhook(
   hook: FlaggerWebhook,
   path: string,
   loadtesterUrl: string,
-  notes: ConversionNote[],
+  report: ConversionReport,
 ): Webhook | undefined {
-  const note = (at: string, kind: ConversionNote['kind'], message: string) =>
-    notes.push({ path: at, kind, message });
+  const note = (at: string, kind: 'dropped' | 'changed', message: string) =>
+    report.notes.push({ path: at, kind, message });
+  const problem = (at: string, message: string) => {
+    report.problems.push({ path: at, message });
+    return undefined;
+  };
   const name = hook.name ?? `webhook-${path.replace(/\D/g, '')}`;
   const type = (hook.type ?? 'rollout') as WebhookSpec['type'];
   if (!WEBHOOK_TYPES.includes(type)) {
-    note(
+    return problem(
       `${path}.type`,
-      'dropped',
-      `webhook ${name}: type ${hook.type} has no counterpart (fledge has ${WEBHOOK_TYPES.join(', ')})`,
+      `${JSON.stringify(hook.type)} is not a webhook type (Flagger and fledge have ${WEBHOOK_TYPES.join(', ')})`,
     );
-    return undefined;
   }
   let url: URL;
   try {
     url = new URL(hook.url ?? '');
   } catch {
-    note(`${path}.url`, 'dropped', `webhook ${name}: "${hook.url ?? ''}" is not an absolute URL`);
-    return undefined;
+    return problem(`${path}.url`, `${JSON.stringify(hook.url ?? '')} is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return problem(`${path}.url`, `${JSON.stringify(hook.url)} is not an http:// or https:// URL`);
   }
   for (const field of Object.keys(hook)) {
     if (!MAPPED.has(field))
@@ -52,7 +59,7 @@ export function convertWebhook(
     Object.entries(hook.metadata ?? {}).map(([k, v]) => [k, String(v)]),
   );
   const command = metadata.cmd;
-  let converted: Record<string, string> | undefined = metadata;
+  let converted: Record<string, string> = metadata;
   if (command !== undefined) {
     const hey = convertHey(command);
     if (!hey.ok) {
@@ -74,6 +81,14 @@ export function convertWebhook(
           .join(', ')}}` +
         (hey.notes.length > 0 ? `; ${hey.notes.join('; ')}` : ''),
     );
+  } else if (metadata.type === 'autocannon') {
+    const load = parseLoadMetadata(metadata);
+    if (!load.ok) {
+      return problem(
+        `${path}.${load.problem.field}`,
+        `the loadtester would refuse this load: ${load.problem.message}`,
+      );
+    }
   }
 
   let target = url.toString();
@@ -89,20 +104,27 @@ export function convertWebhook(
 
   const webhook: Webhook = { name, type, url: target };
   if (hook.timeout !== undefined) {
-    const ms = parseGoDuration(String(hook.timeout));
-    if (ms === undefined || ms < 1000) {
+    const ms = parseGoDuration(hook.timeout);
+    if (ms === undefined || !Number.isSafeInteger(Math.round(ms))) {
+      return problem(
+        `${path}.timeout`,
+        `${JSON.stringify(hook.timeout)} is not a duration such as 10s or 1m`,
+      );
+    }
+    if (ms < 1000) {
       note(
         `${path}.timeout`,
-        'dropped',
-        `webhook ${name}: timeout ${hook.timeout} is not a duration of 1s or more; fledge's default 10s applies`,
+        'changed',
+        `webhook ${name}: timeout ${hook.timeout} became 1s, the shortest fledge waits`,
       );
-    } else {
-      webhook.timeout = formatDuration(Math.round(ms));
-    }
+      webhook.timeout = '1s';
+    } else webhook.timeout = formatDuration(Math.round(ms));
   }
-  if (typeof hook.retries === 'number' && Number.isInteger(hook.retries) && hook.retries >= 0) {
+  if (hook.retries !== undefined) {
+    if (hook.retries < 0)
+      return problem(`${path}.retries`, `${hook.retries} is not a count of retries`);
     webhook.retries = hook.retries;
   }
-  if (converted && Object.keys(converted).length > 0) webhook.metadata = converted;
+  if (Object.keys(converted).length > 0) webhook.metadata = converted;
   return webhook;
 }

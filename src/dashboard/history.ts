@@ -1,36 +1,19 @@
 import { isObject } from '../api/json.js';
+import type { HistoryMetric, HistoryEntry as StoredEntry } from '../api/types.js';
+import { HISTORY_LIMIT } from '../controller/history.js';
 
 /** One metric of an analysis interval, as `status.history[].analysis[]` records it. */
-export interface HistoryAnalysis {
-  metric: string;
-  /** Absent when the query returned no data. */
-  value?: number;
-  min?: number;
-  max?: number;
-  passed: boolean;
-  message?: string;
-}
+export type HistoryAnalysis = HistoryMetric;
 
 /**
- * One decision of the controller, kept in `status.history` (oldest first, at most 64): the
- * same decision as the Kubernetes Event of that moment, but in etcd, so it outlives the
- * Event's TTL and a controller restart.
+ * One decision of the controller, kept in `status.history` (oldest first): the same decision
+ * as the Kubernetes Event of that moment, but in etcd, so it outlives the Event's TTL and a
+ * controller restart. As the page uses it: the time in epoch ms.
  */
-export interface HistoryEntry {
-  /** Epoch ms. */
-  at: number;
-  revision: string;
-  phase: string;
-  canaryWeight: number;
-  failedChecks: number;
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-  analysis?: HistoryAnalysis[];
-}
+export type HistoryEntry = Omit<StoredEntry, 'at'> & { at: number };
 
-/** The controller keeps 64; more than this is not from fledge and is cut, newest kept. */
-export const MAX_HISTORY = 64;
+/** More than the controller keeps is not from fledge: it is cut, newest kept. */
+export const MAX_HISTORY = HISTORY_LIMIT;
 
 /**
  * The history in a Rollout's status, read defensively: status is written by whoever may

@@ -34,7 +34,7 @@ export const LOAD_DEFAULTS = { rps: 10, connections: 10, duration: '1m', method:
 
 // No HEAD: autocannon's response parser waits for a body that a HEAD answer never has, so
 // every HEAD request would end as a timeout.
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** Each known field and the longest value it takes. */
 const FIELD_LENGTHS = new Map<string, number>([

@@ -1,7 +1,13 @@
+/**
+ * Instant queries to Prometheus's HTTP API (POST /api/v1/query), with Node's fetch. The answer
+ * is read as a stream and dropped past a size cap (counted after decompression, so a gzip bomb
+ * stops there too), redirects are refused rather than followed, and one deadline covers the
+ * connection, the headers and the body. Every failure is a MetricsQueryError naming the
+ * address, the query, the cause and a fix; nothing Prometheus says is quoted unbounded.
+ */
 import { Histogram, type Registry } from 'prom-client';
-import { PrometheusDriver } from 'prometheus-query';
 import { formatDuration } from '../api/duration.js';
-import { readSingleValue } from './query-result.js';
+import { readSingleValue, sanitiseForeign } from './query-result.js';
 
 /** Where metric values come from. `null` means no data: an empty result, NaN or Inf. */
 export interface MetricsProvider {
@@ -11,15 +17,19 @@ export interface MetricsProvider {
 export interface PrometheusProviderOptions {
   /** Base address of Prometheus, such as `http://prometheus.linkerd-viz:9090`. */
   address: string;
-  /** How long one query may take, connection included (default 5 s). */
+  /** How long one query may take, connection and answer included (default 5 s). */
   timeoutMs?: number;
   bearerToken?: string;
   basicAuth?: { username: string; password: string };
   /** Where `fledge_metric_query_duration_seconds` is registered; none = not counted. */
   registry?: Registry;
+  /** The largest answer read, in bytes after decompression (default 1 MiB). */
+  maxAnswerBytes?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** An instant query for one series answers in well under a KiB; a MiB is ample. */
+export const DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024;
 const QUERY_DURATION = 'fledge_metric_query_duration_seconds';
 const ADDRESS_FIX = 'check --prometheus-url (FLEDGE_PROMETHEUS_URL) and that Prometheus is up';
 
@@ -46,68 +56,70 @@ function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))}s`;
 }
 
-interface Failure {
-  reason: string;
-  fix: string;
-}
-
-interface PrometheusQueryRejection {
-  errorType?: string;
-  error?: string;
-  code?: string;
-  httpStatus?: number;
-  prometheus?: { errorType?: string; error?: string };
-  original?: unknown;
-}
-
-/**
- * prometheus-query's own rejection from a 2xx answer it cannot read passes through its error
- * path a second time and comes out wrapped as a network error; this digs the first one out.
- */
-function innermost(rejection: PrometheusQueryRejection): PrometheusQueryRejection {
-  const original = rejection.original as PrometheusQueryRejection | undefined;
-  const wrapped = rejection.errorType === 'network_error' && rejection.code === undefined;
-  return wrapped && original?.errorType ? original : rejection;
-}
-
-/** Turns whatever prometheus-query threw (a plain object, or an Error) into words a person can act on. */
-function describeFailure(thrown: unknown, timeoutMs: number): Failure {
-  if (thrown instanceof Error) {
-    return { reason: `gave an answer fledge could not read (${thrown.message})`, fix: ADDRESS_FIX };
+class Failure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(reason);
   }
-  const rejection = innermost((thrown ?? {}) as PrometheusQueryRejection);
-  const detail = rejection.prometheus?.error ?? rejection.error ?? JSON.stringify(thrown);
-  switch (rejection.errorType) {
-    case 'timeout_error':
-      return { reason: `did not answer in ${seconds(timeoutMs)}`, fix: ADDRESS_FIX };
-    case 'network_error':
-      if (rejection.code === 'ECONNREFUSED') {
-        return { reason: 'refused the connection (ECONNREFUSED)', fix: ADDRESS_FIX };
-      }
-      if (rejection.code === 'ENOTFOUND' || rejection.code === 'EAI_AGAIN') {
-        return { reason: `could not be resolved (${rejection.code})`, fix: ADDRESS_FIX };
-      }
-      return { reason: `could not be reached (${rejection.code ?? detail})`, fix: ADDRESS_FIX };
-    case 'http_error': {
-      const status = rejection.httpStatus ?? 0;
-      const kind = rejection.prometheus?.errorType;
-      const answer = `answered HTTP ${status}${kind ? ` ${kind}` : ''}: ${detail}`;
-      if (status === 400 || status === 422) {
-        return { reason: `rejected the query (${answer})`, fix: "fix the metric's query" };
-      }
-      if (status === 401 || status === 403) {
-        return { reason: answer, fix: 'check the bearer token or basic auth fledge sends' };
-      }
-      return { reason: answer, fix: "check Prometheus's health and logs" };
+}
+
+/** What fetch's "fetch failed" was: the network error's code, where undici gives one. */
+function networkFailure(thrown: unknown): Failure {
+  const cause = (thrown as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (code === 'ECONNREFUSED')
+    return new Failure('refused the connection (ECONNREFUSED)', ADDRESS_FIX);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new Failure(`could not be resolved (${code})`, ADDRESS_FIX);
+  }
+  const detail = code ?? (typeof cause?.message === 'string' ? cause.message : String(thrown));
+  return new Failure(`could not be reached (${sanitiseForeign(detail, 80)})`, ADDRESS_FIX);
+}
+
+/** The body as text, read chunk by chunk and abandoned past `max` bytes. */
+async function readCapped(response: Response, max: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new Failure(
+        `answered with more than ${max} bytes, the most fledge reads`,
+        'aggregate the query to one series (an instant query for one value answers in well under a KiB)',
+      );
     }
-    case 'client_error':
-      return {
-        reason: 'answered with something that is not the Prometheus HTTP API',
-        fix: 'check that --prometheus-url is the base address of Prometheus, without /api/v1 or a UI path',
-      };
-    default:
-      return { reason: `failed (${detail})`, fix: ADDRESS_FIX };
+    chunks.push(value);
   }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a non-2xx answer failed, in Prometheus's own words where it gave some. */
+function httpFailure(status: number, body: unknown): Failure {
+  const answer = (body ?? {}) as { errorType?: unknown; error?: unknown };
+  const kind =
+    typeof answer.errorType === 'string' ? ` ${sanitiseForeign(answer.errorType, 40)}` : '';
+  const why = typeof answer.error === 'string' ? `: ${sanitiseForeign(answer.error)}` : '';
+  const text = `answered HTTP ${status}${kind}${why}`;
+  if (status === 400 || status === 422)
+    return new Failure(`rejected the query (${text})`, "fix the metric's query");
+  if (status === 401 || status === 403)
+    return new Failure(text, 'check the bearer token or basic auth fledge sends');
+  return new Failure(text, "check Prometheus's health and logs");
 }
 
 function queryDurationHistogram(registry: Registry): Histogram<'provider' | 'result'> {
@@ -125,10 +137,56 @@ function queryDurationHistogram(registry: Registry): Histogram<'provider' | 'res
 /** A MetricsProvider that runs instant queries against Prometheus's HTTP API. */
 export function createPrometheusProvider(options: PrometheusProviderOptions): MetricsProvider {
   const address = options.address.replace(/\/+$/, '');
+  const endpoint = `${address}/api/v1/query`;
   // Timers and Prometheus's timeout parameter both want whole milliseconds.
   const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+  const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
   const histogram = options.registry ? queryDurationHistogram(options.registry) : undefined;
-  const headers = options.bearerToken ? { Authorization: `Bearer ${options.bearerToken}` } : {};
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'Content-Type': 'application/x-www-form-urlencoded',
+  };
+  if (options.bearerToken) headers.Authorization = `Bearer ${options.bearerToken}`;
+  else if (options.basicAuth) {
+    const { username, password } = options.basicAuth;
+    headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
+
+  async function ask(promql: string, signal: AbortSignal): Promise<unknown> {
+    // Prometheus reads its timeout parameter as a whole-unit duration: "2500ms", never "2.5s".
+    const body = new URLSearchParams({ query: promql, timeout: formatDuration(timeoutMs) });
+    let response: Response;
+    try {
+      response = await fetch(endpoint, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal,
+      });
+    } catch (thrown) {
+      if (signal.aborted) throw thrown;
+      throw networkFailure(thrown);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get('location');
+      throw new Failure(
+        `answered with a redirect (HTTP ${response.status}${location ? ` to ${sanitiseForeign(location, 100)}` : ''}), which fledge does not follow`,
+        'give --prometheus-url as the address that answers itself',
+      );
+    }
+    const text = await readCapped(response, maxBytes);
+    const answer = parseJson(text);
+    if (!response.ok) throw httpFailure(response.status, answer);
+    if (answer === undefined) {
+      throw new Failure(
+        'answered with something that is not JSON',
+        'check that --prometheus-url is the base address of Prometheus, without /api/v1 or a UI path',
+      );
+    }
+    return answer;
+  }
 
   async function run(promql: string, signal?: AbortSignal): Promise<number | null> {
     if (signal?.aborted) {
@@ -136,18 +194,9 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     }
     const deadline = AbortSignal.timeout(timeoutMs);
     const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    // One driver per query: prometheus-query takes no per-call signal, only an interceptor.
-    const driver = new PrometheusDriver({
-      endpoint: address,
-      headers,
-      ...(options.basicAuth ? { auth: options.basicAuth } : {}),
-      timeout: timeoutMs,
-      requestInterceptor: { onFulfilled: (config) => Object.assign(config, { signal: abort }) },
-    });
-    let answer: Awaited<ReturnType<PrometheusDriver['instantQuery']>>;
+    let answer: unknown;
     try {
-      // Prometheus reads its timeout parameter as a whole-unit duration: "2500ms", never "2.5s".
-      answer = await driver.instantQuery(promql, undefined, formatDuration(timeoutMs));
+      answer = await ask(promql, abort);
     } catch (thrown) {
       if (deadline.aborted) {
         throw new MetricsQueryError(
@@ -155,7 +204,9 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
           promql,
           `did not answer in ${seconds(timeoutMs)}`,
           ADDRESS_FIX,
-          { cause: thrown },
+          {
+            cause: thrown,
+          },
         );
       }
       if (signal?.aborted) {
@@ -164,10 +215,12 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
           promql,
           'was not waited for',
           'the analysis was cancelled',
-          { cause: thrown },
+          {
+            cause: thrown,
+          },
         );
       }
-      const failure = describeFailure(thrown, timeoutMs);
+      const failure = thrown instanceof Failure ? thrown : networkFailure(thrown);
       throw new MetricsQueryError(address, promql, failure.reason, failure.fix, { cause: thrown });
     }
     const read = readSingleValue(answer);

@@ -44,30 +44,38 @@ function isVariableName(name: string): name is keyof TemplateVariables {
   return (VARIABLE_NAMES as readonly string[]).includes(name);
 }
 
+const KNOWN = VARIABLE_NAMES.map((v) => `{{ ${v} }}`).join(', ');
+
+/**
+ * Why a query template cannot be rendered, or undefined when it can: a placeholder fledge
+ * does not fill in, or a "{{" left unclosed. The validator refuses such a Rollout with this
+ * reason, so it never fails at every analysis instead.
+ */
+export function templateProblem(template: string): string | undefined {
+  for (const [placeholder, rawName] of template.matchAll(PLACEHOLDER)) {
+    const name = (rawName ?? '').trim();
+    if (!isVariableName(name)) {
+      return `uses ${placeholder.length > 60 ? `${placeholder.slice(0, 57)}...` : placeholder}, which fledge does not fill in; use ${KNOWN}`;
+    }
+  }
+  const unclosed = template.replace(PLACEHOLDER, '').indexOf('{{');
+  if (unclosed !== -1) {
+    const near = template.replace(PLACEHOLDER, '').slice(unclosed, unclosed + 30);
+    return `has a "{{" that is not closed by "}}" near "${near}"; write placeholders as {{ namespace }}`;
+  }
+  return undefined;
+}
+
 /** Renders `{{ variable }}` placeholders (spaces optional) in a metric's PromQL template. */
 export function renderQuery(
   metric: string,
   template: string,
   variables: TemplateVariables,
 ): string {
-  const rendered = template.replace(PLACEHOLDER, (_placeholder, rawName: string) => {
-    const name = rawName.trim();
-    if (!isVariableName(name)) {
-      throw new TemplateError(
-        metric,
-        `metric ${metric}: its query uses {{ ${name} }}, which fledge does not know; ` +
-          `use one of ${VARIABLE_NAMES.map((v) => `{{ ${v} }}`).join(', ')}`,
-      );
-    }
-    return escapePromQLString(variables[name]);
-  });
-  const unclosed = rendered.indexOf('{{');
-  if (unclosed !== -1) {
-    throw new TemplateError(
-      metric,
-      `metric ${metric}: its query has a "{{" that is not closed by "}}" near ` +
-        `"${rendered.slice(unclosed, unclosed + 30)}"; write placeholders as {{ namespace }}`,
-    );
-  }
-  return rendered;
+  const problem = templateProblem(template);
+  if (problem !== undefined)
+    throw new TemplateError(metric, `metric ${metric}: its query ${problem}`);
+  return template.replace(PLACEHOLDER, (_placeholder, rawName: string) =>
+    escapePromQLString(variables[rawName.trim() as keyof TemplateVariables]),
+  );
 }

@@ -1,12 +1,14 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Logger, pino } from 'pino';
+import { auditFlags, auditPolicy } from './audit.js';
 import { assertBinaries } from './binaries.js';
-import { type ChildProcessHandle, startProcess } from './child-process.js';
+import { startProcess } from './child-process.js';
 import { generateCredentials, tokenAuthFile } from './credentials.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { freePorts } from './ports.js';
-import { waitForHttpReady } from './readiness.js';
+import { readyOrStopped } from './readiness.js';
+import { type Restartable, startRestartable } from './restartable.js';
 
 export interface ControlPlaneOptions {
   /** Directory for etcd's data, keys, the kubeconfig and the logs; its own entries are replaced. */
@@ -15,6 +17,8 @@ export interface ControlPlaneOptions {
   name?: string;
   /** Also run kube-controller-manager (Deployments, ReplicaSets, Endpoints, GC). Default true. */
   withControllerManager?: boolean;
+  /** Have kube-apiserver write an audit log of fledge's writes (see audit.ts). Default false. */
+  auditLog?: boolean;
   logger?: Logger;
 }
 
@@ -27,7 +31,11 @@ export interface ControlPlane {
   token: string;
   /** kube-apiserver's --cert-dir, with its self-signed apiserver.crt and apiserver.key. */
   pkiDir: string;
-  processes: ChildProcessHandle[];
+  /** `<stateDir>/audit/audit.log` when started with auditLog, else null. */
+  auditLogPath: string | null;
+  processes: Restartable[];
+  /** Stops kube-apiserver and starts it again on the same port and etcd; resolves once ready. */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +65,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     etcd: path.join(stateDir, 'etcd'),
     pki: path.join(stateDir, 'pki'),
     logs: path.join(stateDir, 'logs'),
+    audit: path.join(stateDir, 'audit'),
   };
   await Promise.all(Object.values(dirs).map((dir) => rm(dir, { recursive: true, force: true })));
   await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })));
@@ -67,10 +76,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     serviceAccountKey: path.join(dirs.pki, 'service-account.key'),
     serviceAccountPub: path.join(dirs.pki, 'service-account.pub'),
     kubeconfig: path.join(stateDir, 'kubeconfig'),
+    auditPolicy: path.join(dirs.audit, 'policy.yaml'),
+    auditLog: path.join(dirs.audit, 'audit.log'),
   };
   await writeFile(files.tokens, tokenAuthFile(credentials.adminToken), { mode: 0o600 });
   await writeFile(files.serviceAccountKey, credentials.serviceAccountPrivateKey, { mode: 0o600 });
   await writeFile(files.serviceAccountPub, credentials.serviceAccountPublicKey);
+  if (options.auditLog) await writeFile(files.auditPolicy, auditPolicy());
 
   const [etcdClient, etcdPeer, apiserverPort, controllerManagerPort] = (await freePorts(4)) as [
     number,
@@ -85,93 +97,104 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     { mode: 0o600 },
   );
 
-  const processes: ChildProcessHandle[] = [];
+  const processes: Restartable[] = [];
+  let apiserver: Restartable;
   const stop = async () => {
     for (const child of processes.toReversed()) await child.stop();
   };
   try {
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const peerUrl = `http://127.0.0.1:${etcdPeer}`;
-    const etcd = await startProcess(
-      {
-        name: 'etcd',
-        command: binaries.etcd,
-        args: [
-          `--name=${name}`,
-          `--data-dir=${dirs.etcd}`,
-          `--listen-client-urls=${etcdUrl}`,
-          `--advertise-client-urls=${etcdUrl}`,
-          `--listen-peer-urls=${peerUrl}`,
-          `--initial-advertise-peer-urls=${peerUrl}`,
-          `--initial-cluster=${name}=${peerUrl}`,
-          '--log-level=warn',
-          '--logger=zap',
-        ],
-        logFile: path.join(dirs.logs, 'etcd.log'),
-      },
-      logger,
-    );
-    processes.push(etcd);
-    await waitForHttpReady(etcd, { url: `${etcdUrl}/health` });
-
-    const apiserver = await startProcess(
-      {
-        name: 'kube-apiserver',
-        command: binaries.kubeApiserver,
-        args: [
-          `--etcd-servers=${etcdUrl}`,
-          `--secure-port=${apiserverPort}`,
-          '--insecure-port=0',
-          '--bind-address=127.0.0.1',
-          '--advertise-address=127.0.0.1',
-          // Endpoints may not point at loopback, so the `kubernetes` Service gets none.
-          '--endpoint-reconciler-type=none',
-          `--cert-dir=${dirs.pki}`,
-          `--token-auth-file=${files.tokens}`,
-          '--authorization-mode=RBAC',
-          `--service-account-key-file=${files.serviceAccountPub}`,
-          `--service-account-signing-key-file=${files.serviceAccountKey}`,
-          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-          '--service-cluster-ip-range=10.96.0.0/16',
-          '--allow-privileged=true',
-          // Without the token controller no token Secret exists, and this plugin would reject pods.
-          '--disable-admission-plugins=ServiceAccount',
-          '--profiling=false',
-        ],
-        logFile: path.join(dirs.logs, 'kube-apiserver.log'),
-      },
-      logger,
-    );
-    processes.push(apiserver);
-    await waitForHttpReady(apiserver, { url: `${server}/readyz`, token: credentials.adminToken });
-
-    if (withControllerManager) {
-      const controllerManager = await startProcess(
+    const etcd = await startRestartable('etcd', async () => {
+      const child = await startProcess(
         {
-          name: 'kube-controller-manager',
-          command: binaries.kubeControllerManager,
+          name: 'etcd',
+          command: binaries.etcd,
           args: [
-            `--kubeconfig=${files.kubeconfig}`,
-            `--authentication-kubeconfig=${files.kubeconfig}`,
-            `--authorization-kubeconfig=${files.kubeconfig}`,
-            `--controllers=${controllers}`,
-            '--leader-elect=false',
-            '--use-service-account-credentials=false',
-            `--secure-port=${controllerManagerPort}`,
-            '--bind-address=127.0.0.1',
-            '--port=0',
-            '--profiling=false',
-            // The HPA controller reads the simulated metrics.k8s.io every 5 s, not 15 s.
-            '--horizontal-pod-autoscaler-sync-period=5s',
+            `--name=${name}`,
+            `--data-dir=${dirs.etcd}`,
+            `--listen-client-urls=${etcdUrl}`,
+            `--advertise-client-urls=${etcdUrl}`,
+            `--listen-peer-urls=${peerUrl}`,
+            `--initial-advertise-peer-urls=${peerUrl}`,
+            `--initial-cluster=${name}=${peerUrl}`,
+            '--log-level=warn',
+            '--logger=zap',
           ],
-          logFile: path.join(dirs.logs, 'kube-controller-manager.log'),
+          logFile: path.join(dirs.logs, 'etcd.log'),
         },
         logger,
       );
-      processes.push(controllerManager);
-      await waitForHttpReady(controllerManager, {
-        url: `https://127.0.0.1:${controllerManagerPort}/healthz`,
+      await readyOrStopped(child, { url: `${etcdUrl}/health` });
+      return child;
+    });
+    processes.push(etcd);
+
+    apiserver = await startRestartable('kube-apiserver', async () => {
+      const child = await startProcess(
+        {
+          name: 'kube-apiserver',
+          command: binaries.kubeApiserver,
+          args: [
+            `--etcd-servers=${etcdUrl}`,
+            `--secure-port=${apiserverPort}`,
+            '--insecure-port=0',
+            '--bind-address=127.0.0.1',
+            '--advertise-address=127.0.0.1',
+            // Endpoints may not point at loopback, so the `kubernetes` Service gets none.
+            '--endpoint-reconciler-type=none',
+            `--cert-dir=${dirs.pki}`,
+            `--token-auth-file=${files.tokens}`,
+            '--authorization-mode=RBAC',
+            `--service-account-key-file=${files.serviceAccountPub}`,
+            `--service-account-signing-key-file=${files.serviceAccountKey}`,
+            '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+            '--service-cluster-ip-range=10.96.0.0/16',
+            '--allow-privileged=true',
+            // Without the token controller no token Secret exists, and this plugin would reject pods.
+            '--disable-admission-plugins=ServiceAccount',
+            '--profiling=false',
+            ...(options.auditLog
+              ? auditFlags({ policy: files.auditPolicy, log: files.auditLog })
+              : []),
+          ],
+          logFile: path.join(dirs.logs, 'kube-apiserver.log'),
+        },
+        logger,
+      );
+      await readyOrStopped(child, { url: `${server}/readyz`, token: credentials.adminToken });
+      return child;
+    });
+    processes.push(apiserver);
+
+    if (withControllerManager) {
+      const controllerManager = await startRestartable('kube-controller-manager', async () => {
+        const child = await startProcess(
+          {
+            name: 'kube-controller-manager',
+            command: binaries.kubeControllerManager,
+            args: [
+              `--kubeconfig=${files.kubeconfig}`,
+              `--authentication-kubeconfig=${files.kubeconfig}`,
+              `--authorization-kubeconfig=${files.kubeconfig}`,
+              `--controllers=${controllers}`,
+              '--leader-elect=false',
+              '--use-service-account-credentials=false',
+              `--secure-port=${controllerManagerPort}`,
+              '--bind-address=127.0.0.1',
+              '--port=0',
+              '--profiling=false',
+              // The HPA controller reads the simulated metrics.k8s.io every 5 s, not 15 s.
+              '--horizontal-pod-autoscaler-sync-period=5s',
+            ],
+            logFile: path.join(dirs.logs, 'kube-controller-manager.log'),
+          },
+          logger,
+        );
+        await readyOrStopped(child, { url: `https://127.0.0.1:${controllerManagerPort}/healthz` });
+        return child;
       });
+      processes.push(controllerManager);
     }
   } catch (error) {
     await stop();
@@ -184,7 +207,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     server,
     token: credentials.adminToken,
     pkiDir: dirs.pki,
+    auditLogPath: options.auditLog ? files.auditLog : null,
     processes,
+    restartApiServer: async () => {
+      await apiserver.restart();
+      logger.info({ server }, 'kube-apiserver restarted');
+    },
     stop,
   };
 }

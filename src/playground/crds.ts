@@ -7,15 +7,20 @@ import { parseAllDocuments } from 'yaml';
 import { ApiServer, isAlreadyExists, type KubeObject } from '../kube/api-server.js';
 import { packageRoot } from './paths.js';
 
-/** The CRD manifests a playground serves: the meshes' route kinds, and fledge's Rollout once written. */
+/** The CRD manifests a playground serves: fledge's own (crds/), then the meshes' route kinds. */
 export async function playgroundCrdFiles(): Promise<string[]> {
   const root = packageRoot();
-  const meshCrds = path.join(root, 'src', 'playground', 'crds');
-  const files = (await readdir(meshCrds))
-    .filter((file) => file.endsWith('.yaml'))
-    .map((file) => path.join(meshCrds, file));
-  const rollout = path.join(root, 'crds', 'rollout.yaml');
-  return existsSync(rollout) ? [rollout, ...files] : files;
+  const yamlIn = async (dir: string) =>
+    existsSync(dir)
+      ? (await readdir(dir))
+          .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+          .sort()
+          .map((file) => path.join(dir, file))
+      : [];
+  return [
+    ...(await yamlIn(path.join(root, 'crds'))),
+    ...(await yamlIn(path.join(root, 'src', 'playground', 'crds'))),
+  ];
 }
 
 const crdPath = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';

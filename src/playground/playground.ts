@@ -4,7 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
 import { claimAddressBlock } from './address-blocks.js';
 import { assertBinaries } from './binaries.js';
-import { type ChildProcessHandle, startProcess } from './child-process.js';
+import { startProcess } from './child-process.js';
 import { type ControlPlane, startControlPlane } from './control-plane.js';
 import { applyCrds, playgroundCrdFiles } from './crds.js';
 import { type FledgeOptions, fledgeServices } from './fledge-services.js';
@@ -14,8 +14,9 @@ import { startMesh } from './mesh/index.js';
 import { type Multicluster, meshProxyVariables, startMulticluster } from './multicluster/index.js';
 import { playgroundStateDir } from './paths.js';
 import { startPrometheus } from './prometheus.js';
-import { waitForHttpReady } from './readiness.js';
+import { readyOrStopped } from './readiness.js';
 import { startResourceMetrics } from './resource-metrics/index.js';
+import { type Restartable, startRestartable } from './restartable.js';
 
 /**
  * A process the playground runs next to the cluster, such as the fledge controller or the
@@ -39,6 +40,12 @@ export interface PlaygroundOptions {
   crossClusterLatencyMs?: number;
   /** fledge's own processes; none by default. */
   fledge?: FledgeOptions;
+  /**
+   * Each API server writes an audit log of fledge's writes (routing objects, Rollouts,
+   * Deployments, Leases; see audit.ts), for chaos runs. Off by default: it costs a write per
+   * request and a few MB a minute while rollouts progress.
+   */
+  auditLog?: boolean;
   logger?: Logger;
 }
 
@@ -50,6 +57,8 @@ export interface PlaygroundCluster {
   kubeconfigPath: string;
   meshProxy: string;
   metricsUrl: string;
+  /** The API server's audit log when started with `auditLog`, else null. */
+  auditLogPath: string | null;
 }
 
 export interface Playground {
@@ -68,6 +77,14 @@ export interface Playground {
   /** Resolves with a description when a child process exits while the playground runs. */
   failure: Promise<string>;
   env(): Record<string, string>;
+  /**
+   * Stops a cluster's kube-apiserver (default: the first cluster's) and starts it again on
+   * the same port and etcd; resolves once it is ready. Clients see refused connections
+   * meanwhile, as during an API server upgrade.
+   */
+  restartApiServer(cluster?: string): Promise<void>;
+  /** Stops Prometheus and starts it again on the same port and data; resolves once ready. */
+  restartPrometheus(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,16 +113,16 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
   const started: Stoppable[] = [];
-  const children: ChildProcessHandle[] = [];
+  const children: Restartable[] = [];
   let stopping = false;
   let reportFailure: (description: string) => void = () => {};
   const failure = new Promise<string>((resolve) => {
     reportFailure = resolve;
   });
-  const watch = (child: ChildProcessHandle) => {
+  const watch = (child: Restartable) => {
     children.push(child);
-    void child.exited.then((status) => {
-      if (!stopping) reportFailure(`${child.name} exited (${status}); see ${child.logFile}`);
+    void child.died.then((description) => {
+      if (!stopping) reportFailure(description);
     });
   };
   const stop = async () => {
@@ -121,13 +138,16 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   try {
     const crdFiles = await playgroundCrdFiles();
     const clusters: PlaygroundCluster[] = [];
+    const controlPlanes = new Map<string, ControlPlane>();
     for (const clusterName of clusterNames) {
       const clusterDir = path.join(stateDir, 'clusters', clusterName);
       const controlPlane: ControlPlane = await startControlPlane({
         stateDir: clusterDir,
         name: clusterName,
+        auditLog: options.auditLog ?? false,
         logger,
       });
+      controlPlanes.set(clusterName, controlPlane);
       started.push({ name: `${clusterName} control plane`, stop: controlPlane.stop });
       for (const child of controlPlane.processes) watch(child);
 
@@ -163,6 +183,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         kubeconfigPath: controlPlane.kubeconfigPath,
         meshProxy: mesh.proxyUrl,
         metricsUrl: mesh.metricsUrl,
+        auditLogPath: controlPlane.auditLogPath,
       });
     }
     const first = clusters[0];
@@ -199,19 +220,22 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     const fledge = await fledgeServices(options.fledge ?? { controller: false, loadtester: false });
     await fledge.register(first.kubeconfigPath);
     for (const service of fledge.processes) {
-      const child = await startProcess(
-        {
-          name: service.name,
-          command: service.command,
-          args: service.args,
-          env: env(),
-          logFile: path.join(logs, `${service.name}.log`),
-        },
-        logger,
-      );
+      const child = await startRestartable(service.name, async () => {
+        const process = await startProcess(
+          {
+            name: service.name,
+            command: service.command,
+            args: service.args,
+            env: env(),
+            logFile: path.join(logs, `${service.name}.log`),
+          },
+          logger,
+        );
+        if (service.readyUrl) await readyOrStopped(process, { url: service.readyUrl });
+        return process;
+      });
       started.push({ name: service.name, stop: child.stop });
       watch(child);
-      if (service.readyUrl) await waitForHttpReady(child, { url: service.readyUrl });
     }
 
     logger.info({ stateDir, ...env() }, 'playground ready');
@@ -223,9 +247,22 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       meshProxy: first.meshProxy,
       clusters,
       multicluster,
-      pids: () => children.map((c) => c.pid),
+      pids: () => children.map((c) => c.current.pid),
       failure,
       env,
+      restartApiServer: async (cluster = first.name) => {
+        const controlPlane = controlPlanes.get(cluster);
+        if (!controlPlane) {
+          throw new Error(
+            `no cluster ${cluster} in playground ${name}; its clusters: ${[...controlPlanes.keys()].join(', ')}`,
+          );
+        }
+        await controlPlane.restartApiServer();
+      },
+      restartPrometheus: async () => {
+        await prometheus.process.restart();
+        logger.info({ url: prometheus.url }, 'prometheus restarted');
+      },
       stop,
     };
   } catch (error) {

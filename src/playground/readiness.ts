@@ -77,3 +77,17 @@ export async function waitForHttpReady(
     `${process.name} was not ready within ${timeoutMs / 1000} s (${lastProblem}); the end of ${process.logFile}:\n${await logTail(process.logFile)}`,
   );
 }
+
+/** Waits like waitForHttpReady, and stops the process when it never gets ready. */
+export async function readyOrStopped(
+  process: ChildProcessHandle,
+  probe: HttpProbe,
+  timeoutMs?: number,
+): Promise<void> {
+  try {
+    await waitForHttpReady(process, probe, timeoutMs);
+  } catch (error) {
+    await process.stop();
+    throw error;
+  }
+}

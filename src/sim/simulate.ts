@@ -15,14 +15,30 @@ import { parseDuration as parseSpecDuration } from '../api/duration.js';
  */
 export interface SimulationOptions {
   faulty: boolean;
+  /**
+   * What the canary's metrics show while it has no share of traffic (weight 0): `no-data` when
+   * the load goes to the apex only, as in Flagger's tutorials; `failing` when a direct load
+   * test finds a broken canary. Unset: the same as at any weight.
+   */
+  atWeightZero?: 'no-data' | 'failing';
   intervalMs: number;
   print: (line: string) => void;
 }
+
+const WEIGHT_ZERO = ['no-data', 'failing'] as const;
 
 const successRate = (faulty: boolean, iteration: number) =>
   faulty && iteration >= 2 ? 91 - iteration : 99.9;
 const latency = (faulty: boolean, iteration: number) =>
   faulty && iteration >= 2 ? 480 + 40 * iteration : 120;
+
+const noData: AnalysisResult = {
+  results: [
+    { metric: 'request-success-rate', value: null, min: 99, passed: false },
+    { metric: 'request-duration', value: null, max: 500, passed: false },
+  ],
+  noData: true,
+};
 
 function simulatedMetrics(faulty: boolean, iteration: number): AnalysisResult {
   const rate = successRate(faulty, iteration);
@@ -40,14 +56,22 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 function simulatedEffects(options: SimulationOptions): Effects {
   const step = () => pause(Math.min(100, options.intervalMs / 10));
+  let canaryWeight = 0;
   return {
     initialize: step,
     checkGate: async () => ({ open: true }),
     runWebhooks: async () => ({ ok: true }),
     startCanary: step,
-    setWeight: step,
+    setWeight: async (input) => {
+      await step();
+      canaryWeight = input.canaryWeight;
+    },
     analyse: async ({ iteration }) => {
       await step();
+      if (canaryWeight === 0 && options.atWeightZero === 'no-data') return noData;
+      if (canaryWeight === 0 && options.atWeightZero === 'failing') {
+        return simulatedMetrics(true, Math.max(2, iteration));
+      }
       return simulatedMetrics(options.faulty, iteration);
     },
     promote: step,
@@ -59,7 +83,10 @@ function simulatedEffects(options: SimulationOptions): Effects {
 function describeStep(document: MachineDocument, elapsedMs: number): string {
   const bar = '#'.repeat(Math.round(document.canaryWeight / 5)).padEnd(20, '.');
   const metrics = (document.lastAnalysis?.results ?? [])
-    .map((result) => `${result.metric}=${result.value}${result.passed ? '' : '!'}`)
+    .map(
+      (result) =>
+        `${result.metric}=${result.value ?? 'no data'}${result.passed || result.value === null ? '' : '!'}`,
+    )
     .join(' ');
   return [
     `${(elapsedMs / 1000).toFixed(1).padStart(6)}s`,
@@ -123,11 +150,20 @@ export function registerSimulate(program: Command): void {
     .description('Run a rollout of the real state machine against simulated metrics')
     .option('--faulty', 'simulate a canary whose success rate and latency degrade', false)
     .option('--interval <duration>', 'analysis interval (at least 10ms)', '1s')
-    .action(async (flags: { faulty: boolean; interval: string }) => {
+    .option(
+      '--at-weight-0 <what>',
+      'what the metrics show before the canary gets traffic: no-data (load on the apex only: the weight steps on) or failing (a direct load test finds it broken: rolled back at weight 0)',
+    )
+    .action(async (flags: { faulty: boolean; interval: string; atWeight0?: string }) => {
       const intervalMs = parseDuration(flags.interval);
       if (intervalMs < 10) throw new Error(`--interval ${flags.interval}: use at least 10ms`);
+      const atWeightZero = WEIGHT_ZERO.find((what) => what === flags.atWeight0);
+      if (flags.atWeight0 !== undefined && atWeightZero === undefined) {
+        throw new Error(`--at-weight-0 ${flags.atWeight0}: use no-data or failing`);
+      }
       const document = await simulate({
         faulty: flags.faulty,
+        ...(atWeightZero ? { atWeightZero } : {}),
         intervalMs,
         print: (line) => process.stdout.write(`${line}\n`),
       });

@@ -21,15 +21,28 @@ export interface RolloutContext {
   phase: string;
   /** Identifies the canary's revision, so a gate can approve one revision and not the next. */
   checksum: string;
+  /** Where the analysis stands: fledge's answer to fluxcd/flagger#613. */
+  canaryWeight: number;
+  iterations: number;
+  failedChecks: number;
+  /** The revision under analysis (the checksum's value, under a name that says so). */
+  revision: string;
 }
 
-/** Flagger's `CanaryWebhookPayload`, field for field, so existing gates and loadtesters work. */
+/**
+ * Flagger's `CanaryWebhookPayload`, field for field, so existing gates and loadtesters work,
+ * followed by fledge's progress fields, which receivers that do not know them ignore.
+ */
 export interface WebhookPayload {
   name: string;
   namespace: string;
   phase: string;
   checksum: string;
   metadata?: Record<string, string>;
+  canaryWeight: number;
+  iterations: number;
+  failedChecks: number;
+  revision: string;
 }
 
 export interface RolloutEvent {
@@ -38,11 +51,23 @@ export interface RolloutEvent {
   type: 'Normal' | 'Warning';
 }
 
+function progressOf(rollout: RolloutContext) {
+  const { canaryWeight, iterations, failedChecks, revision } = rollout;
+  return { canaryWeight, iterations, failedChecks, revision };
+}
+
 export function webhookPayload(hook: Webhook, rollout: RolloutContext): WebhookPayload {
   const { name, namespace, phase, checksum } = rollout;
   return hook.metadata === undefined
-    ? { name, namespace, phase, checksum }
-    : { name, namespace, phase, checksum, metadata: { ...hook.metadata } };
+    ? { name, namespace, phase, checksum, ...progressOf(rollout) }
+    : {
+        name,
+        namespace,
+        phase,
+        checksum,
+        metadata: { ...hook.metadata },
+        ...progressOf(rollout),
+      };
 }
 
 /** An `event` webhook's payload: Flagger puts the event in metadata, with a timestamp in ms. */
@@ -62,5 +87,6 @@ export function eventPayload(
       eventType: event.type,
       timestamp: String(now.getTime()),
     },
+    ...progressOf(rollout),
   };
 }

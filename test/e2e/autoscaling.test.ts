@@ -7,6 +7,7 @@ import type { Autoscaler } from '../../src/controller/workload/autoscaler.js';
 import { autoscalerType } from '../../src/controller/workload/autoscalers.js';
 import { ApiServer, type KubeObject } from '../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../src/kube/resources.js';
+import { waitFor } from '../support/wait.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
@@ -18,7 +19,6 @@ import {
   waitInitialized,
 } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * Autoscaled targets with kube-controller-manager's real HPA controller, reading the

@@ -8,10 +8,10 @@ import { parse } from 'yaml';
 import { playgroundDown, playgroundEnv, playgroundUp } from '../../src/playground/lifecycle.js';
 import { packageRoot, playgroundStateDir } from '../../src/playground/paths.js';
 import { readState, stillRunning } from '../../src/playground/state-file.js';
+import { waitFor } from '../support/wait.js';
 import { clients } from './support/cluster.js';
 import { KubectlError, kubectl, kubectlApply } from './support/kubectl.js';
 import { given } from './support/scenario.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * The playground's cluster: a real API server and controller-manager behind kubectl and

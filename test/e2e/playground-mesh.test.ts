@@ -2,10 +2,10 @@ import http from 'node:http';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { viaProxy } from '../support/via-proxy.js';
+import { type WaitOptions, waitFor } from '../support/wait.js';
 import { clients } from './support/cluster.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import { promQuery } from './support/prometheus.js';
-import { type WaitOptions, waitFor } from './support/wait.js';
 
 /**
  * The kubelet and Linkerd data-plane simulators on the shared playground: traffic through

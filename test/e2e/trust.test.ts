@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RolloutStatus } from '../../src/api/types.js';
+import { waitFor } from '../support/wait.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
@@ -12,7 +13,6 @@ import {
   waitInitialized,
 } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
-import { waitFor } from './support/wait.js';
 
 /**
  * What must hold when things go wrong (contract §2): deleting a Rollout, valid or not, never

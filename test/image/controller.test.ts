@@ -12,8 +12,8 @@ import {
   rolloutStatus,
   waitInitialized,
 } from '../e2e/support/rollout.js';
-import { waitFor } from '../e2e/support/wait.js';
 import { readDockerfile } from '../support/dockerfile.js';
+import { waitFor } from '../support/wait.js';
 import { hostCgroups, image, podman, podmanRunFlags } from './support/podman.js';
 
 /**

@@ -16,6 +16,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 /** CRD files by what they define, relative to the repository root. */
 export const crdFiles = {
   rollout: 'crds/rollout.yaml',
+  alertProvider: 'crds/alertprovider.yaml',
   trafficSplit: 'src/playground/crds/trafficsplit.yaml',
   gatewayHttpRoute: 'src/playground/crds/gateway-httproute.yaml',
   linkerdHttpRoute: 'src/playground/crds/linkerd-httproute.yaml',

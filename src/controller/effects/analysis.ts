@@ -37,6 +37,8 @@ export function analysisEffects(
     namespace: ctx.rollout().metadata.namespace ?? 'default',
     phase: ctx.phase(),
     checksum: ctx.revision(),
+    ...ctx.progress(),
+    revision: ctx.revision(),
   });
   const options = (signal: AbortSignal) => ({
     registry: ctx.registry,

@@ -27,6 +27,8 @@ export interface EffectContext {
   rollout(): Rollout;
   phase(): string;
   revision(): string;
+  /** Where the machine's analysis stands, for webhook payloads. */
+  progress(): Progress;
   report(decision: Decision): void;
   /** Sets a status condition the effects own (BackendUnavailable). */
   condition(update: ConditionUpdate): void;
@@ -34,6 +36,12 @@ export interface EffectContext {
   pollMs: number;
   /** The proxy webhooks go through (the playground's mesh proxy) and the loadtester's token. */
   webhooks: WebhookDelivery;
+}
+
+export interface Progress {
+  canaryWeight: number;
+  iterations: number;
+  failedChecks: number;
 }
 
 export type Deployment = KubeObject & {

@@ -116,6 +116,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
             pod: name,
             container: container.name,
             image: container.image ?? '',
+            env: container.env,
             behaviour,
           }),
         );

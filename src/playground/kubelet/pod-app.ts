@@ -1,5 +1,7 @@
 import http from 'node:http';
-import { type AppBehaviour, ErrorSpreader, imageVersion } from './app-behaviour.js';
+import { formatAppTiming, SERVER_TIMING_HEADER } from '../server-timing.js';
+import { type AppBehaviour, type EnvVar, ErrorSpreader, imageVersion } from './app-behaviour.js';
+import { podinfoAnswer, runtimeInfo } from './podinfo.js';
 
 export interface PodAppOptions {
   ip: string;
@@ -8,6 +10,7 @@ export interface PodAppOptions {
   pod: string;
   container: string;
   image: string;
+  env?: EnvVar[];
   behaviour: AppBehaviour;
 }
 
@@ -16,7 +19,15 @@ export interface PodApp {
   close(drainMs: number): Promise<void>;
 }
 
-/** One container port of a simulated pod: answers every request after the configured latency. */
+/** podinfo reads at most this much of a request body. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * One container port of a simulated pod: podinfo's API, after the configured latency, with
+ * the configured share of requests failing with 500 (the probes excepted). Each answer says
+ * in Server-Timing how long it took (see server-timing.ts): the app's own time, its latency
+ * and its work, not how late a busy machine let the latency timer fire.
+ */
 export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
   const errors = new ErrorSpreader(options.behaviour.errorRate);
   const identity = {
@@ -25,22 +36,67 @@ export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
     container: options.container,
     image: options.image,
     version: imageVersion(options.image),
+    env: options.env,
   };
   const pending = new Set<NodeJS.Timeout>();
+  const reply = (res: http.ServerResponse, status: number, body: unknown, appMs: number) => {
+    const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
+    res.writeHead(status, {
+      [SERVER_TIMING_HEADER]: formatAppTiming(appMs),
+      'content-type':
+        typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  };
   const server = http.createServer((req, res) => {
-    req.resume();
-    const answer = () => {
-      pending.delete(timer);
-      const failed = errors.nextFails();
-      const body = `${JSON.stringify({ ...identity, status: failed ? 500 : 200 })}\n`;
-      res.writeHead(failed ? 500 : 200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
-    };
-    const timer = setTimeout(answer, options.behaviour.latencyMs);
-    pending.add(timer);
+    const received = performance.now();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) {
+        reply(
+          res,
+          413,
+          { code: 413, message: 'request body too large' },
+          performance.now() - received,
+        );
+        return;
+      }
+      const path = new URL(req.url ?? '/', 'http://pod').pathname;
+      const request = {
+        method: req.method ?? 'GET',
+        path,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      const answer = podinfoAnswer(request, identity, new Date());
+      const failed = !answer.probe && errors.nextFails();
+      const delayMs = answer.delayMs + (answer.probe ? 0 : options.behaviour.latencyMs);
+      /** `lateMs`: how much later than asked the delay timer fired, which is not the app's. */
+      const send = (lateMs: number) => {
+        const appMs = performance.now() - received - lateMs;
+        if (failed) reply(res, 500, runtimeInfo(identity, 500), appMs);
+        else reply(res, answer.status, answer.body, appMs);
+      };
+      // Without a delay, answer in the turn that read the request: a timer would add a wake-up
+      // of this process to every trip through the mesh, and a busy machine delays each wake-up
+      // by up to hundreds of milliseconds.
+      if (delayMs === 0) {
+        send(0);
+        return;
+      }
+      const asked = performance.now();
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        send(Math.max(0, performance.now() - asked - delayMs));
+      }, delayMs);
+      pending.add(timer);
+    });
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,12 @@
 /** The status a kubelet reports for a simulated pod, and the facts it reads from the spec. */
+import { portArgument } from './podinfo.js';
 
 export interface SimContainer {
   name: string;
   image?: string;
   env?: Array<{ name: string; value?: string }>;
+  command?: string[];
+  args?: string[];
   ports?: Array<{ containerPort: number; protocol?: string }>;
   readinessProbe?: { initialDelaySeconds?: number };
 }
@@ -27,13 +30,19 @@ export function readinessDelaySeconds(pod: SimPod): number {
   );
 }
 
-/** Every TCP port the pod's containers declare, with the container that owns it. */
+/**
+ * Every TCP port the pod's containers declare, and the port a container's `--port` argument
+ * names (podinfo's), with the container that owns it; each port once.
+ */
 export function servedPorts(pod: SimPod): Array<{ container: SimContainer; port: number }> {
-  return (pod.spec?.containers ?? []).flatMap((container) =>
-    (container.ports ?? [])
+  return (pod.spec?.containers ?? []).flatMap((container) => {
+    const declared = (container.ports ?? [])
       .filter((p) => (p.protocol ?? 'TCP') === 'TCP')
-      .map((p) => ({ container, port: p.containerPort })),
-  );
+      .map((p) => p.containerPort);
+    const named = portArgument([...(container.command ?? []), ...(container.args ?? [])]);
+    const ports = named === undefined || declared.includes(named) ? declared : [...declared, named];
+    return [...new Set(ports)].map((port) => ({ container, port }));
+  });
 }
 
 /** A merge patch for pods/status: Running at `podIP`, Ready or not yet. */

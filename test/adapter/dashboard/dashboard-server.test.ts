@@ -9,7 +9,6 @@ import {
   recordEvent,
   releaseHistory,
   rolloutObject,
-  serveRolloutCrd,
 } from '../../support/dashboard-fixtures.js';
 import { openEvents } from '../../support/dashboard-sse.js';
 
@@ -21,7 +20,6 @@ const rollouts = () => new ResourceClient<RolloutObject>(cluster().api, knownTyp
 const api = (path: string) => new URL(path, dashboard.url).toString();
 
 beforeAll(async () => {
-  await serveRolloutCrd(cluster().api, { history: true });
   namespace = await cluster().createNamespace('dash');
   dashboard = await startDashboard({
     api: cluster().api,

@@ -5,9 +5,18 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { callWebhook } from '../../../src/webhooks/call.js';
 import type { Webhook } from '../../../src/webhooks/payload.js';
-import { close, type Received, startReceiver } from './receiver.js';
+import { close, type Received, startReceiver } from '../../support/receiver.js';
 
-const rollout = { name: 'api', namespace: 'prod', phase: 'Progressing', checksum: 'c0ffee' };
+const rollout = {
+  name: 'api',
+  namespace: 'prod',
+  phase: 'Progressing',
+  checksum: 'c0ffee',
+  canaryWeight: 20,
+  iterations: 3,
+  failedChecks: 1,
+  revision: 'c0ffee',
+};
 const direct = { proxy: '' };
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -71,6 +80,10 @@ describe('callWebhook against a local receiver', () => {
       phase: 'Progressing',
       checksum: 'c0ffee',
       metadata: { type: 'autocannon', rps: '50' },
+      canaryWeight: 20,
+      iterations: 3,
+      failedChecks: 1,
+      revision: 'c0ffee',
     });
   });
 

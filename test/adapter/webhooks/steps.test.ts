@@ -1,9 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Webhook } from '../../../src/webhooks/payload.js';
 import { checkGate, runWebhooks, sendEvent } from '../../../src/webhooks/steps.js';
-import { close, startForwardProxy, startReceiver } from './receiver.js';
+import { close, startForwardProxy, startReceiver } from '../../support/receiver.js';
 
-const rollout = { name: 'api', namespace: 'prod', phase: 'Progressing', checksum: 'c0ffee' };
+const rollout = {
+  name: 'api',
+  namespace: 'prod',
+  phase: 'Progressing',
+  checksum: 'c0ffee',
+  canaryWeight: 20,
+  iterations: 3,
+  failedChecks: 1,
+  revision: 'c0ffee',
+};
 const direct = { proxy: '' };
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -169,6 +178,48 @@ describe('checkGate', () => {
       /forwards plain http only, and https:\/\/gates.fledge-system\/ is https; use an http:\/\/ url/,
     );
     expect(proxy.seen).toEqual([]);
+  });
+});
+
+describe('the payload a receiver gets', () => {
+  it('carries Flagger’s fields first, then canaryWeight, iterations, failedChecks and the revision', async () => {
+    const hooks = [
+      { ...at('load', 'rollout', '/open'), metadata: { cmd: 'hey -z 1m http://api.prod/' } },
+    ];
+    await runWebhooks(hooks, 'rollout', rollout, direct);
+    await sendEvent(
+      [at('events', 'event', '/open')],
+      rollout,
+      { message: 'm', type: 'Normal' },
+      direct,
+    );
+    const [step, event] = receiver.received.map((entry) => entry.body as Record<string, unknown>);
+    expect(Object.keys(step ?? {})).toEqual([
+      'name',
+      'namespace',
+      'phase',
+      'checksum',
+      'metadata',
+      'canaryWeight',
+      'iterations',
+      'failedChecks',
+      'revision',
+    ]);
+    expect(step).toMatchObject({
+      canaryWeight: 20,
+      iterations: 3,
+      failedChecks: 1,
+      revision: 'c0ffee',
+    });
+    expect(event).toMatchObject({
+      name: 'api',
+      phase: 'Progressing',
+      canaryWeight: 20,
+      iterations: 3,
+      failedChecks: 1,
+      revision: 'c0ffee',
+      metadata: { eventMessage: 'm', eventType: 'Normal' },
+    });
   });
 });
 

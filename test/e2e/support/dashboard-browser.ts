@@ -33,6 +33,15 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  // A page error fails nothing by itself; printed, it explains a view that never got ready.
+  page.on('pageerror', (error) => console.error(`dashboard page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.error(`dashboard console: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400)
+      console.error(`dashboard: ${response.status()} ${response.url()}`);
+  });
   return {
     page,
     context,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { waitFor } from './wait.js';
+import { waitFor } from '../../support/wait.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/fledge');
 

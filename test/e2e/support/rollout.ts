@@ -1,105 +1,18 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { stringify } from 'yaml';
 import type { Rollout, RolloutStatus } from '../../../src/api/types.js';
 import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { kubectl } from './kubectl.js';
-import { type WaitOptions, waitFor } from './wait.js';
 
-export interface AppOptions {
-  name: string;
-  namespace: string;
-  image?: string;
-  errorRate?: number;
-  latencyMs?: number;
-  replicas?: number;
-}
+export {
+  type AppOptions,
+  appManifest,
+  type RolloutOptions,
+  rolloutManifest,
+} from '../../support/manifests.js';
 
-/** A Deployment of the playground's demo app: its errors and latency follow its env. */
-export function appManifest(app: AppOptions): string {
-  return stringify({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: app.name, namespace: app.namespace, labels: { app: app.name } },
-    spec: {
-      replicas: app.replicas ?? 1,
-      selector: { matchLabels: { app: app.name } },
-      template: {
-        metadata: { labels: { app: app.name } },
-        spec: {
-          containers: [
-            {
-              name: 'app',
-              image: app.image ?? 'fledge/demo:1.0.0',
-              ports: [{ name: 'http', containerPort: 8080 }],
-              env: [
-                { name: 'ERROR_RATE', value: String(app.errorRate ?? 0) },
-                { name: 'LATENCY_MS', value: String(app.latencyMs ?? 0) },
-              ],
-            },
-          ],
-        },
-      },
-    },
-  });
-}
-
-export interface RolloutOptions {
-  name: string;
-  namespace: string;
-  provider?: 'smi' | 'gateway-api';
-  apiVersion?: string;
-  interval?: string;
-  threshold?: number;
-  stepWeight?: number;
-  maxWeight?: number;
-  promotion?: 'auto' | 'manual';
-  p99Max?: number;
-  metricInterval?: string;
-  extraSpec?: Record<string, unknown>;
-  webhooks?: Array<Record<string, unknown>>;
-}
-
-/** A workload-mode Rollout with compressed intervals and both built-in metrics. */
-export function rolloutManifest(o: RolloutOptions): string {
-  const metricInterval = o.metricInterval ?? '10s';
-  return stringify({
-    apiVersion: 'fledge.dev/v1alpha1',
-    kind: 'Rollout',
-    metadata: { name: o.name, namespace: o.namespace },
-    spec: {
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: o.name },
-      service: { port: 8080, targetPort: 8080 },
-      routing: {
-        provider: o.provider ?? 'smi',
-        ...(o.apiVersion ? { apiVersion: o.apiVersion } : {}),
-      },
-      analysis: {
-        interval: o.interval ?? '2s',
-        threshold: o.threshold ?? 3,
-        maxWeight: o.maxWeight ?? 50,
-        stepWeight: o.stepWeight ?? 10,
-        ...(o.webhooks ? { webhooks: o.webhooks } : {}),
-        metrics: [
-          {
-            name: 'request-success-rate',
-            thresholdRange: { min: 99 },
-            interval: metricInterval,
-          },
-          {
-            name: 'request-duration',
-            thresholdRange: { max: o.p99Max ?? 500 },
-            interval: metricInterval,
-          },
-        ],
-      },
-      promotion: o.promotion ?? 'auto',
-      progressDeadlineSeconds: 60,
-      ...(o.extraSpec ?? {}),
-    },
-  });
-}
+import { type WaitOptions, waitFor } from '../../support/wait.js';
 
 const rolloutClients = new Map<string, ResourceClient<Rollout & KubeObject>>();
 
@@ -141,7 +54,7 @@ export async function waitForStatus(
   what: string,
   accept: (status: RolloutStatus) => boolean,
   seen: RolloutStatus[] = [],
-  { timeoutMs = 120_000, intervalMs = 200, kubeconfigPath }: StatusWaitOptions = {},
+  { timeoutMs = 300_000, intervalMs = 200, kubeconfigPath }: StatusWaitOptions = {},
 ): Promise<RolloutStatus> {
   return waitFor(
     `rollout ${namespace}/${name} ${what}`,

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { type WaitOptions, waitFor } from '../../support/wait.js';
 import { type Clients, clients } from './cluster.js';
 import { kubectl, kubectlApply } from './kubectl.js';
-import { type WaitOptions, waitFor } from './wait.js';
 
 type Step = (context: ScenarioContext) => Promise<void>;
 

@@ -1,64 +1,14 @@
-import http from 'node:http';
 import { inject } from 'vitest';
-import { viaProxy } from '../../support/via-proxy.js';
+import { startTraffic as startProxiedTraffic, type Traffic } from '../../support/traffic.js';
 
-export interface TrafficCounts {
-  total: number;
-  failed: number;
-  byStatus: Record<number, number>;
-}
+export type { Traffic, TrafficCounts } from '../../support/traffic.js';
 
-export interface Traffic {
-  counts(url: string): TrafficCounts;
-  stop(): Promise<void>;
-}
-
-/**
- * Steady requests through the playground's mesh proxy, as meshed callers would send them,
- * counted per URL. Bounded: it stops by itself after `maxMs`.
- */
+/** Steady requests through the shared e2e playground's mesh proxy (or `proxyUrl`'s). */
 export function startTraffic(
   urls: string[],
   rpsPerUrl: number,
-  maxMs = 170_000,
+  maxMs = 600_000,
   proxyUrl = inject('FLEDGE_MESH_PROXY'),
 ): Traffic {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const counts = new Map<string, TrafficCounts>(
-    urls.map((url) => [url, { total: 0, failed: 0, byStatus: {} }]),
-  );
-  const inflight = new Set<Promise<void>>();
-  const send = async (url: string) => {
-    const tally = counts.get(url) as TrafficCounts;
-    try {
-      const { status } = await viaProxy(proxyUrl, url, {
-        headers: { 'l5d-client': 'e2e/traffic' },
-        agent,
-        timeoutMs: 5000,
-      });
-      tally.total++;
-      tally.byStatus[status] = (tally.byStatus[status] ?? 0) + 1;
-      if (status >= 500) tally.failed++;
-    } catch {
-      tally.total++;
-      tally.failed++;
-    }
-  };
-  const timer = setInterval(() => {
-    for (const url of urls) {
-      const p = send(url);
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-    }
-  }, 1000 / rpsPerUrl);
-  const limit = setTimeout(() => clearInterval(timer), maxMs);
-  return {
-    counts: (url) => structuredClone(counts.get(url) as TrafficCounts),
-    stop: async () => {
-      clearInterval(timer);
-      clearTimeout(limit);
-      await Promise.all([...inflight]);
-      agent.destroy();
-    },
-  };
+  return startProxiedTraffic(urls, rpsPerUrl, maxMs, proxyUrl);
 }

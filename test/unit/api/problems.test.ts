@@ -29,4 +29,18 @@ describe('formatProblems', () => {
       'the Rollout is invalid, 1 problem: spec.analysis.interval: is 0s (fix: use 1m)',
     );
   });
+
+  it('stays short whatever the input: ten problems, each cut, then how many more', () => {
+    const many = Array.from({ length: 5_000 }, (_, i) => ({
+      path: `spec.analysis.metrics[${i}].${'x'.repeat(10_000)}`,
+      message: 'is not a field',
+      fix: 'remove it',
+    }));
+    const text = formatProblems(many);
+    expect(text).toMatch(
+      /^the Rollout is invalid, 5000 problems: spec\.analysis\.metrics\[0\]\.x+\.\.\.; /,
+    );
+    expect(text).toMatch(/; and 4990 more$/);
+    expect(text.length).toBeLessThan(3_200);
+  });
 });

@@ -88,9 +88,11 @@ describe('the schema layer (from crds/rollout.yaml)', () => {
   it.each([
     ['spec.analysis.maxWeight', 101, /at most 100; got 101/, /from 1 to 100/],
     ['spec.analysis.stepWeight', 0, /at least 1; got 0/, /from 1 to 100/],
-    ['spec.analysis.threshold', 0, /at least 1/, /at least 1/],
+    ['spec.analysis.threshold', 0, /at least 1/, /from 1 to 1000/],
+    ['spec.analysis.threshold', 2 ** 53 + 2, /at most 1000/, /from 1 to 1000/],
     ['spec.service.port', 70000, /at most 65535/, /from 1 to 65535/],
-    ['spec.progressDeadlineSeconds', 0, /at least 1/, /at least 1/],
+    ['spec.progressDeadlineSeconds', 0, /at least 1/, /from 1 to 604800/],
+    ['spec.progressDeadlineSeconds', 604_801, /at most 604800/, /from 1 to 604800/],
     ['spec.analysis.webhooks.0.retries', 11, /at most 10/, /from 0 to 10/],
   ])('rejects %s out of range (%d)', (path, value, message, fix) => {
     const problem = onlyProblem(workloadRollout({ [path]: value }));

@@ -72,6 +72,21 @@ describe('decisionsBetween', () => {
     ]);
   });
 
+  it('tells the failed check before the rollback it caused', () => {
+    const after: MachineDocument = {
+      ...base,
+      phase: 'Failed',
+      state: 'RollingBack',
+      canaryWeight: 0,
+      failedChecks: 3,
+      reason: 'ThresholdReached',
+      message: 'threshold reached',
+    };
+    expect(
+      decisionsBetween({ ...base, failedChecks: 2 }, after, 3).map((decision) => decision.reason),
+    ).toEqual(['FailedCheck', 'ThresholdReached']);
+  });
+
   it('reports a promotion', () => {
     const after: MachineDocument = {
       ...base,

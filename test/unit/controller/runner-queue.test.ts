@@ -63,6 +63,7 @@ describe('a runner in the release queue', () => {
       log: pino({ level: 'silent' }),
       status: writer.writer,
       recordEvent: (_r, decision) => decisions.push(decision),
+      alert: async () => undefined,
       observe: () => {},
       finished: () => {},
       moved: () => {

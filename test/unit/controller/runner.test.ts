@@ -2,13 +2,15 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RolloutPlan } from '../../../machines/plan.js';
 import type { Effects } from '../../../machines/provide.js';
+import type { AlertNotice } from '../../../src/alerts/message.js';
+import type { ConditionUpdate } from '../../../src/api/conditions.js';
 import type { Rollout } from '../../../src/api/types.js';
 import type { Decision } from '../../../src/controller/decisions.js';
 import type { EffectContext } from '../../../src/controller/effects/context.js';
 import { RolloutRunner, type RunnerHost } from '../../../src/controller/runner.js';
 import type { StoredRollout } from '../../../src/controller/status-writer.js';
 import { KubeApiError } from '../../../src/kube/api-server.js';
-import { memoryWriter } from './memory-rollouts.js';
+import { memoryWriter, steeredTerm } from './memory-rollouts.js';
 
 const plan: RolloutPlan = {
   mode: 'workload',
@@ -63,18 +65,30 @@ function fakeHost(
 ) {
   const decisions: Decision[] = [];
   const finished: string[] = [];
+  const alerts: AlertNotice[] = [];
   const host: RunnerHost = {
     log: pino({ level: 'silent' }),
     status: writer.writer,
     recordEvent: (_r, decision) => decisions.push(decision),
+    alert: async (_r, notice) => {
+      alerts.push(notice);
+      return alerting;
+    },
     observe: () => {},
     finished: (_r, result) => finished.push(result),
     effectContext: () => ({}) as EffectContext,
     effects: () => effects,
     webhooks: { proxy: '' },
   };
-  return { host, statuses: writer.statuses, writer, decisions, finished, effects };
+  return { host, statuses: writer.statuses, writer, decisions, finished, effects, alerts };
 }
+
+const alerting: ConditionUpdate = {
+  type: 'Alerting',
+  status: 'False',
+  reason: 'AlertProviderNotFound',
+  message: 'alert team: AlertProvider prod/slack does not exist',
+};
 
 async function started(effects: Effects, stored: Rollout = rollout, runPlan = plan) {
   const world = fakeHost(effects, stored);
@@ -241,6 +255,72 @@ describe('RolloutRunner', () => {
     await runner.stop();
   });
 
+  it('writes the decision to status before the effect it leads to', async () => {
+    const effects = fakeEffects([], () => true);
+    const world = fakeHost(effects);
+    const storedWhen: string[] = [];
+    const stored = () =>
+      (world.writer.current().status?.machine as { state?: string })?.state ?? '';
+    effects.setWeight = async ({ canaryWeight }) => {
+      storedWhen.push(`setWeight ${canaryWeight}: ${stored()}`);
+    };
+    effects.finalise = async () => {
+      storedWhen.push(`finalise: ${stored()}`);
+    };
+    const runner = new RolloutRunner(rollout, { ...plan, mode: 'backend' }, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(storedWhen).toEqual([
+      'setWeight 50: IncreasingWeight',
+      'setWeight 100: IncreasingWeight',
+      'finalise: Finalising',
+    ]);
+    await runner.stop();
+  });
+
+  it('holds an effect while the term is too short to write its status, and takes it once the term is renewed', async () => {
+    const term = steeredTerm();
+    const weights: number[] = [];
+    const writer = memoryWriter(rollout as StoredRollout, term.fence);
+    const world = fakeHost(
+      fakeEffects(weights, () => true),
+      rollout,
+      writer,
+    );
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    term.nearEnd(true);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(weights).toEqual([]);
+    expect(world.statuses.at(-1)?.phase).toBe('Initialized');
+    term.nearEnd(false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(weights).toEqual([50, 100, 0]);
+    expect(world.statuses.at(-1)?.phase).toBe('Succeeded');
+    await runner.stop();
+  });
+
+  it('takes no effect once the term ended before the status that decided it was written', async () => {
+    const term = steeredTerm();
+    const weights: number[] = [];
+    const writer = memoryWriter(rollout as StoredRollout, term.fence);
+    const world = fakeHost(
+      fakeEffects(weights, () => true),
+      rollout,
+      writer,
+    );
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    term.end();
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(weights).toEqual([]);
+    expect(world.statuses.at(-1)?.phase).toBe('Initialized');
+    await runner.stop();
+  });
+
   it('honours an interval past 24.8 days instead of firing at once', async () => {
     const analysed: number[] = [];
     const effects = fakeEffects([], () => true);
@@ -278,6 +358,41 @@ describe('RolloutRunner', () => {
       status: 'False',
       message: expect.stringContaining('prod/api'),
     });
+    await runner.stop();
+  });
+
+  it('announces a promotion that keeps failing once per cause: an Event, a history entry and an alert', async () => {
+    const weights: number[] = [];
+    const effects = fakeEffects(weights, () => true);
+    effects.promote = async () => {
+      throw new Error('primary prod/api-primary has 0 of 2 replicas ready');
+    };
+    const { runner, decisions, alerts, statuses } = await started(effects);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(8000);
+    await runner.flushed();
+    expect(runner.phase).toBe('Promoting');
+    const retries = decisions.filter((decision) => decision.reason === 'Retrying');
+    expect(retries).toEqual([
+      {
+        type: 'Warning',
+        reason: 'Retrying',
+        message:
+          'promoting the primary failed: primary prod/api-primary has 0 of 2 replicas ready; retrying in 1s',
+      },
+    ]);
+    expect(alerts.filter((notice) => notice.decision.reason === 'Retrying')).toMatchObject([
+      { phase: 'Promoting', revision: 'rev2', progress: { canaryWeight: 100, failedChecks: 0 } },
+    ]);
+    const history = statuses.at(-1)?.history ?? [];
+    expect(history.filter((entry) => entry.reason === 'Retrying')).toHaveLength(1);
+    await runner.stop();
+  });
+
+  it('puts the condition the alerts report in status', async () => {
+    const { runner, statuses } = await started(fakeEffects([], () => true));
+    await runner.flushed();
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Alerting')).toMatchObject(alerting);
     await runner.stop();
   });
 });

@@ -17,7 +17,7 @@ function example(file: string) {
 
 function convertOnly(canary: FlaggerCanary) {
   const result = convertCanary(canary, [], options);
-  if (!result.ok) throw new Error(result.reason);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result;
 }
 
@@ -208,7 +208,12 @@ describe('convertCanary', () => {
     );
     expect(result).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/iterations \(10\).*A\/B or blue\/green/),
+      problems: [
+        {
+          path: 'spec.analysis',
+          message: expect.stringMatching(/iterations \(10\).*A\/B or blue\/green/),
+        },
+      ],
     });
   });
 
@@ -216,7 +221,7 @@ describe('convertCanary', () => {
     const result = convertCanary(minimal({ provider: 'istio' }), [], options);
     expect(result).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^spec.provider: provider istio/),
+      problems: [{ path: 'spec.provider', message: expect.stringMatching(/^provider istio/) }],
     });
   });
 
@@ -287,8 +292,12 @@ describe('readFlaggerInput', () => {
   });
 
   it('names the file and line of a YAML error', () => {
-    expect(() => readFlaggerInput([{ name: 'bad.yaml', text: 'a: b\n  c: [\n' }])).toThrow(
-      /^bad\.yaml:\d+: not valid YAML/,
-    );
+    const input = readFlaggerInput([{ name: 'bad.yaml', text: 'a: b\n  c: [\n' }]);
+    expect(input.problems).toEqual([
+      {
+        path: expect.stringMatching(/^bad\.yaml:\d+$/),
+        message: expect.stringMatching(/^not valid YAML/),
+      },
+    ]);
   });
 });

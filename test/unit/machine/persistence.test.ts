@@ -80,6 +80,20 @@ describe('the status document', () => {
     expect(parseMachineDocument(stored)).toEqual(document);
   });
 
+  it('reads a metric without data whose null value the API server dropped from the array', async () => {
+    const document = {
+      ...(await valid()),
+      lastAnalysis: {
+        noData: true,
+        results: [{ metric: 'request-success-rate', value: null, min: 99, passed: false }],
+      },
+    };
+    // What a merge patch leaves of it: `value` gone, not null.
+    const stored = structuredClone(document) as { lastAnalysis: { results: object[] } };
+    stored.lastAnalysis.results = [{ metric: 'request-success-rate', min: 99, passed: false }];
+    expect(parseMachineDocument(stored)).toEqual(document);
+  });
+
   it('rejects something that is not an object', () => {
     expect(() => parseMachineDocument('Progressing')).toThrow(
       'status.machine is "Progressing", not an object',

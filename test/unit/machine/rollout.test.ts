@@ -530,6 +530,24 @@ describe('effects that fail or hang', () => {
     expect(rollout.doc().reason).toBe('ProgressDeadlineExceeded');
   });
 
+  it('announces each retried failure of an effect outside the analysis, with its cause', async () => {
+    const rollout = run({
+      plan: makePlan({ weights: [50] }),
+      script: { promote: () => Promise.reject(new Error('primary has 0/2 ready replicas')) },
+    });
+    const announced: string[] = [];
+    rollout.actor.on('retrying', (event) => announced.push(event.message));
+    await rollout.until(() => rollout.state() === 'Initialized');
+    await rollout.send({ type: 'NEW_REVISION', revision: 'r2' });
+    await rollout.until(() => rollout.state() === 'Promoting');
+    await rollout.advance(2 * intervalMs);
+    expect(announced.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(announced)).toEqual(
+      new Set(['promoting the primary failed: primary has 0/2 ready replicas; retrying in 1s']),
+    );
+    expect(rollout.doc()).toMatchObject({ phase: 'Promoting', failedChecks: 0 });
+  });
+
   it('rolls back when the primary is not ready by the progress deadline', async () => {
     const rollout = await newRevision({
       plan: makePlan({ weights: [50] }),

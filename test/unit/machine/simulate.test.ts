@@ -30,6 +30,30 @@ describe('the terminal simulation', () => {
     expect(lines.some((line) => line.includes('request-success-rate=87!'))).toBe(true);
   });
 
+  it('steps on from weight 0 when no traffic reached the canary there (Flagger’s rule)', async () => {
+    const lines: string[] = [];
+    const document = await simulate({
+      faulty: false,
+      atWeightZero: 'no-data',
+      intervalMs: 20,
+      print: (line) => lines.push(line),
+    });
+    expect(document).toMatchObject({ phase: 'Succeeded', failedChecks: 0 });
+    expect(lines.some((line) => line.includes('request-success-rate=no data'))).toBe(true);
+  });
+
+  it('rolls back at weight 0 a canary that fails under direct load, before any user sees it', async () => {
+    const lines: string[] = [];
+    const document = await simulate({
+      faulty: false,
+      atWeightZero: 'failing',
+      intervalMs: 20,
+      print: (line) => lines.push(line),
+    });
+    expect(document).toMatchObject({ phase: 'Failed', reason: 'ThresholdReached' });
+    expect(lines.filter((line) => /\]\s+[1-9]\d*%/.test(line))).toEqual([]);
+  });
+
   it('reads intervals as the Rollout spec writes them and rejects others', () => {
     expect(parseDuration('1s')).toBe(1000);
     expect(parseDuration('250ms')).toBe(250);
@@ -43,6 +67,10 @@ describe('the terminal simulation', () => {
     const program = new Command('fledge');
     registerSimulate(program);
     const command = program.commands.find((candidate) => candidate.name() === 'simulate');
-    expect(command?.options.map((option) => option.long)).toEqual(['--faulty', '--interval']);
+    expect(command?.options.map((option) => option.long)).toEqual([
+      '--faulty',
+      '--interval',
+      '--at-weight-0',
+    ]);
   });
 });

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { WebhookSpec } from '../../../src/api/types.js';
 import { eventPayload, webhookPayload } from '../../../src/webhooks/payload.js';
 
-const rollout = { name: 'api', namespace: 'prod', phase: 'Progressing', checksum: 'abc123' };
+const rollout = {
+  name: 'api',
+  namespace: 'prod',
+  phase: 'Progressing',
+  checksum: 'abc123',
+  canaryWeight: 30,
+  iterations: 4,
+  failedChecks: 2,
+  revision: 'abc123',
+};
 
 describe('webhook payloads', () => {
   it('carry Flagger’s fields with the webhook’s metadata', () => {
@@ -16,6 +25,10 @@ describe('webhook payloads', () => {
       phase: 'Progressing',
       checksum: 'abc123',
       metadata: { cmd: 'hey', rps: '10' },
+      canaryWeight: 30,
+      iterations: 4,
+      failedChecks: 2,
+      revision: 'abc123',
     });
   });
 
@@ -24,7 +37,16 @@ describe('webhook payloads', () => {
       { name: 'gate', type: 'confirm-promotion', url: 'http://x/' },
       rollout,
     );
-    expect(Object.keys(payload)).toEqual(['name', 'namespace', 'phase', 'checksum']);
+    expect(Object.keys(payload)).toEqual([
+      'name',
+      'namespace',
+      'phase',
+      'checksum',
+      'canaryWeight',
+      'iterations',
+      'failedChecks',
+      'revision',
+    ]);
   });
 
   it('put an event’s message, type and millisecond timestamp in metadata', () => {

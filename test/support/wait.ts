@@ -3,6 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface WaitOptions {
   timeoutMs?: number;
   intervalMs?: number;
+  /** Stops waiting at once, rejecting with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** A wait that ran out of time: what was awaited and what the last probe saw. */
+export class WaitTimeout extends Error {
+  override readonly name = 'WaitTimeout';
 }
 
 /**
@@ -15,10 +22,11 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   options: WaitOptions = {},
 ): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
   let last: unknown = 'nothing yet';
   for (;;) {
+    options.signal?.throwIfAborted();
     try {
       const result = await probe();
       if (result !== undefined) return result;
@@ -27,11 +35,11 @@ export async function waitFor<T>(
       last = error instanceof Error ? error.message : error;
     }
     if (Date.now() > deadline) {
-      throw new Error(
+      throw new WaitTimeout(
         `timed out after ${timeoutMs / 1000} s waiting for ${what}; last seen: ${describe(last)}`,
       );
     }
-    await sleep(options.intervalMs ?? 250);
+    await sleep(options.intervalMs ?? 250, undefined, { signal: options.signal });
   }
 }
 

@@ -1,0 +1,5 @@
+import { converterTarget } from './converter.js';
+import type { SyncTarget } from './sync-target.js';
+import { validatorTarget } from './validator.js';
+
+export const syncTargets: readonly SyncTarget[] = [validatorTarget, converterTarget];

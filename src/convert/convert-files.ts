@@ -1,0 +1,53 @@
+import { Document } from 'yaml';
+import { type ConvertOptions, convertCanary } from './canary.js';
+import { readFlaggerInput } from './documents.js';
+import type { FlaggerCanary } from './flagger-types.js';
+
+export interface ConvertedFiles {
+  /** The Rollouts, as one YAML stream. */
+  yaml: string;
+  /** For stderr: every problem and every note, each with the file or Canary field it concerns. */
+  messages: string[];
+  /** Canaries that could not be converted, plus documents that could not be read. */
+  failed: number;
+  /** Canaries found in the input. */
+  canaries: number;
+}
+
+function canaryId(canary: FlaggerCanary): string {
+  const metadata = canary.metadata;
+  const name = typeof metadata?.name === 'string' ? metadata.name : '(unnamed)';
+  const namespace = typeof metadata?.namespace === 'string' ? `${metadata.namespace}/` : '';
+  return `Canary ${namespace}${name}`.slice(0, 300);
+}
+
+/** What `fledge convert` does with its files, short of writing: pure, and it never throws. */
+export function convertFlaggerFiles(
+  sources: { name: string; text: string }[],
+  options: ConvertOptions,
+): ConvertedFiles {
+  const input = readFlaggerInput(sources);
+  const messages = input.problems.map((p) => `${p.path}: cannot be read: ${p.message}`);
+  const documents: string[] = [];
+  let failed = input.problems.length;
+  for (const canary of input.canaries) {
+    const id = canaryId(canary);
+    const result = convertCanary(canary, input.templates, options);
+    for (const note of result.notes) {
+      messages.push(
+        `${id}: ${note.path}: ${note.kind === 'dropped' ? 'not converted' : 'changed'}: ${note.message}`,
+      );
+    }
+    if (!result.ok) {
+      failed += 1;
+      for (const problem of result.problems) {
+        messages.push(`${id}: cannot be converted: ${problem.path}: ${problem.message}`);
+      }
+      continue;
+    }
+    const document = new Document(result.rollout);
+    document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
+    documents.push(document.toString({ lineWidth: 0 }));
+  }
+  return { yaml: documents.join('---\n'), messages, failed, canaries: input.canaries.length };
+}
