@@ -32,6 +32,7 @@ import {
   type QueueEntry,
   queuedCondition,
   type ReleaseLimits,
+  slotCounts,
   slotOf,
 } from './release-queue.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
@@ -345,11 +346,8 @@ export class Controller {
         ...(typeof max === 'number' ? { maxInNamespace: max } : {}),
       });
     }
-    for (const state of ['holding', 'waiting'] as const) {
-      this.telemetry.releaseSlots.set(
-        { state },
-        entries.filter((entry) => entry.slot.kind === state).length,
-      );
+    for (const [state, count] of Object.entries(slotCounts(entries))) {
+      this.telemetry.releaseSlots.set({ state }, count);
     }
     if (!entries.some((entry) => entry.slot.kind === 'waiting')) return;
     for (const verdict of allocateSlots(entries, this.releaseLimits)) {

@@ -63,6 +63,13 @@ export interface QueueEntry {
   maxInNamespace?: number;
 }
 
+/** How many releases hold a slot and how many wait for one: the fledge_release_queue gauge. */
+export function slotCounts(entries: readonly QueueEntry[]): { holding: number; waiting: number } {
+  const counts = { holding: 0, waiting: 0 };
+  for (const entry of entries) if (entry.slot.kind !== 'none') counts[entry.slot.kind]++;
+  return counts;
+}
+
 export type Verdict =
   | { key: string; granted: true; message: string }
   | { key: string; granted: false; position: number; message: string };

@@ -9,7 +9,7 @@ import { knownTypes, ResourceClient, type ResourceType } from '../../kube/resour
 import { startSimulatorWatch } from '../simulator-watch.js';
 import { CounterRates } from './counter-rates.js';
 import { type MeasuredPod, metricsAnswer } from './metrics-api.js';
-import { containerUsage, type UsageContainer } from './pod-usage.js';
+import { containerUsage, isMetered, type UsageContainer } from './pod-usage.js';
 
 export interface ResourceMetricsOptions {
   kubeconfigPath: string;
@@ -64,15 +64,7 @@ export async function startResourceMetrics(
     {},
     logger,
   );
-  const running = () =>
-    pods
-      .list()
-      .filter(
-        (pod) =>
-          pod.status?.phase === 'Running' &&
-          pod.spec?.nodeName !== undefined &&
-          !pod.metadata?.deletionTimestamp,
-      );
+  const running = () => pods.list().filter(isMetered);
   const keyOf = (pod: MeteredPod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
   const sampler = setInterval(() => {
     const now = Date.now();

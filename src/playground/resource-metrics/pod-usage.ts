@@ -15,6 +15,22 @@ export interface ContainerUsage {
   usage: { cpu: string; memory: string };
 }
 
+/** What the metrics-server reads of a pod to decide whether it has usage to report. */
+export interface PodState {
+  metadata?: { deletionTimestamp?: string };
+  spec?: { nodeName?: string };
+  status?: { phase?: string };
+}
+
+/**
+ * Whether a pod uses anything: scheduled, Running and not being deleted, as metrics-server
+ * reports only pods whose containers run (the HPA counts the others as not ready).
+ */
+export const isMetered = (pod: PodState): boolean =>
+  pod.status?.phase === 'Running' &&
+  pod.spec?.nodeName !== undefined &&
+  pod.metadata?.deletionTimestamp === undefined;
+
 export const DEFAULT_CPU_MILLICORES = 10;
 export const DEFAULT_MEMORY_MIB = 32;
 

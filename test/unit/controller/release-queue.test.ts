@@ -4,6 +4,7 @@ import {
   allocateSlots,
   type QueueEntry,
   queuedCondition,
+  slotCounts,
   slotOf,
 } from '../../../src/controller/release-queue.js';
 
@@ -167,5 +168,25 @@ describe('allocateSlots', () => {
     });
     const [go] = allocateSlots([waiting('a/y', 1)], { cluster: 1 });
     expect(go && queuedCondition(go)).toMatchObject({ status: 'False', reason: 'SlotGranted' });
+  });
+
+  it('counts one release in the singular', () => {
+    const [wait] = allocateSlots([holding('a/x'), waiting('b/y', 1)], { cluster: 1 });
+    expect(wait?.message).toMatch(/: 1 release in analysis in the cluster \(--max-releases 1\)$/);
+    const [go] = allocateSlots([waiting('b/y', 1)], { cluster: 1 });
+    expect(go?.message).toBe(
+      'slot granted: 1 release in analysis in namespace b, 1 in the cluster',
+    );
+  });
+});
+
+describe('slotCounts', () => {
+  it('counts the releases holding a slot and those waiting, not the others', () => {
+    const idle: QueueEntry = { key: 'c/idle', namespace: 'c', slot: { kind: 'none' } };
+    expect(slotCounts([])).toEqual({ holding: 0, waiting: 0 });
+    expect(
+      slotCounts([holding('a/x'), waiting('a/y', 1), idle, holding('b/z'), waiting('b/w', 2)]),
+    ).toEqual({ holding: 2, waiting: 2 });
+    expect(slotCounts([idle])).toEqual({ holding: 0, waiting: 0 });
   });
 });

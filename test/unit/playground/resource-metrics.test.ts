@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CounterRates } from '../../../src/playground/resource-metrics/counter-rates.js';
 import { parseLabelSelector } from '../../../src/playground/resource-metrics/label-selector.js';
 import { metricsAnswer } from '../../../src/playground/resource-metrics/metrics-api.js';
-import { containerUsage } from '../../../src/playground/resource-metrics/pod-usage.js';
+import { containerUsage, isMetered } from '../../../src/playground/resource-metrics/pod-usage.js';
 
 describe('parseLabelSelector', () => {
   const labels = { app: 'api', tier: 'web' };
@@ -104,6 +104,33 @@ describe('containerUsage', () => {
       0,
     );
     expect(usage?.usage).toEqual({ cpu: '10m', memory: '32Mi' });
+  });
+});
+
+describe('isMetered', () => {
+  const running = {
+    metadata: {},
+    spec: { nodeName: 'playground' },
+    status: { phase: 'Running' },
+  };
+
+  it.each([
+    { what: 'a scheduled Running pod', pod: running, metered: true },
+    { what: 'a Pending pod', pod: { ...running, status: { phase: 'Pending' } }, metered: false },
+    { what: 'a pod without a phase yet', pod: { ...running, status: {} }, metered: false },
+    { what: 'a pod no node runs', pod: { ...running, spec: {} }, metered: false },
+    {
+      what: 'a pod being deleted',
+      pod: { ...running, metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } },
+      metered: false,
+    },
+    {
+      what: 'a Succeeded pod',
+      pod: { ...running, status: { phase: 'Succeeded' } },
+      metered: false,
+    },
+  ])('$what is metered: $metered', ({ pod, metered }) => {
+    expect(isMetered(pod)).toBe(metered);
   });
 });
 
