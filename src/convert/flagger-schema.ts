@@ -54,6 +54,8 @@ const analysis = {
     stepWeight: integer,
     stepWeights: { type: 'array', items: integer },
     iterations: integer,
+    primaryReadyThreshold: integer,
+    canaryReadyThreshold: integer,
     metrics: { type: 'array', items: metric },
     webhooks: { type: 'array', items: webhook },
   },
@@ -78,6 +80,19 @@ const canarySchema = {
       properties: {
         provider: text,
         targetRef: { ...ref, required: ['name'] },
+        autoscalerRef: {
+          type: 'object',
+          properties: {
+            apiVersion: text,
+            kind: text,
+            name: text,
+            primaryScalerReplicas: {
+              type: 'object',
+              properties: { minReplicas: integer, maxReplicas: integer },
+            },
+            primaryScalerQueries: { type: 'object' },
+          },
+        },
         service: {
           type: 'object',
           required: ['port'],

@@ -30,6 +30,15 @@ export interface FlaggerWebhook {
   [field: string]: unknown;
 }
 
+export interface FlaggerAutoscalerRef {
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number };
+  primaryScalerQueries?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
 export interface FlaggerAnalysis {
   interval?: string;
   threshold?: number;
@@ -37,6 +46,8 @@ export interface FlaggerAnalysis {
   stepWeight?: number;
   stepWeights?: number[];
   iterations?: number;
+  primaryReadyThreshold?: number;
+  canaryReadyThreshold?: number;
   metrics?: FlaggerMetric[];
   webhooks?: FlaggerWebhook[];
   [field: string]: unknown;
@@ -49,6 +60,7 @@ export interface FlaggerCanary {
   spec?: {
     provider?: string;
     targetRef?: FlaggerRef;
+    autoscalerRef?: FlaggerAutoscalerRef;
     service?: {
       name?: string;
       port?: number;
