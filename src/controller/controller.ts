@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type MachineDocument, parseMachineDocument } from '../../machines/persistence.js';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
-import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
