@@ -21,6 +21,7 @@ export class ControllerTelemetry {
   readonly leader: Gauge;
   readonly statusRefused: Counter;
   readonly releaseSlots: Gauge<'state'>;
+  readonly kubeRequests: Counter<'verb' | 'resource'>;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
   private readonly metricsOf = new Map<string, Set<string>>();
 
@@ -77,6 +78,12 @@ export class ControllerTelemetry {
       name: 'fledge_release_queue',
       help: 'Releases holding a slot (state="holding") and waiting for one (state="waiting"), as of the last pass of the release queue',
       labelNames: ['state'],
+      registers,
+    });
+    this.kubeRequests = new Counter({
+      name: 'fledge_kube_requests_total',
+      help: 'Requests sent to the Kubernetes API server, by verb and resource (as its audit log names them)',
+      labelNames: ['verb', 'resource'],
       registers,
     });
   }
