@@ -39,7 +39,11 @@ export const rolloutSetup = setup({
     isOpen: (_, gate: GateOutcome) => gate.open,
     succeeded: (_, outcome: WebhooksOutcome) => outcome.ok,
     weightIsZero: ({ context }) => context.canaryWeight === 0,
+    pinsRequests: ({ context }) => context.plan.pinsRequests,
     belowMaxWeight: ({ context }) => nextWeight(context.plan, context.canaryWeight) !== undefined,
+    /** A/B testing and blue/green run a number of intervals before they promote or switch. */
+    analysesLeft: ({ context }) => context.iterations < context.plan.iterations,
+    switchesAtOnce: ({ context }) => context.plan.strategy === 'blueGreen',
     thresholdReached: ({ context }) => context.failedChecks >= context.plan.threshold,
     rollsBackOnFailure: ({ context }) => context.plan.onFailure === 'rollback',
     pausesOnNoData: ({ context }) => context.plan.onNoData === 'pause',
@@ -48,6 +52,8 @@ export const rolloutSetup = setup({
       context.lastAnalysis !== null &&
       !update.beforeAnyTraffic(context) &&
       update.hadNoData(context.lastAnalysis),
+    analysisHeld: ({ context }) =>
+      context.lastAnalysis !== null && update.heldByJudge(context.lastAnalysis),
     analysisPassed: ({ context }) =>
       context.lastAnalysis !== null &&
       update.passed(context.lastAnalysis, { excuseNoData: update.beforeAnyTraffic(context) }),
@@ -86,12 +92,17 @@ export const rolloutSetup = setup({
     enterQueue: assign(({ context }) => update.enterQueue(context)),
     takeSlot: assign(({ context }) => update.takeSlot(context)),
     grantSlot: assign(({ context }) => update.grantSlot(context)),
+    applySwitch: assign((_, params: { canaryWeight: number }) =>
+      update.applySwitch(params.canaryWeight),
+    ),
+    notePassedAnalysis: assign(({ context }) => update.notePassedAnalysis(context)),
     armProgressDeadline: assign(({ context }) => update.armProgressDeadline(context)),
     beginAnalysis: assign(({ context }) => update.beginAnalysis(context)),
     scheduleNextAnalysis: assign(({ context }) => update.scheduleNextAnalysis(context)),
     recordAnalysis: assign(({ context }, analysis: AnalysisResult) =>
       update.recordAnalysis(context, analysis),
     ),
+    holdOnMarginal: assign(({ context }) => update.holdOnMarginal(context)),
     countAnalysisFailure: assign(({ context }) => update.countAnalysisFailure(context)),
     countWebhookFailure: assign(({ context }, params: { type: string } & WebhooksOutcome) =>
       update.countWebhookFailure(context, params.type, params),

@@ -1,4 +1,4 @@
-import type { AnalysisResult, MetricResult } from './analysis.js';
+import { type AnalysisResult, JUDGE_RESULT_NAME, type MetricResult } from './analysis.js';
 import type { PersistedContext, Reason, ResumablePhase, RolloutContext } from './context.js';
 import { describeError } from './describeError.js';
 import type { WebhooksOutcome } from './effects.js';
@@ -94,11 +94,26 @@ export function armProgressDeadline(context: RolloutContext): Update {
   return { progressDeadlineAt: context.now() + context.plan.progressDeadlineMs };
 }
 
+/** What reaches the canary while its analysis runs at weight 0, by strategy. */
+const trafficAtZero = {
+  canary: '',
+  abTesting: '; requests that match analysis.match go to it',
+  blueGreen: '; only test traffic reaches it',
+} as const;
+
 export function beginAnalysis(context: RolloutContext): Update {
   return {
     nextAnalysisAt: context.now() + context.plan.intervalMs,
     progressDeadlineAt: null,
-    message: `canary ready; first analysis in ${seconds(context.plan.intervalMs)}`,
+    message: `canary ready${trafficAtZero[context.plan.strategy]}; first analysis in ${seconds(context.plan.intervalMs)}`,
+  };
+}
+
+/** A passing interval of A/B testing or blue/green that is not yet the last. */
+export function notePassedAnalysis(context: RolloutContext): Update {
+  const { iterations, plan } = context;
+  return {
+    message: `analysis ${iterations} of ${plan.iterations} passed${trafficAtZero[plan.strategy]}`,
   };
 }
 
@@ -108,6 +123,14 @@ export function scheduleNextAnalysis(context: RolloutContext): Update {
 
 export function applyWeight(canaryWeight: number): Update {
   return { canaryWeight, message: `canary weight ${canaryWeight}%` };
+}
+
+/** Blue/green: all traffic at once, judged for one more interval before promotion. */
+export function applySwitch(canaryWeight: number): Update {
+  return {
+    canaryWeight,
+    message: `switched ${canaryWeight}% of traffic to the canary; analysing it before promotion`,
+  };
 }
 
 export function recordAnalysis(context: RolloutContext, analysis: AnalysisResult): Update {
@@ -142,6 +165,26 @@ export function passed(analysis: AnalysisResult, { excuseNoData = false } = {}):
     return analysis.results.every((result) => lacksValue(result) || result.passed);
   }
   return !hadNoData(analysis) && analysis.results.every((result) => result.passed);
+}
+
+/**
+ * A marginal judgement with every other metric passed and nothing missing: the interval
+ * neither passes nor fails, so the weight holds and the next interval judges again.
+ */
+export function heldByJudge(analysis: AnalysisResult): boolean {
+  return (
+    analysis.judgement?.result === 'Marginal' &&
+    !hadNoData(analysis) &&
+    analysis.results.every((result) => result.passed || result.metric === JUDGE_RESULT_NAME)
+  );
+}
+
+export function holdOnMarginal(context: RolloutContext): Update {
+  const judgement = context.lastAnalysis?.judgement;
+  const why = judgement ? judgement.message : 'judgement marginal';
+  return {
+    message: `holding at weight ${context.canaryWeight}%: ${why}; judging again in ${seconds(context.plan.intervalMs)}`,
+  };
 }
 
 export function describeAnalysis(analysis: AnalysisResult): string {

@@ -172,21 +172,30 @@ export const rolloutCrd = {
                         "default": "smi"
                       },
                       "apiVersion": {
-                        "description": "smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3.",
+                        "description": "smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3 for HTTPRoute, gateway.networking.k8s.io/v1 or v1alpha2 for GRPCRoute.",
                         "type": "string",
                         "enum": [
                           "split.smi-spec.io/v1alpha1",
                           "split.smi-spec.io/v1alpha2",
                           "gateway.networking.k8s.io/v1",
                           "gateway.networking.k8s.io/v1beta1",
-                          "policy.linkerd.io/v1beta3"
+                          "policy.linkerd.io/v1beta3",
+                          "gateway.networking.k8s.io/v1alpha2"
+                        ]
+                      },
+                      "kind": {
+                        "description": "gateway-api only: the route fledge writes, HTTPRoute (default) or GRPCRoute (gateway.networking.k8s.io/v1 or v1alpha2).",
+                        "type": "string",
+                        "enum": [
+                          "HTTPRoute",
+                          "GRPCRoute"
                         ]
                       }
                     }
                   },
                   "analysis": {
                     "title": "AnalysisSpec",
-                    "description": "Exactly one of stepWeight or stepWeights.",
+                    "description": "Exactly one of stepWeight, stepWeights or iterations.",
                     "type": "object",
                     "oneOf": [
                       {
@@ -197,6 +206,11 @@ export const rolloutCrd = {
                       {
                         "required": [
                           "stepWeights"
+                        ]
+                      },
+                      {
+                        "required": [
+                          "iterations"
                         ]
                       }
                     ],
@@ -287,6 +301,160 @@ export const rolloutCrd = {
                               "minLength": 2,
                               "maxLength": 20,
                               "default": "1m"
+                            }
+                          }
+                        }
+                      },
+                      "judge": {
+                        "title": "JudgeSpec",
+                        "description": "The statistical judge (docs/judge.md): each metric sampled as a series for the canary and for the primary over the window, compared by Mann-Whitney and the Hodges-Lehmann shift, scored as Kayenta does. Its judgement is one check of each interval: Pass passes, Marginal holds the weight (neither passes nor fails), Fail or missing data fails.",
+                        "type": "object",
+                        "required": [
+                          "metrics"
+                        ],
+                        "properties": {
+                          "window": {
+                            "description": "How far back each judgement samples (ms, s, m, h); from 1s to 24h; defaults to the analysis interval.",
+                            "type": "string",
+                            "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
+                            "minLength": 2,
+                            "maxLength": 20
+                          },
+                          "step": {
+                            "description": "Time between two samples of a series (query_range step; ms, s, m, h); from 1s to 1h. The window must hold as many steps as the confidence needs samples (5 at 0.98).",
+                            "type": "string",
+                            "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
+                            "minLength": 2,
+                            "maxLength": 20,
+                            "default": "10s"
+                          },
+                          "confidence": {
+                            "description": "Confidence of each metric's interval of the shift (Kayenta's 0.98); above 0, below 1.",
+                            "type": "number",
+                            "minimum": 0,
+                            "exclusiveMinimum": true,
+                            "maximum": 1,
+                            "exclusiveMaximum": true,
+                            "default": 0.98
+                          },
+                          "tolerance": {
+                            "description": "How far the interval must clear 0, as a fraction of the shift (Kayenta's 0.25); from 0 to below 1.",
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": 1,
+                            "exclusiveMaximum": true,
+                            "default": 0.25
+                          },
+                          "pass": {
+                            "description": "A score (percent of metrics that pass) at or above this passes.",
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": 100,
+                            "default": 95
+                          },
+                          "marginal": {
+                            "description": "A score at or above this, below pass, is marginal (the weight holds); below it fails. At most pass.",
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": 100,
+                            "default": 75
+                          },
+                          "metrics": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 32,
+                            "x-kubernetes-list-type": "map",
+                            "x-kubernetes-list-map-keys": [
+                              "name"
+                            ],
+                            "items": {
+                              "title": "JudgeMetricSpec",
+                              "type": "object",
+                              "required": [
+                                "name"
+                              ],
+                              "properties": {
+                                "name": {
+                                  "description": "request-success-rate (percent) and request-duration (a latency quantile in ms) are built in; any other name needs a query.",
+                                  "type": "string",
+                                  "minLength": 1,
+                                  "maxLength": 63
+                                },
+                                "query": {
+                                  "description": "PromQL template evaluated for the canary and for the primary; {{ target }} and {{ service }} name each side in turn, {{ interval }} is the rate range (default the step).",
+                                  "type": "string",
+                                  "minLength": 1,
+                                  "maxLength": 16384
+                                },
+                                "quantile": {
+                                  "description": "The latency quantile of request-duration; above 0, below 1.",
+                                  "type": "number",
+                                  "minimum": 0,
+                                  "exclusiveMinimum": true,
+                                  "maximum": 1,
+                                  "exclusiveMaximum": true,
+                                  "default": 0.99
+                                },
+                                "interval": {
+                                  "description": "Range of rate() in the query (ms, s, m, h); from 1s to 1h; defaults to the step, so that samples share no requests. It needs two scrapes.",
+                                  "type": "string",
+                                  "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
+                                  "minLength": 2,
+                                  "maxLength": 20
+                                },
+                                "direction": {
+                                  "description": "Which change fails the metric: increase, decrease or either. Defaults: decrease for request-success-rate, increase for request-duration, either for a query.",
+                                  "type": "string",
+                                  "enum": [
+                                    "increase",
+                                    "decrease",
+                                    "either"
+                                  ]
+                                },
+                                "critical": {
+                                  "description": "A critical metric that fails fails the whole judgement, whatever the score.",
+                                  "type": "boolean",
+                                  "default": false
+                                },
+                                "effectSize": {
+                                  "description": "[low, high]: the ratio of the canary mean to the primary mean must fall to low or rise to high before the metric fails (0 <= low <= 1 <= high).",
+                                  "type": "array",
+                                  "minItems": 2,
+                                  "maxItems": 2,
+                                  "items": {
+                                    "type": "number",
+                                    "minimum": 0
+                                  },
+                                  "default": [
+                                    1,
+                                    1
+                                  ]
+                                },
+                                "confidence": {
+                                  "description": "This metric's confidence, over the judge's.",
+                                  "type": "number",
+                                  "minimum": 0,
+                                  "exclusiveMinimum": true,
+                                  "maximum": 1,
+                                  "exclusiveMaximum": true
+                                },
+                                "tolerance": {
+                                  "description": "This metric's tolerance, over the judge's.",
+                                  "type": "number",
+                                  "minimum": 0,
+                                  "maximum": 1,
+                                  "exclusiveMaximum": true
+                                },
+                                "nanStrategy": {
+                                  "description": "A step without a value: remove drops it; replace counts it as 0 (for counters absent when 0).",
+                                  "type": "string",
+                                  "enum": [
+                                    "remove",
+                                    "replace"
+                                  ],
+                                  "default": "remove"
+                                }
+                              }
                             }
                           }
                         }
@@ -387,6 +555,99 @@ export const rolloutCrd = {
                         "minimum": 0,
                         "maximum": 100,
                         "default": 100
+                      },
+                      "iterations": {
+                        "description": "Instead of stepWeight or stepWeights: analysis intervals before promotion with match (A/B testing), or before all traffic switches to the canary at once without it (blue/green).",
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 1000
+                      },
+                      "match": {
+                        "description": "A/B testing, with iterations: while the canary is analysed, requests that match any item go to it and all others to the primary. Needs provider gateway-api.",
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 8,
+                        "items": {
+                          "title": "RequestMatch",
+                          "description": "A request matches when it carries every header and cookie listed.",
+                          "type": "object",
+                          "minProperties": 1,
+                          "properties": {
+                            "headers": {
+                              "description": "By header name (case-insensitive); exact, or regex (Linkerd's regular expressions, matching the whole value).",
+                              "type": "object",
+                              "maxProperties": 16,
+                              "additionalProperties": {
+                                "title": "StringMatch",
+                                "type": "object",
+                                "oneOf": [
+                                  {
+                                    "required": [
+                                      "exact"
+                                    ]
+                                  },
+                                  {
+                                    "required": [
+                                      "regex"
+                                    ]
+                                  }
+                                ],
+                                "properties": {
+                                  "exact": {
+                                    "type": "string",
+                                    "maxLength": 4096
+                                  },
+                                  "regex": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 1024
+                                  }
+                                }
+                              }
+                            },
+                            "cookies": {
+                              "description": "By cookie name, exact value only; Linkerd has no cookie match, so fledge writes a regular expression on the Cookie header.",
+                              "type": "object",
+                              "maxProperties": 1,
+                              "additionalProperties": {
+                                "title": "CookieMatch",
+                                "type": "object",
+                                "required": [
+                                  "exact"
+                                ],
+                                "properties": {
+                                  "exact": {
+                                    "type": "string",
+                                    "maxLength": 4096
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      },
+                      "sessionAffinity": {
+                        "title": "SessionAffinity",
+                        "description": "With stepWeight or stepWeights on a gateway-api HTTPRoute: a response from the canary sets a cookie, and requests that carry it keep going to the canary until the release ends.",
+                        "type": "object",
+                        "required": [
+                          "cookieName"
+                        ],
+                        "properties": {
+                          "cookieName": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 64,
+                            "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+                          },
+                          "maxAge": {
+                            "description": "Seconds until the cookie expires (its Max-Age attribute).",
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 31536000,
+                            "default": 86400
+                          }
+                        }
                       },
                       "alerts": {
                         "description": "Where to tell people of this Rollout's decisions, as Flagger's analysis.alerts (docs/alerts.md).",
@@ -704,6 +965,90 @@ export const rolloutCrd = {
                         },
                         "message": {
                           "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "lastJudgement": {
+                    "title": "JudgementStatus",
+                    "description": "The statistical judge's last judgement (spec.analysis.judge); numbers are absent where a side had no data.",
+                    "type": "object",
+                    "required": [
+                      "result",
+                      "score",
+                      "metrics"
+                    ],
+                    "properties": {
+                      "result": {
+                        "type": "string",
+                        "enum": [
+                          "Pass",
+                          "Marginal",
+                          "Fail"
+                        ]
+                      },
+                      "score": {
+                        "type": "number"
+                      },
+                      "message": {
+                        "type": "string"
+                      },
+                      "metrics": {
+                        "type": "array",
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": [
+                          "name"
+                        ],
+                        "items": {
+                          "title": "JudgedMetricStatus",
+                          "type": "object",
+                          "required": [
+                            "name",
+                            "classification"
+                          ],
+                          "properties": {
+                            "name": {
+                              "type": "string"
+                            },
+                            "classification": {
+                              "type": "string",
+                              "enum": [
+                                "Pass",
+                                "High",
+                                "Low",
+                                "Nodata"
+                              ]
+                            },
+                            "canaryMedian": {
+                              "type": "number"
+                            },
+                            "primaryMedian": {
+                              "type": "number"
+                            },
+                            "canarySamples": {
+                              "type": "integer"
+                            },
+                            "primarySamples": {
+                              "type": "integer"
+                            },
+                            "shift": {
+                              "description": "Hodges-Lehmann estimate of canary minus primary.",
+                              "type": "number"
+                            },
+                            "interval": {
+                              "description": "The shift's confidence interval, [lower, upper].",
+                              "type": "array",
+                              "items": {
+                                "type": "number"
+                              }
+                            },
+                            "intervalConfidence": {
+                              "type": "number"
+                            },
+                            "pValue": {
+                              "type": "number"
+                            }
+                          }
                         }
                       }
                     }

@@ -67,17 +67,22 @@ export interface ServiceSpec {
 export interface RoutingSpec {
   provider: 'smi' | 'gateway-api';
   /**
-   * smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3.
+   * smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3 for HTTPRoute, gateway.networking.k8s.io/v1 or v1alpha2 for GRPCRoute.
    */
   apiVersion:
     | 'split.smi-spec.io/v1alpha1'
     | 'split.smi-spec.io/v1alpha2'
     | 'gateway.networking.k8s.io/v1'
     | 'gateway.networking.k8s.io/v1beta1'
-    | 'policy.linkerd.io/v1beta3';
+    | 'policy.linkerd.io/v1beta3'
+    | 'gateway.networking.k8s.io/v1alpha2';
+  /**
+   * gateway-api only: the route fledge writes, HTTPRoute (default) or GRPCRoute (gateway.networking.k8s.io/v1 or v1alpha2).
+   */
+  kind?: 'HTTPRoute' | 'GRPCRoute';
 }
 /**
- * Exactly one of stepWeight or stepWeights.
+ * Exactly one of stepWeight, stepWeights or iterations.
  */
 export interface AnalysisSpec {
   /**
@@ -107,6 +112,7 @@ export interface AnalysisSpec {
    * @maxItems 32
    */
   metrics?: MetricSpec[];
+  judge?: JudgeSpec;
   /**
    * @maxItems 32
    */
@@ -127,6 +133,18 @@ export interface AnalysisSpec {
    * Percent of the canary's replicas that must be available for it to count as ready.
    */
   canaryReadyThreshold: number;
+  /**
+   * Instead of stepWeight or stepWeights: analysis intervals before promotion with match (A/B testing), or before all traffic switches to the canary at once without it (blue/green).
+   */
+  iterations?: number;
+  /**
+   * A/B testing, with iterations: while the canary is analysed, requests that match any item go to it and all others to the primary. Needs provider gateway-api.
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  match?: RequestMatch[];
+  sessionAffinity?: SessionAffinity;
   /**
    * Where to tell people of this Rollout's decisions, as Flagger's analysis.alerts (docs/alerts.md).
    *
@@ -156,6 +174,85 @@ export interface ThresholdRange {
   min?: number;
   max?: number;
 }
+/**
+ * The statistical judge (docs/judge.md): each metric sampled as a series for the canary and for the primary over the window, compared by Mann-Whitney and the Hodges-Lehmann shift, scored as Kayenta does. Its judgement is one check of each interval: Pass passes, Marginal holds the weight (neither passes nor fails), Fail or missing data fails.
+ */
+export interface JudgeSpec {
+  /**
+   * How far back each judgement samples (ms, s, m, h); from 1s to 24h; defaults to the analysis interval.
+   */
+  window?: string;
+  /**
+   * Time between two samples of a series (query_range step; ms, s, m, h); from 1s to 1h. The window must hold as many steps as the confidence needs samples (5 at 0.98).
+   */
+  step: string;
+  /**
+   * Confidence of each metric's interval of the shift (Kayenta's 0.98); above 0, below 1.
+   */
+  confidence: number;
+  /**
+   * How far the interval must clear 0, as a fraction of the shift (Kayenta's 0.25); from 0 to below 1.
+   */
+  tolerance: number;
+  /**
+   * A score (percent of metrics that pass) at or above this passes.
+   */
+  pass: number;
+  /**
+   * A score at or above this, below pass, is marginal (the weight holds); below it fails. At most pass.
+   */
+  marginal: number;
+  /**
+   * @minItems 1
+   * @maxItems 32
+   */
+  metrics: JudgeMetricSpec[];
+}
+export interface JudgeMetricSpec {
+  /**
+   * request-success-rate (percent) and request-duration (a latency quantile in ms) are built in; any other name needs a query.
+   */
+  name: string;
+  /**
+   * PromQL template evaluated for the canary and for the primary; {{ target }} and {{ service }} name each side in turn, {{ interval }} is the rate range (default the step).
+   */
+  query?: string;
+  /**
+   * The latency quantile of request-duration; above 0, below 1.
+   */
+  quantile: number;
+  /**
+   * Range of rate() in the query (ms, s, m, h); from 1s to 1h; defaults to the step, so that samples share no requests. It needs two scrapes.
+   */
+  interval?: string;
+  /**
+   * Which change fails the metric: increase, decrease or either. Defaults: decrease for request-success-rate, increase for request-duration, either for a query.
+   */
+  direction?: 'increase' | 'decrease' | 'either';
+  /**
+   * A critical metric that fails fails the whole judgement, whatever the score.
+   */
+  critical: boolean;
+  /**
+   * [low, high]: the ratio of the canary mean to the primary mean must fall to low or rise to high before the metric fails (0 <= low <= 1 <= high).
+   *
+   * @minItems 2
+   * @maxItems 2
+   */
+  effectSize: number[];
+  /**
+   * This metric's confidence, over the judge's.
+   */
+  confidence?: number;
+  /**
+   * This metric's tolerance, over the judge's.
+   */
+  tolerance?: number;
+  /**
+   * A step without a value: remove drops it; replace counts it as 0 (for counters absent when 0).
+   */
+  nanStrategy: 'remove' | 'replace';
+}
 export interface WebhookSpec {
   name: string;
   type:
@@ -179,6 +276,40 @@ export interface WebhookSpec {
   metadata?: {
     [k: string]: string;
   };
+}
+/**
+ * A request matches when it carries every header and cookie listed.
+ */
+export interface RequestMatch {
+  /**
+   * By header name (case-insensitive); exact, or regex (Linkerd's regular expressions, matching the whole value).
+   */
+  headers?: {
+    [k: string]: StringMatch;
+  };
+  /**
+   * By cookie name, exact value only; Linkerd has no cookie match, so fledge writes a regular expression on the Cookie header.
+   */
+  cookies?: {
+    [k: string]: CookieMatch;
+  };
+}
+export interface StringMatch {
+  exact?: string;
+  regex?: string;
+}
+export interface CookieMatch {
+  exact: string;
+}
+/**
+ * With stepWeight or stepWeights on a gateway-api HTTPRoute: a response from the canary sets a cookie, and requests that carry it keep going to the canary until the release ends.
+ */
+export interface SessionAffinity {
+  cookieName: string;
+  /**
+   * Seconds until the cookie expires (its Max-Age attribute).
+   */
+  maxAge: number;
 }
 export interface AlertSpec {
   name: string;
@@ -273,6 +404,7 @@ export interface RolloutStatus {
    * The outcome of each metric in the last analysis interval.
    */
   lastAnalysis?: MetricStatus[];
+  lastJudgement?: JudgementStatus;
   lastAction?: ManualAction;
   controller?: WriterStamp;
   /**
@@ -308,6 +440,33 @@ export interface MetricStatus {
   max?: number;
   passed: boolean;
   message?: string;
+}
+/**
+ * The statistical judge's last judgement (spec.analysis.judge); numbers are absent where a side had no data.
+ */
+export interface JudgementStatus {
+  result: 'Pass' | 'Marginal' | 'Fail';
+  score: number;
+  message?: string;
+  metrics: JudgedMetricStatus[];
+}
+export interface JudgedMetricStatus {
+  name: string;
+  classification: 'Pass' | 'High' | 'Low' | 'Nodata';
+  canaryMedian?: number;
+  primaryMedian?: number;
+  canarySamples?: number;
+  primarySamples?: number;
+  /**
+   * Hodges-Lehmann estimate of canary minus primary.
+   */
+  shift?: number;
+  /**
+   * The shift's confidence interval, [lower, upper].
+   */
+  interval?: number[];
+  intervalConfidence?: number;
+  pValue?: number;
 }
 /**
  * The last manual action (annotation) fledge acted on.

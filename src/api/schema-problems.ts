@@ -48,9 +48,11 @@ export function problemFromError(error: ErrorObject): Problem {
       return typeProblem(at, parent, got);
     case 'minimum':
     case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
       return {
         path: at,
-        message: `must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}; got ${got}`,
+        message: `must be ${BOUND_WORDS[error.keyword]} ${String(params.limit)}; got ${got}`,
         fix: `use ${rangeText(parent)}`,
       };
     case 'pattern':
@@ -106,19 +108,22 @@ export function problemFromError(error: ErrorObject): Problem {
 const ONE_OF_FIXES: Record<string, string> = {
   'targetRef|backends':
     'set targetRef for workload mode (fledge manages a primary copy of a Deployment) or backends for backend mode (traffic between two existing Services), not both',
-  'stepWeight|stepWeights':
-    'set stepWeight (a fixed step up to maxWeight) or stepWeights (the list of weights), not both',
+  'stepWeight|stepWeights|iterations':
+    'set stepWeight (a fixed step up to maxWeight) or stepWeights (the list of weights) for a weighted canary, or iterations for A/B testing and blue/green: only one of them',
 };
 
 function oneOfProblem(at: string, parent: SchemaNode, passing: unknown): Problem {
   const alternatives = (parent.oneOf as SchemaNode[]).map((branch) =>
     String((branch.required as string[])[0]),
   );
-  const both = Array.isArray(passing);
-  const names = alternatives.join(' and ');
+  // ajv stops at the second alternative that passes: it names two of them.
+  const set = Array.isArray(passing) ? passing.map((index) => alternatives[index]) : [];
   return {
     path: at,
-    message: both ? `sets both ${names}` : `needs one of ${alternatives.join(' or ')}`,
+    message:
+      set.length > 0
+        ? `sets both ${set.join(' and ')}`
+        : `needs one of ${alternatives.join(' or ')}`,
     fix: ONE_OF_FIXES[alternatives.join('|')] ?? `set exactly one of ${alternatives.join(', ')}`,
   };
 }
@@ -195,8 +200,26 @@ function lengthReason(schema: SchemaNode): string {
     : '';
 }
 
+const BOUND_WORDS: Record<string, string> = {
+  minimum: 'at least',
+  maximum: 'at most',
+  exclusiveMinimum: 'above',
+  exclusiveMaximum: 'below',
+};
+
 function rangeText(schema: SchemaNode): string {
-  const { minimum, maximum } = schema;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum } = schema;
+  if (exclusiveMinimum === true || exclusiveMaximum === true) {
+    const low =
+      minimum === undefined
+        ? ''
+        : `${exclusiveMinimum === true ? 'above' : 'at least'} ${String(minimum)}`;
+    const high =
+      maximum === undefined
+        ? ''
+        : `${exclusiveMaximum === true ? 'below' : 'at most'} ${String(maximum)}`;
+    return `a value ${[low, high].filter(Boolean).join(' and ')}`;
+  }
   if (minimum !== undefined && maximum !== undefined) {
     return `a value from ${String(minimum)} to ${String(maximum)}`;
   }

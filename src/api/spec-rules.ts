@@ -7,8 +7,10 @@
 import { templateProblem } from '../metrics/templates.js';
 import { durationProblems } from './duration-rules.js';
 import { isObject } from './json.js';
+import { judgeProblems } from './judge-rules.js';
 import { nameProblems } from './name-rules.js';
 import type { Problem } from './problems.js';
+import { strategyProblems } from './strategy-rules.js';
 import { API_VERSION, BUILT_IN_METRICS, KIND } from './types.js';
 
 type Fields = Record<string, unknown>;
@@ -20,6 +22,7 @@ export const ROUTING_API_VERSIONS = {
     'gateway.networking.k8s.io/v1',
     'gateway.networking.k8s.io/v1beta1',
     'policy.linkerd.io/v1beta3',
+    'gateway.networking.k8s.io/v1alpha2',
   ],
 } as const;
 
@@ -33,11 +36,13 @@ export function checkRules(rollout: unknown): Problem[] {
     ...weightProblems(analysis),
     ...durationProblems(analysis),
     ...metricProblems(analysis),
+    ...judgeProblems(analysis),
     ...webhookProblems(analysis),
     ...routingProblems(fields(spec.routing) ?? {}),
     ...targetPortProblems(fields(spec.service) ?? {}),
     ...backendProblems(fields(spec.backends) ?? {}),
     ...autoscalerProblems(spec),
+    ...strategyProblems(spec),
   ];
 }
 

@@ -5,12 +5,19 @@ import { type AnalysisMode, builtinQuery, isBuiltinMetric } from './linkerd.js';
 import type { MetricsProvider } from './prometheus.js';
 import { renderQuery } from './templates.js';
 
-/** One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`. */
-export interface AnalysisMetric {
+/** What a metric's PromQL is made from: its own template, or the built-in of its name. */
+export interface QueriedMetric {
   name: string;
   query?: string;
-  thresholdRange: ThresholdRange;
+  /** The range of rate() in the query. */
   interval?: string;
+  /** request-duration's quantile (the p99 unless given). */
+  quantile?: number;
+}
+
+/** One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`. */
+export interface AnalysisMetric extends QueriedMetric {
+  thresholdRange: ThresholdRange;
 }
 
 export interface AnalyseOptions {
@@ -33,7 +40,7 @@ type Prepared = { query: string } | { error: string };
 
 /** Chooses and renders a metric's PromQL: its own template, or the built-in one of its name. */
 export function prepareQuery(
-  metric: AnalysisMetric,
+  metric: QueriedMetric,
   options: Pick<AnalyseOptions, 'mode' | 'namespace' | 'target' | 'service' | 'defaultIntervalMs'>,
 ): Prepared {
   let intervalMs = options.defaultIntervalMs;
@@ -50,7 +57,7 @@ export function prepareQuery(
   if (metric.query !== undefined) {
     template = metric.query;
   } else if (isBuiltinMetric(metric.name)) {
-    template = builtinQuery(metric.name, options.mode);
+    template = builtinQuery(metric.name, options.mode, metric.quantile);
   } else {
     return {
       error: `metric ${metric.name} has no query and is not built in; give it a query or use request-success-rate or request-duration`,

@@ -21,7 +21,7 @@ import {
 } from '../workload/objects.js';
 import { deploymentReadiness } from '../workload/readiness.js';
 import { analysisEffects } from './analysis.js';
-import { type Deployment, type EffectContext, routeTo, waitUntil } from './context.js';
+import { type Deployment, type EffectContext, routeTo, unpinned, waitUntil } from './context.js';
 
 export function namesOf(rollout: Rollout): WorkloadNames {
   const rolloutName = rollout.metadata.name ?? '';
@@ -179,6 +179,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
       get canaryService() {
         return names().canaryService;
       },
+      get primary() {
+        return names().primary;
+      },
+      get primaryService() {
+        return names().primaryService;
+      },
     }),
 
     initialize: async (_input, signal) => {
@@ -203,7 +209,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
         await autoscalers.apply(autoscaler, ctx.rollout().spec.autoscalerRef?.apiVersion);
       await ensureServices(source);
       await ctx.router().reconcile(ctx.route());
-      await routeTo(ctx, 0);
+      await routeTo(ctx, unpinned(0));
       await waitUntil(() => ready(n.primary, 'primaryReadyThreshold'), {
         deadline: Date.now() + (ctx.rollout().spec.progressDeadlineSeconds ?? 600) * 1000,
         signal,
@@ -229,7 +235,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
       });
     },
 
-    setWeight: ({ canaryWeight }) => routeTo(ctx, canaryWeight),
+    setWeight: (traffic) => routeTo(ctx, traffic),
 
     promote: async ({ deadline }, signal) => {
       const n = names();
@@ -257,12 +263,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
     },
 
     finalise: async ({ canaryWeight }) => {
-      await routeTo(ctx, canaryWeight);
+      await routeTo(ctx, unpinned(canaryWeight));
       await scaleTargetDown();
     },
 
     rollback: async () => {
-      await routeTo(ctx, 0);
+      await routeTo(ctx, unpinned(0));
       await scaleTargetDown();
     },
   };

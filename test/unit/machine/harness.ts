@@ -16,7 +16,10 @@ export const intervalMs = 1_000;
 export function makePlan(overrides: Partial<RolloutPlan> = {}): RolloutPlan {
   return {
     mode: 'workload',
+    strategy: 'canary',
     weights: [10, 20, 30, 40, 50],
+    iterations: 0,
+    pinsRequests: false,
     threshold: 3,
     intervalMs,
     onFailure: 'rollback',
@@ -46,6 +49,20 @@ export const noData: AnalysisResult = {
   results: [{ metric: 'request-success-rate', value: null, min: 99, passed: false }],
   noData: true,
 };
+/** The statistical judge's Marginal beside a passing metric: the weight holds. */
+export const marginal: AnalysisResult = {
+  results: [
+    { metric: 'request-success-rate', value: 100, min: 99, passed: true },
+    { metric: 'judge', value: 80, passed: false, message: 'judgement Marginal, score 80' },
+  ],
+  noData: false,
+  judgement: {
+    result: 'Marginal',
+    score: 80,
+    message: 'judgement Marginal, score 80',
+    metrics: [],
+  },
+};
 /** The adapter missed it: a NaN value that still says passed. */
 export const nan: AnalysisResult = {
   results: [{ metric: 'request-duration', value: Number.NaN, max: 500, passed: true }],
@@ -73,7 +90,7 @@ export interface Script {
   finalise?: () => Promise<void>;
   rollback?: () => Promise<void>;
   initialize?: () => Promise<void>;
-  setWeight?: (canaryWeight: number) => Promise<void>;
+  setWeight?: (canaryWeight: number, pinned: boolean) => Promise<void>;
 }
 
 export type Call = { effect: keyof Effects; at: number; input: unknown };
@@ -102,7 +119,7 @@ function scriptedEffects(script: Script, clock: SimulatedClock, calls: Call[]): 
     },
     setWeight: async (input) => {
       record('setWeight', input);
-      await script.setWeight?.(input.canaryWeight);
+      await script.setWeight?.(input.canaryWeight, input.pinned);
     },
     analyse: async (input) => {
       record('analyse', input);
