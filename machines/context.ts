@@ -33,6 +33,7 @@ export const restorePoints = [
   'ConfirmingPromotion',
   'RollingBack',
   'PostRollout',
+  'Queued',
   'Switching',
 ] as const;
 export type RestorePoint = (typeof restorePoints)[number];
@@ -73,6 +74,10 @@ export interface PersistedContext {
   lastAnalysis: AnalysisResult | null;
   /** The phase a resume returns to, while Paused. */
   resumeTo: ResumablePhase | null;
+  /** Epoch ms when this release entered the release queue: its place in line (FIFO). */
+  queuedAt: number | null;
+  /** Epoch ms when this release got its release slot; it holds the slot until it ends. */
+  slotGrantedAt: number | null;
 }
 
 export interface RolloutContext extends PersistedContext {
@@ -100,7 +105,9 @@ export type RolloutEvent =
   | { type: 'PAUSE' }
   | { type: 'RESUME' }
   /** The target Deployment is gone: canary traffic must go back to the primary at once. */
-  | { type: 'TARGET_LOST' };
+  | { type: 'TARGET_LOST' }
+  /** The controller's release queue has a slot for this release: its analysis may start. */
+  | { type: 'SLOT_GRANTED' };
 
 /**
  * What the machine tells its runner without changing state: a failed effect outside the
@@ -122,6 +129,8 @@ export function contextFromInput(input: RolloutInput): RolloutContext {
     reason: null,
     lastAnalysis: null,
     resumeTo: null,
+    queuedAt: null,
+    slotGrantedAt: null,
   };
   return {
     ...(input.resume?.context ?? fresh),

@@ -50,6 +50,8 @@ export function toStatusDocument(snapshot: RolloutSnapshot): MachineDocument {
     reason: context.reason,
     lastAnalysis: context.lastAnalysis,
     resumeTo: context.resumeTo,
+    queuedAt: context.queuedAt,
+    slotGrantedAt: context.slotGrantedAt,
   };
 }
 
@@ -139,6 +141,8 @@ const fields: Record<Exclude<keyof MachineDocument, 'version'>, [Check, string]>
   reason: [orNull(oneOf(reasons)), `null or one of ${reasons.join(', ')}`],
   lastAnalysis: [orNull(isAnalysis), 'null or {results: [{metric, value, passed}], noData}'],
   resumeTo: [orNull(oneOf(resumablePhases)), `null or one of ${resumablePhases.join(', ')}`],
+  queuedAt: [orNull(isTime), 'epoch milliseconds or null'],
+  slotGrantedAt: [orNull(isTime), 'epoch milliseconds or null'],
 };
 
 /**

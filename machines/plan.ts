@@ -56,4 +56,9 @@ export interface RolloutPlan {
   progressDeadlineMs: number;
   /** Which webhook types the spec declares, so the machine can skip absent steps. */
   webhookTypes: WebhookType[];
+  /**
+   * Whether a release waits in the controller's release queue for a slot before its analysis
+   * (spec.releaseQueue or a controller limit); without, it takes its slot at once.
+   */
+  waitsForSlot?: boolean;
 }

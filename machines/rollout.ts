@@ -73,10 +73,19 @@ const phases = rolloutSetup.createStateConfig({
           },
         },
         retryingWeight: retryAfterInterval('resettingWeight'),
-        confirmingRollout: confirmGate('confirm-rollout', 'preRollout', 'awaitingConfirmation', {
+        confirmingRollout: confirmGate('confirm-rollout', 'queued', 'awaitingConfirmation', {
           withDetail: true,
         }),
         awaitingConfirmation: retryAfterInterval('confirmingRollout'),
+        // The controller grants slots (its --max-releases and spec.releaseQueue) in the order
+        // releases got here; the weight is 0 and nothing runs while one waits.
+        queued: {
+          meta: resumesAt('Queued'),
+          tags: 'resting',
+          entry: 'enterQueue',
+          always: { guard: not('waitsForSlot'), target: 'preRollout', actions: 'takeSlot' },
+          on: { SLOT_GRANTED: { target: 'preRollout', actions: 'grantSlot' } },
+        },
         preRollout: webhookStep('pre-rollout', 'startingCanary'),
         failedCheck: afterFailedCheck('Waiting', 'retryingPreRollout'),
         retryingPreRollout: retryAfterInterval('preRollout'),

@@ -67,6 +67,8 @@ export const rolloutSetup = setup({
       context.resumeTo === params.phase,
     resumesAt: ({ context }, params: { point: RestorePoint }) => context.resumeAt === params.point,
     isRestoring: ({ context }) => context.resumeAt !== null,
+    waitsForSlot: ({ context }) =>
+      context.plan.waitsForSlot === true && context.slotGrantedAt === null,
   },
   actions: {
     adoptRevision: assign(({ event }) =>
@@ -90,6 +92,9 @@ export const rolloutSetup = setup({
     applyWeight: assign((_, params: { canaryWeight: number }) =>
       update.applyWeight(params.canaryWeight),
     ),
+    enterQueue: assign(({ context }) => update.enterQueue(context)),
+    takeSlot: assign(({ context }) => update.takeSlot(context)),
+    grantSlot: assign(({ context }) => update.grantSlot(context)),
     applySwitch: assign((_, params: { canaryWeight: number }) =>
       update.applySwitch(params.canaryWeight),
     ),

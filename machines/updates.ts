@@ -21,6 +21,8 @@ const freshAnalysis = {
   lastAnalysis: null,
   nextAnalysisAt: null,
   progressDeadlineAt: null,
+  queuedAt: null,
+  slotGrantedAt: null,
 } satisfies Update;
 
 export function startRevision(context: RolloutContext, revision: string): Update {
@@ -61,6 +63,30 @@ export function holdAtGate(context: RolloutContext, gate: string, detail?: strin
   const why = detail ? `: ${detail}` : '';
   return {
     message: `${gate} gate is closed${why}; asking again in ${seconds(context.plan.intervalMs)}`,
+  };
+}
+
+/** A release that must wait for a slot joins the queue once; a restore keeps its place. */
+export function enterQueue(context: RolloutContext): Update {
+  if (!context.plan.waitsForSlot || context.slotGrantedAt !== null) return {};
+  const queuedAt = context.queuedAt ?? context.now();
+  return {
+    queuedAt,
+    message: `revision ${context.revision} waits for a release slot (queued at ${new Date(queuedAt).toISOString()})`,
+  };
+}
+
+/** The slot a release takes when no queue applies: kept, once taken, until the release ends. */
+export function takeSlot(context: RolloutContext): Update {
+  return { slotGrantedAt: context.slotGrantedAt ?? context.now() };
+}
+
+export function grantSlot(context: RolloutContext): Update {
+  const now = context.now();
+  const waited = context.queuedAt === null ? 0 : now - context.queuedAt;
+  return {
+    slotGrantedAt: now,
+    message: `release slot granted after ${seconds(waited)} in the queue; starting revision ${context.revision}`,
   };
 }
 

@@ -542,6 +542,20 @@ export const rolloutCrd = {
                         ],
                         "default": "fail"
                       },
+                      "primaryReadyThreshold": {
+                        "description": "Percent of the primary's replicas that must be available for it to count as ready.",
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 100,
+                        "default": 100
+                      },
+                      "canaryReadyThreshold": {
+                        "description": "Percent of the canary's replicas that must be available for it to count as ready.",
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 100,
+                        "default": 100
+                      },
                       "iterations": {
                         "description": "Instead of stepWeight or stepWeights: analysis intervals before promotion with match (A/B testing), or before all traffic switches to the canary at once without it (blue/green).",
                         "type": "integer",
@@ -767,6 +781,65 @@ export const rolloutCrd = {
                     "description": "Ignore new revisions while true.",
                     "type": "boolean",
                     "default": false
+                  },
+                  "autoscalerRef": {
+                    "title": "AutoscalerRef",
+                    "description": "The target's HorizontalPodAutoscaler (workload mode). fledge copies it as <name>-primary for the primary, keeps the copy in step, starts each canary at the primary's replicas and never writes the primary's replicas itself.",
+                    "type": "object",
+                    "required": [
+                      "name"
+                    ],
+                    "properties": {
+                      "apiVersion": {
+                        "description": "The version fledge prefers; it falls back to the other one when the cluster does not serve it (Kubernetes 1.20 serves autoscaling/v2beta2 only, 1.26 and later autoscaling/v2 only).",
+                        "type": "string",
+                        "enum": [
+                          "autoscaling/v2",
+                          "autoscaling/v2beta2"
+                        ],
+                        "default": "autoscaling/v2"
+                      },
+                      "kind": {
+                        "type": "string",
+                        "enum": [
+                          "HorizontalPodAutoscaler"
+                        ],
+                        "default": "HorizontalPodAutoscaler"
+                      },
+                      "name": {
+                        "type": "string",
+                        "maxLength": 245,
+                        "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+                      },
+                      "primaryScalerReplicas": {
+                        "title": "PrimaryScalerReplicas",
+                        "description": "The primary autoscaler's replica bounds, in place of the target autoscaler's.",
+                        "type": "object",
+                        "minProperties": 1,
+                        "properties": {
+                          "minReplicas": {
+                            "type": "integer",
+                            "minimum": 1
+                          },
+                          "maxReplicas": {
+                            "type": "integer",
+                            "minimum": 1
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "releaseQueue": {
+                    "title": "ReleaseQueue",
+                    "description": "Waits for a release slot before each analysis. Releases start in the order they entered the queue; the controller's --max-releases and --max-releases-per-namespace apply as well.",
+                    "type": "object",
+                    "properties": {
+                      "maxInNamespace": {
+                        "description": "This Rollout's analysis starts only while fewer releases of its namespace are in analysis; later releases of the namespace wait behind it.",
+                        "type": "integer",
+                        "minimum": 1
+                      }
+                    }
                   }
                 }
               },
@@ -834,7 +907,7 @@ export const rolloutCrd = {
                       ],
                       "properties": {
                         "type": {
-                          "description": "Promoted or Invalid.",
+                          "description": "Promoted, Invalid, TargetFound, BackendUnavailable or Queued.",
                           "type": "string"
                         },
                         "status": {

@@ -36,6 +36,8 @@ export interface RolloutSpec {
    * Ignore new revisions while true.
    */
   suspend: boolean;
+  autoscalerRef?: AutoscalerRef;
+  releaseQueue?: ReleaseQueue;
 }
 /**
  * The Deployment whose new revisions are rolled out (workload mode).
@@ -123,6 +125,14 @@ export interface AnalysisSpec {
    * fail: no data counts as a failed check; pause: hold the weight until data comes.
    */
   onNoData: 'fail' | 'pause';
+  /**
+   * Percent of the primary's replicas that must be available for it to count as ready.
+   */
+  primaryReadyThreshold: number;
+  /**
+   * Percent of the canary's replicas that must be available for it to count as ready.
+   */
+  canaryReadyThreshold: number;
   /**
    * Instead of stepWeight or stepWeights: analysis intervals before promotion with match (A/B testing), or before all traffic switches to the canary at once without it (blue/green).
    */
@@ -341,6 +351,34 @@ export interface BackendsSpec {
     cluster?: string;
   };
 }
+/**
+ * The target's HorizontalPodAutoscaler (workload mode). fledge copies it as <name>-primary for the primary, keeps the copy in step, starts each canary at the primary's replicas and never writes the primary's replicas itself.
+ */
+export interface AutoscalerRef {
+  /**
+   * The version fledge prefers; it falls back to the other one when the cluster does not serve it (Kubernetes 1.20 serves autoscaling/v2beta2 only, 1.26 and later autoscaling/v2 only).
+   */
+  apiVersion: 'autoscaling/v2' | 'autoscaling/v2beta2';
+  kind: 'HorizontalPodAutoscaler';
+  name: string;
+  primaryScalerReplicas?: PrimaryScalerReplicas;
+}
+/**
+ * The primary autoscaler's replica bounds, in place of the target autoscaler's.
+ */
+export interface PrimaryScalerReplicas {
+  minReplicas?: number;
+  maxReplicas?: number;
+}
+/**
+ * Waits for a release slot before each analysis. Releases start in the order they entered the queue; the controller's --max-releases and --max-releases-per-namespace apply as well.
+ */
+export interface ReleaseQueue {
+  /**
+   * This Rollout's analysis starts only while fewer releases of its namespace are in analysis; later releases of the namespace wait behind it.
+   */
+  maxInNamespace?: number;
+}
 export interface RolloutStatus {
   phase?:
     | 'Initializing'
@@ -384,7 +422,7 @@ export interface RolloutStatus {
 }
 export interface Condition {
   /**
-   * Promoted or Invalid.
+   * Promoted, Invalid, TargetFound, BackendUnavailable or Queued.
    */
   type: string;
   status: 'True' | 'False' | 'Unknown';

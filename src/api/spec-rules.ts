@@ -41,6 +41,7 @@ export function checkRules(rollout: unknown): Problem[] {
     ...routingProblems(fields(spec.routing) ?? {}),
     ...targetPortProblems(fields(spec.service) ?? {}),
     ...backendProblems(fields(spec.backends) ?? {}),
+    ...autoscalerProblems(spec),
     ...strategyProblems(spec),
   ];
 }
@@ -206,6 +207,29 @@ function backendProblems(backends: Fields): Problem[] {
       fix: 'point canary at the Service that serves the new version',
     },
   ];
+}
+
+/** An autoscaler scales the target and its primary copy: there is none in backend mode. */
+function autoscalerProblems(spec: Fields): Problem[] {
+  const ref = fields(spec.autoscalerRef);
+  if (!ref) return [];
+  const problems: Problem[] = [];
+  if (spec.targetRef === undefined) {
+    problems.push({
+      path: 'spec.autoscalerRef',
+      message: 'needs spec.targetRef: backend mode manages no workload to scale',
+      fix: 'remove spec.autoscalerRef, or roll out a Deployment with spec.targetRef',
+    });
+  }
+  const { minReplicas, maxReplicas } = fields(ref.primaryScalerReplicas) ?? {};
+  if (isNumber(minReplicas) && isNumber(maxReplicas) && minReplicas > maxReplicas) {
+    problems.push({
+      path: 'spec.autoscalerRef.primaryScalerReplicas',
+      message: `minReplicas ${minReplicas} is greater than maxReplicas ${maxReplicas}`,
+      fix: 'make minReplicas less than or equal to maxReplicas',
+    });
+  }
+  return problems;
 }
 
 function fields(value: unknown): Fields | undefined {

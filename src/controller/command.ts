@@ -22,6 +22,8 @@ interface ControllerFlags {
   poll: number;
   meshProxy?: string;
   concurrency: number;
+  maxReleases?: number;
+  maxReleasesPerNamespace?: number;
   dashboardPort?: number;
   dashboardHost: string;
   loadtesterUrl: string;
@@ -44,6 +46,13 @@ function clusterPrometheus(value: string, all: Record<string, string>): Record<s
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function atLeastOne(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a whole number of at least 1');
   return n;
 }
 
@@ -112,6 +121,16 @@ export function registerController(program: Command): void {
       ),
     )
     .option('--concurrency <n>', 'Rollouts reconciled at once', positiveInt, 8)
+    .option(
+      '--max-releases <n>',
+      'releases in analysis at once over all Rollouts; the others wait in order (default: no limit)',
+      atLeastOne,
+    )
+    .option(
+      '--max-releases-per-namespace <n>',
+      'releases in analysis at once in each namespace; the others wait in order (default: no limit)',
+      atLeastOne,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level')
         .choices(['trace', 'debug', 'info', 'warn', 'error'])
@@ -145,6 +164,12 @@ export function registerController(program: Command): void {
           ? {}
           : { dashboard: { host: flags.dashboardHost, port: flags.dashboardPort } }),
         concurrency: Math.max(1, flags.concurrency),
+        releaseLimits: {
+          ...(flags.maxReleases === undefined ? {} : { cluster: flags.maxReleases }),
+          ...(flags.maxReleasesPerNamespace === undefined
+            ? {}
+            : { namespace: flags.maxReleasesPerNamespace }),
+        },
       });
       await controller.start();
       log.info({ url: controller.url }, 'fledge controller started');

@@ -1,8 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { type MachineDocument, parseMachineDocument } from '../../machines/persistence.js';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
-import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
@@ -26,11 +26,20 @@ import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
 import { reconcile } from './reconcile.js';
 import { releaseRollout } from './release.js';
+import {
+  allocateSlots,
+  planWithQueue,
+  type QueueEntry,
+  queuedCondition,
+  type ReleaseLimits,
+  slotCounts,
+  slotOf,
+} from './release-queue.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { ControllerWatches } from './watches.js';
-import { checkRouting, effectsFor, routingFor } from './wiring.js';
+import { correctDrift, effectsFor, routingFor } from './wiring.js';
 import type { Caches } from './world.js';
 
 export interface ControllerOptions {
@@ -65,6 +74,8 @@ export interface ControllerOptions {
   dashboard?: { host: string; port: number };
   /** Reconciles of different Rollouts at once. */
   concurrency: number;
+  /** Caps on releases in analysis at once (--max-releases, --max-releases-per-namespace). */
+  releaseLimits?: ReleaseLimits;
 }
 
 /**
@@ -96,6 +107,7 @@ export class Controller {
   private http: { url: string; close(): Promise<void> } | undefined;
   private dashboard: Dashboard | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private slotsPending = false;
 
   constructor(private readonly options: ControllerOptions) {
     const userAgent = `fledge-controller/${this.identity}`;
@@ -272,6 +284,7 @@ export class Controller {
         fence: this.fence,
         log,
         createRunner: (rollout, revision) => this.createRunner(key, rollout, revision, log),
+        plan: (rollout) => planWithQueue(rollout.spec, this.releaseLimits),
         status: (rollout) => this.statusWriter(key, rollout, log),
         recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
         release: (rollout) =>
@@ -281,7 +294,7 @@ export class Controller {
             readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
           }),
         checkRouting: (_rollout, runner) =>
-          runner.correctRouting((traffic) => checkRouting(runner.context, traffic)),
+          runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
         forget: (forgotten) => {
           void this.writers.get(forgotten)?.stop();
           this.writers.delete(forgotten);
@@ -296,6 +309,51 @@ export class Controller {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.telemetry.reconcileDuration.observe({ result }, seconds);
+      this.scheduleSlots();
+    }
+  }
+
+  private get releaseLimits(): ReleaseLimits {
+    return this.options.releaseLimits ?? {};
+  }
+
+  /** One pass of the release queue after whatever moved: many changes, one pass. */
+  private scheduleSlots(): void {
+    if (this.slotsPending) return;
+    this.slotsPending = true;
+    setImmediate(() => {
+      this.slotsPending = false;
+      if (this.fence.leading) this.allocateSlots();
+    });
+  }
+
+  /**
+   * The release queue: every Rollout this controller sees holds a slot, waits for one or
+   * neither, by its live machine or, without a runner here, by its stored status. Waiting
+   * releases hear the verdict; the granted ones start at once, so the next pass counts them.
+   */
+  private allocateSlots(): void {
+    const entries: QueueEntry[] = [];
+    for (const rollout of this.caches.rollouts.list()) {
+      const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+      const runner = this.runners.get(key);
+      const slot = slotOf(runner ? runner.current : storedDocument(rollout.status?.machine));
+      // Only a live machine can take a slot; a stored one that waits is not running here.
+      if (slot.kind === 'waiting' && !runner) continue;
+      const max = rollout.spec?.releaseQueue?.maxInNamespace;
+      entries.push({
+        key,
+        namespace: rollout.metadata.namespace ?? 'default',
+        slot,
+        ...(typeof max === 'number' ? { maxInNamespace: max } : {}),
+      });
+    }
+    for (const [state, count] of Object.entries(slotCounts(entries))) {
+      this.telemetry.releaseSlots.set({ state }, count);
+    }
+    if (!entries.some((entry) => entry.slot.kind === 'waiting')) return;
+    for (const verdict of allocateSlots(entries, this.releaseLimits)) {
+      this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);
     }
   }
 
@@ -340,8 +398,9 @@ export class Controller {
     revision: string,
     log: Logger,
   ): RolloutRunner {
-    return new RolloutRunner(rollout, planFromSpec(rollout.spec), revision, {
+    return new RolloutRunner(rollout, planWithQueue(rollout.spec, this.releaseLimits), revision, {
       log,
+      moved: () => this.scheduleSlots(),
       status: this.statusWriter(key, rollout as StoredRollout, log),
       effectContext: (view: RunnerView) => ({
         ...view,
@@ -381,5 +440,15 @@ export class Controller {
       decision.reason,
       decision.message,
     );
+  }
+}
+
+/** A stored machine document, or null when there is none fledge can read. */
+function storedDocument(stored: unknown): MachineDocument | null {
+  if (stored === undefined || stored === null) return null;
+  try {
+    return parseMachineDocument(stored);
+  } catch {
+    return null;
   }
 }

@@ -9,8 +9,8 @@ export interface Decision {
 
 /**
  * The Kubernetes Events that tell what the machine decided between two of its documents: a
- * failed check, a phase change, a weight change, in that order, so that a failed check comes
- * before the rollback it caused. Pure, so each rule has a unit test.
+ * failed check, a phase change, joining or leaving the release queue, a weight change, in that
+ * order, so that a failed check comes before the rollback it caused. Pure, so each rule has a unit test.
  */
 export function decisionsBetween(
   before: MachineDocument | null,
@@ -29,6 +29,12 @@ export function decisionsBetween(
   }
   if (before?.phase !== after.phase) {
     decisions.push(phaseDecision(after, revision));
+  }
+  if (before && before.state !== 'Queued' && after.state === 'Queued') {
+    decisions.push({ type: 'Normal', reason: 'Queued', message: after.message });
+  }
+  if (before?.state === 'Queued' && before.slotGrantedAt === null && after.slotGrantedAt !== null) {
+    decisions.push({ type: 'Normal', reason: 'SlotGranted', message: after.message });
   }
   if (before && after.canaryWeight !== before.canaryWeight && after.phase !== 'Failed') {
     decisions.push({

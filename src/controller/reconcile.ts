@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { SnapshotError } from '../../machines/persistence.js';
-import { planFromSpec } from '../api/plan.js';
+import type { RolloutPlan } from '../../machines/plan.js';
 import type { Rollout } from '../api/types.js';
 import { formatProblems, validateRollout } from '../api/validate.js';
 import type { ResourceClient } from '../kube/resources.js';
@@ -21,6 +21,8 @@ export interface ReconcileDeps {
   fence: Fence;
   log: Logger;
   createRunner(rollout: Rollout, revision: string): RolloutRunner;
+  /** The machine's plan for a validated Rollout (its spec and the controller's release limits). */
+  plan(rollout: Rollout): RolloutPlan;
   /** The one writer of this Rollout's status, shared with its runner. */
   status(rollout: StoredRollout): StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
@@ -108,7 +110,7 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
   // this Rollout again. Meanwhile a machine already running keeps running.
   const revision = 'revision' in lookup ? lookup.revision : undefined;
 
-  const plan = planFromSpec(rollout.spec);
+  const plan = deps.plan(rollout);
   if (runner) {
     runner.update(rollout, plan);
   } else {

@@ -7,6 +7,7 @@ import { allRouters } from '../routing/index.js';
 import type { ObservedRoute, Router } from '../routing/router.js';
 import { readyAddresses } from './effects/backend.js';
 import type { Deployment } from './effects/context.js';
+import { AUTOSCALER_VERSIONS, autoscalerType } from './workload/autoscalers.js';
 import { deploymentReadiness } from './workload/readiness.js';
 
 const PRIMARY_SUFFIX = '-primary';
@@ -38,7 +39,9 @@ const ownedBy = (object: KubeObject | null, uid: string): boolean =>
  * read back), the target scaled to 0, the routing object deleted (the apex Service selects
  * the primary's pods) or, when it holds rules, filters or timeouts the user wrote, kept and
  * unowned, routing to the apex Service; then the primary and the apex Service unowned so that
- * garbage collection keeps them. Without a serving primary, the target is scaled up and the apex
+ * garbage collection keeps them, and so is the primary's autoscaler, which goes on scaling it
+ * (the target's own autoscaler is inert at 0). Without a serving primary, the target is scaled
+ * up (its autoscaler takes over from 1) and the apex
  * pointed at it instead. Backend mode: all traffic to the backend that serves (the canary
  * after a promotion, else the stable one), and the routing object kept, unowned.
  */
@@ -94,6 +97,7 @@ export async function releaseRollout(
     }
   }
   await patchIfPresent(deployments, namespace, primaryName, unowned);
+  await unownAutoscalers(api, namespace, uid, unowned);
   await patchIfPresent(services, namespace, apexService, unowned);
   options.log.info({ primaryServes }, 'released the workload: callers keep a serving version');
 }
@@ -154,6 +158,29 @@ async function serveFromTarget(
   );
   if (apex && selector !== undefined) {
     await patchIfPresent(services, namespace, apexService, { spec: { selector } });
+  }
+}
+
+/** The autoscalers the Rollout owns (the primary's), unowned in the first version served. */
+async function unownAutoscalers(
+  api: ApiServer,
+  namespace: string,
+  uid: string,
+  unowned: unknown,
+): Promise<void> {
+  for (const version of AUTOSCALER_VERSIONS) {
+    const client = new ResourceClient(api, autoscalerType(version));
+    let items: KubeObject[];
+    try {
+      ({ items } = await client.list(namespace));
+    } catch (error) {
+      if (isNotFound(error)) continue;
+      throw error;
+    }
+    for (const autoscaler of items.filter((item) => ownedBy(item, uid))) {
+      await patchIfPresent(client, namespace, autoscaler.metadata?.name ?? '', unowned);
+    }
+    return;
   }
 }
 

@@ -49,6 +49,8 @@ export interface RunnerHost {
    */
   alert(rollout: Rollout, notice: AlertNotice): Promise<ConditionUpdate | undefined>;
   observe(view: RolloutMetricsView): void;
+  /** The machine moved: a release may have joined, left or freed a slot of the release queue. */
+  moved?(): void;
   finished(rollout: Rollout, result: 'succeeded' | 'failed'): void;
   /** The effects' world (API, routing, metrics) for this rollout, reading `view`. */
   effectContext(view: RunnerView): EffectContext;
@@ -217,6 +219,17 @@ export class RolloutRunner {
     });
   }
 
+  /** The machine's document as it is now (null before its first state). */
+  get current(): MachineDocument | null {
+    return this.document;
+  }
+
+  /** The release queue's verdict: while it waits, say why; once granted, start the release. */
+  queueVerdict(condition: ConditionUpdate, granted: boolean): void {
+    this.setCondition(condition);
+    if (granted) this.actor.send({ type: 'SLOT_GRANTED' });
+  }
+
   /** Resolves once every state change so far is in the API server (true) or given up. */
   flushed(): Promise<boolean> {
     return this.host.status.flushed();
@@ -315,6 +328,7 @@ export class RolloutRunner {
       lastAnalysis: document.lastAnalysis?.results ?? [],
     });
     this.writeStatus(document);
+    if (before?.state !== document.state || before.phase !== document.phase) this.host.moved?.();
   }
 
   /** A person's action or its refusal: announced, and kept in history. */

@@ -20,6 +20,7 @@ export class ControllerTelemetry {
   readonly reconcileDuration: Histogram<'result'>;
   readonly leader: Gauge;
   readonly statusRefused: Counter;
+  readonly releaseSlots: Gauge<'state'>;
   readonly kubeRequests: Counter<'verb' | 'resource'>;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
   private readonly metricsOf = new Map<string, Set<string>>();
@@ -71,6 +72,12 @@ export class ControllerTelemetry {
     this.statusRefused = new Counter({
       name: 'fledge_status_writes_refused_total',
       help: 'Status writes the API server refused for good (4xx other than 409 and 429)',
+      registers,
+    });
+    this.releaseSlots = new Gauge({
+      name: 'fledge_release_queue',
+      help: 'Releases holding a slot (state="holding") and waiting for one (state="waiting"), as of the last pass of the release queue',
+      labelNames: ['state'],
       registers,
     });
     this.kubeRequests = new Counter({

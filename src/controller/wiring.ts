@@ -8,7 +8,7 @@ import type { Router, RouteTarget } from '../routing/router.js';
 import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
 import { type EffectContext, routeTo } from './effects/context.js';
-import { namesOf, workloadEffects } from './effects/workload.js';
+import { namesOf, syncPrimaryAutoscaler, workloadEffects } from './effects/workload.js';
 
 /** Where a Rollout's traffic is split: its routing object, apex Service and two backends. */
 export function routeTargetOf(rollout: Rollout): RouteTarget {
@@ -59,4 +59,14 @@ export function effectsFor(ctx: EffectContext): Effects {
  */
 export async function checkRouting(ctx: EffectContext, traffic: Traffic): Promise<void> {
   await routeTo(ctx, traffic);
+}
+
+/**
+ * While the machine rests, the cluster is put back where it should be: the routing object at
+ * the machine's weight, the primary's autoscaler in step with the target's.
+ */
+export async function correctDrift(ctx: EffectContext, traffic: Traffic): Promise<void> {
+  await checkRouting(ctx, traffic);
+  const { spec } = ctx.rollout();
+  if (spec.targetRef && spec.autoscalerRef) await syncPrimaryAutoscaler(ctx);
 }

@@ -2,6 +2,7 @@ import { parseGoDuration } from '../api/duration.js';
 import { API_VERSION, KIND, type MetricSpec } from '../api/types.js';
 import { validateRollout } from '../api/validate.js';
 import type { Webhook } from '../webhooks/payload.js';
+import { convertAutoscalerRef } from './autoscaler.js';
 import { dropUnmapped, duration } from './fields.js';
 import { canaryShapeProblems } from './flagger-schema.js';
 import type {
@@ -31,6 +32,7 @@ export type CanaryConversion =
 const MAPPED_SPEC = new Set([
   'provider',
   'targetRef',
+  'autoscalerRef',
   'service',
   'analysis',
   'canaryAnalysis',
@@ -45,6 +47,8 @@ const MAPPED_ANALYSIS = new Set([
   'maxWeight',
   'stepWeight',
   'stepWeights',
+  'primaryReadyThreshold',
+  'canaryReadyThreshold',
   'iterations',
   'match',
   'mirror',
@@ -147,7 +151,8 @@ export function convertCanary(
     report,
     origins,
   );
-  if (!analysis) return fail();
+  const autoscalerRef = convertAutoscalerRef(spec.autoscalerRef, target.name, report);
+  if (!analysis || report.problems.length > 0) return fail();
 
   const rollout = {
     apiVersion: API_VERSION,
@@ -159,6 +164,7 @@ export function convertCanary(
     },
     spec: {
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
+      ...(autoscalerRef ? { autoscalerRef } : {}),
       // Flagger names the Services after the target, fledge after the Rollout: keep Flagger's.
       service: { name: apex, port, targetPort: spec.service?.targetPort ?? port },
       routing: routing.routing,
@@ -284,7 +290,20 @@ function convertAnalysis(
     interval,
     threshold,
     ...strategy,
+    ...readyThresholds(flagger),
     ...(metrics.length > 0 ? { metrics } : {}),
     ...(webhooks.length > 0 ? { webhooks } : {}),
+  };
+}
+
+/** Flagger's ready thresholds, which fledge reads the same way (percent of replicas available). */
+function readyThresholds(flagger: FlaggerAnalysis): Record<string, number> {
+  return {
+    ...(flagger.primaryReadyThreshold !== undefined
+      ? { primaryReadyThreshold: flagger.primaryReadyThreshold }
+      : {}),
+    ...(flagger.canaryReadyThreshold !== undefined
+      ? { canaryReadyThreshold: flagger.canaryReadyThreshold }
+      : {}),
   };
 }

@@ -3,8 +3,6 @@ import type { ConversionNote } from './flagger-types.js';
 
 /** Why a Canary field has no counterpart, where there is more to say than "none". */
 const NO_COUNTERPART: Record<string, string> = {
-  'spec.autoscalerRef':
-    'fledge does not copy an HPA to the primary; scale <target>-primary with an HPA of your own',
   'spec.ingressRef': 'fledge routes inside the Linkerd mesh only',
   'spec.upstreamRef': 'fledge routes inside the Linkerd mesh only',
   'spec.routerRef': 'fledge routes inside the Linkerd mesh only',
@@ -17,8 +15,6 @@ const NO_COUNTERPART: Record<string, string> = {
   'spec.service.gatewayRefs':
     "fledge attaches its HTTPRoute to the apex Service (Linkerd's GAMMA mode)",
   'spec.analysis.stepWeightPromotion': 'fledge promotes in one step once the primary is ready',
-  'spec.analysis.primaryReadyThreshold': 'fledge waits for every primary replica to be ready',
-  'spec.analysis.canaryReadyThreshold': 'fledge waits for every canary replica to be ready',
   'spec.analysis.alerts': "send fledge's Events to your alerting, or use an `event` webhook",
 };
 

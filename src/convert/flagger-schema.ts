@@ -60,6 +60,8 @@ const analysis = {
     stepWeight: integer,
     stepWeights: { type: 'array', items: integer },
     iterations: integer,
+    primaryReadyThreshold: integer,
+    canaryReadyThreshold: integer,
     match: {
       type: 'array',
       items: {
@@ -97,6 +99,19 @@ const canarySchema = {
       properties: {
         provider: text,
         targetRef: { ...ref, required: ['name'] },
+        autoscalerRef: {
+          type: 'object',
+          properties: {
+            apiVersion: text,
+            kind: text,
+            name: text,
+            primaryScalerReplicas: {
+              type: 'object',
+              properties: { minReplicas: integer, maxReplicas: integer },
+            },
+            primaryScalerQueries: { type: 'object' },
+          },
+        },
         service: {
           type: 'object',
           required: ['port'],

@@ -30,6 +30,15 @@ export interface FlaggerWebhook {
   [field: string]: unknown;
 }
 
+export interface FlaggerAutoscalerRef {
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  primaryScalerReplicas?: { minReplicas?: number; maxReplicas?: number };
+  primaryScalerQueries?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
 /** Istio's StringMatch: one of exact, prefix, suffix and regex (RE2, the whole value). */
 export interface FlaggerStringMatch {
   exact?: string;
@@ -51,6 +60,8 @@ export interface FlaggerAnalysis {
   stepWeight?: number;
   stepWeights?: number[];
   iterations?: number;
+  primaryReadyThreshold?: number;
+  canaryReadyThreshold?: number;
   /** Istio's HTTPMatchRequest: fledge reads its headers. */
   match?: FlaggerRequestMatch[];
   mirror?: boolean;
@@ -68,6 +79,7 @@ export interface FlaggerCanary {
   spec?: {
     provider?: string;
     targetRef?: FlaggerRef;
+    autoscalerRef?: FlaggerAutoscalerRef;
     service?: {
       name?: string;
       port?: number;

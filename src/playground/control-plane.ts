@@ -29,6 +29,8 @@ export interface ControlPlane {
   server: string;
   /** Bearer token of a system:masters user. */
   token: string;
+  /** kube-apiserver's --cert-dir, with its self-signed apiserver.crt and apiserver.key. */
+  pkiDir: string;
   /** `<stateDir>/audit/audit.log` when started with auditLog, else null. */
   auditLogPath: string | null;
   processes: Restartable[];
@@ -182,6 +184,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               '--bind-address=127.0.0.1',
               '--port=0',
               '--profiling=false',
+              // The HPA controller reads the simulated metrics.k8s.io every 5 s, not 15 s.
+              '--horizontal-pod-autoscaler-sync-period=5s',
             ],
             logFile: path.join(dirs.logs, 'kube-controller-manager.log'),
           },
@@ -202,6 +206,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     kubeconfigPath: files.kubeconfig,
     server,
     token: credentials.adminToken,
+    pkiDir: dirs.pki,
     auditLogPath: options.auditLog ? files.auditLog : null,
     processes,
     restartApiServer: async () => {

@@ -15,6 +15,7 @@ import { type Multicluster, meshProxyVariables, startMulticluster } from './mult
 import { playgroundStateDir } from './paths.js';
 import { startPrometheus } from './prometheus.js';
 import { readyOrStopped } from './readiness.js';
+import { startResourceMetrics } from './resource-metrics/index.js';
 import { type Restartable, startRestartable } from './restartable.js';
 
 /**
@@ -168,6 +169,13 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         logger: logger.child({ cluster: clusterName }),
       });
       started.push({ name: `${clusterName} mesh`, stop: mesh.stop });
+      const metricsServer = await startResourceMetrics({
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        pkiDir: controlPlane.pkiDir,
+        requestsServed: mesh.requestsServed,
+        logger: logger.child({ cluster: clusterName }),
+      });
+      started.push({ name: `${clusterName} metrics-server`, stop: metricsServer.stop });
       clusters.push({
         name: clusterName,
         server: controlPlane.server,

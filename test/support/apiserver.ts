@@ -28,6 +28,8 @@ export interface TestApiServer {
   api: ApiServer;
   kubeconfigPath: string;
   server: string;
+  /** kube-apiserver's --cert-dir (its self-signed serving certificate). */
+  pkiDir: string;
   /** A fresh namespace with a unique name. */
   createNamespace(prefix?: string): Promise<string>;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startTestApiServer(
     api,
     kubeconfigPath: plane.kubeconfigPath,
     server: plane.server,
+    pkiDir: plane.pkiDir,
     async createNamespace(prefix = 'test') {
       namespaces += 1;
       const name = `${prefix}-${namespaces}-${Math.random().toString(36).slice(2, 7)}`;

@@ -5,6 +5,14 @@ import { isConflict, isNotFound, type KubeObject } from '../../kube/api-server.j
 import { mergePatchBetween } from '../../kube/patch.js';
 import { knownTypes, ownerReferenceTo, ResourceClient } from '../../kube/resources.js';
 import {
+  type Autoscaler,
+  type AutoscalerSpec,
+  canaryStartReplicas,
+  primaryAutoscaler,
+  withinBounds,
+} from '../workload/autoscaler.js';
+import { Autoscalers } from '../workload/autoscalers.js';
+import {
   primaryDeployment,
   primaryTemplate,
   type WorkloadNames,
@@ -23,11 +31,73 @@ export function namesOf(rollout: Rollout): WorkloadNames {
 }
 
 /**
+ * The target's autoscaler (spec.autoscalerRef): null without one; a missing one is an error
+ * only where it is `required`.
+ */
+async function targetAutoscaler(
+  ctx: EffectContext,
+  autoscalers: Autoscalers,
+  required: boolean,
+): Promise<Autoscaler | null> {
+  const ref = ctx.rollout().spec.autoscalerRef;
+  if (!ref) return null;
+  const { namespace } = namesOf(ctx.rollout());
+  const found = await (await autoscalers.client(ref.apiVersion)).find(namespace, ref.name);
+  if (!found) {
+    if (!required) return null;
+    throw new Error(
+      `HorizontalPodAutoscaler ${namespace}/${ref.name} (spec.autoscalerRef.name) does not exist; create it or fix spec.autoscalerRef`,
+    );
+  }
+  return found;
+}
+
+/** The primary's autoscaler as it should be, from the target's; null without an autoscaler. */
+async function desiredPrimaryAutoscaler(
+  ctx: EffectContext,
+  autoscalers: Autoscalers,
+  required: boolean,
+): Promise<Autoscaler | null> {
+  const ref = ctx.rollout().spec.autoscalerRef;
+  const target = await targetAutoscaler(ctx, autoscalers, required);
+  if (!ref || !target) return null;
+  return primaryAutoscaler(
+    target,
+    ref,
+    namesOf(ctx.rollout()).primary,
+    ownerReferenceTo(ctx.rollout()),
+  );
+}
+
+/**
+ * Keeps `<name>-primary`'s autoscaler in step with the target's (created if missing). Run at
+ * initialization, at each release start and promotion, and while the machine rests; a target
+ * autoscaler that is gone leaves the primary's as it is.
+ */
+export async function syncPrimaryAutoscaler(
+  ctx: EffectContext,
+  autoscalers = new Autoscalers(ctx.api),
+): Promise<AutoscalerSpec | undefined> {
+  const desired = await desiredPrimaryAutoscaler(ctx, autoscalers, false);
+  if (!desired) return undefined;
+  if (await autoscalers.apply(desired, ctx.rollout().spec.autoscalerRef?.apiVersion)) {
+    ctx.log.info(
+      { autoscaler: desired.metadata?.name },
+      "the primary's autoscaler follows the target's",
+    );
+  }
+  return desired.spec;
+}
+
+/**
  * Workload mode (contract §2): fledge owns `<target>-primary`, the three Services and the
- * routing object; the target Deployment is the canary, scaled to 0 between rollouts.
+ * routing object; the target Deployment is the canary, scaled to 0 between rollouts. With
+ * spec.autoscalerRef the primary has a copy of the target's autoscaler, and fledge never
+ * writes the primary's replicas after creating it: they are its autoscaler's.
  */
 export function workloadEffects(ctx: EffectContext): Effects {
   const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
+  const autoscalers = new Autoscalers(ctx.api);
   const services = new ResourceClient(ctx.api, knownTypes.services);
   const names = () => namesOf(ctx.rollout());
   const namespace = () => names().namespace;
@@ -56,10 +126,16 @@ export function workloadEffects(ctx: EffectContext): Effects {
     }
   }
 
-  async function ready(name: string): Promise<{ done: boolean; reason: string }> {
+  async function ready(
+    name: string,
+    threshold: 'primaryReadyThreshold' | 'canaryReadyThreshold',
+  ): Promise<{ done: boolean; reason: string }> {
     const deployment = await deployments.find(namespace(), name);
     if (!deployment) return { done: false, reason: `Deployment ${namespace()}/${name} is missing` };
-    const readiness = deploymentReadiness(deployment as unknown as V1Deployment);
+    const readiness = deploymentReadiness(
+      deployment as unknown as V1Deployment,
+      ctx.rollout().spec.analysis[threshold] ?? 100,
+    );
     return { done: readiness.ready, reason: readiness.reason };
   }
 
@@ -114,8 +190,9 @@ export function workloadEffects(ctx: EffectContext): Effects {
     initialize: async (_input, signal) => {
       const source = await target();
       const n = names();
+      const autoscaler = await desiredPrimaryAutoscaler(ctx, autoscalers, true);
       if (!(await deployments.find(n.namespace, n.primary))) {
-        const replicas = Math.max(1, source.spec?.replicas ?? 1);
+        const replicas = withinBounds(Math.max(1, source.spec?.replicas ?? 1), autoscaler?.spec);
         const primary = primaryDeployment(
           source as unknown as V1Deployment,
           n,
@@ -128,10 +205,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
           if (!isConflict(error)) throw error;
         }
       }
+      if (autoscaler)
+        await autoscalers.apply(autoscaler, ctx.rollout().spec.autoscalerRef?.apiVersion);
       await ensureServices(source);
       await ctx.router().reconcile(ctx.route());
       await routeTo(ctx, unpinned(0));
-      await waitUntil(() => ready(n.primary), {
+      await waitUntil(() => ready(n.primary, 'primaryReadyThreshold'), {
         deadline: Date.now() + (ctx.rollout().spec.progressDeadlineSeconds ?? 600) * 1000,
         signal,
         pollMs: ctx.pollMs,
@@ -143,10 +222,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
     startCanary: async ({ deadline }, signal) => {
       const n = names();
       const primary = await deployments.find(n.namespace, n.primary);
-      const replicas = Math.max(1, primary?.spec?.replicas ?? 1);
       await target();
-      await scale(n.target, replicas);
-      await waitUntil(() => ready(n.target), {
+      const canaryAutoscaler = await targetAutoscaler(ctx, autoscalers, false);
+      await syncPrimaryAutoscaler(ctx, autoscalers);
+      // From 0 the target's autoscaler is inert; at this count it takes the canary over.
+      await scale(n.target, canaryStartReplicas(primary?.spec?.replicas, canaryAutoscaler?.spec));
+      await waitUntil(() => ready(n.target, 'canaryReadyThreshold'), {
         deadline,
         signal,
         pollMs: ctx.pollMs,
@@ -165,13 +246,15 @@ export function workloadEffects(ctx: EffectContext): Effects {
         primary.spec?.template ?? {},
         primaryTemplate(source as unknown as V1Deployment),
       );
+      // The template only: the primary's replicas stay its autoscaler's (or as they were).
       if (template !== undefined) {
         await deployments.mergePatch(n.namespace, n.primary, {
           metadata: { resourceVersion: primary.metadata?.resourceVersion },
           spec: { template },
         });
       }
-      await waitUntil(() => ready(n.primary), {
+      await syncPrimaryAutoscaler(ctx, autoscalers);
+      await waitUntil(() => ready(n.primary, 'primaryReadyThreshold'), {
         deadline,
         signal,
         pollMs: ctx.pollMs,

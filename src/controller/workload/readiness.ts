@@ -9,9 +9,10 @@ export interface Readiness {
 /**
  * Whether a Deployment has finished rolling out its current template, by the same rules as
  * `kubectl rollout status`: the controller saw the latest generation, every replica runs the
- * new template, no old replica is left and all are available.
+ * new template, no old replica is left and all are available; with a `readyThreshold` below
+ * 100, at least that percent of them (rounded up, as Flagger's ready thresholds mean it).
  */
-export function deploymentReadiness(deployment: V1Deployment): Readiness {
+export function deploymentReadiness(deployment: V1Deployment, readyThreshold = 100): Readiness {
   const name = `Deployment ${deployment.metadata?.namespace}/${deployment.metadata?.name}`;
   const generation = deployment.metadata?.generation ?? 0;
   const status = deployment.status ?? {};
@@ -35,8 +36,14 @@ export function deploymentReadiness(deployment: V1Deployment): Readiness {
       reason: `${name}: ${replicas - updated} old replicas are pending termination`,
     };
   }
-  if (available < updated) {
-    return { ready: false, reason: `${name}: ${available} of ${updated} replicas available` };
+  const needed = Math.ceil((updated * readyThreshold) / 100);
+  if (available < needed) {
+    const threshold =
+      readyThreshold < 100 ? ` (ready threshold ${readyThreshold}%: ${needed} needed)` : '';
+    return {
+      ready: false,
+      reason: `${name}: ${available} of ${updated} replicas available${threshold}`,
+    };
   }
   return { ready: true, reason: `${name} is ready` };
 }

@@ -24,6 +24,8 @@ export interface Mesh {
   proxyUrl: string;
   /** What Prometheus scrapes. */
   metricsUrl: string;
+  /** Requests a pod has served so far, counted by its inbound proxy. */
+  requestsServed(namespace: string, pod: string): number;
   stop(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     return {
       proxyUrl: proxy.url,
       metricsUrl: metricsServer.url,
+      requestsServed: (namespace, pod) => metrics.servedBy(namespace, pod),
       async stop() {
         await Promise.all([stopWatches(), proxy.close(), metricsServer.close()]);
       },

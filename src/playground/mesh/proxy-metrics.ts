@@ -80,8 +80,14 @@ export function classify(statusCode: number, grpcStatus?: number): 'success' | '
 export class ProxyMetrics {
   private readonly series = new Map<string, Series>();
   private readonly forgottenPods = new Map<string, number>();
+  /** Inbound responses by pod (namespace/pod), for the simulated metrics-server. */
+  private readonly served = new Map<string, number>();
 
   record(observation: Observation): void {
+    if (observation.direction === 'inbound') {
+      const podKey = `${observation.workload.namespace}/${observation.workload.pod}`;
+      this.served.set(podKey, (this.served.get(podKey) ?? 0) + 1);
+    }
     const labels = baseLabels(observation);
     let series = this.series.get(labels);
     if (!series) {
@@ -124,7 +130,15 @@ export class ProxyMetrics {
     for (const [labels, series] of this.series) {
       if (expired.has(series.podKey)) this.series.delete(labels);
     }
-    for (const podKey of expired) this.forgottenPods.delete(podKey);
+    for (const podKey of expired) {
+      this.forgottenPods.delete(podKey);
+      this.served.delete(podKey);
+    }
+  }
+
+  /** Requests the pod has answered so far, as its own (inbound) proxy counted them. */
+  servedBy(namespace: string, pod: string): number {
+    return this.served.get(`${namespace}/${pod}`) ?? 0;
   }
 
   get seriesCount(): number {

@@ -17,6 +17,8 @@ const base: MachineDocument = {
   reason: 'NewRevision',
   lastAnalysis: null,
   resumeTo: null,
+  queuedAt: null,
+  slotGrantedAt: null,
 };
 
 describe('decisionsBetween', () => {
@@ -97,5 +99,36 @@ describe('decisionsBetween', () => {
       reason: 'Succeeded',
       message: 'promoted revision rev2',
     });
+  });
+
+  it('reports joining the release queue after the phase change, and the slot once granted', () => {
+    const waiting: MachineDocument = {
+      ...base,
+      state: 'Waiting',
+      phase: 'Waiting',
+      canaryWeight: 0,
+      message: 'new revision',
+    };
+    const queued: MachineDocument = {
+      ...waiting,
+      state: 'Queued',
+      queuedAt: 5000,
+      message: 'revision rev2 waits for a release slot',
+    };
+    expect(decisionsBetween({ ...base, phase: 'Succeeded', canaryWeight: 0 }, queued, 5)).toEqual([
+      { type: 'Normal', reason: 'Waiting', message: queued.message },
+      { type: 'Normal', reason: 'Queued', message: queued.message },
+    ]);
+    expect(decisionsBetween(waiting, queued, 5).map((d) => d.reason)).toEqual(['Queued']);
+    expect(decisionsBetween(queued, { ...queued, message: 'still waiting' }, 5)).toEqual([]);
+    const granted: MachineDocument = {
+      ...queued,
+      state: 'Waiting',
+      slotGrantedAt: 9000,
+      message: 'release slot granted after 4s in the queue',
+    };
+    expect(decisionsBetween(queued, granted, 5)).toEqual([
+      { type: 'Normal', reason: 'SlotGranted', message: granted.message },
+    ]);
   });
 });

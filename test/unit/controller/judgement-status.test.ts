@@ -62,6 +62,8 @@ const document = (withJudgement: boolean): MachineDocument => ({
     ...(withJudgement ? { judgement } : {}),
   },
   resumeTo: null,
+  queuedAt: null,
+  slotGrantedAt: null,
 });
 
 describe('status.lastJudgement', () => {

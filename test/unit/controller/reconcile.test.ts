@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SnapshotError } from '../../../machines/persistence.js';
+import { planFromSpec } from '../../../src/api/plan.js';
 import type { Rollout } from '../../../src/api/types.js';
 import type { Decision } from '../../../src/controller/decisions.js';
 import type { Deployment } from '../../../src/controller/effects/context.js';
@@ -86,6 +87,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
     } as unknown as ResourceClient<Stored>,
     runners,
     log: pino({ level: 'silent' }),
+    plan: (rollout) => planFromSpec(rollout.spec),
     createRunner: () => {
       if (refuseSnapshot) throw new SnapshotError('status.machine has version 0; reset it');
       const fake: FakeRunner = {

@@ -41,6 +41,8 @@ const document: MachineDocument = {
     results: [{ metric: 'request-success-rate', value: 99.9, min: 99, passed: true }],
   },
   resumeTo: null,
+  queuedAt: null,
+  slotGrantedAt: null,
 };
 
 describe('statusFromMachine', () => {

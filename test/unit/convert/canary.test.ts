@@ -46,13 +46,18 @@ describe("the Linkerd production guide's Canary (the seed)", () => {
     expect(result.ok && validateRollout(result.rollout).ok).toBe(true);
   });
 
-  it('maps target, service, steps, metrics and the hey load test', () => {
+  it('maps target, autoscaler, service, steps, metrics and the hey load test', () => {
     expect(result.ok && result.rollout).toEqual({
       apiVersion: 'fledge.dev/v1alpha1',
       kind: 'Rollout',
       metadata: { name: 'api-service', namespace: 'production' },
       spec: {
         targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api-service' },
+        autoscalerRef: {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          name: 'api-service',
+        },
         service: { name: 'api-service', port: 8080, targetPort: 8080 },
         routing: { provider: 'smi', apiVersion: 'split.smi-spec.io/v1alpha2' },
         analysis: {
@@ -84,9 +89,9 @@ describe("the Linkerd production guide's Canary (the seed)", () => {
     });
   });
 
-  it('lists the HPA and the Istio traffic policy as not converted, and explains the cmd webhook', () => {
+  it('lists the Istio traffic policy as not converted, and explains the cmd webhook', () => {
     const dropped = result.notes.filter((n) => n.kind === 'dropped').map((n) => n.path);
-    expect(dropped).toEqual(['spec.autoscalerRef', 'spec.service.trafficPolicy']);
+    expect(dropped).toEqual(['spec.service.trafficPolicy']);
     const cmd = result.notes.find((n) => n.path === 'spec.analysis.webhooks[0].metadata');
     expect(cmd?.message).toMatch(/type: cmd is not supported.*rps: "20"/);
   });

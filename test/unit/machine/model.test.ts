@@ -44,6 +44,7 @@ const externalEvents: RolloutEvent[] = [
   { type: 'RESUME' },
   { type: 'NEW_REVISION', revision: 'r1' },
   { type: 'NEW_REVISION', revision: 'r2' },
+  { type: 'SLOT_GRANTED' },
 ];
 
 const allNodes = getStateNodes(rolloutMachine.root);
@@ -94,6 +95,7 @@ function serializeState(snapshot: RolloutSnapshot): string {
     revision,
     lastPromotedRevision,
     resumeTo,
+    snapshot.context.slotGrantedAt !== null,
   ]);
 }
 
@@ -139,6 +141,15 @@ function checkInvariants(plan: RolloutPlan, previous: RolloutSnapshot, { event, 
     );
   }
   if (phase === 'Failed') expect(context.canaryWeight, `weight in Failed: ${where}`).toBe(0);
+  // Only a person's promotion or abort skips the queue: no canary starts without a slot.
+  const startsCanary =
+    state.matches({ Waiting: 'preRollout' }) ||
+    state.matches({ Waiting: 'startingCanary' }) ||
+    phase === 'Progressing' ||
+    phase === 'WaitingPromotion';
+  if (plan.waitsForSlot && startsCanary) {
+    expect(context.slotGrantedAt, `a release started without a slot: ${where}`).not.toBeNull();
+  }
   if (plan.strategy === 'abTesting') {
     expect(context.canaryWeight, `A/B testing moved the weight: ${where}`).toBe(0);
   }
@@ -159,10 +170,11 @@ function checkInvariants(plan: RolloutPlan, previous: RolloutSnapshot, { event, 
 }
 
 const plans: Record<string, RolloutPlan> = {
-  'every step declared, rollback, auto': makePlan({
+  'every step declared, a release queue, rollback, auto': makePlan({
     weights: [20, 40],
     threshold: 2,
     webhookTypes: everyStep,
+    waitsForSlot: true,
   }),
   'every step declared, pause on failure and no data, manual': makePlan({
     weights: [20, 40],
@@ -237,7 +249,7 @@ describe('the whole graph', () => {
       const snapshot = logic.getInitialSnapshot(
         { ...(resting as unknown as { _actorScope: AnyActorScope })._actorScope },
         {
-          plan: plans['every step declared, rollback, auto'] as RolloutPlan,
+          plan: plans['every step declared, a release queue, rollback, auto'] as RolloutPlan,
           revision: 'r1',
           now: () => 0,
           resume: { state, context: persisted },

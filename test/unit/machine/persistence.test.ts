@@ -206,6 +206,19 @@ const scenarios: Record<string, Scenario> = {
     },
     events: [newRevision],
   },
+  'a release that waits in the queue for its slot': {
+    plan: makePlan({ waitsForSlot: true }),
+    events: [newRevision, { at: mid(3), event: { type: 'SLOT_GRANTED' } }],
+  },
+  'a release queued again after a pause': {
+    plan: makePlan({ waitsForSlot: true }),
+    events: [
+      newRevision,
+      { at: mid(1), event: { type: 'PAUSE' } },
+      { at: mid(2), event: { type: 'RESUME' } },
+      { at: mid(4), event: { type: 'SLOT_GRANTED' } },
+    ],
+  },
   'a canary that never gets ready': {
     script: { startCanary: never },
     events: [newRevision],

@@ -116,4 +116,23 @@ describe('ProxyMetrics', () => {
     expect(metrics.seriesCount).toBe(1);
     expect(metrics.expose()).not.toContain('api-7d9-abc');
   });
+
+  it('counts the requests each pod served, inbound only, and forgets them with the pod', () => {
+    const metrics = new ProxyMetrics();
+    const other = { ...canary, pod: 'api-7d9-def' };
+    for (const statusCode of [200, 500, 404]) {
+      metrics.record({ direction: 'inbound', workload: canary, statusCode, latencyMs: 1 });
+    }
+    metrics.record({ direction: 'inbound', workload: other, statusCode: 200, latencyMs: 1 });
+    metrics.record({ direction: 'outbound', workload: canary, statusCode: 200, latencyMs: 1 });
+    expect(metrics.servedBy('prod', 'api-7d9-abc')).toBe(3);
+    expect(metrics.servedBy('prod', 'api-7d9-def')).toBe(1);
+    expect(metrics.servedBy('other', 'api-7d9-abc')).toBe(0);
+    metrics.forgetPod('prod', 'api-7d9-abc', 0, 1000);
+    metrics.sweep(999);
+    expect(metrics.servedBy('prod', 'api-7d9-abc')).toBe(3);
+    metrics.sweep(1000);
+    expect(metrics.servedBy('prod', 'api-7d9-abc')).toBe(0);
+    expect(metrics.servedBy('prod', 'api-7d9-def')).toBe(1);
+  });
 });

@@ -189,6 +189,8 @@ describe('A/B testing', () => {
       maxWeight: 100,
       onFailure: 'rollback',
       onNoData: 'fail',
+      primaryReadyThreshold: 100,
+      canaryReadyThreshold: 100,
       iterations: 2,
       match: [
         { headers: { 'X-Canary': { exact: 'insider' } } },

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import type { MachineDocument } from '../../../machines/persistence.js';
+import {
+  allocateSlots,
+  type QueueEntry,
+  queuedCondition,
+  slotCounts,
+  slotOf,
+} from '../../../src/controller/release-queue.js';
+
+const doc = (changes: Partial<MachineDocument>): MachineDocument => ({
+  version: 1,
+  state: 'Progressing',
+  phase: 'Progressing',
+  revision: 'r2',
+  lastPromotedRevision: 'r1',
+  canaryWeight: 10,
+  failedChecks: 0,
+  iterations: 1,
+  nextAnalysisAt: null,
+  progressDeadlineAt: null,
+  message: '',
+  reason: null,
+  lastAnalysis: null,
+  resumeTo: null,
+  queuedAt: null,
+  slotGrantedAt: null,
+  ...changes,
+});
+
+describe('slotOf', () => {
+  it.each([
+    ['no machine yet', null, 'none'],
+    ['Initialized', doc({ state: 'Initialized', phase: 'Initialized' }), 'none'],
+    ['an analysis, even one begun before the queue', doc({}), 'holding'],
+    ['WaitingPromotion', doc({ state: 'WaitingPromotion', phase: 'WaitingPromotion' }), 'holding'],
+    [
+      'starting its canary after the grant',
+      doc({ state: 'Waiting', phase: 'Waiting', slotGrantedAt: 5 }),
+      'holding',
+    ],
+    [
+      'at the confirm-rollout gate before the queue',
+      doc({ state: 'Waiting', phase: 'Waiting' }),
+      'none',
+    ],
+    ['paused mid-analysis', doc({ state: 'Paused', phase: 'Paused', slotGrantedAt: 5 }), 'holding'],
+    ['paused while queued', doc({ state: 'Paused', phase: 'Paused', queuedAt: 3 }), 'none'],
+    [
+      'promoting after the analysis',
+      doc({ state: 'Promoting', phase: 'Promoting', slotGrantedAt: 5 }),
+      'holding',
+    ],
+    ['promoting with skipAnalysis', doc({ state: 'Promoting', phase: 'Promoting' }), 'none'],
+    ['Succeeded', doc({ state: 'Succeeded', phase: 'Succeeded', slotGrantedAt: 5 }), 'none'],
+    ['rolling back', doc({ state: 'RollingBack', phase: 'Failed', slotGrantedAt: 5 }), 'none'],
+  ])('%s: %s', (_, document, kind) => {
+    expect(slotOf(document).kind).toBe(kind);
+  });
+
+  it('reads a queued release with its place in line', () => {
+    expect(slotOf(doc({ state: 'Queued', phase: 'Waiting', queuedAt: 42 }))).toEqual({
+      kind: 'waiting',
+      queuedAt: 42,
+    });
+  });
+});
+
+const holding = (key: string): QueueEntry => ({
+  key,
+  namespace: key.split('/')[0] ?? '',
+  slot: { kind: 'holding' },
+});
+const waiting = (key: string, queuedAt: number, maxInNamespace?: number): QueueEntry => ({
+  key,
+  namespace: key.split('/')[0] ?? '',
+  slot: { kind: 'waiting', queuedAt },
+  ...(maxInNamespace === undefined ? {} : { maxInNamespace }),
+});
+const granted = (verdicts: ReturnType<typeof allocateSlots>) =>
+  verdicts.filter((v) => v.granted).map((v) => v.key);
+
+describe('allocateSlots', () => {
+  it('grants every waiting release without limits', () => {
+    expect(granted(allocateSlots([waiting('a/x', 2), waiting('b/y', 1)], {}))).toEqual([
+      'b/y',
+      'a/x',
+    ]);
+  });
+
+  it('grants the earliest releases up to the cluster limit, counting those in analysis', () => {
+    const verdicts = allocateSlots(
+      [holding('a/busy'), waiting('a/3', 30), waiting('b/1', 10), waiting('c/2', 20)],
+      { cluster: 3 },
+    );
+    expect(granted(verdicts)).toEqual(['b/1', 'c/2']);
+    expect(verdicts.find((v) => v.key === 'a/3')).toMatchObject({
+      granted: false,
+      position: 3,
+      message: expect.stringMatching(/3 releases in analysis in the cluster \(--max-releases 3\)/),
+    });
+  });
+
+  it('breaks ties of queue time by key, so every replica orders alike', () => {
+    expect(granted(allocateSlots([waiting('b/x', 5), waiting('a/x', 5)], { cluster: 1 }))).toEqual([
+      'a/x',
+    ]);
+  });
+
+  it('caps each namespace and lets other namespaces go by', () => {
+    const verdicts = allocateSlots(
+      [holding('a/busy'), waiting('a/1', 1), waiting('b/2', 2), waiting('a/3', 3)],
+      { namespace: 1 },
+    );
+    expect(granted(verdicts)).toEqual(['b/2']);
+    expect(verdicts.find((v) => v.key === 'a/3')?.message).toMatch(
+      /behind a\/1, which waits for a slot in namespace a/,
+    );
+  });
+
+  it('takes the tighter of the flag and the Rollout field for the namespace', () => {
+    const entries = [holding('a/busy'), waiting('a/1', 1, 1), waiting('b/1', 2, 1)];
+    expect(granted(allocateSlots(entries, { namespace: 5 }))).toEqual(['b/1']);
+    expect(
+      granted(allocateSlots([holding('a/busy'), waiting('a/1', 1, 3)], { namespace: 1 })),
+    ).toEqual([]);
+  });
+
+  it('never lets a later release of the namespace overtake one held back by its own field', () => {
+    const entries = [holding('a/busy'), waiting('a/strict', 1, 1), waiting('a/loose', 2)];
+    expect(granted(allocateSlots(entries, {}))).toEqual([]);
+  });
+
+  it('holds every later release back while the cluster is full, whatever its namespace', () => {
+    const verdicts = allocateSlots([holding('a/x'), waiting('b/1', 1), waiting('c/2', 2)], {
+      cluster: 1,
+    });
+    expect(granted(verdicts)).toEqual([]);
+    expect(verdicts.find((v) => v.key === 'c/2')?.message).toMatch(/behind b\/1/);
+  });
+
+  it('serves a queue of five with two slots in order as releases end', () => {
+    const keys = ['n/a', 'n/b', 'n/c', 'n/d', 'n/e'];
+    const state = new Map<string, QueueEntry>(
+      keys.map((key, i) => [key, waiting(key, i)] as const),
+    );
+    const order: string[] = [];
+    for (let round = 0; round < 10 && order.length < keys.length; round++) {
+      for (const verdict of allocateSlots([...state.values()], { cluster: 2 })) {
+        if (!verdict.granted) continue;
+        order.push(verdict.key);
+        state.set(verdict.key, holding(verdict.key));
+      }
+      const inAnalysis = [...state.values()].filter((e) => e.slot.kind === 'holding');
+      expect(inAnalysis.length).toBeLessThanOrEqual(2);
+      const finished = inAnalysis[0];
+      if (finished) state.delete(finished.key);
+    }
+    expect(order).toEqual(keys);
+  });
+
+  it('says why in the Queued condition', () => {
+    const [wait] = allocateSlots([holding('a/x'), waiting('a/y', 1)], { cluster: 1 });
+    expect(wait && queuedCondition(wait)).toMatchObject({
+      type: 'Queued',
+      status: 'True',
+      reason: 'WaitingForSlot',
+    });
+    const [go] = allocateSlots([waiting('a/y', 1)], { cluster: 1 });
+    expect(go && queuedCondition(go)).toMatchObject({ status: 'False', reason: 'SlotGranted' });
+  });
+
+  it('counts one release in the singular', () => {
+    const [wait] = allocateSlots([holding('a/x'), waiting('b/y', 1)], { cluster: 1 });
+    expect(wait?.message).toMatch(/: 1 release in analysis in the cluster \(--max-releases 1\)$/);
+    const [go] = allocateSlots([waiting('b/y', 1)], { cluster: 1 });
+    expect(go?.message).toBe(
+      'slot granted: 1 release in analysis in namespace b, 1 in the cluster',
+    );
+  });
+});
+
+describe('slotCounts', () => {
+  it('counts the releases holding a slot and those waiting, not the others', () => {
+    const idle: QueueEntry = { key: 'c/idle', namespace: 'c', slot: { kind: 'none' } };
+    expect(slotCounts([])).toEqual({ holding: 0, waiting: 0 });
+    expect(
+      slotCounts([holding('a/x'), waiting('a/y', 1), idle, holding('b/z'), waiting('b/w', 2)]),
+    ).toEqual({ holding: 2, waiting: 2 });
+    expect(slotCounts([idle])).toEqual({ holding: 0, waiting: 0 });
+  });
+});
