@@ -3,14 +3,23 @@ import { formatDuration, parseDuration } from '../api/duration.js';
 import { evaluateMetric, type MetricOutcome, summarise, type ThresholdRange } from './evaluate.js';
 import { type AnalysisMode, builtinQuery, isBuiltinMetric } from './linkerd.js';
 import type { MetricsProvider } from './prometheus.js';
-import { renderQuery } from './templates.js';
+import { renderQuery, type SharedTemplate } from './templates.js';
 
-/** One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`. */
+/**
+ * One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`; a metric with a
+ * templateRef comes here resolved: its template's query and provider, or why it has none.
+ */
 export interface AnalysisMetric {
   name: string;
   query?: string;
   thresholdRange: ThresholdRange;
   interval?: string;
+  /** The query is a MetricTemplate's: what its {{ name }} and {{ variables.NAME }} are. */
+  shared?: SharedTemplate;
+  /** Where this metric is asked, when not the analysis's provider (its MetricTemplate's). */
+  provider?: MetricsProvider;
+  /** Why this metric cannot be asked at all (its MetricTemplate is missing): a failed check. */
+  unavailable?: string;
 }
 
 export interface AnalyseOptions {
@@ -36,6 +45,7 @@ export function prepareQuery(
   metric: AnalysisMetric,
   options: Pick<AnalyseOptions, 'mode' | 'namespace' | 'target' | 'service' | 'defaultIntervalMs'>,
 ): Prepared {
+  if (metric.unavailable !== undefined) return { error: metric.unavailable };
   let intervalMs = options.defaultIntervalMs;
   if (metric.interval !== undefined) {
     const parsed = parseDuration(metric.interval);
@@ -58,12 +68,17 @@ export function prepareQuery(
   }
   try {
     return {
-      query: renderQuery(metric.name, template, {
-        namespace: options.namespace,
-        target: options.target,
-        service: options.service,
-        interval: formatDuration(Math.max(1, Math.round(intervalMs))),
-      }),
+      query: renderQuery(
+        metric.name,
+        template,
+        {
+          namespace: options.namespace,
+          target: options.target,
+          service: options.service,
+          interval: formatDuration(Math.max(1, Math.round(intervalMs))),
+        },
+        metric.shared,
+      ),
     };
   } catch (error) {
     return { error: (error as Error).message };
@@ -74,9 +89,13 @@ export function prepareQuery(
  * Queries with an optional deadline of its own. The deadline rejects before it aborts the
  * query, so the message says which bound was hit rather than "cancelled".
  */
-async function queryWithin(query: string, options: AnalyseOptions): Promise<number | null> {
+async function queryWithin(
+  query: string,
+  provider: MetricsProvider,
+  options: AnalyseOptions,
+): Promise<number | null> {
   const ms = options.perMetricTimeoutMs;
-  if (ms === undefined) return options.provider.query(query, options.signal);
+  if (ms === undefined) return provider.query(query, options.signal);
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
@@ -93,7 +112,7 @@ async function queryWithin(query: string, options: AnalyseOptions): Promise<numb
     }, ms);
   });
   try {
-    return await Promise.race([options.provider.query(query, signal), expiry]);
+    return await Promise.race([provider.query(query, signal), expiry]);
   } finally {
     clearTimeout(timer);
   }
@@ -103,7 +122,9 @@ async function measure(metric: AnalysisMetric, options: AnalyseOptions): Promise
   const prepared = prepareQuery(metric, options);
   if ('error' in prepared) return prepared;
   try {
-    return { value: await queryWithin(prepared.query, options) };
+    return {
+      value: await queryWithin(prepared.query, metric.provider ?? options.provider, options),
+    };
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
     return { error: `metric ${metric.name}: ${cause}` };

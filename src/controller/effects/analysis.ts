@@ -1,8 +1,10 @@
 import type { Effects } from '../../../machines/provide.js';
+import type { ConditionUpdate } from '../../api/conditions.js';
 import { parseDuration } from '../../api/duration.js';
 import type { Rollout } from '../../api/types.js';
 import { analyse } from '../../metrics/analysis.js';
 import type { AnalysisMode } from '../../metrics/linkerd.js';
+import type { ResolvedMetrics } from '../../metrics/metric-templates.js';
 import type { MetricsProvider } from '../../metrics/prometheus.js';
 import { checkGate, runWebhooks } from '../../webhooks/steps.js';
 import type { EffectContext } from './context.js';
@@ -27,6 +29,32 @@ export function metricsSource(
     : { mode: 'backend', service: canaryService, provider: ctx.metrics };
 }
 
+/** The condition on a Rollout whose metrics name MetricTemplates: can each be used? */
+export const CONDITION_METRIC_TEMPLATES = 'MetricTemplates';
+
+/** Whether every MetricTemplate the metrics name can be asked; the problems name their fixes. */
+export function metricTemplatesCondition(
+  resolved: ResolvedMetrics,
+): ConditionUpdate & { reason: string; message: string } {
+  const [first] = resolved.problems;
+  if (first) {
+    return {
+      type: CONDITION_METRIC_TEMPLATES,
+      status: 'False',
+      reason: first.problem.reason,
+      message: resolved.problems
+        .map(({ metric, problem }) => `metric ${metric}: ${problem.message}`)
+        .join('; '),
+    };
+  }
+  return {
+    type: CONDITION_METRIC_TEMPLATES,
+    status: 'True',
+    reason: 'TemplatesFound',
+    message: 'every MetricTemplate the metrics name exists and can be asked',
+  };
+}
+
 /** The effects that judge a canary, the same in both modes: gates, webhooks and metrics. */
 export function analysisEffects(
   ctx: EffectContext,
@@ -47,16 +75,33 @@ export function analysisEffects(
     ...ctx.webhooks,
   });
   const webhooks = () => ctx.rollout().spec.analysis.webhooks ?? [];
+  /** The last MetricTemplates condition: a change is also an Event, once. */
+  let templates: ReturnType<typeof metricTemplatesCondition> | undefined;
+  const reportTemplates = (resolved: ResolvedMetrics) => {
+    if (!resolved.usesTemplates) return;
+    const condition = metricTemplatesCondition(resolved);
+    ctx.condition(condition);
+    if (condition.message !== templates?.message && condition.status === 'False') {
+      ctx.report({ type: 'Warning', reason: condition.reason, message: condition.message });
+    }
+    templates = condition;
+  };
   return {
     checkGate: ({ type }, signal) => checkGate(webhooks(), type, about(), options(signal)),
     runWebhooks: ({ type }, signal) => runWebhooks(webhooks(), type, about(), options(signal)),
-    analyse: (_input, signal) => {
+    analyse: async (_input, signal) => {
       const rollout = ctx.rollout();
       const { analysis } = rollout.spec;
+      const namespace = rollout.metadata.namespace ?? 'default';
+      const resolved = await ctx.templates.resolve(analysis.metrics ?? [], {
+        name: rollout.metadata.name ?? '',
+        namespace,
+      });
+      reportTemplates(resolved);
       return analyse({
-        metrics: analysis.metrics ?? [],
+        metrics: resolved.metrics,
         ...metricsSource(rollout, names.canaryService, ctx),
-        namespace: rollout.metadata.namespace ?? 'default',
+        namespace,
         target: names.target,
         defaultIntervalMs: parseDuration(analysis.interval) ?? 60_000,
         signal,
