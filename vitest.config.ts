@@ -16,7 +16,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
           fileParallelism: false,
-          testTimeout: 180_000,
+          // A backstop only: every wait inside a test has its own, shorter, timeout that says
+          // what it waited for. On a busy shared machine a scenario takes minutes.
+          testTimeout: 600_000,
           hookTimeout: 600_000,
         },
       },

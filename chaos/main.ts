@@ -1,12 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { CommanderError } from 'commander';
+import { describeLoad, machineLoad } from './environment.js';
 import { parseChaosArgs } from './options.js';
-import { formatReport, passed } from './report.js';
+import { formatReport, verdict } from './report.js';
 import { runChaos } from './run.js';
 
 /**
  * `npm run chaos`: exit 0 on a pass (no violation, every revision checked, no crash), 1 on
- * a failure, 2 when the run could not be made (bad flags, the playground did not start).
+ * a failure, 2 when the run could not be made (bad flags, the playground did not start, the
+ * machine or a person stopped it early with nothing broken so far).
  */
 let options: ReturnType<typeof parseChaosArgs>;
 try {
@@ -25,8 +27,8 @@ try {
     signal: interrupt.signal,
   });
   console.log(`\n${formatReport(report)}`);
-  process.exit(passed(report) ? 0 : 1);
+  process.exit({ PASS: 0, FAIL: 1, 'NOT MADE': 2 }[verdict(report)]);
 } catch (error) {
-  console.error(`chaos run not made: ${(error as Error).message}`);
+  console.error(`chaos run not made: ${(error as Error).message} (${describeLoad(machineLoad())})`);
   process.exit(2);
 }

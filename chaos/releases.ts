@@ -4,6 +4,7 @@ import { type ApiServer, isAlreadyExists, type KubeObject } from '../src/kube/ap
 import { knownTypes, ResourceClient, resourcePath } from '../src/kube/resources.js';
 import { startTraffic, type Traffic } from '../test/support/traffic.js';
 import { waitFor } from '../test/support/wait.js';
+import { environmentBound } from './environment.js';
 import {
   ANALYSIS,
   backendServices,
@@ -24,6 +25,8 @@ const revisionTimeoutMs = 150_000;
 const callTimeoutMs = 60_000;
 /** After a revision ends, its last requests leave the metric window before the next starts. */
 const cooldownMs = 8_000;
+/** What a revision's `seen` says until it ends: only a run stopped early leaves one so. */
+const STARTED = 'started';
 /** After a backend's pods changed, for the mesh to route to the new ones only. */
 const settleMs = 3_000;
 const faultyShare = 0.4;
@@ -94,7 +97,11 @@ export class Releases {
       maxWeight: ANALYSIS.maxWeight,
       threshold: ANALYSIS.threshold,
       initialCanary: initialCanary(this.rollout),
-      revisions: this.revisions.map(({ expected, canaryService }) => ({ expected, canaryService })),
+      revisions: this.revisions.map(({ expected, canaryService, seen }) => ({
+        expected,
+        canaryService,
+        cutShort: seen === STARTED,
+      })),
     };
   }
 
@@ -157,7 +164,7 @@ export class Releases {
       await sleep(settleMs, undefined, { signal });
       await this.pointBackends(this.serving, canaryService, signal);
     }
-    this.revisions.push({ expected, canaryService, seen: 'started' });
+    this.revisions.push({ expected, canaryService, seen: STARTED });
     const record = this.revisions.at(-1) as RevisionSeen;
     const traffic = this.startTraffic(
       `http://${canaryService}.${this.namespace}:8080/`,
@@ -202,10 +209,12 @@ export class Releases {
   }
 
   private async status(signal?: AbortSignal): Promise<RolloutStatus> {
-    return waitFor(
-      `the status of ${this.key}`,
-      async () => (await this.rollouts.get(this.namespace, ROLLOUT_NAME)).status ?? {},
-      { timeoutMs: callTimeoutMs, intervalMs: 500, ...(signal ? { signal } : {}) },
+    return environmentBound(`the API server did not answer the run's reads of ${this.key}`, () =>
+      waitFor(
+        `the status of ${this.key}`,
+        async () => (await this.rollouts.get(this.namespace, ROLLOUT_NAME)).status ?? {},
+        { timeoutMs: callTimeoutMs, intervalMs: 500, ...(signal ? { signal } : {}) },
+      ),
     );
   }
 
@@ -267,34 +276,40 @@ export class Releases {
     signal: AbortSignal,
   ): Promise<void> {
     let attempted = false;
-    await waitFor(
-      what,
-      async () => {
-        if (attempted && (await applied())) return true;
-        attempted = true;
-        await write();
-        return true;
-      },
-      { timeoutMs: callTimeoutMs, intervalMs: 500, signal },
+    await environmentBound(`the API server did not take the run's write of ${what}`, () =>
+      waitFor(
+        what,
+        async () => {
+          if (attempted && (await applied())) return true;
+          attempted = true;
+          await write();
+          return true;
+        },
+        { timeoutMs: callTimeoutMs, intervalMs: 500, signal },
+      ),
     );
   }
 
+  /** Up to kube-controller-manager and the kubelet simulator: fledge does not touch backends. */
   private async deploymentReady(name: string, signal: AbortSignal): Promise<void> {
-    await waitFor(
-      `Deployment ${this.namespace}/${name} to roll out`,
-      async () => {
-        const d = await this.deployments.get(this.namespace, name);
-        const wanted = d.spec?.replicas ?? 1;
-        const s = d.status ?? {};
-        return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
-          s.replicas === wanted &&
-          s.updatedReplicas === wanted &&
-          s.readyReplicas === wanted &&
-          s.availableReplicas === wanted
-          ? true
-          : undefined;
-      },
-      { timeoutMs: 120_000, intervalMs: 500, signal },
+    const what = `kube-controller-manager and the kubelet simulator did not roll out ${this.namespace}/${name}`;
+    await environmentBound(what, () =>
+      waitFor(
+        `Deployment ${this.namespace}/${name} to roll out`,
+        async () => {
+          const d = await this.deployments.get(this.namespace, name);
+          const wanted = d.spec?.replicas ?? 1;
+          const s = d.status ?? {};
+          return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+            s.replicas === wanted &&
+            s.updatedReplicas === wanted &&
+            s.readyReplicas === wanted &&
+            s.availableReplicas === wanted
+            ? true
+            : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 500, signal },
+      ),
     );
   }
 

@@ -1,4 +1,5 @@
 import type { AuditCheck } from './check.js';
+import { describeLoad, type MachineLoad } from './environment.js';
 import type { ChaosRollout } from './fleet.js';
 import type { ChaosOptions } from './options.js';
 import type { Crash, KillRecord } from './replicas.js';
@@ -8,10 +9,19 @@ export interface Restart {
   tookMs: number;
 }
 
+/**
+ * Who stopped a run early: the machine (a playground part not back within its bound, the API
+ * server not answering the run's own calls), a person (Ctrl-C), or the run itself (fledge
+ * never initialized the Rollouts, an error of the harness).
+ */
+export type AbortCause = 'environment' | 'interrupt' | 'run';
+
 export interface ChaosReport {
   options: ChaosOptions;
-  /** Why the run stopped early (a playground process died, set-up failed), if it did. */
-  aborted?: string;
+  /** Why the run stopped early, if it did, and how busy the machine was then. */
+  aborted?: { reason: string; by: AbortCause; load: MachineLoad };
+  /** How busy the machine was when the run began and when it ended. */
+  load: { start: MachineLoad; end: MachineLoad };
   durations: {
     setupMs: number;
     faultsMs: number;
@@ -27,6 +37,20 @@ export interface ChaosReport {
   /** Null when the run stopped before there was a log to check. */
   check: AuditCheck | null;
   files: { stateDir: string; auditLog: string | null; controllerLogs: string; report: string };
+}
+
+/**
+ * PASS: a whole run, every revision checked, nothing wrong. FAIL: an invariant broken or a
+ * controller crashed (even in a run stopped early), or the run itself failed. NOT MADE: the
+ * machine or a person stopped it early, and the part that ran broke nothing.
+ */
+export type Verdict = 'PASS' | 'FAIL' | 'NOT MADE';
+
+export function verdict(report: ChaosReport): Verdict {
+  if (passed(report)) return 'PASS';
+  const broken = (report.check?.violations.length ?? 0) > 0 || report.crashes.length > 0;
+  if (!broken && report.aborted && report.aborted.by !== 'run') return 'NOT MADE';
+  return 'FAIL';
 }
 
 /** A pass is a whole run with every revision checked and nothing wrong. */
@@ -49,8 +73,16 @@ export function formatReport(report: ChaosReport): string {
   lines.push(
     `fledge chaos run, seed ${o.seed} (replay: npm run chaos -- --seed ${o.seed} --kills ${o.kills} --minutes ${o.minutes} --api-restarts ${o.apiServerRestarts} --prometheus-restarts ${o.prometheusRestarts})`,
     `wall time ${time(d.wallMs)}: set-up ${time(d.setupMs)}, faults ${time(d.faultsMs)}, last revisions ${time(d.drainMs)}, check ${time(d.checkMs)}`,
+    `machine: ${describeLoad(report.load.start)} at the start; ${report.load.end.loadAverage[0].toFixed(1)} at the end`,
   );
-  if (report.aborted) lines.push(`ABORTED: ${report.aborted}`);
+  if (report.aborted) {
+    const { reason, by, load } = report.aborted;
+    lines.push(
+      by === 'environment'
+        ? `NOT MADE: the machine stopped the run, not fledge: ${reason} (${describeLoad(load)})`
+        : `ABORTED${by === 'interrupt' ? ' by a person' : ''}: ${reason}`,
+    );
+  }
   const bySignal = (signal: string) => report.kills.filter((k) => k.signal === signal).length;
   const slowest = Math.max(0, ...report.kills.map((k) => k.stopMs));
   const hung = report.kills.filter((k) => k.hung).length;
@@ -85,7 +117,7 @@ export function formatReport(report: ChaosReport): string {
   }
   lines.push(
     `files: report ${report.files.report}, audit log ${report.files.auditLog ?? 'none'}, controller logs ${report.files.controllerLogs}`,
-    passed(report) ? 'RESULT: PASS' : `RESULT: FAIL (${failures(report)})`,
+    result(report),
   );
   return lines.join('\n');
 }
@@ -107,6 +139,19 @@ function rolloutLines(report: ChaosReport, check: AuditCheck): string[] {
     );
   }
   return lines;
+}
+
+function result(report: ChaosReport): string {
+  switch (verdict(report)) {
+    case 'PASS':
+      return 'RESULT: PASS';
+    case 'NOT MADE':
+      return report.aborted?.by === 'environment'
+        ? 'RESULT: NOT MADE (the machine was too busy for the playground; nothing was broken in the part that ran: run it again on a quieter machine)'
+        : 'RESULT: NOT MADE (interrupted; nothing was broken in the part that ran)';
+    default:
+      return `RESULT: FAIL (${failures(report)})`;
+  }
 }
 
 function restarts(report: ChaosReport, part: 'kube-apiserver' | 'prometheus'): string {

@@ -13,8 +13,11 @@ export interface RolloutUnderTest {
   threshold: number;
   /** The Service that is the canary before the first revision. */
   initialCanary: string;
-  /** Each revision the run started, in order: what it deserves, and its canary Service. */
-  revisions: Array<{ expected: Outcome; canaryService: string }>;
+  /**
+   * Each revision the run started, in order: what it deserves, its canary Service, and
+   * whether the run stopped (it was not made) before the revision could end.
+   */
+  revisions: Array<{ expected: Outcome; canaryService: string; cutShort?: boolean }>;
 }
 
 export interface RevisionResult {
@@ -31,6 +34,9 @@ export interface RevisionCheck {
   /** Why the log could not be checked against the run (not a fault of the controller). */
   problems: string[];
 }
+
+/** The `actual` of a revision whose outcome is not judged: the run stopped before it ended. */
+export const CUT_SHORT = 'cut short by the run stopping';
 
 const promotedPhases = new Set(['Promoting', 'Finalising', 'Succeeded']);
 
@@ -65,6 +71,8 @@ const kindIs =
  * - weight-after-rollback: the rollback begins with the first status write of the revision
  *   whose phase is Failed or whose failedChecks reached the threshold; no routing write after
  *   it gives the canary any weight.
+ * The outcome of a revision the run cut short (a run that was not made) is not judged; the
+ * other two invariants are, as for any revision.
  * Facts must be sorted by `completed`.
  */
 export function checkRevisions(facts: WriteFact[], rollout: RolloutUnderTest): RevisionCheck {
@@ -142,6 +150,15 @@ export function checkRevisions(facts: WriteFact[], rollout: RolloutUnderTest): R
     }
 
     if (!revision) return;
+    if (revision.cutShort) {
+      results.push({
+        rollout: key,
+        revision: index,
+        expected: revision.expected,
+        actual: CUT_SHORT,
+      });
+      return;
+    }
     const last = windowStatuses.at(-1);
     const stale = last !== undefined && !own.includes(last);
     const actual = !last

@@ -10,13 +10,14 @@ import { type Playground, startPlayground } from '../src/playground/playground.j
 import { startControllerProcess } from '../test/support/controller-process.js';
 import { readAuditFacts } from './audit-log.js';
 import { checkAuditLog } from './check.js';
+import { EnvironmentFailure, machineLoad } from './environment.js';
 import { namespaceOf, ROLLOUT_MIX } from './fleet.js';
 import type { LeaseKey } from './leadership.js';
 import type { ChaosOptions } from './options.js';
 import { stream } from './random.js';
 import { Releases } from './releases.js';
 import { Replicas } from './replicas.js';
-import { type ChaosReport, passed, type Restart } from './report.js';
+import { type AbortCause, type ChaosReport, passed, type Restart } from './report.js';
 import { TRIGGER_AGENT } from './revisions.js';
 import { faultSchedule } from './schedule.js';
 
@@ -57,6 +58,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
       prometheusRestarts: options.prometheusRestarts,
     },
     durations: { setupMs: 0, faultsMs: 0, drainMs: 0, checkMs: 0, wallMs: 0 },
+    load: { start: machineLoad(), end: machineLoad() },
     kills: [],
     restarts: [],
     crashes: [],
@@ -78,7 +80,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
   options.signal?.addEventListener('abort', () => abort.abort(options.signal?.reason), {
     once: true,
   });
-  void playground.failure.then((failure) => abort.abort(new Error(failure)));
+  void playground.failure.then((failure) =>
+    abort.abort(new EnvironmentFailure(`a playground process failed: ${failure}`)),
+  );
   const kc = loadKubeConfig({ kubeconfigPath: playground.kubeconfigPath });
   const setupApi = new ApiServer(kc, 'fledge-chaos/setup');
   const triggerApi = new ApiServer(kc, TRIGGER_AGENT);
@@ -144,8 +148,15 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     report.durations.drainMs = Date.now() - faultsBegan - report.durations.faultsMs;
     if (abort.signal.aborted) throw abort.signal.reason;
   } catch (error) {
-    report.aborted = error instanceof Error ? error.message : String(error);
-    say(`aborted: ${report.aborted}`);
+    const by: AbortCause =
+      error instanceof EnvironmentFailure
+        ? 'environment'
+        : options.signal?.aborted && error === options.signal.reason
+          ? 'interrupt'
+          : 'run';
+    const reason = error instanceof Error ? error.message : String(error);
+    report.aborted = { reason, by, load: machineLoad() };
+    say(`${by === 'environment' ? 'not made' : 'aborted'}: ${reason}`);
   } finally {
     await Promise.all(releases.map((r) => r.stopTraffic()));
     await replicas.stop();
@@ -178,6 +189,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
   triggerApi.close();
   await playground.stop();
   report.durations.wallMs = Date.now() - began;
+  report.load.end = machineLoad();
   if (passed(report)) await rm(stateDir, { recursive: true, force: true });
   else await writeFile(report.files.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
@@ -215,9 +227,17 @@ async function injectFaults(
     const part: Restart['part'] =
       fault.kind === 'restart-apiserver' ? 'kube-apiserver' : 'prometheus';
     const restartBegan = Date.now();
-    await (part === 'kube-apiserver'
-      ? playground.restartApiServer()
-      : playground.restartPrometheus());
+    try {
+      await (part === 'kube-apiserver'
+        ? playground.restartApiServer()
+        : playground.restartPrometheus());
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new EnvironmentFailure(
+        `${part} did not come back after a restart: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     report.restarts.push({ part, tookMs: Date.now() - restartBegan });
     say(`restarted ${part} (back after ${Date.now() - restartBegan} ms)`);
   }

@@ -231,9 +231,12 @@ export class Controller {
     this.resyncTimer.unref();
   }
 
-  /** Leadership lost: writes are refused at once, then the runners stop. */
+  /**
+   * The term ended (the elector has already ended it, so the fence no longer says leading):
+   * writes are refused at once, then the term's runners and status writers stop, so none
+   * of them acts again should this replica lead anew.
+   */
   private async stopLeading(): Promise<void> {
-    if (!this.fence.leading) return;
     this.endTerm();
     clearInterval(this.resyncTimer);
     await this.stopRunners();
@@ -306,6 +309,8 @@ export class Controller {
   private statusWriter(key: string, rollout: StoredRollout, log: Logger): StatusWriter {
     let writer = this.writers.get(key);
     if (!writer) {
+      // A writer lives in one term: one made after the term ended would outlive it.
+      this.fence.requireTerm();
       writer = new StatusWriter(rollout, {
         client: this.rolloutClient,
         fence: this.fence,

@@ -59,6 +59,12 @@ export class TermFence implements Fence {
     signal.dispose();
   }
 
+  /** Throws a NotLeadingError unless a term runs, however little of it is left. */
+  requireTerm(): void {
+    if (!this.span) throw this.refusal('it does not lead');
+    this.span.leader?.require(0);
+  }
+
   stamp(): WriterStamp {
     if (!this.span) throw this.refusal('it does not lead');
     const { leader } = this.span;

@@ -216,8 +216,8 @@ export class RolloutRunner {
     });
   }
 
-  /** Resolves once every state change so far is in the API server. */
-  flushed(): Promise<void> {
+  /** Resolves once every state change so far is in the API server (true) or given up. */
+  flushed(): Promise<boolean> {
     return this.host.status.flushed();
   }
 
@@ -239,7 +239,8 @@ export class RolloutRunner {
   /**
    * The effects, each started after the one before it settled and after the status that
    * decided it is written: the decision is on record before its effect, so a replica that
-   * takes over never finds a weight (or a promotion) its status does not explain.
+   * takes over never finds a weight (or a promotion) its status does not explain. A status
+   * given up (the term ended, a successor wrote, the server refused it) stops the effect.
    */
   private tracked(effects: Effects): Effects {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
@@ -247,8 +248,9 @@ export class RolloutRunner {
       (run: Run): Run =>
       (input, signal) =>
         this.inOrder(async () => {
-          await this.host.status.flushed();
+          const recorded = await this.host.status.flushed();
           if (signal.aborted) throw new Error('the machine left this step before it began');
+          if (!recorded) throw new StatusNotRecorded();
           return run(input, signal);
         });
     return Object.fromEntries(
@@ -350,5 +352,15 @@ export class RolloutRunner {
       ...statusFromMachine(current, document, new Date(), lastAction, conditions),
       history,
     }));
+  }
+}
+
+/** An effect not taken because the status that decided it could not be written. */
+export class StatusNotRecorded extends Error {
+  override readonly name = 'StatusNotRecorded';
+  constructor() {
+    super(
+      'the status that decided this step was not written (the status writer logs why), so the step is not taken: the machine retries it, or the next leader redoes it',
+    );
   }
 }

@@ -1,6 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { Rollout, RolloutStatus, WriterStamp } from '../api/types.js';
+import { LinkedAbort } from '../kube/abort.js';
 import { isConflict, isNotFound, type KubeObject, statusCodeOf } from '../kube/api-server.js';
 import { NotLeadingError } from '../kube/leader-term.js';
 import { mergePatchBetween } from '../kube/patch.js';
@@ -41,19 +42,28 @@ const isFinal = (error: unknown): boolean => {
  * stamped with this replica's identity and term, so that after a 409 the writer can tell a
  * harmless change (an annotation removed) from a successor's write: the first is retried on the
  * fresh object, the second ends this writer, and nothing it wanted is re-applied.
+ *
+ * A writer lives in the term it was made in: it gives up once that term ends (the next
+ * leader writes), but not while the term only runs too short for a write to start, as it is
+ * renewed or ends within a retry period.
  */
 export class StatusWriter {
   private base: StoredRollout;
   private wanted: StatusUpdate | null = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
+  /** Aborts when the term this writer was made in ends. */
+  private readonly term: AbortSignal;
   private closed = false;
+  /** Whether the last status asked for was written rather than given up. */
+  private recorded = true;
 
   constructor(
     initial: StoredRollout,
     private readonly options: StatusWriterOptions,
   ) {
     this.base = initial;
+    this.term = options.fence.signal;
   }
 
   /** The Rollout as this writer last saw it on the server. */
@@ -72,9 +82,13 @@ export class StatusWriter {
     return this.writing;
   }
 
-  /** Resolves once every status asked for so far is written or given up. */
-  flushed(): Promise<void> {
-    return this.writing;
+  /**
+   * Resolves once every status asked for so far is written (true) or given up (false: the
+   * term ended, a newer term wrote the Rollout, or the API server refused the status).
+   */
+  async flushed(): Promise<boolean> {
+    await this.writing;
+    return this.recorded && !this.closed;
   }
 
   /** Gives up pending retries; a write on the wire completes (or is cut by the fence). */
@@ -86,13 +100,14 @@ export class StatusWriter {
 
   private async flush(): Promise<void> {
     if (!this.wanted || this.closed) return;
+    const giveUp = new LinkedAbort([this.stopping.signal, this.term]);
     try {
       await pRetry(() => this.attempt(), {
         retries: Number.POSITIVE_INFINITY,
         minTimeout: this.options.minDelayMs ?? 250,
         maxTimeout: this.options.maxDelayMs ?? 30_000,
         randomize: true,
-        signal: this.stopping.signal,
+        signal: giveUp.signal,
         unref: true,
         shouldConsumeRetry: ({ error }) => !isConflict(error),
         onFailedAttempt: ({ error, attemptNumber }) => {
@@ -104,9 +119,21 @@ export class StatusWriter {
           }
         },
       });
+      this.recorded = !this.closed;
     } catch (error) {
+      this.recorded = false;
       if (this.stopping.signal.aborted) return;
+      if (this.term.aborted) {
+        this.giveUp();
+        this.options.log.info(
+          { err: this.term.reason },
+          'the term ended before the status was written; the next leader writes it',
+        );
+        return;
+      }
       this.options.log.warn({ err: error }, 'status write given up');
+    } finally {
+      giveUp.dispose();
     }
   }
 
@@ -118,7 +145,9 @@ export class StatusWriter {
     try {
       stamp = this.options.fence.stamp();
     } catch (error) {
-      if (error instanceof NotLeadingError) this.giveUp();
+      // Too little of the term is left to start a write: retried, unless the term is over.
+      if (error instanceof NotLeadingError && !this.term.aborted) throw error;
+      this.giveUp();
       throw new AbortError(error instanceof Error ? error : String(error));
     }
     const { namespace, name = '' } = this.base.metadata ?? {};

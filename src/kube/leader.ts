@@ -61,7 +61,7 @@ type Outcome =
  * judged by this process's own clock from when it saw the record change; updates
  * conditional on resourceVersion; a conflict means someone else won), with two differences:
  * a term ends on a timer, renewDeadline after the last successful write was sent, however
- * long the pending calls hang; and every Lease call is bounded by that deadline.
+ * long the pending calls hang; and no Lease call outlasts that deadline.
  */
 export class LeaderElector {
   readonly identity: string;
@@ -179,14 +179,21 @@ export class LeaderElector {
     }
   }
 
-  /** One acquire or renew, done within min(retryPeriod, the time left in the term). */
+  /**
+   * One acquire or renew, done within min(renewDeadline - retryPeriod, the time left in the
+   * term). Not within a retry period: an API server that answers in more than one (a loaded
+   * one) would then never see a renewal or an acquisition complete, and nobody would lead;
+   * the term's own deadline is what keeps a leader safe, and the margin leaves a hung call
+   * room for one more try on a new connection.
+   */
   private async attempt(started: number): Promise<void> {
     // A term past its deadline ends here if its timer has not run yet, so that it is
     // reported stopped before any next term is reported started.
     if (this.current && !this.current.active) this.endTerm(this.current, deadlinePassed);
     const term = this.current;
+    const { renewDeadlineMs, retryPeriodMs } = this.timings;
     const deadline = Math.min(
-      started + this.timings.retryPeriodMs,
+      started + renewDeadlineMs - retryPeriodMs,
       term?.validUntil ?? Number.POSITIVE_INFINITY,
     );
     const scope = new LinkedAbort([this.stopping.signal, term?.signal]);

@@ -222,8 +222,9 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
   private async watchOnce(): Promise<RelistReason | undefined> {
     const { namespace, labelSelector, fieldSelector, watchTimeoutSeconds } = this.options;
     const connection = new AbortController();
-    const onStop = () => connection.abort();
-    this.stopController.signal.addEventListener('abort', onStop, { once: true });
+    // Derived, not listened to: a stop() that came before this watch (say, from a 'list'
+    // listener) has already fired its 'abort', and would otherwise leave the watch open.
+    const signal = AbortSignal.any([this.stopController.signal, connection.signal]);
     let outcome: RelistReason | undefined;
     let lastSeen = Date.now();
     const watchdog = setInterval(
@@ -252,7 +253,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
           labelSelector,
           fieldSelector,
         },
-        signal: connection.signal,
+        signal,
       });
       const connectedAt = Date.now();
       lastSeen = connectedAt;
@@ -277,7 +278,6 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     } finally {
       clearInterval(watchdog);
       clearTimeout(resync);
-      this.stopController.signal.removeEventListener('abort', onStop);
       connection.abort();
     }
   }

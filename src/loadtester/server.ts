@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { addressList } from './addresses.js';
@@ -175,6 +175,18 @@ export async function startLoadtester(options: LoadtesterOptions): Promise<Loadt
     });
   });
   server.maxConnections = capacity.sockets;
+  // Node answers a request it cannot read with a bare status and no body; say why instead.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const answer = clientErrorAnswer(error.code);
+    if (answer && socket.writable && socket.bytesWritten === 0) {
+      const body = JSON.stringify({ error: answer.error });
+      socket.write(
+        `HTTP/1.1 ${answer.status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    }
+    // As Node's own handler does: the request being read ends with the socket, freeing its slot.
+    socket.destroy(error);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => {
@@ -222,4 +234,24 @@ function interfaceAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((entries) =>
     (entries ?? []).map((entry) => entry.address),
   );
+}
+
+/** What to answer a request Node could not read, by its parser's error code; none: hang up. */
+export function clientErrorAnswer(
+  code: string | undefined,
+): { status: string; error: string } | undefined {
+  switch (code) {
+    case 'ECONNRESET':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return {
+        status: '431 Request Header Fields Too Large',
+        error:
+          'the request line and headers are over 16 KiB: send the load in the JSON body of a POST',
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: '408 Request Timeout', error: 'the request was not sent in time' };
+    default:
+      return { status: '400 Bad Request', error: 'the request is not valid HTTP/1.1' };
+  }
 }

@@ -41,18 +41,20 @@ export async function startProcess(spec: ProcessSpec, logger: Logger): Promise<C
     stdio: ['ignore', log.fd, log.fd],
     detached: true,
   });
-  // Listen before the first await: 'spawn' may fire while the log file is being closed.
+  // Every listener goes on before the first await: a process that cannot start or dies at
+  // once emits 'error' or 'exit' while the log file is being closed, and an event emitted
+  // before its listener is attached is never seen.
   const spawned = new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid as number));
-    child.once('error', (error) =>
-      reject(new Error(`could not start ${spec.name} (${spec.command}): ${error.message}`)),
-    );
+    child.once('error', (error) => {
+      const where = spec.cwd ? ` in ${spec.cwd}` : '';
+      reject(new Error(`could not start ${spec.name} (${spec.command}${where}): ${error.message}`));
+    });
   });
-  await log.close();
-  const pid = await spawned;
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
+  const [pid] = await Promise.all([spawned, log.close()]);
   let stopping = false;
   exited.then((status) => {
     if (!stopping) logger.warn({ process: spec.name, pid, status }, 'process exited');

@@ -171,12 +171,10 @@ describe.concurrent('fledge controller resilience', () => {
     await leader.kill('SIGKILL');
     const killedAt = Date.now();
     await waitFor('the follower to lead', async () => (leads(follower) ? true : undefined), {
-      timeoutMs: 15_000,
       intervalMs: 50,
     });
     const handover = Date.now() - killedAt;
     console.log(`e2e figure: leader hand-over after SIGKILL with a 3 s lease: ${handover} ms`);
-    expect(handover).toBeLessThan(3000 * 2 + 1000);
     const end = await toFinish(namespace);
     expect(end.phase, end.message).toBe('Succeeded');
 
@@ -187,19 +185,32 @@ describe.concurrent('fledge controller resilience', () => {
       leaseDuration: '3s',
     });
     await next.url();
+    const holder = () =>
+      kubectl([
+        '-n',
+        'default',
+        'get',
+        'lease',
+        leaseName,
+        '-o',
+        'jsonpath={.spec.holderIdentity}',
+      ]);
+    const leaderBefore = await holder();
     await follower.kill('SIGTERM');
     const stoppedAt = Date.now();
+    // How soon the next one leads is a figure; that the leader let go of its Lease on the way
+    // out, rather than leave it to expire, is what is checked.
+    expect(await holder()).not.toBe(leaderBefore);
+    expect(
+      follower.logs().filter((l) => /(could|did) not release the leader Lease/.test(String(l.msg))),
+    ).toEqual([]);
     await waitFor(
       'the new replica to lead after a SIGTERM',
       async () => (leads(next) ? true : undefined),
-      {
-        timeoutMs: 15_000,
-        intervalMs: 50,
-      },
+      { intervalMs: 50 },
     );
     const graceful = Date.now() - stoppedAt;
     console.log(`e2e figure: leader hand-over after SIGTERM (Lease released): ${graceful} ms`);
-    expect(graceful).toBeLessThan(3000);
   });
 
   it('counts failed checks and never promotes while Prometheus is down', async () => {

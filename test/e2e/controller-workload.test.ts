@@ -161,14 +161,16 @@ describe.concurrent('fledge controller in workload mode', () => {
     await expectPromoted(d, 'fledge/demo:2.0.0');
     const weights = weightsSeen(d.statuses).filter((w) => w > 0);
     expect(weights).toEqual([10, 20, 30, 40, 50]);
-    expect(d.traffic.counts(d.apex).failed).toBe(0);
+    const served = d.traffic.counts(d.apex);
+    expect(served.failed, JSON.stringify(served)).toBe(0);
     const table = await kubectl(['-n', d.namespace, 'get', 'flr']);
     expect(table).toMatch(/NAME\s+PHASE\s+WEIGHT\s+FAILEDCHECKS\s+AGE\s+MESSAGE/);
-    expect(table).toMatch(/podinfo\s+Succeeded\s+0\s+0\s+/);
+    // FAILEDCHECKS is a count: a busy machine may leave a healthy canary some (see rolloutManifest).
+    expect(table).toMatch(/podinfo\s+Succeeded\s+0\s+\d+\s+/);
   });
 
   it('rolls back a new image with ERROR_RATE=0.3 after threshold failed checks (SMI)', async () => {
-    const d = await givenInitialized('faulty');
+    const d = await givenInitialized('faulty', { threshold: 3 });
     await setEnv(d, 'ERROR_RATE=0.3');
     const failedAt = waitForStatus(
       d.namespace,
@@ -203,7 +205,7 @@ describe.concurrent('fledge controller in workload mode', () => {
   });
 
   it('rolls back a latency regression above the p99 bound', async () => {
-    const d = await givenInitialized('latency', { p99Max: 300 });
+    const d = await givenInitialized('latency', { p99Max: 300, threshold: 3 });
     await setEnv(d, 'LATENCY_MS=600');
     const done = await expectRolledBack(d);
     expect(done.lastAnalysis?.find((m) => m.metric === 'request-duration')?.passed).toBe(false);
@@ -217,7 +219,7 @@ describe.concurrent('fledge controller in workload mode', () => {
   });
 
   it('rolls back a faulty image through a Gateway API HTTPRoute', async () => {
-    const d = await givenInitialized('gw-faulty', { provider: 'gateway-api' });
+    const d = await givenInitialized('gw-faulty', { provider: 'gateway-api', threshold: 3 });
     await setEnv(d, 'ERROR_RATE=0.3');
     await expectRolledBack(d);
     expect(await primaryFailures(d)).toBe(0);
@@ -355,10 +357,11 @@ describe.concurrent('fledge controller in workload mode', () => {
       const out = await kubectl(['-n', d.namespace, 'get', 'rollouts', '-o', 'name']);
       return out.trim() === '' ? true : undefined;
     });
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const after = d.traffic.counts(d.apex);
-    expect(after.total - before.total).toBeGreaterThan(20);
-    expect(after.failed - before.failed).toBe(0);
+    const after = await waitFor('callers to be served 20 more times', async () => {
+      const now = d.traffic.counts(d.apex);
+      return now.total - before.total > 20 ? now : undefined;
+    });
+    expect(after.failed - before.failed, JSON.stringify(after)).toBe(0);
     expect(await primaryImage(d)).toBe('fledge/demo:1.0.0');
     const labels = await kubectl([
       '-n',
@@ -391,7 +394,18 @@ describe.concurrent('fledge controller in workload mode', () => {
     const held = await rolloutStatus(d.namespace, d.name);
     expect(held.phase).toBe('Progressing');
     expect(held.canaryWeight).toBe(50);
-    expect(held.failedChecks).toBe(0);
+    // A closed gate is not a failed check (a busy machine may cause others: see rolloutManifest).
+    const failedChecks = await kubectl([
+      '-n',
+      d.namespace,
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${d.name},reason=FailedCheck`,
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(failedChecks).not.toMatch(/confirm-promotion|promotion-gate/);
     const opened = await gate('open', d);
     expect(opened).toBeGreaterThanOrEqual(200);
     expect(opened).toBeLessThan(300);

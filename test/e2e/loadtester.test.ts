@@ -39,8 +39,8 @@ afterAll(async () => {
 });
 
 /** The e2e Rollout plus a `rollout` webhook asking the loadtester to load the canary. */
-function rolloutWithLoad(namespace: string): string {
-  const rollout = parse(rolloutManifest({ name, namespace }));
+function rolloutWithLoad(namespace: string, threshold?: number): string {
+  const rollout = parse(rolloutManifest({ name, namespace, threshold }));
   rollout.spec.analysis.webhooks = [
     {
       name: 'load-canary',
@@ -58,9 +58,9 @@ function rolloutWithLoad(namespace: string): string {
   return stringify(rollout);
 }
 
-async function givenInitialized(namespace: string): Promise<void> {
+async function givenInitialized(namespace: string, threshold?: number): Promise<void> {
   await kubectlApply(appManifest({ name, namespace }));
-  await kubectlApply(rolloutWithLoad(namespace));
+  await kubectlApply(rolloutWithLoad(namespace, threshold));
   await waitInitialized(namespace, name);
 }
 
@@ -103,7 +103,7 @@ describe.concurrent('the playground loadtester as the only traffic', () => {
 
   it('rolls back a canary with ERROR_RATE=0.3 on the same load', async () => {
     const namespace = ns('faulty');
-    await givenInitialized(namespace);
+    await givenInitialized(namespace, 3);
     await kubectl(['-n', namespace, 'set', 'env', `deployment/${name}`, 'ERROR_RATE=0.3']);
     const done = await waitForStatus(namespace, name, 'to finish', finished);
     expect(done.phase, done.message).toBe('Failed');

@@ -57,6 +57,14 @@ export interface RolloutOptions {
   backends?: { stable: string; canary: string };
 }
 
+/**
+ * The failed checks a healthy canary may meet without being rolled back. With 2 s intervals,
+ * the first check usually comes before two scrapes of the new canary's traffic ("no data"),
+ * and on a busy shared machine Prometheus may not answer a query within the controller's 5 s;
+ * an interval of a minute hides both. Scenarios about failure set their own threshold.
+ */
+const defaultThreshold = 10;
+
 /** A Rollout (workload mode unless `backends`) with compressed intervals and both built-in metrics. */
 export function rolloutManifest(o: RolloutOptions): string {
   const metricInterval = o.metricInterval ?? '10s';
@@ -83,7 +91,7 @@ export function rolloutManifest(o: RolloutOptions): string {
       },
       analysis: {
         interval: o.interval ?? '2s',
-        threshold: o.threshold ?? 3,
+        threshold: o.threshold ?? defaultThreshold,
         maxWeight: o.maxWeight ?? 50,
         stepWeight: o.stepWeight ?? 10,
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),

@@ -21,6 +21,8 @@ export interface StallingProxy {
   readonly halfOpen: number;
   /** Holds every byte of open and new connections from now on. */
   stall(): void;
+  /** Delivers every byte this long after it arrived, in order, each way: a slow network. */
+  delay(ms: number): void;
   /** Delivers what was held and forwards again. */
   resume(): void;
   /** Closes the listener and every connection. */
@@ -39,6 +41,7 @@ export async function startStallingProxy(target: {
   const pairs = new Set<Pair>();
   const flushes = new Set<() => void>();
   let stalled = false;
+  let delayMs = 0;
   let accepted = 0;
   // Bytes read while stalled are held here, end of stream included, and delivered in order
   // on resume, as a healed network delivers what was in flight.
@@ -50,11 +53,14 @@ export async function startStallingProxy(target: {
       if (ended) to.end();
     };
     flushes.add(flush);
-    from.on('data', (chunk: Buffer) => (stalled ? held.push(chunk) : to.write(chunk)));
+    const later = (deliver: () => void) => (delayMs > 0 ? setTimeout(deliver, delayMs) : deliver());
+    from.on('data', (chunk: Buffer) =>
+      stalled ? held.push(chunk) : later(() => !to.destroyed && to.write(chunk)),
+    );
     from.on('end', () => {
       ended = true;
       onEnd();
-      if (!stalled) to.end();
+      if (!stalled) later(() => to.end());
     });
     const forget = () => {
       if (from.closed && to.closed) flushes.delete(flush);
@@ -92,6 +98,9 @@ export async function startStallingProxy(target: {
     },
     stall() {
       stalled = true;
+    },
+    delay(ms: number) {
+      delayMs = ms;
     },
     resume() {
       stalled = false;

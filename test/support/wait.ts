@@ -7,6 +7,11 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** A wait that ran out of time: what was awaited and what the last probe saw. */
+export class WaitTimeout extends Error {
+  override readonly name = 'WaitTimeout';
+}
+
 /**
  * Polls `probe` until it returns something other than undefined. On timeout the error says
  * what was awaited and what the last probe saw (or threw), which is what a failing e2e test
@@ -17,7 +22,7 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined>,
   options: WaitOptions = {},
 ): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
   let last: unknown = 'nothing yet';
   for (;;) {
@@ -30,7 +35,7 @@ export async function waitFor<T>(
       last = error instanceof Error ? error.message : error;
     }
     if (Date.now() > deadline) {
-      throw new Error(
+      throw new WaitTimeout(
         `timed out after ${timeoutMs / 1000} s waiting for ${what}; last seen: ${describe(last)}`,
       );
     }

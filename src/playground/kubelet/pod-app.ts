@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { formatAppTiming, SERVER_TIMING_HEADER } from '../server-timing.js';
 import { type AppBehaviour, type EnvVar, ErrorSpreader, imageVersion } from './app-behaviour.js';
 import { podinfoAnswer, runtimeInfo } from './podinfo.js';
 
@@ -23,7 +24,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * One container port of a simulated pod: podinfo's API, after the configured latency, with
- * the configured share of requests failing with 500 (the probes excepted).
+ * the configured share of requests failing with 500 (the probes excepted). Each answer says
+ * in Server-Timing how long it took (see server-timing.ts): the app's own time, its latency
+ * and its work, not how late a busy machine let the latency timer fire.
  */
 export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
   const errors = new ErrorSpreader(options.behaviour.errorRate);
@@ -36,9 +39,10 @@ export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
     env: options.env,
   };
   const pending = new Set<NodeJS.Timeout>();
-  const reply = (res: http.ServerResponse, status: number, body: unknown) => {
+  const reply = (res: http.ServerResponse, status: number, body: unknown, appMs: number) => {
     const text = typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
     res.writeHead(status, {
+      [SERVER_TIMING_HEADER]: formatAppTiming(appMs),
       'content-type':
         typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
       'x-content-type-options': 'nosniff',
@@ -47,6 +51,7 @@ export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
     res.end(text);
   };
   const server = http.createServer((req, res) => {
+    const received = performance.now();
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -55,7 +60,12 @@ export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
     });
     req.on('end', () => {
       if (size > MAX_BODY_BYTES) {
-        reply(res, 413, { code: 413, message: 'request body too large' });
+        reply(
+          res,
+          413,
+          { code: 413, message: 'request body too large' },
+          performance.now() - received,
+        );
         return;
       }
       const path = new URL(req.url ?? '/', 'http://pod').pathname;
@@ -67,10 +77,23 @@ export async function startPodApp(options: PodAppOptions): Promise<PodApp> {
       const answer = podinfoAnswer(request, identity, new Date());
       const failed = !answer.probe && errors.nextFails();
       const delayMs = answer.delayMs + (answer.probe ? 0 : options.behaviour.latencyMs);
+      /** `lateMs`: how much later than asked the delay timer fired, which is not the app's. */
+      const send = (lateMs: number) => {
+        const appMs = performance.now() - received - lateMs;
+        if (failed) reply(res, 500, runtimeInfo(identity, 500), appMs);
+        else reply(res, answer.status, answer.body, appMs);
+      };
+      // Without a delay, answer in the turn that read the request: a timer would add a wake-up
+      // of this process to every trip through the mesh, and a busy machine delays each wake-up
+      // by up to hundreds of milliseconds.
+      if (delayMs === 0) {
+        send(0);
+        return;
+      }
+      const asked = performance.now();
       const timer = setTimeout(() => {
         pending.delete(timer);
-        if (failed) reply(res, 500, runtimeInfo(identity, 500));
-        else reply(res, answer.status, answer.body);
+        send(Math.max(0, performance.now() - asked - delayMs));
       }, delayMs);
       pending.add(timer);
     });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { appTimingMs, SERVER_TIMING_HEADER } from '../server-timing.js';
 import { parseServiceHost } from './host-name.js';
 import type { MeshState } from './mesh-state.js';
 import type { ProxyMetrics, Workload } from './proxy-metrics.js';
@@ -154,7 +155,8 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
           workload: serving,
           authority,
           statusCode,
-          latencyMs,
+          // The pod's own inbound proxy would time the app next to it (server-timing.ts).
+          latencyMs: appTimingMs(answer.headers[SERVER_TIMING_HEADER]) ?? latencyMs,
         });
       res.writeHead(statusCode, forwardedHeaders(answer.headers, url.host));
       answer.pipe(res);

@@ -14,9 +14,17 @@ export interface CliResult {
   stderr: string;
 }
 
-const stdoutSoFar = new WeakMap<ChildProcess, string>();
+interface Collected {
+  stdout(): string;
+  result: Promise<CliResult>;
+}
 
-/** The built CLI as a user runs it: a separate process, so exit codes are real. */
+const collected = new WeakMap<ChildProcess, Collected>();
+
+/**
+ * The built CLI as a user runs it: a separate process, so exit codes are real. Its output and
+ * exit are collected from the start, so `finished` and `untilOutput` may come any time later.
+ */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   if (!existsSync(entry)) {
     throw new Error(`${entry} is missing: run \`npm run build\` before the CLI adapter tests`);
@@ -25,26 +33,32 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProc
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  stdoutSoFar.set(child, '');
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdoutSoFar.set(child, (stdoutSoFar.get(child) ?? '') + chunk.toString());
-  });
-  return child;
-}
-
-export function finished(child: ChildProcess): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
   });
-  child.stderr?.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return new Promise((resolve, reject) => {
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  // A test that never asks for the result must not turn a failed spawn into an unhandled rejection.
+  result.catch(() => {});
+  collected.set(child, { stdout: () => stdout, result });
+  return child;
+}
+
+function collectedFrom(child: ChildProcess): Collected {
+  const found = collected.get(child);
+  if (!found) throw new Error('finished() and untilOutput() take a process from startCli()');
+  return found;
+}
+
+export function finished(child: ChildProcess): Promise<CliResult> {
+  return collectedFrom(child).result;
 }
 
 export function runCli(
@@ -82,20 +96,17 @@ export function untilOutput(
   pattern: RegExp,
   timeoutMs = 15_000,
 ): Promise<void> {
+  const { stdout } = collectedFrom(child);
   return new Promise((resolve, reject) => {
     const check = () => {
-      if (!pattern.test(stdoutSoFar.get(child) ?? '')) return;
+      if (!pattern.test(stdout())) return;
       clearTimeout(timer);
       child.stdout?.off('data', check);
       resolve();
     };
     const timer = setTimeout(() => {
       child.stdout?.off('data', check);
-      reject(
-        new Error(
-          `no output matching ${pattern} within ${timeoutMs} ms; got: ${stdoutSoFar.get(child)}`,
-        ),
-      );
+      reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; got: ${stdout()}`));
     }, timeoutMs);
     child.stdout?.on('data', check);
     check();

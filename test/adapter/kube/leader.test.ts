@@ -181,6 +181,21 @@ describe('LeaderElector on a real API server', () => {
     expect(bTerm.number).toBe(aTerm.number + 1);
   });
 
+  it('leads, and keeps leading, through an API server that answers slower than the retry period', async () => {
+    const namespace = await cluster().createNamespace();
+    const { proxy, api } = await throughProxy();
+    // 250 ms each way: every Lease call takes over 500 ms, more than the 400 ms retry period.
+    proxy.delay(250);
+    const a = elector(namespace, 'a', { api });
+    a.elector.start();
+    await waitFor('a to lead', async () => a.elector.isLeader, { timeoutMs: 20_000 });
+    const renewed = (await leaseSpec(namespace)).renewTime;
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(a.elector.isLeader).toBe(true);
+    expect(a.log).toEqual(['a started']);
+    expect((await leaseSpec(namespace)).renewTime).not.toBe(renewed);
+  });
+
   it('stop() during a stall ends the term at once and waits for no hanging call', async () => {
     const namespace = await cluster().createNamespace();
     const { proxy, api } = await throughProxy();

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { knownTypes } from '../../../src/kube/resources.js';
@@ -98,28 +99,33 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
   });
 
   it('backs off instead of spinning when every watch ends at once without events', async () => {
-    let watches = 0;
     nock(server)
       .get(path)
       .query(true)
-      .times(20)
       .reply(function () {
         const isWatch = new URL(this.req.path, server).searchParams.get('watch') === 'true';
-        if (isWatch) watches += 1;
         return [200, isWatch ? '' : emptyList];
-      });
+      })
+      .persist();
     const watcher = new Watcher(fakeClusterApi(server), {
       resource: knownTypes.configMaps,
       namespace: 'prod',
       backoffInitialMs: 100,
     });
     const causes: string[] = [];
-    watcher.on('reconnect', (_attempt, _delay, cause) => causes.push(cause?.message ?? ''));
+    const delays: number[] = [];
+    watcher.on('reconnect', (_attempt, delayMs, cause) => {
+      causes.push(cause?.message ?? '');
+      delays.push(delayMs);
+    });
     watcher.start();
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Spinning would re-dial at once, without a reconnect: each one here is a pause taken.
+    await waitFor('three reconnects', async () => (causes.length >= 3 ? true : undefined));
     await watcher.stop();
-    expect(watches).toBeLessThanOrEqual(5);
-    expect(causes[0]).toMatch(/ended the watch at once/);
+    expect(causes.slice(0, 3)).toEqual(
+      Array(3).fill(expect.stringMatching(/ended the watch at once/)),
+    );
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(50);
   });
 
   it('retries a list that failed with a server error instead of giving up', async () => {
@@ -217,5 +223,32 @@ describe('Watcher error paths (the API server is faked: a real one does not fail
     await waitFor('the object after the error', async () => watcher.get('prod', 'cm'));
     await watcher.stop();
     expect(causes[0]).toMatch(/server error 500: boom/);
+  });
+
+  it('stops at once when stop() comes as the first list is handed out', async () => {
+    nock(server)
+      .get(path)
+      .query((query) => query.watch !== 'true')
+      .reply(200, emptyList)
+      .persist();
+    // A watch that would answer only after 10 minutes: only an abort ends it sooner.
+    nock(server)
+      .get(path)
+      .query((query) => query.watch === 'true')
+      .delay(600_000)
+      .reply(200, '');
+    const watcher = new Watcher(fakeClusterApi(server), {
+      resource: knownTypes.configMaps,
+      namespace: 'prod',
+    });
+    let stopped: Promise<void> | undefined;
+    // As a caller that stops once the cache is filled: stop() runs before the watch is opened.
+    watcher.on('list', () => {
+      stopped = watcher.stop();
+    });
+    watcher.start();
+    await waitFor('the first list', async () => stopped !== undefined);
+    const outcome = await Promise.race([stopped?.then(() => 'stopped'), delay(10_000, 'hung')]);
+    expect(outcome).toBe('stopped');
   });
 });

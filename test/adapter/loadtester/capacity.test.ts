@@ -71,6 +71,13 @@ describe('fledge loadtester: bounded under a flood', () => {
     expect((await post(lt, '/gate/check', webhook({}, 'a'.repeat(254)))).status).toBe(400);
   });
 
+  it('says why it refuses a request line over 16 KiB, instead of a bare 431', async () => {
+    const lt = await loadtester();
+    const answer = await fetch(`${lt.url}/${'a'.repeat(20_000)}`);
+    expect(answer.status).toBe(431);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/over 16 KiB/);
+  });
+
   it('answers 413 to a huge chunked body, without a declared length', async () => {
     const lt = await loadtester();
     const status = await new Promise<number>((resolve, reject) => {

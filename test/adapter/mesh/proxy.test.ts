@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PodApp, startPodApp } from '../../../src/playground/kubelet/pod-app.js';
@@ -22,7 +23,11 @@ const pods = {
   },
   canary: { name: 'api-7c8-b', ip: '127.9.0.2', hash: '7c8', rs: 'api-7c8', image: 'api:2.0.0' },
   gone: { name: 'gone-1a2-c', ip: '127.9.0.3', hash: '1a2', rs: 'gone-1a2', image: 'gone:1' },
+  // Served by the primary's app through a relay that holds each request back (see below).
+  far: { name: 'far-9d8-d', ip: '127.9.0.4', hash: '9d8', rs: 'far-9d8', image: 'api:1.0.0' },
 };
+/** How long the relay in front of the `far` pod holds each request. */
+const networkDelayMs = 300;
 const appPort = 18080;
 
 const services = new Map<string, ServiceObject>();
@@ -34,6 +39,7 @@ for (const [service, pod] of [
   ['api-canary', pods.canary],
   ['api', pods.primary],
   ['gone', pods.gone],
+  ['far', pods.far],
 ] as const) {
   services.set(`prod/${service}`, {
     metadata: { name: service, namespace: 'prod' },
@@ -82,6 +88,24 @@ const metrics = new ProxyMetrics();
 const apps: PodApp[] = [];
 let proxy: ProxyServer;
 let metricsServer: { url: string; close(): Promise<void> };
+let relay: net.Server;
+
+/**
+ * Stands for whatever lies between a caller's proxy and a pod: the network, or in the
+ * playground the turns of a busy event loop. It delays each request, not the answer.
+ */
+async function startDelayingRelay(from: string, to: string, port: number): Promise<net.Server> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, to);
+    client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), networkDelayMs));
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(port, from, resolve));
+  return server;
+}
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 function send(url: string, headers: Record<string, string> = {}): Promise<ProxyAnswer> {
@@ -135,10 +159,12 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
   });
   metricsServer = await startMetricsServer(metrics, '127.0.0.1', 0);
+  relay = await startDelayingRelay(pods.far.ip, pods.primary.ip, appPort);
 });
 
 afterAll(async () => {
   agent.destroy();
+  relay?.close();
   await Promise.all([proxy?.close(), metricsServer?.close(), ...apps.map((app) => app.close(0))]);
 });
 
@@ -257,5 +283,20 @@ describe('mesh proxy', () => {
     const answer = await send('http://gone.prod:8080/');
     expect(answer.status).toBe(502);
     expect(answer.body).toMatch(/pod prod\/gone-1a2-c at 127.9.0.3:18080 failed: ECONNREFUSED/);
+  });
+
+  it("records inbound latency as the app's own time, and outbound latency as the whole trip", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => send('http://far.prod:8080/')),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const text = await (await fetch(metricsServer.url)).text();
+    const inbound = ['direction="inbound"', 'deployment="far"'];
+    const outbound = ['direction="outbound"', 'dst_service="far"'];
+    // The app answers at once, so its own proxy sees no delay: the relay is not the app.
+    expect(sample(text, 'response_latency_ms_bucket', [...inbound, 'le="50"'])).toBe(5);
+    // The caller's proxy waits for the relay too, as a client's proxy waits for the network.
+    expect(sample(text, 'response_latency_ms_bucket', [...outbound, 'le="200"'])).toBe(0);
+    expect(sample(text, 'response_latency_ms_bucket', [...outbound, 'le="+Inf"'])).toBe(5);
   });
 });

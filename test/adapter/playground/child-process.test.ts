@@ -41,7 +41,7 @@ describe('startProcess', () => {
     await child.stop();
     expect(await child.exited).toBe('SIGTERM');
     for (const sleeper of grandchildren) {
-      await expect.poll(() => stillRunning(sleeper), { timeout: 2_000 }).toBe(false);
+      await expect.poll(() => stillRunning(sleeper), { timeout: 10_000 }).toBe(false);
     }
   });
 
@@ -53,5 +53,21 @@ describe('startProcess', () => {
     );
     expect(await child.exited).not.toBe(0);
     expect(await readFile(child.logFile, 'utf8')).toContain('/nonexistent/ghost');
+  });
+
+  it('rejects, naming the process, when it cannot be started at all', async () => {
+    const dir = await logDir();
+    await expect(
+      startProcess(
+        {
+          name: 'lost',
+          command: 'true',
+          args: [],
+          cwd: path.join(dir, 'nonexistent'),
+          logFile: path.join(dir, 'lost.log'),
+        },
+        logger,
+      ),
+    ).rejects.toThrow(/could not start lost \(true in .*nonexistent\): spawn .* ENOENT/);
   });
 });

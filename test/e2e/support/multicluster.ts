@@ -39,14 +39,19 @@ export function backendRolloutManifest(s: Scenario, namespace: string, canary: s
       routing: { provider: s.provider },
       analysis: {
         interval: '2s',
-        threshold: s.threshold ?? 3,
+        // As in the workload scenarios: a busy machine's failed checks must not roll back a
+        // healthy canary; faulty scenarios set 3.
+        threshold: s.threshold ?? 10,
         maxWeight: 50,
         stepWeight: 10,
         metrics: [
           { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' },
-          // Three proxy hops (caller mesh, gateway, remote mesh) share this test's event loop
-          // on a shared 2-core machine: p99 reaches several hundred ms when it is busy.
-          { name: 'request-duration', thresholdRange: { max: 1500 }, interval: '10s' },
+          // Backend mode reads the caller's outbound latency: the whole trip through three
+          // simulated hops (caller mesh, gateway, remote mesh) that share this test's event
+          // loop. A healthy canary's p99 reached 2.8 s there at load 15 on the shared 2-core
+          // machine; no scenario here is about latency, so the bound only tells healthy from
+          // broken.
+          { name: 'request-duration', thresholdRange: { max: 5000 }, interval: '10s' },
         ],
       },
       promotion: 'auto',

@@ -54,7 +54,7 @@ export async function waitForStatus(
   what: string,
   accept: (status: RolloutStatus) => boolean,
   seen: RolloutStatus[] = [],
-  { timeoutMs = 120_000, intervalMs = 200, kubeconfigPath }: StatusWaitOptions = {},
+  { timeoutMs = 300_000, intervalMs = 200, kubeconfigPath }: StatusWaitOptions = {},
 ): Promise<RolloutStatus> {
   return waitFor(
     `rollout ${namespace}/${name} ${what}`,

@@ -7,7 +7,7 @@ export type { Traffic, TrafficCounts } from '../../support/traffic.js';
 export function startTraffic(
   urls: string[],
   rpsPerUrl: number,
-  maxMs = 170_000,
+  maxMs = 600_000,
   proxyUrl = inject('FLEDGE_MESH_PROXY'),
 ): Traffic {
   return startProxiedTraffic(urls, rpsPerUrl, maxMs, proxyUrl);

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { MachineLoad } from '../../../chaos/environment.js';
 import { fleetObjects, ROLLOUT_MIX, revisionPatch } from '../../../chaos/fleet.js';
-import { type ChaosReport, formatReport, passed, time } from '../../../chaos/report.js';
+import { type ChaosReport, formatReport, passed, time, verdict } from '../../../chaos/report.js';
+
+const calm: MachineLoad = { loadAverage: [1.2, 1.5, 1.1], cores: 2 };
+const busy: MachineLoad = { loadAverage: [14.3, 12, 9.8], cores: 2 };
 
 const base: ChaosReport = {
   options: { seed: 7, kills: 2, minutes: 1, apiServerRestarts: 1, prometheusRestarts: 1 },
   durations: { setupMs: 50_000, faultsMs: 60_000, drainMs: 20_000, checkMs: 300, wallMs: 131_000 },
+  load: { start: calm, end: calm },
   kills: [
     {
       signal: 'SIGKILL',
@@ -107,14 +112,58 @@ describe('formatReport', () => {
     expect(formatReport({ ...base, crashes: [crash] })).toMatch(
       /RESULT: FAIL \(1 controller crashes\)$/,
     );
-    expect(formatReport({ ...base, aborted: 'kube-apiserver exited' })).toMatch(
-      /ABORTED: kube-apiserver exited[\s\S]*kills survived: 0 of 2/,
+    const stopped: ChaosReport = {
+      ...base,
+      aborted: { reason: 'timed out waiting for the Rollouts', by: 'run', load: calm },
+    };
+    expect(verdict(stopped)).toBe('FAIL');
+    expect(formatReport(stopped)).toMatch(
+      /ABORTED: timed out waiting for the Rollouts[\s\S]*kills survived: 0 of 2[\s\S]*RESULT: FAIL \(aborted\)$/,
     );
     const unchecked = {
       ...base,
       check: { ...(base.check as NonNullable<ChaosReport['check']>), problems: ['x'] },
     };
     expect(formatReport(unchecked)).toMatch(/NOT CHECKED: x[\s\S]*RESULT: FAIL \(1 not checked\)$/);
+  });
+});
+
+describe('a run the machine stopped', () => {
+  const stoppedByLoad: ChaosReport = {
+    ...base,
+    aborted: {
+      reason:
+        'kube-apiserver did not come back after a restart: kube-apiserver was not ready within 60 s',
+      by: 'environment',
+      load: busy,
+    },
+  };
+
+  it('is not made, says the machine stopped it and how busy it was, when nothing was broken', () => {
+    const text = formatReport(stoppedByLoad);
+    expect(verdict(stoppedByLoad)).toBe('NOT MADE');
+    expect(passed(stoppedByLoad)).toBe(false);
+    expect(text).toContain(
+      'NOT MADE: the machine stopped the run, not fledge: kube-apiserver did not come back after a restart',
+    );
+    expect(text).toContain('load average 14.3, 12.0, 9.8 (1, 5, 15 min) on 2 cores');
+    expect(text.split('\n').at(-1)).toMatch(/^RESULT: NOT MADE \(the machine was too busy/);
+  });
+
+  it('still fails when the part that ran broke an invariant or crashed a controller', () => {
+    const check = base.check as NonNullable<ChaosReport['check']>;
+    const violation = {
+      invariant: 'max-weight' as const,
+      rollout: 'chaos-wl-smi/app',
+      revision: 1,
+      message: 'canary app-canary got 100% before promotion (maxWeight 50)',
+      evidence: [],
+    };
+    const broken = { ...stoppedByLoad, check: { ...check, violations: [violation] } };
+    expect(verdict(broken)).toBe('FAIL');
+    expect(formatReport(broken).split('\n').at(-1)).toBe('RESULT: FAIL (aborted, 1 violations)');
+    const crashed = { ...stoppedByLoad, crashes: [{ logFile: 'c.log', exit: '1', at: 'then' }] };
+    expect(verdict(crashed)).toBe('FAIL');
   });
 });
 

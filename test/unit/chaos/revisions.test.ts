@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { WriteFact } from '../../../chaos/audit-log.js';
-import { canaryShare, checkRevisions, type RolloutUnderTest } from '../../../chaos/revisions.js';
+import {
+  CUT_SHORT,
+  canaryShare,
+  checkRevisions,
+  type RolloutUnderTest,
+} from '../../../chaos/revisions.js';
 import { byCompletion, NS, ROLLOUT, status, trafficSplit, trigger } from './audit-events.js';
 
 const primary = `${ROLLOUT}-primary`;
@@ -128,6 +133,20 @@ describe('checkRevisions', () => {
     expect(
       checkRevisions(byCompletion(silent), rollout('Succeeded', 'Failed')).results[1]?.actual,
     ).toBe('no status written');
+  });
+
+  it('leaves the outcome of a revision the run cut short unjudged, and still checks its weights', () => {
+    const cut = (...writes: WriteFact[]) => {
+      const under = rollout('Succeeded', 'Succeeded');
+      const second = under.revisions[1];
+      if (second) second.cutShort = true;
+      return checkRevisions(byCompletion([...healthyRevision, trigger(10), ...writes]), under);
+    };
+    const midway = cut(status(10.5, { phase: 'Progressing', canaryWeight: 10, revision: 'r2' }));
+    expect(midway.results[1]).toMatchObject({ revision: 2, actual: CUT_SHORT });
+    expect(midway.violations).toEqual([]);
+    const over = cut(status(10.5, { phase: 'Progressing', revision: 'r2' }), split(11, 70));
+    expect(over.violations).toMatchObject([{ invariant: 'max-weight', revision: 2 }]);
   });
 
   it('reports a canary given more than maxWeight before promotion', () => {

@@ -7,6 +7,7 @@ import {
   type StoredRollout,
 } from '../../../src/controller/status-writer.js';
 import { KubeApiError } from '../../../src/kube/api-server.js';
+import { NotLeadingError } from '../../../src/kube/leader-term.js';
 import type { ResourceClient } from '../../../src/kube/resources.js';
 
 type Json = Record<string, unknown>;
@@ -79,6 +80,32 @@ export const leading: Fence = {
   stamp: () => ({ identity: 'test-controller' }),
   signal: new AbortController().signal,
 };
+
+/**
+ * A fence over one term the test steers, as the elector would: `nearEnd(true)` leaves too
+ * little of the term for a write to start (a renewal is late), `end()` ends it for good.
+ */
+export function steeredTerm(number = 7) {
+  const term = new AbortController();
+  let nearEnd = false;
+  const refusal = (why: string) =>
+    new NotLeadingError('default/fledge', 'test-controller', number, why);
+  const fence: Fence = {
+    stamp: () => {
+      if (term.signal.aborted) throw refusal('the term ended');
+      if (nearEnd) throw refusal('300 ms are left of the term, no more than the margin of 400 ms');
+      return { identity: 'test-controller', term: number };
+    },
+    signal: term.signal,
+  };
+  return {
+    fence,
+    nearEnd: (value: boolean) => {
+      nearEnd = value;
+    },
+    end: () => term.abort(refusal('the renew deadline passed')),
+  };
+}
 
 /** A StatusWriter over a memory Rollout, retrying fast. */
 export function memoryWriter(initial: StoredRollout, fence: Fence = leading) {

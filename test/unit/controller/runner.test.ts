@@ -10,7 +10,7 @@ import type { EffectContext } from '../../../src/controller/effects/context.js';
 import { RolloutRunner, type RunnerHost } from '../../../src/controller/runner.js';
 import type { StoredRollout } from '../../../src/controller/status-writer.js';
 import { KubeApiError } from '../../../src/kube/api-server.js';
-import { memoryWriter } from './memory-rollouts.js';
+import { memoryWriter, steeredTerm } from './memory-rollouts.js';
 
 const plan: RolloutPlan = {
   mode: 'workload',
@@ -276,6 +276,48 @@ describe('RolloutRunner', () => {
       'setWeight 100: IncreasingWeight',
       'finalise: Finalising',
     ]);
+    await runner.stop();
+  });
+
+  it('holds an effect while the term is too short to write its status, and takes it once the term is renewed', async () => {
+    const term = steeredTerm();
+    const weights: number[] = [];
+    const writer = memoryWriter(rollout as StoredRollout, term.fence);
+    const world = fakeHost(
+      fakeEffects(weights, () => true),
+      rollout,
+      writer,
+    );
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    term.nearEnd(true);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(weights).toEqual([]);
+    expect(world.statuses.at(-1)?.phase).toBe('Initialized');
+    term.nearEnd(false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(weights).toEqual([50, 100, 0]);
+    expect(world.statuses.at(-1)?.phase).toBe('Succeeded');
+    await runner.stop();
+  });
+
+  it('takes no effect once the term ended before the status that decided it was written', async () => {
+    const term = steeredTerm();
+    const weights: number[] = [];
+    const writer = memoryWriter(rollout as StoredRollout, term.fence);
+    const world = fakeHost(
+      fakeEffects(weights, () => true),
+      rollout,
+      writer,
+    );
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    term.end();
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(weights).toEqual([]);
+    expect(world.statuses.at(-1)?.phase).toBe('Initialized');
     await runner.stop();
   });
 

@@ -37,7 +37,7 @@ describe(`fuzz, seed ${SEED}`, () => {
     expect(findings(tally)).toEqual(clean);
   }, 180_000);
 
-  it('the loadtester: 100 requests, none of which crashes it or goes unanswered', async () => {
+  it('the loadtester: 100 requests over HTTP', async () => {
     const { tally } = await runLoadtesterTarget(SEED, 100, async () => {
       const loadtester = await startLoadtester({
         port: 0,
@@ -51,6 +51,6 @@ describe(`fuzz, seed ${SEED}`, () => {
         stop: () => loadtester.stop(),
       };
     });
-    expect({ crash: tally.counts.crash, hang: tally.counts.hang }).toEqual({ crash: 0, hang: 0 });
+    expect(findings(tally)).toEqual(clean);
   }, 300_000);
 });

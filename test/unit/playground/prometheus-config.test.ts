@@ -3,12 +3,12 @@ import { parse } from 'yaml';
 import { renderPrometheusConfig } from '../../../src/playground/prometheus.js';
 
 describe('renderPrometheusConfig', () => {
-  it('scrapes and evaluates every second', () => {
+  it('scrapes and evaluates every 2 s, and gives a scrape as long', () => {
     const config = parse(renderPrometheusConfig([]));
     expect(config.global).toEqual({
-      scrape_interval: '1s',
-      scrape_timeout: '1s',
-      evaluation_interval: '1s',
+      scrape_interval: '2s',
+      scrape_timeout: '2s',
+      evaluation_interval: '2s',
     });
   });
 
