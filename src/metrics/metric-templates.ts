@@ -8,6 +8,7 @@ import type { ResourceType } from '../kube/resources.js';
 import { proxyFor } from '../webhooks/call.js';
 import type { AnalysisMetric } from './analysis.js';
 import { createPrometheusProvider, type MetricsProvider } from './prometheus.js';
+import { sanitiseForeign } from './query-result.js';
 import {
   type ProviderSettings,
   type TemplateProblem,
@@ -66,30 +67,39 @@ export class MetricTemplates {
     metrics: readonly MetricSpec[],
     rollout: { name: string; namespace: string },
   ): Promise<ResolvedMetrics> {
-    const problems: ResolvedMetrics['problems'] = [];
     const resolved = await Promise.all(
-      metrics.map(async (metric): Promise<AnalysisMetric> => {
-        if (!metric.templateRef) return metric;
-        const ref = {
-          namespace: metric.templateRef.namespace || rollout.namespace,
-          name: metric.templateRef.name,
-        };
-        const source = await this.read(ref);
-        const { templateRef: _ref, templateVariables, ...rest } = metric;
-        if (!source.ok) {
-          problems.push({ metric: metric.name, problem: source.problem });
-          return { ...rest, unavailable: `metric ${metric.name}: ${source.problem.message}` };
-        }
-        return {
-          ...rest,
-          query: source.query,
-          shared: { rollout: rollout.name, variables: templateVariables ?? {} },
-          ...this.providerFor(source.provider),
-        };
-      }),
+      metrics.map(
+        async (metric): Promise<{ metric: AnalysisMetric; problem?: TemplateProblem }> => {
+          if (!metric.templateRef) return { metric };
+          const ref = {
+            namespace: metric.templateRef.namespace || rollout.namespace,
+            name: metric.templateRef.name,
+          };
+          const source = await this.read(ref);
+          const { templateRef: _ref, templateVariables, ...rest } = metric;
+          if (!source.ok) {
+            return {
+              metric: { ...rest, unavailable: `metric ${metric.name}: ${source.problem.message}` },
+              problem: source.problem,
+            };
+          }
+          return {
+            metric: {
+              ...rest,
+              query: source.query,
+              shared: { rollout: rollout.name, variables: templateVariables ?? {} },
+              ...this.providerFor(source.provider),
+            },
+          };
+        },
+      ),
+    );
+    // In the metrics' order, whichever template was read first.
+    const problems = resolved.flatMap(({ metric, problem }) =>
+      problem ? [{ metric: metric.name, problem }] : [],
     );
     return {
-      metrics: resolved,
+      metrics: resolved.map(({ metric }) => metric),
       problems,
       usesTemplates: metrics.some((metric) => metric.templateRef !== undefined),
     };
@@ -108,7 +118,7 @@ export class MetricTemplates {
         ok: false,
         problem: {
           reason: 'MetricTemplateUnreadable',
-          message: `MetricTemplate ${ref.namespace}/${ref.name} or its Secret could not be read (${(error as Error).message}); check that the controller may get metrictemplates and secrets there`,
+          message: `MetricTemplate ${ref.namespace}/${ref.name} or its Secret could not be read (${sanitiseForeign((error as Error).message, 120)}); check that the controller may get metrictemplates and secrets there`,
         },
       }),
     );
