@@ -15,6 +15,7 @@ import {
   type TemplateSource,
   templateSource,
 } from './template-source.js';
+import { missingVariables } from './templates.js';
 
 export const metricTemplates: ResourceType = {
   group: GROUP,
@@ -44,6 +45,21 @@ export interface ResolvedMetrics {
   usesTemplates: boolean;
 }
 
+/** Why a metric cannot fill its template's {{ variables.NAME }}, naming the field to fix. */
+function variablesProblem(
+  query: string,
+  metric: MetricSpec,
+  index: number,
+  ref: { namespace: string; name: string },
+): TemplateProblem | undefined {
+  const lacking = missingVariables(query, metric.templateVariables ?? {});
+  if (lacking.length === 0) return undefined;
+  return {
+    reason: 'MetricVariablesMissing',
+    message: `MetricTemplate ${ref.namespace}/${ref.name} spec.query uses ${lacking.map((v) => `{{ variables.${v} }}`).join(', ')}, which spec.analysis.metrics[${index}].templateVariables does not give: add ${lacking.join(', ')} there`,
+  };
+}
+
 /**
  * The MetricTemplates that Rollouts' metrics name, read through the API server with their
  * Secrets (briefly cached), and one Prometheus provider per distinct address, headers,
@@ -69,7 +85,7 @@ export class MetricTemplates {
   ): Promise<ResolvedMetrics> {
     const resolved = await Promise.all(
       metrics.map(
-        async (metric): Promise<{ metric: AnalysisMetric; problem?: TemplateProblem }> => {
+        async (metric, index): Promise<{ metric: AnalysisMetric; problem?: TemplateProblem }> => {
           if (!metric.templateRef) return { metric };
           const ref = {
             namespace: metric.templateRef.namespace || rollout.namespace,
@@ -77,6 +93,15 @@ export class MetricTemplates {
           };
           const source = await this.read(ref);
           const { templateRef: _ref, templateVariables, ...rest } = metric;
+          const lacking = source.ok
+            ? variablesProblem(source.query, metric, index, ref)
+            : undefined;
+          if (lacking) {
+            return {
+              metric: { ...rest, unavailable: `metric ${metric.name}: ${lacking.message}` },
+              problem: lacking,
+            };
+          }
           if (!source.ok) {
             return {
               metric: { ...rest, unavailable: `metric ${metric.name}: ${source.problem.message}` },

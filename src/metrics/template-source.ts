@@ -25,7 +25,8 @@ export interface TemplateProblem {
     | 'MetricTemplateUnreadable'
     | 'MetricTemplateInvalid'
     | 'MetricSecretNotFound'
-    | 'MetricSecretInvalid';
+    | 'MetricSecretInvalid'
+    | 'MetricVariablesMissing';
   message: string;
 }
 

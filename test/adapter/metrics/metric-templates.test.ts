@@ -150,4 +150,28 @@ describe('MetricTemplates against a real API server', () => {
     expect(result.results.map((r) => r.passed)).toEqual([false, false]);
     expect(seen).toEqual([]);
   });
+
+  it('names the metric field to fill when a template variable is not given', async () => {
+    await template('by-direction', {
+      provider: { address },
+      query: 'sum(rate(x{d="{{ variables.direction }}"}[{{ interval }}]))',
+    });
+    const resolved = await templates.resolve(
+      [
+        { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' },
+        metric('by-direction', { other: 'x' }),
+      ],
+      { name: 'podinfo', namespace },
+    );
+    expect(resolved.problems).toEqual([
+      {
+        metric: 'by-direction',
+        problem: {
+          reason: 'MetricVariablesMissing',
+          message: `MetricTemplate ${namespace}/by-direction spec.query uses {{ variables.direction }}, which spec.analysis.metrics[1].templateVariables does not give: add direction there`,
+        },
+      },
+    ]);
+    expect(resolved.metrics[1]?.unavailable).toMatch(/^metric by-direction: MetricTemplate/);
+  });
 });
