@@ -48,6 +48,7 @@ export function convertFlaggerFiles(
       }
       continue;
     }
+    if (!result.template) continue;
     const document = new Document(result.template);
     document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
     documents.push(document.toString({ lineWidth: 0 }));

@@ -12,8 +12,9 @@ import { missingVariables, PLACEHOLDER, templateProblem } from '../metrics/templ
 import { templateShapeProblems } from './flagger-schema.js';
 import type { ConversionNote, ConversionProblem, FlaggerMetricTemplate } from './flagger-types.js';
 
+/** ok without a template: one fledge cannot ask (another provider), left out with a note. */
 export type TemplateConversion =
-  | { ok: true; template: Record<string, unknown>; notes: ConversionNote[] }
+  | { ok: true; template?: Record<string, unknown>; notes: ConversionNote[] }
   | { ok: false; problems: ConversionProblem[]; notes: ConversionNote[] };
 
 const MAPPED_PROVIDER = new Set(['type', 'address', 'secretRef', 'insecureSkipVerify', 'headers']);
@@ -64,9 +65,14 @@ export function convertMetricTemplate(template: FlaggerMetricTemplate): Template
   const notes: ConversionNote[] = [];
   const shape = templateShapeProblems(template, '');
   if (shape.length > 0) return { ok: false, problems: shape, notes };
+  const query = (template.spec?.query ?? '').trim();
+  if (query === '') {
+    return { ok: false, problems: [{ path: 'spec.query', message: 'is required' }], notes };
+  }
   const unusable = unusableTemplate(template);
   if (unusable !== undefined) {
-    return { ok: false, problems: [{ path: 'spec', message: unusable }], notes };
+    notes.push({ path: 'spec', kind: 'dropped', message: `${id} was left out: ${unusable}` });
+    return { ok: true, notes };
   }
   const provider = template.spec?.provider ?? {};
   for (const field of Object.keys(provider)) {
@@ -77,7 +83,6 @@ export function convertMetricTemplate(template: FlaggerMetricTemplate): Template
       message: 'no counterpart in fledge, which asks the address with headers and a Secret',
     });
   }
-  const query = (template.spec?.query ?? '').trim();
   // Flagger writes placeholders with or without spaces; fledge's own style has them.
   const tidy = query.replace(PLACEHOLDER, (_placeholder, name: string) => `{{ ${name.trim()} }}`);
   const metadata = template.metadata ?? {};

@@ -81,7 +81,16 @@ describe('convertMetricTemplate', () => {
       /provider is datadog/,
     ],
     ["Flagger's {{ ingress }}", { query: 'x{i="{{ ingress }}"}' }, /uses \{\{ ingress \}\}/],
-    ['no query', { provider: { address: 'http://p:9090' } }, /has no spec\.query/],
+  ])('leaves out a template with %s, saying why', (_case, spec, why) => {
+    const result = convertMetricTemplate(flagger(spec as FlaggerMetricTemplate['spec']));
+    expect(result.ok && result.template).toBeUndefined();
+    expect(result.notes).toEqual([
+      { path: 'spec', kind: 'dropped', message: expect.stringMatching(why) },
+    ]);
+  });
+
+  it.each([
+    ['no query', { provider: { address: 'http://p:9090' } }, /spec\.query: is required/],
     [
       'credentials in the address',
       { provider: { address: 'http://user:pw@p:9090' }, query: 'x' },
