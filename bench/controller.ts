@@ -2,17 +2,23 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
+import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
+import { watchedDeployment } from '../src/controller/world.js';
+import type { KubeObject } from '../src/kube/api-server.js';
 import { startPlayground } from '../src/playground/playground.js';
 import type { Benchmark } from './run.js';
 
-const ROLLOUTS = 20;
+/** FLEDGE_BENCH_ROLLOUTS sets how many (20 by default; the scale figures use 100 and more). */
+const ROLLOUTS = Number(process.env.FLEDGE_BENCH_ROLLOUTS ?? 20);
 const FAULTY = 2;
 const NAMESPACE = 'bench';
-const LIMIT_MS = 240_000;
+const LIMIT_MS = Math.max(240_000, ROLLOUTS * 6_000);
+const INTERVAL_S = 2;
+const QUIET_MS = 20_000;
 const cli = fileURLToPath(new URL('../../bin/fledge', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -57,7 +63,7 @@ function manifests(index: number): string {
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       service: { port: 8080 },
       analysis: {
-        interval: '2s',
+        interval: `${INTERVAL_S}s`,
         threshold: 3,
         stepWeight: 10,
         maxWeight: 50,
@@ -68,6 +74,67 @@ function manifests(index: number): string {
   return `${stringify(deployment)}---\n${stringify(rollout)}`;
 }
 
+/** A port free on 127.0.0.1 now, for the controller's metrics endpoint. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/** Sums of the controller's own counters, from its /metrics: API requests by verb, Prometheus queries. */
+async function counters(port: number): Promise<{ requests: Map<string, number>; queries: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const requests = new Map<string, number>();
+  let queries = 0;
+  for (const line of text.split('\n')) {
+    const request = /^fledge_kube_requests_total\{verb="([^"]+)",resource="([^"]+)"\} (\S+)/.exec(
+      line,
+    );
+    if (request) {
+      const key = `${request[1]} ${request[2]}`;
+      requests.set(key, (requests.get(key) ?? 0) + Number(request[3]));
+    }
+    const query = /^fledge_metric_query_duration_seconds_count\{[^}]*\} (\S+)/.exec(line);
+    if (query) queries += Number(query[1]);
+  }
+  return { requests, queries };
+}
+
+/**
+ * What the controller's caches hold of one object of each kind, beside the object as the API
+ * server serves it (with managedFields): the same functions the watches apply.
+ */
+async function cachedBytes(kubectl: (args: string[]) => Promise<string>): Promise<string> {
+  const read = async (kind: string) =>
+    JSON.parse(
+      await kubectl(['-n', NAMESPACE, 'get', kind, 'app-0', '-o', 'json', '--show-managed-fields']),
+    ) as KubeObject;
+  const bytes = (object: unknown) => Buffer.byteLength(JSON.stringify(object));
+  const withoutManagedFields = (object: KubeObject) => ({
+    ...object,
+    metadata: { ...object.metadata, managedFields: undefined },
+  });
+  const deployment = await read('deployment');
+  const rollout = await read('rollout');
+  return [
+    `Deployment ${bytes(watchedDeployment(deployment))} (served: ${bytes(deployment)})`,
+    `Rollout ${bytes(withoutManagedFields(rollout))} (served: ${bytes(rollout)})`,
+    'ConfigMap and Secret: a 32-character digest per referenced one, nothing for the others (metadata-only watch, not cached)',
+  ].join('; ');
+}
+
+/** What `after` counted that `before` had not, as `verb resource: n`, largest first. */
+function delta(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
+  return [...after]
+    .map(([key, n]): [string, number] => [key, n - (before.get(key) ?? 0)])
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+}
+
+const total = (entries: Array<[string, number]>) => entries.reduce((sum, [, n]) => sum + n, 0);
+
 /**
  * The controller's footprint while 20 rollouts progress at once (18 healthy, 2 faulty) on the
  * playground, and how long the rollback of a faulty one takes from its deciding failed check
@@ -75,7 +142,7 @@ function manifests(index: number): string {
  */
 export const controllerBenchmark: Benchmark = {
   name: 'controller',
-  description: `fledge controller with ${ROLLOUTS} rollouts progressing at once on the playground (interval 2s)`,
+  description: `fledge controller with ${ROLLOUTS} rollouts progressing at once on the playground (interval ${INTERVAL_S}s)`,
   async run() {
     const loadBefore = loadavg()[0] ?? 0;
     const playground = await startPlayground({
@@ -94,6 +161,7 @@ export const controllerBenchmark: Benchmark = {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     let controller: ChildProcess | undefined;
     let traffic: NodeJS.Timeout | undefined;
+    const port = await freePort();
     try {
       await kubectl(['create', 'namespace', NAMESPACE]);
       await kubectl(
@@ -111,7 +179,7 @@ export const controllerBenchmark: Benchmark = {
           '--host',
           '127.0.0.1',
           '--port',
-          '0',
+          String(port),
           '--poll',
           '250ms',
           '--log-level',
@@ -150,6 +218,11 @@ export const controllerBenchmark: Benchmark = {
         (p) => p.length === ROLLOUTS && p.every(([, phase]) => phase === 'Initialized'),
       );
       const idle = usage(pid);
+      // At rest: nothing is due, so every request here is overhead (re-lists, polls).
+      const restBefore = await counters(port);
+      await sleep(QUIET_MS);
+      const rest = delta(restBefore.requests, (await counters(port)).requests);
+      const cached = await cachedBytes(kubectl);
       traffic = setInterval(() => {
         for (let i = 0; i < ROLLOUTS; i++) {
           http
@@ -168,6 +241,7 @@ export const controllerBenchmark: Benchmark = {
       }, 100);
       const started = usage(pid);
       const startedAt = Date.now();
+      const progressBefore = await counters(port);
       for (let i = 0; i < ROLLOUTS; i++) {
         const change =
           i < FAULTY
@@ -222,6 +296,12 @@ export const controllerBenchmark: Benchmark = {
       clearInterval(sampler);
       const ended = usage(pid);
       const seconds = (Date.now() - startedAt) / 1000;
+      const progressAfter = await counters(port);
+      const progress = delta(progressBefore.requests, progressAfter.requests);
+      const queries = progressAfter.queries - progressBefore.queries;
+      const rolloutIntervals = (ROLLOUTS * seconds) / INTERVAL_S;
+      const list = (entries: Array<[string, number]>) =>
+        entries.map(([key, n]) => `${key} ${n}`).join(', ') || 'none';
       const outcome = (await phases()).reduce<Record<string, number>>((counts, [, phase]) => {
         counts[phase ?? '?'] = (counts[phase ?? '?'] ?? 0) + 1;
         return counts;
@@ -231,6 +311,10 @@ export const controllerBenchmark: Benchmark = {
         `rollouts: ${ROLLOUTS} (${FAULTY} faulty), finished in ${seconds.toFixed(1)} s: ${JSON.stringify(outcome)}`,
         `controller RSS: ${(idle.rssKiB / 1024).toFixed(0)} MiB idle with ${ROLLOUTS} rollouts initialized, peak ${(peakRss / 1024).toFixed(0)} MiB while they progressed`,
         `controller CPU while they progressed: ${(ended.cpuMs - started.cpuMs).toFixed(0)} ms over ${seconds.toFixed(1)} s (${((ended.cpuMs - started.cpuMs) / 10 / seconds).toFixed(1)}% of one core)`,
+        `bytes per cached object (JSON): ${cached}`,
+        `API requests at rest (${QUIET_MS / 1000} s after every rollout initialized): ${total(rest)} (${list(rest)})`,
+        `API requests while they progressed: ${total(progress)}, ${(total(progress) / rolloutIntervals).toFixed(2)} per rollout per interval (${list(progress.slice(0, 8))})`,
+        `Prometheus queries while they progressed: ${queries}, ${(queries / (seconds / INTERVAL_S)).toFixed(1)} per interval (${(queries / rolloutIntervals).toFixed(2)} per rollout per interval)`,
         `deciding failed check to weight 0 in the TrafficSplit (kubectl polling, ~100 ms resolution): ${rollbackMs.map((ms) => `${ms} ms`).join(', ') || 'not observed'}`,
       ];
     } finally {

@@ -6,7 +6,7 @@ import { planFromSpec } from '../api/plan.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
-import { ApiServer } from '../kube/api-server.js';
+import { ApiServer, type RequestObserver } from '../kube/api-server.js';
 import { EventRecorder } from '../kube/events.js';
 import {
   defaultIdentity,
@@ -15,6 +15,7 @@ import {
   NotLeadingError,
 } from '../kube/leader.js';
 import { leaseTimings } from '../kube/lease-record.js';
+import { requestKind } from '../kube/request-kind.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { MetricTemplates } from '../metrics/metric-templates.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
@@ -104,7 +105,9 @@ export class Controller {
       proxy: options.proxy ?? '',
       ...(options.webhookAuth ? { auth: options.webhookAuth } : {}),
     };
-    this.watchApi = new ApiServer(options.kc, userAgent);
+    const counted: RequestObserver = (method, path, watch) =>
+      this.telemetry.kubeRequests.inc(requestKind(method, path, watch));
+    this.watchApi = new ApiServer(options.kc, userAgent, counted);
     // A write begins only with time left in the term for it: at most a second, and never
     // more than a retry period, which is how late a renewal may come.
     const { retryPeriodMs } = leaseTimings({
@@ -114,7 +117,7 @@ export class Controller {
       this.identity,
       options.leaderElection.enabled ? Math.min(1000, retryPeriodMs) : 0,
     );
-    this.api = new FencedApiServer(options.kc, userAgent, this.fence);
+    this.api = new FencedApiServer(options.kc, userAgent, this.fence, counted);
     this.watches = new ControllerWatches(this.watchApi, options, {
       enqueue: (key) => this.enqueue(key),
       accepting: () => this.accepting(),

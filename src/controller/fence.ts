@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { WriterStamp } from '../api/types.js';
 import { LinkedAbort } from '../kube/abort.js';
-import { ApiServer, type RequestOptions } from '../kube/api-server.js';
+import { ApiServer, type RequestObserver, type RequestOptions } from '../kube/api-server.js';
 import { type LeaderTerm, NotLeadingError } from '../kube/leader-term.js';
 
 /**
@@ -97,8 +97,9 @@ export class FencedApiServer extends ApiServer {
     kc: KubeConfig,
     userAgent: string,
     private readonly fence: Fence,
+    observer?: RequestObserver,
   ) {
-    super(kc, userAgent);
+    super(kc, userAgent, observer);
   }
 
   override async request<T>(

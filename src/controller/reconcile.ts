@@ -104,13 +104,26 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
     runner?.targetLost(lookup.missing);
     return;
   }
+  // Pending: a ConfigMap or Secret the target reads is being read, and its digest queues
+  // this Rollout again. Meanwhile a machine already running keeps running.
+  const revision = 'revision' in lookup ? lookup.revision : undefined;
 
   const plan = planFromSpec(rollout.spec);
-  if (runner) runner.update(rollout, plan);
-  else runner = await startRunner(key, rollout, lookup.revision, deps);
-  if (!runner) return;
+  if (runner) {
+    runner.update(rollout, plan);
+  } else {
+    // A machine never started waits for the digest; a stored one resumes at its revision.
+    if (revision === undefined && !stored.status?.machine) return;
+    runner = await startRunner(
+      key,
+      rollout,
+      revision ?? stored.status?.currentRevision ?? '',
+      deps,
+    );
+    if (!runner) return;
+  }
   runner.targetFound();
-  runner.revisionSeen(lookup.revision);
+  if (revision !== undefined) runner.revisionSeen(revision);
 
   const intent = manualIntent(rollout.metadata.annotations, runner.pausedByRequest);
   for (const action of intent.actions) runner.act(action);

@@ -38,21 +38,54 @@ export function referencedConfigs(template: V1PodTemplateSpec): ConfigReferences
   return { configMaps: [...configMaps].sort(), secrets: [...secrets].sort() };
 }
 
-/** Data of a referenced ConfigMap or Secret; undefined when it does not exist (yet). */
-export type ConfigData = Record<string, string> | undefined;
+/**
+ * What the revision knows of a referenced ConfigMap or Secret: a digest of its contents
+ * (`data` and `binaryData`), never the contents; null when it does not exist (yet).
+ */
+export type ConfigHash = string | null;
+
+export interface ConfigHashes {
+  configMaps: Record<string, ConfigHash>;
+  secrets: Record<string, ConfigHash>;
+}
+
+/** A digest of a ConfigMap's or Secret's contents, the only thing fledge keeps of them. */
+export function configHash(object: {
+  data?: unknown;
+  binaryData?: unknown;
+  [field: string]: unknown;
+}): string {
+  const contents = { data: object.data ?? {}, binaryData: object.binaryData };
+  return createHash('sha256').update(canonicalJson(contents)).digest('hex').slice(0, 32);
+}
+
+/** The revision of a pod template alone, as if it read no ConfigMap or Secret. */
+export function templateRevision(template: V1PodTemplateSpec): string {
+  return digest({ template, configMaps: {}, secrets: {} });
+}
 
 /**
- * A short, stable identifier of what the canary runs: the pod template plus the data of the
- * ConfigMaps and Secrets it references. Key order never changes the result.
+ * A short, stable identifier of what the canary runs: the pod template's revision plus the
+ * digests of the ConfigMaps and Secrets it references. A template that references none keeps
+ * its template revision, so it reads the same as it did before digests replaced contents.
  */
-export function computeRevision(
-  template: V1PodTemplateSpec,
-  configMaps: Record<string, ConfigData>,
-  secrets: Record<string, ConfigData>,
+export function revisionOf(
+  template: string,
+  references: ConfigReferences,
+  hashes: ConfigHashes,
 ): string {
-  const hash = createHash('sha256');
-  hash.update(canonicalJson({ template, configMaps, secrets }));
-  return hash.digest('hex').slice(0, 16);
+  if (references.configMaps.length === 0 && references.secrets.length === 0) return template;
+  const pick = (names: string[], known: Record<string, ConfigHash>) =>
+    Object.fromEntries(names.map((name) => [name, known[name] ?? null]));
+  return digest({
+    template,
+    configMaps: pick(references.configMaps, hashes.configMaps),
+    secrets: pick(references.secrets, hashes.secrets),
+  });
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
 
 function canonicalJson(value: unknown): string {

@@ -20,6 +20,7 @@ export class ControllerTelemetry {
   readonly reconcileDuration: Histogram<'result'>;
   readonly leader: Gauge;
   readonly statusRefused: Counter;
+  readonly kubeRequests: Counter<'verb' | 'resource'>;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
   private readonly metricsOf = new Map<string, Set<string>>();
 
@@ -70,6 +71,12 @@ export class ControllerTelemetry {
     this.statusRefused = new Counter({
       name: 'fledge_status_writes_refused_total',
       help: 'Status writes the API server refused for good (4xx other than 409 and 429)',
+      registers,
+    });
+    this.kubeRequests = new Counter({
+      name: 'fledge_kube_requests_total',
+      help: 'Requests sent to the Kubernetes API server, by verb and resource (as its audit log names them)',
+      labelNames: ['verb', 'resource'],
       registers,
     });
   }

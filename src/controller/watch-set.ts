@@ -20,7 +20,7 @@ export class WatchSet<T extends KubeObject> implements Cache<T> {
     api: ApiServer,
     resource: ResourceType,
     namespaces: string[] | undefined,
-    options: Omit<WatcherOptions, 'resource' | 'namespace'> = {},
+    options: Omit<WatcherOptions<T>, 'resource' | 'namespace'> = {},
   ) {
     const scopes = namespaces && namespaces.length > 0 ? namespaces : [undefined];
     this.watchers = scopes.map(

@@ -1,35 +1,64 @@
 import type { Logger } from 'pino';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer, KubeObject } from '../kube/api-server.js';
-import { knownTypes, type ResourceType } from '../kube/resources.js';
+import { isNotFound } from '../kube/api-server.js';
+import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
+import type { WatcherOptions } from '../kube/watcher.js';
 import { httpRouteFormat } from '../routing/gateway-api.js';
 import { smiFormat } from '../routing/smi.js';
-import type { Deployment } from './effects/context.js';
+import { ConfigHashes } from './config-hashes.js';
+import {
+  type ConfigKind,
+  type ConfigRef,
+  ReferenceIndex,
+  type RolloutDeployments,
+} from './reference-index.js';
+import { configHash } from './revision.js';
+import type { Cache } from './watch-set.js';
 import { WatchSet } from './watch-set.js';
-import { type Caches, rolloutsReading } from './world.js';
+import { type Caches, type WatchedDeployment, watchedDeployment } from './world.js';
 
 /** The routing objects fledge writes by default, watched so drift is corrected at once. */
-const routingTypes: ResourceType[] = [
+export const routingTypes: ResourceType[] = [
   smiFormat('v1alpha2'),
   httpRouteFormat('gateway.networking.k8s.io/v1'),
   httpRouteFormat('policy.linkerd.io/v1beta3'),
 ].map((format) => format.type);
 
-type ConfigObject = KubeObject & { data?: Record<string, string> };
+const describe = (type: ResourceType) => `${type.plural}.${type.group}/${type.version}`;
+
+/** The Deployments a Rollout reads, from its spec as stored (valid or not). */
+function deploymentsOf(rollout: Rollout & KubeObject): RolloutDeployments | null {
+  const spec = rollout.spec as Partial<Rollout['spec']> | undefined;
+  if (!spec?.targetRef) return null;
+  const target = spec.targetRef.name ?? rollout.metadata?.name ?? '';
+  return { namespace: rollout.metadata?.namespace ?? '', target, primary: `${target}-primary` };
+}
+
+const keyOf = (object: KubeObject) => `${object.metadata?.namespace}/${object.metadata?.name}`;
 
 /**
  * What the controller watches, and which Rollouts each change concerns: a Rollout itself; the
  * Rollouts whose target (or primary) a Deployment is; those whose target reads a changed
  * ConfigMap or Secret; the Rollout a routing object belongs to (same name), so drift is seen.
+ *
+ * ConfigMaps and Secrets are watched as metadata only (names and resourceVersions): one that a
+ * target reads is then read with a GET and only its digest is kept (ConfigHashes). Deployments
+ * are kept as what their revision is made of (WatchedDeployment). No watch re-lists on a timer:
+ * the controller's resync replays the cache.
  */
 export class ControllerWatches {
   readonly caches: Caches;
+  readonly index: ReferenceIndex;
+  readonly hashes: ConfigHashes;
+  /** Routing objects by type, for drift checks without a read. */
+  readonly routes = new Map<ResourceType, Cache<KubeObject>>();
   private readonly core: WatchSet<KubeObject>[];
   private readonly all: WatchSet<KubeObject>[];
 
   constructor(
     api: ApiServer,
-    options: { namespaces: string[]; resyncMs: number; log: Logger },
+    options: { namespaces: string[]; log: Logger },
     queue: {
       enqueue: (key: string) => void;
       /** False on a follower or before the caches fill: events then need no work at all. */
@@ -37,47 +66,117 @@ export class ControllerWatches {
     },
   ) {
     const { enqueue } = queue;
-    const watch = <T extends KubeObject>(resource: ResourceType) =>
-      new WatchSet<T>(api, resource, options.namespaces, {
-        resyncMs: options.resyncMs,
-        watchdogMs: Math.max(60_000, options.resyncMs),
+    const watch = <T extends KubeObject>(
+      resource: ResourceType,
+      extra: Omit<WatcherOptions<T>, 'resource' | 'namespace'> = {},
+    ) => {
+      const set = new WatchSet<T>(api, resource, options.namespaces, {
         missingRetryMs: 10_000,
+        ...extra,
       });
+      const watch = describe(resource);
+      set.on('giveUp', (cause) => options.log.error({ err: cause, watch }, 'a watch gave up'));
+      set.on('missing', (cause) =>
+        options.log.debug({ err: cause.message, watch }, 'a resource type is not served'),
+      );
+      return set;
+    };
     const rollouts = watch<Rollout & KubeObject>(knownTypes.rollouts);
-    const deployments = watch<Deployment>(knownTypes.deployments);
-    const configMaps = watch<ConfigObject>(knownTypes.configMaps);
-    const secrets = watch<ConfigObject>(knownTypes.secrets);
-    const routes = routingTypes.map((type) => watch<KubeObject>(type));
-    this.caches = { rollouts, deployments, configMaps, secrets };
-    this.core = [rollouts, deployments, configMaps, secrets] as WatchSet<KubeObject>[];
-    this.all = [...this.core, ...routes];
+    const deployments = watch<WatchedDeployment>(knownTypes.deployments, {
+      transform: watchedDeployment,
+    });
+    // Nothing of a ConfigMap or Secret is cached: the digests of referenced ones are.
+    const configs = (type: ResourceType) =>
+      watch<KubeObject>(type, { metadataOnly: true, keep: () => false });
+    const configMaps = configs(knownTypes.configMaps);
+    const secrets = configs(knownTypes.secrets);
+    const routes = routingTypes.map((type) => {
+      const set = watch<KubeObject>(type);
+      this.routes.set(type, set);
+      return set;
+    });
 
-    const byName = (object: KubeObject) =>
-      enqueue(`${object.metadata?.namespace}/${object.metadata?.name}`);
-    rollouts.on('add', byName).on('update', byName).on('delete', byName);
-    for (const set of routes) set.on('update', byName).on('delete', byName);
+    const reader = (kind: ConfigKind) =>
+      new ResourceClient<KubeObject>(
+        api,
+        kind === 'ConfigMap' ? knownTypes.configMaps : knownTypes.secrets,
+      );
+    const readers = { ConfigMap: reader('ConfigMap'), Secret: reader('Secret') };
+    this.hashes = new ConfigHashes({
+      read: async (ref, signal) => {
+        try {
+          const object = await readers[ref.kind].get(ref.namespace, ref.name, { signal });
+          return {
+            resourceVersion: object.metadata?.resourceVersion ?? '',
+            hash: configHash(object),
+          };
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      },
+      changed: (ref) => {
+        if (!queue.accepting()) return;
+        for (const key of this.index.rolloutsOfConfig(ref)) enqueue(key);
+      },
+      log: options.log.child({ component: 'config-hashes' }),
+    });
+    this.index = new ReferenceIndex(
+      (namespace, name) => deployments.get(namespace, name)?.template.references,
+      { retained: (ref) => this.hashes.retain(ref), released: (ref) => this.hashes.release(ref) },
+    );
+    this.caches = {
+      rollouts,
+      deployments,
+      configHash: (ref) => this.hashes.get(ref),
+    };
+    this.core = [rollouts, deployments, configMaps, secrets] as WatchSet<KubeObject>[];
+    this.all = [...this.core, ...(routes as WatchSet<KubeObject>[])];
+
+    const rolloutChanged = (rollout: Rollout & KubeObject) => {
+      this.index.setRollout(keyOf(rollout), deploymentsOf(rollout));
+      enqueue(keyOf(rollout));
+    };
+    rollouts
+      .on('add', rolloutChanged)
+      .on('update', rolloutChanged)
+      .on('delete', (rollout) => {
+        this.index.setRollout(keyOf(rollout), null);
+        enqueue(keyOf(rollout));
+      });
+    const deploymentChanged = (deployment: WatchedDeployment) => {
+      const { namespace = '', name = '' } = deployment.metadata;
+      this.index.deploymentChanged(namespace, name);
+      if (!queue.accepting()) return;
+      for (const key of this.index.rolloutsOfDeployment(namespace, name)) enqueue(key);
+    };
+    deployments
+      .on('add', deploymentChanged)
+      .on('update', deploymentChanged)
+      .on('delete', deploymentChanged);
     for (const [set, kind] of [
-      [deployments, 'Deployment'],
       [configMaps, 'ConfigMap'],
       [secrets, 'Secret'],
     ] as const) {
-      const readers = (object: KubeObject) => {
-        if (!queue.accepting()) return;
-        const changed = {
-          kind,
-          namespace: object.metadata?.namespace ?? '',
-          name: object.metadata?.name ?? '',
-        };
-        for (const key of rolloutsReading(this.caches, changed)) enqueue(key);
-      };
-      (set as WatchSet<KubeObject>).on('add', readers).on('update', readers).on('delete', readers);
+      const refOf = (object: KubeObject): ConfigRef => ({
+        kind,
+        namespace: object.metadata?.namespace ?? '',
+        name: object.metadata?.name ?? '',
+      });
+      const seen = (object: KubeObject) =>
+        this.hashes.observed(refOf(object), object.metadata?.resourceVersion ?? '');
+      set
+        .on('add', seen)
+        .on('update', seen)
+        .on('delete', (object) => this.hashes.deleted(refOf(object)));
+      for (const watcher of set.watchers) {
+        watcher.on('list', (_reason, objects) =>
+          this.hashes.listed(kind, watcher.namespace, objects.map(refOf)),
+        );
+      }
     }
-    for (const set of this.all) {
-      set.on('giveUp', (cause) => options.log.error({ err: cause }, 'a watch gave up'));
-      set.on('missing', (cause) =>
-        options.log.debug({ err: cause.message }, 'a resource type is not served'),
-      );
-    }
+    const byName = (object: KubeObject) => enqueue(keyOf(object));
+    for (const set of routes) set.on('update', byName).on('delete', byName);
   }
 
   /** Rollouts, Deployments, ConfigMaps and Secrets are listed; routing types may never be. */
@@ -90,6 +189,7 @@ export class ControllerWatches {
   }
 
   async stop(): Promise<void> {
+    this.hashes.stop();
     await Promise.all(this.all.map((set) => set.stop()));
   }
 }

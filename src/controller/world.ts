@@ -2,23 +2,54 @@ import { createHash } from 'node:crypto';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { Rollout } from '../api/types.js';
 import type { KubeObject } from '../kube/api-server.js';
-import type { Deployment } from './effects/context.js';
 import { namesOf } from './effects/workload.js';
-import { type ConfigData, computeRevision, referencedConfigs } from './revision.js';
+import type { ConfigRef } from './reference-index.js';
+import {
+  type ConfigHash,
+  type ConfigReferences,
+  referencedConfigs,
+  revisionOf,
+  templateRevision,
+} from './revision.js';
 import type { Cache } from './watch-set.js';
 
-/** The watch caches the controller reads instead of asking the API server. */
-export interface Caches {
-  rollouts: Cache<Rollout & KubeObject>;
-  deployments: Cache<Deployment>;
-  configMaps: Cache<KubeObject & { data?: Record<string, string> }>;
-  secrets: Cache<KubeObject & { data?: Record<string, string> }>;
+/**
+ * What the controller keeps of a Deployment: its name and what its revision is made of, the
+ * pod template's own revision and the ConfigMaps and Secrets it reads. Nothing else of it is
+ * decided on from the cache (effects read Deployments from the API server), so a cluster of
+ * large pod templates costs a few hundred bytes per Deployment.
+ */
+export interface WatchedDeployment extends KubeObject {
+  metadata: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+  template: { revision: string; references: ConfigReferences };
 }
 
-export type RevisionLookup = { revision: string } | { missing: string };
+export function watchedDeployment(object: KubeObject): WatchedDeployment {
+  const { name, namespace, uid, resourceVersion } = object.metadata ?? {};
+  const template = ((object.spec as { template?: unknown } | undefined)?.template ??
+    {}) as V1PodTemplateSpec;
+  return {
+    metadata: { name, namespace, uid, resourceVersion },
+    template: { revision: templateRevision(template), references: referencedConfigs(template) },
+  };
+}
+
+/** The watch caches (and digests) the controller reads instead of asking the API server. */
+export interface Caches {
+  rollouts: Cache<Rollout & KubeObject>;
+  deployments: Cache<WatchedDeployment>;
+  /** A referenced ConfigMap's or Secret's digest (null: absent); undefined until it is read. */
+  configHash(ref: ConfigRef): ConfigHash | undefined;
+}
+
+export type RevisionLookup =
+  | { revision: string }
+  | { missing: string }
+  /** A ConfigMap or Secret it reads has not been read yet: asked again once it has. */
+  | { pending: string };
 
 /**
- * What the canary runs now. Workload mode: the target's pod template with the data of the
+ * What the canary runs now. Workload mode: the target's pod template with the digests of the
  * ConfigMaps and Secrets it reads. Backend mode: the two backends.
  */
 export function currentRevision(rollout: Rollout, caches: Caches): RevisionLookup {
@@ -34,44 +65,19 @@ export function currentRevision(rollout: Rollout, caches: Caches): RevisionLooku
       missing: `target Deployment ${namespace}/${target} (spec.targetRef.name) does not exist; create it or fix spec.targetRef`,
     };
   }
-  const template = (deployment.spec?.template ?? {}) as V1PodTemplateSpec;
-  const references = referencedConfigs(template);
-  const dataOf = (cache: Caches['configMaps'], names: string[]) =>
-    Object.fromEntries(
-      names.map((name): [string, ConfigData] => [
-        name,
-        cache.get(namespace, name)?.data ?? undefined,
-      ]),
-    );
-  return {
-    revision: computeRevision(
-      template,
-      dataOf(caches.configMaps, references.configMaps),
-      dataOf(caches.secrets, references.secrets),
-    ),
-  };
-}
-
-/** The Rollouts a change of a Deployment, ConfigMap or Secret may concern, as queue keys. */
-export function rolloutsReading(
-  caches: Caches,
-  changed: { kind: 'Deployment' | 'ConfigMap' | 'Secret'; namespace: string; name: string },
-): string[] {
-  const keys: string[] = [];
-  for (const rollout of caches.rollouts.list()) {
-    const namespace = rollout.metadata.namespace ?? 'default';
-    if (namespace !== changed.namespace || !rollout.spec?.targetRef) continue;
-    const names = namesOf(rollout);
-    const key = `${namespace}/${rollout.metadata.name}`;
-    if (changed.kind === 'Deployment') {
-      if (changed.name === names.target || changed.name === names.primary) keys.push(key);
-      continue;
+  const { revision, references } = deployment.template;
+  const hashes = { configMaps: {} as Record<string, ConfigHash>, secrets: {} };
+  for (const [kind, names, into] of [
+    ['ConfigMap', references.configMaps, hashes.configMaps],
+    ['Secret', references.secrets, hashes.secrets],
+  ] as const) {
+    for (const name of names) {
+      const hash = caches.configHash({ kind, namespace, name });
+      if (hash === undefined) {
+        return { pending: `${kind} ${namespace}/${name}, which the target reads, is being read` };
+      }
+      (into as Record<string, ConfigHash>)[name] = hash;
     }
-    const target = caches.deployments.get(namespace, names.target);
-    if (!target) continue;
-    const references = referencedConfigs((target.spec?.template ?? {}) as V1PodTemplateSpec);
-    const list = changed.kind === 'ConfigMap' ? references.configMaps : references.secrets;
-    if (list.includes(changed.name)) keys.push(key);
   }
-  return keys;
+  return { revision: revisionOf(revision, references, hashes) };
 }

@@ -78,6 +78,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** The Accept header; JSON by default. A metadata-only list or watch names its `as=` here. */
+  accept?: string;
   /**
    * The whole call, from dialling to the last byte of the answer (for a stream: to its
    * headers), must fit in this; default 30 s.
@@ -88,7 +90,10 @@ export interface RequestOptions {
 }
 
 /** What callers of the typed wrappers (ResourceClient) may pass on to one call. */
-export type CallOptions = Pick<RequestOptions, 'signal' | 'timeoutMs'>;
+export type CallOptions = Pick<RequestOptions, 'signal' | 'timeoutMs' | 'accept'>;
+
+/** Told of every request as it is sent (method, path, whether a watch), so a caller can count them. */
+export type RequestObserver = (method: string, path: string, watch: boolean) => void;
 
 /** A call that was given up: its timeout passed, or its caller's signal aborted it. */
 export class KubeRequestAborted extends Error {
@@ -123,6 +128,7 @@ export class ApiServer {
   constructor(
     readonly kc: KubeConfig,
     private readonly userAgent = 'fledge',
+    private readonly observer?: RequestObserver,
   ) {}
 
   /** Closes the idle pooled connections; requests after it open new ones. */
@@ -183,7 +189,7 @@ export class ApiServer {
     }
     const requestOptions: https.RequestOptions = {
       method,
-      headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
+      headers: { Accept: options.accept ?? 'application/json', 'User-Agent': this.userAgent },
     };
     await this.kc.applyToHTTPSOptions(requestOptions);
     signal.throwIfAborted();
@@ -204,6 +210,7 @@ export class ApiServer {
     // Node destroys the request, and the answer being read, when the signal aborts.
     requestOptions.signal = signal;
     const transport = url.protocol === 'http:' ? http : https;
+    this.observer?.(method, path, String(options.query?.watch) === 'true');
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = transport.request(url, requestOptions, resolve);
       request.on('error', reject);

@@ -84,11 +84,17 @@ export const endpointSliceTypes: ResourceType[] = ['v1', 'v1beta1'].map((version
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
+  /** At most this many objects in the answer; the rest is read with `continue`. */
+  limit?: number;
+  /** The token of the previous page. */
+  continue?: string;
 }
 
 export interface ObjectList<T> {
   items: T[];
   resourceVersion: string;
+  /** Set when more pages follow: pass it as `continue` to read the next one. */
+  continue?: string;
 }
 
 /** CRUD on one resource type, in raw JSON. Each call takes a signal and a timeout (default 30 s). */
@@ -123,9 +129,13 @@ export class ResourceClient<T extends ObjectWithMeta = KubeObject> {
   ): Promise<ObjectList<T>> {
     const list = await this.api.request<{
       items: T[] | null;
-      metadata?: { resourceVersion?: string };
+      metadata?: { resourceVersion?: string; continue?: string };
     }>('GET', resourcePath(this.type, namespace), { ...call, query: { ...options } });
-    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+    return {
+      items: list.items ?? [],
+      resourceVersion: list.metadata?.resourceVersion ?? '',
+      ...(list.metadata?.continue ? { continue: list.metadata.continue } : {}),
+    };
   }
 
   create(object: T, call: CallOptions = {}): Promise<T> {

@@ -10,25 +10,25 @@ import {
 } from './api-server.js';
 import { describeType, ResourceClient, type ResourceType, resourcePath } from './resources.js';
 
-export type RelistReason = 'start' | 'gone' | 'watchdog' | 'resync' | 'error';
+export type RelistReason = 'start' | 'gone' | 'error';
 
 /** What a watcher reports. `add`/`update`/`delete` carry objects; the rest describe its health. */
 export interface WatcherEvents<T extends ObjectWithMeta> {
   add: (object: T) => void;
   update: (object: T, previous: T) => void;
   delete: (object: T) => void;
-  /** A full list replaced the cache; `resync` also follows every periodic re-list. */
+  /** A full list replaced the cache (`objects`: every object listed, kept or not). */
   list: (reason: RelistReason, objects: T[]) => void;
-  /** Periodic: every cached object, so the owner can reconcile even when nothing changed. */
-  resync: (objects: T[]) => void;
   connect: (resourceVersion: string) => void;
   reconnect: (attempt: number, delayMs: number, cause: Error | null) => void;
+  /** Nothing arrived for the watchdog's time: the watch is opened again from where it was. */
+  idle: (silentMs: number) => void;
   /** The resource type is not served (a CRD not installed); retried every missingRetryMs. */
   missing: (cause: Error) => void;
   giveUp: (cause: Error) => void;
 }
 
-export interface WatcherOptions {
+export interface WatcherOptions<T extends ObjectWithMeta = KubeObject> {
   resource: ResourceType;
   /** One namespace, or all when absent. */
   namespace?: string;
@@ -37,12 +37,25 @@ export interface WatcherOptions {
   /** Asks the server to end each watch after this long, so connections are renewed. */
   watchTimeoutSeconds?: number;
   /**
-   * Re-list when nothing (event, bookmark, server close) arrived for this long: a silently
-   * dead connection is otherwise never noticed, client-node's watch timeout never fires.
+   * Opens the watch again (from the last resourceVersion) when nothing (event, bookmark,
+   * server close) arrived for this long: a silently dead connection is otherwise never
+   * noticed, client-node's watch timeout never fires.
    */
   watchdogMs?: number;
-  /** Re-list and emit `resync` this often. */
-  resyncMs?: number;
+  /** Objects per page of a list, so that no answer (and no parse of it) grows with the cluster. */
+  pageSize?: number;
+  /**
+   * Lists and watches PartialObjectMetadata: names, labels and resourceVersions, never the
+   * objects' contents (Kubernetes 1.15 and later serve it for every type).
+   */
+  metadataOnly?: boolean;
+  /**
+   * What is kept of each object (managedFields are always dropped first): the cache and every
+   * listener see the result.
+   */
+  transform?: (object: KubeObject) => T;
+  /** Whether an object is cached at all; those that are not are still reported. Default: all. */
+  keep?: (object: T) => boolean;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   missingRetryMs?: number;
@@ -50,43 +63,53 @@ export interface WatcherOptions {
   maxFailures?: number;
 }
 
+/** The Accept headers of a metadata-only list and watch (meta.k8s.io/v1 PartialObjectMetadata). */
+export const metadataOnlyAccept = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+  watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1',
+} as const;
+
 type Listener = (...args: never[]) => void;
 
 /**
- * List, then watch from the list's resourceVersion, keeping an in-memory cache keyed by
- * namespace/name. 410 Gone re-lists; any other failure reconnects with jittered backoff;
- * a watchdog and a periodic resync re-list; stop() closes the connection and every timer.
+ * List (in pages), then watch from the list's resourceVersion, keeping an in-memory cache
+ * keyed by namespace/name. Only 410 Gone (the server no longer has that resourceVersion)
+ * re-lists: a watch the server ends, a failed one (after a jittered backoff) and a silent one
+ * (the watchdog) are opened again from the last resourceVersion seen, so a steady state costs
+ * no list at all. stop() closes the connection and every timer.
  */
 export class Watcher<T extends ObjectWithMeta = KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly listeners = new Map<keyof WatcherEvents<T>, Listener[]>();
-  private readonly client: ResourceClient<T>;
+  private readonly client: ResourceClient<KubeObject>;
   private readonly stopController = new AbortController();
   private loop: Promise<void> | undefined;
   private resourceVersion: string | undefined;
   private failures = 0;
-  private nextResyncAt = 0;
   private synced = false;
   private readonly options: Required<
-    Omit<WatcherOptions, 'namespace' | 'labelSelector' | 'fieldSelector'>
+    Omit<
+      WatcherOptions<T>,
+      'namespace' | 'labelSelector' | 'fieldSelector' | 'transform' | 'keep' | 'metadataOnly'
+    >
   > &
-    WatcherOptions;
+    WatcherOptions<T>;
 
   constructor(
     private readonly api: ApiServer,
-    options: WatcherOptions,
+    options: WatcherOptions<T>,
   ) {
     this.options = {
       watchTimeoutSeconds: 300,
       watchdogMs: 330_000,
-      resyncMs: 600_000,
+      pageSize: 500,
       backoffInitialMs: 500,
       backoffMaxMs: 30_000,
       missingRetryMs: 30_000,
       maxFailures: Number.POSITIVE_INFINITY,
       ...options,
     };
-    this.client = new ResourceClient<T>(api, options.resource);
+    this.client = new ResourceClient<KubeObject>(api, options.resource);
   }
 
   on<E extends keyof WatcherEvents<T>>(event: E, listener: WatcherEvents<T>[E]): this {
@@ -103,6 +126,11 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
   async stop(): Promise<void> {
     this.stopController.abort();
     await this.loop;
+  }
+
+  /** The namespace watched; undefined: all. */
+  get namespace(): string | undefined {
+    return this.options.namespace;
   }
 
   /** True once the first list filled the cache. */
@@ -186,25 +214,50 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     }
   }
 
-  private async relist(reason: RelistReason): Promise<void> {
-    const { namespace, labelSelector, fieldSelector } = this.options;
-    const { items, resourceVersion } = await this.client.list(
-      namespace,
-      { labelSelector, fieldSelector },
-      { signal: this.stopController.signal },
-    );
-    if (this.stopped) return;
-    const seen = new Set<string>();
-    for (const item of items) {
-      const key = keyOf(item);
-      seen.add(key);
-      const previous = this.cache.get(key);
-      this.cache.set(key, item);
-      if (!previous) this.emit('add', item);
-      else if (previous.metadata?.resourceVersion !== item.metadata?.resourceVersion) {
-        this.emit('update', item, previous);
-      }
+  /** What the watcher holds of a listed or watched object. */
+  private admit(object: KubeObject): T {
+    if (object.metadata) delete (object.metadata as { managedFields?: unknown }).managedFields;
+    return this.options.transform ? this.options.transform(object) : (object as unknown as T);
+  }
+
+  /** Caches `object` (or drops it, when not kept) and reports it; the cached previous one, if any. */
+  private store(key: string, object: T): void {
+    const previous = this.cache.get(key);
+    if (this.options.keep?.(object) ?? true) this.cache.set(key, object);
+    else this.cache.delete(key);
+    if (!previous) this.emit('add', object);
+    else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
+      this.emit('update', object, previous);
     }
+  }
+
+  private async relist(reason: RelistReason): Promise<void> {
+    const { namespace, labelSelector, fieldSelector, pageSize, metadataOnly } = this.options;
+    const seen = new Set<string>();
+    const listed: T[] = [];
+    let resourceVersion = '';
+    let token: string | undefined;
+    do {
+      const page = await this.client.list(
+        namespace,
+        { labelSelector, fieldSelector, limit: pageSize, continue: token },
+        {
+          signal: this.stopController.signal,
+          ...(metadataOnly ? { accept: metadataOnlyAccept.list } : {}),
+        },
+      );
+      if (this.stopped) return;
+      for (const raw of page.items) {
+        const item = this.admit(raw);
+        const key = keyOf(item);
+        seen.add(key);
+        listed.push(item);
+        this.store(key, item);
+      }
+      // Every page of one list is read at the same resourceVersion: the list's snapshot.
+      resourceVersion = page.resourceVersion;
+      token = page.continue;
+    } while (token);
     for (const [key, previous] of this.cache) {
       if (!seen.has(key)) {
         this.cache.delete(key);
@@ -212,39 +265,34 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
       }
     }
     this.resourceVersion = resourceVersion;
-    this.nextResyncAt = Date.now() + this.options.resyncMs;
     this.synced = true;
-    this.emit('list', reason, items);
-    if (reason === 'resync') this.emit('resync', this.list());
+    this.emit('list', reason, listed);
   }
 
-  /** One watch connection; resolves with the reason to re-list, or undefined to just reconnect. */
-  private async watchOnce(): Promise<RelistReason | undefined> {
-    const { namespace, labelSelector, fieldSelector, watchTimeoutSeconds } = this.options;
+  /** One watch connection; resolves with 'gone' to re-list, or undefined to just reconnect. */
+  private async watchOnce(): Promise<'gone' | undefined> {
+    const { namespace, labelSelector, fieldSelector, watchTimeoutSeconds, metadataOnly } =
+      this.options;
     const connection = new AbortController();
     // Derived, not listened to: a stop() that came before this watch (say, from a 'list'
     // listener) has already fired its 'abort', and would otherwise leave the watch open.
     const signal = AbortSignal.any([this.stopController.signal, connection.signal]);
-    let outcome: RelistReason | undefined;
+    let idle = false;
     let lastSeen = Date.now();
     const watchdog = setInterval(
       () => {
-        if (Date.now() - lastSeen > this.options.watchdogMs) {
-          outcome = 'watchdog';
+        const silentMs = Date.now() - lastSeen;
+        if (silentMs > this.options.watchdogMs) {
+          idle = true;
+          this.emit('idle', silentMs);
           connection.abort();
         }
       },
       Math.max(100, Math.min(this.options.watchdogMs / 4, 5_000)),
     );
-    const resync = setTimeout(
-      () => {
-        outcome = 'resync';
-        connection.abort();
-      },
-      Math.max(0, this.nextResyncAt - Date.now()),
-    );
     try {
       const response = await this.api.stream(resourcePath(this.options.resource, namespace), {
+        ...(metadataOnly ? { accept: metadataOnlyAccept.watch } : {}),
         query: {
           watch: 'true',
           allowWatchBookmarks: 'true',
@@ -263,7 +311,8 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
         lastSeen = Date.now();
         events += 1;
       });
-      if (outcome || gone) return outcome ?? 'gone';
+      if (gone) return 'gone';
+      if (idle) return undefined;
       // A server or proxy that ends every watch at once would otherwise be re-dialled in a
       // tight loop; treating it as a failure brings in the backoff.
       if (events === 0 && Date.now() - connectedAt < immediateCloseMs) {
@@ -273,11 +322,10 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
       }
       return undefined;
     } catch (error) {
-      if (outcome || this.stopped) return outcome;
+      if (idle || this.stopped) return undefined;
       throw error;
     } finally {
       clearInterval(watchdog);
-      clearTimeout(resync);
       connection.abort();
     }
   }
@@ -299,7 +347,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
         if (!line.trim() || failure || gone) return;
         seen();
         try {
-          gone = this.apply(JSON.parse(line) as WatchEvent<T>);
+          gone = this.apply(JSON.parse(line) as WatchEvent<KubeObject>);
         } catch (error) {
           fail(error);
         }
@@ -309,27 +357,25 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     });
   }
 
-  private apply(event: WatchEvent<T>): boolean {
-    const object = event.object;
+  private apply(event: WatchEvent<KubeObject>): boolean {
     if (event.type === 'ERROR') {
+      const object = event.object;
       const status = object as unknown as { code?: number; message?: string };
       if (status.code === 410) return true;
       throw new Error(
         `watch ${describeType(this.options.resource)}: server error ${status.code}: ${status.message}`,
       );
     }
-    const version = object.metadata?.resourceVersion;
+    const version = event.object.metadata?.resourceVersion;
     if (version) this.resourceVersion = version;
     if (event.type === 'BOOKMARK') return false;
+    const object = this.admit(event.object);
     const key = keyOf(object);
-    const previous = this.cache.get(key);
     if (event.type === 'DELETED') {
       this.cache.delete(key);
       this.emit('delete', object);
     } else {
-      this.cache.set(key, object);
-      if (previous) this.emit('update', object, previous);
-      else this.emit('add', object);
+      this.store(key, object);
     }
     return false;
   }

@@ -40,8 +40,8 @@ export function startSimulatorWatch<T extends ObjectWithMeta>(
       .on('add', (object) => handlers.onChange?.(object))
       .on('update', (object) => handlers.onChange?.(object))
       .on('delete', (object) => handlers.onDelete?.(object))
+      .on('idle', (silentMs) => log.warn({ silentMs }, 'watch idle too long, opened again'))
       .on('list', (reason) => {
-        if (reason === 'watchdog') log.warn('watch idle too long, listed again');
         if (reason === 'gone') log.info('watch expired, listed again');
         reportedMissing = false;
         resolve();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/kube/api-server.js';
+import { ApiServer } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../../../src/kube/resources.js';
 import { type RelistReason, Watcher, type WatcherOptions } from '../../../src/kube/watcher.js';
 import { applyCrdFile, useApiServer, waitFor } from '../../support/apiserver.js';
@@ -17,12 +18,12 @@ const trafficSplits: ResourceType = {
 };
 
 /** A watcher that records what it reports, stopped at the end of the test. */
-function record(options: WatcherOptions) {
-  const watcher = new Watcher(cluster().api, options);
+function record(options: WatcherOptions, api = cluster().api) {
+  const watcher = new Watcher(api, options);
   const seen: string[] = [];
   const lists: RelistReason[] = [];
   const connects: string[] = [];
-  const resyncs: number[] = [];
+  const idle: number[] = [];
   const missing: Error[] = [];
   const name = (o: KubeObject) => o.metadata?.name ?? '';
   watcher
@@ -31,9 +32,9 @@ function record(options: WatcherOptions) {
     .on('delete', (o) => seen.push(`delete ${name(o)}`))
     .on('list', (reason) => lists.push(reason))
     .on('connect', (rv) => connects.push(rv))
-    .on('resync', (objects) => resyncs.push(objects.length))
+    .on('idle', (silentMs) => idle.push(silentMs))
     .on('missing', (cause) => missing.push(cause));
-  return { watcher, seen, lists, connects, resyncs, missing };
+  return { watcher, seen, lists, connects, idle, missing };
 }
 
 const configMap = (namespace: string, name: string, data: Record<string, string> = {}) => ({
@@ -107,9 +108,10 @@ describe('Watcher on a real API server', () => {
     }
   });
 
-  it('re-lists when nothing arrived within the watchdog time', async () => {
-    const namespace = await cluster().createNamespace();
-    const { watcher, lists } = record({
+  it('opens the watch again from where it was, without a list, when nothing arrived within the watchdog time', async () => {
+    const { api, createNamespace } = cluster();
+    const namespace = await createNamespace();
+    const { watcher, lists, connects, idle, seen } = record({
       resource: knownTypes.configMaps,
       namespace,
       watchTimeoutSeconds: 60,
@@ -117,27 +119,95 @@ describe('Watcher on a real API server', () => {
     });
     watcher.start();
     try {
-      await waitFor('the watchdog', async () => lists.includes('watchdog'), { timeoutMs: 5_000 });
+      await waitFor('the watchdog', async () => idle.length > 0, { timeoutMs: 5_000 });
+      await waitFor('the watch opened again', async () => connects.length >= 2);
+      expect(connects[1]).toBe(connects[0]);
+      await new ResourceClient(api, knownTypes.configMaps).create(configMap(namespace, 'late'));
+      await waitFor('the add after the watchdog', async () => seen.includes('add late'));
+      expect(lists).toEqual(['start']);
     } finally {
       await watcher.stop();
     }
   });
 
-  it('re-lists periodically and hands every cached object to resync', async () => {
+  it('lists in pages and caches every page', async () => {
+    const { kc, createNamespace } = cluster();
+    const namespace = await createNamespace();
+    const configMaps = new ResourceClient(cluster().api, knownTypes.configMaps);
+    for (let i = 0; i < 7; i++) await configMaps.create(configMap(namespace, `page-${i}`));
+    const lists: string[] = [];
+    const api = new ApiServer(kc, 'test', (method, path) => {
+      if (method === 'GET' && path.endsWith('/configmaps')) lists.push(path);
+    });
+    const { watcher, connects } = record(
+      { resource: knownTypes.configMaps, namespace, pageSize: 3 },
+      api,
+    );
+    watcher.start();
+    try {
+      await waitFor('the watch after the list', async () => connects.length > 0);
+      expect(watcher.list()).toHaveLength(7);
+      // Three pages for seven objects, and the watch, which has the same path.
+      expect(lists.length).toBe(4);
+    } finally {
+      await watcher.stop();
+      api.close();
+    }
+  });
+
+  it('lists and watches metadata only, never the data, and drops managedFields', async () => {
     const { api, createNamespace } = cluster();
     const namespace = await createNamespace();
-    const configMaps = new ResourceClient(api, knownTypes.configMaps);
-    await configMaps.create(configMap(namespace, 'one'));
-    await configMaps.create(configMap(namespace, 'two'));
-    const { watcher, resyncs } = record({
-      resource: knownTypes.configMaps,
+    const secrets = new ResourceClient(api, knownTypes.secrets);
+    await secrets.create({ metadata: { namespace, name: 'listed' }, stringData: { key: 'one' } });
+    const { watcher, seen } = record({
+      resource: knownTypes.secrets,
       namespace,
-      resyncMs: 700,
+      metadataOnly: true,
     });
     watcher.start();
     try {
-      await waitFor('two resyncs', async () => resyncs.length >= 2, { timeoutMs: 5_000 });
-      expect(resyncs.slice(0, 2)).toEqual([2, 2]);
+      await waitFor('the list', async () => seen.includes('add listed'));
+      await secrets.create({ metadata: { namespace, name: 'watched' }, stringData: { k: 'two' } });
+      await secrets.mergePatch(namespace, 'watched', { stringData: { k: 'three' } });
+      await waitFor('the update', async () => seen.includes('update watched'));
+      for (const name of ['listed', 'watched']) {
+        const cached = watcher.get(namespace, name);
+        expect(cached?.metadata?.resourceVersion).toMatch(/^\d+$/);
+        expect(cached).not.toHaveProperty('data');
+        expect(cached).not.toHaveProperty('stringData');
+        expect(cached?.metadata).not.toHaveProperty('managedFields');
+        expect(cached?.kind).toBe('PartialObjectMetadata');
+      }
+    } finally {
+      await watcher.stop();
+    }
+  });
+
+  it('reports objects it does not keep, and caches only those it keeps, in their transformed form', async () => {
+    const { api, createNamespace } = cluster();
+    const namespace = await createNamespace();
+    const configMaps = new ResourceClient(api, knownTypes.configMaps);
+    await configMaps.create(configMap(namespace, 'kept-1', { a: '1' }));
+    await configMaps.create(configMap(namespace, 'other-1', { a: '1' }));
+    const { watcher, seen } = record({
+      resource: knownTypes.configMaps,
+      namespace,
+      transform: (object) => ({ metadata: object.metadata, keys: Object.keys(object.data ?? {}) }),
+      keep: (object) => object.metadata?.name?.startsWith('kept') ?? false,
+    });
+    watcher.start();
+    try {
+      await waitFor('the list', async () => watcher.hasSynced);
+      await configMaps.create(configMap(namespace, 'other-2'));
+      await waitFor('the add', async () => seen.includes('add other-2'));
+      expect(seen).toContain('add other-1');
+      expect(watcher.list().map((o) => o.metadata?.name)).toEqual(['kept-1']);
+      expect(watcher.get(namespace, 'kept-1')).toEqual({
+        metadata: expect.objectContaining({ name: 'kept-1' }),
+        keys: ['a'],
+      });
+      expect(watcher.get(namespace, 'kept-1')?.metadata).not.toHaveProperty('managedFields');
     } finally {
       await watcher.stop();
     }

@@ -7,6 +7,7 @@ import type { Deployment } from '../../../src/controller/effects/context.js';
 import { FINALIZER, type ReconcileDeps, reconcile } from '../../../src/controller/reconcile.js';
 import type { RolloutRunner } from '../../../src/controller/runner.js';
 import type { Cache } from '../../../src/controller/watch-set.js';
+import { watchedDeployment } from '../../../src/controller/world.js';
 import type { KubeObject } from '../../../src/kube/api-server.js';
 import type { ResourceClient } from '../../../src/kube/resources.js';
 import { memoryWriter } from './memory-rollouts.js';
@@ -74,9 +75,8 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
   const deps: ReconcileDeps = {
     caches: {
       rollouts: cacheOf(stored),
-      deployments: cacheOf(deployments),
-      configMaps: cacheOf([]),
-      secrets: cacheOf([]),
+      deployments: cacheOf(deployments.map(watchedDeployment)),
+      configHash: () => null,
     },
     rollouts: {
       mergePatch: async (_ns: string, name: string, patch: unknown) => {
@@ -167,6 +167,35 @@ describe('reconcile', () => {
     expect(w.fakes[0]?.revisions[1]).toBe(w.fakes[0]?.revisions[0]);
   });
 
+  it('starts no machine until the digest of a ConfigMap the target reads is known, then starts it at that revision', async () => {
+    const reading: Deployment = {
+      ...target,
+      spec: {
+        ...target.spec,
+        template: {
+          spec: {
+            containers: [
+              { name: 'app', image: 'api:1', envFrom: [{ configMapRef: { name: 'cfg' } }] },
+            ],
+          },
+        },
+      } as never,
+    };
+    const w = world([rollout()], [reading]);
+    const digests = new Map<string, string | null>();
+    w.deps.caches.configHash = (ref) => digests.get(`${ref.kind}/${ref.namespace}/${ref.name}`);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(0);
+    digests.set('ConfigMap/prod/cfg', 'digest-1');
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(1);
+    digests.set('ConfigMap/prod/cfg', 'digest-2');
+    await reconcile('prod/api', w.deps);
+    const [first, second] = w.fakes[0]?.revisions ?? [];
+    expect(first).toBeDefined();
+    expect(second).not.toBe(first);
+  });
+
   it('tells the machine of a new revision when the pod template changes', async () => {
     const changed: Deployment = {
       ...target,
@@ -177,7 +206,7 @@ describe('reconcile', () => {
     };
     const w = world([rollout()]);
     await reconcile('prod/api', w.deps);
-    w.deps.caches.deployments = cacheOf([changed]);
+    w.deps.caches.deployments = cacheOf([watchedDeployment(changed)]);
     await reconcile('prod/api', w.deps);
     const [first, second] = w.fakes[0]?.revisions ?? [];
     expect(second).not.toBe(first);

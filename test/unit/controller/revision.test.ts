@@ -1,6 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { computeRevision, referencedConfigs } from '../../../src/controller/revision.js';
+import {
+  type ConfigHashes,
+  configHash,
+  referencedConfigs,
+  revisionOf,
+  templateRevision,
+} from '../../../src/controller/revision.js';
 
 const template: V1PodTemplateSpec = {
   metadata: { labels: { app: 'api' } },
@@ -45,34 +52,70 @@ describe('referencedConfigs', () => {
   });
 });
 
-describe('computeRevision', () => {
-  const configMaps = { 'cm-env': { a: '1' } };
-  const secrets = { 'sec-env': { b: 'Mg==' } };
+describe('configHash', () => {
+  it('digests data and binaryData, nothing else of the object', () => {
+    const base = configHash({ metadata: { name: 'a' }, data: { k: '1' } });
+    expect(configHash({ metadata: { name: 'b', resourceVersion: '9' }, data: { k: '1' } })).toBe(
+      base,
+    );
+    expect(configHash({ data: { k: '2' } })).not.toBe(base);
+    expect(configHash({ data: { k: '1' }, binaryData: { b: 'AA==' } })).not.toBe(base);
+  });
+
+  it('never contains the data itself', () => {
+    expect(configHash({ data: { password: 'hunter2' } })).not.toContain('hunter2');
+    expect(configHash({ data: { password: 'hunter2' } })).toMatch(/^[0-9a-f]{32}$/);
+  });
+});
+
+describe('revisionOf', () => {
+  const references = referencedConfigs(template);
+  const hashes = (configMap: string | null, secret: string | null): ConfigHashes => ({
+    configMaps: { 'cm-env': configMap },
+    secrets: { 'sec-env': secret },
+  });
 
   it('is stable whatever the key order', () => {
     const reordered: V1PodTemplateSpec = { spec: template.spec, metadata: template.metadata };
-    expect(computeRevision(reordered, { ...configMaps }, { ...secrets })).toBe(
-      computeRevision(template, configMaps, secrets),
+    expect(revisionOf(templateRevision(reordered), references, hashes('a', 'b'))).toBe(
+      revisionOf(templateRevision(template), references, hashes('a', 'b')),
     );
   });
 
   it('changes with the image', () => {
     const changed = structuredClone(template);
     (changed.spec?.containers[0] as { image: string }).image = 'api:2';
-    expect(computeRevision(changed, configMaps, secrets)).not.toBe(
-      computeRevision(template, configMaps, secrets),
+    expect(revisionOf(templateRevision(changed), references, hashes('a', 'b'))).not.toBe(
+      revisionOf(templateRevision(template), references, hashes('a', 'b')),
     );
   });
 
-  it('changes with the data of a referenced ConfigMap or Secret', () => {
-    const base = computeRevision(template, configMaps, secrets);
-    expect(computeRevision(template, { 'cm-env': { a: '2' } }, secrets)).not.toBe(base);
-    expect(computeRevision(template, configMaps, { 'sec-env': { b: 'Mw==' } })).not.toBe(base);
+  it('changes with the digest of a referenced ConfigMap or Secret', () => {
+    const base = revisionOf(templateRevision(template), references, hashes('a', 'b'));
+    expect(revisionOf(templateRevision(template), references, hashes('c', 'b'))).not.toBe(base);
+    expect(revisionOf(templateRevision(template), references, hashes('a', 'c'))).not.toBe(base);
   });
 
   it('tells a missing ConfigMap from an empty one', () => {
-    expect(computeRevision(template, { 'cm-env': undefined }, secrets)).not.toBe(
-      computeRevision(template, { 'cm-env': {} }, secrets),
+    const empty = configHash({ data: {} });
+    expect(revisionOf(templateRevision(template), references, hashes(null, 'b'))).not.toBe(
+      revisionOf(templateRevision(template), references, hashes(empty, 'b')),
+    );
+  });
+
+  it('is the template revision alone for a template that reads nothing (as before digests)', () => {
+    const plain: V1PodTemplateSpec = { spec: { containers: [{ name: 'x', image: 'x:1' }] } };
+    const none = { configMaps: [], secrets: [] };
+    const revision = templateRevision(plain);
+    expect(revisionOf(revision, none, { configMaps: {}, secrets: {} })).toBe(revision);
+    // The revision main computed for such a template: sha256 of {configMaps, secrets, template}.
+    expect(revision).toBe(
+      createHash('sha256')
+        .update(
+          '{"configMaps":{},"secrets":{},"template":{"spec":{"containers":[{"image":"x:1","name":"x"}]}}}',
+        )
+        .digest('hex')
+        .slice(0, 16),
     );
   });
 });
