@@ -1,6 +1,11 @@
 import type { Actor, ActorOptions } from 'xstate';
 import { createActor } from 'xstate';
-import type { MetricResult } from './analysis.js';
+import type {
+  AnalysisResult,
+  JudgedMetricResult,
+  JudgementResult,
+  MetricResult,
+} from './analysis.js';
 import type { PersistedContext, Phase, RestorePoint, RolloutInput } from './context.js';
 import { reasons, restorePoints, resumablePhases } from './context.js';
 import type { RolloutSnapshot } from './phase.js';
@@ -73,11 +78,50 @@ const isMetricResult: Check = (value) => {
     typeof result.passed === 'boolean'
   );
 };
+const isJudgedMetric: Check = (value) => {
+  if (typeof value !== 'object' || value === null) return false;
+  const metric = value as Partial<JudgedMetricResult>;
+  return typeof metric.name === 'string' && typeof metric.classification === 'string';
+};
+const isJudgement: Check = (value) => {
+  if (value === undefined) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const judgement = value as Partial<JudgementResult>;
+  return (
+    oneOf(['Pass', 'Marginal', 'Fail'])(judgement.result) &&
+    typeof judgement.score === 'number' &&
+    typeof judgement.message === 'string' &&
+    Array.isArray(judgement.metrics) &&
+    judgement.metrics.every(isJudgedMetric)
+  );
+};
 const isAnalysis: Check = (value) => {
   if (typeof value !== 'object' || value === null) return false;
-  const { results, noData } = value as { results?: unknown; noData?: unknown };
-  return typeof noData === 'boolean' && Array.isArray(results) && results.every(isMetricResult);
+  const { results, noData, judgement } = value as {
+    results?: unknown;
+    noData?: unknown;
+    judgement?: unknown;
+  };
+  return (
+    typeof noData === 'boolean' &&
+    Array.isArray(results) &&
+    results.every(isMetricResult) &&
+    isJudgement(judgement)
+  );
 };
+
+/** A judged metric as stored, with the nulls a merge patch dropped put back. */
+function withJudgedNulls(metric: JudgedMetricResult): JudgedMetricResult {
+  return {
+    ...metric,
+    canaryMedian: metric.canaryMedian ?? null,
+    primaryMedian: metric.primaryMedian ?? null,
+    shift: metric.shift ?? null,
+    interval: metric.interval ?? null,
+    intervalConfidence: metric.intervalConfidence ?? null,
+    pValue: metric.pValue ?? null,
+  };
+}
 
 const fields: Record<Exclude<keyof MachineDocument, 'version'>, [Check, string]> = {
   state: [oneOf(restorePoints), `one of ${restorePoints.join(', ')}`],
@@ -131,11 +175,19 @@ export function parseMachineDocument(stored: unknown): MachineDocument {
   const withNulls: Record<string, unknown> = Object.fromEntries(
     Object.keys(fields).map((name) => [name, document[name] ?? null]),
   );
-  const analysis = withNulls.lastAnalysis as { results: MetricResult[] } | null;
+  const analysis = withNulls.lastAnalysis as AnalysisResult | null;
   if (analysis) {
     withNulls.lastAnalysis = {
       ...analysis,
       results: analysis.results.map((result) => ({ ...result, value: result.value ?? null })),
+      ...(analysis.judgement
+        ? {
+            judgement: {
+              ...analysis.judgement,
+              metrics: analysis.judgement.metrics.map(withJudgedNulls),
+            },
+          }
+        : {}),
     };
   }
   return { ...withNulls, version: documentVersion } as unknown as MachineDocument;

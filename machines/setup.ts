@@ -48,6 +48,8 @@ export const rolloutSetup = setup({
       context.lastAnalysis !== null &&
       !update.beforeAnyTraffic(context) &&
       update.hadNoData(context.lastAnalysis),
+    analysisHeld: ({ context }) =>
+      context.lastAnalysis !== null && update.heldByJudge(context.lastAnalysis),
     analysisPassed: ({ context }) =>
       context.lastAnalysis !== null &&
       update.passed(context.lastAnalysis, { excuseNoData: update.beforeAnyTraffic(context) }),
@@ -87,6 +89,7 @@ export const rolloutSetup = setup({
     recordAnalysis: assign(({ context }, analysis: AnalysisResult) =>
       update.recordAnalysis(context, analysis),
     ),
+    holdOnMarginal: assign(({ context }) => update.holdOnMarginal(context)),
     countAnalysisFailure: assign(({ context }) => update.countAnalysisFailure(context)),
     countWebhookFailure: assign(({ context }, params: { type: string } & WebhooksOutcome) =>
       update.countWebhookFailure(context, params.type, params),

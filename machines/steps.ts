@@ -170,6 +170,7 @@ export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => (
   judging: rolloutSetup.createStateConfig({
     always: [
       { guard: and(['analysisHadNoData', 'pausesOnNoData']), ...pauseFrom(phase, 'NoData') },
+      { guard: 'analysisHeld', target: 'nextInterval', actions: 'holdOnMarginal' },
       { guard: 'analysisPassed', target: 'passed' },
       { target: 'failedCheck', actions: 'countAnalysisFailure' },
     ],

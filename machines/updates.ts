@@ -1,4 +1,4 @@
-import type { AnalysisResult, MetricResult } from './analysis.js';
+import { type AnalysisResult, JUDGE_RESULT_NAME, type MetricResult } from './analysis.js';
 import type { PersistedContext, Reason, ResumablePhase, RolloutContext } from './context.js';
 import { describeError } from './describeError.js';
 import type { WebhooksOutcome } from './effects.js';
@@ -116,6 +116,26 @@ export function passed(analysis: AnalysisResult, { excuseNoData = false } = {}):
     return analysis.results.every((result) => lacksValue(result) || result.passed);
   }
   return !hadNoData(analysis) && analysis.results.every((result) => result.passed);
+}
+
+/**
+ * A marginal judgement with every other metric passed and nothing missing: the interval
+ * neither passes nor fails, so the weight holds and the next interval judges again.
+ */
+export function heldByJudge(analysis: AnalysisResult): boolean {
+  return (
+    analysis.judgement?.result === 'Marginal' &&
+    !hadNoData(analysis) &&
+    analysis.results.every((result) => result.passed || result.metric === JUDGE_RESULT_NAME)
+  );
+}
+
+export function holdOnMarginal(context: RolloutContext): Update {
+  const judgement = context.lastAnalysis?.judgement;
+  const why = judgement ? judgement.message : 'judgement marginal';
+  return {
+    message: `holding at weight ${context.canaryWeight}%: ${why}; judging again in ${seconds(context.plan.intervalMs)}`,
+  };
 }
 
 export function describeAnalysis(analysis: AnalysisResult): string {

@@ -320,6 +320,160 @@ export const rolloutCrd = {
                           }
                         }
                       },
+                      "judge": {
+                        "title": "JudgeSpec",
+                        "description": "The statistical judge (docs/judge.md): each metric sampled as a series for the canary and for the primary over the window, compared by Mann-Whitney and the Hodges-Lehmann shift, scored as Kayenta does. Its judgement is one check of each interval: Pass passes, Marginal holds the weight (neither passes nor fails), Fail or missing data fails.",
+                        "type": "object",
+                        "required": [
+                          "metrics"
+                        ],
+                        "properties": {
+                          "window": {
+                            "description": "How far back each judgement samples (ms, s, m, h); from 1s to 24h; defaults to the analysis interval.",
+                            "type": "string",
+                            "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
+                            "minLength": 2,
+                            "maxLength": 20
+                          },
+                          "step": {
+                            "description": "Time between two samples of a series (query_range step; ms, s, m, h); from 1s to 1h. The window must hold as many steps as the confidence needs samples (5 at 0.98).",
+                            "type": "string",
+                            "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
+                            "minLength": 2,
+                            "maxLength": 20,
+                            "default": "10s"
+                          },
+                          "confidence": {
+                            "description": "Confidence of each metric's interval of the shift (Kayenta's 0.98); above 0, below 1.",
+                            "type": "number",
+                            "minimum": 0,
+                            "exclusiveMinimum": true,
+                            "maximum": 1,
+                            "exclusiveMaximum": true,
+                            "default": 0.98
+                          },
+                          "tolerance": {
+                            "description": "How far the interval must clear 0, as a fraction of the shift (Kayenta's 0.25); from 0 to below 1.",
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": 1,
+                            "exclusiveMaximum": true,
+                            "default": 0.25
+                          },
+                          "pass": {
+                            "description": "A score (percent of metrics that pass) at or above this passes.",
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": 100,
+                            "default": 95
+                          },
+                          "marginal": {
+                            "description": "A score at or above this, below pass, is marginal (the weight holds); below it fails. At most pass.",
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": 100,
+                            "default": 75
+                          },
+                          "metrics": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 32,
+                            "x-kubernetes-list-type": "map",
+                            "x-kubernetes-list-map-keys": [
+                              "name"
+                            ],
+                            "items": {
+                              "title": "JudgeMetricSpec",
+                              "type": "object",
+                              "required": [
+                                "name"
+                              ],
+                              "properties": {
+                                "name": {
+                                  "description": "request-success-rate (percent) and request-duration (a latency quantile in ms) are built in; any other name needs a query.",
+                                  "type": "string",
+                                  "minLength": 1,
+                                  "maxLength": 63
+                                },
+                                "query": {
+                                  "description": "PromQL template evaluated for the canary and for the primary; {{ target }} and {{ service }} name each side in turn, {{ interval }} is the rate range (default the step).",
+                                  "type": "string",
+                                  "minLength": 1,
+                                  "maxLength": 16384
+                                },
+                                "quantile": {
+                                  "description": "The latency quantile of request-duration; above 0, below 1.",
+                                  "type": "number",
+                                  "minimum": 0,
+                                  "exclusiveMinimum": true,
+                                  "maximum": 1,
+                                  "exclusiveMaximum": true,
+                                  "default": 0.99
+                                },
+                                "interval": {
+                                  "description": "Range of rate() in the query (ms, s, m, h); from 1s to 1h; defaults to the step, so that samples share no requests. It needs two scrapes.",
+                                  "type": "string",
+                                  "pattern": "^([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$",
+                                  "minLength": 2,
+                                  "maxLength": 20
+                                },
+                                "direction": {
+                                  "description": "Which change fails the metric: increase, decrease or either. Defaults: decrease for request-success-rate, increase for request-duration, either for a query.",
+                                  "type": "string",
+                                  "enum": [
+                                    "increase",
+                                    "decrease",
+                                    "either"
+                                  ]
+                                },
+                                "critical": {
+                                  "description": "A critical metric that fails fails the whole judgement, whatever the score.",
+                                  "type": "boolean",
+                                  "default": false
+                                },
+                                "effectSize": {
+                                  "description": "[low, high]: the ratio of the canary mean to the primary mean must fall to low or rise to high before the metric fails (0 <= low <= 1 <= high).",
+                                  "type": "array",
+                                  "minItems": 2,
+                                  "maxItems": 2,
+                                  "items": {
+                                    "type": "number",
+                                    "minimum": 0
+                                  },
+                                  "default": [
+                                    1,
+                                    1
+                                  ]
+                                },
+                                "confidence": {
+                                  "description": "This metric's confidence, over the judge's.",
+                                  "type": "number",
+                                  "minimum": 0,
+                                  "exclusiveMinimum": true,
+                                  "maximum": 1,
+                                  "exclusiveMaximum": true
+                                },
+                                "tolerance": {
+                                  "description": "This metric's tolerance, over the judge's.",
+                                  "type": "number",
+                                  "minimum": 0,
+                                  "maximum": 1,
+                                  "exclusiveMaximum": true
+                                },
+                                "nanStrategy": {
+                                  "description": "A step without a value: remove drops it; replace counts it as 0 (for counters absent when 0).",
+                                  "type": "string",
+                                  "enum": [
+                                    "remove",
+                                    "replace"
+                                  ],
+                                  "default": "remove"
+                                }
+                              }
+                            }
+                          }
+                        }
+                      },
                       "webhooks": {
                         "type": "array",
                         "maxItems": 32,
@@ -660,6 +814,90 @@ export const rolloutCrd = {
                         },
                         "message": {
                           "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "lastJudgement": {
+                    "title": "JudgementStatus",
+                    "description": "The statistical judge's last judgement (spec.analysis.judge); numbers are absent where a side had no data.",
+                    "type": "object",
+                    "required": [
+                      "result",
+                      "score",
+                      "metrics"
+                    ],
+                    "properties": {
+                      "result": {
+                        "type": "string",
+                        "enum": [
+                          "Pass",
+                          "Marginal",
+                          "Fail"
+                        ]
+                      },
+                      "score": {
+                        "type": "number"
+                      },
+                      "message": {
+                        "type": "string"
+                      },
+                      "metrics": {
+                        "type": "array",
+                        "x-kubernetes-list-type": "map",
+                        "x-kubernetes-list-map-keys": [
+                          "name"
+                        ],
+                        "items": {
+                          "title": "JudgedMetricStatus",
+                          "type": "object",
+                          "required": [
+                            "name",
+                            "classification"
+                          ],
+                          "properties": {
+                            "name": {
+                              "type": "string"
+                            },
+                            "classification": {
+                              "type": "string",
+                              "enum": [
+                                "Pass",
+                                "High",
+                                "Low",
+                                "Nodata"
+                              ]
+                            },
+                            "canaryMedian": {
+                              "type": "number"
+                            },
+                            "primaryMedian": {
+                              "type": "number"
+                            },
+                            "canarySamples": {
+                              "type": "integer"
+                            },
+                            "primarySamples": {
+                              "type": "integer"
+                            },
+                            "shift": {
+                              "description": "Hodges-Lehmann estimate of canary minus primary.",
+                              "type": "number"
+                            },
+                            "interval": {
+                              "description": "The shift's confidence interval, [lower, upper].",
+                              "type": "array",
+                              "items": {
+                                "type": "number"
+                              }
+                            },
+                            "intervalConfidence": {
+                              "type": "number"
+                            },
+                            "pValue": {
+                              "type": "number"
+                            }
+                          }
                         }
                       }
                     }

@@ -105,6 +105,7 @@ export interface AnalysisSpec {
    * @maxItems 32
    */
   metrics?: MetricSpec[];
+  judge?: JudgeSpec;
   /**
    * @maxItems 32
    */
@@ -159,6 +160,85 @@ export interface TemplateRef {
 export interface ThresholdRange {
   min?: number;
   max?: number;
+}
+/**
+ * The statistical judge (docs/judge.md): each metric sampled as a series for the canary and for the primary over the window, compared by Mann-Whitney and the Hodges-Lehmann shift, scored as Kayenta does. Its judgement is one check of each interval: Pass passes, Marginal holds the weight (neither passes nor fails), Fail or missing data fails.
+ */
+export interface JudgeSpec {
+  /**
+   * How far back each judgement samples (ms, s, m, h); from 1s to 24h; defaults to the analysis interval.
+   */
+  window?: string;
+  /**
+   * Time between two samples of a series (query_range step; ms, s, m, h); from 1s to 1h. The window must hold as many steps as the confidence needs samples (5 at 0.98).
+   */
+  step: string;
+  /**
+   * Confidence of each metric's interval of the shift (Kayenta's 0.98); above 0, below 1.
+   */
+  confidence: number;
+  /**
+   * How far the interval must clear 0, as a fraction of the shift (Kayenta's 0.25); from 0 to below 1.
+   */
+  tolerance: number;
+  /**
+   * A score (percent of metrics that pass) at or above this passes.
+   */
+  pass: number;
+  /**
+   * A score at or above this, below pass, is marginal (the weight holds); below it fails. At most pass.
+   */
+  marginal: number;
+  /**
+   * @minItems 1
+   * @maxItems 32
+   */
+  metrics: JudgeMetricSpec[];
+}
+export interface JudgeMetricSpec {
+  /**
+   * request-success-rate (percent) and request-duration (a latency quantile in ms) are built in; any other name needs a query.
+   */
+  name: string;
+  /**
+   * PromQL template evaluated for the canary and for the primary; {{ target }} and {{ service }} name each side in turn, {{ interval }} is the rate range (default the step).
+   */
+  query?: string;
+  /**
+   * The latency quantile of request-duration; above 0, below 1.
+   */
+  quantile: number;
+  /**
+   * Range of rate() in the query (ms, s, m, h); from 1s to 1h; defaults to the step, so that samples share no requests. It needs two scrapes.
+   */
+  interval?: string;
+  /**
+   * Which change fails the metric: increase, decrease or either. Defaults: decrease for request-success-rate, increase for request-duration, either for a query.
+   */
+  direction?: 'increase' | 'decrease' | 'either';
+  /**
+   * A critical metric that fails fails the whole judgement, whatever the score.
+   */
+  critical: boolean;
+  /**
+   * [low, high]: the ratio of the canary mean to the primary mean must fall to low or rise to high before the metric fails (0 <= low <= 1 <= high).
+   *
+   * @minItems 2
+   * @maxItems 2
+   */
+  effectSize: number[];
+  /**
+   * This metric's confidence, over the judge's.
+   */
+  confidence?: number;
+  /**
+   * This metric's tolerance, over the judge's.
+   */
+  tolerance?: number;
+  /**
+   * A step without a value: remove drops it; replace counts it as 0 (for counters absent when 0).
+   */
+  nanStrategy: 'remove' | 'replace';
 }
 export interface WebhookSpec {
   name: string;
@@ -249,6 +329,7 @@ export interface RolloutStatus {
    * The outcome of each metric in the last analysis interval.
    */
   lastAnalysis?: MetricStatus[];
+  lastJudgement?: JudgementStatus;
   lastAction?: ManualAction;
   controller?: WriterStamp;
   /**
@@ -284,6 +365,33 @@ export interface MetricStatus {
   max?: number;
   passed: boolean;
   message?: string;
+}
+/**
+ * The statistical judge's last judgement (spec.analysis.judge); numbers are absent where a side had no data.
+ */
+export interface JudgementStatus {
+  result: 'Pass' | 'Marginal' | 'Fail';
+  score: number;
+  message?: string;
+  metrics: JudgedMetricStatus[];
+}
+export interface JudgedMetricStatus {
+  name: string;
+  classification: 'Pass' | 'High' | 'Low' | 'Nodata';
+  canaryMedian?: number;
+  primaryMedian?: number;
+  canarySamples?: number;
+  primarySamples?: number;
+  /**
+   * Hodges-Lehmann estimate of canary minus primary.
+   */
+  shift?: number;
+  /**
+   * The shift's confidence interval, [lower, upper].
+   */
+  interval?: number[];
+  intervalConfidence?: number;
+  pValue?: number;
 }
 /**
  * The last manual action (annotation) fledge acted on.

@@ -37,6 +37,16 @@ export function toAjvSchema(node: unknown, objectMeta = false): unknown {
     } else if (!key.startsWith('x-kubernetes-')) out[key] = toAjvSchema(value);
   }
   const source = node as SchemaNode;
+  // OpenAPI v3 (draft 4) marks a bound exclusive with a boolean; ajv wants the bound itself.
+  for (const [bound, exclusive] of [
+    ['minimum', 'exclusiveMinimum'],
+    ['maximum', 'exclusiveMaximum'],
+  ] as const) {
+    if (source[exclusive] === true && typeof source[bound] === 'number') {
+      out[exclusive] = source[bound];
+      delete out[bound];
+    } else if (source[exclusive] === false) delete out[exclusive];
+  }
   if (source['x-kubernetes-int-or-string'] === true) {
     out.anyOf = [{ type: 'integer' }, { type: 'string' }];
   }

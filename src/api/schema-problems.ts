@@ -48,9 +48,11 @@ export function problemFromError(error: ErrorObject): Problem {
       return typeProblem(at, parent, got);
     case 'minimum':
     case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
       return {
         path: at,
-        message: `must be ${error.keyword === 'minimum' ? 'at least' : 'at most'} ${String(params.limit)}; got ${got}`,
+        message: `must be ${BOUND_WORDS[error.keyword]} ${String(params.limit)}; got ${got}`,
         fix: `use ${rangeText(parent)}`,
       };
     case 'pattern':
@@ -195,8 +197,26 @@ function lengthReason(schema: SchemaNode): string {
     : '';
 }
 
+const BOUND_WORDS: Record<string, string> = {
+  minimum: 'at least',
+  maximum: 'at most',
+  exclusiveMinimum: 'above',
+  exclusiveMaximum: 'below',
+};
+
 function rangeText(schema: SchemaNode): string {
-  const { minimum, maximum } = schema;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum } = schema;
+  if (exclusiveMinimum === true || exclusiveMaximum === true) {
+    const low =
+      minimum === undefined
+        ? ''
+        : `${exclusiveMinimum === true ? 'above' : 'at least'} ${String(minimum)}`;
+    const high =
+      maximum === undefined
+        ? ''
+        : `${exclusiveMaximum === true ? 'below' : 'at most'} ${String(maximum)}`;
+    return `a value ${[low, high].filter(Boolean).join(' and ')}`;
+  }
   if (minimum !== undefined && maximum !== undefined) {
     return `a value from ${String(minimum)} to ${String(maximum)}`;
   }

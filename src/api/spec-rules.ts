@@ -7,6 +7,7 @@
 import { templateProblem } from '../metrics/templates.js';
 import { durationProblems } from './duration-rules.js';
 import { isObject } from './json.js';
+import { judgeProblems } from './judge-rules.js';
 import { nameProblems } from './name-rules.js';
 import type { Problem } from './problems.js';
 import { API_VERSION, BUILT_IN_METRICS, KIND } from './types.js';
@@ -33,6 +34,7 @@ export function checkRules(rollout: unknown): Problem[] {
     ...weightProblems(analysis),
     ...durationProblems(analysis),
     ...metricProblems(analysis),
+    ...judgeProblems(analysis),
     ...webhookProblems(analysis),
     ...routingProblems(fields(spec.routing) ?? {}),
     ...targetPortProblems(fields(spec.service) ?? {}),

@@ -1,4 +1,5 @@
 import type { MetricStatus } from '../api/types.js';
+import { judgementLines } from './judgement-view.js';
 import { maxWeightOf, type RolloutObject, rolloutKey, thresholdOf } from './rollout-object.js';
 import { oneLine } from './rollout-table.js';
 
@@ -51,6 +52,9 @@ export function rolloutBlock(rollout: RolloutObject): string[] {
   ];
   const results = status.lastAnalysis ?? [];
   if (results.length > 0) lines.push(...metricLines(results).map((line) => `  ${line}`));
+  if (status.lastJudgement) {
+    lines.push(...judgementLines(status.lastJudgement).map((line) => `  ${line}`));
+  }
   const message = oneLine(status.message);
   if (message) lines.push(`  ${message}`);
   return lines;

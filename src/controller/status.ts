@@ -1,4 +1,4 @@
-import type { MetricResult } from '../../machines/analysis.js';
+import type { JudgementResult, MetricResult } from '../../machines/analysis.js';
 import type { MachineDocument } from '../../machines/persistence.js';
 import {
   type ConditionUpdate,
@@ -9,6 +9,8 @@ import {
 } from '../api/conditions.js';
 import type { Problem } from '../api/problems.js';
 import type {
+  JudgedMetricStatus,
+  JudgementStatus,
   ManualAction as ManualActionStatus,
   MetricStatus,
   Rollout,
@@ -53,7 +55,23 @@ export function statusFromMachine(
     lastAnalysis: document.lastAnalysis
       ? document.lastAnalysis.results.map(withoutNullValue)
       : (previous.lastAnalysis ?? []),
+    ...(document.lastAnalysis?.judgement
+      ? { lastJudgement: judgementStatus(document.lastAnalysis.judgement) }
+      : keep(previous, 'lastJudgement')),
     machine: document as unknown as Record<string, unknown>,
+  };
+}
+
+/** The judge's last judgement for people; a number a side could not give is left out. */
+function judgementStatus(judgement: JudgementResult): JudgementStatus {
+  return {
+    result: judgement.result,
+    score: judgement.score,
+    message: judgement.message,
+    metrics: judgement.metrics.map((metric): JudgedMetricStatus => {
+      const present = Object.entries(metric).filter(([, value]) => value !== null);
+      return Object.fromEntries(present) as unknown as JudgedMetricStatus;
+    }),
   };
 }
 

@@ -5,9 +5,8 @@
  * ends are order statistics of the differences: exact quantiles of U without ties and under
  * 50 values per side, else the normal approximation with the tie and continuity corrections.
  */
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
-import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import type { TestMethod } from './mann-whitney.js';
+import { normalCdf, normalQuantile } from './normal.js';
 import { kthDifference, medianDifference, sorted } from './pairwise-differences.js';
 import { rankSumLowerTail, rankSumQuantile } from './rank-sum-distribution.js';
 import { rankSumSigma, tieCorrection } from './ranks.js';
@@ -84,7 +83,7 @@ export function estimateShift(
   // there, and the root is the k-th difference for the k computed below (R's uniroot returns
   // a point within 1e-4 of it).
   const sigma = rankSumSigma(m, n, tieCorrection([...runLengths(xs), ...runLengths(ys)]));
-  const z = normalQuantile(1 - alpha / 2, 0, 1);
+  const z = normalQuantile(1 - alpha / 2);
   const lowerBound = pairs / 2 + 0.5 + z * sigma;
   const upperBound = pairs / 2 - 0.5 - z * sigma;
   const rank = (bound: number) => Math.min(Math.max(Math.ceil(pairs - bound), 1), pairs);
@@ -92,7 +91,7 @@ export function estimateShift(
   return {
     shift,
     interval: [kthDifference(xs, ys, rank(lowerBound)), kthDifference(xs, ys, rank(upperBound))],
-    intervalConfidence: bounded ? confidence : 1 - 2 * normalCdf(-(pairs / 2 - 0.5) / sigma, 0, 1),
+    intervalConfidence: bounded ? confidence : 1 - 2 * normalCdf(-(pairs / 2 - 0.5) / sigma),
     bounded,
   };
 }

@@ -4,7 +4,7 @@
  * than 50 values and no value is tied, else the normal approximation with the tie correction
  * of the variance and a continuity correction of 1/2.
  */
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import { normalCdf } from './normal.js';
 import { EXACT_LIMIT, rankSumLowerTail } from './rank-sum-distribution.js';
 import { rankSumSigma, rankWithTies, tieCorrection } from './ranks.js';
 
@@ -40,5 +40,5 @@ export function rankSumTest(x: readonly number[], y: readonly number[]): RankSum
   if (sigma === 0) return { u, pValue: 1, method: 'normal' };
   const centred = u - (m * n) / 2;
   const z = (centred - Math.sign(centred) * 0.5) / sigma;
-  return { u, pValue: Math.min(2 * normalCdf(-Math.abs(z), 0, 1), 1), method: 'normal' };
+  return { u, pValue: Math.min(2 * normalCdf(-Math.abs(z)), 1), method: 'normal' };
 }

@@ -5,21 +5,28 @@ import { type AnalysisMode, builtinQuery, isBuiltinMetric } from './linkerd.js';
 import type { MetricsProvider } from './prometheus.js';
 import { renderQuery, type SharedTemplate } from './templates.js';
 
+/** What a metric's PromQL is made from: its own template, or the built-in of its name. */
+export interface QueriedMetric {
+  name: string;
+  query?: string;
+  /** The range of rate() in the query. */
+  interval?: string;
+  /** request-duration's quantile (the p99 unless given). */
+  quantile?: number;
+  /** The query is a MetricTemplate's: what its {{ name }} and {{ variables.NAME }} are. */
+  shared?: SharedTemplate;
+  /** Why this metric cannot be asked at all (its MetricTemplate is missing): a failed check. */
+  unavailable?: string;
+}
+
 /**
  * One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`; a metric with a
  * templateRef comes here resolved: its template's query and provider, or why it has none.
  */
-export interface AnalysisMetric {
-  name: string;
-  query?: string;
+export interface AnalysisMetric extends QueriedMetric {
   thresholdRange: ThresholdRange;
-  interval?: string;
-  /** The query is a MetricTemplate's: what its {{ name }} and {{ variables.NAME }} are. */
-  shared?: SharedTemplate;
   /** Where this metric is asked, when not the analysis's provider (its MetricTemplate's). */
   provider?: MetricsProvider;
-  /** Why this metric cannot be asked at all (its MetricTemplate is missing): a failed check. */
-  unavailable?: string;
 }
 
 export interface AnalyseOptions {
@@ -42,7 +49,7 @@ type Prepared = { query: string } | { error: string };
 
 /** Chooses and renders a metric's PromQL: its own template, or the built-in one of its name. */
 export function prepareQuery(
-  metric: AnalysisMetric,
+  metric: QueriedMetric,
   options: Pick<AnalyseOptions, 'mode' | 'namespace' | 'target' | 'service' | 'defaultIntervalMs'>,
 ): Prepared {
   if (metric.unavailable !== undefined) return { error: metric.unavailable };
@@ -60,7 +67,7 @@ export function prepareQuery(
   if (metric.query !== undefined) {
     template = metric.query;
   } else if (isBuiltinMetric(metric.name)) {
-    template = builtinQuery(metric.name, options.mode);
+    template = builtinQuery(metric.name, options.mode, metric.quantile);
   } else {
     return {
       error: `metric ${metric.name} has no query and is not built in; give it a query or use request-success-rate or request-duration`,

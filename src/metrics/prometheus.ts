@@ -8,13 +8,25 @@
 import { Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher, fetch, ProxyAgent, type Response } from 'undici';
 import { formatDuration } from '../api/duration.js';
-import { readSingleValue, sanitiseForeign } from './query-result.js';
+import { readSingleSeries, readSingleValue, sanitiseForeign } from './query-result.js';
 
 /** Where metric values come from. `null` means no data: an empty result, NaN or Inf. */
 export interface MetricsProvider {
   query(promql: string, signal?: AbortSignal): Promise<number | null>;
+  /**
+   * One series over a range, a point per step from `start` to `end` (null where the series
+   * has no value). Absent on providers that can only answer instant queries.
+   */
+  queryRange?(promql: string, range: QueryRange, signal?: AbortSignal): Promise<(number | null)[]>;
   /** Lets go of its connections; a query begun before still ends. */
   close?(): Promise<void>;
+}
+
+/** A query_range's grid; times in epoch milliseconds, Prometheus counts in seconds. */
+export interface QueryRange {
+  startMs: number;
+  endMs: number;
+  stepMs: number;
 }
 
 /** How to reach a Prometheus over TLS, beyond the system's trusted authorities. */
@@ -46,6 +58,20 @@ export interface PrometheusProviderOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+/** Prometheus refuses a query_range of more than 11,000 points per series. */
+export const MAX_RANGE_POINTS = 11_000;
+
+/** Why a grid cannot be asked for, as a fix; undefined when it can. */
+export function rangeProblem(range: QueryRange): string | undefined {
+  const { startMs, endMs, stepMs } = range;
+  if (![startMs, endMs, stepMs].every(Number.isFinite) || stepMs <= 0 || endMs < startMs) {
+    return `ask for a range whose end is not before its start and whose step is above 0 (got start ${startMs}, end ${endMs}, step ${stepMs} ms)`;
+  }
+  if ((endMs - startMs) / stepMs + 1 > MAX_RANGE_POINTS) {
+    return `ask for at most ${MAX_RANGE_POINTS} points per series: lengthen the step or shorten the window`;
+  }
+  return undefined;
+}
 /** An instant query for one series answers in well under a KiB; a MiB is ample. */
 export const DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024;
 const QUERY_DURATION = 'fledge_metric_query_duration_seconds';
@@ -184,6 +210,7 @@ function dispatcherFor(options: PrometheusProviderOptions): Dispatcher | undefin
 export function createPrometheusProvider(options: PrometheusProviderOptions): MetricsProvider {
   const address = options.address.replace(/\/+$/, '');
   const endpoint = `${address}/api/v1/query`;
+  const rangeEndpoint = `${address}/api/v1/query_range`;
   // Timers and Prometheus's timeout parameter both want whole milliseconds.
   const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
@@ -209,12 +236,21 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
 
-  async function ask(promql: string, signal: AbortSignal): Promise<unknown> {
+  async function ask(
+    promql: string,
+    range: QueryRange | undefined,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     // Prometheus reads its timeout parameter as a whole-unit duration: "2500ms", never "2.5s".
     const body = new URLSearchParams({ query: promql, timeout: formatDuration(timeoutMs) });
+    if (range) {
+      body.set('start', String(range.startMs / 1000));
+      body.set('end', String(range.endMs / 1000));
+      body.set('step', String(range.stepMs / 1000));
+    }
     let response: Response;
     try {
-      response = await fetch(endpoint, {
+      response = await fetch(range ? rangeEndpoint : endpoint, {
         method: 'POST',
         headers,
         body,
@@ -246,7 +282,12 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     return answer;
   }
 
-  async function run(promql: string, signal?: AbortSignal): Promise<number | null> {
+  async function run<T>(
+    promql: string,
+    range: QueryRange | undefined,
+    read: (answer: unknown) => { value: T } | { problem: string; fix: string },
+    signal?: AbortSignal,
+  ): Promise<T> {
     if (signal?.aborted) {
       throw new MetricsQueryError(address, promql, 'was not asked', 'the analysis was cancelled');
     }
@@ -254,7 +295,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
     let answer: unknown;
     try {
-      answer = await ask(promql, abort);
+      answer = await ask(promql, range, abort);
     } catch (thrown) {
       if (deadline.aborted) {
         throw new MetricsQueryError(
@@ -281,27 +322,40 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
       const failure = thrown instanceof Failure ? thrown : networkFailure(thrown, addressFix);
       throw new MetricsQueryError(address, promql, failure.reason, failure.fix, { cause: thrown });
     }
-    const read = readSingleValue(answer);
-    if ('problem' in read) {
-      throw new MetricsQueryError(address, promql, `answered, but ${read.problem}`, read.fix);
+    const outcome = read(answer);
+    if ('problem' in outcome) {
+      throw new MetricsQueryError(address, promql, `answered, but ${outcome.problem}`, outcome.fix);
     }
-    return read.value;
+    return outcome.value;
+  }
+
+  async function counted<T>(run: () => Promise<T>, hasData: (value: T) => boolean): Promise<T> {
+    const started = performance.now();
+    let result: 'value' | 'no_data' | 'error' = 'error';
+    try {
+      const value = await run();
+      result = hasData(value) ? 'value' : 'no_data';
+      return value;
+    } finally {
+      histogram?.observe({ provider: 'prometheus', result }, (performance.now() - started) / 1000);
+    }
   }
 
   return {
-    async query(promql, signal) {
-      const started = performance.now();
-      let result: 'value' | 'no_data' | 'error' = 'error';
-      try {
-        const value = await run(promql, signal);
-        result = value === null ? 'no_data' : 'value';
-        return value;
-      } finally {
-        histogram?.observe(
-          { provider: 'prometheus', result },
-          (performance.now() - started) / 1000,
-        );
+    query: (promql, signal) =>
+      counted(
+        () => run(promql, undefined, readSingleValue, signal),
+        (value) => value !== null,
+      ),
+    queryRange: (promql, range, signal) => {
+      const problem = rangeProblem(range);
+      if (problem !== undefined) {
+        return Promise.reject(new MetricsQueryError(address, promql, 'was not asked', problem));
       }
+      return counted(
+        () => run(promql, range, (answer) => readSingleSeries(answer, range), signal),
+        (points) => points.some((point) => point !== null),
+      );
     },
     async close() {
       await dispatcher?.close();

@@ -112,3 +112,58 @@ export function readSingleValue(answer: unknown): SingleValue {
     return { problem: 'its one series is not an object', fix: NOT_PROMETHEUS_FIX };
   return readSample(series.value, 'its one sample');
 }
+
+/** The points of a query_range's grid: start, start + step, ... up to end. */
+export function gridLength(range: { startMs: number; endMs: number; stepMs: number }): number {
+  return Math.floor((range.endMs - range.startMs) / range.stepMs + 1e-9) + 1;
+}
+
+/**
+ * Reads a query_range answer as one series on the asked grid: a value per step, null where the
+ * series has no point (Prometheus leaves such steps out) or a NaN/Inf. No series at all is a
+ * grid of nulls; several series are refused, as for an instant query.
+ */
+export function readSingleSeries(
+  answer: unknown,
+  range: { startMs: number; endMs: number; stepMs: number },
+): { value: (number | null)[] } | { problem: string; fix: string } {
+  if (!isRecord(answer) || answer.status !== 'success') {
+    const single = readSingleValue(answer);
+    return 'problem' in single
+      ? single
+      : { problem: 'its answer is not the Prometheus HTTP API', fix: NOT_PROMETHEUS_FIX };
+  }
+  const data = answer.data;
+  if (!isRecord(data)) return { problem: 'its answer has no data', fix: NOT_PROMETHEUS_FIX };
+  if (data.resultType !== 'matrix' || !Array.isArray(data.result)) {
+    return {
+      problem: 'it did not return a range vector (matrix) to a range query',
+      fix: NOT_PROMETHEUS_FIX,
+    };
+  }
+  const points: (number | null)[] = new Array(gridLength(range)).fill(null);
+  if (data.result.length === 0) return { value: points };
+  if (data.result.length > 1) {
+    return {
+      problem: `it returned ${data.result.length} series (first ${describeSeries(data.result[0])}) where one is needed`,
+      fix: 'aggregate the query to one series, for example wrap it in sum(...)',
+    };
+  }
+  const [series] = data.result;
+  if (!isRecord(series) || !Array.isArray(series.values)) {
+    return { problem: 'its one series has no list of values', fix: NOT_PROMETHEUS_FIX };
+  }
+  for (const [index, pair] of series.values.entries()) {
+    const sample = readSample(pair, `its point ${index}`);
+    if ('problem' in sample) return sample;
+    const at = Math.round(((pair as [number, string])[0] * 1000 - range.startMs) / range.stepMs);
+    if (at < 0 || at >= points.length) {
+      return {
+        problem: `its point ${index} lies outside the range asked for`,
+        fix: NOT_PROMETHEUS_FIX,
+      };
+    }
+    points[at] = sample.value;
+  }
+  return { value: points };
+}

@@ -49,10 +49,13 @@ export interface RolloutOptions {
   maxWeight?: number;
   promotion?: 'auto' | 'manual';
   p99Max?: number;
+  successRateMin?: number;
   metricInterval?: string;
   extraSpec?: Record<string, unknown>;
   webhooks?: Array<Record<string, unknown>>;
   alerts?: Array<Record<string, unknown>>;
+  /** `analysis.judge`, the statistical judge. */
+  judge?: Record<string, unknown>;
   /** Backend mode between these two Services, instead of the Deployment named `name`. */
   backends?: { stable: string; canary: string };
 }
@@ -96,10 +99,11 @@ export function rolloutManifest(o: RolloutOptions): string {
         stepWeight: o.stepWeight ?? 10,
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
         ...(o.alerts ? { alerts: o.alerts } : {}),
+        ...(o.judge ? { judge: o.judge } : {}),
         metrics: [
           {
             name: 'request-success-rate',
-            thresholdRange: { min: 99 },
+            thresholdRange: { min: o.successRateMin ?? 99 },
             interval: metricInterval,
           },
           {

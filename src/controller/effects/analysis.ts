@@ -3,6 +3,7 @@ import type { ConditionUpdate } from '../../api/conditions.js';
 import { parseDuration } from '../../api/duration.js';
 import type { Rollout } from '../../api/types.js';
 import { analyse } from '../../metrics/analysis.js';
+import { type JudgedSide, sampleAndJudge } from '../../metrics/judge-sampling.js';
 import type { AnalysisMode } from '../../metrics/linkerd.js';
 import type { ResolvedMetrics } from '../../metrics/metric-templates.js';
 import type { MetricsProvider } from '../../metrics/prometheus.js';
@@ -55,10 +56,27 @@ export function metricTemplatesCondition(
   };
 }
 
+/**
+ * Where the primary is measured for the judge: at its pods in workload mode; by the callers
+ * of the stable Service here in backend mode, also when the canary is in a linked cluster.
+ */
+export function primarySource(
+  rollout: Rollout,
+  names: { primary: string; primaryService: string },
+  ctx: Pick<EffectContext, 'metrics'>,
+): JudgedSide {
+  return {
+    mode: rollout.spec.targetRef ? 'workload' : 'backend',
+    provider: ctx.metrics,
+    target: names.primary,
+    service: names.primaryService,
+  };
+}
+
 /** The effects that judge a canary, the same in both modes: gates, webhooks and metrics. */
 export function analysisEffects(
   ctx: EffectContext,
-  names: { target: string; canaryService: string },
+  names: { target: string; canaryService: string; primary: string; primaryService: string },
 ): Pick<Effects, 'checkGate' | 'runWebhooks' | 'analyse'> {
   const about = () => ({
     name: ctx.rollout().metadata.name ?? '',
@@ -98,14 +116,34 @@ export function analysisEffects(
         namespace,
       });
       reportTemplates(resolved);
-      return analyse({
-        metrics: resolved.metrics,
-        ...metricsSource(rollout, names.canaryService, ctx),
-        namespace,
-        target: names.target,
-        defaultIntervalMs: parseDuration(analysis.interval) ?? 60_000,
-        signal,
-      });
+      const intervalMs = parseDuration(analysis.interval) ?? 60_000;
+      const canary = metricsSource(rollout, names.canaryService, ctx);
+      const [thresholds, judged] = await Promise.all([
+        analyse({
+          metrics: resolved.metrics,
+          ...canary,
+          namespace,
+          target: names.target,
+          defaultIntervalMs: intervalMs,
+          signal,
+        }),
+        analysis.judge &&
+          sampleAndJudge({
+            spec: analysis.judge,
+            namespace,
+            canary: { ...canary, target: names.target },
+            primary: primarySource(rollout, names, ctx),
+            analysisIntervalMs: intervalMs,
+            nowMs: Date.now(),
+            signal,
+          }),
+      ]);
+      if (!judged) return thresholds;
+      return {
+        results: [...thresholds.results, judged.result],
+        noData: thresholds.noData,
+        ...(judged.judgement ? { judgement: judged.judgement } : {}),
+      };
     },
   };
 }

@@ -111,6 +111,12 @@ export function backendEffects(ctx: EffectContext): Effects {
       get canaryService() {
         return backendServices(ctx.rollout()).canary;
       },
+      get primary() {
+        return backendServices(ctx.rollout()).stable;
+      },
+      get primaryService() {
+        return backendServices(ctx.rollout()).stable;
+      },
     }),
 
     initialize: async () => {

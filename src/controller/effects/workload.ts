@@ -103,6 +103,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
       get canaryService() {
         return names().canaryService;
       },
+      get primary() {
+        return names().primary;
+      },
+      get primaryService() {
+        return names().primaryService;
+      },
     }),
 
     initialize: async (_input, signal) => {

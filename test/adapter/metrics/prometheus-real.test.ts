@@ -1,14 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnalyseOptions, analyse } from '../../../src/metrics/analysis.js';
 import { createPrometheusProvider, type MetricsProvider } from '../../../src/metrics/prometheus.js';
-
-const PROMETHEUS = process.env.FLEDGE_PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+import { type RealPrometheus, startPrometheus, waitFor } from '../../support/real-prometheus.js';
 
 /*
  * A tiny exporter whose Linkerd-shaped counters grow linearly with time, so their rates are
@@ -46,107 +39,27 @@ function exposition(elapsedSeconds: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-let exporter: Server;
-let prometheus: ChildProcess;
-let storage: string;
+let prometheus: RealPrometheus;
 let provider: MetricsProvider;
-let prometheusLog = '';
-
-async function waitFor<T>(
-  what: string,
-  deadlineMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  let lastError = 'none';
-  while (Date.now() < until) {
-    const value = await probe().catch((error: unknown) => {
-      lastError = error instanceof Error ? error.message : String(error);
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(
-    `${what} not within ${deadlineMs} ms; last error: ${lastError}; Prometheus said:\n${prometheusLog.slice(-2000)}`,
-  );
-}
 
 beforeAll(async () => {
-  const started = Date.now();
-  exporter = createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-    res.end(exposition((Date.now() - started) / 1000));
-  });
-  await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
-  const exporterAddress = exporter.address();
-  const exporterPort =
-    typeof exporterAddress === 'object' && exporterAddress ? exporterAddress.port : 0;
-
-  storage = await mkdtemp(join(tmpdir(), 'fledge-prometheus-'));
-  const config = join(storage, 'prometheus.yml');
-  await writeFile(
-    config,
-    [
-      'global: {scrape_interval: 1s, evaluation_interval: 1s}',
-      'scrape_configs:',
-      '  - job_name: mesh',
-      `    static_configs: [{targets: ["127.0.0.1:${exporterPort}"]}]`,
-      '',
-    ].join('\n'),
-  );
-  const port = await freePort();
-  prometheus = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(storage, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  prometheus.on('error', (error) => {
-    prometheusLog += `could not start ${PROMETHEUS}: ${error.message} (install Debian's prometheus: scripts/setup.sh)\n`;
-  });
-  prometheus.stderr?.on('data', (chunk: Buffer) => {
-    prometheusLog += chunk.toString();
-  });
-  const address = `http://127.0.0.1:${port}`;
+  prometheus = await startPrometheus(exposition);
   // 2.5 s: a timeout that is not whole seconds must still reach Prometheus as a valid duration.
-  provider = createPrometheusProvider({ address, timeoutMs: 2500 });
-  await waitFor('Prometheus ready', 60_000, async () =>
-    (await fetch(`${address}/-/ready`)).ok ? true : undefined,
-  );
+  provider = createPrometheusProvider({ address: prometheus.address, timeoutMs: 2500 });
   // Series older than the 3s query window, so rate() need not extrapolate past their start.
-  await waitFor('five scrapes', 60_000, async () => {
-    const samples = await provider.query('count_over_time(up[1m])');
-    return samples !== null && samples >= 5 ? samples : undefined;
-  });
+  await waitFor(
+    'five scrapes',
+    60_000,
+    async () => {
+      const samples = await provider.query('count_over_time(up[1m])');
+      return samples !== null && samples >= 5 ? samples : undefined;
+    },
+    () => prometheus.log(),
+  );
 }, 150_000);
 
 afterAll(async () => {
-  if (prometheus && prometheus.exitCode === null) {
-    const exited = new Promise((resolve) => prometheus.once('exit', resolve));
-    prometheus.kill('SIGTERM');
-    const forced = setTimeout(() => prometheus.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(forced);
-  }
-  await new Promise((resolve) => exporter?.close(resolve));
-  if (storage) await rm(storage, { recursive: true, force: true });
+  await prometheus?.stop();
 });
 
 const base = (mode: AnalyseOptions['mode']): Omit<AnalyseOptions, 'metrics'> => ({

@@ -114,10 +114,12 @@ describe('crds/rollout.yaml', () => {
     const maps = nodes.filter(([, n]) => n['x-kubernetes-list-type'] === 'map');
     expect(maps.map(([path]) => path)).toEqual([
       '.spec.analysis.metrics',
+      '.spec.analysis.judge.metrics',
       '.spec.analysis.webhooks',
       '.spec.analysis.alerts',
       '.status.conditions',
       '.status.lastAnalysis',
+      '.status.lastJudgement.metrics',
     ]);
     for (const [path, node] of maps) {
       const items = node.items as Node;
@@ -145,6 +147,9 @@ describe('crds/rollout.yaml', () => {
     expect(durations).toEqual([
       '.spec.analysis.interval',
       '.spec.analysis.metrics[].interval',
+      '.spec.analysis.judge.window',
+      '.spec.analysis.judge.step',
+      '.spec.analysis.judge.metrics[].interval',
       '.spec.analysis.webhooks[].timeout',
     ]);
   });

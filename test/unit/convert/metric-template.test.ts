@@ -147,7 +147,6 @@ describe("fledge convert on Flagger's Linkerd tutorial (two MetricTemplates and 
         {
           name: metric.name,
           query: source.query,
-          thresholdRange: metric.thresholdRange,
           interval: metric.interval,
           shared: { rollout: 'podinfo', variables: metric.templateVariables ?? {} },
         },

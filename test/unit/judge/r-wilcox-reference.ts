@@ -3,9 +3,10 @@
  * (two-sample, two-sided, correct = TRUE), for testing only: wdiff as R defines it, solved by
  * bisection to R's uniroot tolerance of 1e-4, with R's rule of returning mumin or mumax when
  * the function has no sign change. It ranks the shifted sample afresh at every step, as R does,
- * so it shares no code or shortcut with src/judge.
+ * so it shares no code or shortcut with src/judge but the normal quantile, itself checked
+ * against R's qnorm in normal.test.ts.
  */
-import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
+import { normalQuantile } from '../../../src/judge/normal.js';
 
 function averageRanks(values: number[]): number[] {
   return values.map((v) => {
@@ -51,9 +52,6 @@ export function rIntervalByUniroot(
 ): { interval: [number, number] } {
   const alpha = 1 - confidence;
   return {
-    interval: [
-      root(normalQuantile(1 - alpha / 2, 0, 1), x, y),
-      root(normalQuantile(alpha / 2, 0, 1), x, y),
-    ],
+    interval: [root(normalQuantile(1 - alpha / 2), x, y), root(normalQuantile(alpha / 2), x, y)],
   };
 }

@@ -46,6 +46,20 @@ export const noData: AnalysisResult = {
   results: [{ metric: 'request-success-rate', value: null, min: 99, passed: false }],
   noData: true,
 };
+/** The statistical judge's Marginal beside a passing metric: the weight holds. */
+export const marginal: AnalysisResult = {
+  results: [
+    { metric: 'request-success-rate', value: 100, min: 99, passed: true },
+    { metric: 'judge', value: 80, passed: false, message: 'judgement Marginal, score 80' },
+  ],
+  noData: false,
+  judgement: {
+    result: 'Marginal',
+    score: 80,
+    message: 'judgement Marginal, score 80',
+    metrics: [],
+  },
+};
 /** The adapter missed it: a NaN value that still says passed. */
 export const nan: AnalysisResult = {
   results: [{ metric: 'request-duration', value: Number.NaN, max: 500, passed: true }],

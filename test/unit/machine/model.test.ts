@@ -10,7 +10,16 @@ import type { RolloutPlan } from '../../../machines/plan.js';
 import { rolloutMachine } from '../../../machines/rollout.js';
 import { passed } from '../../../machines/updates.js';
 import { maxWeight } from '../../../machines/weights.js';
-import { everyStep, failing, makePlan, nan, noData, passing, restingActor } from './harness.js';
+import {
+  everyStep,
+  failing,
+  makePlan,
+  marginal,
+  nan,
+  noData,
+  passing,
+  restingActor,
+} from './harness.js';
 
 /**
  * Model-based tests: the machine's graph explored with xstate/graph, where each effect is
@@ -19,7 +28,7 @@ import { everyStep, failing, makePlan, nan, noData, passing, restingActor } from
  */
 
 const effectOutcomes: Record<string, unknown[]> = {
-  analyse: [passing, failing, noData, nan],
+  analyse: [passing, failing, noData, nan, marginal],
   checkGate: [{ open: true }, { open: false, message: 'halted' }],
   runWebhooks: [{ ok: true }, { ok: false, message: '500' }],
 };

@@ -149,25 +149,19 @@ describe('analyse', () => {
 
 describe('prepareQuery', () => {
   it('uses the backend-mode built-in with the service name', () => {
-    const prepared = prepareQuery(
-      { name: 'request-success-rate', thresholdRange: { min: 99 } },
-      { ...base, mode: 'backend' },
-    );
+    const prepared = prepareQuery({ name: 'request-success-rate' }, { ...base, mode: 'backend' });
     expect('query' in prepared && prepared.query).toContain('dst_service="api-canary"');
   });
 
   it('refuses an unknown metric without a query, naming it and the built-ins', () => {
-    expect(prepareQuery({ name: 'latency', thresholdRange: { max: 1 } }, base)).toEqual({
+    expect(prepareQuery({ name: 'latency' }, base)).toEqual({
       error:
         'metric latency has no query and is not built in; give it a query or use request-success-rate or request-duration',
     });
   });
 
   it('refuses a malformed interval, naming the metric', () => {
-    const prepared = prepareQuery(
-      { name: 'm', query: 'up', interval: '1 minute', thresholdRange: { min: 0 } },
-      base,
-    );
+    const prepared = prepareQuery({ name: 'm', query: 'up', interval: '1 minute' }, base);
     expect(prepared).toEqual({
       error: 'metric m: interval "1 minute" is not a duration; write it like 30s, 1m or 1m30s',
     });

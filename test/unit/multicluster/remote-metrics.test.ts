@@ -50,7 +50,7 @@ describe('metricsSource', () => {
 
 describe('the remote built-in queries', () => {
   const prepared = prepareQuery(
-    { name: 'request-success-rate', thresholdRange: { min: 99 } },
+    { name: 'request-success-rate' },
     { mode: 'remote', namespace: 'shop', target: '', service: 'api-v2', defaultIntervalMs: 60_000 },
   );
   const query = 'query' in prepared ? prepared.query : '';
