@@ -100,8 +100,14 @@ function planProblem(rollout: Rollout): string | undefined {
   const ascending = weights.every(
     (w, i) => Number.isInteger(w) && w >= 1 && w <= 100 && (i === 0 || w > (weights[i - 1] ?? 0)),
   );
-  if (!ascending || weights.length === 0)
+  // A/B testing moves no weight: it pins the matching requests for its iterations.
+  if (plan.strategy === 'abTesting') {
+    if (weights.length > 0 || plan.iterations < 1) {
+      return `its A/B plan has weights ${weights.join(',')} and ${plan.iterations} iterations`;
+    }
+  } else if (!ascending || weights.length === 0) {
     return `its weights ${weights.join(',')} are not a rise from 1 to 100`;
+  }
   if (!(plan.intervalMs >= 1000) || !Number.isSafeInteger(plan.intervalMs)) {
     return `its analysis interval of ${plan.intervalMs} ms cannot be run`;
   }

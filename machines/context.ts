@@ -23,7 +23,7 @@ export type ResumablePhase = (typeof resumablePhases)[number];
 /**
  * Where a restored machine picks up, as `status.machine.state` names it: a phase, or a step
  * within one that the phase's entry would not repeat. After a passing analysis, the weight
- * increase or the promotion gate (not another analysis); in Failed, the rollback still to
+ * increase, the blue/green switch or the promotion gate (not another analysis); in Failed, the rollback still to
  * apply; in Succeeded, the post-rollout webhooks still to call. Which state each one is, and
  * where it re-enters, the chart says (`meta.restorePoint`); this list is the stored vocabulary.
  */
@@ -33,6 +33,7 @@ export const restorePoints = [
   'ConfirmingPromotion',
   'RollingBack',
   'PostRollout',
+  'Switching',
 ] as const;
 export type RestorePoint = (typeof restorePoints)[number];
 

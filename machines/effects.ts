@@ -36,14 +36,18 @@ export interface EffectSignatures {
   runWebhooks: { input: { type: NotifyingWebhookType }; output: WebhooksOutcome };
   /** Scale the target up and wait until it is ready, at most until `deadline` (epoch ms). */
   startCanary: { input: { deadline: number }; output: Done };
-  setWeight: { input: { canaryWeight: number }; output: Done };
+  /**
+   * Route `canaryWeight` percent to the canary; `pinned`: also the requests the strategy sends
+   * to it whatever the weight (A/B matches, the affinity cookie), off when the release ends.
+   */
+  setWeight: { input: { canaryWeight: number; pinned: boolean }; output: Done };
   /** Query the metrics of one interval. */
   analyse: { input: { iteration: number }; output: AnalysisResult };
   /** Copy the target's template to the primary and wait until it is ready, at most until `deadline`. */
   promote: { input: { deadline: number }; output: Done };
-  /** Route all traffic to where it ends (`canaryWeight`) and scale the target to 0. */
+  /** Route all traffic to where it ends (`canaryWeight`, nothing pinned) and scale the target to 0. */
   finalise: { input: { canaryWeight: number }; output: Done };
-  /** Weight 0 at once, then scale the target to 0. */
+  /** Weight 0 and nothing pinned at once, then scale the target to 0. */
   rollback: { input: { reason: Reason | null }; output: Done };
 }
 

@@ -17,11 +17,33 @@ export const webhookTypes = [
 
 export type WebhookType = (typeof webhookTypes)[number];
 
+/**
+ * How the canary gets traffic (docs/strategies.md): `canary` steps the weight; `abTesting`
+ * keeps it at 0 while requests that match go to the canary; `blueGreen` keeps it at 0 (the
+ * canary gets only the load tests' traffic), then switches all of it at once.
+ */
+export const strategies = ['canary', 'abTesting', 'blueGreen'] as const;
+export type Strategy = (typeof strategies)[number];
+
 export interface RolloutPlan {
   /** workload: targetRef with a managed primary; backend: two existing Services. */
   mode: 'workload' | 'backend';
-  /** Canary weights to step through, ascending; the last one is the maximum weight. */
+  strategy: Strategy;
+  /**
+   * Canary weights to step through, ascending; the last one is the maximum weight. None for
+   * A/B testing; blue/green has one, 100, the switch.
+   */
   weights: number[];
+  /**
+   * A/B testing and blue/green: analysis intervals before promotion, or before the switch.
+   * 0 for a weighted canary, which steps after every passing interval.
+   */
+  iterations: number;
+  /**
+   * Whether the route sends some requests to the canary whatever the weight while it is
+   * analysed: those that match (A/B testing), or those with the affinity cookie.
+   */
+  pinsRequests: boolean;
   /** Failed checks that end the analysis. */
   threshold: number;
   /** Time between analyses, in milliseconds. */

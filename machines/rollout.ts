@@ -1,4 +1,4 @@
-import { and } from 'xstate';
+import { and, not } from 'xstate';
 import { contextFromInput } from './context.js';
 import { resumesAt, storedAs } from './meta.js';
 import { restoreTransitions } from './restore.js';
@@ -16,7 +16,7 @@ import {
   undeclared,
   webhookStep,
 } from './steps.js';
-import { promotedWeight, steppedWeight } from './weights.js';
+import { maxWeight, promotedWeight, steppedWeight } from './weights.js';
 
 /**
  * The rollout state machine: contract §2 as a statechart. Each top-level state is a phase;
@@ -56,11 +56,15 @@ const phases = rolloutSetup.createStateConfig({
       on: { ...manualControl('Waiting'), TARGET_LOST: rollBack('TargetLost') },
       states: {
         resettingWeight: {
-          always: { guard: 'weightIsZero', target: 'confirmingRollout' },
+          // A route that pins requests may still pin them for an earlier revision.
+          always: {
+            guard: and(['weightIsZero', not('pinsRequests')]),
+            target: 'confirmingRollout',
+          },
           invoke: {
             id: 'setWeight',
             src: 'setWeight',
-            input: { canaryWeight: 0 },
+            input: { canaryWeight: 0, pinned: false },
             onDone: {
               target: 'confirmingRollout',
               actions: { type: 'applyWeight', params: { canaryWeight: 0 } },
@@ -86,13 +90,28 @@ const phases = rolloutSetup.createStateConfig({
                 id: 'startCanary',
                 src: 'startCanary',
                 input: ({ context }) => ({ deadline: context.progressDeadlineAt ?? context.now() }),
-                onDone: { target: '#rollout.Progressing', actions: 'beginAnalysis' },
+                onDone: [
+                  { guard: 'pinsRequests', target: '#rollout.Waiting.pinning' },
+                  { target: '#rollout.Progressing', actions: 'beginAnalysis' },
+                ],
                 onError: retryOnError('starting the canary'),
               },
             },
             retrying: retryAfterInterval('starting'),
           },
         },
+        // The canary serves: the requests the strategy pins (A/B matches, the affinity
+        // cookie) go to it from the first interval on.
+        pinning: {
+          invoke: {
+            id: 'setWeight',
+            src: 'setWeight',
+            input: ({ context }) => ({ canaryWeight: context.canaryWeight, pinned: true }),
+            onDone: { target: '#rollout.Progressing', actions: 'beginAnalysis' },
+            onError: retryOnError('routing pinned requests to the canary', 'retryingPin'),
+          },
+        },
+        retryingPin: retryAfterInterval('pinning'),
       },
     },
 
@@ -104,6 +123,8 @@ const phases = rolloutSetup.createStateConfig({
         ...analysisInterval('Progressing'),
         passed: {
           always: [
+            { guard: 'analysesLeft', target: 'nextInterval', actions: 'notePassedAnalysis' },
+            { guard: and(['belowMaxWeight', 'switchesAtOnce']), target: 'confirmingSwitch' },
             { guard: 'belowMaxWeight', target: 'confirmingTrafficIncrease' },
             { guard: 'promotesAutomatically', target: 'confirmingPromotion' },
             { target: '#rollout.WaitingPromotion', actions: 'scheduleNextAnalysis' },
@@ -120,6 +141,7 @@ const phases = rolloutSetup.createStateConfig({
             src: 'setWeight',
             input: ({ context }) => ({
               canaryWeight: steppedWeight(context.plan, context.canaryWeight),
+              pinned: true,
             }),
             onDone: {
               target: 'nextInterval',
@@ -131,6 +153,28 @@ const phases = rolloutSetup.createStateConfig({
               },
             },
             onError: failedCheckOnError('setting the weight'),
+          },
+        },
+        // Blue/green: the promotion gate opens the switch, as in Flagger, since all users
+        // reach the canary from then on; the switched traffic is analysed before promotion.
+        confirmingSwitch: {
+          meta: resumesAt('Switching'),
+          ...confirmGate('confirm-promotion', 'switching', 'nextInterval'),
+        },
+        switching: {
+          meta: storedAs('Switching'),
+          invoke: {
+            id: 'setWeight',
+            src: 'setWeight',
+            input: ({ context }) => ({ canaryWeight: maxWeight(context.plan), pinned: true }),
+            onDone: {
+              target: 'nextInterval',
+              actions: {
+                type: 'applySwitch',
+                params: ({ context }) => ({ canaryWeight: maxWeight(context.plan) }),
+              },
+            },
+            onError: failedCheckOnError('switching traffic to the canary'),
           },
         },
         confirmingPromotion: {

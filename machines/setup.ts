@@ -39,7 +39,11 @@ export const rolloutSetup = setup({
     isOpen: (_, gate: GateOutcome) => gate.open,
     succeeded: (_, outcome: WebhooksOutcome) => outcome.ok,
     weightIsZero: ({ context }) => context.canaryWeight === 0,
+    pinsRequests: ({ context }) => context.plan.pinsRequests,
     belowMaxWeight: ({ context }) => nextWeight(context.plan, context.canaryWeight) !== undefined,
+    /** A/B testing and blue/green run a number of intervals before they promote or switch. */
+    analysesLeft: ({ context }) => context.iterations < context.plan.iterations,
+    switchesAtOnce: ({ context }) => context.plan.strategy === 'blueGreen',
     thresholdReached: ({ context }) => context.failedChecks >= context.plan.threshold,
     rollsBackOnFailure: ({ context }) => context.plan.onFailure === 'rollback',
     pausesOnNoData: ({ context }) => context.plan.onNoData === 'pause',
@@ -83,6 +87,10 @@ export const rolloutSetup = setup({
     applyWeight: assign((_, params: { canaryWeight: number }) =>
       update.applyWeight(params.canaryWeight),
     ),
+    applySwitch: assign((_, params: { canaryWeight: number }) =>
+      update.applySwitch(params.canaryWeight),
+    ),
+    notePassedAnalysis: assign(({ context }) => update.notePassedAnalysis(context)),
     armProgressDeadline: assign(({ context }) => update.armProgressDeadline(context)),
     beginAnalysis: assign(({ context }) => update.beginAnalysis(context)),
     scheduleNextAnalysis: assign(({ context }) => update.scheduleNextAnalysis(context)),

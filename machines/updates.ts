@@ -68,11 +68,26 @@ export function armProgressDeadline(context: RolloutContext): Update {
   return { progressDeadlineAt: context.now() + context.plan.progressDeadlineMs };
 }
 
+/** What reaches the canary while its analysis runs at weight 0, by strategy. */
+const trafficAtZero = {
+  canary: '',
+  abTesting: '; requests that match analysis.match go to it',
+  blueGreen: '; only test traffic reaches it',
+} as const;
+
 export function beginAnalysis(context: RolloutContext): Update {
   return {
     nextAnalysisAt: context.now() + context.plan.intervalMs,
     progressDeadlineAt: null,
-    message: `canary ready; first analysis in ${seconds(context.plan.intervalMs)}`,
+    message: `canary ready${trafficAtZero[context.plan.strategy]}; first analysis in ${seconds(context.plan.intervalMs)}`,
+  };
+}
+
+/** A passing interval of A/B testing or blue/green that is not yet the last. */
+export function notePassedAnalysis(context: RolloutContext): Update {
+  const { iterations, plan } = context;
+  return {
+    message: `analysis ${iterations} of ${plan.iterations} passed${trafficAtZero[plan.strategy]}`,
   };
 }
 
@@ -82,6 +97,14 @@ export function scheduleNextAnalysis(context: RolloutContext): Update {
 
 export function applyWeight(canaryWeight: number): Update {
   return { canaryWeight, message: `canary weight ${canaryWeight}%` };
+}
+
+/** Blue/green: all traffic at once, judged for one more interval before promotion. */
+export function applySwitch(canaryWeight: number): Update {
+  return {
+    canaryWeight,
+    message: `switched ${canaryWeight}% of traffic to the canary; analysing it before promotion`,
+  };
 }
 
 export function recordAnalysis(context: RolloutContext, analysis: AnalysisResult): Update {

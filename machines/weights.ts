@@ -1,3 +1,4 @@
+import type { RolloutContext } from './context.js';
 import type { RolloutPlan } from './plan.js';
 
 export function maxWeight(plan: RolloutPlan): number {
@@ -20,4 +21,25 @@ export function steppedWeight(plan: RolloutPlan, canaryWeight: number): number {
 /** Where traffic ends after promotion: all on the primary, or all on the canary backend. */
 export function promotedWeight(plan: RolloutPlan): number {
   return plan.mode === 'backend' ? 100 : 0;
+}
+
+/** What the routing object holds: the canary's share, and whether pinned requests go to it. */
+export interface Traffic {
+  canaryWeight: number;
+  /** The requests the strategy sends to the canary whatever the weight: A/B matches, affinity cookie. */
+  pinned: boolean;
+}
+
+/**
+ * What the routing object must hold while the machine rests. Requests are pinned exactly while
+ * an analysis is scheduled: the pinning step begins the analysis, and a promotion or rollback,
+ * which unpin, end it.
+ */
+export function restingTraffic(
+  context: Pick<RolloutContext, 'canaryWeight' | 'nextAnalysisAt' | 'plan'>,
+): Traffic {
+  return {
+    canaryWeight: context.canaryWeight,
+    pinned: context.plan.pinsRequests && context.nextAnalysisAt !== null,
+  };
 }

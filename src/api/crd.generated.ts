@@ -172,21 +172,30 @@ export const rolloutCrd = {
                         "default": "smi"
                       },
                       "apiVersion": {
-                        "description": "smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3.",
+                        "description": "smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3 for HTTPRoute, gateway.networking.k8s.io/v1 or v1alpha2 for GRPCRoute.",
                         "type": "string",
                         "enum": [
                           "split.smi-spec.io/v1alpha1",
                           "split.smi-spec.io/v1alpha2",
                           "gateway.networking.k8s.io/v1",
                           "gateway.networking.k8s.io/v1beta1",
-                          "policy.linkerd.io/v1beta3"
+                          "policy.linkerd.io/v1beta3",
+                          "gateway.networking.k8s.io/v1alpha2"
+                        ]
+                      },
+                      "kind": {
+                        "description": "gateway-api only: the route fledge writes, HTTPRoute (default) or GRPCRoute (gateway.networking.k8s.io/v1 or v1alpha2).",
+                        "type": "string",
+                        "enum": [
+                          "HTTPRoute",
+                          "GRPCRoute"
                         ]
                       }
                     }
                   },
                   "analysis": {
                     "title": "AnalysisSpec",
-                    "description": "Exactly one of stepWeight or stepWeights.",
+                    "description": "Exactly one of stepWeight, stepWeights or iterations.",
                     "type": "object",
                     "oneOf": [
                       {
@@ -197,6 +206,11 @@ export const rolloutCrd = {
                       {
                         "required": [
                           "stepWeights"
+                        ]
+                      },
+                      {
+                        "required": [
+                          "iterations"
                         ]
                       }
                     ],
@@ -556,6 +570,99 @@ export const rolloutCrd = {
                           "pause"
                         ],
                         "default": "fail"
+                      },
+                      "iterations": {
+                        "description": "Instead of stepWeight or stepWeights: analysis intervals before promotion with match (A/B testing), or before all traffic switches to the canary at once without it (blue/green).",
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 1000
+                      },
+                      "match": {
+                        "description": "A/B testing, with iterations: while the canary is analysed, requests that match any item go to it and all others to the primary. Needs provider gateway-api.",
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 8,
+                        "items": {
+                          "title": "RequestMatch",
+                          "description": "A request matches when it carries every header and cookie listed.",
+                          "type": "object",
+                          "minProperties": 1,
+                          "properties": {
+                            "headers": {
+                              "description": "By header name (case-insensitive); exact, or regex (Linkerd's regular expressions, matching the whole value).",
+                              "type": "object",
+                              "maxProperties": 16,
+                              "additionalProperties": {
+                                "title": "StringMatch",
+                                "type": "object",
+                                "oneOf": [
+                                  {
+                                    "required": [
+                                      "exact"
+                                    ]
+                                  },
+                                  {
+                                    "required": [
+                                      "regex"
+                                    ]
+                                  }
+                                ],
+                                "properties": {
+                                  "exact": {
+                                    "type": "string",
+                                    "maxLength": 4096
+                                  },
+                                  "regex": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "maxLength": 1024
+                                  }
+                                }
+                              }
+                            },
+                            "cookies": {
+                              "description": "By cookie name, exact value only; Linkerd has no cookie match, so fledge writes a regular expression on the Cookie header.",
+                              "type": "object",
+                              "maxProperties": 1,
+                              "additionalProperties": {
+                                "title": "CookieMatch",
+                                "type": "object",
+                                "required": [
+                                  "exact"
+                                ],
+                                "properties": {
+                                  "exact": {
+                                    "type": "string",
+                                    "maxLength": 4096
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      },
+                      "sessionAffinity": {
+                        "title": "SessionAffinity",
+                        "description": "With stepWeight or stepWeights on a gateway-api HTTPRoute: a response from the canary sets a cookie, and requests that carry it keep going to the canary until the release ends.",
+                        "type": "object",
+                        "required": [
+                          "cookieName"
+                        ],
+                        "properties": {
+                          "cookieName": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 64,
+                            "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+                          },
+                          "maxAge": {
+                            "description": "Seconds until the cookie expires (its Max-Age attribute).",
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 31536000,
+                            "default": 86400
+                          }
+                        }
                       },
                       "alerts": {
                         "description": "Where to tell people of this Rollout's decisions, as Flagger's analysis.alerts (docs/alerts.md).",

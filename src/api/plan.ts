@@ -1,8 +1,8 @@
 /**
- * The RolloutPlan the machine runs, derived from a validated spec: the steps of canary
- * weight, and every duration in milliseconds.
+ * The RolloutPlan the machine runs, derived from a validated spec: the strategy, the steps of
+ * canary weight, and every duration in milliseconds.
  */
-import { type RolloutPlan, webhookTypes } from '../../machines/plan.js';
+import { type RolloutPlan, type Strategy, webhookTypes } from '../../machines/plan.js';
 import { parseDuration } from './duration.js';
 import type { RolloutSpec } from './types.js';
 
@@ -10,9 +10,14 @@ import type { RolloutSpec } from './types.js';
 export function planFromSpec(spec: RolloutSpec): RolloutPlan {
   const { analysis } = spec;
   const declared = new Set((analysis.webhooks ?? []).map((webhook) => webhook.type));
+  const strategy = strategyOf(analysis);
   return {
     mode: spec.targetRef ? 'workload' : 'backend',
-    weights: canaryWeights(analysis),
+    strategy,
+    weights:
+      strategy === 'canary' ? canaryWeights(analysis) : strategy === 'blueGreen' ? [100] : [],
+    iterations: analysis.iterations ?? 0,
+    pinsRequests: analysis.match !== undefined || analysis.sessionAffinity !== undefined,
     threshold: analysis.threshold,
     intervalMs: durationMs(analysis.interval, 'spec.analysis.interval'),
     onFailure: analysis.onFailure,
@@ -22,6 +27,14 @@ export function planFromSpec(spec: RolloutSpec): RolloutPlan {
     progressDeadlineMs: spec.progressDeadlineSeconds * 1000,
     webhookTypes: webhookTypes.filter((type) => declared.has(type)),
   };
+}
+
+/** Iterations make A/B testing with match, blue/green without; weights a weighted canary. */
+export function strategyOf(
+  analysis: Pick<RolloutSpec['analysis'], 'iterations' | 'match'>,
+): Strategy {
+  if (analysis.iterations === undefined) return 'canary';
+  return analysis.match === undefined ? 'blueGreen' : 'abTesting';
 }
 
 /**

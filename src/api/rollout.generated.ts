@@ -65,17 +65,22 @@ export interface ServiceSpec {
 export interface RoutingSpec {
   provider: 'smi' | 'gateway-api';
   /**
-   * smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3.
+   * smi: split.smi-spec.io/v1alpha1 or v1alpha2 (default); gateway-api: gateway.networking.k8s.io/v1 (default), gateway.networking.k8s.io/v1beta1 or policy.linkerd.io/v1beta3 for HTTPRoute, gateway.networking.k8s.io/v1 or v1alpha2 for GRPCRoute.
    */
   apiVersion:
     | 'split.smi-spec.io/v1alpha1'
     | 'split.smi-spec.io/v1alpha2'
     | 'gateway.networking.k8s.io/v1'
     | 'gateway.networking.k8s.io/v1beta1'
-    | 'policy.linkerd.io/v1beta3';
+    | 'policy.linkerd.io/v1beta3'
+    | 'gateway.networking.k8s.io/v1alpha2';
+  /**
+   * gateway-api only: the route fledge writes, HTTPRoute (default) or GRPCRoute (gateway.networking.k8s.io/v1 or v1alpha2).
+   */
+  kind?: 'HTTPRoute' | 'GRPCRoute';
 }
 /**
- * Exactly one of stepWeight or stepWeights.
+ * Exactly one of stepWeight, stepWeights or iterations.
  */
 export interface AnalysisSpec {
   /**
@@ -118,6 +123,18 @@ export interface AnalysisSpec {
    * fail: no data counts as a failed check; pause: hold the weight until data comes.
    */
   onNoData: 'fail' | 'pause';
+  /**
+   * Instead of stepWeight or stepWeights: analysis intervals before promotion with match (A/B testing), or before all traffic switches to the canary at once without it (blue/green).
+   */
+  iterations?: number;
+  /**
+   * A/B testing, with iterations: while the canary is analysed, requests that match any item go to it and all others to the primary. Needs provider gateway-api.
+   *
+   * @minItems 1
+   * @maxItems 8
+   */
+  match?: RequestMatch[];
+  sessionAffinity?: SessionAffinity;
   /**
    * Where to tell people of this Rollout's decisions, as Flagger's analysis.alerts (docs/alerts.md).
    *
@@ -263,6 +280,40 @@ export interface WebhookSpec {
   metadata?: {
     [k: string]: string;
   };
+}
+/**
+ * A request matches when it carries every header and cookie listed.
+ */
+export interface RequestMatch {
+  /**
+   * By header name (case-insensitive); exact, or regex (Linkerd's regular expressions, matching the whole value).
+   */
+  headers?: {
+    [k: string]: StringMatch;
+  };
+  /**
+   * By cookie name, exact value only; Linkerd has no cookie match, so fledge writes a regular expression on the Cookie header.
+   */
+  cookies?: {
+    [k: string]: CookieMatch;
+  };
+}
+export interface StringMatch {
+  exact?: string;
+  regex?: string;
+}
+export interface CookieMatch {
+  exact: string;
+}
+/**
+ * With stepWeight or stepWeights on a gateway-api HTTPRoute: a response from the canary sets a cookie, and requests that carry it keep going to the canary until the release ends.
+ */
+export interface SessionAffinity {
+  cookieName: string;
+  /**
+   * Seconds until the cookie expires (its Max-Age attribute).
+   */
+  maxAge: number;
 }
 export interface AlertSpec {
   name: string;

@@ -108,19 +108,22 @@ export function problemFromError(error: ErrorObject): Problem {
 const ONE_OF_FIXES: Record<string, string> = {
   'targetRef|backends':
     'set targetRef for workload mode (fledge manages a primary copy of a Deployment) or backends for backend mode (traffic between two existing Services), not both',
-  'stepWeight|stepWeights':
-    'set stepWeight (a fixed step up to maxWeight) or stepWeights (the list of weights), not both',
+  'stepWeight|stepWeights|iterations':
+    'set stepWeight (a fixed step up to maxWeight) or stepWeights (the list of weights) for a weighted canary, or iterations for A/B testing and blue/green: only one of them',
 };
 
 function oneOfProblem(at: string, parent: SchemaNode, passing: unknown): Problem {
   const alternatives = (parent.oneOf as SchemaNode[]).map((branch) =>
     String((branch.required as string[])[0]),
   );
-  const both = Array.isArray(passing);
-  const names = alternatives.join(' and ');
+  // ajv stops at the second alternative that passes: it names two of them.
+  const set = Array.isArray(passing) ? passing.map((index) => alternatives[index]) : [];
   return {
     path: at,
-    message: both ? `sets both ${names}` : `needs one of ${alternatives.join(' or ')}`,
+    message:
+      set.length > 0
+        ? `sets both ${set.join(' and ')}`
+        : `needs one of ${alternatives.join(' or ')}`,
     fix: ONE_OF_FIXES[alternatives.join('|')] ?? `set exactly one of ${alternatives.join(', ')}`,
   };
 }

@@ -10,6 +10,7 @@ import { isObject } from './json.js';
 import { judgeProblems } from './judge-rules.js';
 import { nameProblems } from './name-rules.js';
 import type { Problem } from './problems.js';
+import { strategyProblems } from './strategy-rules.js';
 import { API_VERSION, BUILT_IN_METRICS, KIND } from './types.js';
 
 type Fields = Record<string, unknown>;
@@ -21,6 +22,7 @@ export const ROUTING_API_VERSIONS = {
     'gateway.networking.k8s.io/v1',
     'gateway.networking.k8s.io/v1beta1',
     'policy.linkerd.io/v1beta3',
+    'gateway.networking.k8s.io/v1alpha2',
   ],
 } as const;
 
@@ -39,6 +41,7 @@ export function checkRules(rollout: unknown): Problem[] {
     ...routingProblems(fields(spec.routing) ?? {}),
     ...targetPortProblems(fields(spec.service) ?? {}),
     ...backendProblems(fields(spec.backends) ?? {}),
+    ...strategyProblems(spec),
   ];
 }
 

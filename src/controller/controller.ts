@@ -290,7 +290,7 @@ export class Controller {
             readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
           }),
         checkRouting: (_rollout, runner) =>
-          runner.correctRouting((weight) => checkRouting(runner.context, weight)),
+          runner.correctRouting((traffic) => checkRouting(runner.context, traffic)),
         forget: (forgotten) => {
           void this.writers.get(forgotten)?.stop();
           this.writers.delete(forgotten);

@@ -36,8 +36,9 @@ const ownedBy = (object: KubeObject | null, uid: string): boolean =>
  *
  * Workload mode (the Rollout owns `<target>-primary`): all traffic to the primary (weight 0,
  * read back), the target scaled to 0, the routing object deleted (the apex Service selects
- * the primary's pods), then the primary and the apex Service unowned so that garbage
- * collection keeps them. Without a serving primary, the target is scaled up and the apex
+ * the primary's pods) or, when it holds rules, filters or timeouts the user wrote, kept and
+ * unowned, routing to the apex Service; then the primary and the apex Service unowned so that
+ * garbage collection keeps them. Without a serving primary, the target is scaled up and the apex
  * pointed at it instead. Backend mode: all traffic to the backend that serves (the canary
  * after a promotion, else the stable one), and the routing object kept, unowned.
  */
@@ -64,7 +65,7 @@ export async function releaseRollout(
         (await readyAddresses(api, namespace, route.target.canaryService)) > 0;
       const stableServes = (await readyAddresses(api, namespace, route.target.stableService)) > 0;
       const weight = canaryServes || !stableServes ? 100 : 0;
-      await router.setWeights(route.target, weight);
+      await router.setTraffic(route.target, { canaryWeight: weight, pinned: false });
       await patchIfPresent(new ResourceClient(api, router.type), namespace, name, unowned);
       options.log.info(
         { weight },
@@ -79,12 +80,19 @@ export async function releaseRollout(
   const primaryServes = deploymentReadiness(primary as never).ready;
   const apexService = found[0]?.route.target.apexService ?? rollout.spec?.service?.name ?? name;
   if (primaryServes) {
-    for (const { router, route } of found) await router.setWeights(route.target, 0);
+    for (const { router, route } of found) {
+      await router.setTraffic(route.target, { canaryWeight: 0, pinned: false });
+    }
     await scaleIfPresent(deployments, namespace, targetName, 0);
   } else {
     await serveFromTarget(deployments, services, namespace, targetName, apexService, options);
   }
-  for (const { router, route } of found) await router.finalize(route.target);
+  for (const { router, route } of found) {
+    // A route that holds what the user wrote stays, routing to the apex Service.
+    if ((await router.finalize(route.target)) === 'kept') {
+      await patchIfPresent(new ResourceClient(api, router.type), namespace, name, unowned);
+    }
+  }
   await patchIfPresent(deployments, namespace, primaryName, unowned);
   await patchIfPresent(services, namespace, apexService, unowned);
   options.log.info({ primaryServes }, 'released the workload: callers keep a serving version');

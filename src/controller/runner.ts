@@ -12,6 +12,7 @@ import { isResting, phaseOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
 import { type Effects, provideEffects } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
+import { restingTraffic, type Traffic } from '../../machines/weights.js';
 import type { AlertNotice } from '../alerts/message.js';
 import type { ConditionUpdate } from '../api/conditions.js';
 import type { HistoryEntry, ManualAction as ManualActionStatus, Rollout } from '../api/types.js';
@@ -206,13 +207,13 @@ export class RolloutRunner {
   }
 
   /**
-   * Puts the routing object back to the machine's weight if someone else changed it, after
+   * Puts the routing object back to what the machine holds if someone else changed it, after
    * the effects in flight; only while resting, so it never races the machine's own writes.
    */
-  async correctRouting(check: (canaryWeight: number) => Promise<void>): Promise<void> {
+  async correctRouting(check: (traffic: Traffic) => Promise<void>): Promise<void> {
     if (!this.resting) return;
     await this.inOrder(async () => {
-      if (this.resting) await check(this.canaryWeight);
+      if (this.resting) await check(restingTraffic(this.actor.getSnapshot().context));
     });
   }
 

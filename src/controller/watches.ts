@@ -4,7 +4,7 @@ import type { ApiServer, KubeObject } from '../kube/api-server.js';
 import { isNotFound } from '../kube/api-server.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
 import type { WatcherOptions } from '../kube/watcher.js';
-import { httpRouteFormat } from '../routing/gateway-api.js';
+import { gatewayRouteFormat } from '../routing/gateway-api.js';
 import { smiFormat } from '../routing/smi.js';
 import { ConfigHashes } from './config-hashes.js';
 import {
@@ -21,8 +21,9 @@ import { type Caches, type WatchedDeployment, watchedDeployment } from './world.
 /** The routing objects fledge writes by default, watched so drift is corrected at once. */
 export const routingTypes: ResourceType[] = [
   smiFormat('v1alpha2'),
-  httpRouteFormat('gateway.networking.k8s.io/v1'),
-  httpRouteFormat('policy.linkerd.io/v1beta3'),
+  gatewayRouteFormat('HTTPRoute', 'gateway.networking.k8s.io/v1'),
+  gatewayRouteFormat('HTTPRoute', 'policy.linkerd.io/v1beta3'),
+  gatewayRouteFormat('GRPCRoute', 'gateway.networking.k8s.io/v1'),
 ].map((format) => format.type);
 
 const describe = (type: ResourceType) => `${type.plural}.${type.group}/${type.version}`;

@@ -1,9 +1,11 @@
 import type { Effects } from '../../machines/provide.js';
+import type { Traffic } from '../../machines/weights.js';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer } from '../kube/api-server.js';
 import { ownerReferenceTo } from '../kube/resources.js';
 import { createRouter } from '../routing/index.js';
 import type { Router, RouteTarget } from '../routing/router.js';
+import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
 import { type EffectContext, routeTo } from './effects/context.js';
 import { namesOf, workloadEffects } from './effects/workload.js';
@@ -12,12 +14,14 @@ import { namesOf, workloadEffects } from './effects/workload.js';
 export function routeTargetOf(rollout: Rollout): RouteTarget {
   const namespace = rollout.metadata.namespace ?? 'default';
   const apexService = rollout.spec.service.name ?? rollout.metadata.name ?? '';
+  const strategy = routeStrategyOf(rollout.spec.analysis);
   const common = {
     namespace,
     name: rollout.metadata.name ?? '',
     apexService,
     port: rollout.spec.service.port,
     owner: ownerReferenceTo(rollout),
+    ...(strategy ? { strategy } : {}),
   };
   if (rollout.spec.targetRef) {
     const names = namesOf(rollout);
@@ -36,7 +40,7 @@ export function routingFor(
   return {
     router: () => {
       const routing = rollout().spec.routing;
-      const key = `${routing.provider}/${routing.apiVersion}`;
+      const key = `${routing.provider}/${routing.kind}/${routing.apiVersion}`;
       if (made?.key !== key) made = { key, router: createRouter(api, routing) };
       return made.router;
     },
@@ -49,10 +53,10 @@ export function effectsFor(ctx: EffectContext): Effects {
 }
 
 /**
- * Puts the routing object back to the machine's weight when someone else changed it while the
- * machine was resting; routeTo reports the drift as an Event.
+ * Puts the routing object back to what the resting machine holds when someone else changed it
+ * (weights, or the rules fledge added); routeTo writes only a difference and reports the drift
+ * as an Event.
  */
-export async function checkRouting(ctx: EffectContext, canaryWeight: number): Promise<void> {
-  const weights = await ctx.router().getWeights(ctx.route());
-  if (weights === null || weights.canary !== canaryWeight) await routeTo(ctx, canaryWeight);
+export async function checkRouting(ctx: EffectContext, traffic: Traffic): Promise<void> {
+  await routeTo(ctx, traffic);
 }

@@ -14,6 +14,7 @@ import type {
 } from './flagger-types.js';
 import { convertMetric } from './metrics.js';
 import { convertProvider } from './routing.js';
+import { convertStrategy, routeOnlyField } from './strategy.js';
 import { convertWebhook } from './webhooks.js';
 
 export interface ConvertOptions {
@@ -44,6 +45,11 @@ const MAPPED_ANALYSIS = new Set([
   'maxWeight',
   'stepWeight',
   'stepWeights',
+  'iterations',
+  'match',
+  'mirror',
+  'mirrorWeight',
+  'sessionAffinity',
   'metrics',
   'webhooks',
 ]);
@@ -84,16 +90,23 @@ export function convertCanary(
   if ((target.kind ?? 'Deployment') !== 'Deployment') {
     return problem('spec.targetRef.kind', `is ${target.kind}: fledge rolls out Deployments only`);
   }
+  const analysisPath = spec.analysis ? 'spec.analysis' : 'spec.canaryAnalysis';
+  const flaggerAnalysis = spec.analysis ?? spec.canaryAnalysis;
   const routing = convertProvider(
     spec.provider,
     options.provider,
-    (spec.service?.gatewayRefs?.length ?? 0) > 0,
+    impliedGatewayApi(spec.service?.gatewayRefs, flaggerAnalysis, analysisPath),
   );
   if (!routing.ok) return problem('spec.provider', routing.reason);
   if (routing.note)
     report.notes.push({ path: 'spec.provider', kind: 'changed', message: routing.note });
-  const analysisPath = spec.analysis ? 'spec.analysis' : 'spec.canaryAnalysis';
-  const flaggerAnalysis = spec.analysis ?? spec.canaryAnalysis;
+  const routeOnly = flaggerAnalysis && routeOnlyField(flaggerAnalysis);
+  if (routeOnly && routing.routing.provider !== 'gateway-api') {
+    return problem(
+      'spec.provider',
+      `is ${spec.provider ?? options.provider}, an SMI TrafficSplit, which only splits by weight; ${analysisPath}.${routeOnly} needs Linkerd's HTTPRoute (Linkerd 2.14+): set spec.provider: gatewayapi:v1, or pass --provider gatewayapi:v1`,
+    );
+  }
   if (!flaggerAnalysis)
     return problem('spec.analysis', 'is missing: there is nothing to convert into steps');
   if (spec.canaryAnalysis && !spec.analysis) {
@@ -170,6 +183,20 @@ export function convertCanary(
   return { ok: true, rollout, notes: report.notes };
 }
 
+/** The Canary's fields that only Gateway API routing carries, named for the note that says so. */
+function impliedGatewayApi(
+  gatewayRefs: unknown[] | undefined,
+  analysis: FlaggerAnalysis | undefined,
+  analysisPath: string,
+): string | undefined {
+  const routeOnly = analysis && routeOnlyField(analysis);
+  const implied = [
+    ...((gatewayRefs?.length ?? 0) > 0 ? ['service.gatewayRefs'] : []),
+    ...(routeOnly ? [`${analysisPath.slice('spec.'.length)}.${routeOnly}`] : []),
+  ];
+  return implied.length > 0 ? implied.join(' and ') : undefined;
+}
+
 /** The Canary field a field of the converted Rollout came from. */
 function canaryPath(rolloutPath: string, origins: Origins): string {
   const listItem = /^spec\.analysis\.(metrics|webhooks)\[(\d+)\](.*)$/.exec(rolloutPath);
@@ -201,14 +228,8 @@ function convertAnalysis(
   origins: Origins,
 ): Record<string, unknown> | undefined {
   const { notes, problems } = report;
-  const hasSteps = flagger.stepWeight !== undefined || (flagger.stepWeights?.length ?? 0) > 0;
-  if (!hasSteps) {
-    problems.push({
-      path,
-      message: `has no stepWeight or stepWeights${flagger.iterations ? ` but iterations (${flagger.iterations})` : ''}: this is a Flagger A/B or blue/green Canary, and fledge only shifts weights step by step; add stepWeight and maxWeight to convert it`,
-    });
-    return undefined;
-  }
+  const strategy = convertStrategy(flagger, path, report);
+  if (!strategy) return undefined;
   dropUnmapped(flagger, MAPPED_ANALYSIS, path, notes);
 
   let interval = duration(flagger.interval ?? '1m');
@@ -235,22 +256,6 @@ function convertAnalysis(
       message: "not set: Flagger's default 1 is written (fledge's own default is 5)",
     });
   }
-  const weights: Record<string, unknown> = {};
-  if (flagger.stepWeights?.length) {
-    weights.stepWeights = flagger.stepWeights;
-    const last = flagger.stepWeights.at(-1);
-    if (flagger.maxWeight !== undefined && flagger.maxWeight !== last) {
-      notes.push({
-        path: `${path}.maxWeight`,
-        kind: 'dropped',
-        message: `Flagger ignores maxWeight ${flagger.maxWeight} with stepWeights; the last step (${last}) is the maximum`,
-      });
-    }
-  } else {
-    weights.stepWeight = flagger.stepWeight;
-    if (flagger.maxWeight !== undefined) weights.maxWeight = flagger.maxWeight;
-  }
-
   const metrics: MetricSpec[] = [];
   (flagger.metrics ?? []).forEach((m, i) => {
     const metric = convertMetric(
@@ -278,7 +283,7 @@ function convertAnalysis(
   return {
     interval,
     threshold,
-    ...weights,
+    ...strategy,
     ...(metrics.length > 0 ? { metrics } : {}),
     ...(webhooks.length > 0 ? { webhooks } : {}),
   };

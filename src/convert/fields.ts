@@ -16,11 +16,6 @@ const NO_COUNTERPART: Record<string, string> = {
   'spec.service.trafficPolicy': 'Istio DestinationRule settings have no meaning in Linkerd',
   'spec.service.gatewayRefs':
     "fledge attaches its HTTPRoute to the apex Service (Linkerd's GAMMA mode)",
-  'spec.analysis.iterations': 'fledge has no A/B or blue/green runs, only weighted steps',
-  'spec.analysis.match': 'fledge has no A/B (header or cookie) routing',
-  'spec.analysis.mirror': 'fledge does not mirror traffic',
-  'spec.analysis.mirrorWeight': 'fledge does not mirror traffic',
-  'spec.analysis.sessionAffinity': 'fledge has no session affinity',
   'spec.analysis.stepWeightPromotion': 'fledge promotes in one step once the primary is ready',
   'spec.analysis.primaryReadyThreshold': 'fledge waits for every primary replica to be ready',
   'spec.analysis.canaryReadyThreshold': 'fledge waits for every canary replica to be ready',

@@ -45,6 +45,12 @@ const webhook = {
   },
 };
 
+/** Istio's StringMatch, which Flagger's match conditions are made of. */
+const stringMatch = {
+  type: 'object',
+  properties: { exact: text, prefix: text, suffix: text, regex: text },
+};
+
 const analysis = {
   type: 'object',
   properties: {
@@ -54,6 +60,19 @@ const analysis = {
     stepWeight: integer,
     stepWeights: { type: 'array', items: integer },
     iterations: integer,
+    match: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { headers: { type: 'object', additionalProperties: stringMatch } },
+      },
+    },
+    mirror: { type: 'boolean' },
+    mirrorWeight: integer,
+    sessionAffinity: {
+      type: 'object',
+      properties: { cookieName: text, maxAge: integer, primaryCookieName: text },
+    },
     metrics: { type: 'array', items: metric },
     webhooks: { type: 'array', items: webhook },
   },

@@ -30,6 +30,20 @@ export interface FlaggerWebhook {
   [field: string]: unknown;
 }
 
+/** Istio's StringMatch: one of exact, prefix, suffix and regex (RE2, the whole value). */
+export interface FlaggerStringMatch {
+  exact?: string;
+  prefix?: string;
+  suffix?: string;
+  regex?: string;
+  [field: string]: unknown;
+}
+
+export interface FlaggerRequestMatch {
+  headers?: Record<string, FlaggerStringMatch>;
+  [field: string]: unknown;
+}
+
 export interface FlaggerAnalysis {
   interval?: string;
   threshold?: number;
@@ -37,6 +51,11 @@ export interface FlaggerAnalysis {
   stepWeight?: number;
   stepWeights?: number[];
   iterations?: number;
+  /** Istio's HTTPMatchRequest: fledge reads its headers. */
+  match?: FlaggerRequestMatch[];
+  mirror?: boolean;
+  mirrorWeight?: number;
+  sessionAffinity?: { cookieName?: string; maxAge?: number; [field: string]: unknown };
   metrics?: FlaggerMetric[];
   webhooks?: FlaggerWebhook[];
   [field: string]: unknown;

@@ -22,13 +22,15 @@ export const FLAGGER_PROVIDERS = Object.keys(BY_PROVIDER);
 /**
  * Flagger's mesh provider as fledge routing. A Canary without spec.provider takes Flagger's
  * --mesh-provider flag, which the file does not show: `fallback` (the --provider option of
- * convert) stands in for it; else gatewayRefs imply Gateway API (Linkerd's tutorial installs
- * Flagger with gatewayapi:v1beta1), and plain Linkerd (SMI) otherwise.
+ * convert) stands in for it; else what implies Gateway API (gatewayRefs: Linkerd's tutorial
+ * installs Flagger with gatewayapi:v1beta1; A/B testing or session affinity, which only a route
+ * can do), and plain Linkerd (SMI) otherwise.
  */
 export function convertProvider(
   provider: string | undefined,
   fallback: string | undefined,
-  hasGatewayRefs: boolean,
+  /** The Canary's fields that only Gateway API routing carries, as `service.gatewayRefs`. */
+  impliedBy: string | undefined,
 ): RoutingConversion {
   const chosen = provider ?? fallback;
   if (chosen !== undefined) {
@@ -46,11 +48,11 @@ export function convertProvider(
       reason: `provider ${chosen} is not a Linkerd routing: fledge converts ${FLAGGER_PROVIDERS.join(', ')}`,
     };
   }
-  if (hasGatewayRefs) {
+  if (impliedBy !== undefined) {
     return {
       ok: true,
       routing: BY_PROVIDER['gatewayapi:v1beta1'] as RoutingSpec,
-      note: 'no spec.provider (Flagger takes it from --mesh-provider); service.gatewayRefs imply gatewayapi:v1beta1, so routing is gateway-api HTTPRoute v1beta1 (pass --provider to choose)',
+      note: `no spec.provider (Flagger takes it from --mesh-provider); ${impliedBy} imply gatewayapi:v1beta1, so routing is gateway-api HTTPRoute v1beta1 (pass --provider to choose)`,
     };
   }
   return {

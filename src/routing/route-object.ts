@@ -1,26 +1,44 @@
 import type { ApiServer, KubeObject, OwnerReference } from '../kube/api-server.js';
-import { isAlreadyExists } from '../kube/api-server.js';
+import { isAlreadyExists, isConflict } from '../kube/api-server.js';
 import { ResourceClient, type ResourceType } from '../kube/resources.js';
+import { RouteRulesError } from './gateway-rules.js';
 import {
   assertWeight,
   type ObservedRoute,
   type Router,
   type RouteTarget,
   sameWeights,
+  type Traffic,
   type Weights,
   type WeightsResult,
   weightsFor,
 } from './router.js';
 
+type Spec = Record<string, unknown>;
+
 /** A provider's object shape, as pure functions: what a routing object says and how to read it. */
 export interface RouteFormat {
   provider: string;
   type: ResourceType;
-  buildSpec(target: RouteTarget, weights: Weights): Record<string, unknown>;
+  /**
+   * The spec to write for `traffic`: what fledge owns set, the rest kept from `current`, and
+   * the fingerprints of the rules fledge adds. Throws RouteRulesError when it cannot be written.
+   */
+  desiredSpec(
+    target: RouteTarget,
+    traffic: Traffic,
+    current: KubeObject | null,
+  ): { spec: Spec; added: string[] };
+  /** Whether two specs say the same once the server's defaults are filled in. */
+  sameSpec(a: Spec, b: Spec): boolean;
   /** Null when the object does not route the target's apex to its two backends. */
   readWeights(target: RouteTarget, object: KubeObject): Weights | null;
   /** What the object routes (apex and backends, as fledge writes them), or null. */
   readTarget(object: KubeObject): RoutedTarget | null;
+  /** Whether a rule fledge added (as the object records) is no longer there. */
+  lostOwnRules(object: KubeObject): boolean;
+  /** What to leave behind when the Rollout goes: the user's spec, or null to delete the object. */
+  releasedSpec(target: RouteTarget, object: KubeObject): Spec | null;
 }
 
 /** A target as read back from its routing object: what the object says, not what a spec says. */
@@ -31,31 +49,46 @@ export type RoutedTarget = Pick<
 
 /** Records the canary weight fledge last wrote, so drift is judged across restarts and replicas. */
 export const appliedWeightAnnotation = 'fledge.dev/canary-weight';
+/** Records the fingerprints of the rules fledge added, to tell them from the user's. */
+export const addedRulesAnnotation = 'fledge.dev/added-rules';
 export const managedByLabel = { 'app.kubernetes.io/managed-by': 'fledge' };
 
-/** The whole routing object fledge writes for a target at a weight. */
-export function buildRouteObject(
-  format: RouteFormat,
-  target: RouteTarget,
-  canaryWeight: number,
-): KubeObject {
-  return {
-    metadata: {
-      name: target.name,
-      namespace: target.namespace,
-      labels: { ...managedByLabel, ...target.labels },
-      annotations: { [appliedWeightAnnotation]: String(canaryWeight) },
-      ...(target.owner ? { ownerReferences: [target.owner] } : {}),
-    },
-    spec: format.buildSpec(target, weightsFor(canaryWeight)),
-  };
-}
+/** A user's concurrent edit makes a write conflict: read again and merge again, this often. */
+const WRITE_ATTEMPTS = 3;
 
 /** The canary weight fledge last wrote to this object, if it wrote one. */
 export function appliedWeight(object: KubeObject): number | undefined {
   const value = object.metadata?.annotations?.[appliedWeightAnnotation];
   if (value === undefined || !/^\d+$/.test(value)) return undefined;
   return Number(value);
+}
+
+/** The fingerprints of the rules fledge added at its last write to this object. */
+export function addedRules(object: KubeObject | null): Set<string> {
+  const value = object?.metadata?.annotations?.[addedRulesAnnotation] ?? '';
+  return new Set(value.split(',').filter((fingerprint) => /^[0-9a-f]{16}$/.test(fingerprint)));
+}
+
+/** The whole routing object fledge creates for a target. */
+export function buildRouteObject(
+  format: RouteFormat,
+  target: RouteTarget,
+  traffic: Traffic,
+): KubeObject {
+  const { spec, added } = format.desiredSpec(target, traffic, null);
+  return {
+    metadata: {
+      name: target.name,
+      namespace: target.namespace,
+      labels: { ...managedByLabel, ...target.labels },
+      annotations: {
+        [appliedWeightAnnotation]: String(traffic.canaryWeight),
+        ...(added.length > 0 ? { [addedRulesAnnotation]: added.join(',') } : {}),
+      },
+      ...(target.owner ? { ownerReferences: [target.owner] } : {}),
+    },
+    spec,
+  };
 }
 
 function withOwner(
@@ -66,9 +99,12 @@ function withOwner(
   return [...(owners ?? []), owner];
 }
 
+const atRest: Traffic = { canaryWeight: 0, pinned: false };
+
 /**
- * A Router over one namespaced object per rollout whose spec the format fully owns: every
- * write replaces the spec, then reads it back.
+ * A Router over one namespaced object per rollout: each write sets what the format owns (the
+ * whole spec of a TrafficSplit; a route's backendRefs and fledge's own rules), keeps the rest,
+ * then reads the object back.
  */
 export class RouteObjectRouter implements Router {
   readonly provider: string;
@@ -95,7 +131,7 @@ export class RouteObjectRouter implements Router {
     const existing = await this.objects.find(target.namespace, target.name);
     if (!existing) {
       try {
-        return await this.objects.create(buildRouteObject(this.format, target, 0));
+        return await this.objects.create(buildRouteObject(this.format, target, atRest));
       } catch (error) {
         if (!isAlreadyExists(error)) throw this.explain(error, target, 'create');
         return this.ensure(target);
@@ -110,66 +146,79 @@ export class RouteObjectRouter implements Router {
     const adoptWeight = current ? current.canary : 0;
     const annotate = appliedWeight(existing) === undefined || !current;
     if (!labelsMissing && !ownerReferences && !annotate && current) return existing;
+    const desired = current ? undefined : this.desired(target, atRest, existing);
     return this.objects
       .mergePatch(target.namespace, target.name, {
         metadata: {
           labels,
           ...(ownerReferences ? { ownerReferences } : {}),
-          ...(annotate ? { annotations: { [appliedWeightAnnotation]: String(adoptWeight) } } : {}),
+          ...(annotate
+            ? {
+                annotations: {
+                  [appliedWeightAnnotation]: String(adoptWeight),
+                  ...(desired ? { [addedRulesAnnotation]: desired.added.join(',') || null } : {}),
+                },
+              }
+            : {}),
         },
-        ...(current ? {} : { spec: this.format.buildSpec(target, weightsFor(0)) }),
+        ...(desired ? { spec: desired.spec } : {}),
       })
       .catch((error: unknown) => {
         throw this.explain(error, target, 'adopt');
       });
   }
 
-  async setWeights(target: RouteTarget, canaryWeight: number): Promise<WeightsResult> {
-    assertWeight(canaryWeight);
-    const desired = weightsFor(canaryWeight);
-    const existing = await this.objects.find(target.namespace, target.name);
-    let drifted: boolean;
-    let found: Weights | null;
-    if (!existing) {
-      drifted = true;
-      found = null;
-    } else {
-      found = this.format.readWeights(target, existing);
+  async setTraffic(target: RouteTarget, traffic: Traffic): Promise<WeightsResult> {
+    assertWeight(traffic.canaryWeight);
+    const desiredWeights = weightsFor(traffic.canaryWeight);
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.objects.find(target.namespace, target.name);
+      if (!existing) {
+        // Someone deleted it: fledge puts it back, and says so.
+        await this.objects
+          .create(buildRouteObject(this.format, target, traffic))
+          .catch((error: unknown) => {
+            if (!isAlreadyExists(error)) throw this.explain(error, target, 'create');
+          });
+        return { ...(await this.readBack(target, desiredWeights)), drifted: true, found: null };
+      }
+      const found = this.format.readWeights(target, existing);
       const lastWritten = appliedWeight(existing);
-      drifted = lastWritten !== undefined && !sameWeights(found, weightsFor(lastWritten));
+      const drifted =
+        lastWritten !== undefined &&
+        (!sameWeights(found, weightsFor(lastWritten)) || this.format.lostOwnRules(existing));
+      const desired = this.desired(target, traffic, existing);
+      const added = desired.added.join(',');
+      const needsWrite =
+        !this.format.sameSpec(desired.spec, (existing.spec ?? {}) as Spec) ||
+        lastWritten !== traffic.canaryWeight ||
+        (existing.metadata?.annotations?.[addedRulesAnnotation] ?? '') !== added;
+      if (needsWrite) {
+        const ownerReferences = withOwner(existing.metadata?.ownerReferences, target.owner);
+        try {
+          await this.objects.mergePatch(target.namespace, target.name, {
+            metadata: {
+              // A user's edit between the read and this write fails it: nothing of theirs is lost.
+              resourceVersion: existing.metadata?.resourceVersion,
+              annotations: {
+                [appliedWeightAnnotation]: String(traffic.canaryWeight),
+                [addedRulesAnnotation]: added || null,
+              },
+              ...(ownerReferences ? { ownerReferences } : {}),
+            },
+            spec: desired.spec,
+          });
+        } catch (error) {
+          if (isConflict(error) && attempt < WRITE_ATTEMPTS) continue;
+          throw this.explain(error, target, 'set traffic on');
+        }
+      }
+      // Read back after a write: another controller fighting over the object shows up here.
+      const result = needsWrite
+        ? await this.readBack(target, desiredWeights)
+        : { weights: this.checked(target, found, desiredWeights) };
+      return drifted ? { ...result, drifted, found } : { ...result, drifted };
     }
-    const current = existing ?? (await this.ensure(target));
-    // Only the weights and their backends are compared: servers add defaults to the rest
-    // of the spec (Gateway API's matches), and rewriting those would loop through watches.
-    const needsWrite =
-      !sameWeights(this.format.readWeights(target, current), desired) ||
-      appliedWeight(current) !== canaryWeight;
-    if (needsWrite) {
-      const ownerReferences = withOwner(current.metadata?.ownerReferences, target.owner);
-      await this.objects
-        .mergePatch(target.namespace, target.name, {
-          metadata: {
-            annotations: { [appliedWeightAnnotation]: String(canaryWeight) },
-            ...(ownerReferences ? { ownerReferences } : {}),
-          },
-          spec: this.format.buildSpec(target, desired),
-        })
-        .catch((error: unknown) => {
-          throw this.explain(error, target, 'set weights on');
-        });
-    }
-    // Read back after a write: another controller fighting over the object shows up here.
-    const readBack = needsWrite
-      ? await this.getWeights(target)
-      : this.format.readWeights(target, current);
-    if (!readBack || !sameWeights(readBack, desired)) {
-      throw new Error(
-        `${this.describe(target)}: wrote ${desired.stable}/${desired.canary} (stable/canary) but read back ${
-          readBack ? `${readBack.stable}/${readBack.canary}` : 'no weights'
-        }; another controller (Flagger, Argo Rollouts, a GitOps tool) may be managing this object: stop it or give the Rollout another name`,
-      );
-    }
-    return drifted ? { weights: readBack, drifted, found } : { weights: readBack, drifted };
   }
 
   async observe(namespace: string, name: string): Promise<ObservedRoute | null> {
@@ -189,10 +238,49 @@ export class RouteObjectRouter implements Router {
     return object ? this.format.readWeights(target, object) : null;
   }
 
-  async finalize(target: RouteTarget): Promise<void> {
-    if (!(await this.objects.find(target.namespace, target.name))) return;
-    await this.setWeights(target, 0);
-    await this.objects.delete(target.namespace, target.name);
+  async finalize(target: RouteTarget): Promise<'deleted' | 'kept' | 'absent'> {
+    if (!(await this.objects.find(target.namespace, target.name))) return 'absent';
+    await this.setTraffic(target, atRest);
+    const object = await this.objects.get(target.namespace, target.name);
+    const released = this.format.releasedSpec(target, object);
+    if (released === null) {
+      await this.objects.delete(target.namespace, target.name);
+      return 'deleted';
+    }
+    await this.objects.mergePatch(target.namespace, target.name, {
+      metadata: {
+        resourceVersion: object.metadata?.resourceVersion,
+        annotations: { [appliedWeightAnnotation]: null, [addedRulesAnnotation]: null },
+      },
+      spec: released,
+    });
+    return 'kept';
+  }
+
+  private desired(target: RouteTarget, traffic: Traffic, existing: KubeObject | null) {
+    try {
+      return this.format.desiredSpec(target, traffic, existing);
+    } catch (error) {
+      if (error instanceof RouteRulesError) {
+        throw new Error(`${this.describe(target)}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async readBack(target: RouteTarget, desired: Weights): Promise<{ weights: Weights }> {
+    return { weights: this.checked(target, await this.getWeights(target), desired) };
+  }
+
+  private checked(target: RouteTarget, readBack: Weights | null, desired: Weights): Weights {
+    if (!readBack || !sameWeights(readBack, desired)) {
+      throw new Error(
+        `${this.describe(target)}: wrote ${desired.stable}/${desired.canary} (stable/canary) but read back ${
+          readBack ? `${readBack.stable}/${readBack.canary}` : 'no weights'
+        }; another controller (Flagger, Argo Rollouts, a GitOps tool) may be managing this object: stop it or give the Rollout another name`,
+      );
+    }
+    return readBack;
   }
 
   private describe(target: RouteTarget): string {

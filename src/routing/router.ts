@@ -1,5 +1,7 @@
+import type { Traffic as MachineTraffic } from '../../machines/weights.js';
 import type { OwnerReference } from '../kube/api-server.js';
 import type { ResourceType } from '../kube/resources.js';
+import type { RouteStrategy } from './strategy.js';
 
 /** Where a rollout's traffic goes: the apex Service callers use, split between two backends. */
 export interface RouteTarget {
@@ -14,6 +16,14 @@ export interface RouteTarget {
   /** The Rollout, so that garbage collection removes the routing object with it. */
   owner?: OwnerReference;
   labels?: Record<string, string>;
+  /** What the strategy adds while requests are pinned (Gateway API routes only). */
+  strategy?: RouteStrategy;
+}
+
+/** What a route must hold: the machine's traffic, and the revision under release. */
+export interface Traffic extends MachineTraffic {
+  /** Names the affinity cookie of the release; at rest, the cookie to expire. */
+  revision?: string;
 }
 
 /** Percent of traffic per backend; they add up to 100 when the object is fledge's shape. */
@@ -51,14 +61,21 @@ export interface Router {
   readonly type: ResourceType;
   /** Creates the routing object (100% stable) or adopts an existing one. */
   reconcile(target: RouteTarget): Promise<void>;
-  /** Sets the canary's share (0-100), corrects drift, reads back; idempotent. */
-  setWeights(target: RouteTarget, canaryWeight: number): Promise<WeightsResult>;
+  /**
+   * Sets the canary's share (0-100) and the strategy's pins, keeping what the user owns;
+   * corrects drift, reads back; idempotent.
+   */
+  setTraffic(target: RouteTarget, traffic: Traffic): Promise<WeightsResult>;
   /** The object named `name` as it routes now, read back from it; null when absent or foreign. */
   observe(namespace: string, name: string): Promise<ObservedRoute | null>;
   /** The weights on the server; null when the object is missing or not in fledge's shape. */
   getWeights(target: RouteTarget): Promise<Weights | null>;
-  /** Routes 100% to stable, then removes the routing object. */
-  finalize(target: RouteTarget): Promise<void>;
+  /**
+   * Routes 100% to stable, then removes the routing object, or keeps it (routing to the apex
+   * Service, fledge's changes undone) when it holds rules, matches, filters or timeouts the
+   * user wrote.
+   */
+  finalize(target: RouteTarget): Promise<'deleted' | 'kept' | 'absent'>;
 }
 
 export const weightsFor = (canaryWeight: number): Weights => ({

@@ -25,17 +25,25 @@ export function smiFormat(version: SmiVersion): RouteFormat {
       kind: 'TrafficSplit',
       namespaced: true,
     },
-    buildSpec: (target, weights) => {
+    // The whole spec is fledge's: a TrafficSplit has nothing else to keep, and no way to pin.
+    desiredSpec: (target, traffic) => {
       const weight = (value: number) => (version === 'v1alpha1' ? String(value) : value);
       return {
-        service: target.apexService,
-        backends: [
-          { service: target.stableService, weight: weight(weights.stable) },
-          { service: target.canaryService, weight: weight(weights.canary) },
-        ],
+        spec: {
+          service: target.apexService,
+          backends: [
+            { service: target.stableService, weight: weight(100 - traffic.canaryWeight) },
+            { service: target.canaryService, weight: weight(traffic.canaryWeight) },
+          ],
+        },
+        added: [],
       };
     },
+    // Only the weights and their backends count: servers may add fields to the rest.
+    sameSpec: (a, b) => sameSplit(a, b),
     readWeights: readSmiWeights,
+    lostOwnRules: () => false,
+    releasedSpec: () => null,
     readTarget: (object) => {
       const spec = object.spec as { service?: unknown; backends?: SmiBackend[] } | undefined;
       const [stable, canary] = spec?.backends ?? [];
@@ -68,4 +76,16 @@ export function readSmiWeights(target: RouteTarget, object: KubeObject): Weights
     canary,
     all.reduce((sum, w) => sum + w, 0),
   );
+}
+
+function sameSplit(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const backends = (spec: Record<string, unknown>) =>
+    JSON.stringify({
+      service: spec.service,
+      backends: (Array.isArray(spec.backends) ? spec.backends : []).map((backend: SmiBackend) => [
+        backend.service,
+        parseQuantity(backend.weight),
+      ]),
+    });
+  return backends(a) === backends(b);
 }

@@ -104,7 +104,10 @@ function describeStep(document: MachineDocument, elapsedMs: number): string {
 export function simulate(options: SimulationOptions): Promise<MachineDocument> {
   const plan: RolloutPlan = {
     mode: 'workload',
+    strategy: 'canary',
     weights: [10, 20, 30, 40, 50],
+    iterations: 0,
+    pinsRequests: false,
     threshold: 3,
     intervalMs: options.intervalMs,
     onFailure: 'rollback',

@@ -21,6 +21,7 @@ export const crdFiles = {
   trafficSplit: 'src/playground/crds/trafficsplit.yaml',
   gatewayHttpRoute: 'src/playground/crds/gateway-httproute.yaml',
   linkerdHttpRoute: 'src/playground/crds/linkerd-httproute.yaml',
+  gatewayGrpcRoute: 'src/playground/crds/gateway-grpcroute.yaml',
 } as const;
 
 export interface TestApiServer {

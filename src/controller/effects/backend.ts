@@ -9,7 +9,7 @@ import {
 } from '../../kube/resources.js';
 import { backendUnavailableCondition } from '../status.js';
 import { analysisEffects } from './analysis.js';
-import { type EffectContext, routeTo, waitUntil } from './context.js';
+import { type EffectContext, routeTo, unpinned, waitUntil } from './context.js';
 
 /** The slice version each API server serves, found once: the readiness wait polls this. */
 const servedSliceType = new WeakMap<ApiServer, ResourceType>();
@@ -122,7 +122,7 @@ export function backendEffects(ctx: EffectContext): Effects {
     initialize: async () => {
       await require('stable');
       await ctx.router().reconcile(ctx.route());
-      await routeTo(ctx, 0);
+      await routeTo(ctx, unpinned(0));
     },
 
     startCanary: ({ deadline }, signal) =>
@@ -133,14 +133,14 @@ export function backendEffects(ctx: EffectContext): Effects {
         what: 'the canary backend becoming available',
       }),
 
-    setWeight: ({ canaryWeight }) => routeTo(ctx, canaryWeight),
+    setWeight: (traffic) => routeTo(ctx, traffic),
 
     promote: async () => {
       await require('canary');
     },
 
-    finalise: ({ canaryWeight }) => routeTo(ctx, canaryWeight),
+    finalise: ({ canaryWeight }) => routeTo(ctx, unpinned(canaryWeight)),
 
-    rollback: () => routeTo(ctx, 0),
+    rollback: () => routeTo(ctx, unpinned(0)),
   };
 }

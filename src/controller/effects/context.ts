@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Traffic } from '../../../machines/weights.js';
 import type { ConditionUpdate } from '../../api/conditions.js';
 import type { Rollout } from '../../api/types.js';
 import type { ApiServer, KubeObject } from '../../kube/api-server.js';
@@ -77,15 +78,22 @@ export async function waitUntil(
   }
 }
 
-/** Sets the canary's share of traffic, reporting (and undoing) a change someone else made. */
-export async function routeTo(ctx: EffectContext, canaryWeight: number): Promise<void> {
+/**
+ * Sets the canary's share of traffic and the strategy's pins (named after the revision under
+ * release), reporting (and undoing) a change someone else made.
+ */
+export async function routeTo(ctx: EffectContext, traffic: Traffic): Promise<void> {
   const route = ctx.route();
-  const result = await ctx.router().setWeights(route, canaryWeight);
+  const { canaryWeight } = traffic;
+  const result = await ctx.router().setTraffic(route, { ...traffic, revision: ctx.revision() });
   if (result.drifted) {
     ctx.report({
       type: 'Warning',
       reason: 'RoutingDrift',
-      message: `routing object ${route.namespace}/${route.name} was changed by someone else (found ${JSON.stringify(result.found)}); fledge set it back to ${100 - canaryWeight}/${canaryWeight}`,
+      message: `routing object ${route.namespace}/${route.name} was changed by someone else (found ${JSON.stringify(result.found)}); fledge set it back to ${100 - canaryWeight}/${canaryWeight}${traffic.pinned ? ' with the requests the strategy pins to the canary' : ''}`,
     });
   }
 }
+
+/** Where traffic is at rest: on `canaryWeight`, nothing pinned. */
+export const unpinned = (canaryWeight: number): Traffic => ({ canaryWeight, pinned: false });

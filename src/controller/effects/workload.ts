@@ -13,7 +13,7 @@ import {
 } from '../workload/objects.js';
 import { deploymentReadiness } from '../workload/readiness.js';
 import { analysisEffects } from './analysis.js';
-import { type Deployment, type EffectContext, routeTo, waitUntil } from './context.js';
+import { type Deployment, type EffectContext, routeTo, unpinned, waitUntil } from './context.js';
 
 export function namesOf(rollout: Rollout): WorkloadNames {
   const rolloutName = rollout.metadata.name ?? '';
@@ -130,7 +130,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
       }
       await ensureServices(source);
       await ctx.router().reconcile(ctx.route());
-      await routeTo(ctx, 0);
+      await routeTo(ctx, unpinned(0));
       await waitUntil(() => ready(n.primary), {
         deadline: Date.now() + (ctx.rollout().spec.progressDeadlineSeconds ?? 600) * 1000,
         signal,
@@ -154,7 +154,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
       });
     },
 
-    setWeight: ({ canaryWeight }) => routeTo(ctx, canaryWeight),
+    setWeight: (traffic) => routeTo(ctx, traffic),
 
     promote: async ({ deadline }, signal) => {
       const n = names();
@@ -180,12 +180,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
     },
 
     finalise: async ({ canaryWeight }) => {
-      await routeTo(ctx, canaryWeight);
+      await routeTo(ctx, unpinned(canaryWeight));
       await scaleTargetDown();
     },
 
     rollback: async () => {
-      await routeTo(ctx, 0);
+      await routeTo(ctx, unpinned(0));
       await scaleTargetDown();
     },
   };

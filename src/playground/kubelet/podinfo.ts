@@ -23,6 +23,7 @@ export interface PodinfoRequest {
   /** The path without the query. */
   path: string;
   body: string;
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface PodinfoAnswer {
@@ -41,6 +42,23 @@ const COMMIT = 'playground';
 const JWT_SECRET = 'fledge-playground-podinfo';
 /** The longest `/delay` honoured, as LATENCY_MS's bound. */
 const MAX_DELAY_SECONDS = 600;
+
+/** At most this many `x-` request headers are echoed, each cut at this length. */
+const ECHOED_HEADERS = 16;
+const ECHOED_LENGTH = 256;
+
+/**
+ * The request's `x-` headers, so that a client can see what the mesh's route filters sent on:
+ * the first few, cut short. podinfo has no such field; the playground adds it to `/`.
+ */
+function echoedHeaders(headers: PodinfoRequest['headers'] = {}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers)
+      .filter(([name]) => name.startsWith('x-'))
+      .slice(0, ECHOED_HEADERS)
+      .map(([name, value]) => [name, String(value).slice(0, ECHOED_LENGTH)]),
+  );
+}
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386' };
 
@@ -128,7 +146,7 @@ export function podinfoAnswer(
   if (path === '/version' && method === 'GET') {
     return answer(200, { commit: COMMIT, version: identity.version });
   }
-  return answer(200, runtimeInfo(identity, 200));
+  return answer(200, { ...runtimeInfo(identity, 200), headers: echoedHeaders(request.headers) });
 }
 
 /**

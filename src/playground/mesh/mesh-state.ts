@@ -9,8 +9,15 @@ import { canonicalAuthority, type ServiceAddress } from './host-name.js';
 import { deploymentOf, type PodObject } from './pod-identity.js';
 import type { Destination, Workload } from './proxy-metrics.js';
 import {
+  type HeaderModifier,
+  noFilters,
+  type Redirect,
+  type RouteFilters,
+} from './route-filters.js';
+import {
   buildRoutingTable,
   type RequestFacts,
+  type RouteRule,
   type RoutingObject,
   type RoutingTable,
   selectRule,
@@ -34,13 +41,24 @@ export type RouteDecision =
       server?: Workload;
       /** The Host to send upstream instead of the caller's (a mirror's remote Service). */
       authorityOverride?: string;
+      /** The rule's header filters, then its backend's, in the order they apply. */
+      requestHeaders: HeaderModifier[];
+      responseHeaders: HeaderModifier[];
+      /** No response by then: the proxy answers 504 (gRPC: DEADLINE_EXCEEDED). */
+      timeoutMs?: number;
     }
+  | { kind: 'redirect'; redirect: Redirect; prefix?: string }
   | { kind: 'reject'; status: 502 | 503; reason: string; destination?: Destination };
 
 interface BackendChoice {
   service: string;
   namespace: string;
   port?: number;
+  filters: RouteFilters;
+}
+
+interface Chosen extends BackendChoice {
+  rule?: RouteRule;
 }
 
 /**
@@ -93,6 +111,13 @@ export class MeshState {
     }
     const backend = this.chooseBackend(address, request);
     if ('reason' in backend) return { kind: 'reject', status: 503, reason: backend.reason };
+    if ('redirect' in backend) return backend;
+    const { rule } = backend;
+    const routing = {
+      requestHeaders: [...(rule?.filters.request ?? []), ...backend.filters.request],
+      responseHeaders: [...(rule?.filters.response ?? []), ...backend.filters.response],
+      ...(rule?.timeoutMs !== undefined ? { timeoutMs: rule.timeoutMs } : {}),
+    };
     const destination = { service: backend.service, namespace: backend.namespace, authority };
     const backendKey = `${backend.namespace}/${backend.service}`;
     const service = this.view.service(backend.namespace, backend.service);
@@ -128,13 +153,14 @@ export class MeshState {
       destination,
       server: this.workloadOf(endpoint),
       ...(remote ? { authorityOverride: `${remote}:${port}` } : {}),
+      ...routing,
     };
   }
 
   private chooseBackend(
     address: ServiceAddress,
     request: RequestFacts,
-  ): BackendChoice | { reason: string } {
+  ): Chosen | { reason: string } | Extract<RouteDecision, { kind: 'redirect' }> {
     const apex = `${address.namespace}/${address.service}`;
     const selected = selectRule(
       this.routingTable(),
@@ -143,24 +169,35 @@ export class MeshState {
       address.port,
       request,
     );
-    if (!selected) return { service: address.service, namespace: address.namespace };
+    if (!selected) {
+      return { service: address.service, namespace: address.namespace, filters: noFilters() };
+    }
     const { route, rule, index } = selected;
+    if (rule.filters.redirect) {
+      const prefix = rule.matches.find(
+        (match) => match.kind === 'http' && match.path?.type === 'PathPrefix',
+      );
+      return {
+        kind: 'redirect',
+        redirect: rule.filters.redirect,
+        ...(prefix?.kind === 'http' && prefix.path ? { prefix: prefix.path.value } : {}),
+      };
+    }
     const key = chooserKey(apex, route.source, index, rule.backends);
     let chooser = this.choosers.get(key);
     if (!chooser) {
       chooser = new SmoothWeightedRoundRobin(
-        rule.backends.map(({ service, namespace, port, weight }) => ({
-          value: { service, namespace, port },
+        rule.backends.map(({ service, namespace, port, weight, filters }) => ({
+          value: { service, namespace, port, filters },
           weight,
         })),
       );
       this.choosers.set(key, chooser);
     }
-    return (
-      chooser.next() ?? {
-        reason: `${route.source} routes ${apex} to no backend with a positive weight`,
-      }
-    );
+    const chosen = chooser.next();
+    return chosen
+      ? { ...chosen, rule }
+      : { reason: `${route.source} routes ${apex} to no backend with a positive weight` };
   }
 
   private isTerminating(endpoint: Endpoint): boolean {
@@ -188,5 +225,6 @@ function chooserKey(
   index: number,
   backends: ReadonlyArray<{ service: string; namespace: string; port?: number; weight: number }>,
 ): string {
+  // Filters are part of the backends, so a changed filter gets a new chooser too.
   return `${apex}|${source}|${index}|${JSON.stringify(backends)}`;
 }

@@ -31,11 +31,15 @@ export interface Observation {
   /** Inbound only: the request's authority as the server received it. */
   authority?: string;
   statusCode: number;
+  /** A gRPC response's grpc-status (from its trailers, or its headers when it has none). */
+  grpcStatus?: number;
   /** Time to the response's headers (Linkerd measures time to first byte). */
   latencyMs: number;
 }
 
 interface ByStatus {
+  statusCode: number;
+  grpcStatus?: number;
   responses: number;
   buckets: Float64Array;
   sumMs: number;
@@ -45,7 +49,8 @@ interface Series {
   podKey: string;
   labels: string;
   requests: number;
-  statuses: Map<number, ByStatus>;
+  /** By status code and, for gRPC, grpc-status. */
+  statuses: Map<string, ByStatus>;
 }
 
 function escapeLabel(value: string): string {
@@ -63,8 +68,12 @@ function baseLabels(observation: Observation): string {
   return text;
 }
 
-/** Linkerd's response classification: server errors fail, everything else succeeds. */
-export function classify(statusCode: number): 'success' | 'failure' {
+/**
+ * Linkerd's response classification: a gRPC response fails on any grpc-status but 0 (OK),
+ * another response on a server error.
+ */
+export function classify(statusCode: number, grpcStatus?: number): 'success' | 'failure' {
+  if (grpcStatus !== undefined) return grpcStatus === 0 ? 'success' : 'failure';
   return statusCode >= 500 ? 'failure' : 'success';
 }
 
@@ -81,10 +90,18 @@ export class ProxyMetrics {
       this.series.set(labels, series);
     }
     series.requests++;
-    let byStatus = series.statuses.get(observation.statusCode);
+    const { statusCode, grpcStatus } = observation;
+    const key = `${statusCode}|${grpcStatus ?? ''}`;
+    let byStatus = series.statuses.get(key);
     if (!byStatus) {
-      byStatus = { responses: 0, buckets: new Float64Array(LATENCY_BUCKETS_MS.length), sumMs: 0 };
-      series.statuses.set(observation.statusCode, byStatus);
+      byStatus = {
+        statusCode,
+        ...(grpcStatus !== undefined ? { grpcStatus } : {}),
+        responses: 0,
+        buckets: new Float64Array(LATENCY_BUCKETS_MS.length),
+        sumMs: 0,
+      };
+      series.statuses.set(key, byStatus);
     }
     byStatus.responses++;
     byStatus.sumMs += observation.latencyMs;
@@ -130,11 +147,14 @@ export class ProxyMetrics {
     ];
     for (const series of this.series.values()) {
       requests.push(`request_total{${series.labels}} ${series.requests}`);
-      for (const [statusCode, byStatus] of series.statuses) {
+      for (const byStatus of series.statuses.values()) {
+        const { statusCode, grpcStatus } = byStatus;
         const labels = `${series.labels},status_code="${statusCode}"`;
-        responses.push(
-          `response_total{${labels},classification="${classify(statusCode)}"} ${byStatus.responses}`,
-        );
+        // As linkerd2-proxy writes them: gRPC responses also carry their grpc-status.
+        const classification = `classification="${classify(statusCode, grpcStatus)}"${
+          grpcStatus !== undefined ? `,grpc_status="${grpcStatus}"` : ''
+        }`;
+        responses.push(`response_total{${labels},${classification}} ${byStatus.responses}`);
         let cumulative = 0;
         for (const [i, le] of LATENCY_BUCKETS_MS.entries()) {
           cumulative += byStatus.buckets[i] ?? 0;

@@ -1,21 +1,17 @@
 import http from 'node:http';
+import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { sniffingServer } from '../protocol-sniff.js';
 import { appTimingMs, SERVER_TIMING_HEADER } from '../server-timing.js';
+import { CLIENT_HEADER, NAMESPACE_HEADER, parseCaller } from './caller.js';
+import { forwardStream, UpstreamSessions } from './grpc-forward.js';
 import { parseServiceHost } from './host-name.js';
 import type { MeshState } from './mesh-state.js';
-import type { ProxyMetrics, Workload } from './proxy-metrics.js';
+import type { ProxyMetrics } from './proxy-metrics.js';
+import { modifyHeaders, redirectLocation } from './route-filters.js';
 
-/** Header a caller sets to be counted as `<namespace>/<deployment>[/<pod>]` in outbound series. */
-export const CLIENT_HEADER = 'l5d-client';
-/** Header giving the namespace of a bare `<svc>` host name; without it, `default`. */
-export const NAMESPACE_HEADER = 'l5d-dst-namespace';
-/** Who sends a request that carries no client header: tests, people with curl, tools. */
-export const DEFAULT_CALLER: Workload = {
-  namespace: 'fledge-system',
-  deployment: 'mesh-client',
-  pod: 'mesh-client',
-};
+export { CLIENT_HEADER, DEFAULT_CALLER, NAMESPACE_HEADER, parseCaller } from './caller.js';
 
 const hopByHop = new Set([
   'connection',
@@ -30,13 +26,6 @@ const hopByHop = new Set([
   CLIENT_HEADER,
   NAMESPACE_HEADER,
 ]);
-
-export function parseCaller(header: string | string[] | undefined): Workload {
-  const value = Array.isArray(header) ? header[0] : header;
-  const [namespace, deployment, pod] = (value ?? '').split('/').map((part) => part.trim());
-  if (!namespace || !deployment) return DEFAULT_CALLER;
-  return { namespace, deployment, pod: pod || deployment };
-}
 
 function forwardedHeaders(headers: http.IncomingHttpHeaders, host: string) {
   const named = String(headers.connection ?? '')
@@ -76,9 +65,10 @@ export interface ProxyServer {
 /**
  * The mesh's entry point: an HTTP forward proxy. A client sends absolute-form requests
  * (`curl -x`) to cluster Service names; tools without proxy support (autocannon, hey) may
- * instead send ordinary requests to the proxy with the Service name in the Host header.
- * The proxy routes them like the Linkerd proxy of a meshed caller and records both sides'
- * metrics.
+ * instead send ordinary requests to the proxy with the Service name in the Host header, and
+ * gRPC clients h2c calls with it as the authority, on the same port. The proxy routes them
+ * like the Linkerd proxy of a meshed caller (matches, filters, timeouts) and records both
+ * sides' metrics.
  */
 export async function startProxyServer(options: ProxyServerOptions): Promise<ProxyServer> {
   const { state, metrics, logger } = options;
@@ -113,8 +103,15 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     const decision = state.decide(address, {
       path,
       method: req.method ?? 'GET',
-      headers: req.headers,
+      headers: req.headersDistinct,
     });
+    if (decision.kind === 'redirect') {
+      req.resume();
+      const location = redirectLocation(decision.redirect, url.host, path, decision.prefix);
+      res.writeHead(decision.redirect.statusCode, { location, 'content-length': 0 });
+      res.end();
+      return;
+    }
     if (decision.kind === 'reject') {
       req.resume();
       if (decision.destination) {
@@ -136,10 +133,31 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       port: endpoint.port,
       method: req.method,
       path,
-      headers: forwardedHeaders(req.headers, authority),
+      headers: modifyHeaders(forwardedHeaders(req.headers, authority), decision.requestHeaders),
       agent,
     });
+    // Linkerd cancels a request past its route's timeout and answers 504 itself.
+    const timer =
+      decision.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            if (res.headersSent) return;
+            upstream.destroy();
+            metrics.record({
+              direction: 'outbound',
+              workload: caller,
+              destination,
+              statusCode: 504,
+              latencyMs: performance.now() - started,
+            });
+            reject(res, 504, `request timed out after ${decision.timeoutMs} ms (route timeout)`);
+          }, decision.timeoutMs);
     upstream.on('response', (answer) => {
+      clearTimeout(timer);
+      if (res.headersSent) {
+        answer.resume();
+        return;
+      }
       const latencyMs = performance.now() - started;
       const statusCode = answer.statusCode ?? 502;
       metrics.record({
@@ -158,10 +176,14 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
           // The pod's own inbound proxy would time the app next to it (server-timing.ts).
           latencyMs: appTimingMs(answer.headers[SERVER_TIMING_HEADER]) ?? latencyMs,
         });
-      res.writeHead(statusCode, forwardedHeaders(answer.headers, url.host));
+      res.writeHead(
+        statusCode,
+        modifyHeaders(forwardedHeaders(answer.headers, url.host), decision.responseHeaders),
+      );
       answer.pipe(res);
     });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       if (res.headersSent) {
         res.destroy();
         return;
@@ -190,18 +212,31 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     logger.debug({ err }, 'bad request from client');
     socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+  const sessions = new UpstreamSessions();
+  const grpc = http2.createServer();
+  grpc.on('stream', (stream, headers) =>
+    forwardStream(stream, headers, { state, metrics, sessions, logger }),
+  );
+  const clients = new Set<http2.ServerHttp2Session>();
+  grpc.on('session', (session) => {
+    clients.add(session);
+    session.on('close', () => clients.delete(session));
   });
-  const { port } = server.address() as AddressInfo;
+  const listener = sniffingServer(server, grpc);
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = listener.address() as AddressInfo;
   return {
     url: `http://${options.host}:${port}`,
     async close() {
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        listener.close(() => resolve());
         server.closeAllConnections();
+        for (const session of clients) session.destroy();
       });
+      sessions.closeAll();
       agent.destroy();
     },
   };

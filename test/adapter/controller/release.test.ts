@@ -10,6 +10,7 @@ import {
   ResourceClient,
   type ResourceType,
 } from '../../../src/kube/resources.js';
+import { createRouter } from '../../../src/routing/index.js';
 import { useApiServer } from '../../support/apiserver.js';
 
 const cluster = useApiServer(['rollout', 'trafficSplit', 'gatewayHttpRoute']);
@@ -197,6 +198,64 @@ describe('releaseRollout on a real API server', () => {
     const apex = await client(knownTypes.services).get(namespace, 'api');
     expect((apex.spec as { selector: unknown }).selector).toEqual({ app: 'api' });
     expect(apex.metadata?.ownerReferences).toBeUndefined();
+  });
+
+  it("keeps a user's HTTPRoute in workload mode, unowned, routing to the apex without fledge's rules", async () => {
+    const namespace = await cluster().createNamespace();
+    const rollout = await invalidRollout(namespace, { phase: 'Progressing', canaryWeight: 0 });
+    const owner = rollout as unknown as KubeObject;
+    await client().create(deployment(namespace, 'api', 'api', 1));
+    await client().create(deployment(namespace, 'api-primary', 'api-primary', 1, owner));
+    await ready(namespace, 'api-primary', 1);
+    await service(namespace, 'api', 'api-primary', owner);
+    const httpRoutes = client({
+      group: 'gateway.networking.k8s.io',
+      version: 'v1',
+      plural: 'httproutes',
+      kind: 'HTTPRoute',
+      namespaced: true,
+    });
+    const legacy = {
+      matches: [{ path: { type: 'PathPrefix', value: '/legacy' } }],
+      backendRefs: [{ name: 'legacy-api', port: 8080, weight: 1 }],
+    };
+    await httpRoutes.create({
+      metadata: { namespace, name: 'api' },
+      spec: {
+        parentRefs: [{ group: 'core', kind: 'Service', name: 'api', port: 8080 }],
+        rules: [legacy, { backendRefs: [{ name: 'api', port: 8080 }] }],
+      },
+    });
+    // Mid A/B test: fledge owns the route and has added its rule.
+    const target = {
+      namespace,
+      name: 'api',
+      apexService: 'api',
+      port: 8080,
+      stableService: 'api-primary',
+      canaryService: 'api-canary',
+      owner: ownerReferenceTo(owner),
+      strategy: { matches: [[{ name: 'x-canary', type: 'Exact' as const, value: 'yes' }]] },
+    };
+    const router = createRouter(cluster().api, { provider: 'gateway-api' });
+    await router.reconcile(target);
+    await router.setTraffic(target, { canaryWeight: 0, pinned: true });
+    expect(
+      ((await httpRoutes.get(namespace, 'api')).spec as { rules: unknown[] }).rules,
+    ).toHaveLength(3);
+
+    await releaseRollout(cluster().api, rollout, { log, pollMs: 50, readyTimeoutMs: 1000 });
+
+    const kept = await httpRoutes.get(namespace, 'api');
+    expect(kept.metadata?.ownerReferences).toBeUndefined();
+    expect(kept.metadata?.labels?.[RELEASED_FROM_LABEL]).toBe('api');
+    expect((kept.spec as { rules: unknown[] }).rules).toEqual([
+      legacy,
+      {
+        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        backendRefs: [{ kind: 'Service', name: 'api', port: 8080, weight: 1 }],
+      },
+    ]);
   });
 
   it('keeps a backend-mode routing object, unowned, on the backend that serves', async () => {

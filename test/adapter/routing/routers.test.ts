@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ROUTE_KIND_API_VERSIONS, type RouteKind } from '../../../src/api/strategy-rules.js';
 import type { KubeObject } from '../../../src/kube/api-server.js';
 import {
   ownerReferenceTo,
@@ -8,19 +9,40 @@ import {
 import { createRouter, type RouteTarget, supportedRouting } from '../../../src/routing/index.js';
 import { useApiServer } from '../../support/apiserver.js';
 
-const cluster = useApiServer(['trafficSplit', 'gatewayHttpRoute', 'linkerdHttpRoute']);
+const cluster = useApiServer([
+  'trafficSplit',
+  'gatewayHttpRoute',
+  'linkerdHttpRoute',
+  'gatewayGrpcRoute',
+]);
 
 const cases = [
-  ...supportedRouting.smi.map((apiVersion) => ({ provider: 'smi', apiVersion })),
-  ...supportedRouting['gateway-api'].map((apiVersion) => ({ provider: 'gateway-api', apiVersion })),
+  ...supportedRouting.smi.map((apiVersion) => ({
+    provider: 'smi',
+    kind: 'TrafficSplit',
+    apiVersion,
+  })),
+  ...(Object.keys(ROUTE_KIND_API_VERSIONS) as RouteKind[]).flatMap((kind) =>
+    ROUTE_KIND_API_VERSIONS[kind].map((apiVersion) => ({
+      provider: 'gateway-api',
+      kind,
+      apiVersion,
+    })),
+  ),
 ];
 
-function typeOf(apiVersion: string, provider: string): ResourceType {
+const plurals: Record<string, string> = {
+  TrafficSplit: 'trafficsplits',
+  HTTPRoute: 'httproutes',
+  GRPCRoute: 'grpcroutes',
+};
+
+function typeOf(apiVersion: string, kind: string): ResourceType {
   const [group = '', version = ''] = apiVersion.split('/');
-  return provider === 'smi'
-    ? { group, version, plural: 'trafficsplits', kind: 'TrafficSplit', namespaced: true }
-    : { group, version, plural: 'httproutes', kind: 'HTTPRoute', namespaced: true };
+  return { group, version, plural: plurals[kind] ?? '', kind, namespaced: true };
 }
+
+const at = (canaryWeight: number) => ({ canaryWeight, pinned: false });
 
 async function targetIn(namespace: string): Promise<RouteTarget> {
   const owner = await new ResourceClient(cluster().api, {
@@ -60,13 +82,13 @@ function tamper(object: KubeObject, provider: string): unknown {
 }
 
 describe.each(cases)(
-  '$provider $apiVersion router on a real API server',
-  ({ provider, apiVersion }) => {
-    const objects = () => new ResourceClient(cluster().api, typeOf(apiVersion, provider));
+  '$provider $kind $apiVersion router on a real API server',
+  ({ provider, kind, apiVersion }) => {
+    const objects = () => new ResourceClient(cluster().api, typeOf(apiVersion, kind));
 
     it('creates the routing object at 100% stable, owned and labelled', async () => {
       const target = await targetIn(await cluster().createNamespace());
-      const router = createRouter(cluster().api, { provider, apiVersion });
+      const router = createRouter(cluster().api, { provider, kind, apiVersion });
       await router.reconcile(target);
       expect(await router.getWeights(target)).toEqual({ stable: 100, canary: 0 });
       const object = await objects().get(target.namespace, target.name);
@@ -80,9 +102,9 @@ describe.each(cases)(
 
     it('sets 70/30 and reads it back; setting it again writes nothing', async () => {
       const target = await targetIn(await cluster().createNamespace());
-      const router = createRouter(cluster().api, { provider, apiVersion });
+      const router = createRouter(cluster().api, { provider, kind, apiVersion });
       await router.reconcile(target);
-      expect(await router.setWeights(target, 30)).toEqual({
+      expect(await router.setTraffic(target, at(30))).toEqual({
         weights: { stable: 70, canary: 30 },
         drifted: false,
       });
@@ -90,7 +112,7 @@ describe.each(cases)(
       const version = (await objects().get(target.namespace, target.name)).metadata
         ?.resourceVersion;
       await router.reconcile(target);
-      await router.setWeights(target, 30);
+      await router.setTraffic(target, at(30));
       expect((await objects().get(target.namespace, target.name)).metadata?.resourceVersion).toBe(
         version,
       );
@@ -98,14 +120,14 @@ describe.each(cases)(
 
     it('corrects weights someone else changed and reports what it found', async () => {
       const target = await targetIn(await cluster().createNamespace());
-      const router = createRouter(cluster().api, { provider, apiVersion });
+      const router = createRouter(cluster().api, { provider, kind, apiVersion });
       await router.reconcile(target);
-      await router.setWeights(target, 20);
+      await router.setTraffic(target, at(20));
       const object = await objects().get(target.namespace, target.name);
       await objects().mergePatch(target.namespace, target.name, tamper(object, provider));
       // A new process (restart, other replica) must see the drift too: the router keeps no memory.
-      const fresh = createRouter(cluster().api, { provider, apiVersion });
-      expect(await fresh.setWeights(target, 20)).toEqual({
+      const fresh = createRouter(cluster().api, { provider, kind, apiVersion });
+      expect(await fresh.setTraffic(target, at(20))).toEqual({
         weights: { stable: 80, canary: 20 },
         drifted: true,
         found: { stable: 50, canary: 50 },
@@ -115,19 +137,19 @@ describe.each(cases)(
 
     it('recreates a routing object someone deleted and reports it', async () => {
       const target = await targetIn(await cluster().createNamespace());
-      const router = createRouter(cluster().api, { provider, apiVersion });
+      const router = createRouter(cluster().api, { provider, kind, apiVersion });
       await router.reconcile(target);
       await objects().delete(target.namespace, target.name);
-      expect(await router.setWeights(target, 10)).toMatchObject({ drifted: true, found: null });
+      expect(await router.setTraffic(target, at(10))).toMatchObject({ drifted: true, found: null });
       expect(await router.getWeights(target)).toEqual({ stable: 90, canary: 10 });
     });
 
     it('adopts an existing object of its shape, keeping its weights and adding the owner', async () => {
       const target = await targetIn(await cluster().createNamespace());
-      const first = createRouter(cluster().api, { provider, apiVersion });
+      const first = createRouter(cluster().api, { provider, kind, apiVersion });
       await first.reconcile({ ...target, owner: undefined, labels: undefined });
-      await first.setWeights({ ...target, owner: undefined }, 40);
-      await createRouter(cluster().api, { provider, apiVersion }).reconcile(target);
+      await first.setTraffic({ ...target, owner: undefined }, at(40));
+      await createRouter(cluster().api, { provider, kind, apiVersion }).reconcile(target);
       const object = await objects().get(target.namespace, target.name);
       expect(object.metadata?.ownerReferences).toEqual([target.owner]);
       expect(await first.getWeights(target)).toEqual({ stable: 60, canary: 40 });
@@ -135,13 +157,13 @@ describe.each(cases)(
 
     it('finalize routes everything to stable, then removes the object', async () => {
       const target = await targetIn(await cluster().createNamespace());
-      const router = createRouter(cluster().api, { provider, apiVersion });
+      const router = createRouter(cluster().api, { provider, kind, apiVersion });
       await router.reconcile(target);
-      await router.setWeights(target, 50);
-      await router.finalize(target);
+      await router.setTraffic(target, at(50));
+      expect(await router.finalize(target)).toBe('deleted');
       expect(await objects().find(target.namespace, target.name)).toBeNull();
       expect(await router.getWeights(target)).toBeNull();
-      await router.finalize(target);
+      expect(await router.finalize(target)).toBe('absent');
     });
   },
 );

@@ -30,7 +30,10 @@ describe('planFromSpec', () => {
   it('plans the contract §1 workload example', () => {
     expect(planFromSpec(specOf(workloadRollout()))).toEqual({
       mode: 'workload',
+      strategy: 'canary',
       weights: [10, 20, 30, 40, 50],
+      iterations: 0,
+      pinsRequests: false,
       threshold: 5,
       intervalMs: 60_000,
       onFailure: 'rollback',
@@ -64,7 +67,10 @@ describe('planFromSpec', () => {
     );
     expect(plan).toEqual({
       mode: 'backend',
+      strategy: 'canary',
       weights: [5, 25],
+      iterations: 0,
+      pinsRequests: false,
       threshold: 5,
       intervalMs: 90_000,
       onFailure: 'rollback',

@@ -221,17 +221,19 @@ describe('the schema layer (from crds/rollout.yaml)', () => {
     expect(both).toMatchObject({ path: 'spec', message: 'sets both targetRef and backends' });
   });
 
-  it('needs exactly one of stepWeight and stepWeights', () => {
+  it('needs exactly one of stepWeight, stepWeights and iterations', () => {
     const neither = onlyProblem(backendRollout({ 'spec.analysis.stepWeight': undefined }));
     expect(neither).toMatchObject({
       path: 'spec.analysis',
-      message: 'needs one of stepWeight or stepWeights',
+      message: 'needs one of stepWeight or stepWeights or iterations',
     });
     const both = onlyProblem(backendRollout({ 'spec.analysis.stepWeights': [10, 20, 30] }));
     expect(both).toMatchObject({
       path: 'spec.analysis',
       message: 'sets both stepWeight and stepWeights',
     });
+    const abAndWeights = onlyProblem(backendRollout({ 'spec.analysis.iterations': 3 }));
+    expect(abAndWeights.message).toBe('sets both stepWeight and iterations');
   });
 
   it('needs min or max in a thresholdRange', () => {

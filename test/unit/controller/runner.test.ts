@@ -14,7 +14,10 @@ import { memoryWriter, steeredTerm } from './memory-rollouts.js';
 
 const plan: RolloutPlan = {
   mode: 'workload',
+  strategy: 'canary',
   weights: [50, 100],
+  iterations: 0,
+  pinsRequests: false,
   threshold: 2,
   intervalMs: 1000,
   onFailure: 'rollback',

@@ -260,9 +260,9 @@ describe('convertCanary', () => {
     expect(result.notes[0]).toMatchObject({ kind: 'dropped', message: expect.stringMatching(why) });
   });
 
-  it('refuses an A/B or blue/green Canary: fledge only steps weights', () => {
+  it('refuses a Canary with neither steps nor iterations: nothing says how traffic moves', () => {
     const result = convertCanary(
-      minimal({}, { stepWeight: undefined, maxWeight: undefined, iterations: 10 }),
+      minimal({}, { stepWeight: undefined, maxWeight: undefined, iterations: 0 }),
       [],
       options,
     );
@@ -271,7 +271,7 @@ describe('convertCanary', () => {
       problems: [
         {
           path: 'spec.analysis',
-          message: expect.stringMatching(/iterations \(10\).*A\/B or blue\/green/),
+          message: expect.stringMatching(/no stepWeight, stepWeights or iterations.*blue\/green/),
         },
       ],
     });
@@ -289,21 +289,14 @@ describe('convertCanary', () => {
     const result = convertOnly(
       minimal(
         { revertOnDeletion: true, metricsServer: 'http://prom:9090' },
-        {
-          match: [{ headers: {} }],
-          mirror: true,
-          alerts: [{ name: 'a' }],
-          sessionAffinity: { cookieName: 'x' },
-        },
+        { mirror: true, alerts: [{ name: 'a' }] },
       ),
     );
     expect(result.notes.filter((n) => n.kind === 'dropped').map((n) => n.path)).toEqual([
       'spec.revertOnDeletion',
       'spec.metricsServer',
-      'spec.analysis.match',
       'spec.analysis.mirror',
       'spec.analysis.alerts',
-      'spec.analysis.sessionAffinity',
     ]);
   });
 

@@ -16,7 +16,10 @@ export const intervalMs = 1_000;
 export function makePlan(overrides: Partial<RolloutPlan> = {}): RolloutPlan {
   return {
     mode: 'workload',
+    strategy: 'canary',
     weights: [10, 20, 30, 40, 50],
+    iterations: 0,
+    pinsRequests: false,
     threshold: 3,
     intervalMs,
     onFailure: 'rollback',
@@ -87,7 +90,7 @@ export interface Script {
   finalise?: () => Promise<void>;
   rollback?: () => Promise<void>;
   initialize?: () => Promise<void>;
-  setWeight?: (canaryWeight: number) => Promise<void>;
+  setWeight?: (canaryWeight: number, pinned: boolean) => Promise<void>;
 }
 
 export type Call = { effect: keyof Effects; at: number; input: unknown };
@@ -116,7 +119,7 @@ function scriptedEffects(script: Script, clock: SimulatedClock, calls: Call[]): 
     },
     setWeight: async (input) => {
       record('setWeight', input);
-      await script.setWeight?.(input.canaryWeight);
+      await script.setWeight?.(input.canaryWeight, input.pinned);
     },
     analyse: async (input) => {
       record('analyse', input);

@@ -80,13 +80,16 @@ function eventsFor(snapshot: RolloutSnapshot): RolloutEvent[] {
  * checks beyond the threshold (onFailure pause, then resume) act like the threshold.
  */
 function serializeState(snapshot: RolloutSnapshot): string {
-  const { canaryWeight, failedChecks, revision, lastPromotedRevision, resumeTo, plan } =
+  const { canaryWeight, failedChecks, iterations, revision, lastPromotedRevision, resumeTo, plan } =
     snapshot.context;
   const checks = Math.min(failedChecks, plan.threshold);
+  // Iterations steer A/B testing and blue/green up to the planned number, no further.
+  const counted = Math.min(iterations, plan.iterations);
   return JSON.stringify([
     snapshot.value,
     canaryWeight,
     checks,
+    counted,
     revision,
     lastPromotedRevision,
     resumeTo,
@@ -135,6 +138,12 @@ function checkInvariants(plan: RolloutPlan, previous: RolloutSnapshot, { event, 
     );
   }
   if (phase === 'Failed') expect(context.canaryWeight, `weight in Failed: ${where}`).toBe(0);
+  if (plan.strategy === 'abTesting') {
+    expect(context.canaryWeight, `A/B testing moved the weight: ${where}`).toBe(0);
+  }
+  if (plan.strategy === 'blueGreen') {
+    expect([0, 100], `blue/green between 0 and 100: ${where}`).toContain(context.canaryWeight);
+  }
   const entersPromotion = phase === 'Promoting' && phaseOf(previous) !== 'Promoting';
   const byPerson = event.type === 'PROMOTE' || (event.type === 'NEW_REVISION' && plan.skipAnalysis);
   if (entersPromotion && !byPerson) {
@@ -169,6 +178,29 @@ const plans: Record<string, RolloutPlan> = {
     promotion: 'manual',
   }),
   skipAnalysis: makePlan({ weights: [50], threshold: 1, skipAnalysis: true }),
+  'A/B testing, every step declared, auto': makePlan({
+    strategy: 'abTesting',
+    weights: [],
+    iterations: 2,
+    pinsRequests: true,
+    threshold: 2,
+    webhookTypes: everyStep,
+  }),
+  'blue/green, every step declared, auto': makePlan({
+    strategy: 'blueGreen',
+    weights: [100],
+    iterations: 2,
+    threshold: 2,
+    webhookTypes: everyStep,
+  }),
+  'blue/green, no webhooks, manual, backend': makePlan({
+    mode: 'backend',
+    strategy: 'blueGreen',
+    weights: [100],
+    iterations: 1,
+    threshold: 2,
+    promotion: 'manual',
+  }),
 };
 
 const taken = new Set<AnyTransitionDefinition>();

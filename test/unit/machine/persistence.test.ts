@@ -125,6 +125,20 @@ const scenarios: Record<string, Scenario> = {
     script: { gate: (type) => type !== 'rollback' },
     events: [newRevision],
   },
+  'a blue/green rollout through every gate and webhook': {
+    plan: makePlan({
+      strategy: 'blueGreen',
+      weights: [100],
+      iterations: 2,
+      webhookTypes: everyStep,
+    }),
+    script: { gate: (type) => type !== 'rollback' },
+    events: [newRevision],
+  },
+  'an A/B test with a new revision mid-analysis': {
+    plan: makePlan({ strategy: 'abTesting', weights: [], iterations: 3, pinsRequests: true }),
+    events: [newRevision, { at: mid(2), event: { type: 'NEW_REVISION', revision: 'r3' } }],
+  },
   'a failing rollout': {
     script: { analyse: (iteration) => (iteration >= 2 ? failing : passing) },
     events: [newRevision],

@@ -68,6 +68,17 @@ describe('podinfoAnswer: podinfo’s endpoints', () => {
     });
   });
 
+  it("echoes the request's x- headers at / (the playground's addition), the first 16, cut at 256", () => {
+    const headers: Record<string, string> = { host: 'podinfo', 'x-team': 'payments' };
+    for (let i = 0; i < 20; i++) headers[`x-extra-${i}`] = 'v'.repeat(300);
+    const { body } = podinfoAnswer({ method: 'GET', path: '/', body: '', headers }, identity, now);
+    const echoed = (body as { headers: Record<string, string> }).headers;
+    expect(echoed['x-team']).toBe('payments');
+    expect(echoed).not.toHaveProperty('host');
+    expect(Object.keys(echoed)).toHaveLength(16);
+    expect(echoed['x-extra-0']).toHaveLength(256);
+  });
+
   it('POST /token issues a one-minute HS256 token named after the body', () => {
     const { status, body } = ask('POST', '/token', 'test');
     expect(status).toBe(200);

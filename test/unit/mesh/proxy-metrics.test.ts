@@ -32,6 +32,25 @@ describe('ProxyMetrics', () => {
     expect(lines(text, 'request_total{')).toEqual([`request_total{${base}} 5`]);
   });
 
+  it('classifies a gRPC response by its grpc-status and labels it, as linkerd2-proxy does', () => {
+    const metrics = new ProxyMetrics();
+    for (const grpcStatus of [0, 14, 14, 5]) {
+      metrics.record({
+        direction: 'inbound',
+        workload: canary,
+        statusCode: 200,
+        grpcStatus,
+        latencyMs: 3,
+      });
+    }
+    const base = 'direction="inbound",namespace="prod",deployment="api",pod="api-7d9-abc"';
+    expect(lines(metrics.expose(), 'response_total{')).toEqual([
+      `response_total{${base},status_code="200",classification="success",grpc_status="0"} 1`,
+      `response_total{${base},status_code="200",classification="failure",grpc_status="14"} 2`,
+      `response_total{${base},status_code="200",classification="failure",grpc_status="5"} 1`,
+    ]);
+  });
+
   it('writes cumulative buckets ending in +Inf, with _sum and _count', () => {
     const metrics = new ProxyMetrics();
     for (const latencyMs of [0.4, 7, 7, 250, 60_000]) {

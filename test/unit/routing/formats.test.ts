@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiServer } from '../../../src/kube/api-server.js';
-import { httpRouteFormat } from '../../../src/routing/gateway-api.js';
+import { gatewayRouteFormat } from '../../../src/routing/gateway-api.js';
 import { createRouter } from '../../../src/routing/index.js';
 import {
   appliedWeight,
@@ -24,16 +24,18 @@ const target: RouteTarget = {
 const readBack = (format: RouteFormat, spec: unknown) =>
   format.readWeights(target, { spec } as never);
 
+const traffic = (canaryWeight: number) => ({ canaryWeight, pinned: false });
+
 describe('SMI TrafficSplit', () => {
   it('writes v1alpha2 weights as integers and v1alpha1 weights as quantity strings', () => {
-    expect(smiFormat('v1alpha2').buildSpec(target, { stable: 70, canary: 30 })).toEqual({
+    expect(smiFormat('v1alpha2').desiredSpec(target, traffic(30), null).spec).toEqual({
       service: 'api-service',
       backends: [
         { service: 'api-service-primary', weight: 70 },
         { service: 'api-service-canary', weight: 30 },
       ],
     });
-    expect(smiFormat('v1alpha1').buildSpec(target, { stable: 70, canary: 30 })).toMatchObject({
+    expect(smiFormat('v1alpha1').desiredSpec(target, traffic(30), null).spec).toMatchObject({
       backends: [{ weight: '70' }, { weight: '30' }],
     });
   });
@@ -79,10 +81,15 @@ describe('SMI TrafficSplit', () => {
 });
 
 describe('HTTPRoute', () => {
-  const format = httpRouteFormat('gateway.networking.k8s.io/v1');
+  const format = gatewayRouteFormat('HTTPRoute', 'gateway.networking.k8s.io/v1');
+  const built = (canaryWeight: number) =>
+    format.desiredSpec(target, traffic(canaryWeight), null).spec as {
+      parentRefs: unknown[];
+      rules: Record<string, unknown>[];
+    };
 
   it('parents the route on the apex Service and weights two Service backends', () => {
-    expect(format.buildSpec(target, { stable: 100, canary: 0 })).toEqual({
+    expect(built(0)).toEqual({
       parentRefs: [{ group: 'core', kind: 'Service', name: 'api-service', port: 8080 }],
       rules: [
         {
@@ -96,12 +103,11 @@ describe('HTTPRoute', () => {
   });
 
   it('reads what it wrote, with server defaults such as matches added', () => {
-    const spec = format.buildSpec(target, { stable: 70, canary: 30 }) as {
-      rules: Record<string, unknown>[];
-    };
+    const spec = built(30);
     const rule = spec.rules[0] ?? {};
     rule.matches = [{ path: { type: 'PathPrefix', value: '/' } }];
     expect(readBack(format, spec)).toEqual({ stable: 70, canary: 30 });
+    expect(format.sameSpec(spec, built(30))).toBe(true);
   });
 
   it('takes an absent weight as 1, the Gateway API default', () => {
@@ -112,29 +118,34 @@ describe('HTTPRoute', () => {
     expect(readBack(format, spec)).toEqual({ stable: 50, canary: 50 });
   });
 
-  it('does not recognise a route whose parent is a Gateway or whose rules were split', () => {
-    const good = format.buildSpec(target, { stable: 100, canary: 0 }) as {
-      parentRefs: unknown[];
-      rules: unknown[];
-    };
+  it('does not recognise a route whose parent is a Gateway or whose rules disagree', () => {
+    const good = built(0);
+    const other = built(50);
     expect(
       readBack(format, { ...good, parentRefs: [{ kind: 'Gateway', name: 'api-service' }] }),
     ).toBeNull();
-    expect(readBack(format, { ...good, rules: [...good.rules, ...good.rules] })).toBeNull();
+    expect(readBack(format, { ...good, rules: [...good.rules, ...other.rules] })).toBeNull();
+    expect(readBack(format, { ...good, rules: [...good.rules, ...good.rules] })).toEqual({
+      stable: 100,
+      canary: 0,
+    });
   });
 
-  it('uses the group and version of each supported apiVersion', () => {
-    expect(httpRouteFormat('policy.linkerd.io/v1beta3').type).toMatchObject({
+  it('uses the group, version and plural of each supported kind and apiVersion', () => {
+    expect(gatewayRouteFormat('HTTPRoute', 'policy.linkerd.io/v1beta3').type).toMatchObject({
       group: 'policy.linkerd.io',
       version: 'v1beta3',
       plural: 'httproutes',
     });
+    expect(
+      gatewayRouteFormat('GRPCRoute', 'gateway.networking.k8s.io/v1alpha2').type,
+    ).toMatchObject({ version: 'v1alpha2', plural: 'grpcroutes', kind: 'GRPCRoute' });
   });
 });
 
 describe('routing object', () => {
   it('is owned by the Rollout, labelled, and remembers the weight it was written with', () => {
-    const object = buildRouteObject(smiFormat('v1alpha2'), target, 30);
+    const object = buildRouteObject(smiFormat('v1alpha2'), target, traffic(30));
     expect(object.metadata).toMatchObject({
       name: 'api-service',
       namespace: 'production',
@@ -167,5 +178,21 @@ describe('createRouter', () => {
     expect(() =>
       createRouter(api, { provider: 'gateway-api', apiVersion: 'split.smi-spec.io/v1alpha2' }),
     ).toThrow(/spec\.routing\.apiVersion .*gateway\.networking\.k8s\.io\/v1,/);
+    expect(() =>
+      createRouter(api, {
+        provider: 'gateway-api',
+        kind: 'GRPCRoute',
+        apiVersion: 'policy.linkerd.io/v1beta3',
+      }),
+    ).toThrow(
+      /for GRPCRoute; use one of gateway\.networking\.k8s\.io\/v1, gateway\.networking\.k8s\.io\/v1alpha2/,
+    );
+  });
+
+  it('writes a GRPCRoute for kind GRPCRoute', () => {
+    expect(createRouter(api, { provider: 'gateway-api', kind: 'GRPCRoute' }).type).toMatchObject({
+      kind: 'GRPCRoute',
+      version: 'v1',
+    });
   });
 });

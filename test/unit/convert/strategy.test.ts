@@ -1,0 +1,320 @@
+import { describe, expect, it } from 'vitest';
+import { validateRollout } from '../../../src/api/validate.js';
+import { type CanaryConversion, convertCanary } from '../../../src/convert/canary.js';
+import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
+
+/**
+ * Flagger's deployment strategies (docs.flagger.app/usage/deployment-strategies), converted:
+ * the analysis blocks are the documentation's examples; the rest of each Canary is the least a
+ * Canary needs.
+ */
+
+const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
+
+function canary(analysis: Record<string, unknown>, provider: string | null = 'gatewayapi:v1') {
+  return {
+    apiVersion: 'flagger.app/v1beta1',
+    kind: 'Canary',
+    metadata: { name: 'podinfo', namespace: 'test' },
+    spec: {
+      ...(provider !== null ? { provider } : {}),
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      service: { port: 9898 },
+      analysis,
+    },
+  } as FlaggerCanary;
+}
+
+function converted(input: FlaggerCanary) {
+  const result = convertCanary(input, [], options);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  expect(validateRollout(result.rollout)).toMatchObject({ ok: true });
+  return result;
+}
+
+const analysisOf = (result: CanaryConversion & { ok: true }) =>
+  (result.rollout.spec as { analysis: Record<string, unknown> }).analysis;
+
+const routingOf = (result: CanaryConversion & { ok: true }) =>
+  (result.rollout.spec as { routing: Record<string, unknown> }).routing;
+
+/** The documentation's A/B example: Istio's, which Flagger's Gateway API router takes as it is. */
+const abTesting = {
+  interval: '1m',
+  iterations: 10,
+  threshold: 2,
+  match: [
+    { headers: { 'x-canary': { regex: '.*insider.*' } } },
+    { headers: { cookie: { regex: '^(.*?;)?(canary=always)(;.*)?$' } } },
+  ],
+};
+
+describe('A/B testing: iterations with match', () => {
+  it("converts the documentation's example: the header regex as it is, the cookie regex as a cookie", () => {
+    const result = converted(canary(abTesting));
+    expect(analysisOf(result)).toEqual({
+      interval: '1m',
+      threshold: 2,
+      iterations: 10,
+      match: [
+        { headers: { 'x-canary': { regex: '.*insider.*' } } },
+        { cookies: { canary: { exact: 'always' } } },
+      ],
+    });
+    expect(result.notes).toContainEqual({
+      path: 'spec.analysis.match[1].headers.cookie.regex',
+      kind: 'changed',
+      message: expect.stringMatching(/cookies: \{canary: \{exact: always\}\}/),
+    });
+  });
+
+  it("writes Contour's prefix and a suffix as Linkerd regular expressions of the whole value, escaped", () => {
+    const result = converted(
+      canary({
+        interval: '1m',
+        threshold: 10,
+        iterations: 2,
+        match: [
+          { headers: { 'user-agent': { prefix: 'Chrome' } } },
+          { headers: { 'x-version': { suffix: 'v1.2+' } } },
+        ],
+      }),
+    );
+    expect(analysisOf(result).match).toEqual([
+      { headers: { 'user-agent': { regex: 'Chrome.*' } } },
+      { headers: { 'x-version': { regex: '.*v1\\.2\\+' } } },
+    ]);
+    expect(result.notes.map((note) => note.path)).toEqual([
+      'spec.analysis.match[0].headers.user-agent.prefix',
+      'spec.analysis.match[1].headers.x-version.suffix',
+    ]);
+  });
+
+  it('keeps an exact header match, and a cookie regex of another form as a header regex', () => {
+    const result = converted(
+      canary({
+        iterations: 5,
+        match: [
+          {
+            headers: {
+              'x-canary': { exact: 'insider' },
+              cookie: { regex: '.*beta=yes.*' },
+            },
+          },
+        ],
+      }),
+    );
+    expect(analysisOf(result).match).toEqual([
+      { headers: { 'x-canary': { exact: 'insider' }, cookie: { regex: '.*beta=yes.*' } } },
+    ]);
+  });
+
+  it('leaves out stepWeight and maxWeight, which Flagger ignores with iterations, saying so', () => {
+    const result = converted(canary({ ...abTesting, stepWeight: 10, maxWeight: 50 }));
+    expect(analysisOf(result)).not.toHaveProperty('stepWeight');
+    expect(analysisOf(result)).not.toHaveProperty('maxWeight');
+    expect(result.notes).toEqual(
+      expect.arrayContaining([
+        {
+          path: 'spec.analysis.stepWeight',
+          kind: 'dropped',
+          message: 'Flagger ignores it with iterations: this Canary is A/B testing (match)',
+        },
+        expect.objectContaining({ path: 'spec.analysis.maxWeight', kind: 'dropped' }),
+      ]),
+    );
+  });
+
+  it('routes by HTTPRoute when the Canary names no provider, and says why', () => {
+    const result = converted(canary(abTesting, null));
+    expect(routingOf(result)).toEqual({
+      provider: 'gateway-api',
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    });
+    expect(result.notes).toContainEqual(
+      expect.objectContaining({
+        path: 'spec.provider',
+        message: expect.stringMatching(/analysis\.match imply gatewayapi:v1beta1/),
+      }),
+    );
+  });
+
+  it('refuses it on an SMI TrafficSplit, which cannot match requests', () => {
+    expect(convertCanary(canary(abTesting, 'linkerd'), [], options)).toMatchObject({
+      ok: false,
+      problems: [
+        {
+          path: 'spec.provider',
+          message: expect.stringMatching(
+            /is linkerd, an SMI TrafficSplit.*spec\.analysis\.match needs Linkerd's HTTPRoute.*gatewayapi:v1/,
+          ),
+        },
+      ],
+    });
+  });
+
+  it("refuses what fledge's match cannot say, at the field, with where it can go instead", () => {
+    const result = convertCanary(
+      canary({
+        iterations: 10,
+        match: [
+          { headers: { 'x-canary': { exact: 'insider' } }, uri: { prefix: '/api' } },
+          { sourceLabels: { app: 'frontend' } },
+          { headers: { 'x-both': { exact: 'a', regex: 'b' } } },
+        ],
+      }),
+      [],
+      options,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [
+        {
+          path: 'spec.analysis.match[0].uri',
+          message: expect.stringMatching(/HTTPRoute matches uri in a rule of your own route/),
+        },
+        {
+          path: 'spec.analysis.match[1].sourceLabels',
+          message: expect.stringMatching(/is Istio's.*remove it/),
+        },
+        {
+          path: 'spec.analysis.match[2].headers.x-both',
+          message: expect.stringMatching(/sets exact and regex/),
+        },
+      ],
+    });
+  });
+
+  it("refuses a regular expression Linkerd's proxy would not take, at the Canary's field", () => {
+    const result = convertCanary(
+      canary({ iterations: 10, match: [{ headers: { 'x-canary': { regex: 'a(?=b)' } } }] }),
+      [],
+      options,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [{ path: 'spec.analysis.match[0].headers.x-canary.regex' }],
+    });
+  });
+
+  it('refuses match on a weighted canary, which Flagger limits to the requests that match', () => {
+    const result = convertCanary(
+      canary({ stepWeight: 10, maxWeight: 50, match: abTesting.match }),
+      [],
+      options,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [
+        {
+          path: 'spec.analysis.match',
+          message: expect.stringMatching(/needs iterations.*remove match.*or replace stepWeight/),
+        },
+      ],
+    });
+  });
+});
+
+describe('blue/green: iterations without match', () => {
+  /** The documentation's blue/green example. */
+  const blueGreen = { interval: '1m', iterations: 10, threshold: 2 };
+
+  it('converts on any provider: it only sets weights 0 and 100', () => {
+    for (const provider of ['linkerd', 'gatewayapi:v1']) {
+      const result = converted(canary(blueGreen, provider));
+      expect(analysisOf(result)).toEqual({ interval: '1m', threshold: 2, iterations: 10 });
+      expect(result.notes).toEqual([]);
+    }
+  });
+
+  it('leaves out mirroring, which Linkerd cannot do, and says what the run does instead', () => {
+    const result = converted(canary({ ...blueGreen, mirror: true, mirrorWeight: 100 }));
+    expect(analysisOf(result)).toEqual({ interval: '1m', threshold: 2, iterations: 10 });
+    expect(result.notes).toEqual([
+      {
+        path: 'spec.analysis.mirror',
+        kind: 'dropped',
+        message: expect.stringMatching(/no RequestMirror filter.*judged on the load tests/),
+      },
+      expect.objectContaining({ path: 'spec.analysis.mirrorWeight', kind: 'dropped' }),
+    ]);
+  });
+
+  it('leaves out session affinity, which has nobody to keep before the switch', () => {
+    const result = converted(canary({ ...blueGreen, sessionAffinity: { cookieName: 'c' } }));
+    expect(analysisOf(result)).not.toHaveProperty('sessionAffinity');
+    expect(result.notes).toContainEqual(
+      expect.objectContaining({ path: 'spec.analysis.sessionAffinity', kind: 'dropped' }),
+    );
+  });
+});
+
+describe('session affinity on a weighted canary', () => {
+  /** The documentation's session affinity example. */
+  const sticky = {
+    interval: '1m',
+    threshold: 10,
+    maxWeight: 50,
+    stepWeight: 2,
+    sessionAffinity: { cookieName: 'flagger-cookie', maxAge: 21600 },
+  };
+
+  it("converts the documentation's example field by field", () => {
+    const result = converted(canary(sticky));
+    expect(analysisOf(result)).toEqual({
+      interval: '1m',
+      threshold: 10,
+      stepWeight: 2,
+      maxWeight: 50,
+      sessionAffinity: { cookieName: 'flagger-cookie', maxAge: 21600 },
+    });
+    expect(result.notes).toEqual([]);
+  });
+
+  it("leaves maxAge to fledge's default, Flagger's one day, when the Canary has none", () => {
+    const result = converted(canary({ ...sticky, sessionAffinity: { cookieName: 'c' } }));
+    expect(analysisOf(result).sessionAffinity).toEqual({ cookieName: 'c' });
+  });
+
+  it('leaves out primaryCookieName, saying that users on the primary are not kept there', () => {
+    const result = converted(
+      canary({
+        ...sticky,
+        sessionAffinity: { cookieName: 'canary-cookie', primaryCookieName: 'primary-cookie' },
+      }),
+    );
+    expect(result.notes).toEqual([
+      {
+        path: 'spec.analysis.sessionAffinity.primaryCookieName',
+        kind: 'dropped',
+        message: expect.stringMatching(/a user on the primary may reach the canary/),
+      },
+    ]);
+  });
+
+  it('refuses it on an SMI TrafficSplit', () => {
+    expect(convertCanary(canary(sticky, 'smi'), [], options)).toMatchObject({
+      ok: false,
+      problems: [
+        {
+          path: 'spec.provider',
+          message: expect.stringMatching(
+            /spec\.analysis\.sessionAffinity needs Linkerd's HTTPRoute/,
+          ),
+        },
+      ],
+    });
+  });
+
+  it("refuses a cookie name that is not a token, at the Canary's field", () => {
+    const result = convertCanary(
+      canary({ ...sticky, sessionAffinity: { cookieName: 'my cookie' } }),
+      [],
+      options,
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [{ path: 'spec.analysis.sessionAffinity.cookieName' }],
+    });
+  });
+});
