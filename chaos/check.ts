@@ -10,6 +10,8 @@ export interface AuditCheck {
   /** Why part of the log could not be checked; a run with any is not a pass either. */
   problems: string[];
   leaseTerms: number;
+  /** Leaderless time of each hand-over, in ms (see LeadershipCheck). */
+  handOversMs: number[];
   controllerWrites: { accepted: number; refused: number };
 }
 
@@ -34,6 +36,7 @@ export function checkAuditLog(
     results: revisions.flatMap((r) => r.results),
     problems: revisions.flatMap((r) => r.problems),
     leaseTerms: leadership.terms,
+    handOversMs: leadership.handOversMs,
     controllerWrites: { accepted: leadership.accepted, refused: leadership.refused },
   };
 }

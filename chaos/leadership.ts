@@ -16,6 +16,11 @@ export interface LeadershipCheck {
   /** Writes by controllers (Lease writes left out) the API server accepted, and refused. */
   accepted: number;
   refused: number;
+  /**
+   * Each hand-over's leaderless time, in ms: from the previous holder's last Lease write (its
+   * last renewal, or its release) to the next holder's first, as the API server applied them.
+   */
+  handOversMs: number[];
 }
 
 type LeaseFact = WriteFact & { subject: Extract<WriteFact['subject'], { kind: 'lease' }> };
@@ -92,7 +97,23 @@ export function checkSingleDriver(
       .length,
     accepted: accepted.length,
     refused: writes.length - accepted.length,
+    handOversMs: handOvers(leases),
   };
+}
+
+function handOvers(leases: LeaseFact[]): number[] {
+  const gaps: number[] = [];
+  let holder: string | undefined;
+  let lastWrite: number | undefined;
+  for (const write of leases) {
+    const next = write.subject.holder;
+    if (next !== '' && next !== holder && lastWrite !== undefined) {
+      gaps.push((write.completed - lastWrite) / 1000);
+    }
+    holder = next;
+    lastWrite = write.completed;
+  }
+  return gaps;
 }
 
 function faultOf(

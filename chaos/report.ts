@@ -95,6 +95,7 @@ export function formatReport(report: ChaosReport): string {
   if (check) {
     lines.push(
       `lease terms: ${check.leaseTerms}; controller writes accepted ${check.controllerWrites.accepted}, refused ${check.controllerWrites.refused}`,
+      `hand-overs: ${describeHandOvers(check.handOversMs)}`,
       ...rolloutLines(report, check),
       ...check.problems.map((p) => `NOT CHECKED: ${p}`),
       `violations: ${check.violations.length}`,
@@ -120,6 +121,18 @@ export function formatReport(report: ChaosReport): string {
     result(report),
   );
   return lines.join('\n');
+}
+
+/** Nearest rank: the smallest value with at least `p` percent of the values at or below it. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+function describeHandOvers(gapsMs: readonly number[]): string {
+  if (gapsMs.length === 0) return 'none';
+  const at = (p: number) => time(percentile(gapsMs, p));
+  return `${gapsMs.length}, leaderless for p50 ${at(50)}, p99 ${at(99)}, max ${at(100)} (last Lease write of one holder to the first of the next)`;
 }
 
 function rolloutLines(report: ChaosReport, check: AuditCheck): string[] {

@@ -15,6 +15,11 @@ export interface AnalysisResult {
   results: MetricResult[];
   /** True when at least one metric had no data; the machine applies onNoData. */
   noData: boolean;
+  /**
+   * Why the metric source could not have the data yet (Prometheus restarted within the
+   * window): missing data is then no verdict on the canary, not a failed check.
+   */
+  blind?: string;
   /** The statistical judge's verdict, when the spec asks for one. */
   judgement?: JudgementResult;
 }

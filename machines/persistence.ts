@@ -97,13 +97,15 @@ const isJudgement: Check = (value) => {
 };
 const isAnalysis: Check = (value) => {
   if (typeof value !== 'object' || value === null) return false;
-  const { results, noData, judgement } = value as {
+  const { results, noData, blind, judgement } = value as {
     results?: unknown;
     noData?: unknown;
+    blind?: unknown;
     judgement?: unknown;
   };
   return (
     typeof noData === 'boolean' &&
+    (blind === undefined || typeof blind === 'string') &&
     Array.isArray(results) &&
     results.every(isMetricResult) &&
     isJudgement(judgement)

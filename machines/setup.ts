@@ -52,6 +52,9 @@ export const rolloutSetup = setup({
       context.lastAnalysis !== null &&
       !update.beforeAnyTraffic(context) &&
       update.hadNoData(context.lastAnalysis),
+    /** No data the metric source could not have had is no verdict (docs/analysis.md). */
+    analysisBlind: ({ context }) =>
+      context.lastAnalysis !== null && update.blindToCanary(context.lastAnalysis, context),
     analysisHeld: ({ context }) =>
       context.lastAnalysis !== null && update.heldByJudge(context.lastAnalysis),
     analysisPassed: ({ context }) =>
@@ -99,6 +102,7 @@ export const rolloutSetup = setup({
     ),
     holdOnMarginal: assign(({ context }) => update.holdOnMarginal(context)),
     countAnalysisFailure: assign(({ context }) => update.countAnalysisFailure(context)),
+    noteBlindAnalysis: assign(({ context }) => update.noteBlindAnalysis(context)),
     countWebhookFailure: assign(({ context }, params: { type: string } & WebhooksOutcome) =>
       update.countWebhookFailure(context, params.type, params),
     ),

@@ -169,6 +169,7 @@ export const analysisInterval = (phase: 'Progressing' | 'WaitingPromotion') => (
   }),
   judging: rolloutSetup.createStateConfig({
     always: [
+      { guard: 'analysisBlind', target: 'nextInterval', actions: 'noteBlindAnalysis' },
       { guard: and(['analysisHadNoData', 'pausesOnNoData']), ...pauseFrom(phase, 'NoData') },
       { guard: 'analysisHeld', target: 'nextInterval', actions: 'holdOnMarginal' },
       { guard: 'analysisPassed', target: 'passed' },

@@ -142,6 +142,26 @@ export function passed(analysis: AnalysisResult, { excuseNoData = false } = {}):
 }
 
 /**
+ * Missing data the metric source could not have had (it restarted within the window) says
+ * nothing about the canary: no failed check, no step, no pause. A metric that has a value
+ * out of range still counts.
+ */
+export function blindToCanary(analysis: AnalysisResult, context: PersistedContext): boolean {
+  return (
+    analysis.blind !== undefined &&
+    !beforeAnyTraffic(context) &&
+    hadNoData(analysis) &&
+    passed(analysis, { excuseNoData: true })
+  );
+}
+
+export function noteBlindAnalysis(context: RolloutContext): Update {
+  return {
+    message: `no verdict this interval, the weight holds at ${context.canaryWeight}%: ${context.lastAnalysis?.blind ?? 'the metric source is blind'}`,
+  };
+}
+
+/**
  * A marginal judgement with every other metric passed and nothing missing: the interval
  * neither passes nor fails, so the weight holds and the next interval judges again.
  */

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** Node fires a timer asked for longer than this after 1 ms. */
 export const maxTimerMs = 2 ** 31 - 1;
 
@@ -19,6 +21,10 @@ export class LinkedAbort {
         this.controller.abort(parent.reason);
         break;
       }
+      // Every request in flight links to the parent at once, each unlinking when it ends, so
+      // Node's leak warning past 10 listeners says nothing here; the requests are bounded
+      // where they are made.
+      setMaxListeners(0, parent);
       const onAbort = () => this.controller.abort(parent.reason);
       parent.addEventListener('abort', onAbort, { once: true });
       this.unlinks.push(() => parent.removeEventListener('abort', onAbort));

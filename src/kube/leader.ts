@@ -133,31 +133,49 @@ export class LeaderElector {
     const written = this.written;
     this.written = undefined;
     if (written?.spec?.holderIdentity !== this.identity) return;
-    const now = microTime(new Date());
     try {
-      await this.leases.replace(
-        {
-          ...written,
-          spec: {
-            ...written.spec,
-            holderIdentity: '',
-            leaseDurationSeconds: 1,
-            acquireTime: now,
-            renewTime: now,
-          },
-        },
-        undefined,
-        { timeoutMs: this.timings.retryPeriodMs },
-      );
+      try {
+        await this.handBack(written);
+      } catch (error) {
+        // A renewal whose answer stop() did not wait for may have landed after `written`:
+        // the Lease then moved on but is still this replica's, so hand back that one. If
+        // anyone else holds it now, it is theirs, and stays so.
+        if (!isConflict(error)) throw error;
+        const { namespace, name } = this.options;
+        const current = await this.leases.find(namespace, name, {
+          timeoutMs: this.timings.retryPeriodMs,
+        });
+        if (current?.spec?.holderIdentity !== this.identity) throw error;
+        await this.handBack(current);
+      }
       this.options.logger?.info({ lease: this.lease }, 'released the leader Lease');
     } catch (error) {
       this.options.logger?.warn(
         { err: error, lease: this.lease },
         isConflict(error)
-          ? 'did not release the leader Lease: it changed since this replica last renewed it'
+          ? 'did not release the leader Lease: another replica holds it now'
           : 'could not release the leader Lease; another replica takes over once it expires',
       );
     }
+  }
+
+  /** Hands `lease` back empty, conditional on its resourceVersion. */
+  private async handBack(lease: Lease): Promise<void> {
+    const now = microTime(new Date());
+    await this.leases.replace(
+      {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          acquireTime: now,
+          renewTime: now,
+        },
+      },
+      undefined,
+      { timeoutMs: this.timings.retryPeriodMs },
+    );
   }
 
   private async run(): Promise<void> {

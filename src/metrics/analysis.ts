@@ -45,7 +45,7 @@ export interface AnalyseOptions {
   signal?: AbortSignal;
 }
 
-type Prepared = { query: string } | { error: string };
+type Prepared = { query: string; intervalMs: number } | { error: string };
 
 /** Chooses and renders a metric's PromQL: its own template, or the built-in one of its name. */
 export function prepareQuery(
@@ -86,6 +86,7 @@ export function prepareQuery(
         },
         metric.shared,
       ),
+      intervalMs,
     };
   } catch (error) {
     return { error: (error as Error).message };
@@ -144,6 +145,42 @@ async function measure(metric: AnalysisMetric, options: AnalyseOptions): Promise
  */
 export async function analyse(options: AnalyseOptions): Promise<AnalysisResult> {
   const outcomes = await Promise.all(options.metrics.map((metric) => measure(metric, options)));
+  const result = summariseOutcomes(options, outcomes);
+  if (!result.noData) return result;
+  const blind = await blindness(options, outcomes);
+  return blind === undefined ? result : { ...result, blind };
+}
+
+/**
+ * Why the source cannot have had the data of a metric that has none: it started less than
+ * twice that metric's window ago. A range query needs two samples inside its window, and
+ * the first scrapes after a start land up to a scrape interval late, so one window is not
+ * enough; twice is, for any scrape interval under the window.
+ */
+async function blindness(
+  options: AnalyseOptions,
+  outcomes: readonly MetricOutcome[],
+): Promise<string | undefined> {
+  const empty = options.metrics.flatMap((metric, index) => {
+    const outcome = outcomes[index];
+    const prepared = prepareQuery(metric, options);
+    return outcome && 'value' in outcome && outcome.value === null && 'query' in prepared
+      ? [{ name: metric.name, windowMs: prepared.intervalMs }]
+      : [];
+  });
+  if (empty.length === 0 || !options.provider.startedAt) return undefined;
+  const startedAt = await options.provider.startedAt(options.signal).catch(() => undefined);
+  if (startedAt === undefined) return undefined;
+  const ageMs = Date.now() - startedAt;
+  const young = empty.find((metric) => ageMs < 2 * metric.windowMs);
+  if (!young) return undefined;
+  return `Prometheus started ${Math.max(0, Math.round(ageMs / 1000))}s ago, less than twice the ${formatDuration(young.windowMs)} window of ${young.name}, so it cannot have that data yet`;
+}
+
+function summariseOutcomes(
+  options: AnalyseOptions,
+  outcomes: readonly MetricOutcome[],
+): AnalysisResult {
   return summarise(
     options.metrics.map((metric, index) => {
       const outcome = outcomes[index] ?? { error: `metric ${metric.name} was not measured` };

@@ -6,13 +6,19 @@
  * address, the query, the cause and a fix; nothing Prometheus says is quoted unbounded.
  */
 import { Histogram, type Registry } from 'prom-client';
-import { Agent, type Dispatcher, fetch, ProxyAgent, type Response } from 'undici';
+import { Agent, type Dispatcher, fetch, ProxyAgent, type RequestInit, type Response } from 'undici';
 import { formatDuration } from '../api/duration.js';
 import { readSingleSeries, readSingleValue, sanitiseForeign } from './query-result.js';
 
 /** Where metric values come from. `null` means no data: an empty result, NaN or Inf. */
 export interface MetricsProvider {
   query(promql: string, signal?: AbortSignal): Promise<number | null>;
+  /**
+   * When the source began collecting (epoch ms), so that data it cannot have had (a window
+   * reaching back before a restart) is told from data the canary did not produce; undefined
+   * when it does not say.
+   */
+  startedAt?(signal?: AbortSignal): Promise<number | undefined>;
   /**
    * One series over a range, a point per step from `start` to `end` (null where the series
    * has no value). Absent on providers that can only answer instant queries.
@@ -210,6 +216,7 @@ function dispatcherFor(options: PrometheusProviderOptions): Dispatcher | undefin
 export function createPrometheusProvider(options: PrometheusProviderOptions): MetricsProvider {
   const address = options.address.replace(/\/+$/, '');
   const endpoint = `${address}/api/v1/query`;
+  const runtimeInfo = `${address}/api/v1/status/runtimeinfo`;
   const rangeEndpoint = `${address}/api/v1/query_range`;
   // Timers and Prometheus's timeout parameter both want whole milliseconds.
   const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
@@ -236,7 +243,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
 
-  async function ask(
+  function ask(
     promql: string,
     range: QueryRange | undefined,
     signal: AbortSignal,
@@ -248,12 +255,14 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
       body.set('end', String(range.endMs / 1000));
       body.set('step', String(range.stepMs / 1000));
     }
+    return answerOf(range ? rangeEndpoint : endpoint, { method: 'POST', headers, body }, signal);
+  }
+
+  async function answerOf(url: string, init: RequestInit, signal: AbortSignal): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(range ? rangeEndpoint : endpoint, {
-        method: 'POST',
-        headers,
-        body,
+      response = await fetch(url, {
+        ...init,
         redirect: 'manual',
         signal,
         ...(dispatcher ? { dispatcher } : {}),
@@ -342,6 +351,22 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
   }
 
   return {
+    // Prometheus 2.14+ says when it started; an older one, or any failure, says nothing.
+    async startedAt(signal) {
+      const deadline = AbortSignal.timeout(timeoutMs);
+      try {
+        const answer = await answerOf(
+          runtimeInfo,
+          { method: 'GET', headers },
+          signal ? AbortSignal.any([signal, deadline]) : deadline,
+        );
+        const startTime = (answer as { data?: { startTime?: unknown } }).data?.startTime;
+        const at = typeof startTime === 'string' ? Date.parse(startTime) : Number.NaN;
+        return Number.isFinite(at) ? at : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     query: (promql, signal) =>
       counted(
         () => run(promql, undefined, readSingleValue, signal),

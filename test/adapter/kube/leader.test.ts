@@ -52,6 +52,27 @@ describe('LeaderElector on a real API server', () => {
     expect(b.started[0]?.term.number).toBe(term.number + 1);
   });
 
+  it('releases the Lease even when a renewal landed whose answer it never read', async () => {
+    const namespace = await cluster().createNamespace();
+    // A long retry period, so that no renewal of a's own runs between the two steps below.
+    const a = elector(namespace, 'a', {
+      leaseDurationMs: 20_000,
+      renewDeadlineMs: 15_000,
+      retryPeriodMs: 10_000,
+    });
+    a.elector.start();
+    await waitFor('a to lead', async () => a.elector.isLeader);
+    // What a renewal in flight when SIGTERM came leaves: the Lease moved on, still a's, and a
+    // holds the resourceVersion before it (the chaos run saw 11 of 19 releases refused so).
+    const lease = await leases().get(namespace, 'fledge-controller');
+    await leases().replace({
+      ...lease,
+      spec: { ...(lease.spec as object), renewTime: microTime(new Date()) },
+    });
+    await a.elector.stop();
+    expect(await leaseSpec(namespace)).toMatchObject({ holderIdentity: '' });
+  });
+
   it('takes over from a killed leader once its lease has expired by its own clock, not before', async () => {
     const namespace = await cluster().createNamespace();
     const now = microTime(new Date());

@@ -41,8 +41,10 @@ function exposition(elapsedSeconds: number): string {
 
 let prometheus: RealPrometheus;
 let provider: MetricsProvider;
+let spawnedAt = 0;
 
 beforeAll(async () => {
+  spawnedAt = Date.now();
   prometheus = await startPrometheus(exposition);
   // 2.5 s: a timeout that is not whole seconds must still reach Prometheus as a valid duration.
   provider = createPrometheusProvider({ address: prometheus.address, timeoutMs: 2500 });
@@ -72,6 +74,32 @@ const base = (mode: AnalyseOptions['mode']): Omit<AnalyseOptions, 'metrics'> => 
 });
 
 describe('analysis against a real Prometheus', () => {
+  it('says when Prometheus started (runtimeinfo), to the second', async () => {
+    const startedAt = await provider.startedAt?.();
+    // Prometheus reports its start time with millisecond precision from its own clock.
+    expect(startedAt).toBeGreaterThanOrEqual(spawnedAt - 1000);
+    expect(startedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('calls no data no verdict while Prometheus is younger than twice the window', async () => {
+    const window = Math.ceil((Date.now() - spawnedAt) / 1000);
+    const result = await analyse({
+      ...base('workload'),
+      metrics: [
+        {
+          name: 'absent',
+          query: 'sum(rate(response_total{deployment="nobody"}[{{ interval }}]))',
+          interval: `${window}s`,
+          thresholdRange: { min: 1 },
+        },
+      ],
+    });
+    expect(result.noData).toBe(true);
+    expect(result.blind).toMatch(
+      /^Prometheus started \d+s ago, less than twice the \d+s window of absent/,
+    );
+  });
+
   it('measures the built-in success rate and p99 of a workload from inbound metrics', async () => {
     const result = await analyse({
       ...base('workload'),

@@ -35,6 +35,13 @@ describe('checkSingleDriver', () => {
     expect(result).toMatchObject({ terms: 2, accepted: 2, refused: 0 });
   });
 
+  it('measures each hand-over from the last Lease write of one holder to the first of the next', () => {
+    const released = lease(8, '', { userAgent: controller('b'), durationSeconds: 1 });
+    const result = check([...handOver, released, lease(8.4, 'c', { transitions: 2 })]);
+    // a renewed last at 2 s, b acquired at 5.5 s; b released at 8 s, c acquired at 8.4 s.
+    expect(result.handOversMs.map((ms) => Math.round(ms))).toEqual([3500, 400]);
+  });
+
   it('reports two identities writing one Rollout within one lease term', () => {
     const intruder = trafficSplit(6, { [`${ROLLOUT}-canary`]: 10 }, { userAgent: controller('a') });
     const result = check([...handOver, intruder]);

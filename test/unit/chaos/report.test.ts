@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { MachineLoad } from '../../../chaos/environment.js';
 import { fleetObjects, ROLLOUT_MIX, revisionPatch } from '../../../chaos/fleet.js';
-import { type ChaosReport, formatReport, passed, time, verdict } from '../../../chaos/report.js';
+import {
+  type ChaosReport,
+  formatReport,
+  passed,
+  percentile,
+  time,
+  verdict,
+} from '../../../chaos/report.js';
 
 const calm: MachineLoad = { loadAverage: [1.2, 1.5, 1.1], cores: 2 };
 const busy: MachineLoad = { loadAverage: [14.3, 12, 9.8], cores: 2 };
@@ -49,6 +56,7 @@ const base: ChaosReport = {
     ],
     problems: [],
     leaseTerms: 3,
+    handOversMs: [3400, 900, 4100],
     controllerWrites: { accepted: 120, refused: 2 },
   },
   files: {
@@ -59,6 +67,19 @@ const base: ChaosReport = {
   },
 };
 
+describe('percentile', () => {
+  it.each([
+    [[], 50, 0],
+    [[7], 99, 7],
+    [[4, 1, 3, 2], 50, 2],
+    [[4, 1, 3, 2], 75, 3],
+    [[4, 1, 3, 2], 99, 4],
+    [Array.from({ length: 200 }, (_, i) => i + 1), 99, 198],
+  ])('of %j at p%d is %d (nearest rank)', (values, p, expected) => {
+    expect(percentile(values, p)).toBe(expected);
+  });
+});
+
 describe('formatReport', () => {
   it('prints the figures of a pass and how to replay it', () => {
     const text = formatReport(base);
@@ -68,6 +89,7 @@ describe('formatReport', () => {
     expect(text).toContain('kills survived: 2 of 2 (SIGKILL 1, SIGTERM 1; 1 of the leader');
     expect(text).toContain('kube-apiserver 1 (back in 9s to 9s), Prometheus 1');
     expect(text).toContain('deserved Succeeded: 1, ended Succeeded 1');
+    expect(text).toContain('hand-overs: 3, leaderless for p50 3.4s, p99 4.1s, max 4.1s');
     expect(text).toContain(
       'chaos-wl-smi/app (workload mode, split.smi-spec.io/v1alpha2): 2 revisions, 2 ended as deserved',
     );

@@ -158,7 +158,7 @@ describe("fledge convert on Flagger's Linkerd tutorial (two MetricTemplates and 
           defaultIntervalMs: 30_000,
         },
       );
-      expect(prepared).toEqual({ query: expect.stringContaining('direction="inbound"') });
+      expect(prepared).toMatchObject({ query: expect.stringContaining('direction="inbound"') });
       expect('query' in prepared && prepared.query).toContain('deployment=~"podinfo"');
     }
   });

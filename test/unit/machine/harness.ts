@@ -49,6 +49,11 @@ export const noData: AnalysisResult = {
   results: [{ metric: 'request-success-rate', value: null, min: 99, passed: false }],
   noData: true,
 };
+/** No data Prometheus could not have had: it started less than two windows ago. */
+export const blind: AnalysisResult = {
+  ...noData,
+  blind: 'Prometheus started 3s ago, less than twice the 6s window of request-success-rate',
+};
 /** The statistical judge's Marginal beside a passing metric: the weight holds. */
 export const marginal: AnalysisResult = {
   results: [

@@ -11,6 +11,7 @@ import { rolloutMachine } from '../../../machines/rollout.js';
 import { passed } from '../../../machines/updates.js';
 import { maxWeight } from '../../../machines/weights.js';
 import {
+  blind,
   everyStep,
   failing,
   makePlan,
@@ -28,7 +29,7 @@ import {
  */
 
 const effectOutcomes: Record<string, unknown[]> = {
-  analyse: [passing, failing, noData, nan, marginal],
+  analyse: [passing, failing, noData, nan, blind, marginal],
   checkGate: [{ open: true }, { open: false, message: 'halted' }],
   runWebhooks: [{ ok: true }, { ok: false, message: '500' }],
 };

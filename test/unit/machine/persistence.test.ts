@@ -94,6 +94,19 @@ describe('the status document', () => {
     expect(parseMachineDocument(stored)).toEqual(document);
   });
 
+  it('keeps why the metric source was blind, and refuses a reason that is not text', async () => {
+    const lastAnalysis = {
+      noData: true,
+      blind: 'Prometheus started 3s ago, less than twice the 6s window of request-success-rate',
+      results: [{ metric: 'request-success-rate', value: null, min: 99, passed: false }],
+    };
+    const document = { ...(await valid()), lastAnalysis };
+    expect(parseMachineDocument(structuredClone(document))).toEqual(document);
+    expect(() =>
+      parseMachineDocument({ ...document, lastAnalysis: { ...lastAnalysis, blind: 3 } }),
+    ).toThrow('status.machine.lastAnalysis');
+  });
+
   it('rejects something that is not an object', () => {
     expect(() => parseMachineDocument('Progressing')).toThrow(
       'status.machine is "Progressing", not an object',

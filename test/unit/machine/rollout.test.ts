@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnalysisResult } from '../../../machines/analysis.js';
 import {
+  blind,
   everyStep,
   failing,
   intervalMs,
@@ -243,6 +244,47 @@ describe('missing data', () => {
     });
     await rollout.until(() => rollout.state() === 'Succeeded');
     expect(rollout.documents.some(({ document }) => document.phase === 'Paused')).toBe(false);
+  });
+
+  describe('while the metric source is blind (Prometheus younger than the window)', () => {
+    it('counts no failed check, holds the weight and judges the next interval', async () => {
+      const rollout = await newRevision({
+        plan: makePlan({ weights: [10, 20], threshold: 2 }),
+        script: {
+          analyse: (iteration) => (iteration === 1 ? passing : iteration <= 4 ? blind : passing),
+        },
+      });
+      await rollout.until(() => rollout.doc().iterations === 4);
+      expect(rollout.doc()).toMatchObject({ failedChecks: 0, canaryWeight: 10 });
+      expect(rollout.doc().message).toContain('no verdict');
+      expect(rollout.doc().message).toContain('Prometheus started 3s ago');
+      await rollout.until(() => rollout.state() === 'Succeeded');
+      expect(rollout.weightsSet()).toEqual([10, 20]);
+      expect(rollout.doc().failedChecks).toBe(0);
+    });
+
+    it('does not pause with onNoData pause', async () => {
+      const rollout = await newRevision({
+        plan: makePlan({ weights: [10], onNoData: 'pause' }),
+        script: { analyse: (iteration) => (iteration === 2 ? blind : passing) },
+      });
+      await rollout.until(() => rollout.state() === 'Succeeded');
+      expect(rollout.documents.some(({ document }) => document.phase === 'Paused')).toBe(false);
+    });
+
+    it('still counts a metric that has data and is out of range', async () => {
+      const mixed: AnalysisResult = {
+        results: [...failing.results, ...blind.results],
+        noData: true,
+        blind: blind.blind,
+      };
+      const rollout = await newRevision({
+        plan: makePlan({ weights: [10], threshold: 2 }),
+        script: { analyse: (iteration) => (iteration === 1 ? passing : mixed) },
+      });
+      await rollout.until(() => rollout.state() === 'Failed');
+      expect(rollout.doc().failedChecks).toBe(2);
+    });
   });
 
   it('passes an analysis with no metrics at all', async () => {

@@ -97,6 +97,63 @@ describe('analyse', () => {
     expect(result.results[0]?.passed).toBe(false);
   });
 
+  describe('when Prometheus is too young to hold the window (it restarted)', () => {
+    const now = Date.now();
+    const noDataSince = (startedAt: number | undefined | Error) => {
+      const provider: MetricsProvider = {
+        query: async (q) => (q.includes('histogram_quantile') ? 120 : null),
+        startedAt: async () => {
+          if (startedAt instanceof Error) throw startedAt;
+          return startedAt;
+        },
+      };
+      return analyse({
+        ...base,
+        provider,
+        defaultIntervalMs: 6000,
+        metrics: [
+          { name: 'request-success-rate', thresholdRange: { min: 99 } },
+          { name: 'request-duration', thresholdRange: { max: 500 }, interval: '1m' },
+        ],
+      });
+    };
+
+    it('says so when no data comes within twice the window after it started', async () => {
+      const result = await noDataSince(now - 4000);
+      expect(result.noData).toBe(true);
+      expect(result.blind).toMatch(
+        /^Prometheus started [45]s ago, less than twice the 6s window of request-success-rate/,
+      );
+    });
+
+    it.each([
+      ['it started two windows ago', now - 12_500],
+      ['it does not say when it started', undefined],
+      ['asking when it started failed', new Error('ECONNREFUSED')],
+    ])('leaves no data as no data when %s', async (_, startedAt) => {
+      const result = await noDataSince(startedAt);
+      expect(result.noData).toBe(true);
+      expect(result.blind).toBeUndefined();
+    });
+
+    it('does not ask when every metric has data', async () => {
+      let asked = 0;
+      const result = await analyse({
+        ...base,
+        provider: {
+          query: async () => 100,
+          startedAt: async () => {
+            asked++;
+            return Date.now();
+          },
+        },
+        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }],
+      });
+      expect(result.blind).toBeUndefined();
+      expect(asked).toBe(0);
+    });
+  });
+
   it('renders the per-metric interval, else the analysis interval', async () => {
     const { provider, asked } = providerOf(async () => 1);
     await analyse({
