@@ -132,6 +132,8 @@ function queryProblem(rollout: Rollout): string | undefined {
     if (ms === undefined || ms < 1000 || !Number.isSafeInteger(ms)) {
       return `metrics[${i}].interval ${metric.interval} is not a PromQL range fledge can write`;
     }
+    // A templateRef's query is the MetricTemplate's, judged when the template is read.
+    if (metric.templateRef !== undefined) continue;
     if (metric.query === undefined) {
       if (!isBuiltinMetric(metric.name)) return `metrics[${i}] has no query and is not built in`;
       continue;

@@ -35,6 +35,13 @@ export const crds = [
     constant: 'alertProviderCrd',
     filledByValidation: { '': ['apiVersion', 'kind', 'metadata'] },
   },
+  {
+    kind: 'MetricTemplate',
+    crdPath: join(root, 'crds/metrictemplate.yaml'),
+    typesPath: join(root, 'src/api/metrictemplate.generated.ts'),
+    constant: 'metricTemplateCrd',
+    filledByValidation: { '': ['apiVersion', 'kind', 'metadata'] },
+  },
 ];
 
 const source = (crd) => crd.crdPath.slice(root.length + 1);

@@ -9,9 +9,11 @@
  * parseLoadMetadata accepts.
  */
 import { parseAllDocuments, stringify } from 'yaml';
+import type { MetricTemplate } from '../../src/api/metrictemplate.generated.js';
 import { validateRollout } from '../../src/api/validate.js';
 import { type ConvertedFiles, convertFlaggerFiles } from '../../src/convert/convert-files.js';
 import { parseLoadMetadata } from '../../src/loadtester/metadata.js';
+import { templateSource } from '../../src/metrics/template-source.js';
 import { type Json, jsonText } from '../hostile-values.js';
 import { mutate, substitute, type Vocabulary } from '../mutate.js';
 import { Random } from '../random.js';
@@ -208,13 +210,13 @@ function outputProblem(
 ): Finding | undefined {
   let problems = 0;
   for (const message of converted.messages) {
-    const refused = /^Canary .*?: cannot be converted: (.*)$/s.exec(message);
+    const refused = /^(?:Canary|MetricTemplate) .*?: cannot be converted: (.*)$/s.exec(message);
     if (refused) {
       problems += 1;
       if (!FIELD.test(refused[1] ?? '')) return { kind: 'unnamed', detail: message.slice(0, 200) };
     } else if (
       /^[^:]*: cannot be read: /.test(message) ||
-      (!message.startsWith('Canary ') && /: cannot be read: /.test(message))
+      (!/^(Canary|MetricTemplate) /.test(message) && /: cannot be read: /.test(message))
     ) {
       problems += 1;
       if (!sources.some((s) => message.startsWith(s.name)))
@@ -228,11 +230,23 @@ function outputProblem(
     };
   }
   for (const document of parseAllDocuments(converted.yaml)) {
-    const rollout = document.toJSON() as Record<string, unknown>;
-    const invalid = acceptedButInvalid(rollout);
+    const written = document.toJSON() as Record<string, unknown>;
+    const invalid =
+      written.kind === 'MetricTemplate' ? unusableTemplate(written) : acceptedButInvalid(written);
     if (invalid) return { kind: 'accepted-but-invalid', detail: invalid };
   }
   return undefined;
+}
+
+/** Why the controller could not use a MetricTemplate convert wrote (its Secret assumed right). */
+function unusableTemplate(template: Record<string, unknown>): string | undefined {
+  const metadata = (template.metadata ?? {}) as { name?: string; namespace?: string };
+  const ref = { namespace: metadata.namespace ?? 'default', name: metadata.name ?? '' };
+  const secret = { data: { token: Buffer.from('token').toString('base64') } };
+  const source = templateSource(ref, template as unknown as MetricTemplate, secret);
+  return source.ok
+    ? undefined
+    : `the MetricTemplate it wrote is unusable: ${source.problem.message.slice(0, 160)}`;
 }
 
 function acceptedButInvalid(rollout: Record<string, unknown>): string | undefined {

@@ -4,14 +4,14 @@ import type { AlertProvider } from '../api/alertprovider.generated.js';
 import type { ConditionUpdate } from '../api/conditions.js';
 import { GROUP, type Rollout, VERSION } from '../api/types.js';
 import type { Decision } from '../controller/decisions.js';
-import { TtlCache } from '../dashboard/ttl-cache.js';
 import type { ApiServer } from '../kube/api-server.js';
-import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
+import { ReferenceReader } from '../kube/referenced.js';
+import type { ResourceType } from '../kube/resources.js';
 import { type AlertMessage, type AlertNotice, alertMessage } from './message.js';
 import { renderers, sendsToken } from './providers/index.js';
 import { sendAlert } from './send.js';
 import { hears, severityOf } from './severity.js';
-import { type AlertTarget, alertTarget, type SecretData, type TargetResolution } from './target.js';
+import { type AlertTarget, alertTarget, type TargetResolution } from './target.js';
 
 const alertProviders: ResourceType = {
   group: GROUP,
@@ -24,14 +24,10 @@ const alertProviders: ResourceType = {
 /** The condition on a Rollout with alerts: can every provider it names be used? */
 export const CONDITION_ALERTING = 'Alerting';
 
-/** How long a provider and its Secret are reused before they are read again. */
-const LOOKUP_TTL_MS = 15_000;
-const LOOKUP_CAPACITY = 256;
 /** Alerts on the wire at once; more are dropped (and counted), never queued without end. */
 const MAX_IN_FLIGHT = 64;
 /** Alerts of one Rollout waiting for the ones before them. */
 const MAX_QUEUED = 32;
-const READ_TIMEOUT_MS = 5000;
 
 export interface AlertDispatcherOptions {
   api: ApiServer;
@@ -56,20 +52,18 @@ type Resolved = {
  * cannot be used becomes the `Alerting` condition and an Event, a failed delivery an Event.
  */
 export class AlertDispatcher {
-  private readonly providers: ResourceClient<AlertProvider & { metadata?: object }>;
-  private readonly secrets: ResourceClient;
-  private readonly lookups = new TtlCache<Promise<TargetResolution>>(
-    LOOKUP_CAPACITY,
-    LOOKUP_TTL_MS,
-  );
+  private readonly providers: ReferenceReader<AlertProvider & { metadata?: object }>;
   private readonly sent: Counter<'type' | 'result'>;
   private inFlight = 0;
   /** Each Rollout's alerts, one after the other, so they arrive in the order decided. */
   private readonly queues = new Map<string, { tail: Promise<unknown>; length: number }>();
 
   constructor(private readonly options: AlertDispatcherOptions) {
-    this.providers = new ResourceClient(options.api, alertProviders);
-    this.secrets = new ResourceClient(options.api, knownTypes.secrets);
+    this.providers = new ReferenceReader({
+      api: options.api,
+      type: alertProviders,
+      secretName: (provider) => provider.spec?.secretRef?.name,
+    });
     this.sent = new Counter({
       name: 'fledge_alerts_total',
       help: 'Alerts by provider type and result (sent, failed, dropped when too many were on the wire).',
@@ -192,27 +186,12 @@ export class AlertDispatcher {
     this.options.recordEvent(rollout, { type: 'Warning', reason, message });
   }
 
-  /** The provider and its Secret, read at most once per LOOKUP_TTL_MS; read errors are not kept. */
+  /** The provider and its Secret, as the reader's brief cache has them. */
   private resolve(ref: { namespace: string; name: string }): Promise<TargetResolution> {
-    const key = `${ref.namespace}/${ref.name}`;
-    const cached = this.lookups.get(key);
-    if (cached) return cached;
-    const lookup = this.read(ref).catch((error: unknown) => {
-      this.lookups.delete(key);
-      return unreadable(ref, error);
-    });
-    this.lookups.set(key, lookup);
-    return lookup;
-  }
-
-  private async read(ref: { namespace: string; name: string }): Promise<TargetResolution> {
-    const call = { timeoutMs: READ_TIMEOUT_MS };
-    const provider = await this.providers.find(ref.namespace, ref.name, call);
-    const secretName = provider?.spec?.secretRef?.name;
-    const secret = secretName
-      ? ((await this.secrets.find(ref.namespace, secretName, call)) as SecretData | null)
-      : null;
-    return alertTarget(ref, provider, secret);
+    return this.providers.read(ref).then(
+      ({ object, secret }) => alertTarget(ref, object, secret),
+      (error: unknown) => unreadable(ref, error),
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AlertProvider } from '../api/alertprovider.generated.js';
+import { type SecretData, secretValue } from '../kube/referenced.js';
 import type { ProviderSettings } from './message.js';
 import { type ProviderType, renderers } from './providers/index.js';
 
@@ -25,14 +26,6 @@ export interface TargetProblem {
 export type TargetResolution =
   | { ok: true; target: AlertTarget }
   | { ok: false; problem: TargetProblem };
-
-/** A Secret as the API server sends it: values in base64. */
-export interface SecretData {
-  data?: Record<string, string>;
-}
-
-const decode = (value: string | undefined) =>
-  value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8').trim();
 
 function isHttpUrl(text: string): boolean {
   const url = URL.parse(text);
@@ -78,8 +71,8 @@ export function alertTarget(
         `${where}, named by ${named} spec.secretRef, does not exist: create it with the key address`,
       );
     }
-    address = decode(secret.data?.address);
-    token = decode(secret.data?.token) || undefined;
+    address = secretValue(secret, 'address');
+    token = secretValue(secret, 'token') || undefined;
     if (!address || !isHttpUrl(address)) {
       return fail(
         'AlertSecretInvalid',

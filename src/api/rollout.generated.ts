@@ -154,18 +154,32 @@ export interface AnalysisSpec {
 }
 export interface MetricSpec {
   /**
-   * request-success-rate and request-duration are built in; any other name needs a query.
+   * request-success-rate and request-duration are built in; any other name needs a query or a templateRef.
    */
   name: string;
   /**
    * PromQL template; the placeholders are {{ namespace }}, {{ target }}, {{ service }} and {{ interval }}.
    */
   query?: string;
+  templateRef?: TemplateRef;
+  /**
+   * With templateRef: the values of the template's {{ variables.NAME }} placeholders.
+   */
+  templateVariables?: {
+    [k: string]: string;
+  };
   thresholdRange: ThresholdRange;
   /**
    * Range of the query (ms, s, m, h); from 1s to 24h.
    */
   interval: string;
+}
+/**
+ * A MetricTemplate whose query and provider this metric uses, instead of a query; namespace defaults to the Rollout's.
+ */
+export interface TemplateRef {
+  name: string;
+  namespace?: string;
 }
 /**
  * The metric passes when min <= value <= max; at least one of them.
@@ -422,7 +436,7 @@ export interface RolloutStatus {
 }
 export interface Condition {
   /**
-   * Promoted, Invalid, TargetFound, BackendUnavailable or Queued.
+   * Promoted, Invalid, TargetFound, BackendUnavailable, Alerting, MetricTemplates or Queued.
    */
   type: string;
   status: 'True' | 'False' | 'Unknown';

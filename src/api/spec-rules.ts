@@ -108,20 +108,41 @@ function metricProblems(analysis: Fields): Problem[] {
   const builtIn: readonly unknown[] = BUILT_IN_METRICS;
   return items(analysis.metrics).flatMap((metric, i): Problem[] => {
     const problems: Problem[] = [];
-    const { name, query } = metric;
-    if (typeof name === 'string' && query === undefined && !builtIn.includes(name)) {
+    const { name, query, templateRef, templateVariables } = metric;
+    const at = `spec.analysis.metrics[${i}]`;
+    if (
+      typeof name === 'string' &&
+      query === undefined &&
+      templateRef === undefined &&
+      !builtIn.includes(name)
+    ) {
       problems.push({
-        path: `spec.analysis.metrics[${i}].query`,
-        message: `is required: ${name} is not a built-in metric`,
-        fix: `add a PromQL query, or use a built-in metric (${BUILT_IN_METRICS.join(', ')})`,
+        path: `${at}.query`,
+        message: `is required: ${name} is not a built-in metric and has no templateRef`,
+        fix: `add a PromQL query or a templateRef to a MetricTemplate, or use a built-in metric (${BUILT_IN_METRICS.join(', ')})`,
+      });
+    }
+    if (query !== undefined && templateRef !== undefined) {
+      problems.push({
+        path: `${at}.query`,
+        message: 'is given with templateRef: a metric takes its query from one or the other',
+        fix: 'remove query to use the MetricTemplate, or remove templateRef to use query',
+      });
+    }
+    if (templateVariables !== undefined && templateRef === undefined) {
+      problems.push({
+        path: `${at}.templateVariables`,
+        message:
+          "are given without templateRef: only a MetricTemplate's query has {{ variables.NAME }}",
+        fix: 'add the templateRef they are meant for, or write the values into query',
       });
     }
     const template = typeof query === 'string' ? templateProblem(query) : undefined;
     if (template !== undefined) {
       problems.push({
-        path: `spec.analysis.metrics[${i}].query`,
+        path: `${at}.query`,
         message: template,
-        fix: "fledge fills in only these placeholders: write any other value into the query itself (fledge convert does so for Flagger's {{ variables.* }} and {{ name }})",
+        fix: "fledge fills in only these placeholders in a metric's own query: write any other value into the query itself, or move the query into a MetricTemplate, whose query may use {{ name }} and {{ variables.NAME }}",
       });
     }
     const range = fields(metric.thresholdRange) ?? {};

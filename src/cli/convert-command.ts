@@ -40,7 +40,9 @@ export function registerConvert(program: Command): void {
       '<files...>',
       'YAML files with Flagger Canaries (and their MetricTemplates); - reads stdin',
     )
-    .description('convert Flagger Canaries (flagger.app/v1beta1) into fledge Rollouts')
+    .description(
+      'convert Flagger Canaries and MetricTemplates (flagger.app/v1beta1) into fledge Rollouts and MetricTemplates',
+    )
     .option(
       '--loadtester-url <url>',
       "fledge's loadtester, for webhooks that called Flagger's",
@@ -57,9 +59,9 @@ export function registerConvert(program: Command): void {
         provider: flags.provider,
       });
       for (const message of converted.messages) process.stderr.write(`${message}\n`);
-      if (converted.canaries === 0 && converted.failed === 0) {
+      if (converted.canaries === 0 && converted.templates === 0 && converted.failed === 0) {
         throw new CliError(
-          `convert: no Flagger Canary (apiVersion flagger.app/v1beta1, kind Canary) in ${files.join(', ')}`,
+          `convert: no Flagger Canary or MetricTemplate (apiVersion flagger.app/v1beta1) in ${files.join(', ')}`,
         );
       }
       if (converted.yaml !== '') process.stdout.write(converted.yaml);

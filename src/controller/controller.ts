@@ -17,6 +17,7 @@ import {
 import { leaseTimings } from '../kube/lease-record.js';
 import { requestKind } from '../kube/request-kind.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
+import { MetricTemplates } from '../metrics/metric-templates.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
 import type { WebhookAuth } from '../webhooks/auth.js';
 import type { WebhookDelivery } from '../webhooks/call.js';
@@ -99,6 +100,7 @@ export class Controller {
   private readonly alerts: AlertDispatcher;
   private readonly metrics: MetricsProvider;
   private readonly clusterMetrics: Map<string, MetricsProvider>;
+  private readonly templates: MetricTemplates;
   private readonly runners = new Map<string, RolloutRunner>();
   private readonly writers = new Map<string, StatusWriter>();
   private readonly queue: WorkQueue;
@@ -151,6 +153,12 @@ export class Controller {
         createPrometheusProvider({ address, registry: this.registry }),
       ]),
     );
+    this.templates = new MetricTemplates({
+      api: this.api,
+      registry: this.registry,
+      prometheusUrl: options.prometheusUrl,
+      ...(options.proxy ? { proxy: options.proxy } : {}),
+    });
     this.queue = new WorkQueue((key) => this.reconcileOne(key), {
       concurrency: options.concurrency,
       baseBackoffMs: 500,
@@ -211,6 +219,7 @@ export class Controller {
     await this.elector?.stop();
     await this.watches.stop();
     await this.dashboard?.close();
+    await this.templates.close();
     await this.http?.close();
     this.api.close();
     this.watchApi.close();
@@ -408,6 +417,7 @@ export class Controller {
         ...routingFor(this.api, view.rollout),
         metrics: this.metrics,
         clusterMetrics: (cluster) => this.clusterMetrics.get(cluster),
+        templates: this.templates,
         registry: this.registry,
         log,
         pollMs: this.options.pollMs,

@@ -2,9 +2,10 @@ import { Document } from 'yaml';
 import { type ConvertOptions, convertCanary } from './canary.js';
 import { readFlaggerInput } from './documents.js';
 import type { FlaggerCanary } from './flagger-types.js';
+import { convertMetricTemplate, templateId } from './metric-template.js';
 
 export interface ConvertedFiles {
-  /** The Rollouts, as one YAML stream. */
+  /** The MetricTemplates, then the Rollouts, as one YAML stream. */
   yaml: string;
   /** For stderr: every problem and every note, each with the file or Canary field it concerns. */
   messages: string[];
@@ -12,6 +13,8 @@ export interface ConvertedFiles {
   failed: number;
   /** Canaries found in the input. */
   canaries: number;
+  /** MetricTemplates found in the input. */
+  templates: number;
 }
 
 function canaryId(canary: FlaggerCanary): string {
@@ -30,6 +33,26 @@ export function convertFlaggerFiles(
   const messages = input.problems.map((p) => `${p.path}: cannot be read: ${p.message}`);
   const documents: string[] = [];
   let failed = input.problems.length;
+  for (const template of input.templates) {
+    const id = templateId(template);
+    const result = convertMetricTemplate(template);
+    for (const note of result.notes) {
+      messages.push(
+        `${id}: ${note.path}: ${note.kind === 'dropped' ? 'not converted' : 'changed'}: ${note.message}`,
+      );
+    }
+    if (!result.ok) {
+      failed += 1;
+      for (const problem of result.problems) {
+        messages.push(`${id}: cannot be converted: ${problem.path}: ${problem.message}`);
+      }
+      continue;
+    }
+    if (!result.template) continue;
+    const document = new Document(result.template);
+    document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
+    documents.push(document.toString({ lineWidth: 0 }));
+  }
   for (const canary of input.canaries) {
     const id = canaryId(canary);
     const result = convertCanary(canary, input.templates, options);
@@ -49,5 +72,11 @@ export function convertFlaggerFiles(
     document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
     documents.push(document.toString({ lineWidth: 0 }));
   }
-  return { yaml: documents.join('---\n'), messages, failed, canaries: input.canaries.length };
+  return {
+    yaml: documents.join('---\n'),
+    messages,
+    failed,
+    canaries: input.canaries.length,
+    templates: input.templates.length,
+  };
 }

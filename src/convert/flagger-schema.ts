@@ -135,11 +135,27 @@ const canarySchema = {
 const templateSchema = {
   type: 'object',
   properties: {
-    metadata: { type: 'object', properties: { name: text, namespace: text } },
+    metadata: {
+      type: 'object',
+      properties: {
+        name: text,
+        namespace: text,
+        labels: { type: 'object', additionalProperties: text },
+      },
+    },
     spec: {
       type: 'object',
       properties: {
-        provider: { type: 'object', properties: { type: text, address: text } },
+        provider: {
+          type: 'object',
+          properties: {
+            type: text,
+            address: text,
+            secretRef: { type: 'object', properties: { name: text } },
+            insecureSkipVerify: { type: 'boolean' },
+            headers: { type: 'object', additionalProperties: { type: 'array', items: text } },
+          },
+        },
         query: text,
       },
     },

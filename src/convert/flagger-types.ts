@@ -99,8 +99,18 @@ export interface FlaggerCanary {
 export interface FlaggerMetricTemplate {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string };
-  spec?: { provider?: { type?: string; address?: string }; query?: string };
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: {
+    provider?: {
+      type?: string;
+      address?: string;
+      secretRef?: { name?: string };
+      insecureSkipVerify?: boolean;
+      headers?: Record<string, string[]>;
+      [field: string]: unknown;
+    };
+    query?: string;
+  };
 }
 
 /** Something conversion had to leave out or change, at the Canary field it concerns. */

@@ -3,6 +3,7 @@ import { dropUnmapped, duration } from './fields.js';
 import { templateShapeProblems } from './flagger-schema.js';
 import type { ConversionReport, FlaggerMetric, FlaggerMetricTemplate } from './flagger-types.js';
 import { convertQuery, findTemplate } from './metric-query.js';
+import { unusableTemplate, variablesLacking } from './metric-template.js';
 
 const MAPPED_METRIC = new Set([
   'name',
@@ -19,9 +20,83 @@ function bound(value: number | null | undefined): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
+function rangeOf(range: { min?: number; max?: number }) {
+  return {
+    ...(range.min === undefined ? {} : { min: range.min }),
+    ...(range.max === undefined ? {} : { max: range.max }),
+  };
+}
+
+type SharedMetric =
+  | {
+      ok: true;
+      templateRef: { name: string; namespace?: string };
+      variables: Record<string, string>;
+    }
+  | { ok: false; dropped?: string };
+
+/**
+ * A metric's templateRef and templateVariables, kept as they are: the Rollout refers to the
+ * fledge MetricTemplate converted from the Flagger one. When that template is in the input, a
+ * metric fledge could never ask (another provider, a variable not given) is dropped now.
+ */
+function sharedMetric(
+  metric: FlaggerMetric,
+  path: string,
+  name: string,
+  namespace: string | undefined,
+  templates: readonly FlaggerMetricTemplate[],
+  report: ConversionReport,
+): SharedMetric {
+  const ref = metric.templateRef ?? {};
+  const refNamespace = ref.namespace ?? namespace;
+  const id = `MetricTemplate ${refNamespace ? `${refNamespace}/` : ''}${ref.name ?? ''}`;
+  if (!ref.name) {
+    report.problems.push({ path: `${path}.templateRef.name`, message: 'is required' });
+    return { ok: false };
+  }
+  const variables: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metric.templateVariables ?? {})) {
+    variables[key] = String(value);
+  }
+  const found = findTemplate(templates, ref.name, refNamespace);
+  if (found) {
+    const shape = templateShapeProblems(found, id);
+    if (shape.length > 0) {
+      report.problems.push(
+        ...shape.map((p) => ({ path: `${path}.templateRef`, message: `${p.path}: ${p.message}` })),
+      );
+      return { ok: false };
+    }
+    const unusable = unusableTemplate(found);
+    if (unusable !== undefined) return { ok: false, dropped: `its ${id}: ${unusable}` };
+    const lacking = variablesLacking(found, variables);
+    if (lacking.length > 0) {
+      return {
+        ok: false,
+        dropped: `its ${id} uses ${lacking.map((v) => `{{ variables.${v} }}`).join(', ')}, which templateVariables does not give`,
+      };
+    }
+  } else {
+    report.notes.push({
+      path: `${path}.templateRef`,
+      kind: 'changed',
+      message: `metric ${name} now refers to a fledge ${id}, which is not in the input: convert the Flagger one with the Canary (\`fledge convert canary.yaml templates.yaml\`) and apply both`,
+    });
+  }
+  return {
+    ok: true,
+    templateRef: {
+      name: ref.name,
+      ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}),
+    },
+    variables,
+  };
+}
+
 /**
  * One Flagger metric as a fledge metric, or undefined: with a note when it cannot be judged
- * the same way (no range, a MetricTemplate not given, another provider), with a problem when
+ * the same way (no range, a MetricTemplate of another provider), with a problem when
  * it is malformed (an interval that is no duration, a MetricTemplate of the wrong shape).
  */
 export function convertMetric(
@@ -69,48 +144,25 @@ export function convertMetric(
     return drop('it has no thresholdRange');
   }
 
-  let template = metric.query;
   if (metric.templateRef) {
-    const ref = metric.templateRef;
-    const refNamespace = ref.namespace ?? namespace;
-    const found = findTemplate(templates, ref.name ?? '', refNamespace);
-    const id = `MetricTemplate ${refNamespace ?? ''}/${ref.name ?? ''}`;
-    const shape = found ? templateShapeProblems(found, id) : [];
-    if (shape.length > 0) {
-      problems.push(
-        ...shape.map((p) => ({ path: `${path}.templateRef`, message: `${p.path}: ${p.message}` })),
-      );
-      return undefined;
-    }
-    if (!found?.spec?.query) {
-      return drop(
-        `its ${id} is not in the input; give its file too (\`fledge convert canary.yaml templates.yaml\`) so its query can be written into the Rollout`,
-      );
-    }
-    const provider = found.spec.provider?.type ?? 'prometheus';
-    if (provider !== 'prometheus') {
-      return drop(`its MetricTemplate reads ${provider}; fledge reads Prometheus only`);
-    }
-    if (found.spec.provider?.address) {
-      notes.push({
-        path: `${path}.templateRef`,
-        kind: 'changed',
-        message: `MetricTemplate ${ref.name}: its query was written in; its Prometheus address is not kept (fledge uses the controller's --prometheus-url)`,
-      });
-    }
-    template = found.spec.query;
+    const shared = sharedMetric(metric, path, name, namespace, templates, report);
+    if (!shared.ok) return shared.dropped === undefined ? undefined : drop(shared.dropped);
+    return {
+      name,
+      templateRef: shared.templateRef,
+      ...(Object.keys(shared.variables).length > 0 ? { templateVariables: shared.variables } : {}),
+      thresholdRange: rangeOf(range),
+      interval,
+    } as MetricSpec;
   }
+  const template = metric.query;
   const builtIn = (BUILT_IN_METRICS as readonly string[]).includes(name);
   if (template === undefined && !builtIn) {
     return drop(
       `it is not one of fledge's built-in metrics (${BUILT_IN_METRICS.join(', ')}) and has no query or templateRef`,
     );
   }
-  const thresholdRange = {
-    ...(range.min === undefined ? {} : { min: range.min }),
-    ...(range.max === undefined ? {} : { max: range.max }),
-  };
-  const spec: MetricSpec = { name, thresholdRange } as MetricSpec;
+  const spec: MetricSpec = { name, thresholdRange: rangeOf(range) } as MetricSpec;
   if (template !== undefined) {
     const query = convertQuery(template, canaryName, metric.templateVariables ?? {});
     if (!query.ok) return drop(`its query cannot be converted: ${query.reason}`);

@@ -3,7 +3,7 @@ import { formatDuration, parseDuration } from '../api/duration.js';
 import { evaluateMetric, type MetricOutcome, summarise, type ThresholdRange } from './evaluate.js';
 import { type AnalysisMode, builtinQuery, isBuiltinMetric } from './linkerd.js';
 import type { MetricsProvider } from './prometheus.js';
-import { renderQuery } from './templates.js';
+import { renderQuery, type SharedTemplate } from './templates.js';
 
 /** What a metric's PromQL is made from: its own template, or the built-in of its name. */
 export interface QueriedMetric {
@@ -13,11 +13,20 @@ export interface QueriedMetric {
   interval?: string;
   /** request-duration's quantile (the p99 unless given). */
   quantile?: number;
+  /** The query is a MetricTemplate's: what its {{ name }} and {{ variables.NAME }} are. */
+  shared?: SharedTemplate;
+  /** Why this metric cannot be asked at all (its MetricTemplate is missing): a failed check. */
+  unavailable?: string;
 }
 
-/** One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`. */
+/**
+ * One metric of a Rollout's analysis, as in `spec.analysis.metrics[]`; a metric with a
+ * templateRef comes here resolved: its template's query and provider, or why it has none.
+ */
 export interface AnalysisMetric extends QueriedMetric {
   thresholdRange: ThresholdRange;
+  /** Where this metric is asked, when not the analysis's provider (its MetricTemplate's). */
+  provider?: MetricsProvider;
 }
 
 export interface AnalyseOptions {
@@ -43,6 +52,7 @@ export function prepareQuery(
   metric: QueriedMetric,
   options: Pick<AnalyseOptions, 'mode' | 'namespace' | 'target' | 'service' | 'defaultIntervalMs'>,
 ): Prepared {
+  if (metric.unavailable !== undefined) return { error: metric.unavailable };
   let intervalMs = options.defaultIntervalMs;
   if (metric.interval !== undefined) {
     const parsed = parseDuration(metric.interval);
@@ -65,12 +75,17 @@ export function prepareQuery(
   }
   try {
     return {
-      query: renderQuery(metric.name, template, {
-        namespace: options.namespace,
-        target: options.target,
-        service: options.service,
-        interval: formatDuration(Math.max(1, Math.round(intervalMs))),
-      }),
+      query: renderQuery(
+        metric.name,
+        template,
+        {
+          namespace: options.namespace,
+          target: options.target,
+          service: options.service,
+          interval: formatDuration(Math.max(1, Math.round(intervalMs))),
+        },
+        metric.shared,
+      ),
       intervalMs,
     };
   } catch (error) {
@@ -82,9 +97,13 @@ export function prepareQuery(
  * Queries with an optional deadline of its own. The deadline rejects before it aborts the
  * query, so the message says which bound was hit rather than "cancelled".
  */
-async function queryWithin(query: string, options: AnalyseOptions): Promise<number | null> {
+async function queryWithin(
+  query: string,
+  provider: MetricsProvider,
+  options: AnalyseOptions,
+): Promise<number | null> {
   const ms = options.perMetricTimeoutMs;
-  if (ms === undefined) return options.provider.query(query, options.signal);
+  if (ms === undefined) return provider.query(query, options.signal);
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
@@ -101,7 +120,7 @@ async function queryWithin(query: string, options: AnalyseOptions): Promise<numb
     }, ms);
   });
   try {
-    return await Promise.race([options.provider.query(query, signal), expiry]);
+    return await Promise.race([provider.query(query, signal), expiry]);
   } finally {
     clearTimeout(timer);
   }
@@ -111,7 +130,9 @@ async function measure(metric: AnalysisMetric, options: AnalyseOptions): Promise
   const prepared = prepareQuery(metric, options);
   if ('error' in prepared) return prepared;
   try {
-    return { value: await queryWithin(prepared.query, options) };
+    return {
+      value: await queryWithin(prepared.query, metric.provider ?? options.provider, options),
+    };
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
     return { error: `metric ${metric.name}: ${cause}` };

@@ -6,6 +6,7 @@
  * address, the query, the cause and a fix; nothing Prometheus says is quoted unbounded.
  */
 import { Histogram, type Registry } from 'prom-client';
+import { Agent, type Dispatcher, fetch, ProxyAgent, type RequestInit, type Response } from 'undici';
 import { formatDuration } from '../api/duration.js';
 import { readSingleSeries, readSingleValue, sanitiseForeign } from './query-result.js';
 
@@ -23,6 +24,8 @@ export interface MetricsProvider {
    * has no value). Absent on providers that can only answer instant queries.
    */
   queryRange?(promql: string, range: QueryRange, signal?: AbortSignal): Promise<(number | null)[]>;
+  /** Lets go of its connections; a query begun before still ends. */
+  close?(): Promise<void>;
 }
 
 /** A query_range's grid; times in epoch milliseconds, Prometheus counts in seconds. */
@@ -30,6 +33,14 @@ export interface QueryRange {
   startMs: number;
   endMs: number;
   stepMs: number;
+}
+
+/** How to reach a Prometheus over TLS, beyond the system's trusted authorities. */
+export interface PrometheusTls {
+  /** Accept any certificate: for a test setup only. */
+  insecureSkipVerify?: boolean;
+  /** PEM certificates of the authorities that sign Prometheus's certificate. */
+  ca?: string;
 }
 
 export interface PrometheusProviderOptions {
@@ -43,6 +54,13 @@ export interface PrometheusProviderOptions {
   registry?: Registry;
   /** The largest answer read, in bytes after decompression (default 1 MiB). */
   maxAnswerBytes?: number;
+  /** Sent with every query, such as `X-Scope-OrgID` for a multi-tenant Mimir or Cortex. */
+  headers?: Record<string, string>;
+  tls?: PrometheusTls;
+  /** An HTTP proxy to reach the address through (CONNECT for https). */
+  proxy?: string;
+  /** Where a person changes the address, for messages (default: the controller's flag). */
+  configuredBy?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -97,17 +115,32 @@ class Failure extends Error {
   }
 }
 
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** What fetch's "fetch failed" was: the network error's code, where undici gives one. */
-function networkFailure(thrown: unknown): Failure {
+function networkFailure(thrown: unknown, addressFix: string): Failure {
   const cause = (thrown as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   if (code === 'ECONNREFUSED')
-    return new Failure('refused the connection (ECONNREFUSED)', ADDRESS_FIX);
+    return new Failure('refused the connection (ECONNREFUSED)', addressFix);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new Failure(`could not be resolved (${code})`, ADDRESS_FIX);
+    return new Failure(`could not be resolved (${code})`, addressFix);
+  }
+  if (code !== undefined && TLS_CODES.has(code)) {
+    return new Failure(
+      `presented a certificate fledge does not trust (${code})`,
+      "give the authority that signed it as ca.crt in the provider's Secret, or check the address's host name",
+    );
   }
   const detail = code ?? (typeof cause?.message === 'string' ? cause.message : String(thrown));
-  return new Failure(`could not be reached (${sanitiseForeign(detail, 80)})`, ADDRESS_FIX);
+  return new Failure(`could not be reached (${sanitiseForeign(detail, 80)})`, addressFix);
 }
 
 /** The body as text, read chunk by chunk and abandoned past `max` bytes. */
@@ -141,7 +174,7 @@ function parseJson(text: string): unknown {
 }
 
 /** Why a non-2xx answer failed, in Prometheus's own words where it gave some. */
-function httpFailure(status: number, body: unknown): Failure {
+function httpFailure(status: number, body: unknown, credentialsFix: string): Failure {
   const answer = (body ?? {}) as { errorType?: unknown; error?: unknown };
   const kind =
     typeof answer.errorType === 'string' ? ` ${sanitiseForeign(answer.errorType, 40)}` : '';
@@ -149,8 +182,7 @@ function httpFailure(status: number, body: unknown): Failure {
   const text = `answered HTTP ${status}${kind}${why}`;
   if (status === 400 || status === 422)
     return new Failure(`rejected the query (${text})`, "fix the metric's query");
-  if (status === 401 || status === 403)
-    return new Failure(text, 'check the bearer token or basic auth fledge sends');
+  if (status === 401 || status === 403) return new Failure(text, credentialsFix);
   return new Failure(text, "check Prometheus's health and logs");
 }
 
@@ -166,6 +198,20 @@ function queryDurationHistogram(registry: Registry): Histogram<'provider' | 'res
   });
 }
 
+/** The connections of one provider: its own when it has TLS settings or a proxy. */
+function dispatcherFor(options: PrometheusProviderOptions): Dispatcher | undefined {
+  const tls = options.tls ?? {};
+  const connect = {
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
+  };
+  // No tunnel for http: the playground's mesh proxy takes absolute-form requests, not CONNECT.
+  if (options.proxy) {
+    return new ProxyAgent({ uri: options.proxy, requestTls: connect, proxyTunnel: false });
+  }
+  return Object.keys(connect).length > 0 ? new Agent({ connect }) : undefined;
+}
+
 /** A MetricsProvider that runs instant queries against Prometheus's HTTP API. */
 export function createPrometheusProvider(options: PrometheusProviderOptions): MetricsProvider {
   const address = options.address.replace(/\/+$/, '');
@@ -176,7 +222,18 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
   const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
   const histogram = options.registry ? queryDurationHistogram(options.registry) : undefined;
+  const configuredBy = options.configuredBy ?? '--prometheus-url';
+  const addressFix = options.configuredBy
+    ? `check ${options.configuredBy} and that Prometheus is up`
+    : ADDRESS_FIX;
+  const credentialsFix =
+    options.bearerToken || options.basicAuth
+      ? 'check the bearer token or basic auth fledge sends'
+      : 'this Prometheus wants credentials: give them in a MetricTemplate provider Secret';
+  const dispatcher = dispatcherFor(options);
+  // Custom headers first: fledge's own framing and credentials are never replaced by them.
   const headers: Record<string, string> = {
+    ...options.headers,
     Accept: 'application/json',
     'Content-Type': 'application/x-www-form-urlencoded',
   };
@@ -204,26 +261,31 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
   async function answerOf(url: string, init: RequestInit, signal: AbortSignal): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(url, { ...init, redirect: 'manual', signal });
+      response = await fetch(url, {
+        ...init,
+        redirect: 'manual',
+        signal,
+        ...(dispatcher ? { dispatcher } : {}),
+      });
     } catch (thrown) {
       if (signal.aborted) throw thrown;
-      throw networkFailure(thrown);
+      throw networkFailure(thrown, addressFix);
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel().catch(() => undefined);
       const location = response.headers.get('location');
       throw new Failure(
         `answered with a redirect (HTTP ${response.status}${location ? ` to ${sanitiseForeign(location, 100)}` : ''}), which fledge does not follow`,
-        'give --prometheus-url as the address that answers itself',
+        `give ${configuredBy} as the address that answers itself`,
       );
     }
     const text = await readCapped(response, maxBytes);
     const answer = parseJson(text);
-    if (!response.ok) throw httpFailure(response.status, answer);
+    if (!response.ok) throw httpFailure(response.status, answer, credentialsFix);
     if (answer === undefined) {
       throw new Failure(
         'answered with something that is not JSON',
-        'check that --prometheus-url is the base address of Prometheus, without /api/v1 or a UI path',
+        `check that ${configuredBy} is the base address of Prometheus, without /api/v1 or a UI path`,
       );
     }
     return answer;
@@ -249,7 +311,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
           address,
           promql,
           `did not answer in ${seconds(timeoutMs)}`,
-          ADDRESS_FIX,
+          addressFix,
           {
             cause: thrown,
           },
@@ -266,7 +328,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
           },
         );
       }
-      const failure = thrown instanceof Failure ? thrown : networkFailure(thrown);
+      const failure = thrown instanceof Failure ? thrown : networkFailure(thrown, addressFix);
       throw new MetricsQueryError(address, promql, failure.reason, failure.fix, { cause: thrown });
     }
     const outcome = read(answer);
@@ -319,6 +381,9 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
         () => run(promql, range, (answer) => readSingleSeries(answer, range), signal),
         (points) => points.some((point) => point !== null),
       );
+    },
+    async close() {
+      await dispatcher?.close();
     },
   };
 }

@@ -17,6 +17,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export const crdFiles = {
   rollout: 'crds/rollout.yaml',
   alertProvider: 'crds/alertprovider.yaml',
+  metricTemplate: 'crds/metrictemplate.yaml',
   trafficSplit: 'src/playground/crds/trafficsplit.yaml',
   gatewayHttpRoute: 'src/playground/crds/gateway-httproute.yaml',
   linkerdHttpRoute: 'src/playground/crds/linkerd-httproute.yaml',

@@ -1,9 +1,11 @@
 import type { Effects } from '../../../machines/provide.js';
+import type { ConditionUpdate } from '../../api/conditions.js';
 import { parseDuration } from '../../api/duration.js';
 import type { Rollout } from '../../api/types.js';
 import { analyse } from '../../metrics/analysis.js';
 import { type JudgedSide, sampleAndJudge } from '../../metrics/judge-sampling.js';
 import type { AnalysisMode } from '../../metrics/linkerd.js';
+import type { ResolvedMetrics } from '../../metrics/metric-templates.js';
 import type { MetricsProvider } from '../../metrics/prometheus.js';
 import { checkGate, runWebhooks } from '../../webhooks/steps.js';
 import type { EffectContext } from './context.js';
@@ -26,6 +28,32 @@ export function metricsSource(
   return remote && canary
     ? { mode: 'remote', service: canary.service, provider: remote }
     : { mode: 'backend', service: canaryService, provider: ctx.metrics };
+}
+
+/** The condition on a Rollout whose metrics name MetricTemplates: can each be used? */
+export const CONDITION_METRIC_TEMPLATES = 'MetricTemplates';
+
+/** Whether every MetricTemplate the metrics name can be asked; the problems name their fixes. */
+export function metricTemplatesCondition(
+  resolved: ResolvedMetrics,
+): ConditionUpdate & { reason: string; message: string } {
+  const [first] = resolved.problems;
+  if (first) {
+    return {
+      type: CONDITION_METRIC_TEMPLATES,
+      status: 'False',
+      reason: first.problem.reason,
+      message: resolved.problems
+        .map(({ metric, problem }) => `metric ${metric}: ${problem.message}`)
+        .join('; '),
+    };
+  }
+  return {
+    type: CONDITION_METRIC_TEMPLATES,
+    status: 'True',
+    reason: 'TemplatesFound',
+    message: 'every MetricTemplate the metrics name exists and can be asked',
+  };
 }
 
 /**
@@ -65,6 +93,17 @@ export function analysisEffects(
     ...ctx.webhooks,
   });
   const webhooks = () => ctx.rollout().spec.analysis.webhooks ?? [];
+  /** The last MetricTemplates condition: a change is also an Event, once. */
+  let templates: ReturnType<typeof metricTemplatesCondition> | undefined;
+  const reportTemplates = (resolved: ResolvedMetrics) => {
+    if (!resolved.usesTemplates) return;
+    const condition = metricTemplatesCondition(resolved);
+    ctx.condition(condition);
+    if (condition.message !== templates?.message && condition.status === 'False') {
+      ctx.report({ type: 'Warning', reason: condition.reason, message: condition.message });
+    }
+    templates = condition;
+  };
   return {
     checkGate: ({ type }, signal) => checkGate(webhooks(), type, about(), options(signal)),
     runWebhooks: ({ type }, signal) => runWebhooks(webhooks(), type, about(), options(signal)),
@@ -72,11 +111,16 @@ export function analysisEffects(
       const rollout = ctx.rollout();
       const { analysis } = rollout.spec;
       const namespace = rollout.metadata.namespace ?? 'default';
+      const resolved = await ctx.templates.resolve(analysis.metrics ?? [], {
+        name: rollout.metadata.name ?? '',
+        namespace,
+      });
+      reportTemplates(resolved);
       const intervalMs = parseDuration(analysis.interval) ?? 60_000;
       const canary = metricsSource(rollout, names.canaryService, ctx);
       const [thresholds, judged] = await Promise.all([
         analyse({
-          metrics: analysis.metrics ?? [],
+          metrics: resolved.metrics,
           ...canary,
           namespace,
           target: names.target,

@@ -5,6 +5,7 @@ import type { Traffic } from '../../../machines/weights.js';
 import type { ConditionUpdate } from '../../api/conditions.js';
 import type { Rollout } from '../../api/types.js';
 import type { ApiServer, KubeObject } from '../../kube/api-server.js';
+import type { MetricTemplates } from '../../metrics/metric-templates.js';
 import type { MetricsProvider } from '../../metrics/prometheus.js';
 import type { Router, RouteTarget } from '../../routing/router.js';
 import type { WebhookDelivery } from '../../webhooks/call.js';
@@ -23,6 +24,8 @@ export interface EffectContext {
   metrics: MetricsProvider;
   /** The Prometheus of a linked cluster, when the controller was given one. */
   clusterMetrics(cluster: string): MetricsProvider | undefined;
+  /** Reads the MetricTemplates that metrics name, and their providers. */
+  templates: Pick<MetricTemplates, 'resolve'>;
   registry: Registry;
   log: Logger;
   rollout(): Rollout;

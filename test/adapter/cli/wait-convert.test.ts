@@ -1,13 +1,15 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { RolloutObject } from '../../../src/cli/rollout-object.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer } from '../../support/apiserver.js';
-import { finished, runCli, startCli, untilOutput } from './cli-process.js';
+import { finished, repoRoot, runCli, startCli, untilOutput } from './cli-process.js';
 import { clusterFixtures } from './cluster-fixtures.js';
 
-const cluster = useApiServer(['rollout']);
+const cluster = useApiServer(['rollout', 'metricTemplate']);
 const {
   rollouts,
   deployments,
@@ -169,6 +171,32 @@ spec:
       stepWeight: 20,
       maxWeight: 60,
     });
+  });
+
+  it("writes Flagger's tutorial as MetricTemplates and a Rollout that the API server stores", async () => {
+    const namespace = await cluster().createNamespace('tutorial');
+    const tutorial = readFileSync(
+      path.join(repoRoot, 'examples/flagger/linkerd-podinfo.yaml'),
+      'utf8',
+    ).replaceAll('namespace: test', `namespace: ${namespace}`);
+    const result = await runCli(['convert', '-'], env(), tutorial);
+    expect(result.code, result.stderr).toBe(0);
+    const documents = parseAllDocuments(result.stdout).map((d) => d.toJSON());
+    const templates = new ResourceClient(cluster().api, {
+      group: 'fledge.dev',
+      version: 'v1alpha1',
+      plural: 'metrictemplates',
+      kind: 'MetricTemplate',
+      namespaced: true,
+    });
+    for (const document of documents) {
+      const client = document.kind === 'MetricTemplate' ? templates : rollouts();
+      await client.create(document);
+    }
+    expect((await templates.list(namespace)).items.map((t) => t.metadata?.name)).toEqual([
+      'latency',
+      'success-rate',
+    ]);
   });
 
   it('exits 1 when a Canary cannot be converted, saying why', async () => {

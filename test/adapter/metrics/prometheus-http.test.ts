@@ -282,6 +282,59 @@ describe('Prometheus provider, against a fake Prometheus on 127.0.0.1', () => {
     expect(error.message).toMatch(/HTTP 401.*check the bearer token or basic auth/);
   });
 
+  it("sends a template's headers beside the bearer token, never in place of fledge's own", async () => {
+    answer(200, vectorOf('2'));
+    const tenant = createPrometheusProvider({
+      address,
+      bearerToken: 't0ken',
+      headers: { 'X-Scope-OrgID': 'team-a', Accept: 'text/plain' },
+    });
+    await expect(tenant.query(QUERY)).resolves.toBe(2);
+    expect(seen[0]?.headers['x-scope-orgid']).toBe('team-a');
+    expect(seen[0]?.headers.authorization).toBe('Bearer t0ken');
+    expect(seen[0]?.headers.accept).toBe('application/json');
+    await tenant.close?.();
+  });
+
+  it('asks for credentials in a MetricTemplate Secret when it sent none and got a 401', async () => {
+    answer(401, { status: 'error', errorType: 'unauthorized', error: 'no token' });
+    const error = await failureOf(
+      createPrometheusProvider({
+        address,
+        configuredBy: 'MetricTemplate test/mt spec.provider.address',
+      }).query(QUERY),
+    );
+    expect(error.message).toMatch(/HTTP 401.*give them in a MetricTemplate provider Secret/);
+  });
+
+  it('names the MetricTemplate field to fix when its address refuses connections', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await failureOf(
+      createPrometheusProvider({
+        address: `http://127.0.0.1:${port}`,
+        configuredBy: 'MetricTemplate test/mt spec.provider.address',
+      }).query(QUERY),
+    );
+    expect(error.message).toMatch(
+      /refused the connection.*check MetricTemplate test\/mt spec.provider.address/,
+    );
+  });
+
+  it('goes through the given HTTP proxy', async () => {
+    // A forward proxy sees the absolute URL in the request line.
+    answer(200, vectorOf('3'));
+    const viaProxy = createPrometheusProvider({
+      address: 'http://prometheus.example:9090',
+      proxy: address,
+    });
+    await expect(viaProxy.query(QUERY)).resolves.toBe(3);
+    expect(seen[0]?.url).toBe('http://prometheus.example:9090/api/v1/query');
+    await viaProxy.close?.();
+  });
+
   it('stops waiting when the caller aborts', async () => {
     handlers.push(() => undefined);
     const controller = new AbortController();

@@ -36,6 +36,7 @@ describe('the generated files', () => {
     expect(files.map((file) => file.path.split('/src/api/')[1])).toEqual([
       'rollout.generated.ts',
       'alertprovider.generated.ts',
+      'metrictemplate.generated.ts',
       'crd.generated.ts',
     ]);
     for (const file of files) expect(file.text, file.path).toBe(await readFile(file.path, 'utf8'));

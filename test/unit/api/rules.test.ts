@@ -80,9 +80,54 @@ describe('the rules beyond the schema', () => {
     const [problem] = problemsOf(workloadRollout({ 'spec.analysis.metrics.2.query': undefined }));
     expect(problem).toMatchObject({
       path: 'spec.analysis.metrics[2].query',
-      message: 'is required: error-ratio is not a built-in metric',
+      message: 'is required: error-ratio is not a built-in metric and has no templateRef',
     });
     expect(problem?.fix).toContain('request-success-rate, request-duration');
+  });
+
+  it('takes a MetricTemplate in place of a query, with its variables', () => {
+    expect(
+      problemsOf(
+        workloadRollout({
+          'spec.analysis.metrics.2.query': undefined,
+          'spec.analysis.metrics.2.templateRef': { name: 'error-ratio', namespace: 'shared' },
+          'spec.analysis.metrics.2.templateVariables': { direction: 'inbound' },
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses a metric with both a query and a templateRef', () => {
+    const problems = problemsOf(
+      workloadRollout({ 'spec.analysis.metrics.2.templateRef': { name: 'error-ratio' } }),
+    );
+    expect(problems).toEqual([
+      {
+        path: 'spec.analysis.metrics[2].query',
+        message: 'is given with templateRef: a metric takes its query from one or the other',
+        fix: 'remove query to use the MetricTemplate, or remove templateRef to use query',
+      },
+    ]);
+  });
+
+  it('refuses templateVariables without a templateRef to fill', () => {
+    const [problem] = problemsOf(
+      workloadRollout({ 'spec.analysis.metrics.2.templateVariables': { direction: 'inbound' } }),
+    );
+    expect(problem?.path).toBe('spec.analysis.metrics[2].templateVariables');
+  });
+
+  it("refuses {{ variables.NAME }} in a metric's own query, which has none", () => {
+    const [problem] = problemsOf(
+      workloadRollout({
+        'spec.analysis.metrics.2.query': 'sum(x{direction="{{ variables.direction }}"})',
+      }),
+    );
+    expect(problem).toMatchObject({
+      path: 'spec.analysis.metrics[2].query',
+      message: expect.stringContaining('{{ variables.direction }}, which fledge does not fill in'),
+      fix: expect.stringContaining('move the query into a MetricTemplate'),
+    });
   });
 
   it('accepts a query on a built-in metric, which replaces the built-in one', () => {

@@ -104,7 +104,7 @@ describe("Flagger's Linkerd tutorial (podinfo with MetricTemplates)", () => {
     spec: {
       routing?: unknown;
       progressDeadlineSeconds?: number;
-      analysis?: { metrics?: { name: string; query?: string }[]; webhooks?: { name: string }[] };
+      analysis?: { metrics?: unknown[]; webhooks?: { name: string }[] };
     };
   };
 
@@ -117,12 +117,24 @@ describe("Flagger's Linkerd tutorial (podinfo with MetricTemplates)", () => {
     expect(spec.progressDeadlineSeconds).toBe(60);
   });
 
-  it('writes the MetricTemplate queries in, with templateVariables filled', () => {
-    const metrics = spec.analysis?.metrics ?? [];
-    expect(metrics.map((m) => m.name)).toEqual(['success-rate', 'latency']);
-    expect(metrics[0]?.query).toContain('direction="inbound"');
-    expect(metrics[0]?.query).toContain('deployment=~"{{ target }}"');
-    expect(metrics[1]?.query).toMatch(/^histogram_quantile/);
+  it('keeps each templateRef and its templateVariables, as Flagger wrote them', () => {
+    expect(spec.analysis?.metrics).toEqual([
+      {
+        name: 'success-rate',
+        templateRef: { name: 'success-rate', namespace: 'test' },
+        templateVariables: { direction: 'inbound' },
+        thresholdRange: { min: 99 },
+        interval: '1m',
+      },
+      {
+        name: 'latency',
+        templateRef: { name: 'latency', namespace: 'test' },
+        templateVariables: { direction: 'inbound' },
+        thresholdRange: { max: 500 },
+        interval: '30s',
+      },
+    ]);
+    expect(result.notes.some((n) => n.path.includes('templateRef'))).toBe(false);
   });
 
   it('drops the bash acceptance test and keeps the load test in autocannon form', () => {
@@ -186,23 +198,71 @@ describe('convertCanary', () => {
     ]);
   });
 
-  it('drops a metric whose MetricTemplate is not in the input, saying how to include it', () => {
+  it('keeps a templateRef whose MetricTemplate is not in the input, saying to convert it too', () => {
     const result = convertOnly(
       minimal(
         {},
         {
           metrics: [
-            { name: 'latency', templateRef: { name: 'latency' }, thresholdRange: { max: 5 } },
+            {
+              name: 'latency',
+              templateRef: { name: 'latency' },
+              templateVariables: { quantile: 0.99 },
+              thresholdRange: { max: 5 },
+            },
           ],
         },
       ),
     );
-    expect(
-      (result.rollout.spec as { analysis: { metrics?: unknown } }).analysis.metrics,
-    ).toBeUndefined();
-    expect(result.notes[0]?.message).toMatch(
-      /MetricTemplate shop\/latency is not in the input; give its file too/,
+    expect((result.rollout.spec as { analysis: { metrics?: unknown } }).analysis.metrics).toEqual([
+      {
+        name: 'latency',
+        templateRef: { name: 'latency' },
+        templateVariables: { quantile: '0.99' },
+        thresholdRange: { max: 5 },
+        interval: '1m',
+      },
+    ]);
+    expect(validateRollout(result.rollout).ok).toBe(true);
+    expect(result.notes[0]).toMatchObject({
+      path: 'spec.analysis.metrics[0].templateRef',
+      kind: 'changed',
+      message: expect.stringMatching(
+        /fledge MetricTemplate shop\/latency, which is not in the input: convert the Flagger one/,
+      ),
+    });
+  });
+
+  it.each([
+    [
+      'asks another provider',
+      { provider: { type: 'datadog' }, query: 'avg:x{*}' },
+      /its MetricTemplate shop\/t: its provider is datadog; fledge asks Prometheus-API servers only/,
+    ],
+    [
+      "uses Flagger's {{ ingress }}",
+      { query: 'sum(rate(x{ingress="{{ ingress }}"}[1m]))' },
+      /its query uses \{\{ ingress \}\}, which fledge does not fill in/,
+    ],
+    [
+      'uses a variable the metric does not give',
+      { query: 'sum(rate(x{d="{{ variables.direction }}"}[1m]))' },
+      /uses \{\{ variables\.direction \}\}, which templateVariables does not give/,
+    ],
+  ])('drops a metric whose MetricTemplate %s, saying why', (_case, templateSpec, why) => {
+    const template = {
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'MetricTemplate',
+      metadata: { name: 't', namespace: 'shop' },
+      spec: templateSpec,
+    };
+    const canary = minimal(
+      {},
+      { metrics: [{ name: 'm', templateRef: { name: 't' }, thresholdRange: { max: 5 } }] },
     );
+    const result = convertCanary(canary, [template], options);
+    expect(result.ok).toBe(true);
+    expect(result.notes[0]).toMatchObject({ kind: 'dropped', message: expect.stringMatching(why) });
   });
 
   it('refuses a Canary with neither steps nor iterations: nothing says how traffic moves', () => {

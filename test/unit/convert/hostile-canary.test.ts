@@ -105,7 +105,7 @@ describe('a malformed Canary is reported at its field, never as an internal erro
     const problems = problemsOf(
       canary({
         metrics: [
-          { name: 'from-a-template', templateRef: { name: 'absent' }, thresholdRange: { max: 1 } },
+          { name: 'no-query', thresholdRange: { max: 1 } },
           { name: 'request-duration', thresholdRange: { max: 500 }, interval: '48h' },
         ],
       }),

@@ -236,3 +236,58 @@ describe('analyse with the Rollout’s own types', () => {
     expect(asked[0]).toContain('[30s]');
   });
 });
+
+describe('analyse, with metrics resolved from MetricTemplates', () => {
+  it("asks a template's metric of its own provider, with its variables, and the rest of the analysis's", async () => {
+    const analysis = providerOf(async () => 99.9);
+    const template = providerOf(async () => 12);
+    const result = await analyse({
+      ...base,
+      provider: analysis.provider,
+      metrics: [
+        { name: 'request-success-rate', thresholdRange: { min: 99 } },
+        {
+          name: 'latency',
+          query: 'x{d="{{ variables.direction }}",r="{{ name }}",t="{{ target }}"}',
+          thresholdRange: { max: 500 },
+          shared: { rollout: 'podinfo', variables: { direction: 'inbound' } },
+          provider: template.provider,
+        },
+      ],
+    });
+    expect(result.results.map((r) => [r.metric, r.value, r.passed])).toEqual([
+      ['request-success-rate', 99.9, true],
+      ['latency', 12, true],
+    ]);
+    expect(template.asked).toEqual(['x{d="inbound",r="podinfo",t="api"}']);
+    expect(analysis.asked).toHaveLength(1);
+  });
+
+  it('fails a metric whose template could not be used, with the reason, and asks nothing for it', async () => {
+    const { provider, asked } = providerOf(async () => 1);
+    const result = await analyse({
+      ...base,
+      provider,
+      metrics: [
+        {
+          name: 'latency',
+          thresholdRange: { max: 500 },
+          unavailable: 'metric latency: MetricTemplate test/latency does not exist',
+        },
+      ],
+    });
+    expect(result).toEqual({
+      noData: false,
+      results: [
+        {
+          metric: 'latency',
+          value: null,
+          max: 500,
+          passed: false,
+          message: 'metric latency: MetricTemplate test/latency does not exist',
+        },
+      ],
+    });
+    expect(asked).toEqual([]);
+  });
+});
