@@ -163,10 +163,13 @@ describe('crds/rollout.yaml', () => {
 });
 
 describe('examples/', () => {
-  it.each(['examples/workload-smi.yaml', 'examples/backend-gateway-api.yaml'])(
-    '%s is a valid Rollout',
-    (path) => {
-      expect(problemsOf(loadYaml(path))).toEqual([]);
-    },
-  );
+  it.each([
+    'examples/workload-smi.yaml',
+    'examples/backend-gateway-api.yaml',
+    'examples/ab-testing.yaml',
+    'examples/judge.yaml',
+    'examples/autoscaled.yaml',
+  ])('%s is a valid Rollout', (path) => {
+    expect(problemsOf(loadYaml(path))).toEqual([]);
+  });
 });
