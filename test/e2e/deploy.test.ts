@@ -52,6 +52,8 @@ describe('deploy/', () => {
     expect(await can('create', 'httproutes.policy.linkerd.io')).toBe('yes');
     expect(await can('watch', 'secrets')).toBe('yes');
     expect(await can('update', 'leases.coordination.k8s.io', 'fledge-system')).toBe('yes');
+    expect(await can('list', 'endpointslices.discovery.k8s.io')).toBe('yes');
+    expect(await can('watch', 'endpointslices.discovery.k8s.io')).not.toBe('yes');
     expect(await can('update', 'secrets')).not.toBe('yes');
     expect(await can('delete', 'deployments.apps')).not.toBe('yes');
     expect(await can('update', 'leases.coordination.k8s.io', 'production')).not.toBe('yes');

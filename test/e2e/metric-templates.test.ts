@@ -66,7 +66,7 @@ async function startAuthenticatingProxy(prometheus: string) {
   });
 }
 
-/** podinfo's Deployment and Service as the tutorial installs them (kustomize/podinfo). */
+/** podinfo's Deployment and HPA as the tutorial installs them (kustomize/podinfo). */
 function podinfo(namespace: string): string {
   const deployment = {
     apiVersion: 'apps/v1',
@@ -94,7 +94,25 @@ function podinfo(namespace: string): string {
       },
     },
   };
-  return stringify(deployment);
+  // The tutorial's HPA (kustomize/podinfo/hpa.yaml), which its Canary's autoscalerRef names;
+  // autoscaling/v2beta2 because Kubernetes 1.20 serves no other, and fledge follows discovery.
+  const hpa = {
+    apiVersion: 'autoscaling/v2beta2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'podinfo', namespace },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+      minReplicas: 2,
+      maxReplicas: 4,
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 99 } },
+        },
+      ],
+    },
+  };
+  return [deployment, hpa].map((document) => stringify(document)).join('---\n');
 }
 
 /** The tutorial's file for `namespace`, converted by the CLI, its templates pointed at the proxy. */
