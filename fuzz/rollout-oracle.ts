@@ -28,15 +28,30 @@ const ETCD_MAX_BYTES = 1.5 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let schema: ValidateFunction | undefined;
+let specSchema: SchemaNode | undefined;
+
+/** An OpenAPI schema node of the CRD, as far as the integer check reads it. */
+interface SchemaNode {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
+  items?: SchemaNode;
+}
+
+/** The CRD's spec schema, read from the YAML itself, not from the generated module. */
+function rawSpecSchema(): SchemaNode {
+  if (specSchema) return specSchema;
+  const crd = parse(readFileSync(path.join(repoRoot(), 'crds', 'rollout.yaml'), 'utf8'));
+  const version = crd.spec.versions.find((v: { storage: boolean }) => v.storage);
+  specSchema = version.schema.openAPIV3Schema.properties.spec as SchemaNode;
+  return specSchema;
+}
 
 /** The CRD's schema from the YAML itself, not from the generated module the validator uses. */
 function crdSchema(): ValidateFunction {
   if (schema) return schema;
-  const crd = parse(readFileSync(path.join(repoRoot(), 'crds', 'rollout.yaml'), 'utf8'));
-  const version = crd.spec.versions.find((v: { storage: boolean }) => v.storage);
-  const spec = version.schema.openAPIV3Schema.properties.spec;
   const ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false });
-  schema = ajv.compile(toAjvSchema(spec) as object);
+  schema = ajv.compile(toAjvSchema(rawSpecSchema()) as object);
   return schema;
 }
 
@@ -47,16 +62,29 @@ function nameProblem(kind: string, name: string, rule: RegExp, max: number): str
   return undefined;
 }
 
-/** Kubernetes refuses integers it cannot hold exactly (kube-openapi's IsFloat64AJSONInteger). */
+/** The schema of `key` in an object or array whose schema is `parent`, if it says. */
+function childSchema(parent: SchemaNode | undefined, key: string): SchemaNode | undefined {
+  if (!parent) return undefined;
+  if (parent.type === 'array') return parent.items;
+  const extra = parent.additionalProperties;
+  return parent.properties?.[key] ?? (typeof extra === 'object' ? extra : undefined);
+}
+
+/**
+ * Kubernetes refuses, in a field of type integer, a number it cannot hold exactly
+ * (kube-openapi's IsFloat64AJSONInteger); a field of type number takes any.
+ */
 function unsafeInteger(value: unknown, at: string): string | undefined {
-  const stack: { node: unknown; at: string }[] = [{ node: value, at }];
+  const stack: { node: unknown; at: string; schema: SchemaNode | undefined }[] = [
+    { node: value, at, schema: rawSpecSchema() },
+  ];
   while (stack.length > 0) {
-    const { node, at: where } = stack.pop() as { node: unknown; at: string };
-    if (typeof node === 'number' && !where.endsWith('.min') && !where.endsWith('.max')) {
+    const { node, at: where, schema: nodeSchema } = stack.pop() as (typeof stack)[number];
+    if (typeof node === 'number' && nodeSchema?.type === 'integer') {
       if (!Number.isSafeInteger(node)) return `${where} ${node} is not an integer Kubernetes holds`;
     } else if (node !== null && typeof node === 'object') {
       for (const [key, child] of Object.entries(node))
-        stack.push({ node: child, at: `${where}.${key}` });
+        stack.push({ node: child, at: `${where}.${key}`, schema: childSchema(nodeSchema, key) });
     }
   }
   return undefined;

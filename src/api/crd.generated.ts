@@ -623,7 +623,9 @@ export const rolloutCrd = {
                                 ],
                                 "properties": {
                                   "exact": {
+                                    "description": "Not empty (Gateway API refuses an empty header value, and Kubernetes 1.20 reads \"\" here as null).",
                                     "type": "string",
+                                    "minLength": 1,
                                     "maxLength": 4096
                                   },
                                   "regex": {
@@ -646,7 +648,9 @@ export const rolloutCrd = {
                                 ],
                                 "properties": {
                                   "exact": {
+                                    "description": "Not empty (Kubernetes 1.20 reads \"\" here as null).",
                                     "type": "string",
+                                    "minLength": 1,
                                     "maxLength": 4096
                                   }
                                 }

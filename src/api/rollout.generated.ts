@@ -309,10 +309,16 @@ export interface RequestMatch {
   };
 }
 export interface StringMatch {
+  /**
+   * Not empty (Gateway API refuses an empty header value, and Kubernetes 1.20 reads "" here as null).
+   */
   exact?: string;
   regex?: string;
 }
 export interface CookieMatch {
+  /**
+   * Not empty (Kubernetes 1.20 reads "" here as null).
+   */
   exact: string;
 }
 /**

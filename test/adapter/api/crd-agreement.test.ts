@@ -41,6 +41,9 @@ describe('the API server and validation agree on the limits', () => {
     ['progressDeadlineSeconds 604800', 'stored', 'spec.progressDeadlineSeconds', 604_800],
     ['progressDeadlineSeconds 604801', 'refused', 'spec.progressDeadlineSeconds', 604_801],
     ['an interval of 21 characters', 'refused', 'spec.analysis.interval', `${'1'.repeat(20)}s`],
+    // Kubernetes 1.20 reads an empty string under these maps as null, and refuses it.
+    ['a cookie match of ""', 'refused', 'spec.analysis.match', [{ cookies: { a: { exact: '' } } }]],
+    ['a header match of ""', 'refused', 'spec.analysis.match', [{ headers: { a: { exact: '' } } }]],
     [
       'webhook metadata of 64 KiB + 1',
       'refused',
