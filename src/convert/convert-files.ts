@@ -1,8 +1,8 @@
 import { Document } from 'yaml';
-import { type ConvertOptions, convertCanary } from './canary.js';
+import { type CanaryConversion, type ConvertOptions, convertCanary } from './canary.js';
 import { readFlaggerInput } from './documents.js';
 import type { FlaggerCanary } from './flagger-types.js';
-import { convertMetricTemplate, templateId } from './metric-template.js';
+import { convertMetricTemplate, type TemplateConversion, templateId } from './metric-template.js';
 
 export interface ConvertedFiles {
   /** The MetricTemplates, then the Rollouts, as one YAML stream. */
@@ -33,44 +33,35 @@ export function convertFlaggerFiles(
   const messages = input.problems.map((p) => `${p.path}: cannot be read: ${p.message}`);
   const documents: string[] = [];
   let failed = input.problems.length;
-  for (const template of input.templates) {
-    const id = templateId(template);
-    const result = convertMetricTemplate(template);
+  /** Records a conversion's notes, and its problems when it failed. */
+  const record = (id: string, result: TemplateConversion | CanaryConversion): void => {
     for (const note of result.notes) {
       messages.push(
         `${id}: ${note.path}: ${note.kind === 'dropped' ? 'not converted' : 'changed'}: ${note.message}`,
       );
     }
-    if (!result.ok) {
-      failed += 1;
-      for (const problem of result.problems) {
-        messages.push(`${id}: cannot be converted: ${problem.path}: ${problem.message}`);
-      }
-      continue;
+    if (result.ok) return;
+    failed += 1;
+    for (const problem of result.problems) {
+      messages.push(`${id}: cannot be converted: ${problem.path}: ${problem.message}`);
     }
-    if (!result.template) continue;
-    const document = new Document(result.template);
+  };
+  const write = (id: string, object: unknown) => {
+    const document = new Document(object);
     document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
     documents.push(document.toString({ lineWidth: 0 }));
+  };
+  for (const template of input.templates) {
+    const id = templateId(template);
+    const result = convertMetricTemplate(template);
+    record(id, result);
+    if (result.ok && result.template) write(id, result.template);
   }
   for (const canary of input.canaries) {
     const id = canaryId(canary);
     const result = convertCanary(canary, input.templates, options);
-    for (const note of result.notes) {
-      messages.push(
-        `${id}: ${note.path}: ${note.kind === 'dropped' ? 'not converted' : 'changed'}: ${note.message}`,
-      );
-    }
-    if (!result.ok) {
-      failed += 1;
-      for (const problem of result.problems) {
-        messages.push(`${id}: cannot be converted: ${problem.path}: ${problem.message}`);
-      }
-      continue;
-    }
-    const document = new Document(result.rollout);
-    document.commentBefore = ` Converted from Flagger ${id} by fledge convert`;
-    documents.push(document.toString({ lineWidth: 0 }));
+    record(id, result);
+    if (result.ok) write(id, result.rollout);
   }
   return {
     yaml: documents.join('---\n'),
