@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { close, type Received, startReceiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
-import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
-import {
-  appManifest,
-  createNamespace,
-  rolloutManifest,
-  waitForStatus,
-  waitInitialized,
-} from './support/rollout.js';
-import { startTraffic, type Traffic } from './support/traffic.js';
+import { appManifest, rolloutManifest, waitForStatus, waitInitialized } from './support/rollout.js';
+import { controllerSuite } from './support/suite.js';
 
 /**
  * Alerts end to end: AlertProviders in the cluster, the controller as a process, and a real
@@ -19,34 +12,26 @@ import { startTraffic, type Traffic } from './support/traffic.js';
  * after failed checks, and of a failure outside the analysis (a lost target).
  */
 
-const run = Date.now().toString(36);
-const ns = (scenario: string) => `alerts-${scenario}-${run}`;
 const scenarios = ['rollback', 'lost'];
 const name = 'podinfo';
-let controller: ControllerProcess;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
-const traffic: Traffic[] = [];
 
-beforeAll(async () => {
-  const ok = (_req: Received, res: import('node:http').ServerResponse) => res.writeHead(200).end();
-  receiver = await startReceiver(
-    Object.fromEntries(
-      scenarios.flatMap((s) => [
-        [`/slack/${ns(s)}`, ok],
-        [`/ops/${ns(s)}`, ok],
-      ]),
-    ),
-  );
-  for (const scenario of scenarios) await createNamespace(ns(scenario));
-  controller = startController({ namespaces: scenarios.map(ns) });
-  await controller.url();
+const suite = controllerSuite('alerts', scenarios, {
+  async before() {
+    const ok = (_req: Received, res: import('node:http').ServerResponse) =>
+      res.writeHead(200).end();
+    receiver = await startReceiver(
+      Object.fromEntries(
+        scenarios.flatMap((s) => [
+          [`/slack/${suite.ns(s)}`, ok],
+          [`/ops/${suite.ns(s)}`, ok],
+        ]),
+      ),
+    );
+    suite.stopAfterAll(() => close(receiver.server));
+  },
 });
-
-afterAll(async () => {
-  await Promise.all(traffic.map((t) => t.stop()));
-  await controller?.kill();
-  await close(receiver?.server);
-});
+const ns = suite.ns;
 
 /** Given AlertProviders that post to the receiver: `chat` (slack) and `ops` (generic, through a Secret). */
 async function givenProviders(namespace: string): Promise<void> {
@@ -86,7 +71,7 @@ async function givenInitialized(namespace: string, rollout: Parameters<typeof ro
   await kubectlApply(appManifest({ name, namespace }));
   await kubectlApply(rolloutManifest(rollout));
   await waitInitialized(namespace, name);
-  traffic.push(startTraffic([`http://${name}.${namespace}:8080/`], 20));
+  suite.traffic([`http://${name}.${namespace}:8080/`], 20);
 }
 
 describe('alerts', () => {

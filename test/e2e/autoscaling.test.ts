@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RolloutStatus } from '../../src/api/types.js';
 import type { Autoscaler } from '../../src/controller/workload/autoscaler.js';
@@ -8,17 +8,15 @@ import { autoscalerType } from '../../src/controller/workload/autoscalers.js';
 import { ApiServer, type KubeObject } from '../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../src/kube/resources.js';
 import { waitFor } from '../support/wait.js';
-import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
-  createNamespace,
   finished,
   rolloutManifest,
   rolloutStatus,
   waitForStatus,
   waitInitialized,
 } from './support/rollout.js';
-import { startTraffic, type Traffic } from './support/traffic.js';
+import { controllerSuite } from './support/suite.js';
 
 /**
  * Autoscaled targets with kube-controller-manager's real HPA controller, reading the
@@ -26,12 +24,7 @@ import { startTraffic, type Traffic } from './support/traffic.js';
  * for each request a second it serves, so load through the mesh scales Deployments.
  */
 
-const run = Date.now().toString(36);
-const ns = (scenario: string) => `hpa-${scenario}-${run}`;
-const scenarios = ['promote', 'rollback'];
 const name = 'podinfo';
-let controller: ControllerProcess;
-const traffic: Traffic[] = [];
 
 type Scaled = KubeObject & { spec?: { replicas?: number; template?: unknown } };
 let deployments: ResourceClient<Scaled>;
@@ -43,15 +36,10 @@ beforeAll(async () => {
   const api = new ApiServer(kc);
   deployments = new ResourceClient(api, knownTypes.deployments);
   hpas = new ResourceClient(api, autoscalerType('v2beta2'));
-  for (const scenario of scenarios) await createNamespace(ns(scenario));
-  controller = startController({ namespaces: scenarios.map(ns) });
-  await controller.url();
 });
 
-afterAll(async () => {
-  await Promise.all(traffic.map((t) => t.stop()));
-  await controller?.kill();
-});
+const suite = controllerSuite('hpa', ['promote', 'rollback']);
+const ns = suite.ns;
 
 function app(namespace: string): string {
   return stringify({
@@ -228,7 +216,7 @@ async function givenScaledUp(scenario: string): Promise<{ namespace: string; bef
     maxReplicas: MAX_REPLICAS,
   });
   await waitTargetAutoscalerInert(namespace);
-  traffic.push(startTraffic([`http://${name}.${namespace}:8080/`], 24, 400_000));
+  suite.traffic([`http://${name}.${namespace}:8080/`], 24, 400_000);
   return { namespace, before: await scaledUpUnderLoad(namespace) };
 }
 

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { RolloutStatus } from '../../src/api/types.js';
 import { viaProxy } from '../support/via-proxy.js';
 import { waitFor } from '../support/wait.js';
-import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import { promQuery } from './support/prometheus.js';
 import {
   annotate,
   appManifest,
-  createNamespace,
   finished,
   type RolloutOptions,
   rolloutManifest,
@@ -17,7 +15,8 @@ import {
   waitInitialized,
   weightsSeen,
 } from './support/rollout.js';
-import { startTraffic, type Traffic } from './support/traffic.js';
+import { controllerSuite } from './support/suite.js';
+import type { Traffic } from './support/traffic.js';
 
 /**
  * Workload mode on the playground, driven by `fledge controller` as a process: each scenario
@@ -25,9 +24,7 @@ import { startTraffic, type Traffic } from './support/traffic.js';
  * the Rollout promote or roll back while traffic flows through the simulated mesh.
  */
 
-const run = Date.now().toString(36);
-const ns = (scenario: string) => `wl-${scenario}-${run}`;
-const scenarios = [
+const suite = controllerSuite('wl', [
   'healthy',
   'faulty',
   'latency',
@@ -42,20 +39,8 @@ const scenarios = [
   'configmap',
   'delete',
   'gate',
-];
-let controller: ControllerProcess;
-const traffic: Traffic[] = [];
-
-beforeAll(async () => {
-  for (const scenario of scenarios) await createNamespace(ns(scenario));
-  controller = startController({ namespaces: scenarios.map(ns) });
-  await controller.url();
-});
-
-afterAll(async () => {
-  await Promise.all(traffic.map((t) => t.stop()));
-  await controller?.kill();
-});
+]);
+const ns = suite.ns;
 
 interface Deployed {
   namespace: string;
@@ -78,8 +63,7 @@ async function givenInitialized(
   await waitInitialized(namespace, name);
   const apex = `http://${name}.${namespace}:8080/`;
   const canary = `http://${name}-canary.${namespace}:8080/`;
-  const load = startTraffic([apex, canary], 10);
-  traffic.push(load);
+  const load = suite.traffic([apex, canary], 10);
   return { namespace, name, apex, canary, traffic: load, statuses: [] };
 }
 
@@ -328,7 +312,7 @@ describe.concurrent('fledge controller in workload mode', () => {
     await kubectlApply(app);
     await kubectlApply(rolloutManifest({ name, namespace, stepWeight: 25 }));
     const initialized = await waitInitialized(namespace, name);
-    traffic.push(startTraffic([`http://${name}-canary.${namespace}:8080/`], 10));
+    suite.traffic([`http://${name}-canary.${namespace}:8080/`], 10);
     await kubectl([
       '-n',
       namespace,

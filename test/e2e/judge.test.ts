@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RolloutStatus } from '../../src/api/types.js';
-import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
   appManifest,
-  createNamespace,
   finished,
   rolloutManifest,
   waitForStatus,
   waitInitialized,
 } from './support/rollout.js';
-import { startTraffic, type Traffic } from './support/traffic.js';
+import { controllerSuite } from './support/suite.js';
 
 /**
  * The statistical judge on the playground: the canary's median latency against the
@@ -18,22 +16,8 @@ import { startTraffic, type Traffic } from './support/traffic.js';
  * confidence can use), beside the usual fixed bounds (success rate >= 99, p99 <= 500 ms).
  */
 
-const run = Date.now().toString(36);
-const ns = (scenario: string) => `judge-${scenario}-${run}`;
-const scenarios = ['slower', 'same', 'errors'];
-let controller: ControllerProcess;
-const traffic: Traffic[] = [];
-
-beforeAll(async () => {
-  for (const scenario of scenarios) await createNamespace(ns(scenario));
-  controller = startController({ namespaces: scenarios.map(ns) });
-  await controller.url();
-});
-
-afterAll(async () => {
-  await Promise.all(traffic.map((t) => t.stop()));
-  await controller?.kill();
-});
+const suite = controllerSuite('judge', ['slower', 'same', 'errors']);
+const ns = suite.ns;
 
 const latencyJudge = {
   step: '3s',
@@ -55,11 +39,9 @@ async function givenJudged(
     rolloutManifest({ name, namespace, interval: '5s', threshold, judge, successRateMin }),
   );
   await waitInitialized(namespace, name);
-  traffic.push(
-    startTraffic(
-      [`http://${name}.${namespace}:8080/`, `http://${name}-canary.${namespace}:8080/`],
-      10,
-    ),
+  suite.traffic(
+    [`http://${name}.${namespace}:8080/`, `http://${name}-canary.${namespace}:8080/`],
+    10,
   );
   return { namespace, name, statuses: [] as RolloutStatus[] };
 }

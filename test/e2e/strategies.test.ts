@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RolloutStatus } from '../../src/api/types.js';
 import { waitFor } from '../support/wait.js';
@@ -9,16 +9,15 @@ import {
   throughMesh,
   whoAnswers,
 } from './support/answers.js';
-import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
   annotate,
   appManifest,
-  createNamespace,
   finished,
   waitForStatus,
   waitInitialized,
 } from './support/rollout.js';
+import { controllerSuite } from './support/suite.js';
 
 /**
  * The traffic strategies on the playground (docs/strategies.md), each healthy and faulty,
@@ -27,9 +26,7 @@ import {
  * whole release and a drift correction.
  */
 
-const run = Date.now().toString(36);
-const ns = (scenario: string) => `st-${scenario}-${run}`;
-const scenarios = [
+const suite = controllerSuite('st', [
   'ab-healthy',
   'ab-faulty',
   'bg-healthy',
@@ -39,21 +36,9 @@ const scenarios = [
   'grpc-healthy',
   'grpc-faulty',
   'owned',
-];
+]);
+const ns = suite.ns;
 const name = 'podinfo';
-let controller: ControllerProcess;
-const loads: Array<{ stop(): Promise<void> }> = [];
-
-beforeAll(async () => {
-  for (const scenario of scenarios) await createNamespace(ns(scenario));
-  controller = startController({ namespaces: scenarios.map(ns) });
-  await controller.url();
-});
-
-afterAll(async () => {
-  await Promise.all(loads.map((load) => load.stop()));
-  await controller?.kill();
-});
 
 const metrics = [
   { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' },
@@ -99,7 +84,7 @@ async function given(
 type Given = Awaited<ReturnType<typeof given>>;
 
 const load = <T extends { stop(): Promise<void> }>(started: T): T => {
-  loads.push(started);
+  suite.stopAfterAll(() => started.stop());
   return started;
 };
 

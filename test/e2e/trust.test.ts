@@ -1,18 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RolloutStatus } from '../../src/api/types.js';
 import { waitFor } from '../support/wait.js';
-import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import {
   appManifest,
-  createNamespace,
   type RolloutOptions,
   rolloutManifest,
   waitForStatus,
   waitInitialized,
 } from './support/rollout.js';
-import { startTraffic, type Traffic } from './support/traffic.js';
+import { controllerSuite } from './support/suite.js';
+import type { Traffic } from './support/traffic.js';
 
 /**
  * What must hold when things go wrong (contract §2): deleting a Rollout, valid or not, never
@@ -20,22 +19,8 @@ import { startTraffic, type Traffic } from './support/traffic.js';
  * the target exactly. Traffic flows through the mesh proxy throughout and is counted there.
  */
 
-const run = Date.now().toString(36);
-const ns = (scenario: string) => `trust-${scenario}-${run}`;
-const scenarios = ['delete-invalid', 'delete-mid', 'lost-target', 'faithful'];
-let controller: ControllerProcess;
-const traffic: Traffic[] = [];
-
-beforeAll(async () => {
-  for (const scenario of scenarios) await createNamespace(ns(scenario));
-  controller = startController({ namespaces: scenarios.map(ns) });
-  await controller.url();
-});
-
-afterAll(async () => {
-  await Promise.all(traffic.map((t) => t.stop()));
-  await controller?.kill();
-});
+const suite = controllerSuite('trust', ['delete-invalid', 'delete-mid', 'lost-target', 'faithful']);
+const ns = suite.ns;
 
 interface Given {
   namespace: string;
@@ -57,8 +42,7 @@ async function givenInitialized(
   await kubectlApply(rolloutManifest({ name, namespace, ...rollout }));
   await waitInitialized(namespace, name);
   const apex = `http://${name}.${namespace}:8080/`;
-  const load = startTraffic([apex], 20);
-  traffic.push(load);
+  const load = suite.traffic([apex], 20);
   return { namespace, apex, traffic: load, statuses: [] };
 }
 

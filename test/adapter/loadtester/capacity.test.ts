@@ -1,19 +1,8 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import {
-  cleanupAfterEach,
-  metricValue,
-  post,
-  loadtester as startTestLoadtester,
-  target as startTestTarget,
-  webhook,
-} from './harness.js';
+import { metricValue, post, serversAfterEach, webhook } from './harness.js';
 
-const cleanups = cleanupAfterEach();
-const loadtester = (options: Parameters<typeof startTestLoadtester>[1] = {}) =>
-  startTestLoadtester(cleanups, options);
-const target = (opts: Parameters<typeof startTestTarget>[1] = {}) =>
-  startTestTarget(cleanups, opts);
+const { cleanups, loadtester, target } = serversAfterEach();
 
 const MiB = 1024 * 1024;
 const TOKEN = 'f1e2d3c4b5a6978812345678abcdef00';

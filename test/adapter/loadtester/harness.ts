@@ -5,7 +5,7 @@ import { type LoadtesterOptions, startLoadtester } from '../../../src/loadtester
 import { fakeDns, startTarget } from './servers.js';
 
 /** Stops what a test started, after each test of the file that calls it. */
-export function cleanupAfterEach() {
+function cleanupAfterEach() {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -30,32 +30,33 @@ export function logLines() {
 export type TestLoadtester = Awaited<ReturnType<typeof startLoadtester>>;
 
 /**
- * A loadtester on 127.0.0.1 that may load 127.0.0.1 (the local targets), with a DNS that
- * knows no name unless the test gives one.
+ * Starts loadtesters and targets for one test and stops them after it: a loadtester on
+ * 127.0.0.1 that may load 127.0.0.1 (the local targets), with a DNS that knows no name unless
+ * the test gives one.
  */
-export async function loadtester(
-  cleanups: Array<() => Promise<void>>,
-  options: Partial<LoadtesterOptions> = {},
-): Promise<TestLoadtester> {
-  const started = await startLoadtester({
-    port: 0,
-    host: '127.0.0.1',
-    allowHosts: ['127.0.0.1'],
-    lookup: fakeDns({}).lookup,
-    logger: pino({ level: 'silent' }),
-    ...options,
-  });
-  cleanups.push(() => started.stop());
-  return started;
-}
-
-export async function target(
-  cleanups: Array<() => Promise<void>>,
-  opts: Parameters<typeof startTarget>[0] = {},
-) {
-  const started = await startTarget(opts);
-  cleanups.push(() => started.close());
-  return started;
+export function serversAfterEach() {
+  const cleanups = cleanupAfterEach();
+  return {
+    /** Anything else the test started, stopped after it in reverse order. */
+    cleanups,
+    async loadtester(options: Partial<LoadtesterOptions> = {}): Promise<TestLoadtester> {
+      const started = await startLoadtester({
+        port: 0,
+        host: '127.0.0.1',
+        allowHosts: ['127.0.0.1'],
+        lookup: fakeDns({}).lookup,
+        logger: pino({ level: 'silent' }),
+        ...options,
+      });
+      cleanups.push(() => started.stop());
+      return started;
+    },
+    async target(opts: Parameters<typeof startTarget>[0] = {}) {
+      const started = await startTarget(opts);
+      cleanups.push(() => started.close());
+      return started;
+    },
+  };
 }
 
 export interface ReplyBody {

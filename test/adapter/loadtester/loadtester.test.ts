@@ -1,23 +1,11 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startLoadtester } from '../../../src/loadtester/server.js';
-import {
-  cleanupAfterEach,
-  logLines,
-  metricValue,
-  post,
-  loadtester as startTestLoadtester,
-  target as startTestTarget,
-  webhook,
-} from './harness.js';
+import { logLines, metricValue, post, serversAfterEach, webhook } from './harness.js';
 import { startForwardProxy } from './servers.js';
 
 const logger = pino({ level: 'silent' });
-const cleanups = cleanupAfterEach();
-const loadtester = (options: Parameters<typeof startTestLoadtester>[1] = {}) =>
-  startTestLoadtester(cleanups, options);
-const target = (opts: Parameters<typeof startTestTarget>[1] = {}) =>
-  startTestTarget(cleanups, opts);
+const { cleanups, loadtester, target } = serversAfterEach();
 
 describe('fledge loadtester: load', () => {
   it('keeps the achieved rate within 10% of rps (200 rps for 3 s)', async () => {

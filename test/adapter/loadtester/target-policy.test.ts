@@ -1,20 +1,9 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import {
-  cleanupAfterEach,
-  metricValue,
-  post,
-  loadtester as startTestLoadtester,
-  target as startTestTarget,
-  webhook,
-} from './harness.js';
+import { metricValue, post, serversAfterEach, webhook } from './harness.js';
 import { fakeDns } from './servers.js';
 
-const cleanups = cleanupAfterEach();
-const loadtester = (options: Parameters<typeof startTestLoadtester>[1] = {}) =>
-  startTestLoadtester(cleanups, options);
-const target = (opts: Parameters<typeof startTestTarget>[1] = {}) =>
-  startTestTarget(cleanups, opts);
+const { loadtester, target } = serversAfterEach();
 
 const SERVICE = 'api.production.svc.cluster.local';
 
