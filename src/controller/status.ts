@@ -57,7 +57,10 @@ export function statusFromMachine(
       : (previous.lastAnalysis ?? []),
     ...(document.lastAnalysis?.judgement
       ? { lastJudgement: judgementStatus(document.lastAnalysis.judgement) }
-      : keep(previous, 'lastJudgement')),
+      : // Not every analysis judges; a judgement outlives those, but not the judge's removal.
+        rollout.spec.analysis?.judge
+        ? keep(previous, 'lastJudgement')
+        : {}),
     machine: document as unknown as Record<string, unknown>,
   };
 }

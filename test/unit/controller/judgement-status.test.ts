@@ -88,10 +88,20 @@ describe('status.lastJudgement', () => {
     });
   });
 
-  it('keeps the previous judgement through an analysis without one', () => {
+  it('keeps the previous judgement through an analysis without one while the judge is there', () => {
+    const judged = {
+      ...rollout,
+      spec: { analysis: { judge: { metrics: [] } } },
+    } as unknown as Rollout;
+    const before = statusFromMachine(judged, document(true), now);
+    const after = statusFromMachine({ ...judged, status: before }, document(false), now);
+    expect(after.lastJudgement).toEqual(before.lastJudgement);
+  });
+
+  it('drops the last judgement once the judge is removed from the spec', () => {
     const before = statusFromMachine(rollout, document(true), now);
     const after = statusFromMachine({ ...rollout, status: before }, document(false), now);
-    expect(after.lastJudgement).toEqual(before.lastJudgement);
+    expect(after.lastJudgement).toBeUndefined();
   });
 
   it('reads in fledge status as one line per metric', () => {
