@@ -414,7 +414,7 @@ export class Controller {
       effectContext: (view: RunnerView) => ({
         ...view,
         api: this.api,
-        ...routingFor(this.api, view.rollout),
+        ...routingFor(this.api, view.rollout, (type) => this.watches.routeCache(type)),
         metrics: this.metrics,
         clusterMetrics: (cluster) => this.clusterMetrics.get(cluster),
         templates: this.templates,

@@ -52,8 +52,8 @@ export class ControllerWatches {
   readonly caches: Caches;
   readonly index: ReferenceIndex;
   readonly hashes: ConfigHashes;
-  /** Routing objects by type, for drift checks without a read. */
-  readonly routes = new Map<ResourceType, Cache<KubeObject>>();
+  /** Routing objects by type (`describe`), for drift checks without a read. */
+  private readonly routes = new Map<string, WatchSet<KubeObject>>();
   private readonly core: WatchSet<KubeObject>[];
   private readonly all: WatchSet<KubeObject>[];
 
@@ -93,7 +93,7 @@ export class ControllerWatches {
     const secrets = configs(knownTypes.secrets);
     const routes = routingTypes.map((type) => {
       const set = watch<KubeObject>(type);
-      this.routes.set(type, set);
+      this.routes.set(describe(type), set);
       return set;
     });
 
@@ -178,6 +178,12 @@ export class ControllerWatches {
     }
     const byName = (object: KubeObject) => enqueue(keyOf(object));
     for (const set of routes) set.on('update', byName).on('delete', byName);
+  }
+
+  /** The watch cache of a routing type, once it has listed; a router reads the API without one. */
+  routeCache(type: ResourceType): Cache<KubeObject> | undefined {
+    const set = this.routes.get(describe(type));
+    return set?.hasSynced ? set : undefined;
   }
 
   /** Rollouts, Deployments, ConfigMaps and Secrets are listed; routing types may never be. */

@@ -3,7 +3,7 @@ import type { Traffic } from '../../machines/weights.js';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer } from '../kube/api-server.js';
 import { ownerReferenceTo } from '../kube/resources.js';
-import { createRouter } from '../routing/index.js';
+import { createRouter, type RouteCacheOf } from '../routing/index.js';
 import type { Router, RouteTarget } from '../routing/router.js';
 import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
@@ -35,13 +35,14 @@ export function routeTargetOf(rollout: Rollout): RouteTarget {
 export function routingFor(
   api: ApiServer,
   rollout: () => Rollout,
+  cacheOf?: RouteCacheOf,
 ): Pick<EffectContext, 'router' | 'route'> {
   let made: { key: string; router: Router } | undefined;
   return {
     router: () => {
       const routing = rollout().spec.routing;
       const key = `${routing.provider}/${routing.kind}/${routing.apiVersion}`;
-      if (made?.key !== key) made = { key, router: createRouter(api, routing) };
+      if (made?.key !== key) made = { key, router: createRouter(api, routing, cacheOf) };
       return made.router;
     },
     route: () => routeTargetOf(rollout()),

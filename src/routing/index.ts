@@ -3,10 +3,11 @@ import { ROUTE_KIND_API_VERSIONS, type RouteKind } from '../api/strategy-rules.j
 import type { ApiServer } from '../kube/api-server.js';
 import type { ResourceType } from '../kube/resources.js';
 import { gatewayRouteFormat } from './gateway-api.js';
-import { type RouteFormat, RouteObjectRouter } from './route-object.js';
+import { type RouteCacheOf, type RouteFormat, RouteObjectRouter } from './route-object.js';
 import type { Router } from './router.js';
 import { type SmiVersion, smiFormat } from './smi.js';
 
+export type { RouteCache, RouteCacheOf } from './route-object.js';
 export type { Router, RouteTarget, Traffic, Weights, WeightsResult } from './router.js';
 
 /** spec.routing of a Rollout. */
@@ -39,8 +40,15 @@ const routingFormats: Array<{ provider: RoutingProvider; kind: string; apiVersio
   ),
 ];
 
-/** The router for a Rollout's spec.routing; throws naming the field and the accepted values. */
-export function createRouter(api: ApiServer, routing: RoutingSpec = {}): Router {
+/**
+ * The router for a Rollout's spec.routing; throws naming the field and the accepted values.
+ * `cacheOf` gives it the controller's watch cache of its type, where there is one.
+ */
+export function createRouter(
+  api: ApiServer,
+  routing: RoutingSpec = {},
+  cacheOf?: RouteCacheOf,
+): Router {
   const provider = routing.provider ?? 'smi';
   if (provider !== 'smi' && provider !== 'gateway-api') {
     throw new Error(
@@ -61,7 +69,8 @@ export function createRouter(api: ApiServer, routing: RoutingSpec = {}): Router 
       `spec.routing.apiVersion "${apiVersion}" is not supported by provider ${provider} for ${kind}; use one of ${accepted.join(', ') || 'none: check spec.routing.kind'}`,
     );
   }
-  return new RouteObjectRouter(api, routeFormat(found));
+  const format = routeFormat(found);
+  return new RouteObjectRouter(api, format, cacheOf?.(format.type));
 }
 
 function routeFormat(format: (typeof routingFormats)[number]): RouteFormat {

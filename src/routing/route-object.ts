@@ -55,6 +55,14 @@ export const addedRulesAnnotation = 'fledge.dev/added-rules';
 export const routedBackendsAnnotation = 'fledge.dev/backends';
 export const managedByLabel = { 'app.kubernetes.io/managed-by': 'fledge' };
 
+/** The controller's watch cache of one routing type. */
+export interface RouteCache {
+  get(namespace: string, name: string): KubeObject | undefined;
+}
+
+/** The watch cache of a routing type, where the controller watches that type. */
+export type RouteCacheOf = (type: ResourceType) => RouteCache | undefined;
+
 /** A user's concurrent edit makes a write conflict: read again and merge again, this often. */
 const WRITE_ATTEMPTS = 3;
 
@@ -123,9 +131,15 @@ export class RouteObjectRouter implements Router {
   readonly type: ResourceType;
   private readonly objects: ResourceClient;
 
+  /**
+   * `cache`, the controller's watch of this type, spares the read of every reconcile at rest:
+   * a write from a stale copy fails on its resourceVersion and is retried from a fresh read,
+   * and a change the cache has not seen yet comes as a watch event that reconciles again.
+   */
   constructor(
     api: ApiServer,
     private readonly format: RouteFormat,
+    private readonly cache?: RouteCache,
   ) {
     this.provider = format.provider;
     this.type = format.type;
@@ -137,15 +151,21 @@ export class RouteObjectRouter implements Router {
     await this.ensure(target);
   }
 
+  /** The object from the watch cache (a copy: the cache is shared), or else from the API. */
+  private async read(target: RouteTarget, fresh: boolean): Promise<KubeObject | null> {
+    const cached = fresh ? undefined : this.cache?.get(target.namespace, target.name);
+    return cached ? structuredClone(cached) : this.objects.find(target.namespace, target.name);
+  }
+
   /** Creates or adopts the object, returning it as the server stores it. */
-  private async ensure(target: RouteTarget): Promise<KubeObject> {
-    const existing = await this.objects.find(target.namespace, target.name);
+  private async ensure(target: RouteTarget, fresh = false): Promise<KubeObject> {
+    const existing = await this.read(target, fresh);
     if (!existing) {
       try {
         return await this.objects.create(buildRouteObject(this.format, target, atRest));
       } catch (error) {
         if (!isAlreadyExists(error)) throw this.explain(error, target, 'create');
-        return this.ensure(target);
+        return this.ensure(target, true);
       }
     }
     const current = this.format.readWeights(target, existing);
@@ -183,8 +203,10 @@ export class RouteObjectRouter implements Router {
   async setTraffic(target: RouteTarget, traffic: Traffic): Promise<WeightsResult> {
     assertWeight(traffic.canaryWeight);
     const desiredWeights = weightsFor(traffic.canaryWeight);
+    // A conflict on the cached copy is not a user's edit: it does not use up an attempt.
+    const attempts = this.cache ? WRITE_ATTEMPTS + 1 : WRITE_ATTEMPTS;
     for (let attempt = 1; ; attempt++) {
-      const existing = await this.objects.find(target.namespace, target.name);
+      const existing = await this.read(target, attempt > 1);
       if (!existing) {
         // Someone deleted it: fledge puts it back, and says so.
         await this.objects
@@ -223,7 +245,7 @@ export class RouteObjectRouter implements Router {
             spec: desired.spec,
           });
         } catch (error) {
-          if (isConflict(error) && attempt < WRITE_ATTEMPTS) continue;
+          if (isConflict(error) && attempt < attempts) continue;
           throw this.explain(error, target, 'set traffic on');
         }
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTE_KIND_API_VERSIONS, type RouteKind } from '../../../src/api/strategy-rules.js';
-import type { KubeObject } from '../../../src/kube/api-server.js';
+import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
 import {
   ownerReferenceTo,
   ResourceClient,
@@ -164,6 +164,70 @@ describe.each(cases)(
       expect(await objects().find(target.namespace, target.name)).toBeNull();
       expect(await router.getWeights(target)).toBeNull();
       expect(await router.finalize(target)).toBe('absent');
+    });
+
+    describe('with the watch cache', () => {
+      /** A cache holding the object as it was when `snapshot` was called, and an API that counts. */
+      async function cached(target: RouteTarget) {
+        const copies = new Map<string, KubeObject>();
+        const requests: string[] = [];
+        const api = new ApiServer(cluster().api.kc, 'fledge-test', (method) =>
+          requests.push(method),
+        );
+        const router = createRouter(api, { provider, kind, apiVersion }, () => ({
+          get: (namespace, name) => copies.get(`${namespace}/${name}`),
+        }));
+        const snapshot = async () =>
+          copies.set(
+            `${target.namespace}/${target.name}`,
+            await objects().get(target.namespace, target.name),
+          );
+        return { router, requests, snapshot };
+      }
+
+      it('at rest asks the API server nothing', async () => {
+        const target = await targetIn(await cluster().createNamespace());
+        const { router, requests, snapshot } = await cached(target);
+        await router.reconcile(target);
+        await router.setTraffic(target, at(0));
+        await snapshot();
+        requests.length = 0;
+        await router.reconcile(target);
+        expect(await router.setTraffic(target, at(0))).toEqual({
+          weights: { stable: 100, canary: 0 },
+          drifted: false,
+        });
+        expect(requests).toEqual([]);
+      });
+
+      it('writes a step over a stale copy: the conflict sends it to a fresh read', async () => {
+        const target = await targetIn(await cluster().createNamespace());
+        const { router, snapshot } = await cached(target);
+        await router.reconcile(target);
+        await snapshot();
+        await router.setTraffic(target, at(10));
+        await router.setTraffic(target, at(20));
+        expect(await router.setTraffic(target, at(30))).toEqual({
+          weights: { stable: 70, canary: 30 },
+          drifted: false,
+        });
+        expect(await router.getWeights(target)).toEqual({ stable: 70, canary: 30 });
+      });
+
+      it('corrects a drift the cache has seen', async () => {
+        const target = await targetIn(await cluster().createNamespace());
+        const { router, snapshot } = await cached(target);
+        await router.reconcile(target);
+        await router.setTraffic(target, at(20));
+        const object = await objects().get(target.namespace, target.name);
+        await objects().mergePatch(target.namespace, target.name, tamper(object, provider));
+        await snapshot();
+        expect(await router.setTraffic(target, at(20))).toEqual({
+          weights: { stable: 80, canary: 20 },
+          drifted: true,
+          found: { stable: 50, canary: 50 },
+        });
+      });
     });
   },
 );
