@@ -45,6 +45,13 @@ const metrics = [
   { name: 'request-duration', thresholdRange: { max: 500 }, interval: '10s' },
 ];
 
+/**
+ * A healthy canary may meet a few failed checks on a busy machine (a p99 over 500 ms when
+ * both cores are taken) without being rolled back; the faulty ones fail fast, at `failFast`.
+ */
+const healthyThreshold = 10;
+const failFast = { threshold: 2 };
+
 function rollout(
   namespace: string,
   spec: Record<string, unknown>,
@@ -59,7 +66,7 @@ function rollout(
       service: { port: 8080, targetPort: 8080 },
       progressDeadlineSeconds: 60,
       ...spec,
-      analysis: { interval: '3s', threshold: 2, metrics, ...analysis },
+      analysis: { interval: '3s', threshold: healthyThreshold, metrics, ...analysis },
     },
   });
 }
@@ -143,7 +150,14 @@ describe.concurrent('traffic strategies on the playground', () => {
   });
 
   it('A/B testing: a canary failing the matching requests is rolled back; others never see it', async () => {
-    const d = await given('ab-faulty', { routing: { provider: 'gateway-api' } }, abAnalysis);
+    const d = await given(
+      'ab-faulty',
+      { routing: { provider: 'gateway-api' } },
+      {
+        ...abAnalysis,
+        ...failFast,
+      },
+    );
     load(steadyLoad(d.apex, { headers: { 'x-canary': 'insider' } }));
     const others = load(steadyLoad(d.apex));
     await setEnv(d, 'ERROR_RATE=0.5');
@@ -182,7 +196,11 @@ describe.concurrent('traffic strategies on the playground', () => {
   });
 
   it('blue/green: a canary failing its test traffic is rolled back before any switch', async () => {
-    const d = await given('bg-faulty', { routing: { provider: 'smi' } }, { iterations: 3 });
+    const d = await given(
+      'bg-faulty',
+      { routing: { provider: 'smi' } },
+      { iterations: 3, ...failFast },
+    );
     load(steadyLoad(d.canary));
     const apex = load(steadyLoad(d.apex));
     await setEnv(d, 'ERROR_RATE=0.5');
@@ -232,7 +250,12 @@ describe.concurrent('traffic strategies on the playground', () => {
     const d = await given(
       'sticky-faulty',
       { routing: { provider: 'gateway-api' } },
-      { stepWeight: 20, maxWeight: 40, sessionAffinity: { cookieName: 'canary-session' } },
+      {
+        stepWeight: 20,
+        maxWeight: 40,
+        sessionAffinity: { cookieName: 'canary-session' },
+        ...failFast,
+      },
     );
     load(steadyLoad(d.apex));
     await setEnv(d, 'ERROR_RATE=0.5');
@@ -271,7 +294,7 @@ describe.concurrent('traffic strategies on the playground', () => {
     const d = await given(
       'grpc-faulty',
       { routing: { provider: 'gateway-api', kind: 'GRPCRoute' } },
-      { stepWeight: 25, maxWeight: 50 },
+      { stepWeight: 25, maxWeight: 50, ...failFast },
     );
     load(steadyGrpcLoad(`${name}.${d.namespace}:8080`));
     load(steadyGrpcLoad(`${name}-canary.${d.namespace}:8080`));
