@@ -7,6 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { repoRoot, runCli } from '../adapter/cli/cli-process.js';
 import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
+import { podinfoDeployment } from './support/podinfo.js';
 import { createNamespace, waitForStatus, waitInitialized } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
 
@@ -68,32 +69,7 @@ async function startAuthenticatingProxy(prometheus: string) {
 
 /** podinfo's Deployment and HPA as the tutorial installs them (kustomize/podinfo). */
 function podinfo(namespace: string): string {
-  const deployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'podinfo', namespace, labels: { app: 'podinfo' } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'podinfo' } },
-      template: {
-        metadata: { labels: { app: 'podinfo' } },
-        spec: {
-          containers: [
-            {
-              name: 'podinfod',
-              image: 'ghcr.io/stefanprodan/podinfo:6.0.0',
-              command: ['./podinfo', '--port=9898', '--port-metrics=9797', '--level=info'],
-              ports: [
-                { name: 'http', containerPort: 9898, protocol: 'TCP' },
-                { name: 'http-metrics', containerPort: 9797, protocol: 'TCP' },
-              ],
-              readinessProbe: { httpGet: { path: '/readyz', port: 9898 } },
-            },
-          ],
-        },
-      },
-    },
-  };
+  const deployment = podinfoDeployment(namespace);
   // The tutorial's HPA (kustomize/podinfo/hpa.yaml), which its Canary's autoscalerRef names;
   // autoscaling/v2beta2 because Kubernetes 1.20 serves no other, and fledge follows discovery.
   const hpa = {

@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import { viaProxy } from '../support/via-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
+import { podinfoDeployment } from './support/podinfo.js';
 import { promQuery } from './support/prometheus.js';
 import { createNamespace } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
@@ -18,42 +19,7 @@ const url = (path: string) => `http://podinfo.${namespace}:9898${path}`;
 let traffic: Traffic | undefined;
 
 /** podinfo's Deployment and Service as Flagger's Linkerd tutorial installs them (kustomize/). */
-const podinfo = stringify({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name: 'podinfo', namespace, labels: { app: 'podinfo' } },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: 'podinfo' } },
-    template: {
-      metadata: { labels: { app: 'podinfo' } },
-      spec: {
-        containers: [
-          {
-            name: 'podinfod',
-            image: 'ghcr.io/stefanprodan/podinfo:6.0.0',
-            command: [
-              './podinfo',
-              '--port=9898',
-              '--port-metrics=9797',
-              '--grpc-port=9999',
-              '--grpc-service-name=podinfo',
-              '--level=info',
-              '--random-delay=false',
-              '--random-error=false',
-            ],
-            ports: [
-              { name: 'http', containerPort: 9898, protocol: 'TCP' },
-              { name: 'http-metrics', containerPort: 9797, protocol: 'TCP' },
-              { name: 'grpc', containerPort: 9999, protocol: 'TCP' },
-            ],
-            readinessProbe: { httpGet: { path: '/readyz', port: 9898 } },
-          },
-        ],
-      },
-    },
-  },
-});
+const podinfo = stringify(podinfoDeployment(namespace));
 
 const service = stringify({
   apiVersion: 'v1',
