@@ -15,7 +15,6 @@ const NO_COUNTERPART: Record<string, string> = {
   'spec.service.gatewayRefs':
     "fledge attaches its HTTPRoute to the apex Service (Linkerd's GAMMA mode)",
   'spec.analysis.stepWeightPromotion': 'fledge promotes in one step once the primary is ready',
-  'spec.analysis.alerts': "send fledge's Events to your alerting, or use an `event` webhook",
 };
 
 /** Notes every field of `object` that conversion does not read, with the reason where one is known. */
