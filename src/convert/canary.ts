@@ -4,7 +4,7 @@ import { validateRollout } from '../api/validate.js';
 import type { Webhook } from '../webhooks/payload.js';
 import { convertAlerts } from './alert-provider.js';
 import { convertAutoscalerRef } from './autoscaler.js';
-import { dropUnmapped, duration } from './fields.js';
+import { deletionNote, dropUnmapped, duration } from './fields.js';
 import { canaryShapeProblems } from './flagger-schema.js';
 import type {
   ConversionNote,
@@ -17,6 +17,7 @@ import type {
 } from './flagger-types.js';
 import { convertMetric } from './metrics.js';
 import { convertProvider } from './routing.js';
+import { convertService } from './service.js';
 import { convertStrategy, routeOnlyField } from './strategy.js';
 import { convertWebhook } from './webhooks.js';
 
@@ -41,8 +42,8 @@ const MAPPED_SPEC = new Set([
   'progressDeadlineSeconds',
   'skipAnalysis',
   'suspend',
+  'revertOnDeletion',
 ]);
-const MAPPED_SERVICE = new Set(['name', 'port', 'targetPort', 'gatewayRefs']);
 const MAPPED_ANALYSIS = new Set([
   'interval',
   'threshold',
@@ -131,11 +132,11 @@ export function convertCanary(
       message: 'the deprecated canaryAnalysis became spec.analysis',
     });
   }
-  const port = spec.service?.port as number;
-
   dropUnmapped(spec, MAPPED_SPEC, 'spec', report.notes);
-  dropUnmapped(spec.service, MAPPED_SERVICE, 'spec.service', report.notes);
   const apex = spec.service?.name ?? target.name;
+  const service = convertService(spec.service ?? {}, apex, report);
+  const deletion = deletionNote(spec.revertOnDeletion);
+  if (deletion) report.notes.push(deletion);
   const foreignRefs = (spec.service?.gatewayRefs ?? []).filter(
     (ref) => ref.kind !== 'Service' || ref.name !== apex,
   );
@@ -177,8 +178,7 @@ export function convertCanary(
     spec: {
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
       ...(autoscalerRef ? { autoscalerRef } : {}),
-      // Flagger names the Services after the target, fledge after the Rollout: keep Flagger's.
-      service: { name: apex, port, targetPort: spec.service?.targetPort ?? port },
+      service,
       routing: routing.routing,
       analysis,
       ...(spec.progressDeadlineSeconds !== undefined

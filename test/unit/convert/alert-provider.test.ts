@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { alertTarget } from '../../../src/alerts/target.js';
@@ -12,6 +15,7 @@ import type {
   FlaggerCanary,
 } from '../../../src/convert/flagger-types.js';
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
 
 const provider = (
@@ -301,6 +305,30 @@ describe('analysis.alerts', () => {
 });
 
 describe('fledge convert with AlertProviders in the input', () => {
+  it('converts examples/flagger/alert-providers.yaml: one provider of each type, and every alert', () => {
+    const name = 'examples/flagger/alert-providers.yaml';
+    const text = readFileSync(path.join(root, name), 'utf8');
+    const converted = convertFlaggerFiles([{ name, text }], options);
+    expect(converted.failed).toBe(0);
+    const documents = parseAllDocuments(converted.yaml).map((d) => d.toJSON());
+    expect(documents.map((d) => `${d.kind} ${d.spec.type ?? ''}`.trim())).toEqual([
+      'AlertProvider slack',
+      'AlertProvider discord',
+      'AlertProvider msteams',
+      'AlertProvider rocket',
+      'AlertProvider gchat',
+      'Rollout',
+    ]);
+    const rollout = validateRollout(documents[5]);
+    expect(rollout.ok && rollout.rollout.spec.analysis.alerts?.map((a) => a.severity)).toEqual([
+      'error',
+      'warn',
+      'info',
+      'info',
+      'info',
+    ]);
+  });
+
   it('writes the AlertProviders after the MetricTemplates and before the Rollouts', () => {
     const text = [slackFromDocs, canary(alertsFromDocs.slice(0, 1))]
       .map((d) => JSON.stringify(d))

@@ -292,10 +292,7 @@ describe('convertCanary', () => {
 
   it('lists every field without a counterpart', () => {
     const result = convertOnly(
-      minimal(
-        { ingressRef: { name: 'web' }, metricsServer: 'http://prom:9090' },
-        { mirror: true },
-      ),
+      minimal({ ingressRef: { name: 'web' }, metricsServer: 'http://prom:9090' }, { mirror: true }),
     );
     expect(result.notes.filter((n) => n.kind === 'dropped').map((n) => n.path)).toEqual([
       'spec.ingressRef',
