@@ -1,7 +1,8 @@
 /**
- * The shape of the Flagger fields fledge reads (flagger.app/v1beta1 Canary and MetricTemplate,
- * as Flagger's CRD types them), checked before conversion: a wrong type anywhere is a problem
- * on its field, so the conversion that follows only meets values of the types it expects.
+ * The shape of the Flagger fields fledge reads (flagger.app/v1beta1 Canary, MetricTemplate and
+ * AlertProvider, as Flagger's CRD types them), checked before conversion: a wrong type anywhere
+ * is a problem on its field, so the conversion that follows only meets values of the types it
+ * expects.
  * Fields fledge does not read are not checked here; conversion lists them as dropped.
  */
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';

@@ -1,5 +1,5 @@
 /**
- * The parts of Flagger's Canary (flagger.app/v1beta1) and MetricTemplate that fledge reads,
+ * The parts of Flagger's Canary, MetricTemplate and AlertProvider (flagger.app/v1beta1) that fledge reads,
  * loosely typed: the input is a user's file, checked field by field during conversion.
  */
 export interface FlaggerRef {
