@@ -1,6 +1,7 @@
 /**
- * The parts of Flagger's Canary, MetricTemplate and AlertProvider (flagger.app/v1beta1) that fledge reads,
- * loosely typed: the input is a user's file, checked field by field during conversion.
+ * The parts of Flagger's Canary, MetricTemplate and AlertProvider (flagger.app/v1beta1) that
+ * fledge reads, loosely typed: the input is a user's file, checked field by field during
+ * conversion.
  */
 export interface FlaggerRef {
   apiVersion?: string;
