@@ -90,12 +90,22 @@ export async function syncPrimaryAutoscaler(
 }
 
 /**
+ * What each Rollout's Services were last written from. Between revisions only the spec can
+ * change them (a new target template is a new revision, whose start writes them), so a resting
+ * reconcile with the same spec reads nothing: at rest, the controller's resync costs no GETs.
+ */
+const syncedFrom = new WeakMap<EffectContext, string>();
+const servicesKey = (rollout: Rollout) =>
+  JSON.stringify([rollout.spec.targetRef?.name, rollout.spec.service]);
+
+/**
  * Writes the three Services of workload mode as the Rollout and the target (`source`, for its
  * selector and, with portDiscovery, its ports) say: created when missing, else changed only
  * where they differ. The one writer of those Services.
  */
 export async function syncServices(ctx: EffectContext, source: Deployment): Promise<void> {
   const rollout = ctx.rollout();
+  const from = servicesKey(rollout);
   const names = namesOf(rollout);
   const services = new ResourceClient(ctx.api, knownTypes.services);
   const settings = {
@@ -122,6 +132,7 @@ export async function syncServices(ctx: EffectContext, source: Deployment): Prom
     await services.mergePatch(names.namespace, name, change);
     wrote = true;
   }
+  syncedFrom.set(ctx, from);
   // Said when the Services are written, not at every reconcile that finds them right.
   if (!wrote) return;
   const overridden = overriddenKeys(settings);
@@ -136,8 +147,9 @@ export async function syncServices(ctx: EffectContext, source: Deployment): Prom
   }
 }
 
-/** The Services while the machine rests: a Rollout's new spec.service, or a target gone. */
+/** The Services while the machine rests, once after each change of spec.service. */
 export async function syncServicesAtRest(ctx: EffectContext): Promise<void> {
+  if (syncedFrom.get(ctx) === servicesKey(ctx.rollout())) return;
   const { namespace, target } = namesOf(ctx.rollout());
   const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
   const source = await deployments.find(namespace, target);

@@ -138,9 +138,9 @@ describe('the workload Services on a real API server (Kubernetes 1.20)', () => {
     expect((await services().get(namespace, 'podinfo')).metadata?.resourceVersion).toBe(version);
   });
 
-  it('follows the ports the target declares, and does nothing while the target is gone', async () => {
+  it('writes nothing at rest while the target is gone, and catches up once it is back', async () => {
     const namespace = await cluster().createNamespace('svc');
-    const rollout = await givenRollout(namespace, { targetPort: 'http', portDiscovery: true });
+    let rollout = await givenRollout(namespace, { targetPort: 'http', portDiscovery: true });
     const ctx = context(() => rollout);
     await syncServices(ctx, await givenPodinfo(namespace, podinfoPorts.slice(0, 2)));
     expect(portsOf(await services().get(namespace, 'podinfo-canary'))).toEqual([
@@ -149,14 +149,20 @@ describe('the workload Services on a real API server (Kubernetes 1.20)', () => {
     ]);
 
     await deployments().delete(namespace, 'podinfo');
+    rollout = validated(
+      await rollouts().mergePatch(namespace, 'podinfo', {
+        spec: { service: { canary: { labels: { track: 'canary' } } } },
+      }),
+    );
     await syncServicesAtRest(ctx);
-    expect(portsOf(await services().get(namespace, 'podinfo-canary'))).toHaveLength(2);
+    expect((await services().get(namespace, 'podinfo-canary')).metadata?.labels).toEqual({
+      'fledge.dev/managed': 'true',
+    });
 
     await givenPodinfo(namespace, [podinfoPorts[0], podinfoPorts[2]] as typeof podinfoPorts);
     await syncServicesAtRest(ctx);
-    expect(portsOf(await services().get(namespace, 'podinfo-canary'))).toEqual([
-      'http 9898->http',
-      'grpc 9999->9999',
-    ]);
+    const canary = await services().get(namespace, 'podinfo-canary');
+    expect(canary.metadata?.labels).toEqual({ track: 'canary', 'fledge.dev/managed': 'true' });
+    expect(portsOf(canary)).toEqual(['http 9898->http', 'grpc 9999->9999']);
   });
 });
