@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { viaProxy } from '../support/via-proxy.js';
 import { waitFor } from '../support/wait.js';
+import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import { promQuery } from './support/prometheus.js';
 import { createNamespace, waitInitialized } from './support/rollout.js';
@@ -16,6 +17,7 @@ const namespace = `podinfo-${Date.now().toString(36)}`;
 const proxy = () => inject('FLEDGE_MESH_PROXY');
 const url = (path: string) => `http://podinfo.${namespace}:9898${path}`;
 let traffic: Traffic | undefined;
+let controller: ControllerProcess | undefined;
 
 /** podinfo's Deployment and Service as Flagger's Linkerd tutorial installs them (kustomize/). */
 const podinfoDeployment = (name: string) => ({
@@ -76,6 +78,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await traffic?.stop();
+  await controller?.kill();
   await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => '');
 });
 
@@ -133,7 +136,9 @@ describe('podinfo on the playground', () => {
   });
 
   it('is served through the Services fledge writes: named targetPort, portName, portDiscovery and labels', async () => {
-    // Given a second podinfo under a Rollout whose Services reach it by the port's name
+    // Given a controller, and a second podinfo under a Rollout whose Services reach it by name
+    controller = startController({ namespaces: [namespace] });
+    await controller.url();
     await kubectlApply(
       `${stringify(podinfoDeployment('web'))}---\n${stringify({
         apiVersion: 'fledge.dev/v1alpha1',
