@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(etcd-server prometheus hey jq rsync golang-go dpkg-dev golang-github-modern-go-reflect2-dev chromium buildah podman runc)
+packages=(etcd-server prometheus hey jq rsync golang-go dpkg-dev golang-github-modern-go-reflect2-dev chromium buildah podman runc openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -9,6 +9,8 @@
  * parseLoadMetadata accepts.
  */
 import { parseAllDocuments, stringify } from 'yaml';
+import { alertTarget } from '../../src/alerts/target.js';
+import type { AlertProvider } from '../../src/api/alertprovider.generated.js';
 import type { MetricTemplate } from '../../src/api/metrictemplate.generated.js';
 import { validateRollout } from '../../src/api/validate.js';
 import { type ConvertedFiles, convertFlaggerFiles } from '../../src/convert/convert-files.js';
@@ -210,13 +212,15 @@ function outputProblem(
 ): Finding | undefined {
   let problems = 0;
   for (const message of converted.messages) {
-    const refused = /^(?:Canary|MetricTemplate) .*?: cannot be converted: (.*)$/s.exec(message);
+    const refused =
+      /^(?:Canary|MetricTemplate|AlertProvider) .*?: cannot be converted: (.*)$/s.exec(message);
     if (refused) {
       problems += 1;
       if (!FIELD.test(refused[1] ?? '')) return { kind: 'unnamed', detail: message.slice(0, 200) };
     } else if (
       /^[^:]*: cannot be read: /.test(message) ||
-      (!/^(Canary|MetricTemplate) /.test(message) && /: cannot be read: /.test(message))
+      (!/^(Canary|MetricTemplate|AlertProvider) /.test(message) &&
+        /: cannot be read: /.test(message))
     ) {
       problems += 1;
       if (!sources.some((s) => message.startsWith(s.name)))
@@ -232,7 +236,11 @@ function outputProblem(
   for (const document of parseAllDocuments(converted.yaml)) {
     const written = document.toJSON() as Record<string, unknown>;
     const invalid =
-      written.kind === 'MetricTemplate' ? unusableTemplate(written) : acceptedButInvalid(written);
+      written.kind === 'MetricTemplate'
+        ? unusableTemplate(written)
+        : written.kind === 'AlertProvider'
+          ? unusableAlertProvider(written)
+          : acceptedButInvalid(written);
     if (invalid) return { kind: 'accepted-but-invalid', detail: invalid };
   }
   return undefined;
@@ -247,6 +255,17 @@ function unusableTemplate(template: Record<string, unknown>): string | undefined
   return source.ok
     ? undefined
     : `the MetricTemplate it wrote is unusable: ${source.problem.message.slice(0, 160)}`;
+}
+
+/** Why the controller could not post to an AlertProvider convert wrote (its Secret assumed right). */
+function unusableAlertProvider(provider: Record<string, unknown>): string | undefined {
+  const metadata = (provider.metadata ?? {}) as { name?: string; namespace?: string };
+  const ref = { namespace: metadata.namespace ?? 'default', name: metadata.name ?? '' };
+  const secret = { data: { address: Buffer.from('https://hooks.example/x').toString('base64') } };
+  const target = alertTarget(ref, provider as unknown as AlertProvider, secret);
+  return target.ok
+    ? undefined
+    : `the AlertProvider it wrote is unusable: ${target.problem.message.slice(0, 160)}`;
 }
 
 function acceptedButInvalid(rollout: Record<string, unknown>): string | undefined {

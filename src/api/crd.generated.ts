@@ -155,6 +155,100 @@ export const rolloutCrd = {
                       "targetPort": {
                         "description": "Container port number or name; defaults to port.",
                         "x-kubernetes-int-or-string": true
+                      },
+                      "portName": {
+                        "description": "Name of the port of the Services fledge writes (workload mode), as Flagger's service.portName; default http. Linkerd and Prometheus read the protocol from names such as http, grpc or tcp.",
+                        "type": "string",
+                        "maxLength": 63,
+                        "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+                      },
+                      "portDiscovery": {
+                        "description": "Workload mode: the Services also expose every other port the target's containers declare (Flagger's service.portDiscovery), each under its container port's name, or tcp-<container>-<index> when it has none.",
+                        "type": "boolean"
+                      },
+                      "apex": {
+                        "title": "ServiceMetadata",
+                        "description": "Labels and annotations of the apex Service (workload mode). fledge's own labels and annotations (fledge.dev/...) win over these; a key removed here is removed from the Service.",
+                        "type": "object",
+                        "properties": {
+                          "labels": {
+                            "description": "Label values as Kubernetes has them, though not empty (a Kubernetes 1.20 API server reads \"\" here as null and refuses it); the keys are checked by the controller.",
+                            "type": "object",
+                            "maxProperties": 32,
+                            "additionalProperties": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 63,
+                              "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+                            }
+                          },
+                          "annotations": {
+                            "description": "Not empty, as labels; the keys are checked by the controller.",
+                            "type": "object",
+                            "maxProperties": 32,
+                            "additionalProperties": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 32768
+                            }
+                          }
+                        }
+                      },
+                      "primary": {
+                        "title": "ServiceMetadata",
+                        "description": "The same for the primary Service.",
+                        "type": "object",
+                        "properties": {
+                          "labels": {
+                            "description": "Label values as Kubernetes has them, though not empty (a Kubernetes 1.20 API server reads \"\" here as null and refuses it); the keys are checked by the controller.",
+                            "type": "object",
+                            "maxProperties": 32,
+                            "additionalProperties": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 63,
+                              "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+                            }
+                          },
+                          "annotations": {
+                            "description": "Not empty, as labels; the keys are checked by the controller.",
+                            "type": "object",
+                            "maxProperties": 32,
+                            "additionalProperties": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 32768
+                            }
+                          }
+                        }
+                      },
+                      "canary": {
+                        "title": "ServiceMetadata",
+                        "description": "The same for the canary Service.",
+                        "type": "object",
+                        "properties": {
+                          "labels": {
+                            "description": "Label values as Kubernetes has them, though not empty (a Kubernetes 1.20 API server reads \"\" here as null and refuses it); the keys are checked by the controller.",
+                            "type": "object",
+                            "maxProperties": 32,
+                            "additionalProperties": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 63,
+                              "pattern": "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+                            }
+                          },
+                          "annotations": {
+                            "description": "Not empty, as labels; the keys are checked by the controller.",
+                            "type": "object",
+                            "maxProperties": 32,
+                            "additionalProperties": {
+                              "type": "string",
+                              "minLength": 1,
+                              "maxLength": 32768
+                            }
+                          }
+                        }
                       }
                     }
                   },

@@ -63,6 +63,68 @@ export interface ServiceSpec {
    * Container port number or name; defaults to port.
    */
   targetPort: number | string;
+  /**
+   * Name of the port of the Services fledge writes (workload mode), as Flagger's service.portName; default http. Linkerd and Prometheus read the protocol from names such as http, grpc or tcp.
+   */
+  portName?: string;
+  /**
+   * Workload mode: the Services also expose every other port the target's containers declare (Flagger's service.portDiscovery), each under its container port's name, or tcp-<container>-<index> when it has none.
+   */
+  portDiscovery?: boolean;
+  apex?: ServiceMetadata;
+  primary?: ServiceMetadata1;
+  canary?: ServiceMetadata2;
+}
+/**
+ * Labels and annotations of the apex Service (workload mode). fledge's own labels and annotations (fledge.dev/...) win over these; a key removed here is removed from the Service.
+ */
+export interface ServiceMetadata {
+  /**
+   * Label values as Kubernetes has them, though not empty (a Kubernetes 1.20 API server reads "" here as null and refuses it); the keys are checked by the controller.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+  /**
+   * Not empty, as labels; the keys are checked by the controller.
+   */
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * The same for the primary Service.
+ */
+export interface ServiceMetadata1 {
+  /**
+   * Label values as Kubernetes has them, though not empty (a Kubernetes 1.20 API server reads "" here as null and refuses it); the keys are checked by the controller.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+  /**
+   * Not empty, as labels; the keys are checked by the controller.
+   */
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * The same for the canary Service.
+ */
+export interface ServiceMetadata2 {
+  /**
+   * Label values as Kubernetes has them, though not empty (a Kubernetes 1.20 API server reads "" here as null and refuses it); the keys are checked by the controller.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+  /**
+   * Not empty, as labels; the keys are checked by the controller.
+   */
+  annotations?: {
+    [k: string]: string;
+  };
 }
 export interface RoutingSpec {
   provider: 'smi' | 'gateway-api';

@@ -10,6 +10,7 @@ import { isObject } from './json.js';
 import { judgeProblems } from './judge-rules.js';
 import { nameProblems } from './name-rules.js';
 import type { Problem } from './problems.js';
+import { serviceProblems } from './service-rules.js';
 import { strategyProblems } from './strategy-rules.js';
 import { API_VERSION, BUILT_IN_METRICS, KIND } from './types.js';
 
@@ -39,7 +40,7 @@ export function checkRules(rollout: unknown): Problem[] {
     ...judgeProblems(analysis),
     ...webhookProblems(analysis),
     ...routingProblems(fields(spec.routing) ?? {}),
-    ...targetPortProblems(fields(spec.service) ?? {}),
+    ...serviceProblems(spec),
     ...backendProblems(fields(spec.backends) ?? {}),
     ...autoscalerProblems(spec),
     ...strategyProblems(spec),
@@ -191,29 +192,6 @@ function routingProblems(routing: Fields): Problem[] {
       fix: `use one of ${allowed.join(', ')}, or change spec.routing.provider`,
     },
   ];
-}
-
-function targetPortProblems(service: Fields): Problem[] {
-  const problems: Problem[] = [];
-  const { targetPort } = service;
-  if (typeof targetPort === 'number' && (targetPort < 1 || targetPort > 65535)) {
-    problems.push({
-      path: 'spec.service.targetPort',
-      message: `${targetPort} is not a port number`,
-      fix: 'use a port from 1 to 65535, or the name of a container port',
-    });
-  }
-  if (
-    typeof targetPort === 'string' &&
-    !/^(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/.test(targetPort)
-  ) {
-    problems.push({
-      path: 'spec.service.targetPort',
-      message: `${show(targetPort)} is not a container port name`,
-      fix: "use a port number, or a port name of at most 15 lower-case letters, digits and '-'",
-    });
-  }
-  return problems;
 }
 
 function backendProblems(backends: Fields): Problem[] {

@@ -31,17 +31,17 @@ function provider(value: string): string {
 
 /**
  * `fledge convert FILE...|-`: Flagger Canaries to Rollouts on stdout, everything that did not
- * carry over on stderr. MetricTemplates in the input are written into the metrics that use them.
+ * carry over on stderr, after the fledge MetricTemplates and AlertProviders converted from Flagger's.
  */
 export function registerConvert(program: Command): void {
   program
     .command('convert')
     .argument(
       '<files...>',
-      'YAML files with Flagger Canaries (and their MetricTemplates); - reads stdin',
+      'YAML files with Flagger Canaries (and their MetricTemplates and AlertProviders); - reads stdin',
     )
     .description(
-      'convert Flagger Canaries and MetricTemplates (flagger.app/v1beta1) into fledge Rollouts and MetricTemplates',
+      'convert Flagger Canaries, MetricTemplates and AlertProviders (flagger.app/v1beta1) into fledge Rollouts, MetricTemplates and AlertProviders',
     )
     .option(
       '--loadtester-url <url>',
@@ -59,9 +59,10 @@ export function registerConvert(program: Command): void {
         provider: flags.provider,
       });
       for (const message of converted.messages) process.stderr.write(`${message}\n`);
-      if (converted.canaries === 0 && converted.templates === 0 && converted.failed === 0) {
+      const found = converted.canaries + converted.templates + converted.alertProviders;
+      if (found === 0 && converted.failed === 0) {
         throw new CliError(
-          `convert: no Flagger Canary or MetricTemplate (apiVersion flagger.app/v1beta1) in ${files.join(', ')}`,
+          `convert: no Flagger Canary, MetricTemplate or AlertProvider (apiVersion flagger.app/v1beta1) in ${files.join(', ')}`,
         );
       }
       if (converted.yaml !== '') process.stdout.write(converted.yaml);

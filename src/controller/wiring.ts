@@ -8,7 +8,12 @@ import type { Router, RouteTarget } from '../routing/router.js';
 import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
 import { type EffectContext, routeTo } from './effects/context.js';
-import { namesOf, syncPrimaryAutoscaler, workloadEffects } from './effects/workload.js';
+import {
+  namesOf,
+  syncPrimaryAutoscaler,
+  syncServicesAtRest,
+  workloadEffects,
+} from './effects/workload.js';
 
 /** Where a Rollout's traffic is split: its routing object, apex Service and two backends. */
 export function routeTargetOf(rollout: Rollout): RouteTarget {
@@ -64,10 +69,12 @@ export async function checkRouting(ctx: EffectContext, traffic: Traffic): Promis
 
 /**
  * While the machine rests, the cluster is put back where it should be: the routing object at
- * the machine's weight, the primary's autoscaler in step with the target's.
+ * the machine's weight, the primary's autoscaler in step with the target's, the Services as
+ * spec.service says (its labels, annotations and ports may have changed since they were written).
  */
 export async function correctDrift(ctx: EffectContext, traffic: Traffic): Promise<void> {
   await checkRouting(ctx, traffic);
   const { spec } = ctx.rollout();
+  if (spec.targetRef) await syncServicesAtRest(ctx);
   if (spec.targetRef && spec.autoscalerRef) await syncPrimaryAutoscaler(ctx);
 }

@@ -2,19 +2,22 @@ import { parseGoDuration } from '../api/duration.js';
 import { API_VERSION, KIND, type MetricSpec } from '../api/types.js';
 import { validateRollout } from '../api/validate.js';
 import type { Webhook } from '../webhooks/payload.js';
+import { convertAlerts } from './alert-provider.js';
 import { convertAutoscalerRef } from './autoscaler.js';
-import { dropUnmapped, duration } from './fields.js';
+import { deletionNote, dropUnmapped, duration } from './fields.js';
 import { canaryShapeProblems } from './flagger-schema.js';
 import type {
   ConversionNote,
   ConversionProblem,
   ConversionReport,
+  FlaggerAlertProvider,
   FlaggerAnalysis,
   FlaggerCanary,
   FlaggerMetricTemplate,
 } from './flagger-types.js';
 import { convertMetric } from './metrics.js';
 import { convertProvider } from './routing.js';
+import { convertService } from './service.js';
 import { convertStrategy, routeOnlyField } from './strategy.js';
 import { convertWebhook } from './webhooks.js';
 
@@ -39,8 +42,8 @@ const MAPPED_SPEC = new Set([
   'progressDeadlineSeconds',
   'skipAnalysis',
   'suspend',
+  'revertOnDeletion',
 ]);
-const MAPPED_SERVICE = new Set(['name', 'port', 'targetPort', 'gatewayRefs']);
 const MAPPED_ANALYSIS = new Set([
   'interval',
   'threshold',
@@ -56,6 +59,7 @@ const MAPPED_ANALYSIS = new Set([
   'sessionAffinity',
   'metrics',
   'webhooks',
+  'alerts',
 ]);
 
 /** Where each part of the Rollout came from in the Canary, to name a refused field there. */
@@ -63,7 +67,14 @@ interface Origins {
   analysis: 'spec.analysis' | 'spec.canaryAnalysis';
   metrics: number[];
   webhooks: number[];
+  alerts: number[];
   serviceName: string;
+}
+
+/** The shared objects of the input that a Canary may refer to. */
+interface SharedObjects {
+  templates: readonly FlaggerMetricTemplate[];
+  alertProviders: readonly FlaggerAlertProvider[];
 }
 
 /**
@@ -75,6 +86,7 @@ export function convertCanary(
   canary: FlaggerCanary,
   templates: readonly FlaggerMetricTemplate[],
   options: ConvertOptions,
+  alertProviders: readonly FlaggerAlertProvider[] = [],
 ): CanaryConversion {
   const report: ConversionReport = { notes: [], problems: canaryShapeProblems(canary) };
   const fail = (): CanaryConversion => ({
@@ -120,11 +132,11 @@ export function convertCanary(
       message: 'the deprecated canaryAnalysis became spec.analysis',
     });
   }
-  const port = spec.service?.port as number;
-
   dropUnmapped(spec, MAPPED_SPEC, 'spec', report.notes);
-  dropUnmapped(spec.service, MAPPED_SERVICE, 'spec.service', report.notes);
   const apex = spec.service?.name ?? target.name;
+  const service = convertService(spec.service ?? {}, apex, report);
+  const deletion = deletionNote(spec.revertOnDeletion);
+  if (deletion) report.notes.push(deletion);
   const foreignRefs = (spec.service?.gatewayRefs ?? []).filter(
     (ref) => ref.kind !== 'Service' || ref.name !== apex,
   );
@@ -139,6 +151,7 @@ export function convertCanary(
     analysis: analysisPath,
     metrics: [],
     webhooks: [],
+    alerts: [],
     serviceName: spec.service?.name === undefined ? 'spec.targetRef.name' : 'spec.service.name',
   };
   const analysis = convertAnalysis(
@@ -146,7 +159,7 @@ export function convertCanary(
     analysisPath,
     name,
     namespace,
-    templates,
+    { templates, alertProviders },
     options,
     report,
     origins,
@@ -165,8 +178,7 @@ export function convertCanary(
     spec: {
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target.name },
       ...(autoscalerRef ? { autoscalerRef } : {}),
-      // Flagger names the Services after the target, fledge after the Rollout: keep Flagger's.
-      service: { name: apex, port, targetPort: spec.service?.targetPort ?? port },
+      service,
       routing: routing.routing,
       analysis,
       ...(spec.progressDeadlineSeconds !== undefined
@@ -205,11 +217,11 @@ function impliedGatewayApi(
 
 /** The Canary field a field of the converted Rollout came from. */
 function canaryPath(rolloutPath: string, origins: Origins): string {
-  const listItem = /^spec\.analysis\.(metrics|webhooks)\[(\d+)\](.*)$/.exec(rolloutPath);
+  const listItem = /^spec\.analysis\.(metrics|webhooks|alerts)\[(\d+)\](.*)$/.exec(rolloutPath);
   if (listItem) {
     const [, list, index, rest] = listItem as unknown as [
       string,
-      'metrics' | 'webhooks',
+      'metrics' | 'webhooks' | 'alerts',
       string,
       string,
     ];
@@ -228,7 +240,7 @@ function convertAnalysis(
   path: string,
   canaryName: string,
   namespace: string | undefined,
-  templates: readonly FlaggerMetricTemplate[],
+  { templates, alertProviders }: SharedObjects,
   options: ConvertOptions,
   report: ConversionReport,
   origins: Origins,
@@ -285,6 +297,14 @@ function convertAnalysis(
       origins.webhooks.push(i);
     }
   });
+  const { alerts, origins: alertOrigins } = convertAlerts(
+    flagger.alerts ?? [],
+    `${path}.alerts`,
+    namespace,
+    alertProviders,
+    report,
+  );
+  origins.alerts = alertOrigins;
   if (problems.length > 0) return undefined;
   return {
     interval,
@@ -293,6 +313,7 @@ function convertAnalysis(
     ...readyThresholds(flagger),
     ...(metrics.length > 0 ? { metrics } : {}),
     ...(webhooks.length > 0 ? { webhooks } : {}),
+    ...(alerts.length > 0 ? { alerts } : {}),
   };
 }
 

@@ -1,11 +1,16 @@
 import { Document } from 'yaml';
+import {
+  type AlertProviderConversion,
+  alertProviderId,
+  convertAlertProvider,
+} from './alert-provider.js';
 import { type CanaryConversion, type ConvertOptions, convertCanary } from './canary.js';
 import { readFlaggerInput } from './documents.js';
 import type { FlaggerCanary } from './flagger-types.js';
 import { convertMetricTemplate, type TemplateConversion, templateId } from './metric-template.js';
 
 export interface ConvertedFiles {
-  /** The MetricTemplates, then the Rollouts, as one YAML stream. */
+  /** The MetricTemplates, then the AlertProviders, then the Rollouts, as one YAML stream. */
   yaml: string;
   /** For stderr: every problem and every note, each with the file or Canary field it concerns. */
   messages: string[];
@@ -15,6 +20,8 @@ export interface ConvertedFiles {
   canaries: number;
   /** MetricTemplates found in the input. */
   templates: number;
+  /** AlertProviders found in the input. */
+  alertProviders: number;
 }
 
 function canaryId(canary: FlaggerCanary): string {
@@ -34,7 +41,10 @@ export function convertFlaggerFiles(
   const documents: string[] = [];
   let failed = input.problems.length;
   /** Records a conversion's notes, and its problems when it failed. */
-  const record = (id: string, result: TemplateConversion | CanaryConversion): void => {
+  const record = (
+    id: string,
+    result: TemplateConversion | AlertProviderConversion | CanaryConversion,
+  ): void => {
     for (const note of result.notes) {
       messages.push(
         `${id}: ${note.path}: ${note.kind === 'dropped' ? 'not converted' : 'changed'}: ${note.message}`,
@@ -57,9 +67,15 @@ export function convertFlaggerFiles(
     record(id, result);
     if (result.ok && result.template) write(id, result.template);
   }
+  for (const provider of input.alertProviders) {
+    const id = alertProviderId(provider);
+    const result = convertAlertProvider(provider);
+    record(id, result);
+    if (result.ok && result.provider) write(id, result.provider);
+  }
   for (const canary of input.canaries) {
     const id = canaryId(canary);
-    const result = convertCanary(canary, input.templates, options);
+    const result = convertCanary(canary, input.templates, options, input.alertProviders);
     record(id, result);
     if (result.ok) write(id, result.rollout);
   }
@@ -69,5 +85,6 @@ export function convertFlaggerFiles(
     failed,
     canaries: input.canaries.length,
     templates: input.templates.length,
+    alertProviders: input.alertProviders.length,
   };
 }

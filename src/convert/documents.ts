@@ -1,11 +1,17 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { boundsProblems } from '../api/input-bounds.js';
 import { isObject } from '../api/json.js';
-import type { ConversionProblem, FlaggerCanary, FlaggerMetricTemplate } from './flagger-types.js';
+import type {
+  ConversionProblem,
+  FlaggerAlertProvider,
+  FlaggerCanary,
+  FlaggerMetricTemplate,
+} from './flagger-types.js';
 
 export interface FlaggerInput {
   canaries: FlaggerCanary[];
   templates: FlaggerMetricTemplate[];
+  alertProviders: FlaggerAlertProvider[];
   /** `Kind name` of every other document, which convert leaves alone. */
   ignored: string[];
   /** What could not be read at all, at `file:line` or `file, document N`. */
@@ -51,6 +57,8 @@ function sortDocument(input: FlaggerInput, item: unknown, at: string): void {
     input.canaries.push(item as FlaggerCanary);
   } else if (isFlagger(item.apiVersion) && item.kind === 'MetricTemplate') {
     input.templates.push(item as FlaggerMetricTemplate);
+  } else if (isFlagger(item.apiVersion) && item.kind === 'AlertProvider') {
+    input.alertProviders.push(item as FlaggerAlertProvider);
   } else {
     const name =
       isObject(item.metadata) && typeof item.metadata.name === 'string' ? item.metadata.name : '';
@@ -83,12 +91,18 @@ function sortDocuments(input: FlaggerInput, value: unknown, at: string): void {
  * names the source and, where the YAML reader knows it, the line.
  */
 export function readFlaggerInput(sources: { name: string; text: string }[]): FlaggerInput {
-  const input: FlaggerInput = { canaries: [], templates: [], ignored: [], problems: [] };
+  const input: FlaggerInput = {
+    canaries: [],
+    templates: [],
+    alertProviders: [],
+    ignored: [],
+    problems: [],
+  };
   for (const source of sources) {
     if (Buffer.byteLength(source.text) > MAX_SOURCE_BYTES) {
       input.problems.push({
         path: source.name,
-        message: `is larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MiB: give the Canaries and MetricTemplates alone`,
+        message: `is larger than ${MAX_SOURCE_BYTES / 1024 / 1024} MiB: give the Canaries, MetricTemplates and AlertProviders alone`,
       });
       continue;
     }

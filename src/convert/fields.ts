@@ -7,16 +7,30 @@ const NO_COUNTERPART: Record<string, string> = {
   'spec.upstreamRef': 'fledge routes inside the Linkerd mesh only',
   'spec.routerRef': 'fledge routes inside the Linkerd mesh only',
   'spec.metricsServer': 'fledge reads the Prometheus given to the controller (--prometheus-url)',
-  'spec.revertOnDeletion':
-    'fledge always returns traffic to a serving Deployment when a Rollout is deleted',
-  'spec.service.portName': 'fledge names the ports of the Services it writes',
-  'spec.service.portDiscovery': 'fledge exposes service.port only',
+  'spec.service.unmanagedMetadata':
+    'not needed: fledge removes from its Services only the labels and annotations it wrote itself, so keys others write stay',
   'spec.service.trafficPolicy': 'Istio DestinationRule settings have no meaning in Linkerd',
   'spec.service.gatewayRefs':
     "fledge attaches its HTTPRoute to the apex Service (Linkerd's GAMMA mode)",
   'spec.analysis.stepWeightPromotion': 'fledge promotes in one step once the primary is ready',
-  'spec.analysis.alerts': "send fledge's Events to your alerting, or use an `event` webhook",
 };
+
+/**
+ * What fledge does where Flagger's revertOnDeletion says what to do when the Canary goes: fledge
+ * has one behaviour, whatever the field says, and it is not quite either of Flagger's.
+ */
+export function deletionNote(revertOnDeletion: boolean | undefined): ConversionNote | undefined {
+  if (revertOnDeletion === undefined) return undefined;
+  const fledge =
+    'fledge always, when a Rollout is deleted, first sends all traffic to <target>-primary (or, when no primary serves, scales the target up and sends it there), then keeps that Deployment and the apex Service, unowned, and scales the target to 0';
+  return {
+    path: 'spec.revertOnDeletion',
+    kind: 'changed',
+    message: revertOnDeletion
+      ? `nothing to set: ${fledge}; Flagger's true instead scales the target back up and routes to it`
+      : `fledge reverts anyway: ${fledge}, so that no caller is left on a canary nobody drives; Flagger's false leaves the routing as it is`,
+  };
+}
 
 /** Notes every field of `object` that conversion does not read, with the reason where one is known. */
 export function dropUnmapped(

@@ -1,7 +1,8 @@
 /**
- * The shape of the Flagger fields fledge reads (flagger.app/v1beta1 Canary and MetricTemplate,
- * as Flagger's CRD types them), checked before conversion: a wrong type anywhere is a problem
- * on its field, so the conversion that follows only meets values of the types it expects.
+ * The shape of the Flagger fields fledge reads (flagger.app/v1beta1 Canary, MetricTemplate and
+ * AlertProvider, as Flagger's CRD types them), checked before conversion: a wrong type anywhere
+ * is a problem on its field, so the conversion that follows only meets values of the types it
+ * expects.
  * Fields fledge does not read are not checked here; conversion lists them as dropped.
  */
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv';
@@ -51,6 +52,19 @@ const stringMatch = {
   properties: { exact: text, prefix: text, suffix: text, regex: text },
 };
 
+const alert = {
+  type: 'object',
+  properties: { name: text, severity: text, providerRef: ref },
+};
+
+const serviceMetadata = {
+  type: 'object',
+  properties: {
+    labels: { type: 'object', additionalProperties: text },
+    annotations: { type: 'object', additionalProperties: text },
+  },
+};
+
 const analysis = {
   type: 'object',
   properties: {
@@ -77,6 +91,8 @@ const analysis = {
     },
     metrics: { type: 'array', items: metric },
     webhooks: { type: 'array', items: webhook },
+    alerts: { type: 'array', items: alert },
+    stepWeightPromotion: integer,
   },
 };
 
@@ -119,7 +135,12 @@ const canarySchema = {
             name: text,
             port: integer,
             targetPort: { type: ['integer', 'string'] },
+            portName: text,
+            portDiscovery: { type: 'boolean' },
             gatewayRefs: { type: 'array', items: ref },
+            apex: serviceMetadata,
+            primary: serviceMetadata,
+            canary: serviceMetadata,
           },
         },
         analysis,
@@ -127,6 +148,7 @@ const canarySchema = {
         progressDeadlineSeconds: integer,
         skipAnalysis: { type: 'boolean' },
         suspend: { type: 'boolean' },
+        revertOnDeletion: { type: 'boolean' },
       },
     },
   },
@@ -162,9 +184,26 @@ const templateSchema = {
   },
 };
 
-let compiled:
-  | { canary: ReturnType<Ajv['compile']>; template: ReturnType<Ajv['compile']> }
-  | undefined;
+const alertProviderSchema = {
+  type: 'object',
+  properties: {
+    metadata: templateSchema.properties.metadata,
+    spec: {
+      type: 'object',
+      properties: {
+        type: text,
+        channel: text,
+        username: text,
+        address: text,
+        proxy: text,
+        secretRef: { type: 'object', properties: { name: text } },
+      },
+    },
+  },
+};
+
+type Validator = ReturnType<Ajv['compile']>;
+let compiled: { canary: Validator; template: Validator; alertProvider: Validator } | undefined;
 
 function validators() {
   if (compiled) return compiled;
@@ -172,6 +211,7 @@ function validators() {
   compiled = {
     canary: ajv.compile(canarySchema as SchemaObject),
     template: ajv.compile(templateSchema as SchemaObject),
+    alertProvider: ajv.compile(alertProviderSchema as SchemaObject),
   };
   return compiled;
 }
@@ -242,4 +282,9 @@ export function canaryShapeProblems(canary: unknown): ConversionProblem[] {
 /** The same for a MetricTemplate, its fields named after the template (`MetricTemplate ns/name`). */
 export function templateShapeProblems(template: unknown, name: string): ConversionProblem[] {
   return check(validators().template, template, name);
+}
+
+/** The same for an AlertProvider. */
+export function alertProviderShapeProblems(provider: unknown): ConversionProblem[] {
+  return check(validators().alertProvider, provider, '');
 }

@@ -1,6 +1,7 @@
 /**
- * The parts of Flagger's Canary (flagger.app/v1beta1) and MetricTemplate that fledge reads,
- * loosely typed: the input is a user's file, checked field by field during conversion.
+ * The parts of Flagger's Canary, MetricTemplate and AlertProvider (flagger.app/v1beta1) that
+ * fledge reads, loosely typed: the input is a user's file, checked field by field during
+ * conversion.
  */
 export interface FlaggerRef {
   apiVersion?: string;
@@ -69,6 +70,21 @@ export interface FlaggerAnalysis {
   sessionAffinity?: { cookieName?: string; maxAge?: number; [field: string]: unknown };
   metrics?: FlaggerMetric[];
   webhooks?: FlaggerWebhook[];
+  alerts?: FlaggerAlert[];
+  [field: string]: unknown;
+}
+
+export interface FlaggerAlert {
+  name?: string;
+  severity?: string;
+  providerRef?: FlaggerRef;
+  [field: string]: unknown;
+}
+
+/** Labels and annotations Flagger adds to one of the Services it writes. */
+export interface FlaggerServiceMetadata {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   [field: string]: unknown;
 }
 
@@ -84,7 +100,12 @@ export interface FlaggerCanary {
       name?: string;
       port?: number;
       targetPort?: number | string;
+      portName?: string;
+      portDiscovery?: boolean;
       gatewayRefs?: FlaggerRef[];
+      apex?: FlaggerServiceMetadata;
+      primary?: FlaggerServiceMetadata;
+      canary?: FlaggerServiceMetadata;
       [field: string]: unknown;
     };
     analysis?: FlaggerAnalysis;
@@ -92,6 +113,22 @@ export interface FlaggerCanary {
     progressDeadlineSeconds?: number;
     skipAnalysis?: boolean;
     suspend?: boolean;
+    revertOnDeletion?: boolean;
+    [field: string]: unknown;
+  };
+}
+
+export interface FlaggerAlertProvider {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: {
+    type?: string;
+    channel?: string;
+    username?: string;
+    address?: string;
+    proxy?: string;
+    secretRef?: { name?: string };
     [field: string]: unknown;
   };
 }

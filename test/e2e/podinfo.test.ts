@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { viaProxy } from '../support/via-proxy.js';
 import { waitFor } from '../support/wait.js';
+import { type ControllerProcess, startController } from './support/controller.js';
 import { kubectl, kubectlApply } from './support/kubectl.js';
 import { podinfoDeployment } from './support/podinfo.js';
 import { promQuery } from './support/prometheus.js';
-import { createNamespace } from './support/rollout.js';
+import { createNamespace, waitInitialized } from './support/rollout.js';
 import { startTraffic, type Traffic } from './support/traffic.js';
 
 /**
@@ -17,6 +18,7 @@ const namespace = `podinfo-${Date.now().toString(36)}`;
 const proxy = () => inject('FLEDGE_MESH_PROXY');
 const url = (path: string) => `http://podinfo.${namespace}:9898${path}`;
 let traffic: Traffic | undefined;
+let controller: ControllerProcess | undefined;
 
 /** podinfo's Deployment and Service as Flagger's Linkerd tutorial installs them (kustomize/). */
 const podinfo = stringify(podinfoDeployment(namespace));
@@ -41,6 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await traffic?.stop();
+  await controller?.kill();
   await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => '');
 });
 
@@ -95,5 +98,53 @@ describe('podinfo on the playground', () => {
     );
     expect(successRate).toBeGreaterThan(30);
     expect(successRate).toBeLessThan(70);
+  });
+
+  it('is served through the Services fledge writes: named targetPort, portName, portDiscovery and labels', async () => {
+    // Given a controller, and a second podinfo under a Rollout whose Services reach it by name
+    controller = startController({ namespaces: [namespace] });
+    await controller.url();
+    await kubectlApply(
+      `${stringify(podinfoDeployment(namespace, 'web'))}---\n${stringify({
+        apiVersion: 'fledge.dev/v1alpha1',
+        kind: 'Rollout',
+        metadata: { name: 'web', namespace },
+        spec: {
+          targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+          service: {
+            port: 9898,
+            targetPort: 'http',
+            portName: 'http-web',
+            portDiscovery: true,
+            apex: { labels: { tier: 'web' }, annotations: { 'example.com/owner': 'shop' } },
+          },
+          analysis: { interval: '10s', stepWeight: 50 },
+        },
+      })}`,
+    );
+    // When it is initialized
+    await waitInitialized(namespace, 'web');
+    // Then the apex Service answers through the mesh, from the primary's pods
+    const answer = await waitFor('web to answer through the mesh', async () => {
+      const reply = await viaProxy(proxy(), `http://web.${namespace}:9898/version`);
+      return reply.status === 200 ? reply : undefined;
+    });
+    expect(JSON.parse(answer.body)).toMatchObject({ version: '6.0.0' });
+    // And the three Services carry the port name, every other declared port and the metadata
+    for (const name of ['web', 'web-primary', 'web-canary']) {
+      const service = JSON.parse(
+        await kubectl(['-n', namespace, 'get', 'service', name, '-o', 'json']),
+      );
+      expect(
+        service.spec.ports.map((p: { name: string; port: number; targetPort: unknown }) =>
+          [p.name, p.port, p.targetPort].join(' '),
+        ),
+      ).toEqual(['http-web 9898 http', 'http-metrics 9797 9797', 'grpc 9999 9999']);
+    }
+    const apex = JSON.parse(
+      await kubectl(['-n', namespace, 'get', 'service', 'web', '-o', 'json']),
+    );
+    expect(apex.metadata.labels).toMatchObject({ tier: 'web', 'fledge.dev/managed': 'true' });
+    expect(apex.metadata.annotations).toMatchObject({ 'example.com/owner': 'shop' });
   });
 });

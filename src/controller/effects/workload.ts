@@ -1,4 +1,4 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Effects } from '../../../machines/provide.js';
 import type { Rollout } from '../../api/types.js';
 import { isConflict, isNotFound, type KubeObject } from '../../kube/api-server.js';
@@ -17,9 +17,9 @@ import {
   primaryTemplate,
   type WorkloadNames,
   workloadNames,
-  workloadServices,
 } from '../workload/objects.js';
 import { deploymentReadiness } from '../workload/readiness.js';
+import { overriddenKeys, serviceChange, workloadServices } from '../workload/services.js';
 import { analysisEffects } from './analysis.js';
 import { type Deployment, type EffectContext, routeTo, unpinned, waitUntil } from './context.js';
 
@@ -90,6 +90,73 @@ export async function syncPrimaryAutoscaler(
 }
 
 /**
+ * What each Rollout's Services were last written from. Between revisions only the spec can
+ * change them (a new target template is a new revision, whose start writes them), so a resting
+ * reconcile with the same spec reads nothing: at rest, the controller's resync costs no GETs.
+ */
+const syncedFrom = new WeakMap<EffectContext, string>();
+const servicesKey = (rollout: Rollout) =>
+  JSON.stringify([rollout.spec.targetRef?.name, rollout.spec.service]);
+
+/**
+ * Writes the three Services of workload mode as the Rollout and the target (`source`, for its
+ * selector and, with portDiscovery, its ports) say: created when missing, else changed only
+ * where they differ. The one writer of those Services.
+ */
+export async function syncServices(ctx: EffectContext, source: Deployment): Promise<void> {
+  const rollout = ctx.rollout();
+  const from = servicesKey(rollout);
+  const names = namesOf(rollout);
+  const services = new ResourceClient(ctx.api, knownTypes.services);
+  const settings = {
+    ...rollout.spec.service,
+    targetPort: rollout.spec.service.targetPort ?? rollout.spec.service.port,
+  };
+  const desired = workloadServices(
+    source as unknown as V1Deployment,
+    names,
+    settings,
+    ownerReferenceTo(rollout),
+  );
+  let wrote = false;
+  for (const service of desired.services) {
+    const name = service.metadata?.name ?? '';
+    const existing = await services.find(names.namespace, name);
+    if (!existing) {
+      await services.create(service as unknown as KubeObject);
+      wrote = true;
+      continue;
+    }
+    const change = serviceChange(existing as unknown as V1Service, service);
+    if (change === undefined) continue;
+    await services.mergePatch(names.namespace, name, change);
+    wrote = true;
+  }
+  syncedFrom.set(ctx, from);
+  // Said when the Services are written, not at every reconcile that finds them right.
+  if (!wrote) return;
+  const overridden = overriddenKeys(settings);
+  if (overridden.length > 0) {
+    ctx.log.warn({ fields: overridden }, "fledge's own label or annotation wins over these");
+  }
+  if (desired.skipped.length > 0) {
+    ctx.log.warn(
+      { ports: desired.skipped },
+      'spec.service.portDiscovery: these ports are not exposed',
+    );
+  }
+}
+
+/** The Services while the machine rests, once after each change of spec.service. */
+export async function syncServicesAtRest(ctx: EffectContext): Promise<void> {
+  if (syncedFrom.get(ctx) === servicesKey(ctx.rollout())) return;
+  const { namespace, target } = namesOf(ctx.rollout());
+  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
+  const source = await deployments.find(namespace, target);
+  if (source) await syncServices(ctx, source);
+}
+
+/**
  * Workload mode (contract §2): fledge owns `<target>-primary`, the three Services and the
  * routing object; the target Deployment is the canary, scaled to 0 between rollouts. With
  * spec.autoscalerRef the primary has a copy of the target's autoscaler, and fledge never
@@ -98,7 +165,6 @@ export async function syncPrimaryAutoscaler(
 export function workloadEffects(ctx: EffectContext): Effects {
   const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
   const autoscalers = new Autoscalers(ctx.api);
-  const services = new ResourceClient(ctx.api, knownTypes.services);
   const names = () => namesOf(ctx.rollout());
   const namespace = () => names().namespace;
 
@@ -139,37 +205,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
     return { done: readiness.ready, reason: readiness.reason };
   }
 
-  async function ensureServices(source: Deployment): Promise<void> {
-    const rollout = ctx.rollout();
-    const port = {
-      port: rollout.spec.service.port,
-      targetPort: rollout.spec.service.targetPort ?? rollout.spec.service.port,
-    };
-    for (const desired of workloadServices(
-      source as unknown as V1Deployment,
-      names(),
-      port,
-      ownerReferenceTo(rollout),
-    )) {
-      const name = desired.metadata?.name ?? '';
-      const existing = await services.find(namespace(), name);
-      if (!existing) {
-        await services.create(desired as unknown as KubeObject);
-        continue;
-      }
-      // Exactly what fledge wants: a selector key the target dropped is dropped here too.
-      const spec = existing.spec as { selector?: unknown; ports?: unknown } | undefined;
-      const change = mergePatchBetween(
-        { selector: spec?.selector, ports: spec?.ports },
-        { selector: desired.spec?.selector, ports: desired.spec?.ports },
-      );
-      if (change === undefined) continue;
-      await services.mergePatch(namespace(), name, {
-        metadata: { resourceVersion: existing.metadata?.resourceVersion },
-        spec: change,
-      });
-    }
-  }
+  const ensureServices = (source: Deployment) => syncServices(ctx, source);
 
   return {
     ...analysisEffects(ctx, {
@@ -222,7 +258,8 @@ export function workloadEffects(ctx: EffectContext): Effects {
     startCanary: async ({ deadline }, signal) => {
       const n = names();
       const primary = await deployments.find(n.namespace, n.primary);
-      await target();
+      // The canary Service exposes the new revision's ports (portDiscovery) from its start.
+      await ensureServices(await target());
       const canaryAutoscaler = await targetAutoscaler(ctx, autoscalers, false);
       await syncPrimaryAutoscaler(ctx, autoscalers);
       // From 0 the target's autoscaler is inert; at this count it takes the canary over.

@@ -1,9 +1,4 @@
-import type {
-  V1Deployment,
-  V1OwnerReference,
-  V1PodTemplateSpec,
-  V1Service,
-} from '@kubernetes/client-node';
+import type { V1Deployment, V1OwnerReference, V1PodTemplateSpec } from '@kubernetes/client-node';
 
 /** The names of what fledge creates for a Rollout in workload mode. */
 export interface WorkloadNames {
@@ -90,51 +85,4 @@ export function primaryDeployment(
         : {}),
     },
   };
-}
-
-export interface ServicePort {
-  port: number;
-  targetPort: number | string;
-}
-
-function service(
-  name: string,
-  namespace: string,
-  selector: Record<string, string>,
-  port: ServicePort,
-  owner: V1OwnerReference,
-): V1Service {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name,
-      namespace,
-      ownerReferences: [owner],
-      labels: { 'fledge.dev/managed': 'true' },
-    },
-    spec: {
-      type: 'ClusterIP',
-      selector,
-      ports: [{ name: 'http', port: port.port, targetPort: port.targetPort, protocol: 'TCP' }],
-    },
-  };
-}
-
-/**
- * The three Services of workload mode: the apex callers use (primary pods, so that traffic
- * is safe even without a routing object), the primary's and the canary's.
- */
-export function workloadServices(
-  target: V1Deployment,
-  names: WorkloadNames,
-  port: ServicePort,
-  owner: V1OwnerReference,
-): V1Service[] {
-  const selector = target.spec?.selector.matchLabels ?? {};
-  return [
-    service(names.apexService, names.namespace, primaryLabels(selector), port, owner),
-    service(names.primaryService, names.namespace, primaryLabels(selector), port, owner),
-    service(names.canaryService, names.namespace, selector, port, owner),
-  ];
 }

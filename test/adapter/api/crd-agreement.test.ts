@@ -41,7 +41,8 @@ describe('the API server and validation agree on the limits', () => {
     ['progressDeadlineSeconds 604800', 'stored', 'spec.progressDeadlineSeconds', 604_800],
     ['progressDeadlineSeconds 604801', 'refused', 'spec.progressDeadlineSeconds', 604_801],
     ['an interval of 21 characters', 'refused', 'spec.analysis.interval', `${'1'.repeat(20)}s`],
-    // Kubernetes 1.20 reads an empty string under these maps as null, and refuses it.
+    // Kubernetes 1.20 reads an empty string under these maps as null, and refuses it (so does
+    // validation, and the Services' labels and annotations are never empty for that reason).
     ['a cookie match of ""', 'refused', 'spec.analysis.match', [{ cookies: { a: { exact: '' } } }]],
     ['a header match of ""', 'refused', 'spec.analysis.match', [{ headers: { a: { exact: '' } } }]],
     [
@@ -50,6 +51,34 @@ describe('the API server and validation agree on the limits', () => {
       'spec.analysis.webhooks.0.metadata.body',
       'a'.repeat(65_537),
     ],
+    [
+      'a Service label value of 63 characters',
+      'stored',
+      'spec.service.apex.labels.a',
+      'v'.repeat(63),
+    ],
+    [
+      'a Service label value of 64 characters',
+      'refused',
+      'spec.service.apex.labels.a',
+      'v'.repeat(64),
+    ],
+    ['a Service label value of ""', 'refused', 'spec.service.canary.labels.a', ''],
+    ['a Service annotation of ""', 'refused', 'spec.service.primary.annotations.a', ''],
+    [
+      'a Service annotation of 32 KiB',
+      'stored',
+      'spec.service.apex.annotations.a',
+      'v'.repeat(32768),
+    ],
+    [
+      'a Service annotation of 32 KiB + 1',
+      'refused',
+      'spec.service.apex.annotations.a',
+      'v'.repeat(32769),
+    ],
+    ['a Service port name of 63 characters', 'stored', 'spec.service.portName', 'p'.repeat(63)],
+    ['a Service port name in capitals', 'refused', 'spec.service.portName', 'HTTP'],
   ])('%s: the API server and validation say %s', async (_case, verdict, path, value) => {
     const namespace = await cluster().createNamespace('limits');
     const rollout = workloadRollout({ [path]: value });

@@ -2,16 +2,16 @@
  * podinfo's Deployment as Flagger's tutorials install it (kustomize/podinfo/deployment.yaml in
  * stefanprodan/podinfo): its command line names the ports the playground's pod listens on.
  */
-export function podinfoDeployment(namespace: string) {
+export function podinfoDeployment(namespace: string, name = 'podinfo') {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'podinfo', namespace, labels: { app: 'podinfo' } },
+    metadata: { name, namespace, labels: { app: name } },
     spec: {
       replicas: 1,
-      selector: { matchLabels: { app: 'podinfo' } },
+      selector: { matchLabels: { app: name } },
       template: {
-        metadata: { labels: { app: 'podinfo' } },
+        metadata: { labels: { app: name } },
         spec: {
           containers: [
             {

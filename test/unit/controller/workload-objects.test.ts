@@ -1,10 +1,6 @@
 import type { V1Deployment, V1OwnerReference } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  primaryDeployment,
-  workloadNames,
-  workloadServices,
-} from '../../../src/controller/workload/objects.js';
+import { primaryDeployment, workloadNames } from '../../../src/controller/workload/objects.js';
 
 const owner: V1OwnerReference = {
   apiVersion: 'fledge.dev/v1alpha1',
@@ -60,27 +56,5 @@ describe('primaryDeployment', () => {
 
   it('does not change the target it copies', () => {
     expect(target.spec?.template.metadata?.labels).toEqual({ app: 'api', tier: 'web' });
-  });
-});
-
-describe('workloadServices', () => {
-  const [apex, primary, canary] = workloadServices(
-    target,
-    names,
-    { port: 8080, targetPort: 'http' },
-    owner,
-  );
-
-  it('sends the apex and the primary Service to primary pods', () => {
-    expect(apex?.metadata?.name).toBe('api');
-    expect(apex?.spec?.selector).toEqual({ app: 'api-primary' });
-    expect(primary?.metadata?.name).toBe('api-primary');
-    expect(primary?.spec?.selector).toEqual({ app: 'api-primary' });
-  });
-
-  it("sends the canary Service to the target's pods", () => {
-    expect(canary?.metadata?.name).toBe('api-canary');
-    expect(canary?.spec?.selector).toEqual({ app: 'api' });
-    expect(canary?.spec?.ports?.[0]).toMatchObject({ port: 8080, targetPort: 'http' });
   });
 });

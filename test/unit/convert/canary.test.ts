@@ -292,16 +292,12 @@ describe('convertCanary', () => {
 
   it('lists every field without a counterpart', () => {
     const result = convertOnly(
-      minimal(
-        { revertOnDeletion: true, metricsServer: 'http://prom:9090' },
-        { mirror: true, alerts: [{ name: 'a' }] },
-      ),
+      minimal({ ingressRef: { name: 'web' }, metricsServer: 'http://prom:9090' }, { mirror: true }),
     );
     expect(result.notes.filter((n) => n.kind === 'dropped').map((n) => n.path)).toEqual([
-      'spec.revertOnDeletion',
+      'spec.ingressRef',
       'spec.metricsServer',
       'spec.analysis.mirror',
-      'spec.analysis.alerts',
     ]);
   });
 
