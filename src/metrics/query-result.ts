@@ -70,12 +70,10 @@ function describeSeries(series: unknown): string {
   return `{${text}}`;
 }
 
-/**
- * Reads an instant query's answer (the parsed JSON body of a 2xx) as one number. Several
- * series are refused rather than summed or picked from: which one is meant is ambiguous, and
- * a wrong pick can promote.
- */
-export function readSingleValue(answer: unknown): SingleValue {
+/** The `data` of a successful answer, or why the answer is not one. */
+function readData(
+  answer: unknown,
+): { data: Record<string, unknown> } | { problem: string; fix: string } {
   if (!isRecord(answer) || (answer.status !== 'success' && answer.status !== 'error')) {
     return { problem: 'its answer is not the Prometheus HTTP API', fix: NOT_PROMETHEUS_FIX };
   }
@@ -88,7 +86,18 @@ export function readSingleValue(answer: unknown): SingleValue {
   }
   const data = answer.data;
   if (!isRecord(data)) return { problem: 'its answer has no data', fix: NOT_PROMETHEUS_FIX };
-  const { resultType, result } = data;
+  return { data };
+}
+
+/**
+ * Reads an instant query's answer (the parsed JSON body of a 2xx) as one number. Several
+ * series are refused rather than summed or picked from: which one is meant is ambiguous, and
+ * a wrong pick can promote.
+ */
+export function readSingleValue(answer: unknown): SingleValue {
+  const read = readData(answer);
+  if ('problem' in read) return read;
+  const { resultType, result } = read.data;
   if (resultType === 'scalar') return readSample(result, 'its scalar');
   if (resultType !== 'vector') {
     const type =
@@ -166,4 +175,47 @@ export function readSingleSeries(
     points[at] = sample.value;
   }
   return { value: points };
+}
+
+/** One series of an instant vector: its labels, and its value or why that cannot be read. */
+export interface VectorSeries {
+  labels: Readonly<Record<string, string>>;
+  sample: SingleValue;
+}
+
+/**
+ * Reads an instant query's answer as every series it holds, for a grouped query whose series
+ * belong to different rollouts. The envelope must be sound for any series to be read; a
+ * series whose own labels or value are unreadable is kept with its problem, so that only the
+ * rollout it belongs to fails.
+ */
+export function readVector(
+  answer: unknown,
+): { value: VectorSeries[] } | { problem: string; fix: string } {
+  const read = readData(answer);
+  if ('problem' in read) return read;
+  const { data } = read;
+  if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
+    return {
+      problem: 'it did not return an instant vector to a grouped query',
+      fix: NOT_PROMETHEUS_FIX,
+    };
+  }
+  return {
+    value: data.result.map((series: unknown, index): VectorSeries => {
+      const metric = isRecord(series) ? series.metric : undefined;
+      const labels: Record<string, string> = {};
+      if (isRecord(metric)) {
+        for (const [key, value] of Object.entries(metric)) {
+          if (typeof value === 'string') labels[key] = value;
+        }
+      }
+      return {
+        labels,
+        sample: isRecord(series)
+          ? readSample(series.value, `its series ${index} ${describeSeries(series)}`)
+          : { problem: `its series ${index} is not an object`, fix: NOT_PROMETHEUS_FIX },
+      };
+    }),
+  };
 }

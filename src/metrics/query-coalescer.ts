@@ -1,0 +1,208 @@
+/**
+ * Coalesces the grouped metrics of rollouts analysed at about the same time into one query
+ * per metric definition: the first rollout to ask opens a batch, the others that ask the same
+ * definition within a short linger join it, and one query (or a few, past the size bounds),
+ * evaluated at one instant, answers them all. A batch's members that finish together are due
+ * together at their next interval too, so the batches of steady rollouts tend to merge.
+ */
+import {
+  fanOut,
+  type Groupable,
+  type GroupBounds,
+  type GroupDefinition,
+  identityKey,
+  splitMembers,
+  type WorkloadIdentity,
+} from './grouping.js';
+import { type MetricsProvider, MetricsQueryError } from './prometheus.js';
+
+/** A rollout's grouped metric, and the query it would send alone (for its messages). */
+export interface GroupedAsk {
+  group: Groupable;
+  query: string;
+  /** The rollout's analysis interval: how long it waits for company scales with it. */
+  analysisIntervalMs: number;
+}
+
+export interface GroupingProvider extends MetricsProvider {
+  queryGrouped(ask: GroupedAsk, signal?: AbortSignal): Promise<number | null>;
+}
+
+export function isGrouping(provider: MetricsProvider): provider is GroupingProvider {
+  return typeof (provider as Partial<GroupingProvider>).queryGrouped === 'function';
+}
+
+export interface CoalescerOptions extends Partial<GroupBounds> {
+  /** The longest a rollout waits for others to ask the same definition (default 1 s). */
+  maxLingerMs?: number;
+}
+
+/** A twentieth of the interval: an interval comes at most 5% later than alone. */
+const LINGER_FRACTION = 1 / 20;
+const DEFAULT_MAX_LINGER_MS = 1000;
+/** About 60 bytes of regex per workload: a query of 100 stays well under Prometheus's limits. */
+const DEFAULT_BOUNDS: GroupBounds = { maxMembers: 100, maxQueryChars: 16_384 };
+
+interface Waiting {
+  identity: WorkloadIdentity;
+  query: string;
+  resolve(value: number | null): void;
+  reject(error: unknown): void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+interface Batch {
+  definition: GroupDefinition;
+  members: Waiting[];
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * `provider` with `queryGrouped`; everything else is passed through. Batches are keyed by
+ * definition and live at most one linger, so the open ones are bounded by the definitions in
+ * use, each by `maxMembers` (a full batch is sent at once).
+ */
+export function coalesceQueries(
+  provider: MetricsProvider,
+  options: CoalescerOptions = {},
+): GroupingProvider {
+  const bounds: GroupBounds = {
+    maxMembers: options.maxMembers ?? DEFAULT_BOUNDS.maxMembers,
+    maxQueryChars: options.maxQueryChars ?? DEFAULT_BOUNDS.maxQueryChars,
+  };
+  const maxLingerMs = options.maxLingerMs ?? DEFAULT_MAX_LINGER_MS;
+  const address = provider.address ?? 'its address';
+  const open = new Map<string, Batch>();
+
+  const settle = (member: Waiting) => {
+    if (member.onAbort) member.signal?.removeEventListener('abort', member.onAbort);
+  };
+
+  /** The grouped query's failure as the member's own query would have failed. */
+  const asMember = (error: unknown, member: Waiting) =>
+    error instanceof MetricsQueryError
+      ? new MetricsQueryError(error.address, member.query, error.reason, error.fix, {
+          cause: error,
+        })
+      : error;
+
+  async function ask(definition: GroupDefinition, members: Waiting[], timeMs: number) {
+    const identities = members.map((m) => m.identity);
+    try {
+      // One member's cancellation must not cancel the others': the provider's own timeout bounds it.
+      const series = await (provider.queryVector?.(definition.render(identities), timeMs) ??
+        Promise.reject(new Error('this provider cannot answer grouped queries')));
+      const values = fanOut(series, definition.labels, identities);
+      members.forEach((member, index) => {
+        settle(member);
+        const value = values[index] ?? { value: null };
+        if ('value' in value) member.resolve(value.value);
+        else {
+          member.reject(
+            new MetricsQueryError(
+              address,
+              member.query,
+              `answered, but ${value.problem}`,
+              value.fix,
+            ),
+          );
+        }
+      });
+    } catch (error) {
+      for (const member of members) {
+        settle(member);
+        member.reject(asMember(error, member));
+      }
+    }
+  }
+
+  function send(key: string) {
+    const batch = open.get(key);
+    if (!batch) return;
+    open.delete(key);
+    clearTimeout(batch.timer);
+    const timeMs = Date.now();
+    const byIdentity = new Map<string, Waiting[]>();
+    for (const member of batch.members) {
+      const id = identityKey(member.identity);
+      byIdentity.set(id, [...(byIdentity.get(id) ?? []), member]);
+    }
+    const chunks = splitMembers(
+      batch.definition,
+      batch.members.map((m) => m.identity),
+      bounds,
+    );
+    for (const chunk of chunks) {
+      // Each chunk's members in identity order; repeats of an identity share its series.
+      const members = chunk.flatMap((identity) => byIdentity.get(identityKey(identity)) ?? []);
+      void ask(batch.definition, members, timeMs);
+    }
+  }
+
+  function queryGrouped(request: GroupedAsk, signal?: AbortSignal): Promise<number | null> {
+    if (!provider.queryVector) return provider.query(request.query, signal);
+    if (signal?.aborted) {
+      return Promise.reject(
+        new MetricsQueryError(
+          address,
+          request.query,
+          'was not asked',
+          'the analysis was cancelled',
+        ),
+      );
+    }
+    const { definition, identity } = request.group;
+    return new Promise((resolve, reject) => {
+      const member: Waiting = {
+        identity,
+        query: request.query,
+        resolve,
+        reject,
+        ...(signal ? { signal } : {}),
+      };
+      let batch = open.get(definition.key);
+      if (!batch) {
+        const lingerMs = Math.min(maxLingerMs, request.analysisIntervalMs * LINGER_FRACTION);
+        const timer = setTimeout(() => send(definition.key), Math.max(0, lingerMs));
+        batch = { definition, members: [], timer };
+        open.set(definition.key, batch);
+      }
+      const joined = batch;
+      joined.members.push(member);
+      if (signal) {
+        member.onAbort = () => {
+          settle(member);
+          const waiting = open.get(definition.key) === joined;
+          if (waiting) {
+            joined.members.splice(joined.members.indexOf(member), 1);
+            if (joined.members.length === 0) {
+              clearTimeout(joined.timer);
+              open.delete(definition.key);
+            }
+          }
+          reject(
+            new MetricsQueryError(
+              address,
+              request.query,
+              waiting ? 'was not asked' : 'was not waited for',
+              'the analysis was cancelled',
+            ),
+          );
+        };
+        signal.addEventListener('abort', member.onAbort, { once: true });
+      }
+      if (joined.members.length >= bounds.maxMembers) send(definition.key);
+    });
+  }
+
+  return {
+    ...(provider.address !== undefined ? { address: provider.address } : {}),
+    query: (promql, signal) => provider.query(promql, signal),
+    ...(provider.queryVector ? { queryVector: provider.queryVector } : {}),
+    ...(provider.startedAt ? { startedAt: provider.startedAt } : {}),
+    ...(provider.queryRange ? { queryRange: provider.queryRange } : {}),
+    ...(provider.close ? { close: provider.close } : {}),
+    queryGrouped,
+  };
+}
