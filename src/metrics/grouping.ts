@@ -4,6 +4,7 @@
  * answer is fanned out so each rollout gets exactly the value its own query would return.
  */
 import type { BuiltInMetric } from '../api/types.js';
+import type { GroupSeries, SeriesReading } from './grouped-result.js';
 import {
   type AnalysisMode,
   type GroupableMode,
@@ -11,7 +12,6 @@ import {
   IDENTITY_LABELS,
   isBuiltinMetric,
 } from './linkerd.js';
-import type { SingleValue, VectorSeries } from './query-result.js';
 
 /** What names one rollout's workload in a grouped answer: its namespace and Deployment or Service. */
 export interface WorkloadIdentity {
@@ -135,16 +135,17 @@ export function splitMembers(
 
 /**
  * Each workload's value from a grouped answer, in the order of `members`: no series for it
- * is no data, a NaN or Inf is no data, a series that cannot be read fails that workload only,
+ * is no data (`noSeries`: null, or a grid of nulls), a NaN or Inf is no data, a series that cannot be read fails that workload only,
  * and several series for one workload are refused as its own query's answer would be.
  */
-export function fanOut(
-  series: readonly VectorSeries[],
+export function fanOut<T = number | null>(
+  series: readonly GroupSeries<T>[],
   labels: readonly [string, string],
   members: readonly WorkloadIdentity[],
-): SingleValue[] {
+  noSeries: () => T = () => null as T,
+): SeriesReading<T>[] {
   const [namespaceLabel, nameLabel] = labels;
-  const found = new Map<string, SingleValue[]>();
+  const found = new Map<string, SeriesReading<T>[]>();
   for (const { labels: seriesLabels, sample } of series) {
     const namespace = seriesLabels[namespaceLabel];
     const name = seriesLabels[nameLabel];
@@ -155,7 +156,7 @@ export function fanOut(
   return members.map((member) => {
     const samples = found.get(identityKey(member)) ?? [];
     const [first] = samples;
-    if (first === undefined) return { value: null };
+    if (first === undefined) return { value: noSeries() };
     if (samples.length > 1) {
       return {
         problem: `it returned ${samples.length} series for ${identityKey(member)} where one is needed`,

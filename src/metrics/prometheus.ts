@@ -8,13 +8,8 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher, fetch, ProxyAgent, type RequestInit, type Response } from 'undici';
 import { formatDuration } from '../api/duration.js';
-import {
-  readSingleSeries,
-  readSingleValue,
-  readVector,
-  sanitiseForeign,
-  type VectorSeries,
-} from './query-result.js';
+import { type MatrixSeries, readMatrix, readVector, type VectorSeries } from './grouped-result.js';
+import { readSingleSeries, readSingleValue, sanitiseForeign } from './query-result.js';
 
 /** Where metric values come from. `null` means no data: an empty result, NaN or Inf. */
 export interface MetricsProvider {
@@ -26,6 +21,12 @@ export interface MetricsProvider {
    * many rollouts. Absent on providers that answer one value only.
    */
   queryVector?(promql: string, timeMs: number, signal?: AbortSignal): Promise<VectorSeries[]>;
+  /** Every series of a range query: a grouped `queryRange`. */
+  queryRangeVector?(
+    promql: string,
+    range: QueryRange,
+    signal?: AbortSignal,
+  ): Promise<MatrixSeries[]>;
   /**
    * When the source began collecting (epoch ms), so that data it cannot have had (a window
    * reaching back before a restart) is told from data the canary did not produce; undefined
@@ -415,6 +416,17 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
         () => run(promql, { timeMs }, readVector, signal),
         (series) => series.length > 0,
       ),
+    queryRangeVector: (promql, range, signal) => {
+      const problem = rangeProblem(range);
+      if (problem !== undefined) {
+        return Promise.reject(new MetricsQueryError(address, promql, 'was not asked', problem));
+      }
+      return counted(
+        'grouped',
+        () => run(promql, range, (answer) => readMatrix(answer, range), signal),
+        (series) => series.length > 0,
+      );
+    },
     queryRange: (promql, range, signal) => {
       const problem = rangeProblem(range);
       if (problem !== undefined) {

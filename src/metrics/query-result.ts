@@ -9,7 +9,7 @@
 /** A query's single value (null = no data), or why its answer cannot be read as one value. */
 export type SingleValue = { value: number | null } | { problem: string; fix: string };
 
-const NOT_PROMETHEUS_FIX =
+export const NOT_PROMETHEUS_FIX =
   'check that --prometheus-url is the base address of Prometheus (or of an API compatible with it), without /api/v1 or a UI path';
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -32,14 +32,14 @@ export function sanitiseForeign(text: string, max = 120): string {
   return line.length > max ? `${line.slice(0, max)}...` : line;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 type Sample = { value: number | null } | { problem: string; fix: string };
 
 /** `[<unix time>, "<value>"]`, Prometheus's shape of one sample. */
-function readSample(pair: unknown, where: string): Sample {
+export function readSample(pair: unknown, where: string): Sample {
   if (
     !Array.isArray(pair) ||
     pair.length !== 2 ||
@@ -58,7 +58,7 @@ function readSample(pair: unknown, where: string): Sample {
   return { value: Number.isFinite(value) ? value : null };
 }
 
-function describeSeries(series: unknown): string {
+export function describeSeries(series: unknown): string {
   const labels = isRecord(series) && isRecord(series.metric) ? series.metric : {};
   const text = Object.entries(labels)
     .slice(0, 5)
@@ -71,7 +71,7 @@ function describeSeries(series: unknown): string {
 }
 
 /** The `data` of a successful answer, or why the answer is not one. */
-function readData(
+export function readData(
   answer: unknown,
 ): { data: Record<string, unknown> } | { problem: string; fix: string } {
   if (!isRecord(answer) || (answer.status !== 'success' && answer.status !== 'error')) {
@@ -159,8 +159,18 @@ export function readSingleSeries(
     };
   }
   const [series] = data.result;
+  return readPoints(series, range, 'its one series');
+}
+
+/** A range series's points on the asked grid (null where it has none, or a NaN/Inf). */
+export function readPoints(
+  series: unknown,
+  range: { startMs: number; endMs: number; stepMs: number },
+  which: string,
+): { value: (number | null)[] } | { problem: string; fix: string } {
+  const points: (number | null)[] = new Array(gridLength(range)).fill(null);
   if (!isRecord(series) || !Array.isArray(series.values)) {
-    return { problem: 'its one series has no list of values', fix: NOT_PROMETHEUS_FIX };
+    return { problem: `${which} has no list of values`, fix: NOT_PROMETHEUS_FIX };
   }
   for (const [index, pair] of series.values.entries()) {
     const sample = readSample(pair, `its point ${index}`);
@@ -175,47 +185,4 @@ export function readSingleSeries(
     points[at] = sample.value;
   }
   return { value: points };
-}
-
-/** One series of an instant vector: its labels, and its value or why that cannot be read. */
-export interface VectorSeries {
-  labels: Readonly<Record<string, string>>;
-  sample: SingleValue;
-}
-
-/**
- * Reads an instant query's answer as every series it holds, for a grouped query whose series
- * belong to different rollouts. The envelope must be sound for any series to be read; a
- * series whose own labels or value are unreadable is kept with its problem, so that only the
- * rollout it belongs to fails.
- */
-export function readVector(
-  answer: unknown,
-): { value: VectorSeries[] } | { problem: string; fix: string } {
-  const read = readData(answer);
-  if ('problem' in read) return read;
-  const { data } = read;
-  if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
-    return {
-      problem: 'it did not return an instant vector to a grouped query',
-      fix: NOT_PROMETHEUS_FIX,
-    };
-  }
-  return {
-    value: data.result.map((series: unknown, index): VectorSeries => {
-      const metric = isRecord(series) ? series.metric : undefined;
-      const labels: Record<string, string> = {};
-      if (isRecord(metric)) {
-        for (const [key, value] of Object.entries(metric)) {
-          if (typeof value === 'string') labels[key] = value;
-        }
-      }
-      return {
-        labels,
-        sample: isRecord(series)
-          ? readSample(series.value, `its series ${index} ${describeSeries(series)}`)
-          : { problem: `its series ${index} is not an object`, fix: NOT_PROMETHEUS_FIX },
-      };
-    }),
-  };
 }

@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JudgeSpec } from '../../../src/api/types.js';
 import { type AnalyseOptions, analyse } from '../../../src/metrics/analysis.js';
+import { type JudgeSamplingOptions, sampleAndJudge } from '../../../src/metrics/judge-sampling.js';
 import { createPrometheusProvider, type MetricsProvider } from '../../../src/metrics/prometheus.js';
 import { coalesceQueries } from '../../../src/metrics/query-coalescer.js';
 import {
@@ -181,5 +183,51 @@ describe('grouped queries against a real Prometheus', () => {
     expect(together[1]?.results[0]?.message).toMatch(
       /^metric request-success-rate: Prometheus at http:\/\/127\.0\.0\.1:\d+ refused the connection \(ECONNREFUSED\) for query sum\(rate\(response_total\{namespace="prod", deployment=~"app-2"/,
     );
+  });
+
+  it('samples the judge of many rollouts, both sides, with one range query per metric', async () => {
+    await waitFor('twelve scrapes', 60_000, async () => {
+      const scrapes = await provider.query('count_over_time(up[1m])');
+      return scrapes !== null && scrapes >= 12 ? scrapes : undefined;
+    });
+    const spec: JudgeSpec = {
+      window: '6s',
+      step: '1s',
+      confidence: 0.98,
+      tolerance: 0.25,
+      pass: 95,
+      marginal: 75,
+      metrics: [
+        {
+          name: 'request-success-rate',
+          interval: '2s',
+          quantile: 0.99,
+          critical: false,
+          effectSize: [1, 1],
+          nanStrategy: 'remove',
+        },
+      ],
+    };
+    // One grid for all, ending before the newest scrapes, so both ways read the same samples.
+    const nowMs = Date.now() - 3000;
+    const judged = (i: number, asking: MetricsProvider): JudgeSamplingOptions => ({
+      spec,
+      namespace: 'prod',
+      canary: { mode: 'workload', provider: asking, target: `app-${i}`, service: 'unused' },
+      primary: { mode: 'workload', provider: asking, target: `app-${i + 10}`, service: 'unused' },
+      analysisIntervalMs: 3000,
+      nowMs,
+    });
+    const indexes = [0, 1, 2, 3, 4, 5];
+    const alone = await Promise.all(indexes.map((i) => sampleAndJudge(judged(i, provider))));
+    const before = await queriesSent();
+    const coalesced = coalesceQueries(provider);
+    const together = await Promise.all(indexes.map((i) => sampleAndJudge(judged(i, coalesced))));
+    const after = await queriesSent();
+    expect(after.grouped - before.grouped).toBe(1);
+    expect(after.single - before.single).toBe(0);
+    expect(together).toEqual(alone);
+    expect(together[0]?.judgement?.metrics[0]?.canaryMedian).toBeCloseTo(100, 6);
+    expect(together[3]?.judgement?.metrics[0]?.canaryMedian).toBeCloseTo(97, 6);
   });
 });

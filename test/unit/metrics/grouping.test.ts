@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { prepareQuery } from '../../../src/metrics/analysis.js';
+import type { VectorSeries } from '../../../src/metrics/grouped-result.js';
 import {
   fanOut,
   type GroupDefinition,
   groupable,
   splitMembers,
 } from '../../../src/metrics/grouping.js';
-import type { VectorSeries } from '../../../src/metrics/query-result.js';
 
 const workload = {
   mode: 'workload',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type AnalyseOptions, analyse } from '../../../src/metrics/analysis.js';
+import type { VectorSeries } from '../../../src/metrics/grouped-result.js';
 import { type Groupable, groupable } from '../../../src/metrics/grouping.js';
 import { type MetricsProvider, MetricsQueryError } from '../../../src/metrics/prometheus.js';
 import { coalesceQueries, type GroupedAsk } from '../../../src/metrics/query-coalescer.js';
-import type { VectorSeries } from '../../../src/metrics/query-result.js';
 
 /** A provider answering grouped queries from a table of success rates by deployment. */
 function fakePrometheus(
@@ -167,6 +167,48 @@ describe('coalesceQueries', () => {
     const coalesced = coalesceQueries({ query: provider.query });
     await expect(coalesced.queryGrouped(askOf('a'))).resolves.toBe(99);
     expect(single).toEqual(['alone(a)']);
+  });
+});
+
+describe('coalesceQueries for range queries', () => {
+  const range = (endMs: number) => ({ startMs: endMs - 2000, endMs, stepMs: 1000 });
+  const rangeProvider = () => {
+    const asked: { promql: string; endMs: number }[] = [];
+    const provider: MetricsProvider = {
+      query: async () => null,
+      queryRange: async () => [],
+      queryRangeVector: async (promql, grid) => {
+        asked.push({ promql, endMs: grid.endMs });
+        return [
+          {
+            labels: { namespace: 'prod', deployment: 'a' },
+            sample: { value: [1, null, 3] },
+          },
+        ];
+      },
+    };
+    return { provider, asked };
+  };
+
+  it('asks the rollouts on one grid together; no series is a grid of nulls', async () => {
+    const { provider, asked } = rangeProvider();
+    const coalesced = coalesceQueries(provider);
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((n) => coalesced.queryRangeGrouped(askOf(n), range(10_000))),
+    );
+    expect(a).toEqual([1, null, 3]);
+    expect(b).toEqual([null, null, null]);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('asks another grid apart, never mixing their samples', async () => {
+    const { provider, asked } = rangeProvider();
+    const coalesced = coalesceQueries(provider);
+    await Promise.all([
+      coalesced.queryRangeGrouped(askOf('a'), range(10_000)),
+      coalesced.queryRangeGrouped(askOf('b'), range(11_000)),
+    ]);
+    expect(asked.map((q) => q.endMs).sort()).toEqual([10_000, 11_000]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readVector } from '../../../src/metrics/query-result.js';
+import { readMatrix, readVector } from '../../../src/metrics/grouped-result.js';
 
 const vector = (result: unknown) => ({
   status: 'success',
@@ -61,5 +61,55 @@ describe('readVector', () => {
     const read = readVector(vector([{ metric: { deployment: long }, value: [1, 'nope'] }]));
     const problem = 'value' in read && read.value[0]?.sample;
     expect(problem && 'problem' in problem && problem.problem.length).toBeLessThan(200);
+  });
+});
+
+describe('readMatrix', () => {
+  const range = { startMs: 10_000, endMs: 12_000, stepMs: 1000 };
+  const matrix = (result: unknown) => ({
+    status: 'success',
+    data: { resultType: 'matrix', result },
+  });
+
+  it('reads each series onto the grid, null where it has no point or a NaN', () => {
+    expect(
+      readMatrix(
+        matrix([
+          {
+            metric: { deployment: 'api' },
+            values: [
+              [10, '1'],
+              [12, '3'],
+            ],
+          },
+          { metric: { deployment: 'web' }, values: [[11, 'NaN']] },
+        ]),
+        range,
+      ),
+    ).toEqual({
+      value: [
+        { labels: { deployment: 'api' }, sample: { value: [1, null, 3] } },
+        { labels: { deployment: 'web' }, sample: { value: [null, null, null] } },
+      ],
+    });
+  });
+
+  it('fails only the series with a point off the grid', () => {
+    const read = readMatrix(
+      matrix([
+        { metric: { deployment: 'api' }, values: [[99, '1']] },
+        { metric: { deployment: 'web' }, values: [[10, '2']] },
+      ]),
+      range,
+    );
+    expect('value' in read && read.value.map((s) => 'problem' in s.sample)).toEqual([true, false]);
+  });
+
+  it('refuses an instant vector to a range query', () => {
+    expect(
+      readMatrix({ status: 'success', data: { resultType: 'vector', result: [] } }, range),
+    ).toMatchObject({
+      problem: 'it did not return a range vector (matrix) to a grouped query',
+    });
   });
 });
