@@ -48,7 +48,7 @@ export interface CoalescerOptions extends Partial<GroupBounds> {
 /** A twentieth of the interval: an interval comes at most 5% later than alone. */
 const LINGER_FRACTION = 1 / 20;
 const DEFAULT_MAX_LINGER_MS = 1000;
-/** About 60 bytes of regex per workload: a query of 100 stays well under Prometheus's limits. */
+/** Tens of bytes of regex per workload: a query for 100 stays well under Prometheus's limits. */
 const DEFAULT_BOUNDS: GroupBounds = { maxMembers: 100, maxQueryChars: 16_384 };
 
 interface Waiting<T> {
