@@ -134,11 +134,12 @@ async function measure(metric: AnalysisMetric, options: AnalyseOptions): Promise
   if ('error' in prepared) return prepared;
   const provider = metric.provider ?? options.provider;
   // A built-in metric asks with the other rollouts due now: one query answers them all.
-  const group = isGrouping(provider) ? groupable(metric, options, prepared.interval) : undefined;
+  const grouping = isGrouping(provider) ? provider : undefined;
+  const group = grouping && groupable(metric, options, prepared.interval);
   const query =
-    group && isGrouping(provider)
+    grouping && group
       ? (signal?: AbortSignal) =>
-          provider.queryGrouped(
+          grouping.queryGrouped(
             { group, query: prepared.query, analysisIntervalMs: options.defaultIntervalMs },
             signal,
           )
