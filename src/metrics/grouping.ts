@@ -12,6 +12,7 @@ import {
   IDENTITY_LABELS,
   isBuiltinMetric,
 } from './linkerd.js';
+import { templateGrouping } from './template-grouping.js';
 
 /** What names one rollout's workload in a grouped answer: its namespace and Deployment or Service. */
 export interface WorkloadIdentity {
@@ -49,16 +50,17 @@ export interface GroupableMetric {
 
 /**
  * The grouped form of a metric for one rollout, or undefined when it must be asked alone:
- * a query of its own (its variables are not known to be only the rollout's identity), a
- * remote canary (named by an authority pattern), or a name that is not a DNS label.
- * `interval` is the metric's rendered window, as its own query has it.
+ * a query of its own that template-grouping.ts does not accept, a remote canary's built-in
+ * (named by an authority pattern), or a name that is not a DNS label. `interval` is the
+ * metric's rendered window, as its own query has it.
  */
 export function groupable(
   metric: GroupableMetric,
   where: { mode: AnalysisMode; namespace: string; target: string; service: string },
   interval: string,
 ): Groupable | undefined {
-  if (metric.unavailable !== undefined || metric.query !== undefined) return undefined;
+  if (metric.unavailable !== undefined) return undefined;
+  if (metric.query !== undefined) return groupableTemplate(metric.query, where, interval);
   if (!isBuiltinMetric(metric.name) || where.mode === 'remote') return undefined;
   const identity = {
     namespace: where.namespace,
@@ -68,6 +70,29 @@ export function groupable(
   const quantile = metric.quantile ?? 0.99;
   return {
     definition: builtinDefinition(metric.name, where.mode, quantile, interval),
+    identity,
+  };
+}
+
+function groupableTemplate(
+  query: string,
+  where: { namespace: string; target: string; service: string },
+  interval: string,
+): Groupable | undefined {
+  const grouping = templateGrouping(query, interval);
+  if (!grouping) return undefined;
+  const identity = { namespace: where.namespace, name: where[grouping.nameVariable] };
+  if (!DNS_LABEL.test(identity.namespace) || !DNS_LABEL.test(identity.name)) return undefined;
+  return {
+    definition: {
+      key: JSON.stringify(['template', query, interval]),
+      labels: grouping.labels,
+      render: (members) =>
+        grouping.render({
+          namespaces: alternation(members.map((m) => m.namespace)),
+          names: alternation(members.map((m) => m.name)),
+        }),
+    },
     identity,
   };
 }

@@ -143,6 +143,42 @@ describe('grouped queries against a real Prometheus', () => {
     expect(absent?.noData).toBe(true);
   });
 
+  it('groups a custom query whose only variables are the rollout’s identity, with the same values', async () => {
+    const selector = 'namespace="{{ namespace }}", deployment="{{ target }}", direction="inbound"';
+    const custom = (r: { namespace: string; target: string }, asking: MetricsProvider) => ({
+      ...options(r, asking),
+      metrics: [
+        {
+          name: 'failure-share',
+          query: `sum(rate(response_total{${selector}, classification="failure"}[{{ interval }}])) / sum(rate(response_total{${selector}}[{{ interval }}])) * 100`,
+          thresholdRange: { max: 5 },
+        },
+        {
+          name: 'p90',
+          query: `histogram_quantile(0.9, sum(rate(response_latency_ms_bucket{${selector}}[{{ interval }}])) by (le))`,
+          thresholdRange: { max: 60 },
+        },
+      ],
+    });
+    const alone = await Promise.all(rollouts.map((r) => analyse(custom(r, provider))));
+    const before = await queriesSent();
+    const coalesced = coalesceQueries(provider);
+    const together = await Promise.all(rollouts.map((r) => analyse(custom(r, coalesced))));
+    const after = await queriesSent();
+    expect(after.grouped - before.grouped).toBe(2);
+    expect(after.single - before.single).toBe(0);
+    const values = (results: typeof together) =>
+      results.map((result) => result.results.map((metric) => metric.value));
+    for (const [index, row] of values(together).entries()) {
+      for (const [m, value] of row.entries()) {
+        const own = values(alone)[index]?.[m];
+        if (own === null || own === undefined) expect(value).toBeNull();
+        else expect(value).toBeCloseTo(own, 6);
+      }
+    }
+    expect(together[3]?.results[0]?.value).toBeCloseTo(3, 6);
+  });
+
   it('groups backend-mode rollouts by destination service', async () => {
     const coalesced = coalesceQueries(provider);
     const before = await queriesSent();
