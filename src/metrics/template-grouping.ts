@@ -20,7 +20,7 @@ type Token =
   | { kind: 'word' | 'number' | 'punct'; text: string };
 
 const TOKEN =
-  /\s+|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|([A-Za-z_][A-Za-z0-9_:]*)|([0-9][0-9A-Za-z.]*)|(=~|!=|!~|[(){}[\],=+\-*/])/y;
+  /\s+|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|([A-Za-z_][A-Za-z0-9_:]*)|([0-9][0-9.]*[eE][+-][0-9]+|[0-9][0-9A-Za-z.]*)|(=~|!=|!~|[(){}[\],=+\-*/])/y;
 
 function tokenize(text: string): Token[] | undefined {
   const tokens: Token[] = [];
@@ -163,7 +163,7 @@ export function templateGrouping(template: string, interval: string): TemplateGr
     }
   }
   const { namespace: namespaceLabel, name: nameLabel } = found;
-  if (namespaceLabel === undefined || nameLabel === undefined || identity.length === 0) {
+  if (namespaceLabel === undefined || nameLabel === undefined || namespaceLabel === nameLabel) {
     return undefined;
   }
   const labels = [namespaceLabel, nameLabel] as const;

@@ -22,6 +22,11 @@ describe('templateGrouping', () => {
       'histogram_quantile(0.95,sum(rate(x_bucket{namespace=~"dev|prod",svc=~"api|web"}[1m])) by(le, namespace, svc))',
     ],
     [
+      'a number with a signed exponent, kept whole',
+      'sum(x{namespace="{{ namespace }}",d="{{ target }}"}) * 1e+2',
+      'sum(x{namespace=~"dev|prod",d=~"api|web"}) by (namespace, d) * 1e+2',
+    ],
+    [
       'a prefix by that names an identity label already',
       'max by (namespace) (irate(x{namespace="{{ namespace }}",d="{{ target }}"}[{{ interval }}]))',
       'max by(namespace, d)(irate(x{namespace=~"dev|prod",d=~"api|web"}[1m]))',
@@ -61,6 +66,10 @@ describe('templateGrouping', () => {
     [
       'the identity in a pattern',
       'sum(x{namespace="{{ namespace }}",deployment=~"{{ target }}-.*"})',
+    ],
+    [
+      'both parts of the identity under one label',
+      'sum(x{namespace="{{ namespace }}",namespace=~"{{ target }}"})',
     ],
     [
       'a negative identity matcher',
