@@ -84,10 +84,13 @@ async function freePort(): Promise<number> {
 }
 
 /** Sums of the controller's own counters, from its /metrics: API requests by verb, Prometheus queries. */
-async function counters(port: number): Promise<{ requests: Map<string, number>; queries: number }> {
+async function counters(
+  port: number,
+): Promise<{ requests: Map<string, number>; queries: number; grouped: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const requests = new Map<string, number>();
   let queries = 0;
+  let grouped = 0;
   for (const line of text.split('\n')) {
     const request = /^fledge_kube_requests_total\{verb="([^"]+)",resource="([^"]+)"\} (\S+)/.exec(
       line,
@@ -98,8 +101,10 @@ async function counters(port: number): Promise<{ requests: Map<string, number>; 
     }
     const query = /^fledge_metric_query_duration_seconds_count\{[^}]*\} (\S+)/.exec(line);
     if (query) queries += Number(query[1]);
+    const group = /^fledge_prometheus_queries_total\{kind="grouped"\} (\S+)/.exec(line);
+    if (group) grouped += Number(group[1]);
   }
-  return { requests, queries };
+  return { requests, queries, grouped };
 }
 
 /**
@@ -299,6 +304,7 @@ export const controllerBenchmark: Benchmark = {
       const progressAfter = await counters(port);
       const progress = delta(progressBefore.requests, progressAfter.requests);
       const queries = progressAfter.queries - progressBefore.queries;
+      const grouped = progressAfter.grouped - progressBefore.grouped;
       const rolloutIntervals = (ROLLOUTS * seconds) / INTERVAL_S;
       const list = (entries: Array<[string, number]>) =>
         entries.map(([key, n]) => `${key} ${n}`).join(', ') || 'none';
@@ -314,7 +320,7 @@ export const controllerBenchmark: Benchmark = {
         `bytes per cached object (JSON): ${cached}`,
         `API requests at rest (${QUIET_MS / 1000} s after every rollout initialized): ${total(rest)} (${list(rest)})`,
         `API requests while they progressed: ${total(progress)}, ${(total(progress) / rolloutIntervals).toFixed(2)} per rollout per interval (${list(progress.slice(0, 8))})`,
-        `Prometheus queries while they progressed: ${queries}, ${(queries / (seconds / INTERVAL_S)).toFixed(1)} per interval (${(queries / rolloutIntervals).toFixed(2)} per rollout per interval)`,
+        `Prometheus queries while they progressed: ${queries}, ${(queries / (seconds / INTERVAL_S)).toFixed(1)} per interval (${(queries / rolloutIntervals).toFixed(2)} per rollout per interval; ${grouped} of them grouped, each answering several rollouts)`,
         `deciding failed check to weight 0 in the TrafficSplit (kubectl polling, ~100 ms resolution): ${rollbackMs.map((ms) => `${ms} ms`).join(', ') || 'not observed'}`,
       ];
     } finally {

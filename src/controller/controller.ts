@@ -19,6 +19,7 @@ import { requestKind } from '../kube/request-kind.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { MetricTemplates } from '../metrics/metric-templates.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
+import { coalesceQueries } from '../metrics/query-coalescer.js';
 import type { WebhookAuth } from '../webhooks/auth.js';
 import type { WebhookDelivery } from '../webhooks/call.js';
 import type { Decision } from './decisions.js';
@@ -143,10 +144,10 @@ export class Controller {
       registry: this.registry,
       recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
     });
-    this.metrics = createPrometheusProvider({
-      address: options.prometheusUrl,
-      registry: this.registry,
-    });
+    // The built-in metrics of rollouts due together go to Prometheus as one grouped query.
+    this.metrics = coalesceQueries(
+      createPrometheusProvider({ address: options.prometheusUrl, registry: this.registry }),
+    );
     this.clusterMetrics = new Map(
       Object.entries(options.clusterPrometheus ?? {}).map(([cluster, address]) => [
         cluster,

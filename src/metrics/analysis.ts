@@ -1,8 +1,10 @@
 import type { AnalysisResult } from '../../machines/analysis.js';
 import { formatDuration, parseDuration } from '../api/duration.js';
 import { evaluateMetric, type MetricOutcome, summarise, type ThresholdRange } from './evaluate.js';
+import { groupable } from './grouping.js';
 import { type AnalysisMode, builtinQuery, isBuiltinMetric } from './linkerd.js';
 import type { MetricsProvider } from './prometheus.js';
+import { isGrouping } from './query-coalescer.js';
 import { renderQuery, type SharedTemplate } from './templates.js';
 
 /** What a metric's PromQL is made from: its own template, or the built-in of its name. */
@@ -45,7 +47,7 @@ export interface AnalyseOptions {
   signal?: AbortSignal;
 }
 
-type Prepared = { query: string; intervalMs: number } | { error: string };
+type Prepared = { query: string; intervalMs: number; interval: string } | { error: string };
 
 /** Chooses and renders a metric's PromQL: its own template, or the built-in one of its name. */
 export function prepareQuery(
@@ -73,6 +75,7 @@ export function prepareQuery(
       error: `metric ${metric.name} has no query and is not built in; give it a query or use request-success-rate or request-duration`,
     };
   }
+  const interval = formatDuration(Math.max(1, Math.round(intervalMs)));
   try {
     return {
       query: renderQuery(
@@ -82,11 +85,12 @@ export function prepareQuery(
           namespace: options.namespace,
           target: options.target,
           service: options.service,
-          interval: formatDuration(Math.max(1, Math.round(intervalMs))),
+          interval,
         },
         metric.shared,
       ),
       intervalMs,
+      interval,
     };
   } catch (error) {
     return { error: (error as Error).message };
@@ -98,12 +102,11 @@ export function prepareQuery(
  * query, so the message says which bound was hit rather than "cancelled".
  */
 async function queryWithin(
-  query: string,
-  provider: MetricsProvider,
+  query: (signal?: AbortSignal) => Promise<number | null>,
   options: AnalyseOptions,
 ): Promise<number | null> {
   const ms = options.perMetricTimeoutMs;
-  if (ms === undefined) return provider.query(query, options.signal);
+  if (ms === undefined) return query(options.signal);
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
@@ -120,7 +123,7 @@ async function queryWithin(
     }, ms);
   });
   try {
-    return await Promise.race([provider.query(query, signal), expiry]);
+    return await Promise.race([query(signal), expiry]);
   } finally {
     clearTimeout(timer);
   }
@@ -129,10 +132,20 @@ async function queryWithin(
 async function measure(metric: AnalysisMetric, options: AnalyseOptions): Promise<MetricOutcome> {
   const prepared = prepareQuery(metric, options);
   if ('error' in prepared) return prepared;
+  const provider = metric.provider ?? options.provider;
+  // A built-in metric asks with the other rollouts due now: one query answers them all.
+  const grouping = isGrouping(provider) ? provider : undefined;
+  const group = grouping && groupable(metric, options, prepared.interval);
+  const query =
+    grouping && group
+      ? (signal?: AbortSignal) =>
+          grouping.queryGrouped(
+            { group, query: prepared.query, analysisIntervalMs: options.defaultIntervalMs },
+            signal,
+          )
+      : (signal?: AbortSignal) => provider.query(prepared.query, signal);
   try {
-    return {
-      value: await queryWithin(prepared.query, metric.provider ?? options.provider, options),
-    };
+    return { value: await queryWithin(query, options) };
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
     return { error: `metric ${metric.name}: ${cause}` };

@@ -19,8 +19,10 @@ import {
   samplingGrid,
 } from '../judge/rollout-judge.js';
 import { prepareQuery } from './analysis.js';
+import { groupable } from './grouping.js';
 import type { AnalysisMode } from './linkerd.js';
 import type { MetricsProvider } from './prometheus.js';
+import { isGrouping } from './query-coalescer.js';
 
 /** One side of the comparison: where its metrics are read and what names its workload. */
 export interface JudgedSide {
@@ -54,20 +56,29 @@ async function sample(
   options: JudgeSamplingOptions,
   grid: ReturnType<typeof samplingGrid>,
 ): Promise<(number | null)[]> {
+  const where = {
+    mode: side.mode,
+    namespace: options.namespace,
+    target: side.target,
+    service: side.service,
+  };
   const prepared = prepareQuery(
     { ...metric, interval: metric.interval ?? formatDuration(grid.stepMs) },
-    {
-      mode: side.mode,
-      namespace: options.namespace,
-      target: side.target,
-      service: side.service,
-      defaultIntervalMs: grid.stepMs,
-    },
+    { ...where, defaultIntervalMs: grid.stepMs },
   );
   if ('error' in prepared) throw new Error(prepared.error);
   if (!side.provider.queryRange) {
     throw new Error(
       'its metrics provider answers only instant queries; the judge needs a Prometheus query_range',
+    );
+  }
+  // A built-in metric is sampled with the other rollouts' (both sides) on the same grid.
+  const group = groupable(metric, where, prepared.interval);
+  if (group && isGrouping(side.provider)) {
+    return side.provider.queryRangeGrouped(
+      { group, query: prepared.query, analysisIntervalMs: options.analysisIntervalMs },
+      grid,
+      options.signal,
     );
   }
   return side.provider.queryRange(prepared.query, grid, options.signal);

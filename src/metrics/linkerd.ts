@@ -18,22 +18,28 @@ const WORKLOAD_SELECTOR =
 const BACKEND_SELECTOR =
   'dst_namespace="{{ namespace }}", dst_service="{{ service }}", direction="outbound"';
 
-function successRate(selector: string): string {
+/** `by`: the labels a grouped query keeps apart (none: one series, the rollout's own). */
+function successRate(selector: string, by: readonly string[] = []): string {
+  const sum = by.length === 0 ? 'sum' : `sum by (${by.join(', ')}) `;
   return [
-    'sum(rate(response_total{',
+    `${sum}(rate(response_total{`,
     selector,
     ', classification!="failure"}[{{ interval }}]))',
-    ' / sum(rate(response_total{',
+    ` / ${sum}(rate(response_total{`,
     selector,
     '}[{{ interval }}])) * 100',
   ].join('');
 }
 
-function durationQuantileMs(selector: string, quantile: number): string {
+function durationQuantileMs(
+  selector: string,
+  quantile: number,
+  by: readonly string[] = [],
+): string {
   return [
     `histogram_quantile(${quantile}, sum(rate(response_latency_ms_bucket{`,
     selector,
-    '}[{{ interval }}])) by (le))',
+    `}[{{ interval }}])) by (${['le', ...by].join(', ')}))`,
   ].join('');
 }
 
@@ -59,4 +65,38 @@ export function builtinQuery(name: BuiltInMetric, mode: AnalysisMode, quantile =
   return name === 'request-success-rate'
     ? successRate(selector)
     : durationQuantileMs(selector, quantile);
+}
+
+/** The modes whose built-in queries name a rollout by two labels that one query can group by. */
+export type GroupableMode = Exclude<AnalysisMode, 'remote'>;
+
+/**
+ * The two labels that name a rollout's workload in a built-in query of `mode`: its namespace
+ * and its Deployment (workload) or Service (backend). A remote canary is named by an
+ * authority pattern, not by a label value, so it has none.
+ */
+export const IDENTITY_LABELS: Record<GroupableMode, readonly [string, string]> = {
+  workload: ['namespace', 'deployment'],
+  backend: ['dst_namespace', 'dst_service'],
+};
+
+/**
+ * A built-in metric for many workloads at once: the same query with the identity matchers
+ * widened to alternations (`namespaces` and `names` are anchored PromQL regexes, escaped by
+ * the caller) and the sums kept apart by the identity labels, so each workload's series is
+ * the value it would get alone. Rendered but for {{ interval }}.
+ */
+export function groupedBuiltinQuery(
+  name: BuiltInMetric,
+  mode: GroupableMode,
+  quantile: number,
+  alternations: { namespaces: string; names: string },
+): string {
+  const [namespaceLabel, nameLabel] = IDENTITY_LABELS[mode];
+  const direction = mode === 'workload' ? 'inbound' : 'outbound';
+  const selector = `${namespaceLabel}=~"${alternations.namespaces}", ${nameLabel}=~"${alternations.names}", direction="${direction}"`;
+  const by = IDENTITY_LABELS[mode];
+  return name === 'request-success-rate'
+    ? successRate(selector, by)
+    : durationQuantileMs(selector, quantile, by);
 }

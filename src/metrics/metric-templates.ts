@@ -8,6 +8,7 @@ import type { ResourceType } from '../kube/resources.js';
 import { proxyFor } from '../webhooks/call.js';
 import type { AnalysisMetric } from './analysis.js';
 import { createPrometheusProvider, type MetricsProvider } from './prometheus.js';
+import { coalesceQueries } from './query-coalescer.js';
 import { sanitiseForeign } from './query-result.js';
 import {
   type ProviderSettings,
@@ -182,16 +183,19 @@ export class MetricTemplates {
       this.providers.set(key, existing);
       return { provider: existing };
     }
-    const provider = createPrometheusProvider({
-      address: settings.address ?? prometheusUrl,
-      headers: settings.headers,
-      ...(settings.bearerToken ? { bearerToken: settings.bearerToken } : {}),
-      ...(settings.basicAuth ? { basicAuth: settings.basicAuth } : {}),
-      tls: settings.tls,
-      ...this.proxyFor(settings.address),
-      ...(settings.configuredBy ? { configuredBy: settings.configuredBy } : {}),
-      registry,
-    });
+    // One provider per address and credentials: the rollouts using it group their queries.
+    const provider = coalesceQueries(
+      createPrometheusProvider({
+        address: settings.address ?? prometheusUrl,
+        headers: settings.headers,
+        ...(settings.bearerToken ? { bearerToken: settings.bearerToken } : {}),
+        ...(settings.basicAuth ? { basicAuth: settings.basicAuth } : {}),
+        tls: settings.tls,
+        ...this.proxyFor(settings.address),
+        ...(settings.configuredBy ? { configuredBy: settings.configuredBy } : {}),
+        registry,
+      }),
+    );
     this.providers.set(key, provider);
     for (const [oldest, evicted] of this.providers) {
       if (this.providers.size <= PROVIDER_CAPACITY) break;

@@ -5,14 +5,28 @@
  * connection, the headers and the body. Every failure is a MetricsQueryError naming the
  * address, the query, the cause and a fix; nothing Prometheus says is quoted unbounded.
  */
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { Agent, type Dispatcher, fetch, ProxyAgent, type RequestInit, type Response } from 'undici';
 import { formatDuration } from '../api/duration.js';
+import { type MatrixSeries, readMatrix, readVector, type VectorSeries } from './grouped-result.js';
 import { readSingleSeries, readSingleValue, sanitiseForeign } from './query-result.js';
 
 /** Where metric values come from. `null` means no data: an empty result, NaN or Inf. */
 export interface MetricsProvider {
+  /** Where it asks, for messages. */
+  readonly address?: string;
   query(promql: string, signal?: AbortSignal): Promise<number | null>;
+  /**
+   * Every series of an instant query evaluated at `timeMs` (epoch ms): a grouped query for
+   * many rollouts. Absent on providers that answer one value only.
+   */
+  queryVector?(promql: string, timeMs: number, signal?: AbortSignal): Promise<VectorSeries[]>;
+  /** Every series of a range query: a grouped `queryRange`. */
+  queryRangeVector?(
+    promql: string,
+    range: QueryRange,
+    signal?: AbortSignal,
+  ): Promise<MatrixSeries[]>;
   /**
    * When the source began collecting (epoch ms), so that data it cannot have had (a window
    * reaching back before a restart) is told from data the canary did not produce; undefined
@@ -81,6 +95,7 @@ export function rangeProblem(range: QueryRange): string | undefined {
 /** An instant query for one series answers in well under a KiB; a MiB is ample. */
 export const DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024;
 const QUERY_DURATION = 'fledge_metric_query_duration_seconds';
+const QUERIES = 'fledge_prometheus_queries_total';
 const ADDRESS_FIX = 'check --prometheus-url (FLEDGE_PROMETHEUS_URL) and that Prometheus is up';
 
 /** A metric query failed; the message names the Prometheus address, the query, the cause and a fix. */
@@ -90,7 +105,7 @@ export class MetricsQueryError extends Error {
     readonly address: string,
     readonly query: string,
     readonly reason: string,
-    fix: string,
+    readonly fix: string,
     options?: { cause?: unknown },
   ) {
     super(`Prometheus at ${address} ${reason} for query ${shorten(query)}; ${fix}`, options);
@@ -198,6 +213,19 @@ function queryDurationHistogram(registry: Registry): Histogram<'provider' | 'res
   });
 }
 
+type QueryKind = 'grouped' | 'single';
+
+function queriesCounter(registry: Registry): Counter<'kind'> {
+  const existing = registry.getSingleMetric(QUERIES);
+  if (existing) return existing as Counter<'kind'>;
+  return new Counter({
+    name: QUERIES,
+    help: 'Queries sent to Prometheus-API servers: grouped (one for many rollouts) or single (one rollout).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+}
+
 /** The connections of one provider: its own when it has TLS settings or a proxy. */
 function dispatcherFor(options: PrometheusProviderOptions): Dispatcher | undefined {
   const tls = options.tls ?? {};
@@ -222,6 +250,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
   const timeoutMs = Math.max(1, Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
   const maxBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
   const histogram = options.registry ? queryDurationHistogram(options.registry) : undefined;
+  const queries = options.registry ? queriesCounter(options.registry) : undefined;
   const configuredBy = options.configuredBy ?? '--prometheus-url';
   const addressFix = options.configuredBy
     ? `check ${options.configuredBy} and that Prometheus is up`
@@ -245,11 +274,13 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
 
   function ask(
     promql: string,
-    range: QueryRange | undefined,
+    at: QueryRange | { timeMs: number } | undefined,
     signal: AbortSignal,
   ): Promise<unknown> {
     // Prometheus reads its timeout parameter as a whole-unit duration: "2500ms", never "2.5s".
     const body = new URLSearchParams({ query: promql, timeout: formatDuration(timeoutMs) });
+    const range = at && 'stepMs' in at ? at : undefined;
+    if (at && 'timeMs' in at) body.set('time', String(at.timeMs / 1000));
     if (range) {
       body.set('start', String(range.startMs / 1000));
       body.set('end', String(range.endMs / 1000));
@@ -293,7 +324,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
 
   async function run<T>(
     promql: string,
-    range: QueryRange | undefined,
+    range: QueryRange | { timeMs: number } | undefined,
     read: (answer: unknown) => { value: T } | { problem: string; fix: string },
     signal?: AbortSignal,
   ): Promise<T> {
@@ -338,7 +369,12 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     return outcome.value;
   }
 
-  async function counted<T>(run: () => Promise<T>, hasData: (value: T) => boolean): Promise<T> {
+  async function counted<T>(
+    kind: QueryKind,
+    run: () => Promise<T>,
+    hasData: (value: T) => boolean,
+  ): Promise<T> {
+    queries?.inc({ kind });
     const started = performance.now();
     let result: 'value' | 'no_data' | 'error' = 'error';
     try {
@@ -351,6 +387,7 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
   }
 
   return {
+    address,
     // Prometheus 2.14+ says when it started; an older one, or any failure, says nothing.
     async startedAt(signal) {
       const deadline = AbortSignal.timeout(timeoutMs);
@@ -369,15 +406,34 @@ export function createPrometheusProvider(options: PrometheusProviderOptions): Me
     },
     query: (promql, signal) =>
       counted(
+        'single',
         () => run(promql, undefined, readSingleValue, signal),
         (value) => value !== null,
       ),
+    queryVector: (promql, timeMs, signal) =>
+      counted(
+        'grouped',
+        () => run(promql, { timeMs }, readVector, signal),
+        (series) => series.length > 0,
+      ),
+    queryRangeVector: (promql, range, signal) => {
+      const problem = rangeProblem(range);
+      if (problem !== undefined) {
+        return Promise.reject(new MetricsQueryError(address, promql, 'was not asked', problem));
+      }
+      return counted(
+        'grouped',
+        () => run(promql, range, (answer) => readMatrix(answer, range), signal),
+        (series) => series.length > 0,
+      );
+    },
     queryRange: (promql, range, signal) => {
       const problem = rangeProblem(range);
       if (problem !== undefined) {
         return Promise.reject(new MetricsQueryError(address, promql, 'was not asked', problem));
       }
       return counted(
+        'single',
         () => run(promql, range, (answer) => readSingleSeries(answer, range), signal),
         (points) => points.some((point) => point !== null),
       );

@@ -9,7 +9,7 @@
 /** A query's single value (null = no data), or why its answer cannot be read as one value. */
 export type SingleValue = { value: number | null } | { problem: string; fix: string };
 
-const NOT_PROMETHEUS_FIX =
+export const NOT_PROMETHEUS_FIX =
   'check that --prometheus-url is the base address of Prometheus (or of an API compatible with it), without /api/v1 or a UI path';
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -32,14 +32,14 @@ export function sanitiseForeign(text: string, max = 120): string {
   return line.length > max ? `${line.slice(0, max)}...` : line;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 type Sample = { value: number | null } | { problem: string; fix: string };
 
 /** `[<unix time>, "<value>"]`, Prometheus's shape of one sample. */
-function readSample(pair: unknown, where: string): Sample {
+export function readSample(pair: unknown, where: string): Sample {
   if (
     !Array.isArray(pair) ||
     pair.length !== 2 ||
@@ -58,7 +58,7 @@ function readSample(pair: unknown, where: string): Sample {
   return { value: Number.isFinite(value) ? value : null };
 }
 
-function describeSeries(series: unknown): string {
+export function describeSeries(series: unknown): string {
   const labels = isRecord(series) && isRecord(series.metric) ? series.metric : {};
   const text = Object.entries(labels)
     .slice(0, 5)
@@ -70,12 +70,10 @@ function describeSeries(series: unknown): string {
   return `{${text}}`;
 }
 
-/**
- * Reads an instant query's answer (the parsed JSON body of a 2xx) as one number. Several
- * series are refused rather than summed or picked from: which one is meant is ambiguous, and
- * a wrong pick can promote.
- */
-export function readSingleValue(answer: unknown): SingleValue {
+/** The `data` of a successful answer, or why the answer is not one. */
+export function readData(
+  answer: unknown,
+): { data: Record<string, unknown> } | { problem: string; fix: string } {
   if (!isRecord(answer) || (answer.status !== 'success' && answer.status !== 'error')) {
     return { problem: 'its answer is not the Prometheus HTTP API', fix: NOT_PROMETHEUS_FIX };
   }
@@ -88,7 +86,18 @@ export function readSingleValue(answer: unknown): SingleValue {
   }
   const data = answer.data;
   if (!isRecord(data)) return { problem: 'its answer has no data', fix: NOT_PROMETHEUS_FIX };
-  const { resultType, result } = data;
+  return { data };
+}
+
+/**
+ * Reads an instant query's answer (the parsed JSON body of a 2xx) as one number. Several
+ * series are refused rather than summed or picked from: which one is meant is ambiguous, and
+ * a wrong pick can promote.
+ */
+export function readSingleValue(answer: unknown): SingleValue {
+  const read = readData(answer);
+  if ('problem' in read) return read;
+  const { resultType, result } = read.data;
   if (resultType === 'scalar') return readSample(result, 'its scalar');
   if (resultType !== 'vector') {
     const type =
@@ -150,8 +159,18 @@ export function readSingleSeries(
     };
   }
   const [series] = data.result;
+  return readPoints(series, range, 'its one series');
+}
+
+/** A range series's points on the asked grid (null where it has none, or a NaN/Inf). */
+export function readPoints(
+  series: unknown,
+  range: { startMs: number; endMs: number; stepMs: number },
+  which: string,
+): { value: (number | null)[] } | { problem: string; fix: string } {
+  const points: (number | null)[] = new Array(gridLength(range)).fill(null);
   if (!isRecord(series) || !Array.isArray(series.values)) {
-    return { problem: 'its one series has no list of values', fix: NOT_PROMETHEUS_FIX };
+    return { problem: `${which} has no list of values`, fix: NOT_PROMETHEUS_FIX };
   }
   for (const [index, pair] of series.values.entries()) {
     const sample = readSample(pair, `its point ${index}`);
