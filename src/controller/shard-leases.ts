@@ -92,7 +92,7 @@ export class ShardLeases {
       name: shardLeaseName(options.name, shard, options.shards),
       identity: options.identity,
       leaseDurationMs: options.leaseDurationMs,
-      logger: options.logger.child({ shard }),
+      logger: this.membership ? options.logger.child({ shard }) : options.logger,
       onStartedLeading: (term) => options.onStartedLeading(shard, term),
       onStoppedLeading: (term) => options.onStoppedLeading(shard, term),
       ...(this.membership
@@ -114,7 +114,12 @@ export class ShardLeases {
         { shard, lease: this.lease(shard), held: view.held.length, replicas: view.replicas },
         'releasing a shard above this replica’s fair share',
       );
-      await this.options.handingOver(shard);
+      try {
+        await this.options.handingOver(shard);
+      } catch (error) {
+        // The Lease is released all the same: its term fences whatever did not stop.
+        this.options.logger.error({ err: error, shard }, 'stopping a shard’s work failed');
+      }
       const elector = this.electors[shard] as LeaderElector;
       await elector.stop();
       if (signal.aborted) break;
