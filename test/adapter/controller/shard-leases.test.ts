@@ -4,6 +4,7 @@ import { ShardLeases } from '../../../src/controller/shard-leases.js';
 import { shardLeaseName } from '../../../src/controller/shards.js';
 import type { ApiServer, KubeObject } from '../../../src/kube/api-server.js';
 import { leaseClock } from '../../../src/kube/leader.js';
+import { memberLabel, memberLeaseName } from '../../../src/kube/lease-membership.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer, waitFor } from '../../support/apiserver.js';
 import { apiServerThroughProxy, type StallingProxy } from '../../support/stalling-proxy.js';
@@ -111,6 +112,16 @@ describe('shard Leases on a real API server', () => {
     expect(b.gained.map((g) => g.tookOverFrom)).toEqual([undefined, undefined, undefined]);
     const c = member(namespace, 'c');
     await waitFor('two each', () => spread(namespace, [a, b, c], 2), { timeoutMs: 30_000 });
+
+    // A replica that stops hands its shards back and deletes its member Lease at once.
+    await c.leases.stop();
+    const members = await new ResourceClient(cluster().api, knownTypes.leases).list(namespace, {
+      labelSelector: `${memberLabel}=${BASE}`,
+    });
+    expect(members.items.map((lease) => lease.metadata?.name).sort()).toEqual(
+      ['a', 'b'].map((id) => memberLeaseName(BASE, id)).sort(),
+    );
+    await waitFor('three each again', () => spread(namespace, [a, b], 3), { timeoutMs: 30_000 });
   });
 
   it('takes over the shards of a replica that stops renewing, once their Leases expire', async () => {
