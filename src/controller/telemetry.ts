@@ -67,7 +67,7 @@ export class ControllerTelemetry {
     });
     this.leader = new Gauge({
       name: 'fledge_leader',
-      help: '1 while this replica holds the leader Lease',
+      help: '1 while this replica holds the leader Lease (with --shards: any shard Lease)',
       registers,
     });
     this.shardsHeld = new Gauge({
