@@ -5,6 +5,7 @@ import { portOption } from '../cli/port-option.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { loadtesterAuth } from '../webhooks/auth.js';
 import { Controller } from './controller.js';
+import { maxShards } from './shards.js';
 
 interface ControllerFlags {
   kubeconfig?: string;
@@ -18,6 +19,7 @@ interface ControllerFlags {
   leaseNamespace: string;
   leaseName: string;
   leaseDuration: number;
+  shards: number;
   resync: number;
   poll: number;
   meshProxy?: string;
@@ -53,6 +55,14 @@ function atLeastOne(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
     throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
+
+function shardCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > maxShards) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${maxShards}`);
+  }
   return n;
 }
 
@@ -108,6 +118,15 @@ export function registerController(program: Command): void {
       duration('--lease-duration'),
       15_000,
     )
+    .addOption(
+      new Option(
+        '--shards <n>',
+        'spread Rollouts over this many shards, one Lease each (<lease-name>-shard-<i>); every replica drives the shards it holds (default: one shard, the leader drives all)',
+      )
+        .env('FLEDGE_SHARDS')
+        .argParser(shardCount)
+        .default(1),
+    )
     .option(
       '--resync <duration>',
       'reconcile every Rollout this often',
@@ -137,6 +156,11 @@ export function registerController(program: Command): void {
         .default('info'),
     )
     .action(async (flags: ControllerFlags) => {
+      if (flags.shards > 1 && !flags.leaderElect) {
+        throw new InvalidArgumentError(
+          `--shards ${flags.shards} needs the shard Leases: drop --no-leader-elect, or run one shard`,
+        );
+      }
       const log = pino({ name: 'fledge-controller', level: flags.logLevel });
       const kc = loadKubeConfig({
         ...(flags.kubeconfig ? { kubeconfigPath: flags.kubeconfig } : {}),
@@ -156,6 +180,7 @@ export function registerController(program: Command): void {
           name: flags.leaseName,
           leaseDurationMs: flags.leaseDuration,
         },
+        shards: flags.shards,
         resyncMs: flags.resync,
         pollMs: flags.poll,
         proxy: flags.meshProxy || undefined,

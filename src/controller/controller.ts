@@ -7,23 +7,15 @@ import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
 import { ApiServer, type RequestObserver } from '../kube/api-server.js';
-import { EventRecorder } from '../kube/events.js';
-import {
-  defaultIdentity,
-  LeaderElector,
-  type LeaderTerm,
-  NotLeadingError,
-} from '../kube/leader.js';
+import { defaultIdentity, type LeaderTerm, NotLeadingError } from '../kube/leader.js';
 import { leaseTimings } from '../kube/lease-record.js';
 import { requestKind } from '../kube/request-kind.js';
-import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { MetricTemplates } from '../metrics/metric-templates.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
 import { coalesceQueries } from '../metrics/query-coalescer.js';
 import type { WebhookAuth } from '../webhooks/auth.js';
 import type { WebhookDelivery } from '../webhooks/call.js';
 import type { Decision } from './decisions.js';
-import { FencedApiServer, TermFence } from './fence.js';
 import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
 import { reconcile } from './reconcile.js';
@@ -38,6 +30,9 @@ import {
   slotOf,
 } from './release-queue.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
+import { ShardLeases } from './shard-leases.js';
+import { ShardSlot } from './shard-slot.js';
+import { shardOf } from './shards.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { ControllerWatches } from './watches.js';
@@ -64,6 +59,11 @@ export interface ControllerOptions {
     name: string;
     leaseDurationMs: number;
   };
+  /**
+   * Rollouts are spread over this many shards, one Lease each (--shards); a replica drives
+   * the shards it holds. One (the default): the leader drives every Rollout.
+   */
+  shards?: number;
   /** Periodic re-list and reconcile of every Rollout. */
   resyncMs: number;
   /** How often waits for readiness poll. */
@@ -91,13 +91,13 @@ export class Controller {
   private readonly telemetry = new ControllerTelemetry(this.registry);
   /** Reads for the watches and the Lease: a follower needs them too. */
   private readonly watchApi: ApiServer;
-  /** Everything a leader does: refused the moment its term ends. */
-  private readonly api: FencedApiServer;
-  private readonly fence: TermFence;
+  /**
+   * Everything done for the Rollouts of one shard, refused the moment this replica's term of
+   * that shard ends. One slot without sharding: the leader's.
+   */
+  private readonly slots: ShardSlot[];
   private readonly caches: Caches;
   private readonly watches: ControllerWatches;
-  private readonly rolloutClient: ResourceClient<StoredRollout>;
-  private readonly events: EventRecorder;
   private readonly alerts: AlertDispatcher;
   private readonly metrics: MetricsProvider;
   private readonly clusterMetrics: Map<string, MetricsProvider>;
@@ -105,11 +105,11 @@ export class Controller {
   private readonly runners = new Map<string, RolloutRunner>();
   private readonly writers = new Map<string, StatusWriter>();
   private readonly queue: WorkQueue;
-  private elector: LeaderElector | undefined;
+  private leases: ShardLeases | undefined;
   private readonly webhooks: WebhookDelivery;
   private http: { url: string; close(): Promise<void> } | undefined;
   private dashboard: Dashboard | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly resyncTimers = new Map<number, NodeJS.Timeout>();
   private slotsPending = false;
 
   constructor(private readonly options: ControllerOptions) {
@@ -126,20 +126,30 @@ export class Controller {
     const { retryPeriodMs } = leaseTimings({
       leaseDurationMs: options.leaderElection.leaseDurationMs,
     });
-    this.fence = new TermFence(
-      this.identity,
-      options.leaderElection.enabled ? Math.min(1000, retryPeriodMs) : 0,
+    const shards = options.leaderElection.enabled ? Math.max(1, options.shards ?? 1) : 1;
+    this.slots = Array.from(
+      { length: shards },
+      (_, shard) =>
+        new ShardSlot(shard, {
+          kc: options.kc,
+          userAgent,
+          identity: this.identity,
+          marginMs: options.leaderElection.enabled ? Math.min(1000, retryPeriodMs) : 0,
+          sharded: shards > 1,
+          observer: counted,
+          log: options.log,
+        }),
     );
-    this.api = new FencedApiServer(options.kc, userAgent, this.fence, counted);
+    // Reads of templates and alert providers serve every shard: with one, the leader's fenced
+    // client as before; with several, the unfenced one (a read needs no term).
+    const readApi = shards > 1 ? this.watchApi : (this.slots[0] as ShardSlot).api;
     this.watches = new ControllerWatches(this.watchApi, options, {
       enqueue: (key) => this.enqueue(key),
       accepting: () => this.accepting(),
     });
     this.caches = this.watches.caches;
-    this.rolloutClient = new ResourceClient(this.api, knownTypes.rollouts);
-    this.events = new EventRecorder(this.api, { component: 'fledge', logger: options.log });
     this.alerts = new AlertDispatcher({
-      api: this.api,
+      api: readApi,
       log: options.log.child({ component: 'alerts' }),
       registry: this.registry,
       recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
@@ -155,7 +165,7 @@ export class Controller {
       ]),
     );
     this.templates = new MetricTemplates({
-      api: this.api,
+      api: readApi,
       registry: this.registry,
       prometheusUrl: options.prometheusUrl,
       ...(options.proxy ? { proxy: options.proxy } : {}),
@@ -179,7 +189,7 @@ export class Controller {
       healthy: () => ({ ok: true, message: 'ok' }),
       ready: () =>
         this.watches.synced
-          ? { ok: true, message: this.fence.leading ? 'ready (leader)' : 'ready (follower)' }
+          ? { ok: true, message: this.readiness() }
           : { ok: false, message: 'watch caches are not synced yet' },
     });
     if (this.options.dashboard) {
@@ -192,126 +202,176 @@ export class Controller {
       });
     }
     if (this.options.leaderElection.enabled) {
-      this.elector = new LeaderElector(this.watchApi, {
+      this.leases = new ShardLeases({
+        api: this.watchApi,
         namespace: this.options.leaderElection.namespace,
         name: this.options.leaderElection.name,
+        shards: this.slots.length,
         identity: this.identity,
         leaseDurationMs: this.options.leaderElection.leaseDurationMs,
         logger: this.options.log,
-        onStartedLeading: (term) => this.startLeading(term),
-        onStoppedLeading: () => void this.stopLeading(),
+        onStartedLeading: (shard, term) => this.startLeading(shard, term),
+        onStoppedLeading: (shard) => void this.stopLeading(shard),
+        handingOver: (shard) => this.handOver(shard),
       });
-      this.elector.start();
+      this.leases.start();
     } else {
-      this.startLeading(undefined);
+      this.startLeading(0, undefined);
     }
   }
 
   /**
    * Shutdown in the order that keeps one driver per Rollout: no new work, the runners
    * stopped while this replica still leads (their effects settle, their last status is
-   * written), and only then the Lease handed back.
+   * written), and only then the Leases handed back.
    */
   async stop(): Promise<void> {
-    clearInterval(this.resyncTimer);
+    for (const timer of this.resyncTimers.values()) clearInterval(timer);
+    this.resyncTimers.clear();
     await this.queue.stop();
-    await this.stopRunners();
-    this.endTerm();
-    await this.elector?.stop();
+    await this.stopRunners(() => true);
+    for (const slot of this.slots) this.endTerm(slot);
+    await this.leases?.stop();
     await this.watches.stop();
     await this.dashboard?.close();
     await this.templates.close();
     await this.http?.close();
-    this.api.close();
+    for (const slot of this.slots) slot.api.close();
     this.watchApi.close();
   }
 
-  private startLeading(term: LeaderTerm | undefined): void {
-    this.fence.begin(term);
-    this.telemetry.leader.set(1);
+  private readiness(): string {
+    if (this.slots.length === 1) {
+      return this.slots[0]?.fence.leading ? 'ready (leader)' : 'ready (follower)';
+    }
+    const held = this.slots.filter((slot) => slot.fence.leading).length;
+    return `ready (${held} of ${this.slots.length} shards)`;
+  }
+
+  private shardSlot(key: string): ShardSlot {
+    return this.slots[shardOf(key, this.slots.length)] as ShardSlot;
+  }
+
+  /** A term of a shard began: its Rollouts are restored from their status and driven here. */
+  private startLeading(shard: number, term: LeaderTerm | undefined): void {
+    const slot = this.slots[shard] as ShardSlot;
+    slot.draining = false;
+    slot.fence.begin(term);
+    this.heldChanged();
     this.options.log.info(
-      { identity: this.identity, term: term?.number },
+      { identity: this.identity, term: term?.number, ...this.shardField(shard) },
       'leading: running the rollouts',
     );
     const tick = () => {
-      for (const rollout of this.caches.rollouts.list())
-        this.enqueue(`${rollout.metadata.namespace}/${rollout.metadata.name}`);
+      for (const rollout of this.caches.rollouts.list()) {
+        const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
+        if (this.shardSlot(key) === slot) this.enqueue(key);
+      }
     };
     const waitForSync = () => {
-      if (!this.fence.leading) return;
+      if (!slot.driving) return;
       if (this.watches.synced) tick();
       else setTimeout(waitForSync, 100).unref();
     };
     waitForSync();
-    this.resyncTimer = setInterval(tick, this.options.resyncMs);
-    this.resyncTimer.unref();
+    clearInterval(this.resyncTimers.get(shard));
+    const timer = setInterval(tick, this.options.resyncMs);
+    timer.unref();
+    this.resyncTimers.set(shard, timer);
   }
 
   /**
-   * The term ended (the elector has already ended it, so the fence no longer says leading):
-   * writes are refused at once, then the term's runners and status writers stop, so none
-   * of them acts again should this replica lead anew.
+   * A term ended (the elector has already ended it, so the fence no longer says leading):
+   * writes are refused at once, then the shard's runners and status writers stop, so none
+   * of them acts again should this replica hold the shard anew.
    */
-  private async stopLeading(): Promise<void> {
-    this.endTerm();
-    clearInterval(this.resyncTimer);
-    await this.stopRunners();
-    this.options.log.info('not leading: rollouts stopped here');
+  private async stopLeading(shard: number): Promise<void> {
+    const slot = this.slots[shard] as ShardSlot;
+    this.endTerm(slot);
+    clearInterval(this.resyncTimers.get(shard));
+    this.resyncTimers.delete(shard);
+    await this.stopRunners((key) => this.shardSlot(key) === slot);
+    this.options.log.info(this.shardField(shard), 'not leading: rollouts stopped here');
   }
 
-  private endTerm(): void {
-    this.fence.end();
-    this.telemetry.leader.set(0);
+  /**
+   * Before the shard's Lease is released: no new work for its Rollouts, the reconciles under
+   * way ended, and their runners stopped (effects settled, last status written), all while the
+   * term still fences their writes.
+   */
+  private async handOver(shard: number): Promise<void> {
+    const slot = this.slots[shard] as ShardSlot;
+    slot.draining = true;
+    await slot.reconciled();
+    await this.stopRunners((key) => this.shardSlot(key) === slot);
   }
 
-  private async stopRunners(): Promise<void> {
-    const runners = [...this.runners.values()];
-    const writers = [...this.writers.values()];
-    this.runners.clear();
-    this.writers.clear();
-    await Promise.all(runners.map((runner) => runner.stop()));
-    await Promise.all(writers.map((writer) => writer.stop()));
+  private shardField(shard: number): { shard?: number } {
+    return this.slots.length > 1 ? { shard } : {};
+  }
+
+  private endTerm(slot: ShardSlot): void {
+    slot.fence.end();
+    this.heldChanged();
+  }
+
+  private heldChanged(): void {
+    const held = this.slots.filter((slot) => slot.fence.leading).length;
+    this.telemetry.leader.set(held > 0 ? 1 : 0);
+    this.telemetry.shardsHeld.set(held);
+  }
+
+  private async stopRunners(of: (key: string) => boolean): Promise<void> {
+    const runners = [...this.runners].filter(([key]) => of(key));
+    const writers = [...this.writers].filter(([key]) => of(key));
+    for (const [key] of runners) this.runners.delete(key);
+    for (const [key] of writers) this.writers.delete(key);
+    await Promise.all(runners.map(([, runner]) => runner.stop()));
+    await Promise.all(writers.map(([, writer]) => writer.stop()));
   }
 
   private accepting(): boolean {
-    return this.fence.leading && this.watches.synced;
+    return this.watches.synced && this.slots.some((slot) => slot.driving);
   }
 
   private enqueue(key: string): void {
-    if (this.accepting()) this.queue.add(key);
+    if (this.watches.synced && this.shardSlot(key).driving) this.queue.add(key);
   }
 
   private async reconcileOne(key: string): Promise<void> {
-    if (!this.fence.leading) return;
+    const slot = this.shardSlot(key);
+    if (!slot.driving) return;
     const started = process.hrtime.bigint();
     let result = 'ok';
-    const log = this.options.log.child({ rollout: key });
+    const log = this.options.log.child({ rollout: key, ...this.shardField(slot.shard) });
     try {
-      await reconcile(key, {
-        caches: this.caches,
-        rollouts: this.rolloutClient,
-        runners: this.runners,
-        fence: this.fence,
-        log,
-        createRunner: (rollout, revision) => this.createRunner(key, rollout, revision, log),
-        plan: (rollout) => planWithQueue(rollout.spec, this.releaseLimits),
-        status: (rollout) => this.statusWriter(key, rollout, log),
-        recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
-        release: (rollout) =>
-          releaseRollout(this.api, rollout, {
-            log,
-            pollMs: this.options.pollMs,
-            readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
-          }),
-        checkRouting: (_rollout, runner) =>
-          runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
-        forget: (forgotten) => {
-          void this.writers.get(forgotten)?.stop();
-          this.writers.delete(forgotten);
-          const [namespace = '', name = ''] = forgotten.split('/');
-          this.telemetry.forget(namespace, name);
-        },
-      });
+      await slot.track(
+        reconcile(key, {
+          caches: this.caches,
+          rollouts: slot.rollouts,
+          runners: this.runners,
+          fence: slot.fence,
+          log,
+          createRunner: (rollout, revision) => this.createRunner(key, rollout, revision, log),
+          plan: (rollout) => planWithQueue(rollout.spec, this.releaseLimits),
+          status: (rollout) => this.statusWriter(key, rollout, log),
+          recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
+          release: (rollout) =>
+            releaseRollout(slot.api, rollout, {
+              log,
+              pollMs: this.options.pollMs,
+              readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
+            }),
+          checkRouting: (_rollout, runner) =>
+            runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
+          forget: (forgotten) => {
+            void this.writers.get(forgotten)?.stop();
+            this.writers.delete(forgotten);
+            const [namespace = '', name = ''] = forgotten.split('/');
+            this.telemetry.forget(namespace, name);
+          },
+        }),
+      );
     } catch (error) {
       if (error instanceof NotLeadingError) return;
       result = 'error';
@@ -333,7 +393,7 @@ export class Controller {
     this.slotsPending = true;
     setImmediate(() => {
       this.slotsPending = false;
-      if (this.fence.leading) this.allocateSlots();
+      if (this.slots.some((slot) => slot.fence.leading)) this.allocateSlots();
     });
   }
 
@@ -371,11 +431,14 @@ export class Controller {
   private statusWriter(key: string, rollout: StoredRollout, log: Logger): StatusWriter {
     let writer = this.writers.get(key);
     if (!writer) {
-      // A writer lives in one term: one made after the term ended would outlive it.
-      this.fence.requireTerm();
+      const slot = this.shardSlot(key);
+      // A writer lives in one term: one made after the term ended would outlive it, and one
+      // made while the shard is handed over would outlive the hand-over.
+      slot.fence.requireTerm();
+      if (slot.draining) throw handingOver(slot);
       writer = new StatusWriter(rollout, {
-        client: this.rolloutClient,
-        fence: this.fence,
+        client: slot.rollouts,
+        fence: slot.fence,
         log,
         refused: (refusal) => {
           if (refusal.kind === 'superseded') {
@@ -408,14 +471,16 @@ export class Controller {
     revision: string,
     log: Logger,
   ): RolloutRunner {
+    const slot = this.shardSlot(key);
+    if (slot.draining) throw handingOver(slot);
     return new RolloutRunner(rollout, planWithQueue(rollout.spec, this.releaseLimits), revision, {
       log,
       moved: () => this.scheduleSlots(),
       status: this.statusWriter(key, rollout as StoredRollout, log),
       effectContext: (view: RunnerView) => ({
         ...view,
-        api: this.api,
-        ...routingFor(this.api, view.rollout, (type) => this.watches.routeCache(type)),
+        api: slot.api,
+        ...routingFor(slot.api, view.rollout, (type) => this.watches.routeCache(type)),
         metrics: this.metrics,
         clusterMetrics: (cluster) => this.clusterMetrics.get(cluster),
         templates: this.templates,
@@ -439,7 +504,8 @@ export class Controller {
   }
 
   private recordEvent(rollout: Rollout, decision: Decision): void {
-    void this.events.record(
+    const key = `${rollout.metadata.namespace ?? 'default'}/${rollout.metadata.name ?? ''}`;
+    void this.shardSlot(key).events.record(
       {
         apiVersion: API_VERSION,
         kind: KIND,
@@ -452,6 +518,16 @@ export class Controller {
       decision.message,
     );
   }
+}
+
+/** Work refused for a Rollout whose shard this replica is letting go of. */
+function handingOver(slot: ShardSlot): NotLeadingError {
+  return new NotLeadingError(
+    '-',
+    slot.fence.identity,
+    undefined,
+    `shard ${slot.shard} is being handed over to another replica`,
+  );
 }
 
 /** A stored machine document, or null when there is none fledge can read. */

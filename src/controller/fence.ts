@@ -31,6 +31,8 @@ export class TermFence implements Fence {
     readonly identity: string,
     /** A write starts only while the term runs for more than this yet (ms). */
     private readonly marginMs = 0,
+    /** With --shards: the shard whose Lease this fence's terms belong to (see stampedBy). */
+    private readonly shard?: number,
   ) {
     this.closed = AbortSignal.abort(this.refusal('it does not lead'));
   }
@@ -70,7 +72,7 @@ export class TermFence implements Fence {
     const { leader } = this.span;
     if (!leader) return { identity: this.identity };
     leader.require(this.marginMs);
-    return { identity: this.identity, term: leader.number };
+    return { identity: stampedBy(this.identity, this.shard), term: leader.number };
   }
 
   private refusal(why: string): NotLeadingError {
@@ -79,12 +81,30 @@ export class TermFence implements Fence {
 }
 
 /**
- * Whether a status written by `stored` must stop `mine`: a replica with a newer term has
- * written it, so this replica was deposed, whatever its own clock says. Without leader
- * election (no terms) nothing fences: the operator promised a single replica.
+ * The writer's identity in a status stamp. A term number means something only within its
+ * Lease, and a Rollout moves to another Lease when the shard count changes (from one, too), so
+ * a shard's stamp names its shard after the replica: `<identity>@shard-<i>`. Without shards it
+ * is the identity alone, as before shards.
+ */
+export function stampedBy(identity: string, shard: number | undefined): string {
+  return shard === undefined ? identity : `${identity}@shard-${shard}`;
+}
+
+/** The Lease a stamp's term belongs to: `shard-<i>`, or '' for the leader Lease. */
+function leaseOfStamp(stamp: WriterStamp): string {
+  const at = stamp.identity.lastIndexOf('@');
+  return at < 0 ? '' : stamp.identity.slice(at + 1);
+}
+
+/**
+ * Whether a status written by `stored` must stop `mine`: a replica with a newer term of the
+ * same Lease has written it, so this replica was deposed, whatever its own clock says. Terms
+ * of two Leases say nothing about each other. Without leader election (no terms) nothing
+ * fences: the operator promised a single replica.
  */
 export function supersededBy(stored: WriterStamp | undefined, mine: WriterStamp): boolean {
   if (stored?.term === undefined || mine.term === undefined) return false;
+  if (leaseOfStamp(stored) !== leaseOfStamp(mine)) return false;
   return stored.term > mine.term;
 }
 

@@ -19,6 +19,7 @@ export class ControllerTelemetry {
   readonly finished: Counter<'namespace' | 'name' | 'result'>;
   readonly reconcileDuration: Histogram<'result'>;
   readonly leader: Gauge;
+  readonly shardsHeld: Gauge;
   readonly statusRefused: Counter;
   readonly releaseSlots: Gauge<'state'>;
   readonly kubeRequests: Counter<'verb' | 'resource'>;
@@ -66,7 +67,12 @@ export class ControllerTelemetry {
     });
     this.leader = new Gauge({
       name: 'fledge_leader',
-      help: '1 while this replica holds the leader Lease',
+      help: '1 while this replica holds the leader Lease (with --shards: any shard Lease)',
+      registers,
+    });
+    this.shardsHeld = new Gauge({
+      name: 'fledge_shards_held',
+      help: 'Shards whose Lease this replica holds (with one shard: 1 while it leads)',
       registers,
     });
     this.statusRefused = new Counter({

@@ -6,6 +6,7 @@ import { LinkedAbort } from './abort.js';
 import { type ApiServer, type CallOptions, isConflict, type KubeObject } from './api-server.js';
 import { type LeaderTerm, leaseClock, NotLeadingError, Term } from './leader-term.js';
 import {
+  expiresAt,
   type LeaseSpec,
   type LeaseTimings,
   leaseDurationSeconds,
@@ -34,6 +35,11 @@ export interface LeaderElectionOptions extends Partial<LeaseTimings> {
   onStartedLeading: (term: LeaderTerm) => void;
   /** Called the moment the term ends, whatever Lease calls are still pending. */
   onStoppedLeading: (term: LeaderTerm) => void;
+  /**
+   * Asked before taking a Lease that is free (expired, released or absent), with how long it
+   * has been free as this process saw it; false leaves it to others this round. Default: take it.
+   */
+  mayAcquire?: (freeForMs: number) => boolean;
   logger?: Logger;
 }
 
@@ -74,6 +80,8 @@ export class LeaderElector {
   /** The Lease as this process last wrote it: the base of the next renew and of the release. */
   private written: Lease | undefined;
   private followUntil = 0;
+  /** leaseClock() when this process first found no Lease at all. */
+  private absentSince: number | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -310,6 +318,8 @@ export class LeaderElector {
     }
     const current = await this.leases.find(namespace, name, call());
     if (current) this.observation = observe(this.observation, current.spec ?? {}, leaseClock());
+    if (current) this.absentSince = undefined;
+    else this.absentSince ??= leaseClock();
     const step = nextStep(
       current?.spec,
       this.observation,
@@ -322,6 +332,13 @@ export class LeaderElector {
       new Date(),
     );
     if (step.action === 'follow') return { kind: 'follow', ...step };
+    if (step.acquiring && this.options.mayAcquire) {
+      const freeSince =
+        current && this.observation ? expiresAt(this.observation) : (this.absentSince ?? 0);
+      if (!this.options.mayAcquire(Math.max(0, leaseClock() - freeSince))) {
+        return { kind: 'follow', holder: current?.spec?.holderIdentity ?? '', expiresAt: 0 };
+      }
+    }
     const sentAt = leaseClock();
     try {
       const lease = current

@@ -1,0 +1,132 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { ApiServer } from '../kube/api-server.js';
+import { LeaderElector, type LeaderTerm } from '../kube/leader.js';
+import { LeaseMembership } from '../kube/lease-membership.js';
+import { leaseTimings } from '../kube/lease-record.js';
+import { mayTakeShard, type ShardView, shardLeaseName, shardToRelease } from './shards.js';
+
+export interface ShardLeasesOptions {
+  api: ApiServer;
+  namespace: string;
+  /** The leader Lease's name; shard Leases are named after it (shardLeaseName). */
+  name: string;
+  shards: number;
+  identity: string;
+  leaseDurationMs: number;
+  logger: Logger;
+  onStartedLeading(shard: number, term: LeaderTerm): void;
+  onStoppedLeading(shard: number, term: LeaderTerm): void;
+  /** Before this replica lets a shard go: stop its work while the shard is still held. */
+  handingOver(shard: number): Promise<void>;
+}
+
+/**
+ * The shard Leases of one replica: a LeaderElector per shard. With one shard it is plain
+ * leader election on the leader Lease, as without sharding. With several, each replica also
+ * keeps a member Lease (LeaseMembership), so that replicas holding no shard are counted; a
+ * replica takes free shards while it holds less than its fair share (ceil(shards/replicas)),
+ * and lets go of one shard per retry period while it holds more (stops its work, then
+ * releases the Lease, so the next holder need not wait for expiry). A killed replica's shards
+ * are free once their Leases expire, and taken by the others then.
+ */
+export class ShardLeases {
+  private readonly electors: LeaderElector[] = [];
+  private readonly membership: LeaseMembership | undefined;
+  private readonly stopping = new AbortController();
+  private readonly retryPeriodMs: number;
+  private rebalancing: Promise<void> | undefined;
+
+  constructor(private readonly options: ShardLeasesOptions) {
+    this.retryPeriodMs = leaseTimings({ leaseDurationMs: options.leaseDurationMs }).retryPeriodMs;
+    if (options.shards > 1) {
+      this.membership = new LeaseMembership(options.api, {
+        namespace: options.namespace,
+        group: options.name,
+        identity: options.identity,
+        leaseDurationMs: options.leaseDurationMs,
+        logger: options.logger,
+      });
+    }
+    for (let shard = 0; shard < options.shards; shard++) this.electors.push(this.elector(shard));
+  }
+
+  /** The Lease (namespace/name) of a shard. */
+  lease(shard: number): string {
+    return `${this.options.namespace}/${shardLeaseName(this.options.name, shard, this.options.shards)}`;
+  }
+
+  /** The shards held now, by the local clock. */
+  held(): number[] {
+    return this.electors.flatMap((elector, shard) => (elector.isLeader ? [shard] : []));
+  }
+
+  start(): void {
+    this.membership?.start();
+    for (const elector of this.electors) elector.start();
+    if (this.membership) this.rebalancing = this.rebalance();
+  }
+
+  /** Ends every term (after the caller stopped the work under them) and hands every Lease back. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.rebalancing;
+    await Promise.all(this.electors.map((elector) => elector.stop()));
+    await this.membership?.stop();
+  }
+
+  private view(): ShardView {
+    return {
+      held: this.held(),
+      shards: this.options.shards,
+      replicas: this.membership?.members().length ?? 1,
+    };
+  }
+
+  private elector(shard: number): LeaderElector {
+    const { options } = this;
+    // Long enough for the replica the fair share picks to take it first; short next to a lease.
+    const graceMs = 2 * this.retryPeriodMs;
+    return new LeaderElector(options.api, {
+      namespace: options.namespace,
+      name: shardLeaseName(options.name, shard, options.shards),
+      identity: options.identity,
+      leaseDurationMs: options.leaseDurationMs,
+      logger: this.membership ? options.logger.child({ shard }) : options.logger,
+      onStartedLeading: (term) => options.onStartedLeading(shard, term),
+      onStoppedLeading: (term) => options.onStoppedLeading(shard, term),
+      ...(this.membership
+        ? { mayAcquire: (freeForMs: number) => mayTakeShard(this.view(), freeForMs, graceMs) }
+        : {}),
+    });
+  }
+
+  /** Every retry period: let go of one shard while this replica holds more than its share. */
+  private async rebalance(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      await sleep(this.retryPeriodMs, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) break;
+      const view = this.view();
+      const shard = shardToRelease(view);
+      if (shard === undefined) continue;
+      this.options.logger.info(
+        { shard, lease: this.lease(shard), held: view.held.length, replicas: view.replicas },
+        'releasing a shard above this replica’s fair share',
+      );
+      try {
+        await this.options.handingOver(shard);
+      } catch (error) {
+        // The Lease is released all the same: its term fences whatever did not stop.
+        this.options.logger.error({ err: error, shard }, 'stopping a shard’s work failed');
+      }
+      const elector = this.electors[shard] as LeaderElector;
+      await elector.stop();
+      if (signal.aborted) break;
+      // A stopped elector stays stopped: a new one competes for the shard from now on.
+      const next = this.elector(shard);
+      this.electors[shard] = next;
+      next.start();
+    }
+  }
+}
