@@ -410,6 +410,7 @@ export class Controller {
     return new RolloutRunner(rollout, planWithQueue(rollout.spec, this.releaseLimits), revision, {
       log,
       moved: () => this.scheduleSlots(),
+      analysisStarted: (lateness) => this.telemetry.analysisLateness.observe(lateness),
       status: this.statusWriter(key, rollout as StoredRollout, log),
       effectContext: (view: RunnerView) => ({
         ...view,

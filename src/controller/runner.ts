@@ -23,6 +23,7 @@ import { chainingClock } from './clock.js';
 import { type Decision, decisionsBetween } from './decisions.js';
 import type { EffectContext, Progress } from './effects/context.js';
 import { appendHistory, historyBetween, historyEntry } from './history.js';
+import { analysisLatenessSeconds } from './lateness.js';
 import { statusFromMachine } from './status.js';
 import type { StatusWriter } from './status-writer.js';
 import type { RolloutMetricsView } from './telemetry.js';
@@ -51,6 +52,8 @@ export interface RunnerHost {
   observe(view: RolloutMetricsView): void;
   /** The machine moved: a release may have joined, left or freed a slot of the release queue. */
   moved?(): void;
+  /** An analysis began this many seconds after the time the machine set for it. */
+  analysisStarted?(latenessSeconds: number): void;
   finished(rollout: Rollout, result: 'succeeded' | 'failed'): void;
   /** The effects' world (API, routing, metrics) for this rollout, reading `view`. */
   effectContext(view: RunnerView): EffectContext;
@@ -259,17 +262,25 @@ export class RolloutRunner {
   private tracked(effects: Effects): Effects {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
     const track =
-      (run: Run): Run =>
+      (name: string, run: Run): Run =>
       (input, signal) =>
         this.inOrder(async () => {
           const recorded = await this.host.status.flushed();
           if (signal.aborted) throw new Error('the machine left this step before it began');
           if (!recorded) throw new StatusNotRecorded();
+          if (name === 'analyse') this.analysisStarting();
           return run(input, signal);
         });
     return Object.fromEntries(
-      Object.entries(effects).map(([name, run]) => [name, track(run as Run)]),
+      Object.entries(effects).map(([name, run]) => [name, track(name, run as Run)]),
     ) as unknown as Effects;
+  }
+
+  /** The analysis effect begins: how late against the time the machine set for it. */
+  private analysisStarting(): void {
+    const dueAt = this.actor.getSnapshot().context.nextAnalysisAt;
+    const lateness = analysisLatenessSeconds(dueAt, Date.now());
+    if (lateness !== undefined) this.host.analysisStarted?.(lateness);
   }
 
   private inOrder<T>(work: () => Promise<T>): Promise<T> {
