@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
+  CoreV1Api,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -10,6 +11,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';
 import { freePort } from '../src/playground/ports.js';
 import { cachedBytes, usage } from './controller.js';
@@ -45,6 +47,8 @@ const THRESHOLD = 2;
 /** One rollout in twenty gets a faulty canary (at least two). */
 const faultyOf = (n: number) => Math.max(2, Math.floor(n / 20));
 const CREATE_CONCURRENCY = 32;
+/** The canary weight at which a faulty canary starts failing. */
+const FAULT_AT_WEIGHT = 20;
 const INIT_LIMIT_MS = 600_000;
 const PROGRESS_LIMIT_MS = 420_000;
 const REST_MS = 60_000;
@@ -108,6 +112,7 @@ function objectsOf(index: number): KubernetesObject[] {
 interface RolloutSeen {
   phase: string;
   failedChecks: number;
+  canaryWeight: number;
 }
 
 /**
@@ -134,8 +139,16 @@ class ApiView {
         this.rollouts.delete(name);
         return;
       }
-      const status = (o.status ?? {}) as { phase?: string; failedChecks?: number };
-      const seen = { phase: status.phase ?? '', failedChecks: status.failedChecks ?? 0 };
+      const status = (o.status ?? {}) as {
+        phase?: string;
+        failedChecks?: number;
+        canaryWeight?: number;
+      };
+      const seen = {
+        phase: status.phase ?? '',
+        failedChecks: status.failedChecks ?? 0,
+        canaryWeight: status.canaryWeight ?? 0,
+      };
       this.rollouts.set(name, seen);
       if (this.faulty.has(name) && seen.failedChecks >= THRESHOLD && !this.decidedAt.has(name)) {
         this.decidedAt.set(name, Date.now());
@@ -182,6 +195,34 @@ class ApiView {
   stop(): void {
     this.stopped = true;
     for (const abort of this.aborts) abort.abort();
+  }
+}
+
+/**
+ * Makes the canary pods of a Rollout answer half their requests with 500 from now on (the
+ * lite exporter reads the annotation), as a release that fails under real traffic would.
+ */
+async function breakCanary(kc: KubeConfig, objects: KubernetesObjectApi, name: string) {
+  const pods = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${name}` });
+  for (const pod of pods.items) {
+    await objects.patch(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: pod.metadata?.name ?? '',
+          namespace: NAMESPACE,
+          annotations: { [ERROR_RATE_ANNOTATION]: '0.5' },
+        },
+      },
+      undefined,
+      undefined,
+      'fledge-bench',
+      undefined,
+      PatchStrategy.MergePatch,
+    );
   }
 }
 
@@ -314,14 +355,11 @@ async function runSize(
       await sleep(REST_MS);
     } else {
       const changes = Array.from({ length: rollouts }, (_, i) => {
-        const name = `app-${i}`;
-        const container = faulty.has(name)
-          ? { name: 'app', env: [{ name: 'ERROR_RATE', value: '0.5' }] }
-          : { name: 'app', image: 'fledge/demo:2.0.0' };
+        const container = { name: 'app', image: 'fledge/demo:2.0.0' };
         return {
           apiVersion: 'apps/v1',
           kind: 'Deployment',
-          metadata: { name, namespace: NAMESPACE },
+          metadata: { name: `app-${i}`, namespace: NAMESPACE },
           spec: { template: { spec: { containers: [container] } } },
         } as KubernetesObject;
       });
@@ -336,12 +374,23 @@ async function runSize(
         ),
       );
       const finished = () => view.count((r) => r.phase === 'Succeeded' || r.phase === 'Failed');
-      await until(
-        'every rollout Succeeded or Failed',
-        PROGRESS_LIMIT_MS,
-        () => finished() === rollouts,
-        () => `${finished()} of ${rollouts} finished`,
-      );
+      const broken = new Set<string>();
+      const deadline = Date.now() + PROGRESS_LIMIT_MS;
+      while (finished() < rollouts) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `scale bench: only ${finished()} of ${rollouts} rollouts finished in ${PROGRESS_LIMIT_MS / 1000} s`,
+          );
+        }
+        // A faulty canary fails once it takes traffic, so its rollback takes a weight back.
+        const due = [...faulty].filter(
+          (name) =>
+            !broken.has(name) && (view.rollouts.get(name)?.canaryWeight ?? 0) >= FAULT_AT_WEIGHT,
+        );
+        for (const name of due) broken.add(name);
+        await inPool(due, CREATE_CONCURRENCY, (name) => breakCanary(kc, objects, name));
+        await sleep(250);
+      }
     }
     const after = await controller.metrics();
     const ended = usage(pid);

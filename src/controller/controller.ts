@@ -102,6 +102,8 @@ export class Controller {
   private readonly clusterMetrics: Map<string, MetricsProvider>;
   private readonly templates: MetricTemplates;
   private readonly runners = new Map<string, RolloutRunner>();
+  /** Settled machines let go in this term (reconcile.ts). */
+  private readonly released = new Set<string>();
   private readonly writers = new Map<string, StatusWriter>();
   private readonly queue: WorkQueue;
   private elector: LeaderElector | undefined;
@@ -267,6 +269,7 @@ export class Controller {
     const runners = [...this.runners.values()];
     const writers = [...this.writers.values()];
     this.runners.clear();
+    this.released.clear();
     this.writers.clear();
     await Promise.all(runners.map((runner) => runner.stop()));
     await Promise.all(writers.map((writer) => writer.stop()));
@@ -290,9 +293,11 @@ export class Controller {
         caches: this.caches,
         rollouts: this.rolloutClient,
         runners: this.runners,
+        released: this.released,
         fence: this.fence,
         log,
-        createRunner: (rollout, revision) => this.createRunner(key, rollout, revision, log),
+        createRunner: (rollout, revision, resumed) =>
+          this.createRunner(key, rollout, revision, log, resumed),
         plan: (rollout) => planWithQueue(rollout.spec, this.releaseLimits),
         status: (rollout) => this.statusWriter(key, rollout, log),
         recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
@@ -406,9 +411,11 @@ export class Controller {
     rollout: Rollout,
     revision: string,
     log: Logger,
+    resumed: boolean,
   ): RolloutRunner {
     return new RolloutRunner(rollout, planWithQueue(rollout.spec, this.releaseLimits), revision, {
       log,
+      resumed,
       moved: () => this.scheduleSlots(),
       analysisStarted: (lateness) => this.telemetry.analysisLateness.observe(lateness),
       status: this.statusWriter(key, rollout as StoredRollout, log),

@@ -5,10 +5,11 @@ import { allowedActions, manualActionEvents } from '../../machines/allowedAction
 import type { Phase } from '../../machines/context.js';
 import {
   type MachineDocument,
+  parseMachineDocument,
   restoreActor,
   toStatusDocument,
 } from '../../machines/persistence.js';
-import { isResting, phaseOf } from '../../machines/phase.js';
+import { isResting, isSettled, phaseOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
 import { type Effects, provideEffects } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
@@ -41,6 +42,12 @@ export interface RunnerView {
 /** What a runner needs from the controller around it. */
 export interface RunnerHost {
   log: Logger;
+  /**
+   * This controller ran the machine before and let it go while it was settled, so the stored
+   * document was announced already: the restored machine announces and records only what
+   * changed since (after a restart, a machine announces its state again instead).
+   */
+  resumed?: boolean;
   /** The one writer of this Rollout's status. */
   status: StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
@@ -73,6 +80,8 @@ export class RolloutRunner {
   private actor: Actor<RolloutMachine>;
   private subscription: Subscription;
   private document: MachineDocument | null = null;
+  /** What the first state change is compared with: the stored document of a resumed runner. */
+  private announced: MachineDocument | null = null;
   private lastAction: ManualActionStatus | undefined;
   private history: HistoryEntry[];
   /** Conditions the runner and its effects set (target, backends), by type. */
@@ -95,6 +104,9 @@ export class RolloutRunner {
     private readonly host: RunnerHost,
   ) {
     this.history = rollout.status?.history ?? [];
+    if (host.resumed && rollout.status?.machine) {
+      this.announced = parseMachineDocument(rollout.status.machine);
+    }
     this.context = host.effectContext({
       rollout: () => this.rollout,
       phase: () => this.phase,
@@ -128,6 +140,21 @@ export class RolloutRunner {
   get pausedByRequest(): boolean {
     const context = this.actor.getSnapshot().context;
     return this.phase === 'Paused' && context.reason === 'PauseRequested';
+  }
+
+  /**
+   * Settled (the chart's `settled` tag) and everything it wants written is in `status` as the
+   * controller's cache holds it: the machine may be let go and restored from that status.
+   */
+  releasable(status: Rollout['status']): boolean {
+    if (!isSettled(this.actor.getSnapshot()) || !this.document || this.stopped) return false;
+    if (!jsonEqual(status?.history ?? [], this.history)) return false;
+    try {
+      // Read as a restore reads it: a merge patch drops the document's null fields.
+      return jsonEqual(parseMachineDocument(status?.machine), this.document);
+    } catch {
+      return false;
+    }
   }
 
   /** Waiting for time or a person: what the cluster holds must match the machine's state. */
@@ -168,7 +195,9 @@ export class RolloutRunner {
   }
 
   targetFound(): void {
-    if (!this.conditions.has('TargetFound')) return;
+    // Said lost by this runner, or in the status it was restored from.
+    const stored = this.rollout.status?.conditions?.find((c) => c.type === 'TargetFound');
+    if (!this.conditions.has('TargetFound') && stored?.status !== 'False') return;
     this.setCondition({
       type: 'TargetFound',
       status: 'True',
@@ -316,7 +345,7 @@ export class RolloutRunner {
 
   private changed(document: MachineDocument): void {
     if (this.document && jsonEqual(document, this.document)) return;
-    const before = this.document;
+    const before = this.document ?? this.announced;
     this.document = document;
     if (before?.phase !== document.phase) this.lastRetry = null;
     const decisions = decisionsBetween(before, document, this.plan.threshold);

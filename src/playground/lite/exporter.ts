@@ -6,7 +6,7 @@ import { ApiServer } from '../../kube/api-server.js';
 import { knownTypes } from '../../kube/resources.js';
 import { startSimulatorWatch } from '../simulator-watch.js';
 import { type LitePodObject, litePodOf } from './pods.js';
-import { exposeSeries, type LitePod, type SeriesOptions } from './series.js';
+import { exposeSeries, type LitePod, type SeriesOptions, withBehaviour } from './series.js';
 
 export interface LiteExporter {
   /** http://127.0.0.1:<port>/metrics, for Prometheus. */
@@ -33,10 +33,10 @@ export async function startLiteExporter(
       onChange: (pod) => {
         const key = keyOf(pod);
         const known = pods.get(key);
-        const lite = litePodOf(pod, Date.now());
+        const now = Date.now();
+        const lite = litePodOf(pod, now);
         if (!lite) pods.delete(key);
-        // Keeps the start it was first seen with, so its counters never go back.
-        else pods.set(key, known ? { ...lite, sinceMs: known.sinceMs } : lite);
+        else pods.set(key, known ? withBehaviour(known, lite, now, options.rps) : lite);
       },
       onDelete: (pod) => pods.delete(keyOf(pod)),
     },

@@ -16,8 +16,10 @@ export interface LitePod {
   errorRate: number;
   /** From the container's LATENCY_MS. */
   latencyMs: number;
-  /** When the pod started answering (epoch ms). */
+  /** Since when (epoch ms) the pod answers at this error rate and latency. */
   sinceMs: number;
+  /** Responses, and failed ones, before `sinceMs` (at an earlier error rate). */
+  before: { total: number; failed: number };
 }
 
 export interface SeriesOptions {
@@ -27,14 +29,36 @@ export interface SeriesOptions {
   latency: boolean;
 }
 
-/** Responses so far, and how many of them failed: exactly `errorRate` of them, rounded down. */
+/**
+ * Responses so far, and how many of them failed: those before `sinceMs`, then exactly
+ * `errorRate` of the ones since, rounded down.
+ */
 export function responsesSince(
-  pod: Pick<LitePod, 'errorRate' | 'sinceMs'>,
+  pod: Pick<LitePod, 'errorRate' | 'sinceMs' | 'before'>,
   nowMs: number,
   rps: number,
 ): { total: number; failed: number } {
-  const total = Math.floor((Math.max(0, nowMs - pod.sinceMs) * rps) / 1000);
-  return { total, failed: Math.floor(total * pod.errorRate) };
+  const since = Math.floor((Math.max(0, nowMs - pod.sinceMs) * rps) / 1000);
+  return {
+    total: pod.before.total + since,
+    failed: pod.before.failed + Math.floor(since * pod.errorRate),
+  };
+}
+
+/**
+ * The pod as it answers from `nowMs` on: a changed error rate or latency starts counting anew
+ * from what it has answered so far, so its counters never go back.
+ */
+export function withBehaviour(
+  previous: LitePod,
+  next: Pick<LitePod, 'errorRate' | 'latencyMs'>,
+  nowMs: number,
+  rps: number,
+): LitePod {
+  if (previous.errorRate === next.errorRate && previous.latencyMs === next.latencyMs) {
+    return previous;
+  }
+  return { ...previous, ...next, sinceMs: nowMs, before: responsesSince(previous, nowMs, rps) };
 }
 
 function escapeLabel(value: string): string {

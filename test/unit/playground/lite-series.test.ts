@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { litePodOf } from '../../../src/playground/lite/pods.js';
-import { exposeSeries, responsesSince } from '../../../src/playground/lite/series.js';
+import { ERROR_RATE_ANNOTATION, litePodOf } from '../../../src/playground/lite/pods.js';
+import {
+  exposeSeries,
+  responsesSince,
+  withBehaviour,
+} from '../../../src/playground/lite/series.js';
 
 const pod = {
   namespace: 'bench',
@@ -9,6 +13,7 @@ const pod = {
   errorRate: 0.25,
   latencyMs: 7,
   sinceMs: 1_000,
+  before: { total: 0, failed: 0 },
 };
 
 describe('responsesSince', () => {
@@ -20,6 +25,19 @@ describe('responsesSince', () => {
     { now: 500, total: 0, failed: 0 },
   ])('at $now ms: $total responses, $failed failed', ({ now, total, failed }) => {
     expect(responsesSince(pod, now, 10)).toEqual({ total, failed });
+  });
+});
+
+describe('withBehaviour', () => {
+  it('counts on from what the pod answered when its error rate changes: counters never go back', () => {
+    const healthy = { ...pod, errorRate: 0 };
+    const failing = withBehaviour(healthy, { errorRate: 0.5, latencyMs: 7 }, 11_000, 10);
+    expect(responsesSince(failing, 11_000, 10)).toEqual({ total: 100, failed: 0 });
+    expect(responsesSince(failing, 13_000, 10)).toEqual({ total: 120, failed: 10 });
+  });
+
+  it('keeps the pod as it is when nothing changed', () => {
+    expect(withBehaviour(pod, { errorRate: 0.25, latencyMs: 7 }, 11_000, 10)).toBe(pod);
   });
 });
 
@@ -75,7 +93,16 @@ describe('litePodOf', () => {
       errorRate: 0.5,
       latencyMs: 0,
       sinceMs: 2_000,
+      before: { total: 0, failed: 0 },
     });
+  });
+
+  it('takes the error rate of the lite-mode annotation over ERROR_RATE', () => {
+    const annotated = {
+      ...object,
+      metadata: { ...object.metadata, annotations: { [ERROR_RATE_ANNOTATION]: '0.2' } },
+    };
+    expect(litePodOf(annotated, 5_000)?.errorRate).toBe(0.2);
   });
 
   it.each([
