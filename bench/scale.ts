@@ -49,8 +49,8 @@ const faultyOf = (n: number) => Math.max(2, Math.floor(n / 20));
 const CREATE_CONCURRENCY = 32;
 /** The canary weight at which a faulty canary starts failing. */
 const FAULT_AT_WEIGHT = 20;
-const INIT_LIMIT_MS = 600_000;
-const PROGRESS_LIMIT_MS = 420_000;
+const INIT_LIMIT_MS = 360_000;
+const PROGRESS_LIMIT_MS = 300_000;
 const REST_MS = 60_000;
 const cli = fileURLToPath(new URL('../../bin/fledge', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
