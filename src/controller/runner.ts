@@ -11,7 +11,7 @@ import {
 } from '../../machines/persistence.js';
 import { isResting, isSettled, phaseOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
-import { type Effects, provideEffects } from '../../machines/provide.js';
+import { type Effects, machineWithEffectsOf } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
 import { restingTraffic, type Traffic } from '../../machines/weights.js';
 import type { AlertNotice } from '../alerts/message.js';
@@ -28,6 +28,10 @@ import { analysisLatenessSeconds } from './lateness.js';
 import { statusFromMachine } from './status.js';
 import type { StatusWriter } from './status-writer.js';
 import type { RolloutMetricsView } from './telemetry.js';
+
+/** Each running actor's effects, by its actor system; gone with the actor. */
+const effectsBySystem = new WeakMap<object, Effects>();
+const sharedMachine = machineWithEffectsOf(rolloutMachine, (system) => effectsBySystem.get(system));
 
 /** What the effects of one rollout read from its runner: always the latest. */
 export interface RunnerView {
@@ -276,10 +280,13 @@ export class RolloutRunner {
   }
 
   private createActor(stored: unknown, revision: string): Actor<RolloutMachine> {
-    const machine = provideEffects(rolloutMachine, this.tracked(this.host.effects(this.context)));
     const options = { plan: this.plan, revision, now: Date.now, clock: chainingClock };
-    if (stored !== undefined && stored !== null) return restoreActor(machine, stored, options);
-    return createActor(machine, { clock: chainingClock, input: options });
+    const actor =
+      stored !== undefined && stored !== null
+        ? restoreActor(sharedMachine, stored, options)
+        : createActor(sharedMachine, { clock: chainingClock, input: options });
+    effectsBySystem.set(actor.system, this.tracked(this.host.effects(this.context)));
+    return actor;
   }
 
   /**
