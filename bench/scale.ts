@@ -279,8 +279,6 @@ async function startController(
       '127.0.0.1',
       '--port',
       String(port),
-      '--poll',
-      '250ms',
       '--log-level',
       'warn',
     ],
