@@ -465,8 +465,9 @@ async function runSize(
       const restarted = controller;
       // A rollout is restored once its machine reported its phase (fledge_rollout_phase).
       const deadline = restartedAt + INIT_LIMIT_MS;
+      // A controller busy restoring may drop a scrape: count that as no progress.
       const restoredCount = async () =>
-        samplesEqualTo(await restarted.metrics(), 'fledge_rollout_phase', 1);
+        samplesEqualTo(await restarted.metrics().catch(() => ''), 'fledge_rollout_phase', 1);
       let restored = await restoredCount();
       while (restored < rollouts && Date.now() < deadline) {
         await sleep(250);
