@@ -23,7 +23,7 @@ const cli = fileURLToPath(new URL('../../bin/fledge', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resident memory (KiB) and CPU time (ms) of a process, from /proc. */
-function usage(pid: number): { rssKiB: number; cpuMs: number } {
+export function usage(pid: number): { rssKiB: number; cpuMs: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -111,7 +111,7 @@ async function counters(
  * What the controller's caches hold of one object of each kind, beside the object as the API
  * server serves it (with managedFields): the same functions the watches apply.
  */
-async function cachedBytes(kubectl: (args: string[]) => Promise<string>): Promise<string> {
+export async function cachedBytes(kubectl: (args: string[]) => Promise<string>): Promise<string> {
   const read = async (kind: string) =>
     JSON.parse(
       await kubectl(['-n', NAMESPACE, 'get', kind, 'app-0', '-o', 'json', '--show-managed-fields']),

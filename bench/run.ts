@@ -2,6 +2,7 @@ import { controllerBenchmark } from './controller.js';
 import { judgePowerBenchmark } from './judge-power.js';
 import { loadtesterBenchmark } from './loadtester.js';
 import { loadtesterFloodBenchmark } from './loadtester-flood.js';
+import { scaleBenchmark } from './scale.js';
 
 /** A benchmark prints its own lines; register new ones in `benchmarks`. */
 export interface Benchmark {
@@ -15,6 +16,7 @@ const benchmarks: Benchmark[] = [
   loadtesterFloodBenchmark,
   controllerBenchmark,
   judgePowerBenchmark,
+  scaleBenchmark,
 ];
 
 const wanted = process.argv.slice(2);

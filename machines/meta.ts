@@ -26,4 +26,11 @@ export type StateTag =
    * Between effects: waiting for time or a person. What the cluster holds must then match the
    * machine's state, so the controller may correct drift without racing a write.
    */
-  'resting';
+  | 'resting'
+  /**
+   * Resting with nothing armed: no timer, no effect, no slot to wait for. Only news from
+   * outside (a new revision, a person's action, a spec change, drift) moves it, and all of it
+   * is in the stored status, so the controller may let the running machine go and restore it
+   * from status when news comes: thousands of settled Rollouts cost no running machine.
+   */
+  | 'settled';

@@ -36,3 +36,8 @@ export function restorePointOf(snapshot: RolloutSnapshot): RestorePoint {
 export function isResting(snapshot: RolloutSnapshot): boolean {
   return snapshot.hasTag('resting');
 }
+
+/** Whether the machine has nothing armed and may be restored from status (the `settled` tag). */
+export function isSettled(snapshot: RolloutSnapshot): boolean {
+  return snapshot.hasTag('settled');
+}

@@ -35,3 +35,42 @@ export function provideEffects(machine: RolloutMachine, effects: Effects): Rollo
     },
   });
 }
+
+/**
+ * The rollout machine once, with each running actor's own effects: an invoked effect finds
+ * them by the actor system it runs in (one system per root actor, shared by its children).
+ * `provide` copies the whole chart, about 120 KiB, so one provided machine per Rollout cost
+ * more than everything else the controller keeps of it; one machine for all costs nothing per
+ * Rollout. An actor must be registered with `effectsOf` before it starts.
+ */
+export function machineWithEffectsOf(
+  machine: RolloutMachine,
+  effectsOf: (system: object) => Effects | undefined,
+): RolloutMachine {
+  const find = (system: object): Effects => {
+    const effects = effectsOf(system);
+    if (!effects) {
+      throw new Error(
+        'a rollout actor started without effects: register them for its system before it starts',
+      );
+    }
+    return effects;
+  };
+  const actorOf = <Name extends EffectName>(name: Name) =>
+    fromPromise<EffectSignatures[Name]['output'], EffectSignatures[Name]['input']>(
+      ({ input, signal, system }) => (find(system)[name] as Effects[Name])(input, signal),
+    );
+  return machine.provide({
+    actors: {
+      initialize: actorOf('initialize'),
+      checkGate: actorOf('checkGate'),
+      runWebhooks: actorOf('runWebhooks'),
+      startCanary: actorOf('startCanary'),
+      setWeight: actorOf('setWeight'),
+      analyse: actorOf('analyse'),
+      promote: actorOf('promote'),
+      finalise: actorOf('finalise'),
+      rollback: actorOf('rollback'),
+    },
+  });
+}

@@ -48,7 +48,7 @@ const phases = rolloutSetup.createStateConfig({
       },
     },
 
-    Initialized: { meta: resumesAt('Initialized'), tags: 'resting' },
+    Initialized: { meta: resumesAt('Initialized'), tags: ['resting', 'settled'] },
 
     Waiting: {
       meta: resumesAt('Waiting'),
@@ -287,7 +287,7 @@ const phases = rolloutSetup.createStateConfig({
             },
           },
         },
-        done: { meta: resumesAt('Succeeded'), tags: 'resting' },
+        done: { meta: resumesAt('Succeeded'), tags: ['resting', 'settled'] },
       },
     },
 
@@ -306,7 +306,7 @@ const phases = rolloutSetup.createStateConfig({
           },
         },
         retrying: retryAfterInterval('rollingBack'),
-        rolledBack: { meta: resumesAt('Failed'), tags: 'resting' },
+        rolledBack: { meta: resumesAt('Failed'), tags: ['resting', 'settled'] },
       },
     },
   },

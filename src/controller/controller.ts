@@ -103,6 +103,8 @@ export class Controller {
   private readonly clusterMetrics: Map<string, MetricsProvider>;
   private readonly templates: MetricTemplates;
   private readonly runners = new Map<string, RolloutRunner>();
+  /** Settled machines let go in this term (reconcile.ts). */
+  private readonly released = new Set<string>();
   private readonly writers = new Map<string, StatusWriter>();
   private readonly queue: WorkQueue;
   private leases: ShardLeases | undefined;
@@ -326,6 +328,7 @@ export class Controller {
     const writers = [...this.writers].filter(([key]) => of(key));
     for (const [key] of runners) this.runners.delete(key);
     for (const [key] of writers) this.writers.delete(key);
+    for (const key of [...this.released].filter(of)) this.released.delete(key);
     await Promise.all(runners.map(([, runner]) => runner.stop()));
     await Promise.all(writers.map(([, writer]) => writer.stop()));
   }
@@ -350,9 +353,11 @@ export class Controller {
           caches: this.caches,
           rollouts: slot.rollouts,
           runners: this.runners,
+          released: this.released,
           fence: slot.fence,
           log,
-          createRunner: (rollout, revision) => this.createRunner(key, rollout, revision, log),
+          createRunner: (rollout, revision, resumed) =>
+            this.createRunner(key, rollout, revision, log, resumed),
           plan: (rollout) => planWithQueue(rollout.spec, this.releaseLimits),
           status: (rollout) => this.statusWriter(key, rollout, log),
           recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
@@ -470,12 +475,15 @@ export class Controller {
     rollout: Rollout,
     revision: string,
     log: Logger,
+    resumed: boolean,
   ): RolloutRunner {
     const slot = this.shardSlot(key);
     if (slot.draining) throw handingOver(slot);
     return new RolloutRunner(rollout, planWithQueue(rollout.spec, this.releaseLimits), revision, {
       log,
+      resumed,
       moved: () => this.scheduleSlots(),
+      analysisStarted: (lateness) => this.telemetry.analysisLateness.observe(lateness),
       status: this.statusWriter(key, rollout as StoredRollout, log),
       effectContext: (view: RunnerView) => ({
         ...view,

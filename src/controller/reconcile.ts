@@ -18,9 +18,14 @@ export interface ReconcileDeps {
   caches: Caches;
   rollouts: ResourceClient<StoredRollout>;
   runners: Map<string, RolloutRunner>;
+  /**
+   * Rollouts whose settled machine this controller let go (in this term): their next runner
+   * resumes from status without announcing again what it already announced.
+   */
+  released: Set<string>;
   fence: Fence;
   log: Logger;
-  createRunner(rollout: Rollout, revision: string): RolloutRunner;
+  createRunner(rollout: Rollout, revision: string, resumed: boolean): RolloutRunner;
   /** The machine's plan for a validated Rollout (its spec and the controller's release limits). */
   plan(rollout: Rollout): RolloutPlan;
   /** The one writer of this Rollout's status, shared with its runner. */
@@ -44,6 +49,7 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
   const stored = deps.caches.rollouts.get(namespace, name);
   if (!stored) {
     await stopRunner(key, deps);
+    deps.released.delete(key);
     deps.forget(key);
     return;
   }
@@ -135,6 +141,11 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
     });
   }
   await deps.checkRouting(rollout, runner);
+  // Settled, and the cache already holds all it wrote: let the machine go; news restores it.
+  if (runner.releasable(stored.status)) {
+    await stopRunner(key, deps);
+    deps.released.add(key);
+  }
 }
 
 /** A runner for the Rollout, or none (with the reason in status) if its status is unreadable. */
@@ -145,7 +156,7 @@ async function startRunner(
   deps: ReconcileDeps,
 ): Promise<RolloutRunner | undefined> {
   try {
-    const runner = deps.createRunner(rollout, revision);
+    const runner = deps.createRunner(rollout, revision, deps.released.delete(key));
     deps.runners.set(key, runner);
     return runner;
   } catch (error) {
@@ -174,6 +185,7 @@ async function finalize(key: string, stored: StoredRollout, deps: ReconcileDeps)
   await stopRunner(key, deps);
   if (!stored.metadata?.finalizers?.includes(FINALIZER)) return;
   await deps.release(stored);
+  deps.released.delete(key);
   deps.forget(key);
   const finalizers = (stored.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
   await deps.rollouts.mergePatch(stored.metadata.namespace, stored.metadata.name ?? '', {

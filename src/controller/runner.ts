@@ -5,12 +5,13 @@ import { allowedActions, manualActionEvents } from '../../machines/allowedAction
 import type { Phase } from '../../machines/context.js';
 import {
   type MachineDocument,
+  parseMachineDocument,
   restoreActor,
   toStatusDocument,
 } from '../../machines/persistence.js';
-import { isResting, phaseOf } from '../../machines/phase.js';
+import { isResting, isSettled, phaseOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
-import { type Effects, provideEffects } from '../../machines/provide.js';
+import { type Effects, machineWithEffectsOf } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
 import { restingTraffic, type Traffic } from '../../machines/weights.js';
 import type { AlertNotice } from '../alerts/message.js';
@@ -23,9 +24,14 @@ import { chainingClock } from './clock.js';
 import { type Decision, decisionsBetween } from './decisions.js';
 import type { EffectContext, Progress } from './effects/context.js';
 import { appendHistory, historyBetween, historyEntry } from './history.js';
+import { analysisLatenessSeconds } from './lateness.js';
 import { statusFromMachine } from './status.js';
 import type { StatusWriter } from './status-writer.js';
 import type { RolloutMetricsView } from './telemetry.js';
+
+/** Each running actor's effects, by its actor system; gone with the actor. */
+const effectsBySystem = new WeakMap<object, Effects>();
+const sharedMachine = machineWithEffectsOf(rolloutMachine, (system) => effectsBySystem.get(system));
 
 /** What the effects of one rollout read from its runner: always the latest. */
 export interface RunnerView {
@@ -40,6 +46,12 @@ export interface RunnerView {
 /** What a runner needs from the controller around it. */
 export interface RunnerHost {
   log: Logger;
+  /**
+   * This controller ran the machine before and let it go while it was settled, so the stored
+   * document was announced already: the restored machine announces and records only what
+   * changed since (after a restart, a machine announces its state again instead).
+   */
+  resumed?: boolean;
   /** The one writer of this Rollout's status. */
   status: StatusWriter;
   recordEvent(rollout: Rollout, decision: Decision): void;
@@ -51,6 +63,8 @@ export interface RunnerHost {
   observe(view: RolloutMetricsView): void;
   /** The machine moved: a release may have joined, left or freed a slot of the release queue. */
   moved?(): void;
+  /** An analysis began this many seconds after the time the machine set for it. */
+  analysisStarted?(latenessSeconds: number): void;
   finished(rollout: Rollout, result: 'succeeded' | 'failed'): void;
   /** The effects' world (API, routing, metrics) for this rollout, reading `view`. */
   effectContext(view: RunnerView): EffectContext;
@@ -70,6 +84,8 @@ export class RolloutRunner {
   private actor: Actor<RolloutMachine>;
   private subscription: Subscription;
   private document: MachineDocument | null = null;
+  /** What the first state change is compared with: the stored document of a resumed runner. */
+  private announced: MachineDocument | null = null;
   private lastAction: ManualActionStatus | undefined;
   private history: HistoryEntry[];
   /** Conditions the runner and its effects set (target, backends), by type. */
@@ -92,6 +108,9 @@ export class RolloutRunner {
     private readonly host: RunnerHost,
   ) {
     this.history = rollout.status?.history ?? [];
+    if (host.resumed && rollout.status?.machine) {
+      this.announced = parseMachineDocument(rollout.status.machine);
+    }
     this.context = host.effectContext({
       rollout: () => this.rollout,
       phase: () => this.phase,
@@ -125,6 +144,21 @@ export class RolloutRunner {
   get pausedByRequest(): boolean {
     const context = this.actor.getSnapshot().context;
     return this.phase === 'Paused' && context.reason === 'PauseRequested';
+  }
+
+  /**
+   * Settled (the chart's `settled` tag) and everything it wants written is in `status` as the
+   * controller's cache holds it: the machine may be let go and restored from that status.
+   */
+  releasable(status: Rollout['status']): boolean {
+    if (!isSettled(this.actor.getSnapshot()) || !this.document || this.stopped) return false;
+    if (!jsonEqual(status?.history ?? [], this.history)) return false;
+    try {
+      // Read as a restore reads it: a merge patch drops the document's null fields.
+      return jsonEqual(parseMachineDocument(status?.machine), this.document);
+    } catch {
+      return false;
+    }
   }
 
   /** Waiting for time or a person: what the cluster holds must match the machine's state. */
@@ -165,7 +199,9 @@ export class RolloutRunner {
   }
 
   targetFound(): void {
-    if (!this.conditions.has('TargetFound')) return;
+    // Said lost by this runner, or in the status it was restored from.
+    const stored = this.rollout.status?.conditions?.find((c) => c.type === 'TargetFound');
+    if (!this.conditions.has('TargetFound') && stored?.status !== 'False') return;
     this.setCondition({
       type: 'TargetFound',
       status: 'True',
@@ -244,10 +280,13 @@ export class RolloutRunner {
   }
 
   private createActor(stored: unknown, revision: string): Actor<RolloutMachine> {
-    const machine = provideEffects(rolloutMachine, this.tracked(this.host.effects(this.context)));
     const options = { plan: this.plan, revision, now: Date.now, clock: chainingClock };
-    if (stored !== undefined && stored !== null) return restoreActor(machine, stored, options);
-    return createActor(machine, { clock: chainingClock, input: options });
+    const actor =
+      stored !== undefined && stored !== null
+        ? restoreActor(sharedMachine, stored, options)
+        : createActor(sharedMachine, { clock: chainingClock, input: options });
+    effectsBySystem.set(actor.system, this.tracked(this.host.effects(this.context)));
+    return actor;
   }
 
   /**
@@ -259,17 +298,25 @@ export class RolloutRunner {
   private tracked(effects: Effects): Effects {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
     const track =
-      (run: Run): Run =>
+      (name: string, run: Run): Run =>
       (input, signal) =>
         this.inOrder(async () => {
           const recorded = await this.host.status.flushed();
           if (signal.aborted) throw new Error('the machine left this step before it began');
           if (!recorded) throw new StatusNotRecorded();
+          if (name === 'analyse') this.analysisStarting();
           return run(input, signal);
         });
     return Object.fromEntries(
-      Object.entries(effects).map(([name, run]) => [name, track(run as Run)]),
+      Object.entries(effects).map(([name, run]) => [name, track(name, run as Run)]),
     ) as unknown as Effects;
+  }
+
+  /** The analysis effect begins: how late against the time the machine set for it. */
+  private analysisStarting(): void {
+    const dueAt = this.actor.getSnapshot().context.nextAnalysisAt;
+    const lateness = analysisLatenessSeconds(dueAt, Date.now());
+    if (lateness !== undefined) this.host.analysisStarted?.(lateness);
   }
 
   private inOrder<T>(work: () => Promise<T>): Promise<T> {
@@ -305,7 +352,7 @@ export class RolloutRunner {
 
   private changed(document: MachineDocument): void {
     if (this.document && jsonEqual(document, this.document)) return;
-    const before = this.document;
+    const before = this.document ?? this.announced;
     this.document = document;
     if (before?.phase !== document.phase) this.lastRetry = null;
     const decisions = decisionsBetween(before, document, this.plan.threshold);

@@ -23,6 +23,7 @@ export class ControllerTelemetry {
   readonly statusRefused: Counter;
   readonly releaseSlots: Gauge<'state'>;
   readonly kubeRequests: Counter<'verb' | 'resource'>;
+  readonly analysisLateness: Histogram;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
   private readonly metricsOf = new Map<string, Set<string>>();
 
@@ -90,6 +91,12 @@ export class ControllerTelemetry {
       name: 'fledge_kube_requests_total',
       help: 'Requests sent to the Kubernetes API server, by verb and resource (as its audit log names them)',
       labelNames: ['verb', 'resource'],
+      registers,
+    });
+    this.analysisLateness = new Histogram({
+      name: 'fledge_analysis_lateness_seconds',
+      help: 'From the time a rollout was due for analysis to the start of that analysis',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
   }

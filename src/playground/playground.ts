@@ -10,10 +10,12 @@ import { applyCrds, playgroundCrdFiles } from './crds.js';
 import { type FledgeOptions, fledgeServices } from './fledge-services.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { startKubeletSim } from './kubelet/index.js';
+import { startLiteExporter } from './lite/exporter.js';
+import type { SeriesOptions } from './lite/series.js';
 import { startMesh } from './mesh/index.js';
 import { type Multicluster, meshProxyVariables, startMulticluster } from './multicluster/index.js';
 import { playgroundStateDir } from './paths.js';
-import { startPrometheus } from './prometheus.js';
+import { type ScrapeTarget, startPrometheus } from './prometheus.js';
 import { readyOrStopped } from './readiness.js';
 import { startResourceMetrics } from './resource-metrics/index.js';
 import { type Restartable, startRestartable } from './restartable.js';
@@ -47,6 +49,12 @@ export interface PlaygroundOptions {
    */
   auditLog?: boolean;
   logger?: Logger;
+  /**
+   * Lite mode, for scale runs: pods run no process (the kubelet simulator reports them Ready)
+   * and their Linkerd inbound series are synthesised from their spec by the lite exporter,
+   * which the same Prometheus scrapes (docs/scale.md says what else is simulated).
+   */
+  lite?: SeriesOptions;
 }
 
 export interface PlaygroundCluster {
@@ -139,6 +147,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     const crdFiles = await playgroundCrdFiles();
     const clusters: PlaygroundCluster[] = [];
     const controlPlanes = new Map<string, ControlPlane>();
+    const liteTargets: ScrapeTarget[] = [];
     for (const clusterName of clusterNames) {
       const clusterDir = path.join(stateDir, 'clusters', clusterName);
       const controlPlane: ControlPlane = await startControlPlane({
@@ -161,6 +170,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         kubeconfigPath: controlPlane.kubeconfigPath,
         nodeName: clusterName,
         podAddressPrefix: addresses.prefix,
+        lite: options.lite !== undefined,
         logger,
       });
       started.push({ name: `${clusterName} kubelet simulator`, stop: kubelet.stop });
@@ -176,6 +186,19 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         logger: logger.child({ cluster: clusterName }),
       });
       started.push({ name: `${clusterName} metrics-server`, stop: metricsServer.stop });
+      if (options.lite) {
+        const exporter = await startLiteExporter({
+          kc,
+          logger: logger.child({ cluster: clusterName }),
+          ...options.lite,
+        });
+        started.push({ name: `${clusterName} lite exporter`, stop: exporter.stop });
+        liteTargets.push({
+          cluster: clusterName,
+          metricsUrl: exporter.metricsUrl,
+          job: `linkerd-proxy-lite-${clusterName}`,
+        });
+      }
       clusters.push({
         name: clusterName,
         server: controlPlane.server,
@@ -201,7 +224,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
       {
         binary: binaries.prometheus,
         stateDir,
-        targets: clusters.map((c) => ({ cluster: c.name, metricsUrl: c.metricsUrl })),
+        targets: [
+          ...clusters.map((c) => ({ cluster: c.name, metricsUrl: c.metricsUrl })),
+          ...liteTargets,
+        ],
       },
       logger,
     );

@@ -12,6 +12,8 @@ export interface ScrapeTarget {
   cluster: string;
   /** http://127.0.0.1:<port>/<path> */
   metricsUrl: string;
+  /** The scrape job's name; `linkerd-proxy-<cluster>` by default (one job per name). */
+  job?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export function renderPrometheusConfig(targets: ScrapeTarget[]): string {
     scrape_configs: targets.map((target) => {
       const url = new URL(target.metricsUrl);
       return {
-        job_name: `linkerd-proxy-${target.cluster}`,
+        job_name: target.job ?? `linkerd-proxy-${target.cluster}`,
         honor_labels: true,
         metrics_path: url.pathname,
         scheme: url.protocol.replace(':', ''),

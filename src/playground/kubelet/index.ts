@@ -17,6 +17,11 @@ export interface KubeletSimOptions {
   logger: Logger;
   /** First two octets of pod addresses, "127.1" by default; one per simulated cluster. */
   podAddressPrefix?: string;
+  /**
+   * Lite mode (scale runs): a pod gets an address and is reported Running and Ready, but no
+   * app serves its ports; its Linkerd series come from the lite exporter instead.
+   */
+  lite?: boolean;
 }
 
 export interface KubeletSim {
@@ -97,6 +102,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
 
   /** Serves every port of the pod on `ip`; null if another process holds one of them. */
   async function serve(key: string, pod: SimPod, ip: string): Promise<PodApp[] | null> {
+    if (options.lite) return [];
     const { name = '', namespace = '' } = pod.metadata ?? {};
     const apps: PodApp[] = [];
     for (const { container, port } of servedPorts(pod)) {

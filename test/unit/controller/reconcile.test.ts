@@ -62,6 +62,8 @@ interface FakeRunner {
   actions: string[];
   stopped: boolean;
   updates: number;
+  releasable: boolean;
+  resumed: boolean;
 }
 
 function world(stored: Stored[], deployments: Deployment[] = [target], term?: number) {
@@ -86,9 +88,10 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
       },
     } as unknown as ResourceClient<Stored>,
     runners,
+    released: new Set<string>(),
     log: pino({ level: 'silent' }),
     plan: (rollout) => planFromSpec(rollout.spec),
-    createRunner: () => {
+    createRunner: (_rollout, _revision, resumed) => {
       if (refuseSnapshot) throw new SnapshotError('status.machine has version 0; reset it');
       const fake: FakeRunner = {
         lost: [],
@@ -99,6 +102,8 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
         actions: [],
         stopped: false,
         updates: 0,
+        releasable: false,
+        resumed,
       };
       fakes.push(fake);
       return {
@@ -121,6 +126,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
         stop: async () => {
           fake.stopped = true;
         },
+        releasable: () => fake.releasable,
       } as unknown as RolloutRunner;
     },
     fence: {
@@ -323,6 +329,29 @@ describe('reconcile', () => {
       name: 'api',
       patch: { metadata: { finalizers: [], resourceVersion: undefined } },
     });
+  });
+
+  it('lets a settled machine go, and resumes it from status without announcing it again', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    const first = w.fakes[0] as FakeRunner;
+    expect(first.resumed).toBe(false);
+    first.releasable = true;
+    await reconcile('prod/api', w.deps);
+    expect(first.stopped).toBe(true);
+    expect(w.deps.runners.has('prod/api')).toBe(false);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(2);
+    expect(w.fakes[1]?.resumed).toBe(true);
+    expect(w.deps.runners.has('prod/api')).toBe(true);
+  });
+
+  it('keeps a machine that is not settled, or whose status the cache does not hold yet', async () => {
+    const w = world([rollout()]);
+    await reconcile('prod/api', w.deps);
+    await reconcile('prod/api', w.deps);
+    expect(w.fakes).toHaveLength(1);
+    expect(w.fakes[0]?.stopped).toBe(false);
   });
 
   it('replaces a machine that stopped on an error of its own', async () => {

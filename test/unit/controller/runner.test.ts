@@ -181,6 +181,67 @@ describe('RolloutRunner', () => {
     await second.runner.stop();
   });
 
+  it('may be let go once settled and its status is what the cache holds, not before', async () => {
+    const weights: number[] = [];
+    const { runner, statuses } = await started(fakeEffects(weights, () => true));
+    await runner.flushed();
+    const initialized = statuses.at(-1);
+    expect(runner.phase).toBe('Initialized');
+    expect(runner.releasable(initialized)).toBe(true);
+    // The cache has not seen the last write yet.
+    expect(
+      runner.releasable({ ...initialized, machine: { ...initialized?.machine, state: 'x' } }),
+    ).toBe(false);
+    expect(runner.releasable(undefined)).toBe(false);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10);
+    await runner.flushed();
+    expect(runner.phase).toBe('Progressing');
+    expect(runner.releasable(statuses.at(-1))).toBe(false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await runner.flushed();
+    expect(runner.phase).toBe('Succeeded');
+    expect(runner.releasable(statuses.at(-1))).toBe(true);
+    await runner.stop();
+  });
+
+  it('resumed after being let go, announces nothing it announced already, and goes on from there', async () => {
+    const weights: number[] = [];
+    const first = await started(fakeEffects(weights, () => true));
+    await first.runner.flushed();
+    const saved = { ...rollout, status: first.statuses.at(-1) } as Rollout;
+    await first.runner.stop();
+
+    const restarted = fakeHost(
+      fakeEffects(weights, () => true),
+      saved,
+    );
+    const afterRestart = new RolloutRunner(saved, plan, 'rev1', restarted.host);
+    await vi.advanceTimersByTimeAsync(10);
+    // A restart may follow a crash before the announcement: it announces its state again.
+    expect(restarted.decisions.map((d) => d.reason)).toEqual(['Initialized']);
+    await afterRestart.stop();
+
+    const resumed = fakeHost(
+      fakeEffects(weights, () => true),
+      saved,
+    );
+    resumed.host.resumed = true;
+    const runner = new RolloutRunner(saved, plan, 'rev1', resumed.host);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(resumed.decisions).toEqual([]);
+    expect(runner.phase).toBe('Initialized');
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10_000);
+    await runner.flushed();
+    expect(runner.phase).toBe('Succeeded');
+    expect(resumed.decisions.map((d) => d.reason)).toContain('Succeeded');
+    expect(resumed.statuses.at(-1)?.history?.length).toBeGreaterThan(
+      saved.status?.history?.length ?? 0,
+    );
+    await runner.stop();
+  });
+
   it('retries a status write the server failed, with backoff, until it lands', async () => {
     const world = fakeHost(fakeEffects([], () => true));
     const unavailable = () => new KubeApiError('PATCH', '/r', 503, 'ServiceUnavailable', 'busy');
@@ -362,6 +423,27 @@ describe('RolloutRunner', () => {
       message: expect.stringContaining('prod/api'),
     });
     await runner.stop();
+  });
+
+  it('says the target is found again when restored from a status that said it was lost', async () => {
+    const weights: number[] = [];
+    const first = await started(fakeEffects(weights, () => true));
+    first.runner.targetLost('target Deployment prod/api (spec.targetRef.name) does not exist');
+    await vi.advanceTimersByTimeAsync(10);
+    await first.runner.flushed();
+    const saved = { ...rollout, status: first.statuses.at(-1) } as Rollout;
+    await first.runner.stop();
+
+    const second = await started(
+      fakeEffects(weights, () => true),
+      saved,
+    );
+    second.runner.targetFound();
+    await second.runner.flushed();
+    expect(second.statuses.at(-1)?.conditions?.find((c) => c.type === 'TargetFound')).toMatchObject(
+      { status: 'True', reason: 'TargetFound' },
+    );
+    await second.runner.stop();
   });
 
   it('announces a promotion that keeps failing once per cause: an Event, a history entry and an alert', async () => {

@@ -1,0 +1,135 @@
+/**
+ * The scale harness's arithmetic, apart from its I/O: the controller's counters and
+ * histograms read from its /metrics text, quantiles of durations, and the printed table.
+ */
+
+/** Sums of the samples named `name` (any labels) in a Prometheus text exposition. */
+export function sumOf(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) sum += value;
+  }
+  return sum;
+}
+
+/** How many samples named `name` (one per label set) have exactly `value`. */
+export function samplesEqualTo(text: string, name: string, value: number): number {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Number(line.slice(line.lastIndexOf(' ') + 1)) === value) n++;
+  }
+  return n;
+}
+
+/** A histogram's cumulative buckets (`<name>_bucket`), summed over label sets, by `le`. */
+export function bucketsOf(text: string, name: string): Array<[number, number]> {
+  const byLe = new Map<number, number>();
+  const pattern = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\} (\\S+)$`);
+  for (const line of text.split('\n')) {
+    const match = pattern.exec(line);
+    if (!match) continue;
+    const le = match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]);
+    byLe.set(le, (byLe.get(le) ?? 0) + Number(match[2]));
+  }
+  return [...byLe].sort((a, b) => a[0] - b[0]);
+}
+
+/** What `after` counted that `before` had not, bucket by bucket. */
+export function bucketsBetween(
+  before: Array<[number, number]>,
+  after: Array<[number, number]>,
+): Array<[number, number]> {
+  const earlier = new Map(before);
+  return after.map(([le, n]) => [le, n - (earlier.get(le) ?? 0)]);
+}
+
+/**
+ * The q-quantile of a cumulative histogram, interpolated within its bucket as Prometheus's
+ * histogram_quantile does; the highest finite bound when it falls in +Inf; undefined when
+ * the histogram is empty.
+ */
+export function histogramQuantile(q: number, buckets: Array<[number, number]>): number | undefined {
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (!Number.isFinite(le)) return lower;
+      if (count === below) return le;
+      return lower + ((le - lower) * (rank - below)) / (count - below);
+    }
+    lower = Number.isFinite(le) ? le : lower;
+    below = count;
+  }
+  return lower;
+}
+
+/** The q-quantile of samples (nearest rank); undefined without samples. */
+export function quantile(q: number, samples: number[]): number | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1];
+}
+
+export interface ScaleRow {
+  rollouts: number;
+  mode: 'progressing' | 'at rest';
+  createSeconds: number;
+  rssIdleMiB: number;
+  rssPeakMiB: number;
+  cpuPercent: number;
+  latenessP50s?: number | undefined;
+  latenessP99s?: number | undefined;
+  rollbackP50ms?: number | undefined;
+  rollbackP99ms?: number | undefined;
+  rollbacks?: string;
+  apiPerRolloutInterval: number;
+  queriesPerInterval: number;
+  restartReadySeconds?: number | undefined;
+  restoredSeconds?: number | undefined;
+}
+
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined ? '-' : value.toFixed(digits);
+
+/** One table, one row per run, every figure in its own column. */
+export function formatTable(rows: ScaleRow[]): string[] {
+  const header = [
+    'rollouts',
+    'mode',
+    'created s',
+    'RSS idle MiB',
+    'RSS peak MiB',
+    'CPU % core',
+    'lateness p50/p99 s',
+    'fail->w0 p50/p99 ms',
+    'API req/rollout/interval',
+    'Prom queries/interval',
+    'restart: readyz / all restored s',
+  ];
+  const cells = rows.map((row) => [
+    String(row.rollouts),
+    row.mode,
+    fixed(row.createSeconds, 0),
+    fixed(row.rssIdleMiB, 0),
+    fixed(row.rssPeakMiB, 0),
+    fixed(row.cpuPercent, 1),
+    `${fixed(row.latenessP50s, 3)} / ${fixed(row.latenessP99s, 3)}`,
+    `${fixed(row.rollbackP50ms, 0)} / ${fixed(row.rollbackP99ms, 0)}${row.rollbacks ? ` (${row.rollbacks})` : ''}`,
+    fixed(row.apiPerRolloutInterval, 2),
+    fixed(row.queriesPerInterval, 1),
+    `${fixed(row.restartReadySeconds, 1)} / ${fixed(row.restoredSeconds, 1)}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]?.length ?? 0)));
+  const line = (values: string[]) =>
+    `| ${values.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
+}

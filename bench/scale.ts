@@ -1,0 +1,513 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CoreV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+} from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
+import { type Playground, startPlayground } from '../src/playground/playground.js';
+import { freePort } from '../src/playground/ports.js';
+import { cachedBytes, usage } from './controller.js';
+import type { Benchmark } from './run.js';
+import {
+  bucketsBetween,
+  bucketsOf,
+  formatTable,
+  histogramQuantile,
+  quantile,
+  type ScaleRow,
+  samplesEqualTo,
+  sumOf,
+} from './scale-figures.js';
+
+/**
+ * FLEDGE_SCALE_PROGRESSING: sizes run with every rollout progressing at once ("100,1000" by
+ * default); FLEDGE_SCALE_AT_REST: sizes run at rest, with a controller restart (none by
+ * default: "10000" takes long). FLEDGE_SCALE_NODE_ARGS: extra node flags for the controller
+ * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Each size gets its own lite playground.
+ */
+const sizes = (variable: string, fallback: string) =>
+  (process.env[variable] ?? fallback)
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
+const PROGRESSING = sizes('FLEDGE_SCALE_PROGRESSING', '100,1000');
+const AT_REST = sizes('FLEDGE_SCALE_AT_REST', '');
+const NODE_ARGS = (process.env.FLEDGE_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const NAMESPACE = 'bench';
+const INTERVAL_S = 10;
+const THRESHOLD = 2;
+/** One rollout in twenty gets a faulty canary (at least two). */
+const faultyOf = (n: number) => Math.max(2, Math.floor(n / 20));
+const CREATE_CONCURRENCY = 32;
+/** The canary weight at which a faulty canary starts failing. */
+const FAULT_AT_WEIGHT = 20;
+const INIT_LIMIT_MS = 360_000;
+const PROGRESS_LIMIT_MS = 300_000;
+const REST_MS = 60_000;
+const cli = fileURLToPath(new URL('../../bin/fledge', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` over `items`, at most `limit` at once. */
+async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+function objectsOf(index: number): KubernetesObject[] {
+  const name = `app-${index}`;
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: NAMESPACE },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: 'fledge/demo:1.0.0',
+                ports: [{ containerPort: 8080 }],
+                env: [{ name: 'ERROR_RATE', value: '0' }],
+              },
+            ],
+          },
+        },
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: 'fledge.dev/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name, namespace: NAMESPACE },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        service: { port: 8080 },
+        analysis: {
+          interval: `${INTERVAL_S}s`,
+          threshold: THRESHOLD,
+          stepWeight: 10,
+          maxWeight: 50,
+          metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '30s' }],
+        },
+      },
+    } as KubernetesObject,
+  ];
+}
+
+interface RolloutSeen {
+  phase: string;
+  failedChecks: number;
+  canaryWeight: number;
+  message: string;
+}
+
+/**
+ * What the API server says of the bench's Rollouts and TrafficSplits, through two watches:
+ * each Rollout's phase, and for the faulty ones the time its status first showed the
+ * deciding failed check and the time its TrafficSplit first gave the canary weight 0 after.
+ */
+class ApiView {
+  readonly rollouts = new Map<string, RolloutSeen>();
+  readonly decidedAt = new Map<string, number>();
+  readonly rollbackMs = new Map<string, number>();
+  private readonly aborts: AbortController[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly faulty: Set<string>,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.watch(`/apis/fledge.dev/v1alpha1/namespaces/${NAMESPACE}/rollouts`, (type, o) => {
+      const name = o.metadata?.name as string;
+      if (type === 'DELETED') {
+        this.rollouts.delete(name);
+        return;
+      }
+      const status = (o.status ?? {}) as {
+        phase?: string;
+        failedChecks?: number;
+        canaryWeight?: number;
+        message?: string;
+      };
+      const seen = {
+        phase: status.phase ?? '',
+        failedChecks: status.failedChecks ?? 0,
+        canaryWeight: status.canaryWeight ?? 0,
+        message: status.message ?? '',
+      };
+      this.rollouts.set(name, seen);
+      if (this.faulty.has(name) && seen.failedChecks >= THRESHOLD && !this.decidedAt.has(name)) {
+        this.decidedAt.set(name, Date.now());
+      }
+    });
+    await this.watch(
+      `/apis/split.smi-spec.io/v1alpha2/namespaces/${NAMESPACE}/trafficsplits`,
+      (_type, o) => {
+        const name = o.metadata?.name as string;
+        const decided = this.decidedAt.get(name);
+        if (decided === undefined || this.rollbackMs.has(name)) return;
+        const backends = (
+          (o.spec ?? {}) as { backends?: Array<{ service?: string; weight?: unknown }> }
+        ).backends;
+        const canary = backends?.find((b) => b.service === `${name}-canary`);
+        if (canary && Number(canary.weight) === 0) this.rollbackMs.set(name, Date.now() - decided);
+      },
+    );
+  }
+
+  private async watch(
+    path: string,
+    onEvent: (
+      type: string,
+      object: { metadata?: Record<string, unknown>; status?: unknown; spec?: unknown },
+    ) => void,
+  ): Promise<void> {
+    const open = async (): Promise<void> => {
+      if (this.stopped) return;
+      const abort = await new Watch(this.kc).watch(path, {}, onEvent, () => {
+        if (!this.stopped) setTimeout(() => void open().catch(() => {}), 500);
+      });
+      this.aborts.push(abort);
+    };
+    await open();
+  }
+
+  /** The phase and message of one Rollout that has not finished, for a run that timed out. */
+  unfinishedMessage(): string {
+    for (const [name, seen] of this.rollouts) {
+      if (seen.phase !== 'Succeeded' && seen.phase !== 'Failed') {
+        return `${name} ${seen.phase} at weight ${seen.canaryWeight}, ${seen.failedChecks} failed checks: ${seen.message.slice(0, 300)}`;
+      }
+    }
+    return 'none';
+  }
+
+  count(done: (seen: RolloutSeen) => boolean): number {
+    let n = 0;
+    for (const seen of this.rollouts.values()) if (done(seen)) n++;
+    return n;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const abort of this.aborts) abort.abort();
+  }
+}
+
+/**
+ * Makes the canary pods of a Rollout answer half their requests with 500 from now on (the
+ * lite exporter reads the annotation), as a release that fails under real traffic would.
+ */
+async function breakCanary(kc: KubeConfig, objects: KubernetesObjectApi, name: string) {
+  const pods = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${name}` });
+  for (const pod of pods.items) {
+    await objects.patch(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: pod.metadata?.name ?? '',
+          namespace: NAMESPACE,
+          annotations: { [ERROR_RATE_ANNOTATION]: '0.5' },
+        },
+      },
+      undefined,
+      undefined,
+      'fledge-bench',
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+  }
+}
+
+/** Waits until `done` holds; throws after `limitMs` saying what it waited for and how far it got. */
+async function until(what: string, limitMs: number, done: () => boolean, progress: () => string) {
+  const deadline = Date.now() + limitMs;
+  while (!done()) {
+    if (Date.now() > deadline) {
+      throw new Error(`scale bench: ${what} not reached in ${limitMs / 1000} s (${progress()})`);
+    }
+    await sleep(500);
+  }
+}
+
+interface RunningController {
+  process: ChildProcess;
+  pid: number;
+  port: number;
+  metrics(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function startController(
+  playground: Playground,
+  logFile: string,
+): Promise<RunningController> {
+  const port = await freePort();
+  const log = openSync(logFile, 'a');
+  const child = spawn(
+    process.execPath,
+    [
+      ...NODE_ARGS,
+      cli,
+      'controller',
+      '--namespace',
+      NAMESPACE,
+      '--no-leader-elect',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+    ],
+    { env: { ...process.env, ...playground.env() }, stdio: ['ignore', log, log] },
+  );
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    process: child,
+    pid: child.pid ?? 0,
+    port,
+    metrics: async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Resolves with ms from `since` until the controller's /readyz answers 200. */
+async function readyAfter(port: number, since: number, limitMs: number): Promise<number> {
+  const deadline = since + limitMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return Date.now() - since;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(50);
+  }
+  throw new Error(`scale bench: the restarted controller was not ready in ${limitMs / 1000} s`);
+}
+
+const requests = (text: string) => sumOf(text, 'fledge_kube_requests_total');
+const queries = (text: string) => sumOf(text, 'fledge_metric_query_duration_seconds_count');
+
+/** One size on its own lite playground: create, initialize, then progress or rest. */
+async function runSize(
+  rollouts: number,
+  mode: ScaleRow['mode'],
+  notes: string[],
+): Promise<ScaleRow> {
+  const playground = await startPlayground({
+    name: `scale-${process.pid}-${rollouts}`,
+    logger: pino({ level: 'warn' }),
+    lite: { rps: 10, latency: mode === 'progressing' },
+  });
+  const kc = new KubeConfig();
+  kc.loadFromFile(playground.kubeconfigPath);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const faulty = new Set(
+    mode === 'progressing' ? Array.from({ length: faultyOf(rollouts) }, (_, i) => `app-${i}`) : [],
+  );
+  const view = new ApiView(kc, faulty);
+  let controller: RunningController | undefined;
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    const createStarted = Date.now();
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+    const all = Array.from({ length: rollouts }, (_, i) => objectsOf(i)).flat();
+    await inPool(all, CREATE_CONCURRENCY, (object) => objects.create(object));
+    const createSeconds = (Date.now() - createStarted) / 1000;
+    await view.start();
+
+    const logFile = path.join(tmpdir(), `fledge-scale-${process.pid}-${rollouts}.log`);
+    notes.push(`${rollouts} ${mode}: the controller's log (level warn) is ${logFile}`);
+    controller = await startController(playground, logFile);
+    const initStarted = Date.now();
+    const initialized = () => view.count((r) => r.phase === 'Initialized');
+    await until(
+      'every rollout Initialized',
+      INIT_LIMIT_MS,
+      () => initialized() === rollouts,
+      () => `${initialized()} of ${rollouts}`,
+    );
+    notes.push(
+      `${rollouts} ${mode}: ${all.length} objects created in ${createSeconds.toFixed(1)} s (${CREATE_CONCURRENCY} creates at once); every rollout Initialized ${((Date.now() - initStarted) / 1000).toFixed(1)} s after the controller started`,
+    );
+    // Let the initial burst settle (garbage, the first resync) before the idle figure.
+    await sleep(20_000);
+    const pid = controller.pid;
+    const idle = usage(pid);
+    let peakKiB = idle.rssKiB;
+    sampler = setInterval(() => {
+      peakKiB = Math.max(peakKiB, usage(pid).rssKiB);
+    }, 500);
+    const before = await controller.metrics();
+    const started = usage(pid);
+    const startedAt = Date.now();
+
+    if (mode === 'at rest') {
+      await sleep(REST_MS);
+    } else {
+      const changes = Array.from({ length: rollouts }, (_, i) => {
+        const container = { name: 'app', image: 'fledge/demo:2.0.0' };
+        return {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: `app-${i}`, namespace: NAMESPACE },
+          spec: { template: { spec: { containers: [container] } } },
+        } as KubernetesObject;
+      });
+      await inPool(changes, CREATE_CONCURRENCY, (change) =>
+        objects.patch(
+          change,
+          undefined,
+          undefined,
+          'fledge-bench',
+          undefined,
+          PatchStrategy.StrategicMergePatch,
+        ),
+      );
+      const finished = () => view.count((r) => r.phase === 'Succeeded' || r.phase === 'Failed');
+      const broken = new Set<string>();
+      const deadline = Date.now() + PROGRESS_LIMIT_MS;
+      while (finished() < rollouts) {
+        if (Date.now() > deadline) {
+          // The figures so far still count; the note says the run did not finish.
+          notes.push(
+            `${rollouts} progressing: only ${finished()} of ${rollouts} finished in ${PROGRESS_LIMIT_MS / 1000} s; one unfinished says: ${view.unfinishedMessage()}`,
+          );
+          break;
+        }
+        // A faulty canary fails once it takes traffic, so its rollback takes a weight back.
+        const due = [...faulty].filter(
+          (name) =>
+            !broken.has(name) && (view.rollouts.get(name)?.canaryWeight ?? 0) >= FAULT_AT_WEIGHT,
+        );
+        for (const name of due) broken.add(name);
+        await inPool(due, CREATE_CONCURRENCY, (name) => breakCanary(kc, objects, name));
+        await sleep(250);
+      }
+    }
+    const after = await controller.metrics();
+    const ended = usage(pid);
+    clearInterval(sampler);
+    const seconds = (Date.now() - startedAt) / 1000;
+    const intervals = seconds / INTERVAL_S;
+    const lateness = bucketsBetween(
+      bucketsOf(before, 'fledge_analysis_lateness_seconds'),
+      bucketsOf(after, 'fledge_analysis_lateness_seconds'),
+    );
+    const rollbackMs = [...view.rollbackMs.values()];
+    const outcome: Record<string, number> = {};
+    for (const seen of view.rollouts.values()) outcome[seen.phase] = (outcome[seen.phase] ?? 0) + 1;
+    notes.push(
+      `${rollouts} ${mode}: measured over ${seconds.toFixed(0)} s: ${JSON.stringify(outcome)}; ${lateness.at(-1)?.[1] ?? 0} analyses; rollbacks observed ${rollbackMs.length} of ${faulty.size}`,
+    );
+    if (mode === 'progressing') {
+      const kubectl = (args: string[]) =>
+        new Promise<string>((resolve, reject) => {
+          execFile(
+            'kubectl',
+            args,
+            { env: { ...process.env, ...playground.env() } },
+            (error, stdout) => (error ? reject(error) : resolve(stdout)),
+          );
+        });
+      notes.push(`bytes per cached object (serialized JSON size): ${await cachedBytes(kubectl)}`);
+    }
+    const row: ScaleRow = {
+      rollouts,
+      mode,
+      createSeconds,
+      rssIdleMiB: idle.rssKiB / 1024,
+      rssPeakMiB: peakKiB / 1024,
+      cpuPercent: (ended.cpuMs - started.cpuMs) / 10 / seconds,
+      latenessP50s: histogramQuantile(0.5, lateness),
+      latenessP99s: histogramQuantile(0.99, lateness),
+      rollbackP50ms: quantile(0.5, rollbackMs),
+      rollbackP99ms: quantile(0.99, rollbackMs),
+      ...(faulty.size > 0 ? { rollbacks: `${rollbackMs.length}/${faulty.size}` } : {}),
+      apiPerRolloutInterval: (requests(after) - requests(before)) / (rollouts * intervals),
+      queriesPerInterval: (queries(after) - queries(before)) / intervals,
+    };
+    if (mode === 'at rest') {
+      await controller.stop();
+      const restartedAt = Date.now();
+      controller = await startController(playground, logFile);
+      row.restartReadySeconds =
+        (await readyAfter(controller.port, restartedAt, INIT_LIMIT_MS)) / 1000;
+      const restarted = controller;
+      // A rollout is restored once its machine reported its phase (fledge_rollout_phase).
+      const deadline = restartedAt + INIT_LIMIT_MS;
+      // A controller busy restoring may drop a scrape: count that as no progress.
+      const restoredCount = async () =>
+        samplesEqualTo(await restarted.metrics().catch(() => ''), 'fledge_rollout_phase', 1);
+      let restored = await restoredCount();
+      while (restored < rollouts && Date.now() < deadline) {
+        await sleep(250);
+        restored = await restoredCount();
+      }
+      if (restored < rollouts) {
+        notes.push(
+          `${rollouts} at rest: only ${restored} restored ${INIT_LIMIT_MS / 1000} s after the restart`,
+        );
+      }
+      if (restored >= rollouts) row.restoredSeconds = (Date.now() - restartedAt) / 1000;
+      await sleep(20_000);
+      notes.push(
+        `${rollouts} at rest, after the restart: RSS ${(usage(restarted.pid).rssKiB / 1024).toFixed(0)} MiB 20 s after every rollout was reconciled`,
+      );
+    }
+    return row;
+  } finally {
+    clearInterval(sampler);
+    view.stop();
+    await controller?.stop();
+    await playground.stop();
+    await rm(playground.stateDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The controller at 100, 1,000 (and 10,000) Rollouts on a lite playground, where pods run no
+ * process and their Linkerd series are synthesised (docs/scale.md says what is simulated).
+ */
+export const scaleBenchmark: Benchmark = {
+  name: 'scale',
+  description: `fledge controller with ${PROGRESSING.join(', ') || 'no'} rollouts progressing (interval ${INTERVAL_S}s) and ${AT_REST.join(', ') || 'no'} at rest, on a lite playground`,
+  async run() {
+    const notes = [
+      `machine: ${availableParallelism()} CPUs, load average ${(loadavg()[0] ?? 0).toFixed(1)} before the run; the playground runs on the same cores`,
+    ];
+    const rows: ScaleRow[] = [];
+    for (const n of PROGRESSING) rows.push(await runSize(n, 'progressing', notes));
+    for (const n of AT_REST) rows.push(await runSize(n, 'at rest', notes));
+    return [...formatTable(rows), '', ...notes];
+  },
+};

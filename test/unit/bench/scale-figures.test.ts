@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bucketsBetween,
+  bucketsOf,
+  formatTable,
+  histogramQuantile,
+  quantile,
+  samplesEqualTo,
+  sumOf,
+} from '../../../bench/scale-figures.js';
+
+const metrics = [
+  '# TYPE fledge_kube_requests_total counter',
+  'fledge_kube_requests_total{verb="get",resource="pods"} 3',
+  'fledge_kube_requests_total{verb="patch",resource="rollouts"} 4',
+  'fledge_kube_requests_total_other 100',
+  'fledge_analysis_lateness_seconds_bucket{le="0.1"} 50',
+  'fledge_analysis_lateness_seconds_bucket{le="1"} 90',
+  'fledge_analysis_lateness_seconds_bucket{le="+Inf"} 100',
+  'fledge_analysis_lateness_seconds_count 100',
+].join('\n');
+
+describe('reading /metrics', () => {
+  it('sums a counter over its label sets, and only that counter', () => {
+    expect(sumOf(metrics, 'fledge_kube_requests_total')).toBe(7);
+  });
+
+  it('counts the label sets whose sample has a value', () => {
+    const phases = [
+      'fledge_rollout_phase{namespace="a",name="x",phase="Initialized"} 1',
+      'fledge_rollout_phase{namespace="a",name="x",phase="Failed"} 0',
+      'fledge_rollout_phase{namespace="a",name="y",phase="Failed"} 1',
+      'fledge_rollout_phase_other{namespace="a"} 1',
+    ].join('\n');
+    expect(samplesEqualTo(phases, 'fledge_rollout_phase', 1)).toBe(2);
+  });
+
+  it('reads cumulative buckets by bound', () => {
+    expect(bucketsOf(metrics, 'fledge_analysis_lateness_seconds')).toEqual([
+      [0.1, 50],
+      [1, 90],
+      [Number.POSITIVE_INFINITY, 100],
+    ]);
+  });
+
+  it('subtracts an earlier histogram', () => {
+    expect(
+      bucketsBetween(
+        [
+          [1, 10],
+          [Number.POSITIVE_INFINITY, 10],
+        ],
+        [
+          [1, 30],
+          [Number.POSITIVE_INFINITY, 40],
+        ],
+      ),
+    ).toEqual([
+      [1, 20],
+      [Number.POSITIVE_INFINITY, 30],
+    ]);
+  });
+});
+
+describe('histogramQuantile', () => {
+  const buckets = bucketsOf(metrics, 'fledge_analysis_lateness_seconds');
+  it.each([
+    { q: 0.5, value: 0.1 },
+    { q: 0.25, value: 0.05 },
+    { q: 0.7, value: 0.55 },
+    // In +Inf: the highest finite bound, as Prometheus answers.
+    { q: 0.99, value: 1 },
+  ])('q $q is $value', ({ q, value }) => {
+    expect(histogramQuantile(q, buckets)).toBeCloseTo(value, 10);
+  });
+
+  it('is undefined for an empty histogram', () => {
+    expect(histogramQuantile(0.5, [[1, 0]])).toBeUndefined();
+  });
+});
+
+describe('quantile', () => {
+  it.each([
+    { q: 0.5, value: 3 },
+    { q: 0.99, value: 100 },
+    { q: 0, value: 1 },
+  ])('nearest rank q $q of 1,2,3,4,100 is $value', ({ q, value }) => {
+    expect(quantile(q, [100, 2, 3, 1, 4])).toBe(value);
+  });
+
+  it('is undefined without samples', () => {
+    expect(quantile(0.5, [])).toBeUndefined();
+  });
+});
+
+describe('formatTable', () => {
+  it('prints a header, a rule and one aligned row per run, with dashes for figures not measured', () => {
+    const lines = formatTable([
+      {
+        rollouts: 100,
+        mode: 'at rest',
+        createSeconds: 12,
+        rssIdleMiB: 150.4,
+        rssPeakMiB: 160,
+        cpuPercent: 1.25,
+        apiPerRolloutInterval: 0,
+        queriesPerInterval: 0,
+        restartReadySeconds: 3.21,
+        restoredSeconds: 5,
+      },
+    ]);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toContain('| 100 ');
+    expect(lines[2]).toContain('| 150 ');
+    expect(lines[2]).toContain('- / -');
+    expect(lines[2]).toContain('3.2 / 5.0');
+    expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+  });
+});
