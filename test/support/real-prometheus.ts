@@ -53,6 +53,27 @@ export async function waitFor<T>(
   );
 }
 
+/**
+ * Waits until Prometheus holds `count` scrapes of its exporter, asked through the provider a
+ * test reads with, so that a window of series lies behind every query the test makes.
+ */
+export function scraped(
+  prometheus: RealPrometheus,
+  provider: { query(query: string): Promise<number | null> },
+  count: number,
+  deadlineMs = 60_000,
+): Promise<number> {
+  return waitFor(
+    `${count} scrapes`,
+    deadlineMs,
+    async () => {
+      const scrapes = await provider.query('count_over_time(up[1m])');
+      return scrapes !== null && scrapes >= count ? scrapes : undefined;
+    },
+    () => prometheus.log(),
+  );
+}
+
 /** Starts the exporter (`exposition` gets the seconds since it started) and Prometheus. */
 export async function startPrometheus(
   exposition: (elapsedSeconds: number) => string,

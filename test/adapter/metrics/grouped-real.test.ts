@@ -8,8 +8,8 @@ import { coalesceQueries } from '../../../src/metrics/query-coalescer.js';
 import {
   freePort,
   type RealPrometheus,
+  scraped,
   startPrometheus,
-  waitFor,
 } from '../../support/real-prometheus.js';
 
 /*
@@ -63,15 +63,7 @@ beforeAll(async () => {
   registry = new Registry();
   provider = createPrometheusProvider({ address: prometheus.address, registry });
   // Series older than the 3s window, so that rate() need not extrapolate past their start.
-  await waitFor(
-    'five scrapes',
-    60_000,
-    async () => {
-      const samples = await provider.query('count_over_time(up[1m])');
-      return samples !== null && samples >= 5 ? samples : undefined;
-    },
-    () => prometheus.log(),
-  );
+  await scraped(prometheus, provider, 5);
 }, 150_000);
 
 afterAll(async () => {
@@ -222,10 +214,7 @@ describe('grouped queries against a real Prometheus', () => {
   });
 
   it('samples the judge of many rollouts, both sides, with one range query per metric', async () => {
-    await waitFor('twelve scrapes', 60_000, async () => {
-      const scrapes = await provider.query('count_over_time(up[1m])');
-      return scrapes !== null && scrapes >= 12 ? scrapes : undefined;
-    });
+    await scraped(prometheus, provider, 12);
     const spec: JudgeSpec = {
       window: '6s',
       step: '1s',

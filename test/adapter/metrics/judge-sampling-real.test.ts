@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JudgeSpec } from '../../../src/api/types.js';
 import { type JudgeSamplingOptions, sampleAndJudge } from '../../../src/metrics/judge-sampling.js';
 import { createPrometheusProvider, type MetricsProvider } from '../../../src/metrics/prometheus.js';
-import { type RealPrometheus, startPrometheus, waitFor } from '../../support/real-prometheus.js';
+import { type RealPrometheus, scraped, startPrometheus } from '../../support/real-prometheus.js';
 
 /*
  * Linkerd-shaped inbound counters of two Deployments that grow linearly with time, so every
@@ -72,15 +72,7 @@ beforeAll(async () => {
   prometheus = await startPrometheus(exposition);
   provider = createPrometheusProvider({ address: prometheus.address, timeoutMs: 5000 });
   // Data over the whole window on both sides, before any judgement is asked for.
-  await waitFor(
-    'twelve scrapes',
-    90_000,
-    async () => {
-      const scrapes = await provider.query('count_over_time(up[1m])');
-      return scrapes !== null && scrapes >= 12 ? scrapes : undefined;
-    },
-    () => prometheus.log(),
-  );
+  await scraped(prometheus, provider, 12, 90_000);
 }, 150_000);
 
 afterAll(async () => {

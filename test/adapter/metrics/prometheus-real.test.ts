@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnalyseOptions, analyse } from '../../../src/metrics/analysis.js';
 import { createPrometheusProvider, type MetricsProvider } from '../../../src/metrics/prometheus.js';
-import { type RealPrometheus, startPrometheus, waitFor } from '../../support/real-prometheus.js';
+import { type RealPrometheus, scraped, startPrometheus } from '../../support/real-prometheus.js';
 
 /*
  * A tiny exporter whose Linkerd-shaped counters grow linearly with time, so their rates are
@@ -49,15 +49,7 @@ beforeAll(async () => {
   // 2.5 s: a timeout that is not whole seconds must still reach Prometheus as a valid duration.
   provider = createPrometheusProvider({ address: prometheus.address, timeoutMs: 2500 });
   // Series older than the 3s query window, so rate() need not extrapolate past their start.
-  await waitFor(
-    'five scrapes',
-    60_000,
-    async () => {
-      const samples = await provider.query('count_over_time(up[1m])');
-      return samples !== null && samples >= 5 ? samples : undefined;
-    },
-    () => prometheus.log(),
-  );
+  await scraped(prometheus, provider, 5);
 }, 150_000);
 
 afterAll(async () => {

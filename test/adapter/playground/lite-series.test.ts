@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnalyseOptions, analyse } from '../../../src/metrics/analysis.js';
 import { createPrometheusProvider, type MetricsProvider } from '../../../src/metrics/prometheus.js';
 import { exposeSeries, type LitePod } from '../../../src/playground/lite/series.js';
-import { type RealPrometheus, startPrometheus, waitFor } from '../../support/real-prometheus.js';
+import { type RealPrometheus, scraped, startPrometheus } from '../../support/real-prometheus.js';
 
 /*
  * The lite playground's synthesised series, scraped by a real Prometheus and read with
@@ -31,15 +31,7 @@ beforeAll(async () => {
     exposeSeries(pods, Date.now(), { rps: 20, latency: true }),
   );
   provider = createPrometheusProvider({ address: prometheus.address });
-  await waitFor(
-    'five scrapes',
-    60_000,
-    async () => {
-      const samples = await provider.query('count_over_time(up[1m])');
-      return samples !== null && samples >= 5 ? samples : undefined;
-    },
-    () => prometheus.log(),
-  );
+  await scraped(prometheus, provider, 5);
 }, 150_000);
 
 afterAll(async () => {
