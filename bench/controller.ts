@@ -2,7 +2,6 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -10,6 +9,7 @@ import { stringify } from 'yaml';
 import { watchedDeployment } from '../src/controller/world.js';
 import type { KubeObject } from '../src/kube/api-server.js';
 import { startPlayground } from '../src/playground/playground.js';
+import { freePort } from '../src/playground/ports.js';
 import type { Benchmark } from './run.js';
 
 /** FLEDGE_BENCH_ROLLOUTS sets how many (20 by default; the scale figures use 100 and more). */
@@ -31,12 +31,19 @@ export function usage(pid: number): { rssKiB: number; cpuMs: number } {
   return { rssKiB, cpuMs: (ticks * 1000) / 100 };
 }
 
-function manifests(index: number): string {
-  const name = `app-${index}`;
+/**
+ * One bench app: a Deployment of the playground's demo image that answers every request, and
+ * its Rollout with the built-in success rate over `metricInterval`.
+ */
+export function benchApp(
+  name: string,
+  namespace: string,
+  analysis: { interval: string; threshold: number; metricInterval: string },
+) {
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: NAMESPACE },
+    metadata: { name, namespace },
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: name } },
@@ -58,29 +65,36 @@ function manifests(index: number): string {
   const rollout = {
     apiVersion: 'fledge.dev/v1alpha1',
     kind: 'Rollout',
-    metadata: { name, namespace: NAMESPACE },
+    metadata: { name, namespace },
     spec: {
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       service: { port: 8080 },
       analysis: {
-        interval: `${INTERVAL_S}s`,
-        threshold: 3,
+        interval: analysis.interval,
+        threshold: analysis.threshold,
         stepWeight: 10,
         maxWeight: 50,
-        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '10s' }],
+        metrics: [
+          {
+            name: 'request-success-rate',
+            thresholdRange: { min: 99 },
+            interval: analysis.metricInterval,
+          },
+        ],
       },
     },
   };
-  return `${stringify(deployment)}---\n${stringify(rollout)}`;
+  return [deployment, rollout];
 }
 
-/** A port free on 127.0.0.1 now, for the controller's metrics endpoint. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
+function manifests(index: number): string {
+  return benchApp(`app-${index}`, NAMESPACE, {
+    interval: `${INTERVAL_S}s`,
+    threshold: 3,
+    metricInterval: '10s',
+  })
+    .map((object) => stringify(object))
+    .join('---\n');
 }
 
 /** Sums of the controller's own counters, from its /metrics: API requests by verb, Prometheus queries. */

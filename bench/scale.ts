@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';
 import { freePort } from '../src/playground/ports.js';
-import { cachedBytes, usage } from './controller.js';
+import { benchApp, cachedBytes, usage } from './controller.js';
 import type { Benchmark } from './run.js';
 import {
   bucketsBetween,
@@ -68,47 +68,11 @@ async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<u
 }
 
 function objectsOf(index: number): KubernetesObject[] {
-  const name = `app-${index}`;
-  return [
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: NAMESPACE },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: {
-            containers: [
-              {
-                name: 'app',
-                image: 'fledge/demo:1.0.0',
-                ports: [{ containerPort: 8080 }],
-                env: [{ name: 'ERROR_RATE', value: '0' }],
-              },
-            ],
-          },
-        },
-      },
-    } as KubernetesObject,
-    {
-      apiVersion: 'fledge.dev/v1alpha1',
-      kind: 'Rollout',
-      metadata: { name, namespace: NAMESPACE },
-      spec: {
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-        service: { port: 8080 },
-        analysis: {
-          interval: `${INTERVAL_S}s`,
-          threshold: THRESHOLD,
-          stepWeight: 10,
-          maxWeight: 50,
-          metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '30s' }],
-        },
-      },
-    } as KubernetesObject,
-  ];
+  return benchApp(`app-${index}`, NAMESPACE, {
+    interval: `${INTERVAL_S}s`,
+    threshold: THRESHOLD,
+    metricInterval: '30s',
+  });
 }
 
 interface RolloutSeen {
