@@ -1,4 +1,5 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
 import type { Effects } from '../../../machines/provide.js';
 import type { Rollout } from '../../api/types.js';
 import { isConflict, isNotFound, type KubeObject } from '../../kube/api-server.js';
@@ -90,11 +91,16 @@ export async function syncPrimaryAutoscaler(
 }
 
 /**
- * What each Rollout's Services were last written from. Between revisions only the spec can
- * change them (a new target template is a new revision, whose start writes them), so a resting
- * reconcile with the same spec reads nothing: at rest, the controller's resync costs no GETs.
+ * What each Rollout's Services were last written from, by the Rollout's uid. Between revisions
+ * only the spec can change them (a new target template is a new revision, whose start writes
+ * them), so a resting reconcile with the same spec reads nothing: at rest, the controller's
+ * resync costs no GETs, even for a settled machine let go and restored (a new effect context).
+ * Bounded past the 10,000 Rollouts one controller is sized for; one that falls out is read and
+ * checked again at its next resync, nothing worse.
  */
-const syncedFrom = new WeakMap<EffectContext, string>();
+const syncedFrom = new LRUCache<string, string>({ max: 20_000 });
+const syncedKey = (rollout: Rollout) =>
+  rollout.metadata.uid ?? `${rollout.metadata.namespace}/${rollout.metadata.name}`;
 const servicesKey = (rollout: Rollout) =>
   JSON.stringify([rollout.spec.targetRef?.name, rollout.spec.service]);
 
@@ -132,7 +138,7 @@ export async function syncServices(ctx: EffectContext, source: Deployment): Prom
     await services.mergePatch(names.namespace, name, change);
     wrote = true;
   }
-  syncedFrom.set(ctx, from);
+  syncedFrom.set(syncedKey(rollout), from);
   // Said when the Services are written, not at every reconcile that finds them right.
   if (!wrote) return;
   const overridden = overriddenKeys(settings);
@@ -149,8 +155,9 @@ export async function syncServices(ctx: EffectContext, source: Deployment): Prom
 
 /** The Services while the machine rests, once after each change of spec.service. */
 export async function syncServicesAtRest(ctx: EffectContext): Promise<void> {
-  if (syncedFrom.get(ctx) === servicesKey(ctx.rollout())) return;
-  const { namespace, target } = namesOf(ctx.rollout());
+  const rollout = ctx.rollout();
+  if (syncedFrom.get(syncedKey(rollout)) === servicesKey(rollout)) return;
+  const { namespace, target } = namesOf(rollout);
   const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
   const source = await deployments.find(namespace, target);
   if (source) await syncServices(ctx, source);

@@ -6,6 +6,7 @@ import { validateRollout } from '../../../src/api/validate.js';
 import type { Deployment, EffectContext } from '../../../src/controller/effects/context.js';
 import { syncServices, syncServicesAtRest } from '../../../src/controller/effects/workload.js';
 import { APPLIED_METADATA_ANNOTATION } from '../../../src/controller/workload/services.js';
+import { ApiServer } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer } from '../../support/apiserver.js';
 
@@ -136,6 +137,30 @@ describe('the workload Services on a real API server (Kubernetes 1.20)', () => {
     const version = apex.metadata?.resourceVersion;
     await syncServicesAtRest(ctx);
     expect((await services().get(namespace, 'podinfo')).metadata?.resourceVersion).toBe(version);
+  });
+
+  it('reads nothing at rest for a machine let go and restored (a new effect context), until spec.service changes', async () => {
+    const namespace = await cluster().createNamespace('svc');
+    let rollout = await givenRollout(namespace, { portDiscovery: true });
+    await syncServices(context(() => rollout), await givenPodinfo(namespace));
+
+    const requests: string[] = [];
+    const counted = new ApiServer(cluster().api.kc, 'fledge-test', (method, path) =>
+      requests.push(`${method} ${path}`),
+    );
+    const restored = { ...context(() => rollout), api: counted } as EffectContext;
+    await syncServicesAtRest(restored);
+    expect(requests).toEqual([]);
+
+    rollout = validated(
+      await rollouts().mergePatch(namespace, 'podinfo', {
+        spec: { service: { apex: { labels: { tier: 'edge' } } } },
+      }),
+    );
+    await syncServicesAtRest({ ...context(() => rollout), api: counted } as EffectContext);
+    expect((await services().get(namespace, 'podinfo')).metadata?.labels).toMatchObject({
+      tier: 'edge',
+    });
   });
 
   it('writes nothing at rest while the target is gone, and catches up once it is back', async () => {
