@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { ApiServer } from '../kube/api-server.js';
-import { LeaderElector, type LeaderTerm } from '../kube/leader.js';
+import type { ApiServer, KubeObject } from '../kube/api-server.js';
+import { LeaderElector, type LeaderTerm, leaseClock } from '../kube/leader.js';
 import { LeaseMembership } from '../kube/lease-membership.js';
-import { leaseTimings } from '../kube/lease-record.js';
+import {
+  expiresAt,
+  type LeaseSpec,
+  leaseTimings,
+  type Observation,
+  observe,
+} from '../kube/lease-record.js';
+import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { mayTakeShard, type ShardView, shardLeaseName, shardToRelease } from './shards.js';
 
 export interface ShardLeasesOptions {
@@ -21,6 +28,9 @@ export interface ShardLeasesOptions {
   handingOver(shard: number): Promise<void>;
 }
 
+/** On each member Lease: the shard count its replica runs with. */
+export const shardsAnnotation = 'fledge.dev/shards';
+
 /**
  * The shard Leases of one replica: a LeaderElector per shard. With one shard it is plain
  * leader election on the leader Lease, as without sharding. With several, each replica also
@@ -29,6 +39,13 @@ export interface ShardLeasesOptions {
  * and lets go of one shard per retry period while it holds more (stops its work, then
  * releases the Lease, so the next holder need not wait for expiry). A killed replica's shards
  * are free once their Leases expire, and taken by the others then.
+ *
+ * Replicas running with different shard counts map some Rollouts to different shards, so two
+ * of them could drive one Rollout: while a live member announces another count (or none, a
+ * version before this rule), or the unsharded leader Lease is held (a replica without
+ * `--shards`), this replica takes no shard and lets none go. Changing the count with a rolling
+ * update therefore leaves the new replicas idle until the old ones are gone (their shards are
+ * taken once their Leases are released or expire), and never lets two replicas drive one.
  */
 export class ShardLeases {
   private readonly electors: LeaderElector[] = [];
@@ -36,6 +53,9 @@ export class ShardLeases {
   private readonly stopping = new AbortController();
   private readonly retryPeriodMs: number;
   private rebalancing: Promise<void> | undefined;
+  /** Whether every live replica runs with this shard count; false until first seen. */
+  private countsAgree = false;
+  private unsharded: Observation | undefined;
 
   constructor(private readonly options: ShardLeasesOptions) {
     this.retryPeriodMs = leaseTimings({ leaseDurationMs: options.leaseDurationMs }).retryPeriodMs;
@@ -45,6 +65,7 @@ export class ShardLeases {
         group: options.name,
         identity: options.identity,
         leaseDurationMs: options.leaseDurationMs,
+        annotations: { [shardsAnnotation]: String(options.shards) },
         logger: options.logger,
       });
     }
@@ -96,9 +117,48 @@ export class ShardLeases {
       onStartedLeading: (term) => options.onStartedLeading(shard, term),
       onStoppedLeading: (term) => options.onStoppedLeading(shard, term),
       ...(this.membership
-        ? { mayAcquire: (freeForMs: number) => mayTakeShard(this.view(), freeForMs, graceMs) }
+        ? {
+            mayAcquire: (freeForMs: number) =>
+              this.countsAgree && mayTakeShard(this.view(), freeForMs, graceMs),
+          }
         : {}),
     });
+  }
+
+  /** Whether every live replica runs with this shard count (see the class comment). */
+  private async checkCounts(): Promise<void> {
+    const membership = this.membership as LeaseMembership;
+    const others = membership.looked()
+      ? membership.disagreeing(shardsAnnotation, String(this.options.shards))
+      : undefined;
+    const unsharded = await this.unshardedLeader().catch(() => 'unknown (could not read it)');
+    const agree = others !== undefined && others.length === 0 && unsharded === undefined;
+    if (agree !== this.countsAgree && others !== undefined) {
+      if (agree) this.options.logger.info('every live replica runs with this shard count');
+      else {
+        this.options.logger.warn(
+          { replicas: others, unshardedLeader: unsharded, shards: this.options.shards },
+          'replicas with another shard count are alive: taking no shard until they are gone',
+        );
+      }
+    }
+    this.countsAgree = agree;
+  }
+
+  /** The holder of the leader Lease of replicas without `--shards`, while it holds it. */
+  private async unshardedLeader(): Promise<string | undefined> {
+    const leases = new ResourceClient<KubeObject & { spec?: LeaseSpec }>(
+      this.options.api,
+      knownTypes.leases,
+    );
+    const lease = await leases.find(this.options.namespace, this.options.name, {
+      signal: this.stopping.signal,
+      timeoutMs: this.retryPeriodMs,
+    });
+    if (!lease) return undefined;
+    this.unsharded = observe(this.unsharded, lease.spec ?? {}, leaseClock());
+    const holder = lease.spec?.holderIdentity;
+    return holder && leaseClock() < expiresAt(this.unsharded) ? holder : undefined;
   }
 
   /** Every retry period: let go of one shard while this replica holds more than its share. */
@@ -107,6 +167,9 @@ export class ShardLeases {
     while (!signal.aborted) {
       await sleep(this.retryPeriodMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) break;
+      await this.checkCounts();
+      // Shards let go now would stay free until the other count's replicas are gone.
+      if (!this.countsAgree) continue;
       const view = this.view();
       const shard = shardToRelease(view);
       if (shard === undefined) continue;

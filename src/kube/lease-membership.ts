@@ -24,6 +24,8 @@ export interface LeaseMembershipOptions {
   group: string;
   identity: string;
   leaseDurationMs: number;
+  /** What this member says of itself (its shard count), on its Lease for the others to read. */
+  annotations?: Record<string, string>;
   logger?: Logger;
 }
 
@@ -63,6 +65,8 @@ export class LeaseMembership {
   private readonly durationSeconds: number;
   private readonly name: string;
   private live: string[] = [];
+  private liveAnnotations = new Map<string, Record<string, string>>();
+  private listed = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -81,6 +85,19 @@ export class LeaseMembership {
     return this.live.includes(this.options.identity)
       ? this.live
       : [...this.live, this.options.identity].sort();
+  }
+
+  /** Whether the group's Leases were listed at least once. */
+  looked(): boolean {
+    return this.listed;
+  }
+
+  /** The other live members whose annotation `key` is not `value` (or is missing). */
+  disagreeing(key: string, value: string): string[] {
+    return this.live.filter(
+      (identity) =>
+        identity !== this.options.identity && this.liveAnnotations.get(identity)?.[key] !== value,
+    );
   }
 
   start(): void {
@@ -127,14 +144,22 @@ export class LeaseMembership {
       leaseDurationSeconds: this.durationSeconds,
       renewTime: microTime(new Date()),
     };
+    const annotations = this.options.annotations ?? {};
     try {
-      await this.leases.mergePatch(namespace, this.name, { spec }, undefined, this.call());
+      await this.leases.mergePatch(
+        namespace,
+        this.name,
+        { metadata: { annotations }, spec },
+        undefined,
+        this.call(),
+      );
     } catch (error) {
       if (!isNotFound(error)) throw error;
       const metadata = {
         namespace,
         name: this.name,
         labels: { [memberLabel]: groupLabel(this.options.group) },
+        annotations,
       };
       await this.leases.create({ metadata, spec }, this.call()).catch((created: unknown) => {
         if (!isAlreadyExists(created)) throw created;
@@ -150,6 +175,7 @@ export class LeaseMembership {
     );
     const now = leaseClock();
     const live: string[] = [];
+    const liveAnnotations = new Map<string, Record<string, string>>();
     const seen = new Set<string>();
     for (const lease of items) {
       const name = lease.metadata?.name ?? '';
@@ -157,8 +183,10 @@ export class LeaseMembership {
       const observation = observe(this.observations.get(name), lease.spec ?? {}, now);
       this.observations.set(name, observation);
       const holder = lease.spec?.holderIdentity;
-      if (holder && now < expiresAt(observation)) live.push(holder);
-      else if (now > observation.at + observation.durationMs * forgetAfterLeases) {
+      if (holder && now < expiresAt(observation)) {
+        live.push(holder);
+        liveAnnotations.set(holder, lease.metadata?.annotations ?? {});
+      } else if (now > observation.at + observation.durationMs * forgetAfterLeases) {
         await this.leases.delete(this.options.namespace, name, this.call()).catch(() => false);
       }
     }
@@ -166,5 +194,7 @@ export class LeaseMembership {
       if (!seen.has(name)) this.observations.delete(name);
     }
     this.live = live.sort();
+    this.liveAnnotations = liveAnnotations;
+    this.listed = true;
   }
 }

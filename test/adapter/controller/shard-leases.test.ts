@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ShardLeases } from '../../../src/controller/shard-leases.js';
 import { shardLeaseName } from '../../../src/controller/shards.js';
 import type { ApiServer, KubeObject } from '../../../src/kube/api-server.js';
-import { leaseClock } from '../../../src/kube/leader.js';
+import { LeaderElector, leaseClock } from '../../../src/kube/leader.js';
 import { memberLabel, memberLeaseName } from '../../../src/kube/lease-membership.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer, waitFor } from '../../support/apiserver.js';
@@ -28,14 +28,19 @@ interface Member {
 }
 
 /** A replica's shard Leases (3 s lease, 400 ms retry), recorded; stopped after the test. */
-function member(namespace: string, identity: string, api: ApiServer = cluster().api): Member {
+function member(
+  namespace: string,
+  identity: string,
+  api: ApiServer = cluster().api,
+  shards = SHARDS,
+): Member {
   const events: string[] = [];
   const gained: Member['gained'] = [];
   const leases = new ShardLeases({
     api,
     namespace,
     name: BASE,
-    shards: SHARDS,
+    shards,
     identity,
     leaseDurationMs: 3_000,
     logger: log,
@@ -63,14 +68,14 @@ async function stalledApi(): Promise<{ proxy: StallingProxy; api: ApiServer }> {
 }
 
 /** The holder of every shard Lease, as the API server has it ('' for none). */
-async function holders(namespace: string): Promise<string[]> {
+async function holders(namespace: string, shards = SHARDS): Promise<string[]> {
   const leases = new ResourceClient<KubeObject & { spec?: { holderIdentity?: string } }>(
     cluster().api,
     knownTypes.leases,
   );
   return Promise.all(
-    Array.from({ length: SHARDS }, async (_, shard) => {
-      const lease = await leases.find(namespace, shardLeaseName(BASE, shard, SHARDS));
+    Array.from({ length: shards }, async (_, shard) => {
+      const lease = await leases.find(namespace, shardLeaseName(BASE, shard, shards));
       return lease?.spec?.holderIdentity ?? '';
     }),
   );
@@ -156,5 +161,47 @@ describe('shard Leases on a real API server', () => {
     // c's own terms ended on its clock, by its renew deadline: it drives nothing now.
     expect(c.leases.held()).toEqual([]);
     expect(a.leases.held().length + b.leases.held().length).toBe(SHARDS);
+  });
+
+  it('takes no shard while a replica with another shard count lives, and lets none go to it', async () => {
+    const namespace = await cluster().createNamespace();
+    const a = member(namespace, 'a');
+    await waitFor('a to hold all six', () => spread(namespace, [a], 6), { timeoutMs: 30_000 });
+    // b runs with four shards: its shard 3 is not a's shard 3, so neither may move to it.
+    const b = member(namespace, 'b', cluster().api, 4);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await holders(namespace)).toEqual(Array(SHARDS).fill('a'));
+    expect(b.events).toEqual([]);
+
+    await a.leases.stop();
+    await waitFor(
+      'b to hold its four',
+      async () => (await holders(namespace, 4)).every((holder) => holder === 'b'),
+      { timeoutMs: 30_000 },
+    );
+    expect(b.leases.held()).toEqual([0, 1, 2, 3]);
+  });
+
+  it('takes no shard while a replica without --shards holds the leader Lease', async () => {
+    const namespace = await cluster().createNamespace();
+    const leader = new LeaderElector(cluster().api, {
+      namespace,
+      name: BASE,
+      identity: 'unsharded',
+      leaseDurationMs: 3_000,
+      onStartedLeading: () => undefined,
+      onStoppedLeading: () => undefined,
+    });
+    cleanups.push(() => leader.stop());
+    leader.start();
+    await waitFor('the unsharded replica to lead', async () => leader.isLeader, {
+      timeoutMs: 30_000,
+    });
+    const a = member(namespace, 'a');
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(a.events).toEqual([]);
+
+    await leader.stop();
+    await waitFor('a to hold all six', () => spread(namespace, [a], 6), { timeoutMs: 30_000 });
   });
 });
