@@ -153,11 +153,13 @@ async function serveFromTarget(
       namespace,
       name: targetName,
       read: () => deployments.find(namespace, targetName),
-      // A target that is gone has nothing to wait for.
-      check: (current) => ({
-        done: !current || deploymentReadiness(current as never).ready,
-        reason: `Deployment ${namespace}/${targetName} is not ready`,
-      }),
+      check: (current) => {
+        // A target that is gone has nothing to wait for.
+        if (!current)
+          return { done: true, reason: `Deployment ${namespace}/${targetName} is gone` };
+        const readiness = deploymentReadiness(current as never);
+        return { done: readiness.ready, reason: readiness.reason };
+      },
       deadline: Date.now() + options.readyTimeoutMs,
       signal: new AbortController().signal,
       pollMs: options.pollMs,
