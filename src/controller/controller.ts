@@ -365,6 +365,7 @@ export class Controller {
             releaseRollout(slot.api, rollout, {
               log,
               pollMs: this.options.pollMs,
+              readiness: this.watches.readiness,
               readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
             }),
           checkRouting: (_rollout, runner) =>
@@ -495,6 +496,7 @@ export class Controller {
         registry: this.registry,
         log,
         pollMs: this.options.pollMs,
+        readiness: this.watches.readiness,
         webhooks: this.webhooks,
       }),
       effects: effectsFor,

@@ -5,8 +5,9 @@ import { mergePatchBetween } from '../kube/patch.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { allRouters } from '../routing/index.js';
 import type { ObservedRoute, Router } from '../routing/router.js';
+import type { DeploymentWaiter } from './deployment-readiness-watch.js';
 import { readyAddresses } from './effects/backend.js';
-import type { Deployment } from './effects/context.js';
+import { type Deployment, ProgressDeadline, waitForDeployment } from './effects/context.js';
 import { AUTOSCALER_VERSIONS, autoscalerType } from './workload/autoscalers.js';
 import { deploymentReadiness } from './workload/readiness.js';
 
@@ -20,6 +21,8 @@ export interface ReleaseOptions {
   /** How long to wait for a target scaled up to take traffic, when no primary serves. */
   readyTimeoutMs: number;
   pollMs: number;
+  /** Waits on the controller's Deployment watch; without it, the target is polled. */
+  readiness?: DeploymentWaiter;
 }
 
 interface Found {
@@ -145,11 +148,26 @@ async function serveFromTarget(
   if (!target) return;
   if ((target.spec?.replicas ?? 0) === 0)
     await scaleIfPresent(deployments, namespace, targetName, 1);
-  const deadline = Date.now() + options.readyTimeoutMs;
-  for (;;) {
-    const current = await deployments.find(namespace, targetName);
-    if (!current || deploymentReadiness(current as never).ready || Date.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+  try {
+    await waitForDeployment(options.readiness, {
+      namespace,
+      name: targetName,
+      read: () => deployments.find(namespace, targetName),
+      check: (current) => {
+        // A target that is gone has nothing to wait for.
+        if (!current)
+          return { done: true, reason: `Deployment ${namespace}/${targetName} is gone` };
+        const readiness = deploymentReadiness(current as never);
+        return { done: readiness.ready, reason: readiness.reason };
+      },
+      deadline: Date.now() + options.readyTimeoutMs,
+      signal: new AbortController().signal,
+      pollMs: options.pollMs,
+      what: `target ${namespace}/${targetName} taking traffic`,
+    });
+  } catch (error) {
+    // Past the deadline the apex goes to the target all the same: nothing else can serve.
+    if (!(error instanceof ProgressDeadline)) throw error;
   }
   const apex = await services.find(namespace, apexService);
   const selector = mergePatchBetween(

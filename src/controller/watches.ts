@@ -7,6 +7,7 @@ import type { WatcherOptions } from '../kube/watcher.js';
 import { gatewayRouteFormat } from '../routing/gateway-api.js';
 import { smiFormat } from '../routing/smi.js';
 import { ConfigHashes } from './config-hashes.js';
+import { DeploymentReadinessWatch } from './deployment-readiness-watch.js';
 import {
   type ConfigKind,
   type ConfigRef,
@@ -45,13 +46,15 @@ const keyOf = (object: KubeObject) => `${object.metadata?.namespace}/${object.me
  *
  * ConfigMaps and Secrets are watched as metadata only (names and resourceVersions): one that a
  * target reads is then read with a GET and only its digest is kept (ConfigHashes). Deployments
- * are kept as what their revision is made of (WatchedDeployment). No watch re-lists on a timer:
+ * are kept as what their revision is made of and their readiness (WatchedDeployment). No watch re-lists on a timer:
  * the controller's resync replays the cache.
  */
 export class ControllerWatches {
   readonly caches: Caches;
   readonly index: ReferenceIndex;
   readonly hashes: ConfigHashes;
+  /** Waits for a Deployment's readiness on this watch's events. */
+  readonly readiness: DeploymentReadinessWatch;
   /** Routing objects by type (`describe`), for drift checks without a read. */
   private readonly routes = new Map<string, WatchSet<KubeObject>>();
   private readonly core: WatchSet<KubeObject>[];
@@ -86,6 +89,7 @@ export class ControllerWatches {
     const deployments = watch<WatchedDeployment>(knownTypes.deployments, {
       transform: watchedDeployment,
     });
+    this.readiness = new DeploymentReadinessWatch(deployments);
     // Nothing of a ConfigMap or Secret is cached: the digests of referenced ones are.
     const configs = (type: ResourceType) =>
       watch<KubeObject>(type, { metadataOnly: true, keep: () => false });
@@ -148,6 +152,7 @@ export class ControllerWatches {
     const deploymentChanged = (deployment: WatchedDeployment) => {
       const { namespace = '', name = '' } = deployment.metadata;
       this.index.deploymentChanged(namespace, name);
+      this.readiness.changed(namespace, name);
       if (!queue.accepting()) return;
       for (const key of this.index.rolloutsOfDeployment(namespace, name)) enqueue(key);
     };

@@ -14,23 +14,63 @@ import {
 import type { Cache } from './watch-set.js';
 
 /**
- * What the controller keeps of a Deployment: its name and what its revision is made of, the
- * pod template's own revision and the ConfigMaps and Secrets it reads. Nothing else of it is
- * decided on from the cache (effects read Deployments from the API server), so a cluster of
- * large pod templates costs a few hundred bytes per Deployment.
+ * What the controller keeps of a Deployment: its name, what its revision is made of (the pod
+ * template's own revision and the ConfigMaps and Secrets it reads), and the few numbers
+ * `deploymentReadiness` reads, so a wait for readiness wakes on a watch event instead of
+ * polling. Nothing else of it is kept, so a cluster of large pod templates costs a few hundred
+ * bytes per Deployment.
  */
 export interface WatchedDeployment extends KubeObject {
-  metadata: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+  metadata: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+  };
   template: { revision: string; references: ConfigReferences };
+  spec: { replicas?: number };
+  status: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    /** The Progressing condition only: its reason says when the progress deadline passed. */
+    conditions?: { type: string; status: string; reason?: string }[];
+  };
+}
+
+interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  conditions?: { type?: string; status?: string; reason?: string }[];
 }
 
 export function watchedDeployment(object: KubeObject): WatchedDeployment {
-  const { name, namespace, uid, resourceVersion } = object.metadata ?? {};
-  const template = ((object.spec as { template?: unknown } | undefined)?.template ??
-    {}) as V1PodTemplateSpec;
+  const { name, namespace, uid, resourceVersion, generation } = object.metadata ?? {};
+  const spec = (object.spec ?? {}) as { template?: unknown; replicas?: number };
+  const template = (spec.template ?? {}) as V1PodTemplateSpec;
+  const status = ((object as { status?: unknown }).status ?? {}) as DeploymentStatus;
+  const progressing = status.conditions?.find((condition) => condition.type === 'Progressing');
   return {
-    metadata: { name, namespace, uid, resourceVersion },
+    metadata: { name, namespace, uid, resourceVersion, generation },
     template: { revision: templateRevision(template), references: referencedConfigs(template) },
+    spec: { replicas: spec.replicas },
+    status: {
+      observedGeneration: status.observedGeneration,
+      replicas: status.replicas,
+      updatedReplicas: status.updatedReplicas,
+      availableReplicas: status.availableReplicas,
+      ...(progressing
+        ? {
+            conditions: [
+              { type: 'Progressing', status: progressing.status ?? '', reason: progressing.reason },
+            ],
+          }
+        : {}),
+    },
   };
 }
 

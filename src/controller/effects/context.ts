@@ -10,6 +10,11 @@ import type { MetricsProvider } from '../../metrics/prometheus.js';
 import type { Router, RouteTarget } from '../../routing/router.js';
 import type { WebhookDelivery } from '../../webhooks/call.js';
 import type { Decision } from '../decisions.js';
+import type {
+  DeploymentWaiter,
+  ReadinessSubject,
+  ReadinessWait,
+} from '../deployment-readiness-watch.js';
 
 /**
  * What the effects of one rollout work with. `rollout()` is the latest validated Rollout, so
@@ -36,8 +41,10 @@ export interface EffectContext {
   report(decision: Decision): void;
   /** Sets a status condition the effects own (BackendUnavailable). */
   condition(update: ConditionUpdate): void;
-  /** How often a wait for readiness polls the API server. */
+  /** How often a wait for readiness polls the API server (without `readiness`). */
   pollMs: number;
+  /** Waits for a Deployment's readiness on watch events; without it, a wait polls. */
+  readiness?: DeploymentWaiter;
   /** The proxy webhooks go through (the playground's mesh proxy) and the loadtester's token. */
   webhooks: WebhookDelivery;
 }
@@ -57,6 +64,14 @@ export type Deployment = KubeObject & {
   status?: Record<string, unknown>;
 };
 
+/** A wait's deadline passed before what it waited for happened. */
+export class ProgressDeadline extends Error {
+  constructor(what: string, reason: string) {
+    super(`${what} did not happen before the progress deadline: ${reason}`);
+    this.name = 'ProgressDeadline';
+  }
+}
+
 /** Polls until `check` says done, the deadline passes (then throws its last reason) or the signal aborts. */
 export async function waitUntil(
   check: () => Promise<{ done: boolean; reason: string }>,
@@ -67,15 +82,25 @@ export async function waitUntil(
     if (state.done) return;
     const left = options.deadline - Date.now();
     if (left <= 0) {
-      throw new Error(
-        `${options.what} did not happen before the progress deadline: ${state.reason}`,
-      );
+      throw new ProgressDeadline(options.what, state.reason);
     }
     // timers/promises removes its abort listener when the timer fires: no listener piles up.
     await sleep(Math.min(options.pollMs, left), undefined, { signal: options.signal }).catch(() => {
       throw new Error(`stopped waiting: ${options.what} is no longer needed`);
     });
   }
+}
+
+/**
+ * Waits until a Deployment is ready as `request.check` says: on the watch's events with a
+ * `waiter` (the controller), else by reading it every `pollMs` (the CLI, which has no watch).
+ */
+export function waitForDeployment<T extends ReadinessSubject>(
+  waiter: DeploymentWaiter | undefined,
+  request: ReadinessWait<T>,
+): Promise<void> {
+  if (waiter) return waiter.wait(request);
+  return waitUntil(async () => request.check(await request.read()), request);
 }
 
 /**

@@ -22,7 +22,13 @@ import {
 import { deploymentReadiness } from '../workload/readiness.js';
 import { overriddenKeys, serviceChange, workloadServices } from '../workload/services.js';
 import { analysisEffects } from './analysis.js';
-import { type Deployment, type EffectContext, routeTo, unpinned, waitUntil } from './context.js';
+import {
+  type Deployment,
+  type EffectContext,
+  routeTo,
+  unpinned,
+  waitForDeployment,
+} from './context.js';
 
 export function namesOf(rollout: Rollout): WorkloadNames {
   const rolloutName = rollout.metadata.name ?? '';
@@ -199,17 +205,28 @@ export function workloadEffects(ctx: EffectContext): Effects {
     }
   }
 
-  async function ready(
+  /** Until Deployment `name` is ready by the Rollout's threshold for it, or the deadline. */
+  function ready(
     name: string,
     threshold: 'primaryReadyThreshold' | 'canaryReadyThreshold',
-  ): Promise<{ done: boolean; reason: string }> {
-    const deployment = await deployments.find(namespace(), name);
-    if (!deployment) return { done: false, reason: `Deployment ${namespace()}/${name} is missing` };
-    const readiness = deploymentReadiness(
-      deployment as unknown as V1Deployment,
-      ctx.rollout().spec.analysis[threshold] ?? 100,
-    );
-    return { done: readiness.ready, reason: readiness.reason };
+    wait: { deadline: number; signal: AbortSignal; what: string },
+  ): Promise<void> {
+    const ns = namespace();
+    return waitForDeployment(ctx.readiness, {
+      ...wait,
+      namespace: ns,
+      name,
+      pollMs: ctx.pollMs,
+      read: () => deployments.find(ns, name),
+      check: (deployment) => {
+        if (!deployment) return { done: false, reason: `Deployment ${ns}/${name} is missing` };
+        const readiness = deploymentReadiness(
+          deployment as unknown as V1Deployment,
+          ctx.rollout().spec.analysis[threshold] ?? 100,
+        );
+        return { done: readiness.ready, reason: readiness.reason };
+      },
+    });
   }
 
   const ensureServices = (source: Deployment) => syncServices(ctx, source);
@@ -253,10 +270,9 @@ export function workloadEffects(ctx: EffectContext): Effects {
       await ensureServices(source);
       await ctx.router().reconcile(ctx.route());
       await routeTo(ctx, unpinned(0));
-      await waitUntil(() => ready(n.primary, 'primaryReadyThreshold'), {
+      await ready(n.primary, 'primaryReadyThreshold', {
         deadline: Date.now() + (ctx.rollout().spec.progressDeadlineSeconds ?? 600) * 1000,
         signal,
-        pollMs: ctx.pollMs,
         what: `primary ${n.namespace}/${n.primary} becoming ready`,
       });
       await scale(n.target, 0);
@@ -271,10 +287,9 @@ export function workloadEffects(ctx: EffectContext): Effects {
       await syncPrimaryAutoscaler(ctx, autoscalers);
       // From 0 the target's autoscaler is inert; at this count it takes the canary over.
       await scale(n.target, canaryStartReplicas(primary?.spec?.replicas, canaryAutoscaler?.spec));
-      await waitUntil(() => ready(n.target, 'canaryReadyThreshold'), {
+      await ready(n.target, 'canaryReadyThreshold', {
         deadline,
         signal,
-        pollMs: ctx.pollMs,
         what: `canary ${n.namespace}/${n.target} becoming ready`,
       });
     },
@@ -298,10 +313,9 @@ export function workloadEffects(ctx: EffectContext): Effects {
         });
       }
       await syncPrimaryAutoscaler(ctx, autoscalers);
-      await waitUntil(() => ready(n.primary, 'primaryReadyThreshold'), {
+      await ready(n.primary, 'primaryReadyThreshold', {
         deadline,
         signal,
-        pollMs: ctx.pollMs,
         what: `primary ${n.namespace}/${n.primary} running the new revision`,
       });
     },

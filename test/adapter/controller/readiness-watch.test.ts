@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Rollout } from '../../../src/api/types.js';
+import { validateRollout } from '../../../src/api/validate.js';
+import type { DeploymentWaiter } from '../../../src/controller/deployment-readiness-watch.js';
+import type { Deployment, EffectContext } from '../../../src/controller/effects/context.js';
+import { workloadEffects } from '../../../src/controller/effects/workload.js';
+import { ControllerWatches } from '../../../src/controller/watches.js';
+import { ApiServer } from '../../../src/kube/api-server.js';
+import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
+import { useApiServer, waitFor } from '../../support/apiserver.js';
+
+/**
+ * startCanary against a real kube-apiserver 1.20 (no deployment controller: the test writes the
+ * canary's status as it would), counting the GETs of the canary Deployment while it becomes
+ * ready: polled every 50 ms, or woken by the controller's Deployment watch.
+ */
+const cluster = useApiServer(['rollout']);
+const log = pino({ level: 'silent' });
+const POLL_MS = 50;
+
+async function givenWorkload(namespace: string): Promise<Rollout> {
+  const deployments = new ResourceClient<Deployment>(cluster().api, knownTypes.deployments);
+  for (const [name, replicas] of [
+    ['api', 0],
+    ['api-primary', 1],
+  ] as const) {
+    await deployments.create({
+      metadata: { namespace, name },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'app', image: 'api:2' }] },
+        },
+      },
+    } as unknown as Deployment);
+  }
+  const rollout = await new ResourceClient(cluster().api, knownTypes.rollouts).create({
+    metadata: { namespace, name: 'api' },
+    spec: {
+      targetRef: { name: 'api' },
+      service: { port: 8080 },
+      analysis: { interval: '1m', stepWeight: 10 },
+    },
+  });
+  const validation = validateRollout(rollout);
+  if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
+  return validation.rollout;
+}
+
+/**
+ * What the deployment controller would do once the canary is scaled to 1: see the generation,
+ * create the replica, and make it available 1.5 s later (time for polls to pile up).
+ */
+async function canaryBecomesReady(namespace: string): Promise<void> {
+  const deployments = new ResourceClient<Deployment>(cluster().api, knownTypes.deployments);
+  const scaled = await waitFor('the canary scaled to 1', async () => {
+    const found = await deployments.get(namespace, 'api');
+    return found.spec?.replicas === 1 ? found : null;
+  });
+  const status = (availableReplicas: number) => ({
+    status: {
+      observedGeneration: scaled.metadata?.generation,
+      replicas: 1,
+      updatedReplicas: 1,
+      readyReplicas: availableReplicas,
+      availableReplicas,
+    },
+  });
+  await deployments.mergePatch(namespace, 'api', status(0), 'status');
+  await sleep(1500);
+  await deployments.mergePatch(namespace, 'api', status(1), 'status');
+}
+
+/** Runs startCanary to its end; the GETs of the canary Deployment it sent. */
+async function canaryGets(
+  namespace: string,
+  rollout: Rollout,
+  readiness?: DeploymentWaiter,
+): Promise<number> {
+  let gets = 0;
+  const counted = new ApiServer(cluster().kc, 'test', (method, path, watch) => {
+    if (method === 'GET' && !watch && path.endsWith(`/namespaces/${namespace}/deployments/api`)) {
+      gets += 1;
+    }
+  });
+  const ctx = {
+    api: counted,
+    rollout: () => rollout,
+    log,
+    pollMs: POLL_MS,
+    ...(readiness ? { readiness } : {}),
+  } as unknown as EffectContext;
+  const effects = workloadEffects(ctx);
+  await Promise.all([
+    effects.startCanary({ deadline: Date.now() + 60_000 }, new AbortController().signal),
+    canaryBecomesReady(namespace),
+  ]);
+  // startCanary reads the target once for its Services before it scales it.
+  return gets - 1;
+}
+
+describe('waiting for the canary to become ready, on a real API server', () => {
+  it('polls the Deployment every --poll without a watch, and reads it at most twice with one', async () => {
+    const { api, createNamespace } = cluster();
+    const polledIn = await createNamespace();
+    const polled = await canaryGets(polledIn, await givenWorkload(polledIn));
+
+    const watchedIn = await createNamespace();
+    const rollout = await givenWorkload(watchedIn);
+    const watches = new ControllerWatches(
+      api,
+      { namespaces: [watchedIn], log },
+      { enqueue: () => {}, accepting: () => false },
+    );
+    watches.start();
+    try {
+      await waitFor('the watch caches synced', async () => watches.synced);
+      const watched = await canaryGets(watchedIn, rollout, watches.readiness);
+      console.log(
+        `GETs of the canary Deployment while it became ready: polling (every ${POLL_MS} ms) ${polled}, watch-driven ${watched}`,
+      );
+      expect(polled).toBeGreaterThan(5);
+      expect(watched).toBeLessThanOrEqual(2);
+      expect(watches.readiness.size).toBe(0);
+    } finally {
+      await watches.stop();
+    }
+  }, 120_000);
+});
