@@ -52,7 +52,9 @@ const CREATE_CONCURRENCY = 32;
 /** The canary weight at which a faulty canary starts failing. */
 const FAULT_AT_WEIGHT = 20;
 const INIT_LIMIT_MS = 360_000;
-const PROGRESS_LIMIT_MS = 300_000;
+/** FLEDGE_SCALE_PROGRESS_LIMIT_S: how long the progressing run may take (300 s; bounded at an hour). */
+const PROGRESS_LIMIT_MS =
+  Math.min(3600, Math.max(1, Number(process.env.FLEDGE_SCALE_PROGRESS_LIMIT_S) || 300)) * 1000;
 const REST_MS = 60_000;
 const cli = fileURLToPath(new URL('../../bin/fledge', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
