@@ -191,6 +191,11 @@ const plans: Record<string, RolloutPlan> = {
     promotion: 'manual',
   }),
   skipAnalysis: makePlan({ weights: [50], threshold: 1, skipAnalysis: true }),
+  'promotion in steps, no webhooks, rollback, auto': makePlan({
+    weights: [20, 40],
+    threshold: 2,
+    promotionStep: 15,
+  }),
   'A/B testing, every step declared, auto': makePlan({
     strategy: 'abTesting',
     weights: [],
