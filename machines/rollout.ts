@@ -23,9 +23,10 @@ import { maxWeight, promotedWeight, promotionStepWeight, steppedWeight } from '.
  * its children are the steps of that phase. Effects, decisions and updates are named here
  * and implemented in setup.ts, updates.ts and by the controller (effects.ts).
  *
- * Time lives in context (`nextAnalysisAt`, `progressDeadlineAt`, `nextPromotionStepAt`) and every wait is an
- * `after` computed from it, so a restored machine re-arms the same waits. Each state says
- * what it is stored as and where a restore re-enters (`meta`), and whether it is `resting`.
+ * Time lives in context (`nextAnalysisAt`, `progressDeadlineAt`, `nextPromotionStepAt`) and
+ * every wait is an `after` computed from it, so a restored machine re-arms the same waits.
+ * Each state says what it is stored as and where a restore re-enters (`meta`), and whether it
+ * is `resting`.
  */
 
 const phases = rolloutSetup.createStateConfig({
