@@ -136,6 +136,14 @@ function planProblem(rollout: Rollout): string | undefined {
   } else if (!ascending || weights.length === 0) {
     return `its weights ${weights.join(',')} are not a rise from 1 to 100`;
   }
+  const step = plan.promotionStep;
+  if (step !== undefined && !(Number.isInteger(step) && step >= 1 && step <= 100)) {
+    return `its promotion step ${step} is not a weight from 1 to 100`;
+  }
+  // A promotion in steps on A/B testing would have no weight to move back.
+  if (step !== undefined && plan.strategy === 'abTesting') {
+    return 'its A/B plan steps a promotion it has no weight for';
+  }
   if (!(plan.intervalMs >= 1000) || !Number.isSafeInteger(plan.intervalMs)) {
     return `its analysis interval of ${plan.intervalMs} ms cannot be run`;
   }

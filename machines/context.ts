@@ -23,9 +23,11 @@ export type ResumablePhase = (typeof resumablePhases)[number];
 /**
  * Where a restored machine picks up, as `status.machine.state` names it: a phase, or a step
  * within one that the phase's entry would not repeat. After a passing analysis, the weight
- * increase, the blue/green switch or the promotion gate (not another analysis); in Failed, the rollback still to
- * apply; in Succeeded, the post-rollout webhooks still to call. Which state each one is, and
- * where it re-enters, the chart says (`meta.restorePoint`); this list is the stored vocabulary.
+ * increase, the blue/green switch or the promotion gate (not another analysis); in Promoting,
+ * the traffic still to move in steps (stepWeightPromotion), not another promotion; in Failed,
+ * the rollback still to apply; in Succeeded, the post-rollout webhooks still to call. Which
+ * state each one is, and where it re-enters, the chart says (`meta.restorePoint`); this list is
+ * the stored vocabulary.
  */
 export const restorePoints = [
   ...phases,
@@ -35,6 +37,7 @@ export const restorePoints = [
   'PostRollout',
   'Queued',
   'Switching',
+  'ShiftingTraffic',
 ] as const;
 export type RestorePoint = (typeof restorePoints)[number];
 
@@ -69,6 +72,8 @@ export interface PersistedContext {
   nextAnalysisAt: number | null;
   /** Epoch ms by which the canary (Waiting) or the primary (Promoting) must be ready. */
   progressDeadlineAt: number | null;
+  /** Epoch ms when the next promotion step (stepWeightPromotion) is due, while they run. */
+  nextPromotionStepAt: number | null;
   message: string;
   reason: Reason | null;
   lastAnalysis: AnalysisResult | null;
@@ -125,6 +130,7 @@ export function contextFromInput(input: RolloutInput): RolloutContext {
     iterations: 0,
     nextAnalysisAt: null,
     progressDeadlineAt: null,
+    nextPromotionStepAt: null,
     message: 'Initializing',
     reason: null,
     lastAnalysis: null,

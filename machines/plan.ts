@@ -44,6 +44,12 @@ export interface RolloutPlan {
    * analysed: those that match (A/B testing), or those with the affinity cookie.
    */
   pinsRequests: boolean;
+  /**
+   * spec.analysis.stepWeightPromotion: after promotion, the percent of traffic that moves each
+   * interval to where promotion ends (the primary; the canary backend in backend mode).
+   * Unset: all of it at once.
+   */
+  promotionStep?: number;
   /** Failed checks that end the analysis. */
   threshold: number;
   /** Time between analyses, in milliseconds. */

@@ -16,16 +16,17 @@ import {
   undeclared,
   webhookStep,
 } from './steps.js';
-import { maxWeight, promotedWeight, steppedWeight } from './weights.js';
+import { maxWeight, promotedWeight, promotionStepWeight, steppedWeight } from './weights.js';
 
 /**
  * The rollout state machine: contract §2 as a statechart. Each top-level state is a phase;
  * its children are the steps of that phase. Effects, decisions and updates are named here
  * and implemented in setup.ts, updates.ts and by the controller (effects.ts).
  *
- * Time lives in context (`nextAnalysisAt`, `progressDeadlineAt`) and every wait is an
- * `after` computed from it, so a restored machine re-arms the same waits. Each state says
- * what it is stored as and where a restore re-enters (`meta`), and whether it is `resting`.
+ * Time lives in context (`nextAnalysisAt`, `progressDeadlineAt`, `nextPromotionStepAt`) and
+ * every wait is an `after` computed from it, so a restored machine re-arms the same waits.
+ * Each state says what it is stored as and where a restore re-enters (`meta`), and whether it
+ * is `resting`.
  */
 
 const phases = rolloutSetup.createStateConfig({
@@ -228,22 +229,67 @@ const phases = rolloutSetup.createStateConfig({
 
     Promoting: {
       meta: resumesAt('Promoting'),
-      initial: 'promoting',
+      initial: 'readying',
       // The primary may already run the new revision, so a person cannot abort here; but a
       // canary that is gone must not keep its share of traffic while the promotion retries.
       on: { TARGET_LOST: rollBack('TargetLost') },
-      after: { untilProgressDeadline: rollBack('ProgressDeadlineExceeded') },
       states: {
-        promoting: {
-          invoke: {
-            id: 'promote',
-            src: 'promote',
-            input: ({ context }) => ({ deadline: context.progressDeadlineAt ?? context.now() }),
-            onDone: '#rollout.Finalising',
-            onError: retryOnError('promoting the primary'),
+        readying: {
+          initial: 'promoting',
+          after: { untilProgressDeadline: rollBack('ProgressDeadlineExceeded') },
+          states: {
+            promoting: {
+              invoke: {
+                id: 'promote',
+                src: 'promote',
+                input: ({ context }) => ({ deadline: context.progressDeadlineAt ?? context.now() }),
+                onDone: [
+                  { guard: 'promotionStepsLeft', target: '#rollout.Promoting.shiftingTraffic' },
+                  { target: '#rollout.Finalising' },
+                ],
+                onError: retryOnError('promoting the primary'),
+              },
+            },
+            retrying: retryAfterInterval('promoting'),
           },
         },
-        retrying: retryAfterInterval('promoting'),
+        // stepWeightPromotion, as in Flagger: the ready primary takes the traffic back a step
+        // per interval. The analysis is over: no metrics, gates or failed checks until the end.
+        shiftingTraffic: {
+          meta: storedAs('ShiftingTraffic'),
+          invoke: {
+            id: 'setWeight',
+            src: 'setWeight',
+            input: ({ context }) => ({
+              canaryWeight: promotionStepWeight(context.plan, context.canaryWeight),
+              pinned: false,
+            }),
+            onDone: {
+              target: 'holdingWeight',
+              actions: {
+                type: 'applyPromotionStep',
+                params: ({ context }) => ({
+                  canaryWeight: promotionStepWeight(context.plan, context.canaryWeight),
+                }),
+              },
+            },
+            onError: retryOnError('a promotion step', 'retryingShift'),
+          },
+        },
+        retryingShift: {
+          meta: storedAs('ShiftingTraffic'),
+          ...retryAfterInterval('shiftingTraffic'),
+        },
+        holdingWeight: {
+          meta: resumesAt('ShiftingTraffic'),
+          tags: 'resting',
+          after: {
+            untilNextPromotionStep: [
+              { guard: 'promotionStepsLeft', target: 'shiftingTraffic' },
+              { target: '#rollout.Finalising' },
+            ],
+          },
+        },
       },
     },
 

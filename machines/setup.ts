@@ -14,7 +14,7 @@ import { effectSlots } from './effects.js';
 import type { StateMeta, StateTag } from './meta.js';
 import type { WebhookType } from './plan.js';
 import * as update from './updates.js';
-import { nextWeight } from './weights.js';
+import { nextWeight, promotionStepsLeft } from './weights.js';
 
 /**
  * The vocabulary of the rollout chart: its effects (actors), decisions (guards), context
@@ -67,6 +67,8 @@ export const rolloutSetup = setup({
       context.resumeTo === params.phase,
     resumesAt: ({ context }, params: { point: RestorePoint }) => context.resumeAt === params.point,
     isRestoring: ({ context }) => context.resumeAt !== null,
+    /** stepWeightPromotion: traffic moves to where promotion ends in more than one step. */
+    promotionStepsLeft: ({ context }) => promotionStepsLeft(context.plan, context.canaryWeight),
     waitsForSlot: ({ context }) =>
       context.plan.waitsForSlot === true && context.slotGrantedAt === null,
   },
@@ -123,6 +125,9 @@ export const rolloutSetup = setup({
     beginPromotion: assign(({ context }, params: { cause: update.PromotionCause }) =>
       update.beginPromotion(context, params.cause),
     ),
+    applyPromotionStep: assign(({ context }, params: { canaryWeight: number }) =>
+      update.applyPromotionStep(context, params.canaryWeight),
+    ),
     markPromoted: assign(({ context }) => update.markPromoted(context)),
     notePostRollout: assign(({ context }, outcome: WebhooksOutcome) =>
       update.notePostRollout(context, outcome),
@@ -137,6 +142,8 @@ export const rolloutSetup = setup({
       Math.max(0, (context.nextAnalysisAt ?? context.now()) - context.now()),
     untilProgressDeadline: ({ context }) =>
       Math.max(0, (context.progressDeadlineAt ?? context.now()) - context.now()),
+    untilNextPromotionStep: ({ context }) =>
+      Math.max(0, (context.nextPromotionStepAt ?? context.now()) - context.now()),
     retryInterval: ({ context }) => context.plan.intervalMs,
   },
 });

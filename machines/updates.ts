@@ -21,6 +21,7 @@ const freshAnalysis = {
   lastAnalysis: null,
   nextAnalysisAt: null,
   progressDeadlineAt: null,
+  nextPromotionStepAt: null,
   queuedAt: null,
   slotGrantedAt: null,
 } satisfies Update;
@@ -270,6 +271,7 @@ export function fail(context: RolloutContext, reason: Reason): Update {
     resumeTo: null,
     nextAnalysisAt: null,
     progressDeadlineAt: null,
+    nextPromotionStepAt: null,
     message: `rolling back revision ${context.revision}: ${failureCause(reason)}; last: ${context.message}`,
   };
 }
@@ -311,9 +313,30 @@ export function beginPromotion(context: RolloutContext, cause: PromotionCause): 
   }[cause];
   return {
     ...armProgressDeadline(context),
+    nextPromotionStepAt: null,
     resumeTo: null,
     ...(cause === 'request' ? { reason: 'PromotionRequested' as const } : {}),
     message: `promoting revision ${context.revision} (${why})`,
+  };
+}
+
+/**
+ * One step of a promotion in steps (stepWeightPromotion): the weight it set, and when the next
+ * is due. The analysis is over (nothing pinned from here on) and the primary is ready.
+ */
+export function applyPromotionStep(context: RolloutContext, canaryWeight: number): Update {
+  const { plan, revision } = context;
+  const every = `${plan.promotionStep ?? 100}% every ${seconds(plan.intervalMs)} (stepWeightPromotion)`;
+  const who =
+    plan.mode === 'backend'
+      ? `the canary backend takes ${every}`
+      : `the primary is ready and takes back ${every}`;
+  return {
+    canaryWeight,
+    nextAnalysisAt: null,
+    progressDeadlineAt: null,
+    nextPromotionStepAt: context.now() + plan.intervalMs,
+    message: `promoting revision ${revision}: ${who}; canary weight ${canaryWeight}%`,
   };
 }
 
@@ -323,6 +346,7 @@ export function markPromoted(context: RolloutContext): Update {
     canaryWeight: promotedWeight(context.plan),
     nextAnalysisAt: null,
     progressDeadlineAt: null,
+    nextPromotionStepAt: null,
     reason: 'Promoted',
     message: `promoted revision ${context.revision}`,
   };

@@ -23,6 +23,26 @@ export function promotedWeight(plan: RolloutPlan): number {
   return plan.mode === 'backend' ? 100 : 0;
 }
 
+/**
+ * The weight a promotion step sets: stepWeightPromotion closer to where promotion ends, never
+ * past it. Without stepWeightPromotion, where promotion ends: all traffic moves at once.
+ */
+export function promotionStepWeight(plan: RolloutPlan, canaryWeight: number): number {
+  const end = promotedWeight(plan);
+  const step = plan.promotionStep ?? 100;
+  return canaryWeight > end
+    ? Math.max(end, canaryWeight - step)
+    : Math.min(end, canaryWeight + step);
+}
+
+/**
+ * Whether promotion moves traffic in more steps before it finalises: the next step is a weight
+ * short of where promotion ends (the step that would reach it is the finalising).
+ */
+export function promotionStepsLeft(plan: RolloutPlan, canaryWeight: number): boolean {
+  return promotionStepWeight(plan, canaryWeight) !== promotedWeight(plan);
+}
+
 /** What the routing object holds: the canary's share, and whether pinned requests go to it. */
 export interface Traffic {
   canaryWeight: number;

@@ -103,6 +103,7 @@ function vocabularyFrom(seeds: FlaggerSeeds): Vocabulary {
     port: [80, 0, 65536, -1, 1.5, '80', null],
     targetPort: [80, 'http', 'a'.repeat(20), 0, 70000, null],
     stepWeight: [0, 5, 100, 101, -1, 2.5, '10', null],
+    stepWeightPromotion: [0, 1, 20, 100, 101, -1, 2.5, '20', null],
     stepWeights: [[1, 2, 3], [50, 10], [], [0], ['a'], 'x', null],
     maxWeight: [0, 50, 100, 101, 2.5, '50'],
     threshold: [0, 1, 5, -1, 2.5, 2 ** 53 + 2, '5'],
@@ -285,8 +286,9 @@ function acceptedButInvalid(rollout: Record<string, unknown>): string | undefine
 
 /**
  * Most published Canaries are for other meshes or are A/B tests, which convert refuses at
- * once; near-valid cases start from the same Canary on Linkerd with weighted steps, so that
- * what convert accepts is put to the oracle too.
+ * once; near-valid cases start from the same Canary on Linkerd with weighted steps (and a
+ * stepWeightPromotion, which no published Canary sets below 100), so that what convert accepts
+ * is put to the oracle too.
  */
 function linkerdised(canary: Json): Json {
   const copy = structuredClone(canary) as { spec?: Record<string, Json> };
@@ -302,6 +304,9 @@ function linkerdised(canary: Json): Json {
     delete analysis.iterations;
     analysis.stepWeight = 10;
     analysis.maxWeight = 50;
+  }
+  if (analysis && typeof analysis === 'object' && analysis.stepWeightPromotion === undefined) {
+    analysis.stepWeightPromotion = 20;
   }
   return copy as Json;
 }

@@ -111,6 +111,7 @@ const VOCABULARY: Vocabulary = {
   threshold: [0, 1, 5, 1000, 1001, 2 ** 31, 2 ** 53 + 2, 1e308, 1.5, -1],
   maxWeight: [0, 1, 50, 100, 101, 9.5],
   stepWeight: [0, 1, 10, 100, 101, 2.5],
+  stepWeightPromotion: [0, 1, 30, 100, 101, -1, 2.5, '30'],
   stepWeights: [
     [5, 10, 25, 50],
     [50, 10],

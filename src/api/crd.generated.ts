@@ -347,6 +347,12 @@ export const rolloutCrd = {
                           "maximum": 100
                         }
                       },
+                      "stepWeightPromotion": {
+                        "description": "After promotion (the primary runs the canary's template and is ready), traffic moves from the canary to the primary by this much per interval instead of all at once, then the canary is scaled down; as Flagger's. Unset: all at once. Not with A/B testing (match), where the canary's weight is 0.",
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 100
+                      },
                       "metrics": {
                         "type": "array",
                         "maxItems": 32,

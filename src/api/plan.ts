@@ -17,6 +17,9 @@ export function planFromSpec(spec: RolloutSpec): RolloutPlan {
     weights:
       strategy === 'canary' ? canaryWeights(analysis) : strategy === 'blueGreen' ? [100] : [],
     iterations: analysis.iterations ?? 0,
+    ...(analysis.stepWeightPromotion !== undefined
+      ? { promotionStep: analysis.stepWeightPromotion }
+      : {}),
     pinsRequests: analysis.match !== undefined || analysis.sessionAffinity !== undefined,
     threshold: analysis.threshold,
     intervalMs: durationMs(analysis.interval, 'spec.analysis.interval'),

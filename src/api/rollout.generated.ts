@@ -171,6 +171,10 @@ export interface AnalysisSpec {
    */
   stepWeights?: number[];
   /**
+   * After promotion (the primary runs the canary's template and is ready), traffic moves from the canary to the primary by this much per interval instead of all at once, then the canary is scaled down; as Flagger's. Unset: all at once. Not with A/B testing (match), where the canary's weight is 0.
+   */
+  stepWeightPromotion?: number;
+  /**
    * @maxItems 32
    */
   metrics?: MetricSpec[];

@@ -35,6 +35,7 @@ export function strategyProblems(spec: Fields): Problem[] {
   return [
     ...routeKindProblems(routing),
     ...iterationProblems(analysis),
+    ...promotionStepProblems(analysis),
     ...matchProblems(analysis, routing),
     ...affinityProblems(analysis, routing),
   ];
@@ -72,6 +73,19 @@ function iterationProblems(analysis: Fields): Problem[] {
       message:
         'has no effect with iterations: A/B testing keeps the weight at 0, blue/green switches to 100',
       fix: 'remove maxWeight, or use stepWeight instead of iterations for a weighted canary',
+    },
+  ];
+}
+
+/** A/B testing keeps the weight at 0: a promotion has no share of traffic to move back in steps. */
+function promotionStepProblems(analysis: Fields): Problem[] {
+  if (analysis.stepWeightPromotion === undefined || analysis.match === undefined) return [];
+  return [
+    {
+      path: 'spec.analysis.stepWeightPromotion',
+      message:
+        'has no effect with A/B testing (match): the canary gets the requests that match, never a weight, so promotion has no traffic to move back step by step',
+      fix: 'remove stepWeightPromotion, or use stepWeight (a weighted canary) or iterations without match (blue/green)',
     },
   ];
 }

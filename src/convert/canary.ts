@@ -50,6 +50,7 @@ const MAPPED_ANALYSIS = new Set([
   'maxWeight',
   'stepWeight',
   'stepWeights',
+  'stepWeightPromotion',
   'primaryReadyThreshold',
   'canaryReadyThreshold',
   'iterations',

@@ -12,7 +12,6 @@ const NO_COUNTERPART: Record<string, string> = {
   'spec.service.trafficPolicy': 'Istio DestinationRule settings have no meaning in Linkerd',
   'spec.service.gatewayRefs':
     "fledge attaches its HTTPRoute to the apex Service (Linkerd's GAMMA mode)",
-  'spec.analysis.stepWeightPromotion': 'fledge promotes in one step once the primary is ready',
 };
 
 /**

@@ -60,6 +60,7 @@ export interface FlaggerAnalysis {
   maxWeight?: number;
   stepWeight?: number;
   stepWeights?: number[];
+  stepWeightPromotion?: number;
   iterations?: number;
   primaryReadyThreshold?: number;
   canaryReadyThreshold?: number;

@@ -61,7 +61,11 @@ export function convertStrategy(
   }
   mirrorNotes(flagger, path, report, 'a weighted canary starts at its first step');
   const affinity = convertAffinity(flagger.sessionAffinity, `${path}.sessionAffinity`, report);
-  return { ...weights(flagger, path, report), ...affinity };
+  return {
+    ...weights(flagger, path, report),
+    ...affinity,
+    ...promotionStep(flagger, path, report),
+  };
 }
 
 function iterationStrategy(
@@ -95,7 +99,15 @@ function iterationStrategy(
     report,
     'blue/green runs the same, the canary judged on the load tests until the switch',
   );
-  if (!hasMatch) return { iterations };
+  if (!hasMatch) return { iterations, ...promotionStep(flagger, path, report) };
+  if (flagger.stepWeightPromotion) {
+    report.notes.push({
+      path: `${path}.stepWeightPromotion`,
+      kind: 'dropped',
+      message:
+        "A/B testing keeps the canary's weight at 0, so promotion has no traffic to move back step by step",
+    });
+  }
   const match = (flagger.match ?? []).map((item, i) =>
     convertRequestMatch(item, `${path}.match[${i}]`, report),
   );
@@ -117,6 +129,22 @@ function mirrorNotes(
       message: `Linkerd has no RequestMirror filter, so fledge does not mirror traffic; ${without}`,
     });
   }
+}
+
+/**
+ * Flagger's stepWeightPromotion, which fledge reads the same way: after promotion, traffic moves
+ * back to the primary by this much per interval. Flagger's 0 is unset (all at once).
+ */
+function promotionStep(flagger: FlaggerAnalysis, path: string, report: ConversionReport): Fields {
+  const step = flagger.stepWeightPromotion;
+  if (step === undefined || step === 0) return {};
+  if (step >= 1 && step <= 100) return { stepWeightPromotion: step };
+  report.notes.push({
+    path: `${path}.stepWeightPromotion`,
+    kind: 'dropped',
+    message: `${step} is no step from 1 to 100: fledge routes all traffic to the primary at once after promotion${step > 100 ? ', as Flagger does with a step past 100' : ''}`,
+  });
+  return {};
 }
 
 function weights(flagger: FlaggerAnalysis, path: string, report: ConversionReport): Fields {

@@ -39,6 +39,7 @@ const suite = controllerSuite('wl', [
   'configmap',
   'delete',
   'gate',
+  'stepped',
 ]);
 const ns = suite.ns;
 
@@ -394,6 +395,58 @@ describe.concurrent('fledge controller in workload mode', () => {
     expect(opened).toBeGreaterThanOrEqual(200);
     expect(opened).toBeLessThan(300);
     await expectPromoted(d, 'fledge/demo:2.0.0');
+  });
+
+  it('returns traffic to the new primary by stepWeightPromotion per interval after promotion', async () => {
+    const d = await givenInitialized('stepped', {
+      interval: '4s',
+      stepWeight: 25,
+      maxWeight: 50,
+      stepWeightPromotion: 20,
+    });
+    await setImage(d, 'fledge/demo:2.0.0');
+    const canaryWeight = async () =>
+      Number(
+        await kubectl([
+          '-n',
+          d.namespace,
+          'get',
+          `trafficsplit/${d.name}`,
+          '-o',
+          'jsonpath={.spec.backends[?(@.service=="podinfo-canary")].weight}',
+        ]),
+      );
+    // Each step holds for an interval: the TrafficSplit is seen between maxWeight and 0 while
+    // the Rollout is Promoting, the primary already on the new image.
+    const stepping = await waitFor(
+      'the TrafficSplit to send the canary a promotion step (30 or 10)',
+      async () => {
+        const weight = await canaryWeight();
+        if (weight !== 30 && weight !== 10) return undefined;
+        const status = await rolloutStatus(d.namespace, d.name);
+        return status.phase === 'Promoting' ? status : undefined;
+      },
+      { intervalMs: 100, timeoutMs: 120_000 },
+    );
+    expect(stepping.message).toMatch(/takes back 20% every 4s \(stepWeightPromotion\)/);
+    expect(await primaryImage(d)).toBe('fledge/demo:2.0.0');
+    await expectPromoted(d, 'fledge/demo:2.0.0');
+    expect(await canaryWeight()).toBe(0);
+    const steps = await kubectl([
+      '-n',
+      d.namespace,
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${d.name},reason=WeightChanged`,
+      '-o',
+      'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+    ]);
+    for (const step of ['50% -> 30%', '30% -> 10%', '10% -> 0%']) {
+      expect(steps).toContain(`canary weight ${step}`);
+    }
+    const served = d.traffic.counts(d.apex);
+    expect(served.failed, JSON.stringify(served)).toBe(0);
   });
 
   it('marks an invalid Rollout Invalid, naming the field, and keeps serving the others', async () => {

@@ -47,6 +47,8 @@ export interface RolloutOptions {
   threshold?: number;
   stepWeight?: number;
   maxWeight?: number;
+  /** `analysis.stepWeightPromotion`: after promotion, traffic returns to the primary in steps. */
+  stepWeightPromotion?: number;
   promotion?: 'auto' | 'manual';
   p99Max?: number;
   successRateMin?: number;
@@ -97,6 +99,7 @@ export function rolloutManifest(o: RolloutOptions): string {
         threshold: o.threshold ?? defaultThreshold,
         maxWeight: o.maxWeight ?? 50,
         stepWeight: o.stepWeight ?? 10,
+        ...(o.stepWeightPromotion ? { stepWeightPromotion: o.stepWeightPromotion } : {}),
         ...(o.webhooks ? { webhooks: o.webhooks } : {}),
         ...(o.alerts ? { alerts: o.alerts } : {}),
         ...(o.judge ? { judge: o.judge } : {}),

@@ -88,6 +88,8 @@ describe('the schema layer (from crds/rollout.yaml)', () => {
   it.each([
     ['spec.analysis.maxWeight', 101, /at most 100; got 101/, /from 1 to 100/],
     ['spec.analysis.stepWeight', 0, /at least 1; got 0/, /from 1 to 100/],
+    ['spec.analysis.stepWeightPromotion', 0, /at least 1; got 0/, /from 1 to 100/],
+    ['spec.analysis.stepWeightPromotion', 101, /at most 100; got 101/, /from 1 to 100/],
     ['spec.analysis.threshold', 0, /at least 1/, /from 1 to 1000/],
     ['spec.analysis.threshold', 2 ** 53 + 2, /at most 1000/, /from 1 to 1000/],
     ['spec.service.port', 70000, /at most 65535/, /from 1 to 65535/],

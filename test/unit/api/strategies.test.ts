@@ -53,6 +53,25 @@ describe('the strategies a spec expresses', () => {
     });
   });
 
+  it.each([
+    ['a weighted canary', workloadRollout({ 'spec.analysis.stepWeightPromotion': 25 })],
+    [
+      'blue/green',
+      workloadRollout({
+        'spec.analysis.stepWeight': undefined,
+        'spec.analysis.maxWeight': undefined,
+        'spec.analysis.iterations': 3,
+        'spec.analysis.stepWeightPromotion': 25,
+      }),
+    ],
+  ])('plans stepWeightPromotion as the promotion step of %s', (_, rollout) => {
+    expect(planFromSpec(validated(rollout).spec).promotionStep).toBe(25);
+  });
+
+  it('plans no promotion step without stepWeightPromotion', () => {
+    expect(planFromSpec(validated(workloadRollout()).spec)).not.toHaveProperty('promotionStep');
+  });
+
   it('plans a weighted canary with session affinity, maxAge defaulting to a day', () => {
     const rollout = validated(
       workloadRollout({
@@ -212,6 +231,12 @@ describe('the rules of the strategies', () => {
       abTest({ 'spec.analysis.maxWeight': 50 }),
       'spec.analysis.maxWeight',
       /no effect with iterations/,
+    ],
+    [
+      'stepWeightPromotion with A/B testing',
+      abTest({ 'spec.analysis.stepWeightPromotion': 20 }),
+      'spec.analysis.stepWeightPromotion',
+      /no effect with A\/B testing/,
     ],
   ])('refuses %s, naming the field', (_, rollout, path, message) => {
     const problems = problemsOf(rollout);

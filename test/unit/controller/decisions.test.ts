@@ -13,6 +13,7 @@ const base: MachineDocument = {
   iterations: 1,
   nextAnalysisAt: 1000,
   progressDeadlineAt: null,
+  nextPromotionStepAt: null,
   message: 'canary weight 10%',
   reason: 'NewRevision',
   lastAnalysis: null,

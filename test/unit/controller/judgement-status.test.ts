@@ -54,6 +54,7 @@ const document = (withJudgement: boolean): MachineDocument => ({
   iterations: 4,
   nextAnalysisAt: 5000,
   progressDeadlineAt: null,
+  nextPromotionStepAt: null,
   message: 'canary weight 30%',
   reason: null,
   lastAnalysis: {

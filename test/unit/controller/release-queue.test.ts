@@ -19,6 +19,7 @@ const doc = (changes: Partial<MachineDocument>): MachineDocument => ({
   iterations: 1,
   nextAnalysisAt: null,
   progressDeadlineAt: null,
+  nextPromotionStepAt: null,
   message: '',
   reason: null,
   lastAnalysis: null,

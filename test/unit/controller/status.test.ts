@@ -34,6 +34,7 @@ const document: MachineDocument = {
   iterations: 4,
   nextAnalysisAt: 5000,
   progressDeadlineAt: null,
+  nextPromotionStepAt: null,
   message: 'canary weight 30%',
   reason: null,
   lastAnalysis: {

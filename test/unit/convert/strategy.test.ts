@@ -318,3 +318,63 @@ describe('session affinity on a weighted canary', () => {
     });
   });
 });
+
+describe('stepWeightPromotion', () => {
+  /** The documentation's canary release example (deployment-strategies.md), with a step below 100. */
+  const canaryRelease = {
+    interval: '1m',
+    threshold: 10,
+    maxWeight: 50,
+    stepWeight: 2,
+    stepWeightPromotion: 20,
+  };
+  const blueGreen = { interval: '1m', iterations: 10, threshold: 2, stepWeightPromotion: 25 };
+
+  it.each([
+    ['a weighted canary', canaryRelease, 20],
+    ['blue/green', blueGreen, 25],
+    [
+      'a weighted canary with the documented default',
+      { ...canaryRelease, stepWeightPromotion: 100 },
+      100,
+    ],
+  ])('keeps it on %s, without a note', (_, analysis, step) => {
+    const result = converted(canary(analysis));
+    expect(analysisOf(result).stepWeightPromotion).toBe(step);
+    expect(result.notes).toEqual([]);
+  });
+
+  it("writes nothing for Flagger's 0, which means all at once", () => {
+    const result = converted(canary({ ...canaryRelease, stepWeightPromotion: 0 }));
+    expect(analysisOf(result)).not.toHaveProperty('stepWeightPromotion');
+    expect(result.notes).toEqual([]);
+  });
+
+  it.each([
+    [
+      150,
+      /150 is no step from 1 to 100.*at once after promotion, as Flagger does with a step past 100/,
+    ],
+    [-10, /-10 is no step from 1 to 100.*at once after promotion$/],
+  ])('leaves out a step of %d, saying what fledge does', (step, message) => {
+    const result = converted(canary({ ...canaryRelease, stepWeightPromotion: step }));
+    expect(analysisOf(result)).not.toHaveProperty('stepWeightPromotion');
+    expect(result.notes).toEqual([
+      {
+        path: 'spec.analysis.stepWeightPromotion',
+        kind: 'dropped',
+        message: expect.stringMatching(message),
+      },
+    ]);
+  });
+
+  it('leaves it out of A/B testing, whose canary has no weight to move back', () => {
+    const result = converted(canary({ ...abTesting, stepWeightPromotion: 20 }));
+    expect(analysisOf(result)).not.toHaveProperty('stepWeightPromotion');
+    expect(result.notes).toContainEqual({
+      path: 'spec.analysis.stepWeightPromotion',
+      kind: 'dropped',
+      message: expect.stringMatching(/A\/B testing keeps the canary's weight at 0/),
+    });
+  });
+});

@@ -156,6 +156,13 @@ function checkInvariants(plan: RolloutPlan, previous: RolloutSnapshot, { event, 
   if (plan.strategy === 'blueGreen') {
     expect([0, 100], `blue/green between 0 and 100: ${where}`).toContain(context.canaryWeight);
   }
+  // A promotion in steps only moves traffic toward where the promotion ends.
+  if (phase === 'Promoting' && phaseOf(previous) === 'Promoting') {
+    const before = previous.context.canaryWeight;
+    const toward =
+      plan.mode === 'backend' ? context.canaryWeight >= before : context.canaryWeight <= before;
+    expect(toward, `a promotion step moved away from its end: ${where}`).toBe(true);
+  }
   const entersPromotion = phase === 'Promoting' && phaseOf(previous) !== 'Promoting';
   const byPerson = event.type === 'PROMOTE' || (event.type === 'NEW_REVISION' && plan.skipAnalysis);
   if (entersPromotion && !byPerson) {
@@ -191,6 +198,11 @@ const plans: Record<string, RolloutPlan> = {
     promotion: 'manual',
   }),
   skipAnalysis: makePlan({ weights: [50], threshold: 1, skipAnalysis: true }),
+  'promotion in steps, no webhooks, rollback, auto': makePlan({
+    weights: [20, 40],
+    threshold: 2,
+    promotionStep: 15,
+  }),
   'A/B testing, every step declared, auto': makePlan({
     strategy: 'abTesting',
     weights: [],

@@ -156,6 +156,16 @@ const scenarios: Record<string, Scenario> = {
     script: { analyse: (iteration) => (iteration >= 2 ? failing : passing) },
     events: [newRevision],
   },
+  'a promotion in steps whose steps fail before they succeed': {
+    plan: makePlan({ weights: [25, 50], promotionStep: 20 }),
+    script: {
+      setWeight: (weight) =>
+        weight < 25 && clockNow < 8 * intervalMs
+          ? Promise.reject(new Error('conflict'))
+          : Promise.resolve(),
+    },
+    events: [newRevision],
+  },
   'a manual promotion': {
     plan: makePlan({ promotion: 'manual' }),
     events: [newRevision, { at: mid(9), event: { type: 'PROMOTE' } }],
