@@ -142,7 +142,10 @@ describe('the workload Services on a real API server (Kubernetes 1.20)', () => {
   it('reads nothing at rest for a machine let go and restored (a new effect context), until spec.service changes', async () => {
     const namespace = await cluster().createNamespace('svc');
     let rollout = await givenRollout(namespace, { portDiscovery: true });
-    await syncServices(context(() => rollout), await givenPodinfo(namespace));
+    await syncServices(
+      context(() => rollout),
+      await givenPodinfo(namespace),
+    );
 
     const requests: string[] = [];
     const counted = new ApiServer(cluster().api.kc, 'fledge-test', (method, path) =>
