@@ -11,6 +11,7 @@ import type { KubeObject } from '../src/kube/api-server.js';
 import { startPlayground } from '../src/playground/playground.js';
 import { freePort } from '../src/playground/ports.js';
 import type { Benchmark } from './run.js';
+import { requestsByKind } from './scale-figures.js';
 
 /** FLEDGE_BENCH_ROLLOUTS sets how many (20 by default; the scale figures use 100 and more). */
 const ROLLOUTS = Number(process.env.FLEDGE_BENCH_ROLLOUTS ?? 20);
@@ -102,17 +103,10 @@ async function counters(
   port: number,
 ): Promise<{ requests: Map<string, number>; queries: number; grouped: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const requests = new Map<string, number>();
+  const requests = requestsByKind(text);
   let queries = 0;
   let grouped = 0;
   for (const line of text.split('\n')) {
-    const request = /^fledge_kube_requests_total\{verb="([^"]+)",resource="([^"]+)"\} (\S+)/.exec(
-      line,
-    );
-    if (request) {
-      const key = `${request[1]} ${request[2]}`;
-      requests.set(key, (requests.get(key) ?? 0) + Number(request[3]));
-    }
     const query = /^fledge_metric_query_duration_seconds_count\{[^}]*\} (\S+)/.exec(line);
     if (query) queries += Number(query[1]);
     const group = /^fledge_prometheus_queries_total\{kind="grouped"\} (\S+)/.exec(line);

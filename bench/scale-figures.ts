@@ -16,6 +16,35 @@ export function sumOf(text: string, name: string): number {
   return sum;
 }
 
+/** `fledge_kube_requests_total` by "verb resource", from a /metrics text. */
+export function requestsByKind(text: string): Map<string, number> {
+  const requests = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const request = /^fledge_kube_requests_total\{verb="([^"]+)",resource="([^"]+)"\} (\S+)/.exec(
+      line,
+    );
+    if (!request) continue;
+    const key = `${request[1]} ${request[2]}`;
+    requests.set(key, (requests.get(key) ?? 0) + Number(request[3]));
+  }
+  return requests;
+}
+
+/** The requests made between two /metrics texts, most first ("get deployments 12, ..."). */
+export function requestsBetween(before: string, after: string, most = 8): string {
+  const earlier = requestsByKind(before);
+  const made = [...requestsByKind(after)]
+    .map(([kind, count]) => [kind, count - (earlier.get(kind) ?? 0)] as const)
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return made.length === 0
+    ? 'none'
+    : made
+        .slice(0, most)
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(', ');
+}
+
 /** How many samples named `name` (one per label set) have exactly `value`. */
 export function samplesEqualTo(text: string, name: string, value: number): number {
   let n = 0;

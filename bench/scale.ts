@@ -24,6 +24,7 @@ import {
   formatTable,
   histogramQuantile,
   quantile,
+  requestsBetween,
   type ScaleRow,
   samplesEqualTo,
   sumOf,
@@ -407,6 +408,9 @@ async function runSize(
         });
       notes.push(`bytes per cached object (serialized JSON size): ${await cachedBytes(kubectl)}`);
     }
+    notes.push(
+      `${rollouts} ${mode}: API requests over the measured ${Math.round(seconds)} s: ${requestsBetween(before, after)}`,
+    );
     const row: ScaleRow = {
       rollouts,
       mode,

@@ -5,6 +5,7 @@ import {
   formatTable,
   histogramQuantile,
   quantile,
+  requestsBetween,
   samplesEqualTo,
   sumOf,
 } from '../../../bench/scale-figures.js';
@@ -115,5 +116,23 @@ describe('formatTable', () => {
     expect(lines[2]).toContain('- / -');
     expect(lines[2]).toContain('3.2 / 5.0');
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+  });
+});
+
+describe('requestsBetween', () => {
+  const metrics = (getDeployments: number, patchStatus: number) =>
+    [
+      '# HELP fledge_kube_requests_total Requests sent to the Kubernetes API server',
+      `fledge_kube_requests_total{verb="get",resource="deployments"} ${getDeployments}`,
+      `fledge_kube_requests_total{verb="patch",resource="rollouts/status"} ${patchStatus}`,
+      'fledge_kube_requests_total_created{verb="get",resource="deployments"} 1700000000',
+    ].join('\n');
+
+  it('lists the requests made between two scrapes, most first, leaving out the unchanged', () => {
+    expect(requestsBetween(metrics(3, 10), metrics(5, 40))).toBe(
+      'patch rollouts/status 30, get deployments 2',
+    );
+    expect(requestsBetween(metrics(3, 10), metrics(3, 10))).toBe('none');
+    expect(requestsBetween('', metrics(1, 0))).toBe('get deployments 1');
   });
 });
