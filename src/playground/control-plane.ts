@@ -163,6 +163,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         logger,
       );
       await readyOrStopped(child, { url: `${server}/readyz`, token: credentials.adminToken });
+      // /readyz can answer before the bootstrap controller has made the system namespaces, and
+      // a first write into `default` then fails with 404 (seen in CI).
+      for (const namespace of ['default', 'kube-node-lease']) {
+        await readyOrStopped(child, {
+          url: `${server}/api/v1/namespaces/${namespace}`,
+          token: credentials.adminToken,
+        });
+      }
       return child;
     });
     processes.push(apiserver);
