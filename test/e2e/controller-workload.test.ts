@@ -417,14 +417,17 @@ describe.concurrent('fledge controller in workload mode', () => {
         ]),
       );
     // Each step holds for an interval: the TrafficSplit is seen between maxWeight and 0 while
-    // the Rollout is Promoting, the primary already on the new image.
+    // the Rollout is Promoting, the primary already on the new image. The weight is written
+    // before the status that announces the step, so both are waited for.
     const stepping = await waitFor(
-      'the TrafficSplit to send the canary a promotion step (30 or 10)',
+      'the TrafficSplit to send the canary a promotion step (30 or 10), announced in status',
       async () => {
         const weight = await canaryWeight();
         if (weight !== 30 && weight !== 10) return undefined;
         const status = await rolloutStatus(d.namespace, d.name);
-        return status.phase === 'Promoting' ? status : undefined;
+        return status.phase === 'Promoting' && /stepWeightPromotion/.test(status.message ?? '')
+          ? status
+          : undefined;
       },
       { intervalMs: 100, timeoutMs: 120_000 },
     );
