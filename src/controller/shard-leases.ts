@@ -46,6 +46,9 @@ export const shardsAnnotation = 'fledge.dev/shards';
  * `--shards`), this replica takes no shard and lets none go. Changing the count with a rolling
  * update therefore leaves the new replicas idle until the old ones are gone (their shards are
  * taken once their Leases are released or expire), and never lets two replicas drive one.
+ * Going back to one shard is guarded the same way: a replica without `--shards` looks at the
+ * member Leases while it does not lead, and does not take the leader Lease while a sharded
+ * replica is alive.
  */
 export class ShardLeases {
   private readonly electors: LeaderElector[] = [];
@@ -53,20 +56,33 @@ export class ShardLeases {
   private readonly stopping = new AbortController();
   private readonly retryPeriodMs: number;
   private rebalancing: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   /** Whether every live replica runs with this shard count; false until first seen. */
   private countsAgree = false;
   private unsharded: Observation | undefined;
+  private shardedSeen = false;
+  /** Without sharding: the member Leases of sharded replicas, which keep this one from leading. */
+  private readonly sharded: LeaseMembership | undefined;
 
   constructor(private readonly options: ShardLeasesOptions) {
     this.retryPeriodMs = leaseTimings({ leaseDurationMs: options.leaseDurationMs }).retryPeriodMs;
+    const group = {
+      namespace: options.namespace,
+      group: options.name,
+      identity: options.identity,
+      leaseDurationMs: options.leaseDurationMs,
+      logger: options.logger,
+    };
     if (options.shards > 1) {
       this.membership = new LeaseMembership(options.api, {
-        namespace: options.namespace,
-        group: options.name,
-        identity: options.identity,
-        leaseDurationMs: options.leaseDurationMs,
+        ...group,
         annotations: { [shardsAnnotation]: String(options.shards) },
-        logger: options.logger,
+      });
+    } else {
+      // Looked at only while not leading: a leader keeps sharded replicas out by itself.
+      this.sharded = new LeaseMembership(options.api, {
+        ...group,
+        observeWhile: () => !this.electors[0]?.isLeader,
       });
     }
     for (let shard = 0; shard < options.shards; shard++) this.electors.push(this.elector(shard));
@@ -84,16 +100,27 @@ export class ShardLeases {
 
   start(): void {
     this.membership?.start();
-    for (const elector of this.electors) elector.start();
     if (this.membership) this.rebalancing = this.rebalance();
+    if (!this.sharded) {
+      for (const elector of this.electors) elector.start();
+      return;
+    }
+    const sharded = this.sharded;
+    sharded.start();
+    // Competing before the first look would only be refused: wait for it, as briefly as a list.
+    this.starting = sharded.started.then(() => {
+      if (!this.stopping.signal.aborted) for (const elector of this.electors) elector.start();
+    });
   }
 
   /** Ends every term (after the caller stopped the work under them) and hands every Lease back. */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.rebalancing;
+    await this.starting;
     await Promise.all(this.electors.map((elector) => elector.stop()));
     await this.membership?.stop();
+    await this.sharded?.stop();
   }
 
   private view(): ShardView {
@@ -116,13 +143,28 @@ export class ShardLeases {
       logger: this.membership ? options.logger.child({ shard }) : options.logger,
       onStartedLeading: (term) => options.onStartedLeading(shard, term),
       onStoppedLeading: (term) => options.onStoppedLeading(shard, term),
-      ...(this.membership
-        ? {
-            mayAcquire: (freeForMs: number) =>
-              this.countsAgree && mayTakeShard(this.view(), freeForMs, graceMs),
-          }
-        : {}),
+      mayAcquire: this.membership
+        ? (freeForMs: number) => this.countsAgree && mayTakeShard(this.view(), freeForMs, graceMs)
+        : () => this.noShardedReplica(),
     });
+  }
+
+  /**
+   * Without sharding: whether a recent look (two retry periods, so one missed list does not
+   * matter) found no live sharded replica, which would drive some Rollouts as this one would.
+   */
+  private noShardedReplica(): boolean {
+    const sharded = this.sharded as LeaseMembership;
+    if (!sharded.lookedWithin(2 * this.retryPeriodMs)) return false;
+    const others = sharded.disagreeing(shardsAnnotation, '1');
+    if (others.length > 0 && !this.shardedSeen) {
+      this.options.logger.warn(
+        { replicas: others },
+        'replicas with --shards are alive: not leading until they are gone',
+      );
+    }
+    this.shardedSeen = others.length > 0;
+    return !this.shardedSeen;
   }
 
   /** Whether every live replica runs with this shard count (see the class comment). */

@@ -26,6 +26,11 @@ export interface LeaseMembershipOptions {
   leaseDurationMs: number;
   /** What this member says of itself (its shard count), on its Lease for the others to read. */
   annotations?: Record<string, string>;
+  /**
+   * Only look at the group, without joining it (no Lease of its own), and only while this
+   * says so: a replica outside the group that needs to know who is in it before it acts.
+   */
+  observeWhile?: () => boolean;
   logger?: Logger;
 }
 
@@ -67,7 +72,14 @@ export class LeaseMembership {
   private live: string[] = [];
   private liveAnnotations = new Map<string, Record<string, string>>();
   private listed = false;
+  /** leaseClock() when the last list ended; what this class knows is as old as that. */
+  private lookedAt = Number.NEGATIVE_INFINITY;
   private loop: Promise<void> | undefined;
+  private firstRound: (() => void) | undefined;
+  /** Resolves once the first renew and list ended, well or not. */
+  readonly started = new Promise<void>((resolve) => {
+    this.firstRound = resolve;
+  });
 
   constructor(
     api: ApiServer,
@@ -92,6 +104,11 @@ export class LeaseMembership {
     return this.listed;
   }
 
+  /** Whether the group's Leases were listed within the last `ms` (leaseClock). */
+  lookedWithin(ms: number): boolean {
+    return leaseClock() - this.lookedAt <= ms;
+  }
+
   /** The other live members whose annotation `key` is not `value` (or is missing). */
   disagreeing(key: string, value: string): string[] {
     return this.live.filter(
@@ -108,6 +125,7 @@ export class LeaseMembership {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
+    if (this.options.observeWhile) return;
     await this.leases
       .delete(this.options.namespace, this.name, { timeoutMs: this.retryPeriodMs })
       .catch((error: unknown) =>
@@ -117,9 +135,10 @@ export class LeaseMembership {
 
   private async run(): Promise<void> {
     while (!this.stopping.signal.aborted) {
+      const { observeWhile } = this.options;
       try {
-        await this.renew();
-        await this.look();
+        if (!observeWhile) await this.renew();
+        if (!observeWhile || observeWhile()) await this.look();
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         this.options.logger?.warn(
@@ -127,10 +146,12 @@ export class LeaseMembership {
           'could not renew or list the member Leases; retrying',
         );
       }
+      this.firstRound?.();
       await sleep(this.retryPeriodMs, undefined, { signal: this.stopping.signal }).catch(
         () => undefined,
       );
     }
+    this.firstRound?.();
   }
 
   private call() {
@@ -196,5 +217,6 @@ export class LeaseMembership {
     this.live = live.sort();
     this.liveAnnotations = liveAnnotations;
     this.listed = true;
+    this.lookedAt = now;
   }
 }

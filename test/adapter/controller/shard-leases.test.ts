@@ -204,4 +204,21 @@ describe('shard Leases on a real API server', () => {
     await leader.stop();
     await waitFor('a to hold all six', () => spread(namespace, [a], 6), { timeoutMs: 30_000 });
   });
+
+  it('does not lead without --shards while a sharded replica lives, and leads once it is gone', async () => {
+    const namespace = await cluster().createNamespace();
+    const a = member(namespace, 'a');
+    await waitFor('a to hold all six', () => spread(namespace, [a], 6), { timeoutMs: 30_000 });
+    // The rolling update back to one shard: the new replica's Rollouts are all a's too.
+    const single = member(namespace, 'single', cluster().api, 1);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(single.events).toEqual([]);
+    expect(await holders(namespace, 1)).toEqual(['']);
+
+    await a.leases.stop();
+    await waitFor('the unsharded replica to lead', async () => single.leases.held().length === 1, {
+      timeoutMs: 30_000,
+    });
+    expect(await holders(namespace, 1)).toEqual(['single']);
+  });
 });
