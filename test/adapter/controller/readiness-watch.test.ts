@@ -10,6 +10,7 @@ import { ControllerWatches } from '../../../src/controller/watches.js';
 import { ApiServer } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer, waitFor } from '../../support/apiserver.js';
+import { rolledOutStatus } from '../../support/deployments.js';
 
 /**
  * startCanary against a real kube-apiserver 1.20 (no deployment controller: the test writes the
@@ -61,13 +62,10 @@ async function canaryBecomesReady(namespace: string): Promise<void> {
     const found = await deployments.get(namespace, 'api');
     return found.spec?.replicas === 1 ? found : null;
   });
-  const status = (availableReplicas: number) => ({
+  const status = (available: number) => ({
     status: {
-      observedGeneration: scaled.metadata?.generation,
-      replicas: 1,
-      updatedReplicas: 1,
-      readyReplicas: availableReplicas,
-      availableReplicas,
+      ...rolledOutStatus({ generation: scaled.metadata?.generation, replicas: 1, available }),
+      readyReplicas: available,
     },
   });
   await deployments.mergePatch(namespace, 'api', status(0), 'status');

@@ -1,58 +1,32 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
-import { analyse } from '../../../src/metrics/analysis.js';
 import { MetricTemplates, metricTemplates } from '../../../src/metrics/metric-templates.js';
-import type { MetricsProvider } from '../../../src/metrics/prometheus.js';
 import { useApiServer } from '../../support/apiserver.js';
+import { type FakePrometheus, startFakePrometheus } from '../../support/fake-prometheus.js';
+import { analysePodinfo } from '../../support/template-analysis.js';
 
 // MetricTemplates and their Secrets read from a real API server; the queries asked of a fake
 // Prometheus on 127.0.0.1 that records what it was sent.
 const cluster = useApiServer(['metricTemplate']);
 
-let prometheus: Server;
+let prometheus: FakePrometheus;
 let address: string;
-const seen: { headers: IncomingMessage['headers']; query: string }[] = [];
 let namespace: string;
 let templates: MetricTemplates;
 
-/** The controller's own provider: it must never be asked a template's query. */
-const controllerProvider: MetricsProvider = {
-  query: async () => {
-    throw new Error('the controller provider was asked');
-  },
-};
-
 beforeAll(async () => {
-  prometheus = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const query = new URLSearchParams(Buffer.concat(chunks).toString()).get('query') ?? '';
-      seen.push({ headers: req.headers, query });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          status: 'success',
-          data: { resultType: 'vector', result: [{ metric: {}, value: [1, '99.5'] }] },
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
-  address = `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`;
+  prometheus = await startFakePrometheus({ value: '99.5' });
+  address = prometheus.address;
 });
 
 afterAll(async () => {
   await templates?.close();
-  prometheus.closeAllConnections();
-  await new Promise<void>((resolve) => prometheus.close(() => resolve()));
+  await prometheus?.close();
 });
 
 beforeEach(async () => {
-  seen.length = 0;
+  prometheus.asked.length = 0;
   await templates?.close();
   namespace = await cluster().createNamespace('templates');
   templates = new MetricTemplates({
@@ -105,19 +79,11 @@ describe('MetricTemplates against a real API server', () => {
       namespace,
     });
     expect(resolved.problems).toEqual([]);
-    const result = await analyse({
-      metrics: resolved.metrics,
-      mode: 'workload',
-      provider: controllerProvider,
-      namespace,
-      target: 'podinfo',
-      service: 'podinfo-canary',
-      defaultIntervalMs: 30_000,
-    });
+    const result = await analysePodinfo(resolved.metrics, namespace);
     expect(result.results[0]).toMatchObject({ value: 99.5, passed: true });
-    expect(seen[0]?.headers.authorization).toBe('Bearer s3cret');
-    expect(seen[0]?.headers['x-scope-orgid']).toBe('team-a');
-    expect(seen[0]?.query).toBe(
+    expect(prometheus.asked[0]?.headers.authorization).toBe('Bearer s3cret');
+    expect(prometheus.asked[0]?.headers['x-scope-orgid']).toBe('team-a');
+    expect(prometheus.asked[0]?.query).toBe(
       `sum(rate(response_total{namespace="${namespace}",deployment=~"podinfo",direction="inbound",rollout="podinfo"}[1m]))`,
     );
   });
@@ -138,17 +104,9 @@ describe('MetricTemplates against a real API server', () => {
     expect(resolved.problems[0]?.problem.message).toBe(
       `MetricTemplate ${namespace}/gone does not exist: create it, or fix the metric's templateRef`,
     );
-    const result = await analyse({
-      metrics: resolved.metrics,
-      mode: 'workload',
-      provider: controllerProvider,
-      namespace,
-      target: 'podinfo',
-      service: 'podinfo-canary',
-      defaultIntervalMs: 30_000,
-    });
+    const result = await analysePodinfo(resolved.metrics, namespace);
     expect(result.results.map((r) => r.passed)).toEqual([false, false]);
-    expect(seen).toEqual([]);
+    expect(prometheus.asked).toEqual([]);
   });
 
   it('names the metric field to fill when a template variable is not given', async () => {

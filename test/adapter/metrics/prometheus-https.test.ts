@@ -1,16 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
-import { analyse } from '../../../src/metrics/analysis.js';
 import { MetricTemplates, metricTemplates } from '../../../src/metrics/metric-templates.js';
-import type { MetricsProvider } from '../../../src/metrics/prometheus.js';
 import { useApiServer } from '../../support/apiserver.js';
+import { type FakePrometheus, startFakePrometheus } from '../../support/fake-prometheus.js';
+import { analysePodinfo } from '../../support/template-analysis.js';
 
 // A MetricTemplate's TLS options end to end: the template and its Secret (ca.crt) from a real
 // API server, the query asked over https of a server on 127.0.0.1 that answers as Prometheus's
@@ -18,13 +16,12 @@ import { useApiServer } from '../../support/apiserver.js';
 const cluster = useApiServer(['metricTemplate']);
 
 let directory: string;
-let server: Server;
+let prometheus: FakePrometheus;
 let address: string;
 let authority: string;
 let otherAuthority: string;
 let namespace: string;
 let templates: MetricTemplates;
-let queries = 0;
 
 /** A fresh authority (key and self-signed certificate) named `name` in the test directory. */
 function makeAuthority(name: string): string {
@@ -85,42 +82,25 @@ function makeServerCertificate(ca: string): { key: string; cert: string } {
   };
 }
 
-const controllerProvider: MetricsProvider = {
-  query: async () => {
-    throw new Error('the controller provider was asked');
-  },
-};
-
 beforeAll(async () => {
   directory = mkdtempSync(path.join(tmpdir(), 'fledge-https-'));
   authority = makeAuthority('test-ca');
   otherAuthority = makeAuthority('other-ca');
-  server = createServer(makeServerCertificate('test-ca'), (req, res) => {
-    req.resume();
-    req.on('end', () => {
-      queries += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          status: 'success',
-          data: { resultType: 'vector', result: [{ metric: {}, value: [1, '99.5'] }] },
-        }),
-      );
-    });
+  prometheus = await startFakePrometheus({
+    value: '99.5',
+    tls: makeServerCertificate('test-ca'),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  address = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  address = prometheus.address;
 });
 
 afterAll(async () => {
   await templates?.close();
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await prometheus?.close();
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
 beforeEach(async () => {
-  queries = 0;
+  prometheus.asked.length = 0;
   await templates?.close();
   namespace = await cluster().createNamespace('https');
   templates = new MetricTemplates({
@@ -167,15 +147,7 @@ async function check() {
     { name: 'podinfo', namespace },
   );
   expect(resolved.problems).toEqual([]);
-  const result = await analyse({
-    metrics: resolved.metrics,
-    mode: 'workload',
-    provider: controllerProvider,
-    namespace,
-    target: 'podinfo',
-    service: 'podinfo-canary',
-    defaultIntervalMs: 30_000,
-  });
+  const result = await analysePodinfo(resolved.metrics, namespace);
   return result.results[0];
 }
 
@@ -183,7 +155,7 @@ describe("a MetricTemplate's Prometheus over https", () => {
   it('is asked when the Secret’s ca.crt is the authority that signed its certificate', async () => {
     await givenTemplate({}, authority);
     expect(await check()).toMatchObject({ value: 99.5, passed: true });
-    expect(queries).toBe(1);
+    expect(prometheus.asked).toHaveLength(1);
   });
 
   it('fails the check with the cause and the fix when ca.crt is another authority', async () => {
@@ -196,7 +168,7 @@ describe("a MetricTemplate's Prometheus over https", () => {
     expect(result?.message).toContain(
       "give the authority that signed it as ca.crt in the provider's Secret",
     );
-    expect(queries).toBe(0);
+    expect(prometheus.asked).toHaveLength(0);
   });
 
   it('fails the same way with no authority given, the system’s not trusting a test authority', async () => {

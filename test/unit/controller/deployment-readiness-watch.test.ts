@@ -8,19 +8,16 @@ import {
 import { ProgressDeadline } from '../../../src/controller/effects/context.js';
 import { deploymentReadiness } from '../../../src/controller/workload/readiness.js';
 import { watchedDeployment } from '../../../src/controller/world.js';
+import { apiDeployment, rolledOutStatus } from '../../support/deployments.js';
 
 /** A Deployment `prod/api` of 2 replicas at `generation`, `available` of them available. */
 function copy(resourceVersion: string, generation: number, available: number): ReadinessSubject {
-  return watchedDeployment({
-    metadata: { namespace: 'prod', name: 'api', resourceVersion, generation },
-    spec: { replicas: 2, template: {} },
-    status: {
-      observedGeneration: generation,
-      replicas: 2,
-      updatedReplicas: 2,
-      availableReplicas: available,
-    },
-  } as never);
+  return watchedDeployment(
+    apiDeployment(rolledOutStatus({ generation, replicas: 2, available }), {
+      generation,
+      resourceVersion,
+    }) as never,
+  );
 }
 
 /** The watch cache of one Deployment, and the API server's answers to GETs, in turn. */

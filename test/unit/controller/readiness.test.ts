@@ -1,15 +1,8 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { deploymentReadiness } from '../../../src/controller/workload/readiness.js';
+import { apiDeployment, rolledOutStatus } from '../../support/deployments.js';
 
-function deployment(status: V1Deployment['status'], replicas = 2, generation = 2): V1Deployment {
-  return {
-    metadata: { name: 'api', namespace: 'prod', generation },
-    spec: { replicas, selector: {}, template: {} },
-    status,
-  };
-}
-
+// apiDeployment wants 2 replicas at generation 2: each status below is judged against that.
 describe('deploymentReadiness', () => {
   it.each([
     [
@@ -33,18 +26,20 @@ describe('deploymentReadiness', () => {
       '1 of 2 replicas available',
     ],
   ])('is not ready when %s', (_, status, reason) => {
-    const readiness = deploymentReadiness(deployment(status));
+    const readiness = deploymentReadiness(apiDeployment(status));
     expect(readiness.ready).toBe(false);
     expect(readiness.reason).toContain(reason);
   });
 
   it('is ready when every replica is updated and available', () => {
-    const status = { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 };
-    expect(deploymentReadiness(deployment(status)).ready).toBe(true);
+    const status = rolledOutStatus({ generation: 2, replicas: 2, available: 2 });
+    expect(deploymentReadiness(apiDeployment(status)).ready).toBe(true);
   });
 
   it('is ready at zero replicas once observed', () => {
-    expect(deploymentReadiness(deployment({ observedGeneration: 2 }, 0)).ready).toBe(true);
+    expect(
+      deploymentReadiness(apiDeployment({ observedGeneration: 2 }, { replicas: 0 })).ready,
+    ).toBe(true);
   });
 
   it('reports an exceeded progress deadline', () => {
@@ -52,6 +47,6 @@ describe('deploymentReadiness', () => {
       observedGeneration: 2,
       conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
     };
-    expect(deploymentReadiness(deployment(status)).reason).toContain('progress deadline');
+    expect(deploymentReadiness(apiDeployment(status)).reason).toContain('progress deadline');
   });
 });

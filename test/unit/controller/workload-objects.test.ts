@@ -1,15 +1,7 @@
-import type { V1Deployment, V1OwnerReference } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { primaryDeployment, workloadNames } from '../../../src/controller/workload/objects.js';
-
-const owner: V1OwnerReference = {
-  apiVersion: 'fledge.dev/v1alpha1',
-  kind: 'Rollout',
-  name: 'api',
-  uid: 'uid-1',
-  controller: true,
-  blockOwnerDeletion: true,
-};
+import { primaryDeployment } from '../../../src/controller/workload/objects.js';
+import { apiNames, rolloutOwner } from '../../support/workload-fixtures.js';
 
 const target: V1Deployment = {
   apiVersion: 'apps/v1',
@@ -34,14 +26,12 @@ const target: V1Deployment = {
   },
 };
 
-const names = workloadNames('prod', 'api', 'api');
-
 describe('primaryDeployment', () => {
-  const primary = primaryDeployment(target, names, owner, 3);
+  const primary = primaryDeployment(target, apiNames, rolloutOwner, 3);
 
   it('is named after the target and owned by the Rollout', () => {
     expect(primary.metadata?.name).toBe('api-primary');
-    expect(primary.metadata?.ownerReferences).toEqual([owner]);
+    expect(primary.metadata?.ownerReferences).toEqual([rolloutOwner]);
   });
 
   it('selects only primary pods, keeping the other template labels', () => {

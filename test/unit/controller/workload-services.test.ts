@@ -1,6 +1,5 @@
-import type { V1Deployment, V1OwnerReference, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { workloadNames } from '../../../src/controller/workload/objects.js';
 import {
   APPLIED_METADATA_ANNOTATION,
   overriddenKeys,
@@ -9,15 +8,7 @@ import {
   servicePorts,
   workloadServices,
 } from '../../../src/controller/workload/services.js';
-
-const owner: V1OwnerReference = {
-  apiVersion: 'fledge.dev/v1alpha1',
-  kind: 'Rollout',
-  name: 'api',
-  uid: 'uid-1',
-  controller: true,
-  blockOwnerDeletion: true,
-};
+import { apiNames, rolloutOwner } from '../../support/workload-fixtures.js';
 
 function target(containers: unknown[] = [{ name: 'api', image: 'api:2' }]): V1Deployment {
   return {
@@ -32,13 +23,12 @@ function target(containers: unknown[] = [{ name: 'api', image: 'api:2' }]): V1De
   };
 }
 
-const names = workloadNames('prod', 'api', 'api');
 const base: ServiceSettings = { port: 8080, targetPort: 'http' };
 
 describe('workloadServices', () => {
   const {
     services: [apex, primary, canary],
-  } = workloadServices(target(), names, base, owner);
+  } = workloadServices(target(), apiNames, base, rolloutOwner);
 
   it('sends the apex and the primary Service to primary pods', () => {
     expect(apex?.metadata?.name).toBe('api');
@@ -58,13 +48,13 @@ describe('workloadServices', () => {
   it("gives each Service its own labels and annotations, under fledge's own", () => {
     const { services } = workloadServices(
       target(),
-      names,
+      apiNames,
       {
         ...base,
         apex: { labels: { tier: 'edge', 'fledge.dev/managed': 'no' }, annotations: { a: '1' } },
         canary: { annotations: { 'linkerd.io/x': 'y' } },
       },
-      owner,
+      rolloutOwner,
     );
     expect(services.map((s) => s.metadata?.labels)).toEqual([
       { tier: 'edge', 'fledge.dev/managed': 'true' },
@@ -188,7 +178,7 @@ describe('servicePorts', () => {
 
 describe('serviceChange', () => {
   const desiredWith = (settings: Partial<ServiceSettings>, containers?: unknown[]) =>
-    workloadServices(target(containers), names, { ...base, ...settings }, owner)
+    workloadServices(target(containers), apiNames, { ...base, ...settings }, rolloutOwner)
       .services[0] as V1Service;
   const existing = (service: V1Service, extra: { labels?: object; annotations?: object } = {}) =>
     ({

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { alertTarget } from '../../../src/alerts/target.js';
@@ -14,9 +11,7 @@ import type {
   FlaggerAlertProvider,
   FlaggerCanary,
 } from '../../../src/convert/flagger-types.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
+import { convertOptions, exampleFile, flaggerCanary } from '../../support/flagger-canary.js';
 
 const provider = (
   name: string,
@@ -39,13 +34,9 @@ const slackFromDocs = provider('on-call', {
   secretRef: { name: 'on-call-url' },
 });
 
-const canary = (alerts: unknown[]): FlaggerCanary => ({
-  apiVersion: 'flagger.app/v1beta1',
-  kind: 'Canary',
-  metadata: { name: 'podinfo', namespace: 'test' },
-  spec: {
+const canary = (alerts: unknown[]): FlaggerCanary =>
+  flaggerCanary('podinfo', 'test', {
     provider: 'linkerd',
-    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
     service: { port: 9898 },
     analysis: {
       interval: '30s',
@@ -54,8 +45,7 @@ const canary = (alerts: unknown[]): FlaggerCanary => ({
       stepWeight: 5,
       alerts: alerts as FlaggerAlert[],
     },
-  },
-});
+  });
 
 /** Flagger's docs' alerts list: three alerts, one with another namespace. */
 const alertsFromDocs = [
@@ -201,7 +191,7 @@ describe('analysis.alerts', () => {
   ];
 
   it("maps Flagger's docs' alerts to the Rollout's, with their severities and providerRefs", () => {
-    const result = convertCanary(canary(alertsFromDocs), [], options, providers);
+    const result = convertCanary(canary(alertsFromDocs), [], convertOptions, providers);
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     expect((result.rollout.spec as { analysis: { alerts: unknown } }).analysis.alerts).toEqual([
       {
@@ -223,7 +213,7 @@ describe('analysis.alerts', () => {
         { name: 'b', providerRef: { name: 'dev-msteams' } },
       ]),
       [],
-      options,
+      convertOptions,
       providers,
     );
     const alerts = result.ok && (result.rollout.spec as { analysis: { alerts: unknown[] } });
@@ -234,7 +224,7 @@ describe('analysis.alerts', () => {
   });
 
   it('keeps the providerRef of a provider not in the input, saying to convert it too', () => {
-    const result = convertCanary(canary(alertsFromDocs.slice(1, 2)), [], options, []);
+    const result = convertCanary(canary(alertsFromDocs.slice(1, 2)), [], convertOptions, []);
     expect(result.ok).toBe(true);
     expect(result.notes).toEqual([
       {
@@ -249,7 +239,7 @@ describe('analysis.alerts', () => {
     const result = convertCanary(
       canary([{ name: 'pages', providerRef: { name: 'pager' } }, alertsFromDocs[2]]),
       [],
-      options,
+      convertOptions,
       [
         ...providers,
         provider('pager', { type: 'pagerduty', address: 'https://p.example' }, 'test'),
@@ -283,7 +273,7 @@ describe('analysis.alerts', () => {
       'spec.analysis.alerts[0].providerRef.name',
     ],
   ])('refuses %j at its field', (alert, field) => {
-    const result = convertCanary(canary([alert]), [], options);
+    const result = convertCanary(canary([alert]), [], convertOptions);
     expect(result.ok).toBe(false);
     expect(result.ok ? [] : result.problems.map((p) => p.path)).toEqual([field]);
   });
@@ -295,7 +285,7 @@ describe('analysis.alerts', () => {
         { name: 'y'.repeat(64), providerRef: { name: 'dev-msteams' } },
       ]),
       [],
-      options,
+      convertOptions,
       [provider('pager', { type: 'pagerduty', address: 'https://p.example' }, 'test')],
     );
     expect(result.ok ? [] : result.problems.map((p) => p.path)).toEqual([
@@ -306,9 +296,7 @@ describe('analysis.alerts', () => {
 
 describe('fledge convert with AlertProviders in the input', () => {
   it('converts examples/flagger/alert-providers.yaml: one provider of each type, and every alert', () => {
-    const name = 'examples/flagger/alert-providers.yaml';
-    const text = readFileSync(path.join(root, name), 'utf8');
-    const converted = convertFlaggerFiles([{ name, text }], options);
+    const converted = convertFlaggerFiles([exampleFile('alert-providers.yaml')], convertOptions);
     expect(converted.failed).toBe(0);
     const documents = parseAllDocuments(converted.yaml).map((d) => d.toJSON());
     expect(documents.map((d) => `${d.kind} ${d.spec.type ?? ''}`.trim())).toEqual([
@@ -333,7 +321,7 @@ describe('fledge convert with AlertProviders in the input', () => {
     const text = [slackFromDocs, canary(alertsFromDocs.slice(0, 1))]
       .map((d) => JSON.stringify(d))
       .join('\n---\n');
-    const converted = convertFlaggerFiles([{ name: 'in.yaml', text }], options);
+    const converted = convertFlaggerFiles([{ name: 'in.yaml', text }], convertOptions);
     expect(converted.failed).toBe(0);
     expect(converted.alertProviders).toBe(1);
     expect(
@@ -350,7 +338,7 @@ describe('fledge convert with AlertProviders in the input', () => {
   it('counts a provider it cannot convert as failed, with the problem at its field', () => {
     const converted = convertFlaggerFiles(
       [{ name: 'in.yaml', text: JSON.stringify(provider('bad', { type: 'slack' })) }],
-      options,
+      convertOptions,
     );
     expect(converted.failed).toBe(1);
     expect(converted.yaml).toBe('');

@@ -1,38 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { validateRollout } from '../../../src/api/validate.js';
 import { convertCanary } from '../../../src/convert/canary.js';
 import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
-
-const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
+import { convertOptions, flaggerCanary, validConversion } from '../../support/flagger-canary.js';
 
 /** The Deployment target of Flagger's "How it works" page, with the analysis it needs here. */
 const canary = (
   autoscalerRef: Record<string, unknown> | undefined,
   analysis: Record<string, unknown> = {},
-): FlaggerCanary => ({
-  apiVersion: 'flagger.app/v1beta1',
-  kind: 'Canary',
-  metadata: { name: 'podinfo', namespace: 'test' },
-  spec: {
+): FlaggerCanary =>
+  flaggerCanary('podinfo', 'test', {
     provider: 'linkerd',
     progressDeadlineSeconds: 60,
-    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
     ...(autoscalerRef ? { autoscalerRef } : {}),
     service: { port: 9898 },
     analysis: { interval: '1m', threshold: 10, maxWeight: 50, stepWeight: 5, ...analysis },
-  },
-});
+  });
 
 function converted(input: FlaggerCanary) {
-  const result = convertCanary(input, [], options);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  expect(validateRollout(result.rollout).ok).toBe(true);
+  const result = validConversion(input);
   const spec = result.rollout.spec as { autoscalerRef?: unknown; analysis: object };
   return { ...result, spec };
 }
 
 function refused(input: FlaggerCanary) {
-  const result = convertCanary(input, [], options);
+  const result = convertCanary(input, [], convertOptions);
   if (result.ok) throw new Error('converted a Canary that should be refused');
   return result.problems;
 }

@@ -1,45 +1,18 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { validateRollout } from '../../../src/api/validate.js';
 import { convertCanary } from '../../../src/convert/canary.js';
 import { readFlaggerInput } from '../../../src/convert/documents.js';
 import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
-
-function example(file: string) {
-  const name = `examples/flagger/${file}`;
-  return readFlaggerInput([{ name, text: readFileSync(path.join(root, name), 'utf8') }]);
-}
-
-function convertOnly(canary: FlaggerCanary) {
-  const result = convertCanary(canary, [], options);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result;
-}
-
-const minimal = (
-  spec: Record<string, unknown> = {},
-  analysis: Record<string, unknown> = {},
-): FlaggerCanary => ({
-  apiVersion: 'flagger.app/v1beta1',
-  kind: 'Canary',
-  metadata: { name: 'web', namespace: 'shop' },
-  spec: {
-    provider: 'linkerd',
-    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
-    service: { port: 80 },
-    analysis: { interval: '1m', threshold: 3, maxWeight: 50, stepWeight: 10, ...analysis },
-    ...spec,
-  },
-});
+import {
+  convertedCanary,
+  convertOptions,
+  flaggerExample,
+  minimalCanary,
+} from '../../support/flagger-canary.js';
 
 describe("the Linkerd production guide's Canary (the seed)", () => {
-  const input = example('seed-api-service.yaml');
-  const result = convertCanary(input.canaries[0] as FlaggerCanary, input.templates, options);
+  const input = flaggerExample('seed-api-service.yaml');
+  const result = convertCanary(input.canaries[0] as FlaggerCanary, input.templates, convertOptions);
 
   it('converts into a Rollout that validateRollout accepts', () => {
     expect(result.ok).toBe(true);
@@ -98,8 +71,8 @@ describe("the Linkerd production guide's Canary (the seed)", () => {
 });
 
 describe("Flagger's Linkerd tutorial (podinfo with MetricTemplates)", () => {
-  const input = example('linkerd-podinfo.yaml');
-  const result = convertCanary(input.canaries[0] as FlaggerCanary, input.templates, options);
+  const input = flaggerExample('linkerd-podinfo.yaml');
+  const result = convertCanary(input.canaries[0] as FlaggerCanary, input.templates, convertOptions);
   const { spec } = (result.ok ? result.rollout : { spec: {} }) as {
     spec: {
       routing?: unknown;
@@ -151,20 +124,20 @@ describe("Flagger's Linkerd tutorial (podinfo with MetricTemplates)", () => {
 
 describe('convertCanary', () => {
   it('names the Services after the target, as Flagger does, when the names differ', () => {
-    const canary = minimal({ targetRef: { kind: 'Deployment', name: 'web-v2' } });
-    const spec = convertOnly(canary).rollout.spec as { service: { name: string } };
+    const canary = minimalCanary({}, { targetRef: { kind: 'Deployment', name: 'web-v2' } });
+    const spec = convertedCanary(canary).rollout.spec as { service: { name: string } };
     expect(spec.service).toEqual({ name: 'web-v2', port: 80, targetPort: 80 });
   });
 
   it("writes Flagger's default threshold of 1 when none is set", () => {
-    const result = convertOnly(minimal({}, { threshold: undefined }));
+    const result = convertedCanary(minimalCanary({ threshold: undefined }));
     expect((result.rollout.spec as { analysis: { threshold: number } }).analysis.threshold).toBe(1);
     expect(result.notes.map((n) => n.path)).toContain('spec.analysis.threshold');
   });
 
   it('keeps stepWeights and lets their last step be the maximum', () => {
-    const result = convertOnly(
-      minimal({}, { stepWeight: undefined, maxWeight: 60, stepWeights: [5, 10, 30] }),
+    const result = convertedCanary(
+      minimalCanary({ stepWeight: undefined, maxWeight: 60, stepWeights: [5, 10, 30] }),
     );
     const analysis = (result.rollout.spec as { analysis: Record<string, unknown> }).analysis;
     expect(analysis.stepWeights).toEqual([5, 10, 30]);
@@ -173,23 +146,20 @@ describe('convertCanary', () => {
   });
 
   it("raises an interval below Flagger's 10s floor", () => {
-    const result = convertOnly(minimal({}, { interval: '5s' }));
+    const result = convertedCanary(minimalCanary({ interval: '5s' }));
     expect((result.rollout.spec as { analysis: { interval: string } }).analysis.interval).toBe(
       '10s',
     );
   });
 
   it('turns the deprecated metric threshold into a range: a floor for the success rate', () => {
-    const result = convertOnly(
-      minimal(
-        {},
-        {
-          metrics: [
-            { name: 'request-success-rate', threshold: 99 },
-            { name: 'errors', threshold: 3, query: 'sum(x)' },
-          ],
-        },
-      ),
+    const result = convertedCanary(
+      minimalCanary({
+        metrics: [
+          { name: 'request-success-rate', threshold: 99 },
+          { name: 'errors', threshold: 3, query: 'sum(x)' },
+        ],
+      }),
     );
     const metrics = (result.rollout.spec as { analysis: { metrics: unknown[] } }).analysis.metrics;
     expect(metrics).toEqual([
@@ -199,20 +169,17 @@ describe('convertCanary', () => {
   });
 
   it('keeps a templateRef whose MetricTemplate is not in the input, saying to convert it too', () => {
-    const result = convertOnly(
-      minimal(
-        {},
-        {
-          metrics: [
-            {
-              name: 'latency',
-              templateRef: { name: 'latency' },
-              templateVariables: { quantile: 0.99 },
-              thresholdRange: { max: 5 },
-            },
-          ],
-        },
-      ),
+    const result = convertedCanary(
+      minimalCanary({
+        metrics: [
+          {
+            name: 'latency',
+            templateRef: { name: 'latency' },
+            templateVariables: { quantile: 0.99 },
+            thresholdRange: { max: 5 },
+          },
+        ],
+      }),
     );
     expect((result.rollout.spec as { analysis: { metrics?: unknown } }).analysis.metrics).toEqual([
       {
@@ -256,20 +223,19 @@ describe('convertCanary', () => {
       metadata: { name: 't', namespace: 'shop' },
       spec: templateSpec,
     };
-    const canary = minimal(
-      {},
-      { metrics: [{ name: 'm', templateRef: { name: 't' }, thresholdRange: { max: 5 } }] },
-    );
-    const result = convertCanary(canary, [template], options);
+    const canary = minimalCanary({
+      metrics: [{ name: 'm', templateRef: { name: 't' }, thresholdRange: { max: 5 } }],
+    });
+    const result = convertCanary(canary, [template], convertOptions);
     expect(result.ok).toBe(true);
     expect(result.notes[0]).toMatchObject({ kind: 'dropped', message: expect.stringMatching(why) });
   });
 
   it('refuses a Canary with neither steps nor iterations: nothing says how traffic moves', () => {
     const result = convertCanary(
-      minimal({}, { stepWeight: undefined, maxWeight: undefined, iterations: 0 }),
+      minimalCanary({ stepWeight: undefined, maxWeight: undefined, iterations: 0 }),
       [],
-      options,
+      convertOptions,
     );
     expect(result).toMatchObject({
       ok: false,
@@ -283,7 +249,7 @@ describe('convertCanary', () => {
   });
 
   it('refuses a provider other than Linkerd routing', () => {
-    const result = convertCanary(minimal({ provider: 'istio' }), [], options);
+    const result = convertCanary(minimalCanary({}, { provider: 'istio' }), [], convertOptions);
     expect(result).toMatchObject({
       ok: false,
       problems: [{ path: 'spec.provider', message: expect.stringMatching(/^provider istio/) }],
@@ -291,8 +257,11 @@ describe('convertCanary', () => {
   });
 
   it('lists every field without a counterpart', () => {
-    const result = convertOnly(
-      minimal({ ingressRef: { name: 'web' }, metricsServer: 'http://prom:9090' }, { mirror: true }),
+    const result = convertedCanary(
+      minimalCanary(
+        { mirror: true },
+        { ingressRef: { name: 'web' }, metricsServer: 'http://prom:9090' },
+      ),
     );
     expect(result.notes.filter((n) => n.kind === 'dropped').map((n) => n.path)).toEqual([
       'spec.ingressRef',
@@ -302,19 +271,16 @@ describe('convertCanary', () => {
   });
 
   it("keeps a gate webhook to Flagger's loadtester, sent to fledge's at the same path", () => {
-    const result = convertOnly(
-      minimal(
-        {},
-        {
-          webhooks: [
-            {
-              name: 'approval',
-              type: 'confirm-promotion',
-              url: 'http://flagger-loadtester.test/gate/check',
-            },
-          ],
-        },
-      ),
+    const result = convertedCanary(
+      minimalCanary({
+        webhooks: [
+          {
+            name: 'approval',
+            type: 'confirm-promotion',
+            url: 'http://flagger-loadtester.test/gate/check',
+          },
+        ],
+      }),
     );
     const webhooks = (result.rollout.spec as { analysis: { webhooks: unknown[] } }).analysis
       .webhooks;

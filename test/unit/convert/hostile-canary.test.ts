@@ -3,29 +3,10 @@ import { convertCanary } from '../../../src/convert/canary.js';
 import { convertFlaggerFiles } from '../../../src/convert/convert-files.js';
 import { MAX_SOURCE_BYTES, readFlaggerInput } from '../../../src/convert/documents.js';
 import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
-
-const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
-
-function canary(
-  analysis: Record<string, unknown> = {},
-  spec: Record<string, unknown> = {},
-): FlaggerCanary {
-  return {
-    apiVersion: 'flagger.app/v1beta1',
-    kind: 'Canary',
-    metadata: { name: 'web', namespace: 'shop' },
-    spec: {
-      provider: 'linkerd',
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
-      service: { port: 80 },
-      analysis: { interval: '1m', threshold: 3, maxWeight: 50, stepWeight: 10, ...analysis },
-      ...spec,
-    },
-  } as FlaggerCanary;
-}
+import { convertOptions, minimalCanary } from '../../support/flagger-canary.js';
 
 function problemsOf(input: unknown) {
-  const result = convertCanary(input as FlaggerCanary, [], options);
+  const result = convertCanary(input as FlaggerCanary, [], convertOptions);
   return result.ok ? [] : result.problems;
 }
 
@@ -57,19 +38,19 @@ describe('a malformed Canary is reported at its field, never as an internal erro
       /must be a whole number/,
     ],
   ])('%s', (_case, analysis, path, message) => {
-    expect(problemsOf(canary(analysis))).toEqual([
+    expect(problemsOf(minimalCanary(analysis))).toEqual([
       { path, message: expect.stringMatching(message) },
     ]);
   });
 
   it('reports a spec that is null, where reading it threw', () => {
-    expect(problemsOf({ ...canary(), spec: null })).toEqual([
+    expect(problemsOf({ ...minimalCanary(), spec: null })).toEqual([
       { path: 'spec', message: 'must be a map; got null' },
     ]);
   });
 
   it('reports a Canary without metadata', () => {
-    expect(problemsOf({ ...canary(), metadata: undefined })).toEqual([
+    expect(problemsOf({ ...minimalCanary(), metadata: undefined })).toEqual([
       { path: 'metadata', message: 'is required' },
     ]);
   });
@@ -98,12 +79,12 @@ describe('a malformed Canary is reported at its field, never as an internal erro
     ],
     ['a duration too long to count', { interval: `${'9'.repeat(400)}h` }, 'spec.analysis.interval'],
   ])('refuses %s, where it was dropped or threw', (_case, analysis, path) => {
-    expect(problemsOf(canary(analysis)).map((p) => p.path)).toEqual([path]);
+    expect(problemsOf(minimalCanary(analysis)).map((p) => p.path)).toEqual([path]);
   });
 
   it('names the Canary field when the Rollout it becomes is refused, past dropped metrics', () => {
     const problems = problemsOf(
-      canary({
+      minimalCanary({
         metrics: [
           { name: 'no-query', thresholdRange: { max: 1 } },
           { name: 'request-duration', thresholdRange: { max: 500 }, interval: '48h' },
@@ -122,20 +103,20 @@ describe('a malformed Canary is reported at its field, never as an internal erro
 
   it('names the target when the Service name it gives is too long for -primary', () => {
     const problems = problemsOf(
-      canary({}, { targetRef: { kind: 'Deployment', name: 'a'.repeat(60) } }),
+      minimalCanary({}, { targetRef: { kind: 'Deployment', name: 'a'.repeat(60) } }),
     );
     expect(problems.map((p) => p.path)).toEqual(['spec.targetRef.name']);
   });
 
   it('refuses a namespace that is no namespace name', () => {
-    const input = canary();
+    const input = minimalCanary();
     (input.metadata as { namespace: string }).namespace = 'My.NS';
     expect(problemsOf(input).map((p) => p.path)).toEqual(['metadata.namespace']);
   });
 
   it('refuses autocannon load the loadtester would refuse, at its metadata field', () => {
     const problems = problemsOf(
-      canary({
+      minimalCanary({
         webhooks: [
           {
             name: 'load',
@@ -200,13 +181,13 @@ describe('reading the files never throws', () => {
 
 describe('convertFlaggerFiles, what fledge convert runs', () => {
   it('fails, naming the file, when a file cannot be read, and still converts the others', () => {
-    const good = JSON.stringify(canary());
+    const good = JSON.stringify(minimalCanary());
     const result = convertFlaggerFiles(
       [
         { name: 'bad.yaml', text: 'a: [\n' },
         { name: 'good.json', text: good },
       ],
-      options,
+      convertOptions,
     );
     expect(result.failed).toBe(1);
     expect(result.canaries).toBe(1);
@@ -218,8 +199,8 @@ describe('convertFlaggerFiles, what fledge convert runs', () => {
 
   it('lists each problem of a refused Canary on its own line, with the field', () => {
     const result = convertFlaggerFiles(
-      [{ name: 'c.json', text: JSON.stringify(canary({ metrics: 'x', webhooks: 5 })) }],
-      options,
+      [{ name: 'c.json', text: JSON.stringify(minimalCanary({ metrics: 'x', webhooks: 5 })) }],
+      convertOptions,
     );
     expect(result.failed).toBe(1);
     expect(result.messages).toEqual([

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { MetricTemplate } from '../../../src/api/metrictemplate.generated.js';
@@ -10,9 +7,7 @@ import type { FlaggerMetricTemplate } from '../../../src/convert/flagger-types.j
 import { convertMetricTemplate } from '../../../src/convert/metric-template.js';
 import { prepareQuery } from '../../../src/metrics/analysis.js';
 import { templateSource } from '../../../src/metrics/template-source.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
+import { convertOptions, exampleFile } from '../../support/flagger-canary.js';
 
 const flagger = (spec: FlaggerMetricTemplate['spec'], namespace = 'test') => ({
   apiVersion: 'flagger.app/v1beta1',
@@ -115,11 +110,7 @@ describe('convertMetricTemplate', () => {
 });
 
 describe("fledge convert on Flagger's Linkerd tutorial (two MetricTemplates and podinfo)", () => {
-  const name = 'examples/flagger/linkerd-podinfo.yaml';
-  const converted = convertFlaggerFiles(
-    [{ name, text: readFileSync(path.join(root, name), 'utf8') }],
-    options,
-  );
+  const converted = convertFlaggerFiles([exampleFile('linkerd-podinfo.yaml')], convertOptions);
   const documents = parseAllDocuments(converted.yaml).map((d) => d.toJSON());
   const templates = documents.filter((d) => d.kind === 'MetricTemplate') as MetricTemplate[];
   const rollout = documents.find((d) => d.kind === 'Rollout');

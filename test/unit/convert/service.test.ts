@@ -1,40 +1,29 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { validateRollout } from '../../../src/api/validate.js';
 import { convertCanary } from '../../../src/convert/canary.js';
-import { readFlaggerInput } from '../../../src/convert/documents.js';
 import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
+import {
+  convertOptions,
+  flaggerCanary,
+  flaggerExample,
+  validConversion,
+} from '../../support/flagger-canary.js';
 
 const canary = (service: Record<string, unknown>, spec: Record<string, unknown> = {}) =>
-  ({
-    apiVersion: 'flagger.app/v1beta1',
-    kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test' },
-    spec: {
-      provider: 'linkerd',
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      service: { port: 9898, ...service },
-      analysis: { interval: '30s', threshold: 5, maxWeight: 50, stepWeight: 5 },
-      ...spec,
-    },
-  }) as FlaggerCanary;
+  flaggerCanary('podinfo', 'test', {
+    provider: 'linkerd',
+    service: { port: 9898, ...service },
+    analysis: { interval: '30s', threshold: 5, maxWeight: 50, stepWeight: 5 },
+    ...spec,
+  });
 
 function converted(input: FlaggerCanary) {
-  const result = convertCanary(input, [], options);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  expect(validateRollout(result.rollout).ok).toBe(true);
+  const result = validConversion(input);
   return { service: (result.rollout.spec as { service: unknown }).service, notes: result.notes };
 }
 
 describe('spec.service', () => {
   it("maps Flagger's Linkerd example: port 80 to 9898, portName and portDiscovery", () => {
-    const name = 'examples/flagger/linkerd-canary.yaml';
-    const input = readFlaggerInput([{ name, text: readFileSync(path.join(root, name), 'utf8') }]);
+    const input = flaggerExample('linkerd-canary.yaml');
     const { service, notes } = converted(input.canaries[0] as FlaggerCanary);
     expect(service).toEqual({
       name: 'podinfo',
@@ -126,7 +115,7 @@ describe('spec.service', () => {
     [{ primary: { labels: 'x' } }, 'spec.service.primary.labels'],
     [{ portDiscovery: 'yes' }, 'spec.service.portDiscovery'],
   ])('refuses %j at its field', (service, field) => {
-    const result = convertCanary(canary(service), [], options);
+    const result = convertCanary(canary(service), [], convertOptions);
     expect(result.ok ? [] : result.problems.map((p) => p.path)).toEqual([field]);
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateRollout } from '../../../src/api/validate.js';
 import { type CanaryConversion, convertCanary } from '../../../src/convert/canary.js';
-import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
+import { convertOptions, flaggerCanary, validConversion } from '../../support/flagger-canary.js';
 
 /**
  * Flagger's deployment strategies (docs.flagger.app/usage/deployment-strategies), converted:
@@ -9,27 +8,12 @@ import type { FlaggerCanary } from '../../../src/convert/flagger-types.js';
  * Canary needs.
  */
 
-const options = { loadtesterUrl: 'http://fledge-loadtester.fledge-system/' };
-
 function canary(analysis: Record<string, unknown>, provider: string | null = 'gatewayapi:v1') {
-  return {
-    apiVersion: 'flagger.app/v1beta1',
-    kind: 'Canary',
-    metadata: { name: 'podinfo', namespace: 'test' },
-    spec: {
-      ...(provider !== null ? { provider } : {}),
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      service: { port: 9898 },
-      analysis,
-    },
-  } as FlaggerCanary;
-}
-
-function converted(input: FlaggerCanary) {
-  const result = convertCanary(input, [], options);
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  expect(validateRollout(result.rollout)).toMatchObject({ ok: true });
-  return result;
+  return flaggerCanary('podinfo', 'test', {
+    ...(provider !== null ? { provider } : {}),
+    service: { port: 9898 },
+    analysis,
+  });
 }
 
 const analysisOf = (result: CanaryConversion & { ok: true }) =>
@@ -51,7 +35,7 @@ const abTesting = {
 
 describe('A/B testing: iterations with match', () => {
   it("converts the documentation's example: the header regex as it is, the cookie regex as a cookie", () => {
-    const result = converted(canary(abTesting));
+    const result = validConversion(canary(abTesting));
     expect(analysisOf(result)).toEqual({
       interval: '1m',
       threshold: 2,
@@ -69,7 +53,7 @@ describe('A/B testing: iterations with match', () => {
   });
 
   it("writes Contour's prefix and a suffix as Linkerd regular expressions of the whole value, escaped", () => {
-    const result = converted(
+    const result = validConversion(
       canary({
         interval: '1m',
         threshold: 10,
@@ -91,7 +75,7 @@ describe('A/B testing: iterations with match', () => {
   });
 
   it('keeps an exact header match, and a cookie regex of another form as a header regex', () => {
-    const result = converted(
+    const result = validConversion(
       canary({
         iterations: 5,
         match: [
@@ -110,7 +94,7 @@ describe('A/B testing: iterations with match', () => {
   });
 
   it('leaves out stepWeight and maxWeight, which Flagger ignores with iterations, saying so', () => {
-    const result = converted(canary({ ...abTesting, stepWeight: 10, maxWeight: 50 }));
+    const result = validConversion(canary({ ...abTesting, stepWeight: 10, maxWeight: 50 }));
     expect(analysisOf(result)).not.toHaveProperty('stepWeight');
     expect(analysisOf(result)).not.toHaveProperty('maxWeight');
     expect(result.notes).toEqual(
@@ -126,7 +110,7 @@ describe('A/B testing: iterations with match', () => {
   });
 
   it('routes by HTTPRoute when the Canary names no provider, and says why', () => {
-    const result = converted(canary(abTesting, null));
+    const result = validConversion(canary(abTesting, null));
     expect(routingOf(result)).toEqual({
       provider: 'gateway-api',
       apiVersion: 'gateway.networking.k8s.io/v1beta1',
@@ -140,7 +124,7 @@ describe('A/B testing: iterations with match', () => {
   });
 
   it('refuses it on an SMI TrafficSplit, which cannot match requests', () => {
-    expect(convertCanary(canary(abTesting, 'linkerd'), [], options)).toMatchObject({
+    expect(convertCanary(canary(abTesting, 'linkerd'), [], convertOptions)).toMatchObject({
       ok: false,
       problems: [
         {
@@ -164,7 +148,7 @@ describe('A/B testing: iterations with match', () => {
         ],
       }),
       [],
-      options,
+      convertOptions,
     );
     expect(result).toMatchObject({
       ok: false,
@@ -189,7 +173,7 @@ describe('A/B testing: iterations with match', () => {
     const result = convertCanary(
       canary({ iterations: 10, match: [{ headers: { 'x-canary': { regex: 'a(?=b)' } } }] }),
       [],
-      options,
+      convertOptions,
     );
     expect(result).toMatchObject({
       ok: false,
@@ -201,7 +185,7 @@ describe('A/B testing: iterations with match', () => {
     const result = convertCanary(
       canary({ stepWeight: 10, maxWeight: 50, match: abTesting.match }),
       [],
-      options,
+      convertOptions,
     );
     expect(result).toMatchObject({
       ok: false,
@@ -221,14 +205,14 @@ describe('blue/green: iterations without match', () => {
 
   it('converts on any provider: it only sets weights 0 and 100', () => {
     for (const provider of ['linkerd', 'gatewayapi:v1']) {
-      const result = converted(canary(blueGreen, provider));
+      const result = validConversion(canary(blueGreen, provider));
       expect(analysisOf(result)).toEqual({ interval: '1m', threshold: 2, iterations: 10 });
       expect(result.notes).toEqual([]);
     }
   });
 
   it('leaves out mirroring, which Linkerd cannot do, and says what the run does instead', () => {
-    const result = converted(canary({ ...blueGreen, mirror: true, mirrorWeight: 100 }));
+    const result = validConversion(canary({ ...blueGreen, mirror: true, mirrorWeight: 100 }));
     expect(analysisOf(result)).toEqual({ interval: '1m', threshold: 2, iterations: 10 });
     expect(result.notes).toEqual([
       {
@@ -241,7 +225,7 @@ describe('blue/green: iterations without match', () => {
   });
 
   it('leaves out session affinity, which has nobody to keep before the switch', () => {
-    const result = converted(canary({ ...blueGreen, sessionAffinity: { cookieName: 'c' } }));
+    const result = validConversion(canary({ ...blueGreen, sessionAffinity: { cookieName: 'c' } }));
     expect(analysisOf(result)).not.toHaveProperty('sessionAffinity');
     expect(result.notes).toContainEqual(
       expect.objectContaining({ path: 'spec.analysis.sessionAffinity', kind: 'dropped' }),
@@ -260,7 +244,7 @@ describe('session affinity on a weighted canary', () => {
   };
 
   it("converts the documentation's example field by field", () => {
-    const result = converted(canary(sticky));
+    const result = validConversion(canary(sticky));
     expect(analysisOf(result)).toEqual({
       interval: '1m',
       threshold: 10,
@@ -272,12 +256,12 @@ describe('session affinity on a weighted canary', () => {
   });
 
   it("leaves maxAge to fledge's default, Flagger's one day, when the Canary has none", () => {
-    const result = converted(canary({ ...sticky, sessionAffinity: { cookieName: 'c' } }));
+    const result = validConversion(canary({ ...sticky, sessionAffinity: { cookieName: 'c' } }));
     expect(analysisOf(result).sessionAffinity).toEqual({ cookieName: 'c' });
   });
 
   it('leaves out primaryCookieName, saying that users on the primary are not kept there', () => {
-    const result = converted(
+    const result = validConversion(
       canary({
         ...sticky,
         sessionAffinity: { cookieName: 'canary-cookie', primaryCookieName: 'primary-cookie' },
@@ -293,7 +277,7 @@ describe('session affinity on a weighted canary', () => {
   });
 
   it('refuses it on an SMI TrafficSplit', () => {
-    expect(convertCanary(canary(sticky, 'smi'), [], options)).toMatchObject({
+    expect(convertCanary(canary(sticky, 'smi'), [], convertOptions)).toMatchObject({
       ok: false,
       problems: [
         {
@@ -310,7 +294,7 @@ describe('session affinity on a weighted canary', () => {
     const result = convertCanary(
       canary({ ...sticky, sessionAffinity: { cookieName: 'my cookie' } }),
       [],
-      options,
+      convertOptions,
     );
     expect(result).toMatchObject({
       ok: false,
@@ -339,13 +323,13 @@ describe('stepWeightPromotion', () => {
       100,
     ],
   ])('keeps it on %s, without a note', (_, analysis, step) => {
-    const result = converted(canary(analysis));
+    const result = validConversion(canary(analysis));
     expect(analysisOf(result).stepWeightPromotion).toBe(step);
     expect(result.notes).toEqual([]);
   });
 
   it("writes nothing for Flagger's 0, which means all at once", () => {
-    const result = converted(canary({ ...canaryRelease, stepWeightPromotion: 0 }));
+    const result = validConversion(canary({ ...canaryRelease, stepWeightPromotion: 0 }));
     expect(analysisOf(result)).not.toHaveProperty('stepWeightPromotion');
     expect(result.notes).toEqual([]);
   });
@@ -357,7 +341,7 @@ describe('stepWeightPromotion', () => {
     ],
     [-10, /-10 is no step from 1 to 100.*at once after promotion$/],
   ])('leaves out a step of %d, saying what fledge does', (step, message) => {
-    const result = converted(canary({ ...canaryRelease, stepWeightPromotion: step }));
+    const result = validConversion(canary({ ...canaryRelease, stepWeightPromotion: step }));
     expect(analysisOf(result)).not.toHaveProperty('stepWeightPromotion');
     expect(result.notes).toEqual([
       {
@@ -369,7 +353,7 @@ describe('stepWeightPromotion', () => {
   });
 
   it('leaves it out of A/B testing, whose canary has no weight to move back', () => {
-    const result = converted(canary({ ...abTesting, stepWeightPromotion: 20 }));
+    const result = validConversion(canary({ ...abTesting, stepWeightPromotion: 20 }));
     expect(analysisOf(result)).not.toHaveProperty('stepWeightPromotion');
     expect(result.notes).toContainEqual({
       path: 'spec.analysis.stepWeightPromotion',
