@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { parseAllDocuments } from 'yaml';
 import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';
 import { freePort } from '../src/playground/ports.js';
@@ -47,6 +48,21 @@ const sizes = (variable: string, fallback: string) =>
 const PROGRESSING = sizes('FLEDGE_SCALE_PROGRESSING', '100,1000');
 const AT_REST = sizes('FLEDGE_SCALE_AT_REST', '');
 const NODE_ARGS = (process.env.FLEDGE_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+/** The controller's NODE_OPTIONS as deploy/controller.yaml sets them: the bench runs it so. */
+function deployedNodeOptions(): string {
+  const manifest = readFileSync(new URL('../../deploy/controller.yaml', import.meta.url), 'utf8');
+  const deployment = parseAllDocuments(manifest)
+    .map((document) => document.toJS() as { kind?: string; spec?: unknown })
+    .find((object) => object.kind === 'Deployment') as {
+    spec: {
+      template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } };
+    };
+  };
+  const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+  return env.find((entry) => entry.name === 'NODE_OPTIONS')?.value ?? '';
+}
+const NODE_OPTIONS = deployedNodeOptions();
 const NAMESPACE = 'bench';
 const INTERVAL_S = 10;
 const THRESHOLD = 2;
@@ -306,7 +322,10 @@ async function startController(
       '--log-level',
       'warn',
     ],
-    { env: { ...process.env, ...playground.env() }, stdio: ['ignore', log, log] },
+    {
+      env: { ...process.env, ...playground.env(), NODE_OPTIONS },
+      stdio: ['ignore', log, log],
+    },
   );
   closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -597,6 +616,7 @@ export const scaleBenchmark: Benchmark = {
   async run() {
     const notes = [
       `machine: ${availableParallelism()} CPUs, load average ${(loadavg()[0] ?? 0).toFixed(1)} before the run; the playground runs on the same cores`,
+      `controller: NODE_OPTIONS="${NODE_OPTIONS}" as deploy/controller.yaml sets it${NODE_ARGS.length > 0 ? `, node flags ${NODE_ARGS.join(' ')}` : ''}`,
     ];
     const rows: ScaleRow[] = [];
     for (const n of PROGRESSING) rows.push(await runSize(n, 'progressing', notes));
