@@ -379,7 +379,8 @@ function latencyNotes(
   serverBefore: string,
   serverAfter: string,
 ): string[] {
-  const clientKind = (l: Record<string, string>) => `${l.verb} ${l.resource}`;
+  const clientKind = (l: Record<string, string>) =>
+    `${l.verb} ${l.resource}${l.lane === 'urgent' ? ' (urgent lane)' : ''}`;
   const client = latenciesBetween(
     bucketsByGroup(before, 'fledge_kube_request_duration_seconds', clientKind),
     bucketsByGroup(after, 'fledge_kube_request_duration_seconds', clientKind),
@@ -398,7 +399,7 @@ function latencyNotes(
   );
   const requestLines = client.map((line) => {
     const socket = wait.get(line.kind);
-    const seen = server.get(line.kind);
+    const seen = server.get(line.kind.replace(' (urgent lane)', ''));
     return `${line.kind}: ${line.count} requests, client p50/p99 ${ms(line.p50)}/${ms(line.p99)} ms (socket wait p99 ${ms(socket?.p99)} ms); API server p50/p99 ${ms(seen?.p50)}/${ms(seen?.p99)} ms over ${seen?.count ?? 0} requests of all clients`;
   });
   const effect = (l: Record<string, string>) => l.effect;

@@ -27,8 +27,8 @@ export class ControllerTelemetry {
   readonly statusRefused: Counter;
   readonly releaseSlots: Gauge<'state'>;
   readonly kubeRequests: Counter<'verb' | 'resource'>;
-  readonly kubeRequestDuration: Histogram<'verb' | 'resource'>;
-  readonly kubeRequestSocketWait: Histogram<'verb' | 'resource'>;
+  readonly kubeRequestDuration: Histogram<'verb' | 'resource' | 'lane'>;
+  readonly kubeRequestSocketWait: Histogram<'verb' | 'resource' | 'lane'>;
   readonly analysisLateness: Histogram;
   readonly effectStartDelay: Histogram<'effect'>;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
@@ -106,15 +106,15 @@ export class ControllerTelemetry {
     // client-go's rest_client_request_duration_seconds, with the wait for a pooled socket in it.
     this.kubeRequestDuration = new Histogram({
       name: 'fledge_kube_request_duration_seconds',
-      help: 'Requests to the Kubernetes API server (watches left out), from the call to the last byte of the answer, waiting for a pooled connection included, by verb and resource',
-      labelNames: ['verb', 'resource'],
+      help: 'Requests to the Kubernetes API server (watches left out), from the call to the last byte of the answer, waiting for a pooled connection included, by verb, resource and lane (urgent: a rollback)',
+      labelNames: ['verb', 'resource', 'lane'],
       buckets: requestBuckets,
       registers,
     });
     this.kubeRequestSocketWait = new Histogram({
       name: 'fledge_kube_request_socket_wait_seconds',
       help: "Part of fledge_kube_request_duration_seconds spent before the request had a connection (waiting for one of the client pool's sockets, or dialling)",
-      labelNames: ['verb', 'resource'],
+      labelNames: ['verb', 'resource', 'lane'],
       buckets: requestBuckets,
       registers,
     });
@@ -134,10 +134,11 @@ export class ControllerTelemetry {
   }
 
   /** Counts every request to the API server and times those that are not watches. */
-  readonly requestObserver: RequestObserver = (method, path, watch) => {
+  readonly requestObserver: RequestObserver = (method, path, watch, urgent) => {
     const kind = requestKind(method, path, watch);
     this.kubeRequests.inc({ ...kind });
     if (watch) return undefined;
+    const timed = { ...kind, lane: urgent ? 'urgent' : 'routine' };
     const started = performance.now();
     let connectedAt: number | undefined;
     return {
@@ -146,8 +147,8 @@ export class ControllerTelemetry {
       },
       ended: () => {
         const now = performance.now();
-        this.kubeRequestSocketWait.observe({ ...kind }, ((connectedAt ?? now) - started) / 1000);
-        this.kubeRequestDuration.observe({ ...kind }, (now - started) / 1000);
+        this.kubeRequestSocketWait.observe(timed, ((connectedAt ?? now) - started) / 1000);
+        this.kubeRequestDuration.observe(timed, (now - started) / 1000);
       },
     };
   };

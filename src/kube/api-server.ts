@@ -99,11 +99,16 @@ export interface RequestOptions {
 export type CallOptions = Pick<RequestOptions, 'signal' | 'timeoutMs' | 'accept' | 'urgent'>;
 
 /**
- * Told of every request as it is sent (method, path, whether a watch), so a caller can count
- * them. If it returns a RequestTrace, that is told when the request gets its connection and
- * when it ends; anything else it returns is ignored.
+ * Told of every request as it is sent (method, path, whether a watch, whether on the urgent
+ * lane), so a caller can count them. If it returns a RequestTrace, that is told when the
+ * request gets its connection and when it ends; anything else it returns is ignored.
  */
-export type RequestObserver = (method: string, path: string, watch: boolean) => unknown;
+export type RequestObserver = (
+  method: string,
+  path: string,
+  watch: boolean,
+  urgent: boolean,
+) => unknown;
 
 /** One request's milestones, for a caller that times them. */
 export interface RequestTrace {
@@ -168,7 +173,8 @@ export class ApiServer {
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
-    const trace = traceOf(this.observer?.(method, path, String(options.query?.watch) === 'true'));
+    const watch = String(options.query?.watch) === 'true';
+    const trace = traceOf(this.observer?.(method, path, watch, options.urgent === true));
     try {
       const response = await this.send(method, path, options, call.signal, true, trace);
       const text = await readBody(response);
@@ -190,7 +196,8 @@ export class ApiServer {
   async stream(path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
     const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
     let response: IncomingMessage | undefined;
-    const trace = traceOf(this.observer?.('GET', path, String(options.query?.watch) === 'true'));
+    const watch = String(options.query?.watch) === 'true';
+    const trace = traceOf(this.observer?.('GET', path, watch, false));
     try {
       response = await this.send('GET', path, options, call.signal, false, trace);
       trace?.ended();
