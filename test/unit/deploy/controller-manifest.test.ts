@@ -35,14 +35,6 @@ describe('deploy/controller.yaml', () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
   });
 
-  it("caps the JavaScript heap at half the container's memory limit, so garbage is collected before it", () => {
-    const options = container.env.find((entry: { name: string }) => entry.name === 'NODE_OPTIONS');
-    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(options?.value ?? '')?.[1]);
-    const limitMiB = Number(/^(\d+)Mi$/.exec(container.resources.limits.memory)?.[1]);
-    expect(heapMiB).toBeGreaterThan(0);
-    expect(heapMiB).toBeLessThanOrEqual(limitMiB / 2);
-  });
-
   it("runs as the image's non-root user and group, without privileges", () => {
     const [uid, gid] = readDockerfile(deployFile('Dockerfile')).user.split(':').map(Number);
     expect(pod.securityContext).toMatchObject({
