@@ -68,6 +68,88 @@ export function bucketsOf(text: string, name: string): Array<[number, number]> {
   return [...byLe].sort((a, b) => a[0] - b[0]);
 }
 
+/** The labels of one sample line (`name{a="x",b="y"} 1`), without `le`. */
+function labelsOf(inside: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const match of inside.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) {
+    if (match[1] !== undefined && match[1] !== 'le') labels[match[1]] = match[2] ?? '';
+  }
+  return labels;
+}
+
+/**
+ * A histogram's cumulative buckets per group of label sets: `groupOf` names the group of a
+ * sample's labels (undefined leaves it out); samples of one group are summed, by `le`.
+ */
+export function bucketsByGroup(
+  text: string,
+  name: string,
+  groupOf: (labels: Record<string, string>) => string | undefined,
+): Map<string, Array<[number, number]>> {
+  const groups = new Map<string, Map<number, number>>();
+  const prefix = `${name}_bucket{`;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const close = line.lastIndexOf('}');
+    const inside = line.slice(prefix.length, close);
+    const le = /(?:^|,)le="([^"]+)"/.exec(inside)?.[1];
+    const group = groupOf(labelsOf(inside));
+    if (le === undefined || group === undefined) continue;
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    const byLe = groups.get(group) ?? new Map<number, number>();
+    groups.set(group, byLe);
+    byLe.set(bound, (byLe.get(bound) ?? 0) + Number(line.slice(close + 1).trim()));
+  }
+  return new Map(
+    [...groups].map(([group, byLe]) => [group, [...byLe].sort((a, b) => a[0] - b[0])]),
+  );
+}
+
+/** The client's verb and resource names for the API server's own labels (PATCH → patch). */
+export function serverRequestKind(labels: Record<string, string>): string | undefined {
+  const verbs: Record<string, string> = {
+    GET: 'get',
+    LIST: 'list',
+    POST: 'create',
+    PUT: 'update',
+    PATCH: 'patch',
+    DELETE: 'delete',
+  };
+  const verb = verbs[labels.verb ?? ''];
+  if (!verb || !labels.resource) return undefined;
+  return `${verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+}
+
+export interface LatencyLine {
+  kind: string;
+  count: number;
+  p50: number | undefined;
+  p99: number | undefined;
+}
+
+/**
+ * Per group, what happened between two scrapes: the count and the interpolated p50/p99 (in
+ * the histogram's unit), most requests first, groups with nothing in between left out.
+ */
+export function latenciesBetween(
+  before: Map<string, Array<[number, number]>>,
+  after: Map<string, Array<[number, number]>>,
+): LatencyLine[] {
+  return [...after]
+    .map(([kind, buckets]) => {
+      const between = bucketsBetween(before.get(kind) ?? [], buckets);
+      const count = between.at(-1)?.[1] ?? 0;
+      return {
+        kind,
+        count,
+        p50: histogramQuantile(0.5, between),
+        p99: histogramQuantile(0.99, between),
+      };
+    })
+    .filter((line) => line.count > 0)
+    .sort((a, b) => b.count - a.count);
+}
+
 /** What `after` counted that `before` had not, bucket by bucket. */
 export function bucketsBetween(
   before: Array<[number, number]>,

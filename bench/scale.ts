@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { parseAllDocuments } from 'yaml';
 import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';
 import { freePort } from '../src/playground/ports.js';
@@ -20,13 +21,16 @@ import { benchApp, cachedBytes, usage } from './controller.js';
 import type { Benchmark } from './run.js';
 import {
   bucketsBetween,
+  bucketsByGroup,
   bucketsOf,
   formatTable,
   histogramQuantile,
+  latenciesBetween,
   quantile,
   requestsBetween,
   type ScaleRow,
   samplesEqualTo,
+  serverRequestKind,
   sumOf,
 } from './scale-figures.js';
 
@@ -44,6 +48,21 @@ const sizes = (variable: string, fallback: string) =>
 const PROGRESSING = sizes('FLEDGE_SCALE_PROGRESSING', '100,1000');
 const AT_REST = sizes('FLEDGE_SCALE_AT_REST', '');
 const NODE_ARGS = (process.env.FLEDGE_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+/** The controller's NODE_OPTIONS as deploy/controller.yaml sets them: the bench runs it so. */
+function deployedNodeOptions(): string {
+  const manifest = readFileSync(new URL('../../deploy/controller.yaml', import.meta.url), 'utf8');
+  const deployment = parseAllDocuments(manifest)
+    .map((document) => document.toJS() as { kind?: string; spec?: unknown })
+    .find((object) => object.kind === 'Deployment') as {
+    spec: {
+      template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } };
+    };
+  };
+  const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+  return env.find((entry) => entry.name === 'NODE_OPTIONS')?.value ?? '';
+}
+const NODE_OPTIONS = deployedNodeOptions();
 const NAMESPACE = 'bench';
 const INTERVAL_S = 10;
 const THRESHOLD = 2;
@@ -94,6 +113,16 @@ class ApiView {
   readonly rollouts = new Map<string, RolloutSeen>();
   readonly decidedAt = new Map<string, number>();
   readonly rollbackMs = new Map<string, number>();
+  /** Faulty rollouts whose TrafficSplit gave the canary weight after weight, by the time it went back to 0. */
+  private readonly zeroAt = new Map<string, number>();
+  private readonly canaryHadWeight = new Set<string>();
+  /**
+   * Rollbacks whose weight 0 came on the TrafficSplit watch before the deciding status came on
+   * the Rollout watch: two streams, so their order says nothing of the order of the writes.
+   */
+  readonly zeroBeforeDecision = new Set<string>();
+  /** Watches that ended and were opened again (events in between are seen late, as ADDED). */
+  reopened = 0;
   private readonly aborts: AbortController[] = [];
   private stopped = false;
 
@@ -124,19 +153,28 @@ class ApiView {
       this.rollouts.set(name, seen);
       if (this.faulty.has(name) && seen.failedChecks >= THRESHOLD && !this.decidedAt.has(name)) {
         this.decidedAt.set(name, Date.now());
+        const zero = this.zeroAt.get(name);
+        if (zero !== undefined) this.zeroBeforeDecision.add(name);
       }
     });
     await this.watch(
       `/apis/split.smi-spec.io/v1alpha2/namespaces/${NAMESPACE}/trafficsplits`,
       (_type, o) => {
         const name = o.metadata?.name as string;
-        const decided = this.decidedAt.get(name);
-        if (decided === undefined || this.rollbackMs.has(name)) return;
+        if (!this.faulty.has(name)) return;
         const backends = (
           (o.spec ?? {}) as { backends?: Array<{ service?: string; weight?: unknown }> }
         ).backends;
         const canary = backends?.find((b) => b.service === `${name}-canary`);
-        if (canary && Number(canary.weight) === 0) this.rollbackMs.set(name, Date.now() - decided);
+        if (!canary) return;
+        if (Number(canary.weight) > 0) {
+          this.canaryHadWeight.add(name);
+          return;
+        }
+        if (!this.canaryHadWeight.has(name) || this.zeroAt.has(name)) return;
+        this.zeroAt.set(name, Date.now());
+        const decided = this.decidedAt.get(name);
+        if (decided !== undefined) this.rollbackMs.set(name, Date.now() - decided);
       },
     );
   }
@@ -148,10 +186,27 @@ class ApiView {
       object: { metadata?: Record<string, unknown>; status?: unknown; spec?: unknown },
     ) => void,
   ): Promise<void> {
+    // A watch the server ended resumes from the last event seen, so that nothing in between
+    // arrives late as ADDED (which would date a decision by the reopening); after an error
+    // (a 410 among them) it starts over.
+    let resourceVersion: string | undefined;
+    const seen = (type: string, object: Parameters<typeof onEvent>[1]) => {
+      if (type === 'ERROR') {
+        resourceVersion = undefined;
+        return;
+      }
+      const version = object.metadata?.resourceVersion;
+      if (typeof version === 'string') resourceVersion = version;
+      if (type !== 'BOOKMARK') onEvent(type, object);
+    };
     const open = async (): Promise<void> => {
       if (this.stopped) return;
-      const abort = await new Watch(this.kc).watch(path, {}, onEvent, () => {
-        if (!this.stopped) setTimeout(() => void open().catch(() => {}), 500);
+      const query = resourceVersion ? { resourceVersion, allowWatchBookmarks: true } : {};
+      const abort = await new Watch(this.kc).watch(path, query, seen, (error: unknown) => {
+        if (this.stopped) return;
+        this.reopened++;
+        if (error) resourceVersion = undefined;
+        setTimeout(() => void open().catch(() => {}), error ? 500 : 0);
       });
       this.aborts.push(abort);
     };
@@ -166,6 +221,24 @@ class ApiView {
       }
     }
     return 'none';
+  }
+
+  /** Why faulty rollouts have no fail->w0 figure, one phrase per kind of reason. */
+  unobserved(): string {
+    const reasons: string[] = [];
+    for (const name of this.faulty) {
+      if (this.rollbackMs.has(name)) continue;
+      const seen = this.rollouts.get(name);
+      const why = this.zeroBeforeDecision.has(name)
+        ? 'weight 0 seen before the deciding status'
+        : !this.decidedAt.has(name)
+          ? `no deciding status seen (phase ${seen?.phase}, ${seen?.failedChecks} failed checks)`
+          : !this.canaryHadWeight.has(name)
+            ? 'the canary never seen with weight'
+            : 'no weight 0 seen after the decision';
+      reasons.push(`${name}: ${why}`);
+    }
+    return reasons.length === 0 ? 'none' : reasons.join('; ');
   }
 
   count(done: (seen: RolloutSeen) => boolean): number {
@@ -249,7 +322,10 @@ async function startController(
       '--log-level',
       'warn',
     ],
-    { env: { ...process.env, ...playground.env() }, stdio: ['ignore', log, log] },
+    {
+      env: { ...process.env, ...playground.env(), NODE_OPTIONS },
+      stdio: ['ignore', log, log],
+    },
   );
   closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -282,6 +358,64 @@ async function readyAfter(port: number, since: number, limitMs: number): Promise
 }
 
 const requests = (text: string) => sumOf(text, 'fledge_kube_requests_total');
+
+/** The API server's own /metrics, read with the playground's admin kubeconfig. */
+const serverMetrics = (kubectl: (args: string[]) => Promise<string>) =>
+  kubectl(['get', '--raw', '/metrics']);
+
+const ms = (seconds: number | undefined) =>
+  seconds === undefined ? '-' : (seconds * 1000).toFixed(seconds < 0.01 ? 1 : 0);
+
+/**
+ * Where a request's time goes over the measured run: the controller's view of each verb and
+ * resource (socket wait included, and that wait alone), the API server's own view of the same
+ * (apiserver_request_duration_seconds: every client's requests, not only fledge's), the
+ * controller's event-loop delay, and how long its effects waited to start.
+ */
+function latencyNotes(
+  label: string,
+  before: string,
+  after: string,
+  serverBefore: string,
+  serverAfter: string,
+): string[] {
+  const clientKind = (l: Record<string, string>) =>
+    `${l.verb} ${l.resource}${l.lane === 'urgent' ? ' (urgent lane)' : ''}`;
+  const client = latenciesBetween(
+    bucketsByGroup(before, 'fledge_kube_request_duration_seconds', clientKind),
+    bucketsByGroup(after, 'fledge_kube_request_duration_seconds', clientKind),
+  );
+  const wait = new Map(
+    latenciesBetween(
+      bucketsByGroup(before, 'fledge_kube_request_socket_wait_seconds', clientKind),
+      bucketsByGroup(after, 'fledge_kube_request_socket_wait_seconds', clientKind),
+    ).map((line) => [line.kind, line]),
+  );
+  const server = new Map(
+    latenciesBetween(
+      bucketsByGroup(serverBefore, 'apiserver_request_duration_seconds', serverRequestKind),
+      bucketsByGroup(serverAfter, 'apiserver_request_duration_seconds', serverRequestKind),
+    ).map((line) => [line.kind, line]),
+  );
+  const requestLines = client.map((line) => {
+    const socket = wait.get(line.kind);
+    const seen = server.get(line.kind.replace(' (urgent lane)', ''));
+    return `${line.kind}: ${line.count} requests, client p50/p99 ${ms(line.p50)}/${ms(line.p99)} ms (socket wait p99 ${ms(socket?.p99)} ms); API server p50/p99 ${ms(seen?.p50)}/${ms(seen?.p99)} ms over ${seen?.count ?? 0} requests of all clients`;
+  });
+  const effect = (l: Record<string, string>) => l.effect;
+  const effects = latenciesBetween(
+    bucketsByGroup(before, 'fledge_effect_start_delay_seconds', effect),
+    bucketsByGroup(after, 'fledge_effect_start_delay_seconds', effect),
+  ).map((line) => `${line.kind} ${ms(line.p50)}/${ms(line.p99)} ms (${line.count})`);
+  const loopP99 = sumOf(after, 'nodejs_eventloop_lag_p99_seconds');
+  const loopMax = sumOf(after, 'nodejs_eventloop_lag_max_seconds');
+  return [
+    `${label}: API requests by verb and resource, p50/p99 over the measured run:`,
+    ...requestLines.map((line) => `  ${line}`),
+    `${label}: controller event-loop delay over the measured run (nodejs_eventloop_lag, since the scrape before it): p99 ${ms(loopP99)} ms, max ${ms(loopMax)} ms`,
+    `${label}: effects, from invoked to started (after the effects before them and the deciding status), p50/p99: ${effects.join(', ') || 'none'}`,
+  ];
+}
 const queries = (text: string) => sumOf(text, 'fledge_metric_query_duration_seconds_count');
 
 /** One size on its own lite playground: create, initialize, then progress or rest. */
@@ -302,6 +436,16 @@ async function runSize(
     mode === 'progressing' ? Array.from({ length: faultyOf(rollouts) }, (_, i) => `app-${i}`) : [],
   );
   const view = new ApiView(kc, faulty);
+  // The API server's /metrics is some MiB at this size: a generous buffer.
+  const kubectl = (args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      execFile(
+        'kubectl',
+        args,
+        { env: { ...process.env, ...playground.env() }, maxBuffer: 256 * 1024 * 1024 },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
+    });
   let controller: RunningController | undefined;
   let sampler: NodeJS.Timeout | undefined;
   try {
@@ -335,6 +479,7 @@ async function runSize(
       peakKiB = Math.max(peakKiB, usage(pid).rssKiB);
     }, 500);
     const before = await controller.metrics();
+    const serverBefore = await serverMetrics(kubectl);
     const started = usage(pid);
     const startedAt = Date.now();
 
@@ -382,6 +527,7 @@ async function runSize(
       }
     }
     const after = await controller.metrics();
+    const serverAfter = await serverMetrics(kubectl);
     const ended = usage(pid);
     clearInterval(sampler);
     const seconds = (Date.now() - startedAt) / 1000;
@@ -396,16 +542,13 @@ async function runSize(
     notes.push(
       `${rollouts} ${mode}: measured over ${seconds.toFixed(0)} s: ${JSON.stringify(outcome)}; ${lateness.at(-1)?.[1] ?? 0} analyses; rollbacks observed ${rollbackMs.length} of ${faulty.size}`,
     );
+    if (faulty.size > 0) {
+      notes.push(
+        `${rollouts} ${mode}: rollbacks without a fail->w0 figure: ${view.unobserved()}; the bench's watches were reopened ${view.reopened} times`,
+      );
+    }
+    notes.push(...latencyNotes(`${rollouts} ${mode}`, before, after, serverBefore, serverAfter));
     if (mode === 'progressing') {
-      const kubectl = (args: string[]) =>
-        new Promise<string>((resolve, reject) => {
-          execFile(
-            'kubectl',
-            args,
-            { env: { ...process.env, ...playground.env() } },
-            (error, stdout) => (error ? reject(error) : resolve(stdout)),
-          );
-        });
       notes.push(`bytes per cached object (serialized JSON size): ${await cachedBytes(kubectl)}`);
     }
     notes.push(
@@ -474,6 +617,7 @@ export const scaleBenchmark: Benchmark = {
   async run() {
     const notes = [
       `machine: ${availableParallelism()} CPUs, load average ${(loadavg()[0] ?? 0).toFixed(1)} before the run; the playground runs on the same cores`,
+      `controller: NODE_OPTIONS="${NODE_OPTIONS}" as deploy/controller.yaml sets it${NODE_ARGS.length > 0 ? `, node flags ${NODE_ARGS.join(' ')}` : ''}`,
     ];
     const rows: ScaleRow[] = [];
     for (const n of PROGRESSING) rows.push(await runSize(n, 'progressing', notes));

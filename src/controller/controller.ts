@@ -6,10 +6,9 @@ import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
-import { ApiServer, type RequestObserver } from '../kube/api-server.js';
+import { ApiServer } from '../kube/api-server.js';
 import { defaultIdentity, type LeaderTerm, NotLeadingError } from '../kube/leader.js';
 import { leaseTimings } from '../kube/lease-record.js';
-import { requestKind } from '../kube/request-kind.js';
 import { MetricTemplates } from '../metrics/metric-templates.js';
 import { createPrometheusProvider, type MetricsProvider } from '../metrics/prometheus.js';
 import { coalesceQueries } from '../metrics/query-coalescer.js';
@@ -120,8 +119,7 @@ export class Controller {
       proxy: options.proxy ?? '',
       ...(options.webhookAuth ? { auth: options.webhookAuth } : {}),
     };
-    const counted: RequestObserver = (method, path, watch) =>
-      this.telemetry.kubeRequests.inc(requestKind(method, path, watch));
+    const counted = this.telemetry.requestObserver;
     this.watchApi = new ApiServer(options.kc, userAgent, counted);
     // A write begins only with time left in the term for it: at most a second, and never
     // more than a retry period, which is how late a renewal may come.
@@ -485,6 +483,8 @@ export class Controller {
       resumed,
       moved: () => this.scheduleSlots(),
       analysisStarted: (lateness) => this.telemetry.analysisLateness.observe(lateness),
+      effectStarted: (effect, waited) =>
+        this.telemetry.effectStartDelay.observe({ effect }, waited),
       status: this.statusWriter(key, rollout as StoredRollout, log),
       effectContext: (view: RunnerView) => ({
         ...view,

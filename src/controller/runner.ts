@@ -65,6 +65,11 @@ export interface RunnerHost {
   moved?(): void;
   /** An analysis began this many seconds after the time the machine set for it. */
   analysisStarted?(latenessSeconds: number): void;
+  /**
+   * An effect began this many seconds after the machine invoked it (it waited for the
+   * effects before it and for the status that decided it).
+   */
+  effectStarted?(effect: string, waitedSeconds: number): void;
   finished(rollout: Rollout, result: 'succeeded' | 'failed'): void;
   /** The effects' world (API, routing, metrics) for this rollout, reading `view`. */
   effectContext(view: RunnerView): EffectContext;
@@ -299,14 +304,17 @@ export class RolloutRunner {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
     const track =
       (name: string, run: Run): Run =>
-      (input, signal) =>
-        this.inOrder(async () => {
+      (input, signal) => {
+        const invoked = performance.now();
+        return this.inOrder(async () => {
           const recorded = await this.host.status.flushed();
           if (signal.aborted) throw new Error('the machine left this step before it began');
           if (!recorded) throw new StatusNotRecorded();
+          this.host.effectStarted?.(name, (performance.now() - invoked) / 1000);
           if (name === 'analyse') this.analysisStarting();
           return run(input, signal);
         });
+      };
     return Object.fromEntries(
       Object.entries(effects).map(([name, run]) => [name, track(name, run as Run)]),
     ) as unknown as Effects;
@@ -374,7 +382,9 @@ export class RolloutRunner {
       failedChecks: document.failedChecks,
       lastAnalysis: document.lastAnalysis?.results ?? [],
     });
-    this.writeStatus(document);
+    // The status that decides a rollback comes before the rollback's route write (tracked):
+    // both go on the API client's urgent lane.
+    this.writeStatus(document, document.phase === 'Failed' && before?.phase !== 'Failed');
     if (before?.state !== document.state || before.phase !== document.phase) this.host.moved?.();
   }
 
@@ -406,14 +416,17 @@ export class RolloutRunner {
       });
   }
 
-  private writeStatus(document: MachineDocument): void {
+  private writeStatus(document: MachineDocument, urgent = false): void {
     const lastAction = this.lastAction;
     const conditions = [...this.conditions.values()];
     const history = this.history;
-    void this.host.status.write((current) => ({
-      ...statusFromMachine(current, document, new Date(), lastAction, conditions),
-      history,
-    }));
+    void this.host.status.write(
+      (current) => ({
+        ...statusFromMachine(current, document, new Date(), lastAction, conditions),
+        history,
+      }),
+      { urgent },
+    );
   }
 }
 

@@ -57,6 +57,10 @@ export class StatusWriter {
   private closed = false;
   /** Whether the last status asked for was written rather than given up. */
   private recorded = true;
+  /** The status wanted decides a rollback: it goes on the API client's urgent lane. */
+  private urgent = false;
+  /** Cuts short the routine attempt on the wire, for an urgent status to take its place. */
+  private preempt: AbortController | undefined;
 
   constructor(
     initial: StoredRollout,
@@ -73,11 +77,17 @@ export class StatusWriter {
 
   /**
    * Asks for the status `update` computes; resolves once it (or a newer one) is written or
-   * given up. Never rejects: failures are retried with backoff, refusals reported.
+   * given up. Never rejects: failures are retried with backoff, refusals reported. An
+   * `urgent` status (one that decides to take traffic from a failing canary) is sent on the
+   * urgent lane, and a routine write still waiting for the server gives way to it.
    */
-  write(update: StatusUpdate): Promise<void> {
+  write(update: StatusUpdate, options: { urgent?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.wanted = update;
+    if (options.urgent && !this.urgent) {
+      this.urgent = true;
+      this.preempt?.abort(new Preempted());
+    }
     this.writing = this.writing.then(() => this.flush());
     return this.writing;
   }
@@ -109,9 +119,10 @@ export class StatusWriter {
         randomize: true,
         signal: giveUp.signal,
         unref: true,
-        shouldConsumeRetry: ({ error }) => !isConflict(error),
+        // A conflict or a preempted attempt is tried again at once.
+        shouldConsumeRetry: ({ error }) => !isConflict(error) && !(error instanceof Preempted),
         onFailedAttempt: ({ error, attemptNumber }) => {
-          if (!isConflict(error)) {
+          if (!isConflict(error) && !(error instanceof Preempted)) {
             this.options.log.warn(
               { err: error, attempt: attemptNumber },
               'status write failed; retrying with backoff',
@@ -154,18 +165,31 @@ export class StatusWriter {
     const status = { ...update(this.base), controller: stamp };
     const diff = mergePatchBetween(this.base.status ?? {}, status);
     if (diff === undefined) {
-      if (this.wanted === update) this.wanted = null;
+      if (this.wanted === update) {
+        this.wanted = null;
+        this.urgent = false;
+      }
       return;
     }
+    const urgent = this.urgent;
+    const preempt = new AbortController();
+    if (!urgent) this.preempt = preempt;
     try {
       this.base = await this.options.client.mergePatch(
         namespace,
         name,
         { metadata: { resourceVersion: this.base.metadata?.resourceVersion }, status: diff },
         'status',
+        { urgent, signal: preempt.signal },
       );
-      if (this.wanted === update) this.wanted = null;
+      if (this.wanted === update) {
+        this.wanted = null;
+        this.urgent = false;
+      }
     } catch (error) {
+      // Cut short for an urgent status: if the server applied it anyway, the next attempt's
+      // conflict reads the object again, as after anyone's write.
+      if (preempt.signal.aborted) throw new Preempted();
       if (isConflict(error)) {
         await this.refresh(stamp);
         throw error;
@@ -176,18 +200,21 @@ export class StatusWriter {
       }
       if (isFinal(error)) {
         this.wanted = null;
+        this.urgent = false;
         const message = error instanceof Error ? error.message : String(error);
         this.options.refused({ kind: 'rejected', statusCode: statusCodeOf(error) ?? 0, message });
         throw new AbortError(message);
       }
       throw error;
+    } finally {
+      if (this.preempt === preempt) this.preempt = undefined;
     }
   }
 
   /** After a 409: read the object again, and stop for good if a successor wrote it. */
   private async refresh(mine: WriterStamp): Promise<void> {
     const { namespace, name = '' } = this.base.metadata ?? {};
-    const fresh = await this.options.client.get(namespace, name);
+    const fresh = await this.options.client.get(namespace, name, { urgent: this.urgent });
     const by = fresh.status?.controller;
     if (by && supersededBy(by, mine)) {
       this.giveUp();
@@ -202,5 +229,13 @@ export class StatusWriter {
   private giveUp(): void {
     this.closed = true;
     this.wanted = null;
+  }
+}
+
+/** A routine attempt cut short so that an urgent status is written first. */
+class Preempted extends Error {
+  override readonly name = 'Preempted';
+  constructor() {
+    super('a routine status write gave way to an urgent one');
   }
 }

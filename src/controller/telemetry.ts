@@ -1,5 +1,7 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
 import { phases } from '../../machines/context.js';
+import type { RequestObserver } from '../kube/api-server.js';
+import { requestKind } from '../kube/request-kind.js';
 
 export interface RolloutMetricsView {
   namespace: string;
@@ -9,6 +11,8 @@ export interface RolloutMetricsView {
   failedChecks: number;
   lastAnalysis: Array<{ metric: string; value: number | null }>;
 }
+
+const requestBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** The controller's own Prometheus metrics (contract §5). */
 export class ControllerTelemetry {
@@ -23,12 +27,18 @@ export class ControllerTelemetry {
   readonly statusRefused: Counter;
   readonly releaseSlots: Gauge<'state'>;
   readonly kubeRequests: Counter<'verb' | 'resource'>;
+  readonly kubeRequestDuration: Histogram<'verb' | 'resource' | 'lane'>;
+  readonly kubeRequestSocketWait: Histogram<'verb' | 'resource' | 'lane'>;
   readonly analysisLateness: Histogram;
+  readonly effectStartDelay: Histogram<'effect'>;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
   private readonly metricsOf = new Map<string, Set<string>>();
 
   constructor(registry: Registry) {
     const registers = [registry];
+    // Node's own: heap, GC, and the event loop's delay (nodejs_eventloop_lag_p99_seconds is
+    // over the time since the last scrape), which tells a slow loop from a slow API server.
+    collectDefaultMetrics({ register: registry });
     this.phase = new Gauge({
       name: 'fledge_rollout_phase',
       help: 'The phase of each rollout: 1 for its current phase, 0 for the others',
@@ -93,6 +103,28 @@ export class ControllerTelemetry {
       labelNames: ['verb', 'resource'],
       registers,
     });
+    // client-go's rest_client_request_duration_seconds, with the wait for a pooled socket in it.
+    this.kubeRequestDuration = new Histogram({
+      name: 'fledge_kube_request_duration_seconds',
+      help: 'Requests to the Kubernetes API server (watches left out), from the call to the last byte of the answer, waiting for a pooled connection included, by verb, resource and lane (urgent: a rollback)',
+      labelNames: ['verb', 'resource', 'lane'],
+      buckets: requestBuckets,
+      registers,
+    });
+    this.kubeRequestSocketWait = new Histogram({
+      name: 'fledge_kube_request_socket_wait_seconds',
+      help: "Part of fledge_kube_request_duration_seconds spent before the request had a connection (waiting for one of the client pool's sockets, or dialling)",
+      labelNames: ['verb', 'resource', 'lane'],
+      buckets: requestBuckets,
+      registers,
+    });
+    this.effectStartDelay = new Histogram({
+      name: 'fledge_effect_start_delay_seconds',
+      help: 'From the machine invoking an effect to its start, after the effects before it and the status that decided it were written, by effect',
+      labelNames: ['effect'],
+      buckets: requestBuckets,
+      registers,
+    });
     this.analysisLateness = new Histogram({
       name: 'fledge_analysis_lateness_seconds',
       help: 'From the time a rollout was due for analysis to the start of that analysis',
@@ -100,6 +132,26 @@ export class ControllerTelemetry {
       registers,
     });
   }
+
+  /** Counts every request to the API server and times those that are not watches. */
+  readonly requestObserver: RequestObserver = (method, path, watch, urgent) => {
+    const kind = requestKind(method, path, watch);
+    this.kubeRequests.inc({ ...kind });
+    if (watch) return undefined;
+    const timed = { ...kind, lane: urgent ? 'urgent' : 'routine' };
+    const started = performance.now();
+    let connectedAt: number | undefined;
+    return {
+      connected: () => {
+        connectedAt ??= performance.now();
+      },
+      ended: () => {
+        const now = performance.now();
+        this.kubeRequestSocketWait.observe(timed, ((connectedAt ?? now) - started) / 1000);
+        this.kubeRequestDuration.observe(timed, (now - started) / 1000);
+      },
+    };
+  };
 
   observe(view: RolloutMetricsView): void {
     const id = { namespace: view.namespace, name: view.name };

@@ -87,13 +87,39 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Aborts the call, wherever it is; the error then carries the signal's reason as cause. */
   signal?: AbortSignal;
+  /**
+   * Sent on the urgent lane: connections of its own, so the call never waits for a socket
+   * behind routine requests. For what takes traffic away from a failing canary (and the
+   * status that decides it), whose delay is a user's failed requests.
+   */
+  urgent?: boolean;
 }
 
 /** What callers of the typed wrappers (ResourceClient) may pass on to one call. */
-export type CallOptions = Pick<RequestOptions, 'signal' | 'timeoutMs' | 'accept'>;
+export type CallOptions = Pick<RequestOptions, 'signal' | 'timeoutMs' | 'accept' | 'urgent'>;
 
-/** Told of every request as it is sent (method, path, whether a watch), so a caller can count them. */
-export type RequestObserver = (method: string, path: string, watch: boolean) => void;
+/**
+ * Told of every request as it is sent (method, path, whether a watch, whether on the urgent
+ * lane), so a caller can count them. If it returns a RequestTrace, that is told when the
+ * request gets its connection and when it ends; anything else it returns is ignored.
+ */
+export type RequestObserver = (
+  method: string,
+  path: string,
+  watch: boolean,
+  urgent: boolean,
+) => unknown;
+
+/** One request's milestones, for a caller that times them. */
+export interface RequestTrace {
+  /**
+   * The request has a connection (a pooled one or a new one): until then it waited for one
+   * of the pool's sockets.
+   */
+  connected(): void;
+  /** The answer was read to its end, or the call failed (a stream: its headers arrived). */
+  ended(): void;
+}
 
 /** A call that was given up: its timeout passed, or its caller's signal aborted it. */
 export class KubeRequestAborted extends Error {
@@ -113,13 +139,21 @@ export class KubeRequestAborted extends Error {
 
 const defaultTimeoutMs = 30_000;
 
+type Lane = 'routine' | 'urgent';
+/**
+ * Sockets per lane. The urgent lane carries a rollback's status and route writes, a few at
+ * once even when many canaries fail together; its connections are dialled when needed.
+ */
+const laneSockets: Record<Lane, number> = { routine: 32, urgent: 8 };
+
 /**
  * JSON over HTTP to the API server named by a kubeconfig, with its credentials. The typed
  * clients of client-node turn timestamps into Dates and need one class per kind; the watcher
  * and the routers work on any group/version/plural, so they speak raw JSON through this.
  */
 export class ApiServer {
-  private pool: http.Agent | undefined;
+  /** Keep-alive connections for short requests: the routine lane and the urgent lane. */
+  private readonly pools = new Map<Lane, http.Agent>();
 
   /**
    * `userAgent` names the caller in the API server's audit log, so that writes of two
@@ -133,14 +167,16 @@ export class ApiServer {
 
   /** Closes the idle pooled connections; requests after it open new ones. */
   close(): void {
-    this.pool?.destroy();
-    this.pool = undefined;
+    for (const pool of this.pools.values()) pool.destroy();
+    this.pools.clear();
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
+    const watch = String(options.query?.watch) === 'true';
+    const trace = traceOf(this.observer?.(method, path, watch, options.urgent === true));
     try {
-      const response = await this.send(method, path, options, call.signal, true);
+      const response = await this.send(method, path, options, call.signal, true, trace);
       const text = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status < 200 || status >= 300) throw apiError(method, path, status, text);
@@ -148,6 +184,7 @@ export class ApiServer {
     } catch (error) {
       throw abortedOr(error, call, method, path);
     } finally {
+      trace?.ended();
       call.dispose();
     }
   }
@@ -159,8 +196,11 @@ export class ApiServer {
   async stream(path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
     const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
     let response: IncomingMessage | undefined;
+    const watch = String(options.query?.watch) === 'true';
+    const trace = traceOf(this.observer?.('GET', path, watch, false));
     try {
-      response = await this.send('GET', path, options, call.signal, false);
+      response = await this.send('GET', path, options, call.signal, false, trace);
+      trace?.ended();
       call.clearDeadline();
       const status = response.statusCode ?? 0;
       if (status !== 200) throw apiError('GET', path, status, await readBody(response));
@@ -168,6 +208,7 @@ export class ApiServer {
       response.once('close', () => call.dispose());
       return response;
     } catch (error) {
+      if (!response) trace?.ended();
       call.dispose();
       response?.destroy();
       throw abortedOr(error, call, 'GET', path);
@@ -180,6 +221,7 @@ export class ApiServer {
     options: RequestOptions,
     signal: AbortSignal,
     pooled: boolean,
+    trace: RequestTrace | undefined,
   ): Promise<IncomingMessage> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster; set KUBECONFIG or --context');
@@ -197,7 +239,8 @@ export class ApiServer {
     // loopback), so short requests share keep-alive connections. Watches keep the
     // kubeconfig's own agent: each holds its connection, which closes when the watch ends.
     if (pooled && !cluster.proxyUrl) {
-      requestOptions.agent = this.pooledAgent(requestOptions, url.protocol);
+      const lane = options.urgent ? 'urgent' : 'routine';
+      requestOptions.agent = this.pooledAgent(requestOptions, url.protocol, lane);
     }
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (payload !== undefined) {
@@ -210,19 +253,20 @@ export class ApiServer {
     // Node destroys the request, and the answer being read, when the signal aborts.
     requestOptions.signal = signal;
     const transport = url.protocol === 'http:' ? http : https;
-    this.observer?.(method, path, String(options.query?.watch) === 'true');
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = transport.request(url, requestOptions, resolve);
+      if (trace) request.once('socket', () => trace.connected());
       request.on('error', reject);
       request.end(payload);
     });
   }
 
-  private pooledAgent(tls: https.RequestOptions, protocol: string): http.Agent {
-    if (!this.pool) {
+  private pooledAgent(tls: https.RequestOptions, protocol: string, lane: Lane): http.Agent {
+    let pool = this.pools.get(lane);
+    if (!pool) {
       // Idle sockets are unref'd by Node and closed after `timeout`: they never hold a process open.
-      const common = { keepAlive: true, maxSockets: 32, timeout: 60_000 };
-      this.pool =
+      const common = { keepAlive: true, maxSockets: laneSockets[lane], timeout: 60_000 };
+      pool =
         protocol === 'http:'
           ? new http.Agent(common)
           : new https.Agent({
@@ -237,9 +281,18 @@ export class ApiServer {
                 ? {}
                 : { rejectUnauthorized: tls.rejectUnauthorized }),
             });
+      this.pools.set(lane, pool);
     }
-    return this.pool;
+    return pool;
   }
+}
+
+function traceOf(value: unknown): RequestTrace | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { connected, ended } = value as Partial<RequestTrace>;
+  return typeof connected === 'function' && typeof ended === 'function'
+    ? (value as RequestTrace)
+    : undefined;
 }
 
 function readBody(response: IncomingMessage): Promise<string> {

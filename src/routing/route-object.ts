@@ -152,9 +152,15 @@ export class RouteObjectRouter implements Router {
   }
 
   /** The object from the watch cache (a copy: the cache is shared), or else from the API. */
-  private async read(target: RouteTarget, fresh: boolean): Promise<KubeObject | null> {
+  private async read(
+    target: RouteTarget,
+    fresh: boolean,
+    urgent = false,
+  ): Promise<KubeObject | null> {
     const cached = fresh ? undefined : this.cache?.get(target.namespace, target.name);
-    return cached ? structuredClone(cached) : this.objects.find(target.namespace, target.name);
+    return cached
+      ? structuredClone(cached)
+      : this.objects.find(target.namespace, target.name, { urgent });
   }
 
   /** Creates or adopts the object, returning it as the server stores it. */
@@ -205,8 +211,9 @@ export class RouteObjectRouter implements Router {
     const desiredWeights = weightsFor(traffic.canaryWeight);
     // A conflict on the cached copy is not a user's edit: it does not use up an attempt.
     const attempts = this.cache ? WRITE_ATTEMPTS + 1 : WRITE_ATTEMPTS;
+    const urgent = traffic.urgent === true;
     for (let attempt = 1; ; attempt++) {
-      const existing = await this.read(target, attempt > 1);
+      const existing = await this.read(target, attempt > 1, urgent && attempt > 1);
       if (!existing) {
         // Someone deleted it: fledge puts it back, and says so.
         await this.objects
@@ -231,19 +238,25 @@ export class RouteObjectRouter implements Router {
       if (needsWrite) {
         const ownerReferences = withOwner(existing.metadata?.ownerReferences, target.owner);
         try {
-          await this.objects.mergePatch(target.namespace, target.name, {
-            metadata: {
-              // A user's edit between the read and this write fails it: nothing of theirs is lost.
-              resourceVersion: existing.metadata?.resourceVersion,
-              annotations: {
-                [appliedWeightAnnotation]: String(traffic.canaryWeight),
-                [addedRulesAnnotation]: added || null,
-                [routedBackendsAnnotation]: backendsOf(target),
+          await this.objects.mergePatch(
+            target.namespace,
+            target.name,
+            {
+              metadata: {
+                // A user's edit between the read and this write fails it: nothing of theirs is lost.
+                resourceVersion: existing.metadata?.resourceVersion,
+                annotations: {
+                  [appliedWeightAnnotation]: String(traffic.canaryWeight),
+                  [addedRulesAnnotation]: added || null,
+                  [routedBackendsAnnotation]: backendsOf(target),
+                },
+                ...(ownerReferences ? { ownerReferences } : {}),
               },
-              ...(ownerReferences ? { ownerReferences } : {}),
+              spec: desired.spec,
             },
-            spec: desired.spec,
-          });
+            undefined,
+            { urgent },
+          );
         } catch (error) {
           if (isConflict(error) && attempt < attempts) continue;
           throw this.explain(error, target, 'set traffic on');

@@ -24,6 +24,11 @@ export interface RouteTarget {
 export interface Traffic extends MachineTraffic {
   /** Names the affinity cookie of the release; at rest, the cookie to expire. */
   revision?: string;
+  /**
+   * A rollback's traffic, taken from a failing canary: written on the API client's urgent
+   * lane, never waiting behind routine requests.
+   */
+  urgent?: boolean;
 }
 
 /** Percent of traffic per backend; they add up to 100 when the object is fledge's shape. */

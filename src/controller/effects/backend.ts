@@ -9,7 +9,7 @@ import {
 } from '../../kube/resources.js';
 import { backendUnavailableCondition } from '../status.js';
 import { analysisEffects } from './analysis.js';
-import { type EffectContext, routeTo, unpinned, waitUntil } from './context.js';
+import { type EffectContext, rolledBack, routeTo, unpinned, waitUntil } from './context.js';
 
 /** The slice version each API server serves, found once: the readiness wait polls this. */
 const servedSliceType = new WeakMap<ApiServer, ResourceType>();
@@ -141,6 +141,6 @@ export function backendEffects(ctx: EffectContext): Effects {
 
     finalise: ({ canaryWeight }) => routeTo(ctx, unpinned(canaryWeight)),
 
-    rollback: () => routeTo(ctx, unpinned(0)),
+    rollback: () => routeTo(ctx, rolledBack()),
   };
 }

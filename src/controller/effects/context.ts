@@ -107,7 +107,10 @@ export function waitForDeployment<T extends ReadinessSubject>(
  * Sets the canary's share of traffic and the strategy's pins (named after the revision under
  * release), reporting (and undoing) a change someone else made.
  */
-export async function routeTo(ctx: EffectContext, traffic: Traffic): Promise<void> {
+export async function routeTo(
+  ctx: EffectContext,
+  traffic: Traffic & { urgent?: boolean },
+): Promise<void> {
   const route = ctx.route();
   const { canaryWeight } = traffic;
   const result = await ctx.router().setTraffic(route, { ...traffic, revision: ctx.revision() });
@@ -122,3 +125,6 @@ export async function routeTo(ctx: EffectContext, traffic: Traffic): Promise<voi
 
 /** Where traffic is at rest: on `canaryWeight`, nothing pinned. */
 export const unpinned = (canaryWeight: number): Traffic => ({ canaryWeight, pinned: false });
+
+/** A rollback's traffic: all of it back from the failing canary, on the urgent lane. */
+export const rolledBack = (): Traffic & { urgent: true } => ({ ...unpinned(0), urgent: true });

@@ -25,6 +25,7 @@ import { analysisEffects } from './analysis.js';
 import {
   type Deployment,
   type EffectContext,
+  rolledBack,
   routeTo,
   unpinned,
   waitForDeployment,
@@ -326,7 +327,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
     },
 
     rollback: async () => {
-      await routeTo(ctx, unpinned(0));
+      await routeTo(ctx, rolledBack());
       await scaleTargetDown();
     },
   };

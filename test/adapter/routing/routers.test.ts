@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTE_KIND_API_VERSIONS, type RouteKind } from '../../../src/api/strategy-rules.js';
-import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
+import { ApiServer, type KubeObject, type RequestOptions } from '../../../src/kube/api-server.js';
 import {
   ownerReferenceTo,
   ResourceClient,
@@ -164,6 +164,31 @@ describe.each(cases)(
       expect(await objects().find(target.namespace, target.name)).toBeNull();
       expect(await router.getWeights(target)).toBeNull();
       expect(await router.finalize(target)).toBe('absent');
+    });
+
+    it('writes a rollback on the urgent lane and the steps before it on the routine one', async () => {
+      const target = await targetIn(await cluster().createNamespace());
+      const writes: string[] = [];
+      class Lanes extends ApiServer {
+        override request<T>(method: string, path: string, options: RequestOptions = {}) {
+          if (method !== 'GET') writes.push(`${method} ${options.urgent ? 'urgent' : 'routine'}`);
+          return super.request<T>(method, path, options);
+        }
+      }
+      const router = createRouter(new Lanes(cluster().api.kc, 'fledge-test'), {
+        provider,
+        kind,
+        apiVersion,
+      });
+      await router.reconcile(target);
+      await router.setTraffic(target, at(20));
+      writes.length = 0;
+      await router.setTraffic(target, { ...at(0), urgent: true });
+      expect(writes).toEqual(['PATCH urgent']);
+      expect(await router.getWeights(target)).toEqual({ stable: 100, canary: 0 });
+      writes.length = 0;
+      await router.setTraffic(target, at(10));
+      expect(writes).toEqual(['PATCH routine']);
     });
 
     describe('with the watch cache', () => {

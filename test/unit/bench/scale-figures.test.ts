@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   bucketsBetween,
+  bucketsByGroup,
   bucketsOf,
   formatTable,
   histogramQuantile,
+  latenciesBetween,
   quantile,
   requestsBetween,
   samplesEqualTo,
+  serverRequestKind,
   sumOf,
 } from '../../../bench/scale-figures.js';
 
@@ -134,5 +137,38 @@ describe('requestsBetween', () => {
     );
     expect(requestsBetween(metrics(3, 10), metrics(3, 10))).toBe('none');
     expect(requestsBetween('', metrics(1, 0))).toBe('get deployments 1');
+  });
+});
+
+describe('request latencies per verb and resource', () => {
+  const server = (patch: number, get: number) =>
+    [
+      `apiserver_request_duration_seconds_bucket{component="apiserver",group="fledge.dev",resource="rollouts",scope="resource",subresource="status",verb="PATCH",version="v1alpha1",le="0.1"} ${patch}`,
+      `apiserver_request_duration_seconds_bucket{component="apiserver",group="fledge.dev",resource="rollouts",scope="resource",subresource="status",verb="PATCH",version="v1alpha1",le="+Inf"} ${patch}`,
+      `apiserver_request_duration_seconds_bucket{component="apiserver",group="apps",resource="deployments",scope="resource",subresource="",verb="GET",version="v1",le="0.1"} 0`,
+      `apiserver_request_duration_seconds_bucket{component="apiserver",group="apps",resource="deployments",scope="resource",subresource="",verb="GET",version="v1",le="+Inf"} ${get}`,
+      'apiserver_request_duration_seconds_bucket{component="apiserver",group="apps",resource="deployments",scope="cluster",subresource="",verb="WATCH",version="v1",le="+Inf"} 9',
+    ].join('\n');
+
+  it("names the API server's requests as the controller does, leaving watches out", () => {
+    const groups = bucketsByGroup(
+      server(4, 2),
+      'apiserver_request_duration_seconds',
+      serverRequestKind,
+    );
+    expect([...groups.keys()]).toEqual(['patch rollouts/status', 'get deployments']);
+    expect(groups.get('get deployments')).toEqual([
+      [0.1, 0],
+      [Number.POSITIVE_INFINITY, 2],
+    ]);
+  });
+
+  it('gives count and quantiles of what happened between two scrapes, most requests first', () => {
+    const name = 'apiserver_request_duration_seconds';
+    const lines = latenciesBetween(
+      bucketsByGroup(server(4, 2), name, serverRequestKind),
+      bucketsByGroup(server(4, 12), name, serverRequestKind),
+    );
+    expect(lines).toEqual([{ kind: 'get deployments', count: 10, p50: 0.1, p99: 0.1 }]);
   });
 });

@@ -343,6 +343,26 @@ describe('RolloutRunner', () => {
     await runner.stop();
   });
 
+  it('writes the status that decides a rollback on the urgent lane, and no other', async () => {
+    const world = fakeHost(fakeEffects([], () => false));
+    const writer = world.writer.writer;
+    const lanes: string[] = [];
+    const write = writer.write.bind(writer);
+    writer.write = (update, options) => {
+      const { phase } = update(writer.current);
+      lanes.push(`${phase} ${options?.urgent ? 'urgent' : 'routine'}`);
+      return write(update, options);
+    };
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(runner.phase).toBe('Failed');
+    expect(lanes.filter((lane) => lane.endsWith('urgent'))).toEqual(['Failed urgent']);
+    expect(lanes.indexOf('Failed urgent')).toBe(lanes.findIndex((l) => l.startsWith('Failed')));
+    await runner.stop();
+  });
+
   it('holds an effect while the term is too short to write its status, and takes it once the term is renewed', async () => {
     const term = steeredTerm();
     const weights: number[] = [];

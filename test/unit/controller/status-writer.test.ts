@@ -1,7 +1,9 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { StoredRollout } from '../../../src/controller/status-writer.js';
-import { KubeApiError } from '../../../src/kube/api-server.js';
-import { memoryWriter, steeredTerm } from './memory-rollouts.js';
+import { StatusWriter, type StoredRollout } from '../../../src/controller/status-writer.js';
+import { type CallOptions, KubeApiError } from '../../../src/kube/api-server.js';
+import type { ResourceClient } from '../../../src/kube/resources.js';
+import { leading, memoryRollout, memoryWriter, steeredTerm } from './memory-rollouts.js';
 
 const rollout = {
   apiVersion: 'fledge.dev/v1alpha1',
@@ -47,5 +49,53 @@ describe('StatusWriter', () => {
     await writer.write(() => ({ phase: 'Progressing', canaryWeight: 20 }));
     expect(await writer.flushed()).toBe(true);
     expect(statuses.at(-1)).toMatchObject({ canaryWeight: 20 });
+  });
+
+  it('lets a routine write still waiting for the server give way to an urgent one, sent on the urgent lane', async () => {
+    const store = memoryRollout(rollout);
+    const lanes: string[] = [];
+    // The routine lane is saturated: a routine write waits until it is given up.
+    const client = {
+      get: store.client.get,
+      mergePatch: (
+        ns: string,
+        name: string,
+        patch: unknown,
+        sub: string,
+        call: CallOptions = {},
+      ) => {
+        lanes.push(call.urgent ? 'urgent' : 'routine');
+        if (call.urgent) return store.client.mergePatch(ns, name, patch, sub);
+        return new Promise((_, reject) =>
+          call.signal?.addEventListener('abort', () => reject(call.signal?.reason), {
+            once: true,
+          }),
+        );
+      },
+    } as unknown as ResourceClient<StoredRollout>;
+    const writer = new StatusWriter(store.current(), {
+      client,
+      fence: leading,
+      log: pino({ level: 'silent' }),
+      refused: () => {},
+      minDelayMs: 10,
+      maxDelayMs: 100,
+    });
+    void writer.write(() => ({ phase: 'Progressing', canaryWeight: 20, failedChecks: 1 }));
+    await expect.poll(() => lanes).toEqual(['routine']);
+
+    void writer.write(() => ({ phase: 'Failed', canaryWeight: 20, failedChecks: 2 }), {
+      urgent: true,
+    });
+    expect(await writer.flushed()).toBe(true);
+    expect(lanes).toEqual(['routine', 'urgent']);
+    expect(store.statuses).toEqual([
+      {
+        phase: 'Failed',
+        canaryWeight: 20,
+        failedChecks: 2,
+        controller: { identity: 'test-controller' },
+      },
+    ]);
   });
 });

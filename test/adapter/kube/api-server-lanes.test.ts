@@ -1,0 +1,59 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiServer } from '../../../src/kube/api-server.js';
+import { fakeClusterApi } from '../../support/fake-api.js';
+
+/** As many requests as the routine lane has sockets (api-server.ts). */
+const ROUTINE_SOCKETS = 32;
+
+describe('ApiServer lanes against a local HTTP server', () => {
+  let server: http.Server;
+  let api: ApiServer;
+  const held: http.ServerResponse[] = [];
+  const answer = (response: http.ServerResponse, body: unknown) => {
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+
+  beforeAll(async () => {
+    // `/held` answers only when the test lets it: a busy server, or a slow list.
+    server = http.createServer((request, response) => {
+      if (request.url?.startsWith('/api/v1/namespaces/prod/configmaps/held')) held.push(response);
+      else answer(response, { path: request.url });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    api = fakeClusterApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  });
+
+  afterAll(async () => {
+    for (const response of held.splice(0)) answer(response, {});
+    api.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends an urgent request while every socket of the routine lane waits for an answer', async () => {
+    const routine = Array.from({ length: ROUTINE_SOCKETS + 4 }, (_, i) =>
+      api.request('GET', `/api/v1/namespaces/prod/configmaps/held-${i}`),
+    );
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(ROUTINE_SOCKETS);
+
+    const urgent = await api.request('PATCH', '/apis/split.smi-spec.io/v1alpha2/x', {
+      body: {},
+      urgent: true,
+    });
+    expect(urgent).toEqual({ path: '/apis/split.smi-spec.io/v1alpha2/x' });
+    // The routine requests beyond the lane's sockets are still queued on the client.
+    expect(held.length).toBe(ROUTINE_SOCKETS);
+
+    let done = false;
+    const all = Promise.all(routine).then(() => {
+      done = true;
+    });
+    while (!done) {
+      for (const response of held.splice(0)) answer(response, {});
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await all;
+  });
+});

@@ -1,0 +1,30 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ControllerTelemetry } from '../../../src/controller/telemetry.js';
+import type { RequestTrace } from '../../../src/kube/api-server.js';
+
+describe('ControllerTelemetry.requestObserver', () => {
+  it('counts every request and times those that are not watches, by verb, resource and lane', async () => {
+    const registry = new Registry();
+    const telemetry = new ControllerTelemetry(registry);
+    const observe = telemetry.requestObserver;
+    const path = '/apis/split.smi-spec.io/v1alpha2/namespaces/prod/trafficsplits/api';
+    const urgent = observe('PATCH', path, false, true) as RequestTrace;
+    urgent.connected();
+    urgent.ended();
+    const routine = observe('GET', '/apis/apps/v1/namespaces/prod/deployments/api', false, false);
+    (routine as RequestTrace).ended();
+    expect(observe('GET', '/apis/apps/v1/deployments', true, false)).toBeUndefined();
+
+    const text = await registry.metrics();
+    expect(text).toContain('fledge_kube_requests_total{verb="watch",resource="deployments"} 1');
+    expect(text).toContain(
+      'fledge_kube_request_duration_seconds_count{verb="patch",resource="trafficsplits",lane="urgent"} 1',
+    );
+    expect(text).toContain(
+      'fledge_kube_request_socket_wait_seconds_count{verb="get",resource="deployments",lane="routine"} 1',
+    );
+    expect(text).not.toContain('fledge_kube_request_duration_seconds_count{verb="watch"');
+    expect(text).toContain('nodejs_eventloop_lag_p99_seconds');
+  });
+});
