@@ -216,12 +216,16 @@ export class RouteObjectRouter implements Router {
       const existing = await this.read(target, attempt > 1, urgent && attempt > 1);
       if (!existing) {
         // Someone deleted it: fledge puts it back, and says so.
-        await this.objects
+        const created = await this.objects
           .create(buildRouteObject(this.format, target, traffic))
           .catch((error: unknown) => {
             if (!isAlreadyExists(error)) throw this.explain(error, target, 'create');
+            return null;
           });
-        return { ...(await this.readBack(target, desiredWeights)), drifted: true, found: null };
+        const weights = created
+          ? this.checked(target, this.format.readWeights(target, created), desiredWeights)
+          : (await this.readBack(target, desiredWeights)).weights;
+        return { weights, drifted: true, found: null };
       }
       const found = this.format.readWeights(target, existing);
       const lastWritten = appliedWeight(existing);
@@ -235,10 +239,11 @@ export class RouteObjectRouter implements Router {
         lastWritten !== traffic.canaryWeight ||
         (existing.metadata?.annotations?.[addedRulesAnnotation] ?? '') !== added ||
         existing.metadata?.annotations?.[routedBackendsAnnotation] !== backendsOf(target);
+      let stored = existing;
       if (needsWrite) {
         const ownerReferences = withOwner(existing.metadata?.ownerReferences, target.owner);
         try {
-          await this.objects.mergePatch(
+          stored = await this.objects.mergePatch(
             target.namespace,
             target.name,
             {
@@ -262,11 +267,11 @@ export class RouteObjectRouter implements Router {
           throw this.explain(error, target, 'set traffic on');
         }
       }
-      // Read back after a write: another controller fighting over the object shows up here.
-      const result = needsWrite
-        ? await this.readBack(target, desiredWeights)
-        : { weights: this.checked(target, found, desiredWeights) };
-      return drifted ? { ...result, drifted, found } : { ...result, drifted };
+      // What the server stored, as its answer to the write says (admission included): a
+      // second read would cost a request per step and rollout, and another controller
+      // fighting over the object shows up as drift at the next read all the same.
+      const weights = this.checked(target, this.format.readWeights(target, stored), desiredWeights);
+      return drifted ? { weights, drifted, found } : { weights, drifted };
     }
   }
 

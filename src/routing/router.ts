@@ -38,7 +38,7 @@ export interface Weights {
 }
 
 export interface WeightsResult {
-  /** What the server holds now (read back after the write). */
+  /** What the server stored, from its answer to the write (or a read when none was needed). */
   weights: Weights;
   /**
    * True when someone other than fledge changed the routing object since fledge last

@@ -225,6 +225,20 @@ describe.each(cases)(
         expect(requests).toEqual([]);
       });
 
+      it('takes a step with one request: the write, whose answer says what the server stored', async () => {
+        const target = await targetIn(await cluster().createNamespace());
+        const { router, requests, snapshot } = await cached(target);
+        await router.reconcile(target);
+        await snapshot();
+        requests.length = 0;
+        expect(await router.setTraffic(target, at(10))).toEqual({
+          weights: { stable: 90, canary: 10 },
+          drifted: false,
+        });
+        expect(requests).toEqual(['PATCH']);
+        expect(await router.getWeights(target)).toEqual({ stable: 90, canary: 10 });
+      });
+
       it('writes a step over a stale copy: the conflict sends it to a fresh read', async () => {
         const target = await targetIn(await cluster().createNamespace());
         const { router, snapshot } = await cached(target);
