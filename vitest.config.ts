@@ -8,6 +8,12 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/adapter/**/*.test.ts'],
           testTimeout: 30_000,
+          // Vitest's default in `run` is one worker fewer than the cores: a single one on the
+          // 2-core machine. The adapter files mostly wait (on a kube-apiserver starting, a Lease
+          // expiring, a load run, a child CLI process), so a second worker overlaps those waits.
+          maxWorkers: 2,
+          // A project with its own maxWorkers needs its own group; the unit files run first.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -16,6 +22,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           // A backstop only: every wait inside a test has its own, shorter, timeout that says
           // what it waited for. On a busy shared machine a scenario takes minutes.
           testTimeout: 600_000,

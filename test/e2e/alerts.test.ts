@@ -9,7 +9,8 @@ import { controllerSuite } from './support/suite.js';
 /**
  * Alerts end to end: AlertProviders in the cluster, the controller as a process, and a real
  * receiver on 127.0.0.1 that stands for Slack and for a generic webhook. Told of a rollback
- * after failed checks, and of a failure outside the analysis (a lost target).
+ * after failed checks, and of a failure outside the analysis (a lost target). Each scenario
+ * has its own namespace and receiver paths, so the two run side by side.
  */
 
 const scenarios = ['rollback', 'lost'];
@@ -74,7 +75,7 @@ async function givenInitialized(namespace: string, rollout: Parameters<typeof ro
   suite.traffic([`http://${name}.${namespace}:8080/`], 20);
 }
 
-describe('alerts', () => {
+describe.concurrent('alerts', () => {
   it('tell Slack of a rollback at error, and the team of every step at info', async () => {
     const namespace = ns('rollback');
     await givenProviders(namespace);

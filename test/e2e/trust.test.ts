@@ -17,6 +17,7 @@ import type { Traffic } from './support/traffic.js';
  * What must hold when things go wrong (contract §2): deleting a Rollout, valid or not, never
  * causes an outage; a lost target takes its canary traffic back at once; a promotion copies
  * the target exactly. Traffic flows through the mesh proxy throughout and is counted there.
+ * Each scenario has its own namespace and load, so they run side by side under one controller.
  */
 
 const suite = controllerSuite('trust', ['delete-invalid', 'delete-mid', 'lost-target', 'faithful']);
@@ -74,7 +75,7 @@ async function expectNoFailedRequests(g: Given): Promise<void> {
   ).toContain(`${name}-primary`);
 }
 
-describe('deleting a Rollout', () => {
+describe.concurrent('deleting a Rollout', () => {
   it('serves every request when the Rollout deleted is invalid', async () => {
     const g = await givenInitialized('delete-invalid');
     await kubectl([
@@ -122,7 +123,7 @@ describe('deleting a Rollout', () => {
   });
 });
 
-describe('a lost target', () => {
+describe.concurrent('a lost target', () => {
   it('puts the weight at 0 before another interval passes when the target is deleted at weight 30', async () => {
     const g = await givenInitialized('lost-target', {
       interval: '4s',
@@ -169,7 +170,7 @@ describe('a lost target', () => {
   });
 });
 
-describe('promotion', () => {
+describe.concurrent('promotion', () => {
   it('copies the target to the primary exactly: what was removed is gone from the primary too', async () => {
     const namespace = ns('faithful');
     const app = stringify({
