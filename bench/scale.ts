@@ -449,9 +449,14 @@ async function runSize(
         );
       }
       if (restored >= rollouts) row.restoredSeconds = (Date.now() - restartedAt) / 1000;
+      // The restarted process counts from zero: all it asked for to list and restore.
+      const atRestored = await restarted.metrics().catch(() => '');
+      notes.push(
+        `${rollouts} at rest: API requests from the restart to ${restored} restored: ${requestsBetween('', atRestored)}`,
+      );
       await sleep(20_000);
       notes.push(
-        `${rollouts} at rest, after the restart: RSS ${(usage(restarted.pid).rssKiB / 1024).toFixed(0)} MiB 20 s after every rollout was reconciled`,
+        `${rollouts} at rest, after the restart: RSS ${(usage(restarted.pid).rssKiB / 1024).toFixed(0)} MiB 20 s after every rollout was reconciled; API requests in those 20 s: ${requestsBetween(atRestored, await restarted.metrics().catch(() => atRestored))}`,
       );
     }
     return row;
