@@ -1,7 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { type MachineDocument, parseMachineDocument } from '../../machines/persistence.js';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
@@ -34,10 +33,11 @@ import { ShardLeases } from './shard-leases.js';
 import { ShardSlot } from './shard-slot.js';
 import { shardOf } from './shards.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
+import { storedSlot } from './stored-slot.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { ControllerWatches } from './watches.js';
 import { correctDrift, effectsFor, routingFor } from './wiring.js';
-import type { Caches } from './world.js';
+import { type Caches, servicesInSync } from './world.js';
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -369,7 +369,11 @@ export class Controller {
               readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
             }),
           checkRouting: (_rollout, runner) =>
-            runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
+            runner.correctRouting((traffic) =>
+              correctDrift(runner.context, traffic, (rollout) =>
+                servicesInSync(rollout, this.caches),
+              ),
+            ),
           forget: (forgotten) => {
             void this.writers.get(forgotten)?.stop();
             this.writers.delete(forgotten);
@@ -413,7 +417,7 @@ export class Controller {
     for (const rollout of this.caches.rollouts.list()) {
       const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
       const runner = this.runners.get(key);
-      const slot = slotOf(runner ? runner.current : storedDocument(rollout.status?.machine));
+      const slot = runner ? slotOf(runner.current) : storedSlot(rollout);
       // Only a live machine can take a slot; a stored one that waits is not running here.
       if (slot.kind === 'waiting' && !runner) continue;
       const max = rollout.spec?.releaseQueue?.maxInNamespace;
@@ -538,14 +542,4 @@ function handingOver(slot: ShardSlot): NotLeadingError {
     undefined,
     `shard ${slot.shard} is being handed over to another replica`,
   );
-}
-
-/** A stored machine document, or null when there is none fledge can read. */
-function storedDocument(stored: unknown): MachineDocument | null {
-  if (stored === undefined || stored === null) return null;
-  try {
-    return parseMachineDocument(stored);
-  } catch {
-    return null;
-  }
 }
