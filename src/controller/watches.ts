@@ -199,8 +199,7 @@ export class ControllerWatches {
     for (const set of routes) set.on('update', byName).on('delete', byName);
     // A Service someone changed or removed: its Rollout puts it back (when it rests).
     const byOwner = (service: WatchedService) => {
-      const owner = service.metadata.ownerReferences?.find((ref) => ref.kind === 'Rollout');
-      if (owner) enqueue(`${service.metadata.namespace}/${owner.name}`);
+      if (service.rollout) enqueue(`${service.metadata.namespace}/${service.rollout}`);
     };
     services.on('update', byOwner).on('delete', byOwner);
   }

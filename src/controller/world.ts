@@ -105,8 +105,9 @@ export interface WatchedService extends KubeObject {
     resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    ownerReferences?: NonNullable<KubeObject['metadata']>['ownerReferences'];
   };
+  /** The name of the Rollout that owns it (its ownerReference), if any. */
+  rollout?: string;
   spec: { selector?: Record<string, string>; ports?: V1ServicePort[] };
 }
 
@@ -114,6 +115,7 @@ export function watchedService(object: KubeObject): WatchedService {
   const { name, namespace, resourceVersion, labels, annotations, ownerReferences } =
     object.metadata ?? {};
   const spec = ((object as V1Service).spec ?? {}) as NonNullable<V1Service['spec']>;
+  const owner = ownerReferences?.find((ref) => ref.kind === 'Rollout');
   return {
     metadata: {
       name,
@@ -121,8 +123,8 @@ export function watchedService(object: KubeObject): WatchedService {
       resourceVersion,
       ...(labels ? { labels } : {}),
       ...(annotations ? { annotations } : {}),
-      ...(ownerReferences ? { ownerReferences } : {}),
     },
+    ...(owner ? { rollout: owner.name } : {}),
     spec: {
       ...(spec.selector ? { selector: spec.selector } : {}),
       ...(spec.ports ? { ports: spec.ports } : {}),
