@@ -28,6 +28,7 @@ import {
   slotCounts,
   slotOf,
 } from './release-queue.js';
+import { resyncKeys } from './resync.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
 import { ShardLeases } from './shard-leases.js';
 import { ShardSlot } from './shard-slot.js';
@@ -264,11 +265,21 @@ export class Controller {
       { identity: this.identity, term: term?.number, ...this.shardField(shard) },
       'leading: running the rollouts',
     );
+    let round = 0;
     const tick = () => {
-      for (const rollout of this.caches.rollouts.list()) {
-        const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
-        if (this.shardSlot(key) === slot) this.enqueue(key);
-      }
+      const mine = this.caches.rollouts
+        .list()
+        .map((rollout) => ({
+          key: `${rollout.metadata.namespace}/${rollout.metadata.name}`,
+          rollout,
+        }))
+        .filter(({ key }) => this.shardSlot(key) === slot);
+      const world = {
+        released: this.released,
+        routingWatched: (routing: Rollout['spec']['routing'] | undefined) =>
+          this.watches.routingWatched(routing),
+      };
+      for (const key of resyncKeys(round++, mine, world)) this.enqueue(key);
     };
     const waitForSync = () => {
       if (!slot.driving) return;

@@ -5,6 +5,7 @@ import { isNotFound } from '../kube/api-server.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
 import type { WatcherOptions } from '../kube/watcher.js';
 import { gatewayRouteFormat } from '../routing/gateway-api.js';
+import { type RoutingSpec, supportedRouting } from '../routing/index.js';
 import { smiFormat } from '../routing/smi.js';
 import { ConfigHashes } from './config-hashes.js';
 import { DeploymentReadinessWatch } from './deployment-readiness-watch.js';
@@ -208,6 +209,18 @@ export class ControllerWatches {
   routeCache(type: ResourceType): Cache<KubeObject> | undefined {
     const set = this.routes.get(describe(type));
     return set?.hasSynced ? set : undefined;
+  }
+
+  /** Whether a watch (listed) sees the routing object that a spec.routing names. */
+  routingWatched(routing: RoutingSpec = {}): boolean {
+    const provider = routing.provider ?? 'smi';
+    const kind = provider === 'smi' ? 'TrafficSplit' : (routing.kind ?? 'HTTPRoute');
+    const versions = supportedRouting[provider as keyof typeof supportedRouting];
+    const apiVersion = routing.apiVersion ?? versions?.[0];
+    const type = routingTypes.find(
+      (t) => t.kind === kind && `${t.group}/${t.version}` === apiVersion,
+    );
+    return type !== undefined && this.routeCache(type) !== undefined;
   }
 
   /** Rollouts, Deployments, Services, ConfigMaps and Secrets are listed; routing types may never be. */

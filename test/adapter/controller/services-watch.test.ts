@@ -13,7 +13,7 @@ import { knownTypes, ownerReferenceTo, ResourceClient } from '../../../src/kube/
 import { useApiServer, waitFor } from '../../support/apiserver.js';
 
 /** The Services a resting Rollout checks, from the controller's watch, on kube-apiserver 1.20. */
-const cluster = useApiServer(['rollout']);
+const cluster = useApiServer(['rollout', 'trafficSplit']);
 const log = pino({ level: 'silent' });
 
 const podinfo = {
@@ -107,6 +107,12 @@ describe('the Services of a resting Rollout, from the controller’s watch', () 
     watches.start();
     try {
       await waitFor('the watch caches listed', async () => watches.synced);
+      // What the resync leaves to events: TrafficSplits are watched, HTTPRoutes are not served here.
+      await waitFor('the TrafficSplit watch listed', async () => watches.routingWatched(undefined));
+      expect(watches.routingWatched({ provider: 'gateway-api' })).toBe(false);
+      expect(
+        watches.routingWatched({ provider: 'smi', apiVersion: 'split.smi-spec.io/v1alpha1' }),
+      ).toBe(false);
       const check = () => servicesInSync(rollout, watches.caches);
       expect(check()).toBe(true);
       requests.length = 0;
