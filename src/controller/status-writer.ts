@@ -40,11 +40,7 @@ const isFinal = (error: unknown): boolean => {
  * election): a restarted controller then writes nothing for a Rollout whose status it finds as
  * it would write it. A new term is written: a deposed replica learns of it from the stamp.
  */
-function stampOnly(
-  diff: unknown,
-  stored: WriterStamp | undefined,
-  mine: WriterStamp,
-): boolean {
+function stampOnly(diff: unknown, stored: WriterStamp | undefined, mine: WriterStamp): boolean {
   const keys = Object.keys(diff ?? {});
   return keys.length === 1 && keys[0] === 'controller' && stored?.term === mine.term;
 }
