@@ -71,7 +71,11 @@ const faultyOf = (n: number) => Math.max(2, Math.floor(n / 20));
 const CREATE_CONCURRENCY = 32;
 /** The canary weight at which a faulty canary starts failing. */
 const FAULT_AT_WEIGHT = 20;
-const INIT_LIMIT_MS = 360_000;
+/**
+ * How long initializing (and a restart's restore) may take: 360 s up to 1,000 Rollouts, then in
+ * proportion (the playground's pod churn grows with them), bounded at 45 minutes.
+ */
+const initLimitMs = (rollouts: number) => Math.min(45 * 60_000, Math.max(360_000, rollouts * 360));
 /** FLEDGE_SCALE_PROGRESS_LIMIT_S: how long the progressing run may take (300 s; bounded at an hour). */
 const PROGRESS_LIMIT_MS =
   Math.min(3600, Math.max(1, Number(process.env.FLEDGE_SCALE_PROGRESS_LIMIT_S) || 300)) * 1000;
@@ -463,7 +467,7 @@ async function runSize(
     const initialized = () => view.count((r) => r.phase === 'Initialized');
     await until(
       'every rollout Initialized',
-      INIT_LIMIT_MS,
+      initLimitMs(rollouts),
       () => initialized() === rollouts,
       () => `${initialized()} of ${rollouts}`,
     );
@@ -574,10 +578,10 @@ async function runSize(
       const restartedAt = Date.now();
       controller = await startController(playground, logFile);
       row.restartReadySeconds =
-        (await readyAfter(controller.port, restartedAt, INIT_LIMIT_MS)) / 1000;
+        (await readyAfter(controller.port, restartedAt, initLimitMs(rollouts))) / 1000;
       const restarted = controller;
       // A rollout is restored once its machine reported its phase (fledge_rollout_phase).
-      const deadline = restartedAt + INIT_LIMIT_MS;
+      const deadline = restartedAt + initLimitMs(rollouts);
       // A controller busy restoring may drop a scrape: count that as no progress.
       const restoredCount = async () =>
         samplesEqualTo(await restarted.metrics().catch(() => ''), 'fledge_rollout_phase', 1);
@@ -588,13 +592,18 @@ async function runSize(
       }
       if (restored < rollouts) {
         notes.push(
-          `${rollouts} at rest: only ${restored} restored ${INIT_LIMIT_MS / 1000} s after the restart`,
+          `${rollouts} at rest: only ${restored} restored ${initLimitMs(rollouts) / 1000} s after the restart`,
         );
       }
       if (restored >= rollouts) row.restoredSeconds = (Date.now() - restartedAt) / 1000;
+      // The restarted process counts from zero: all it asked for to list and restore.
+      const atRestored = await restarted.metrics().catch(() => '');
+      notes.push(
+        `${rollouts} at rest: API requests from the restart to ${restored} restored: ${requestsBetween('', atRestored)}`,
+      );
       await sleep(20_000);
       notes.push(
-        `${rollouts} at rest, after the restart: RSS ${(usage(restarted.pid).rssKiB / 1024).toFixed(0)} MiB 20 s after every rollout was reconciled`,
+        `${rollouts} at rest, after the restart: RSS ${(usage(restarted.pid).rssKiB / 1024).toFixed(0)} MiB 20 s after every rollout was reconciled; API requests in those 20 s: ${requestsBetween(atRestored, await restarted.metrics().catch(() => atRestored))}`,
       );
     }
     return row;

@@ -1,7 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { type MachineDocument, parseMachineDocument } from '../../machines/persistence.js';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
@@ -28,15 +27,17 @@ import {
   slotCounts,
   slotOf,
 } from './release-queue.js';
+import { resyncKeys } from './resync.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
 import { ShardLeases } from './shard-leases.js';
 import { ShardSlot } from './shard-slot.js';
 import { shardOf } from './shards.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
+import { storedSlot } from './stored-slot.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { ControllerWatches } from './watches.js';
 import { correctDrift, effectsFor, routingFor } from './wiring.js';
-import type { Caches } from './world.js';
+import { type Caches, servicesInSync } from './world.js';
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -262,11 +263,21 @@ export class Controller {
       { identity: this.identity, term: term?.number, ...this.shardField(shard) },
       'leading: running the rollouts',
     );
+    let round = 0;
     const tick = () => {
-      for (const rollout of this.caches.rollouts.list()) {
-        const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
-        if (this.shardSlot(key) === slot) this.enqueue(key);
-      }
+      const mine = this.caches.rollouts
+        .list()
+        .map((rollout) => ({
+          key: `${rollout.metadata.namespace}/${rollout.metadata.name}`,
+          rollout,
+        }))
+        .filter(({ key }) => this.shardSlot(key) === slot);
+      const world = {
+        released: this.released,
+        routingWatched: (routing: Rollout['spec']['routing'] | undefined) =>
+          this.watches.routingWatched(routing),
+      };
+      for (const key of resyncKeys(round++, mine, world)) this.enqueue(key);
     };
     const waitForSync = () => {
       if (!slot.driving) return;
@@ -367,7 +378,11 @@ export class Controller {
               readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
             }),
           checkRouting: (_rollout, runner) =>
-            runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
+            runner.correctRouting((traffic) =>
+              correctDrift(runner.context, traffic, (rollout) =>
+                servicesInSync(rollout, this.caches),
+              ),
+            ),
           forget: (forgotten) => {
             void this.writers.get(forgotten)?.stop();
             this.writers.delete(forgotten);
@@ -411,7 +426,7 @@ export class Controller {
     for (const rollout of this.caches.rollouts.list()) {
       const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
       const runner = this.runners.get(key);
-      const slot = slotOf(runner ? runner.current : storedDocument(rollout.status?.machine));
+      const slot = runner ? slotOf(runner.current) : storedSlot(rollout);
       // Only a live machine can take a slot; a stored one that waits is not running here.
       if (slot.kind === 'waiting' && !runner) continue;
       const max = rollout.spec?.releaseQueue?.maxInNamespace;
@@ -538,14 +553,4 @@ function handingOver(slot: ShardSlot): NotLeadingError {
     undefined,
     `shard ${slot.shard} is being handed over to another replica`,
   );
-}
-
-/** A stored machine document, or null when there is none fledge can read. */
-function storedDocument(stored: unknown): MachineDocument | null {
-  if (stored === undefined || stored === null) return null;
-  try {
-    return parseMachineDocument(stored);
-  } catch {
-    return null;
-  }
 }

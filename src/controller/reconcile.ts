@@ -156,7 +156,8 @@ async function startRunner(
   deps: ReconcileDeps,
 ): Promise<RolloutRunner | undefined> {
   try {
-    const runner = deps.createRunner(rollout, revision, deps.released.delete(key));
+    const released = deps.released.delete(key);
+    const runner = deps.createRunner(rollout, revision, released || announcedIn(rollout.status));
     deps.runners.set(key, runner);
     return runner;
   } catch (error) {
@@ -169,6 +170,21 @@ async function startRunner(
     await writeMessage(deps, rollout as StoredRollout, error.message);
     return undefined;
   }
+}
+
+/**
+ * Whether the stored status already records the decision that led to its machine document: a
+ * history entry at the document's phase and revision. The runner writes a decision's history
+ * entry in the same status write as the document it led to, so such a document was announced
+ * (its Event, webhooks and alerts went out before that write), and a restart restores it
+ * without announcing it again: no Event, history entry or status write per Rollout.
+ */
+export function announcedIn(status: Rollout['status']): boolean {
+  const machine = status?.machine as { phase?: unknown; revision?: unknown } | undefined;
+  if (!machine) return false;
+  return (status?.history ?? []).some(
+    (entry) => entry.phase === machine.phase && entry.revision === machine.revision,
+  );
 }
 
 async function stopRunner(key: string, deps: ReconcileDeps): Promise<void> {

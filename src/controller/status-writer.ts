@@ -36,6 +36,16 @@ const isFinal = (error: unknown): boolean => {
 };
 
 /**
+ * Whether a status change is only a new writer identity in the same term (none without leader
+ * election): a restarted controller then writes nothing for a Rollout whose status it finds as
+ * it would write it. A new term is written: a deposed replica learns of it from the stamp.
+ */
+function stampOnly(diff: unknown, stored: WriterStamp | undefined, mine: WriterStamp): boolean {
+  const keys = Object.keys(diff ?? {});
+  return keys.length === 1 && keys[0] === 'controller' && stored?.term === mine.term;
+}
+
+/**
  * The one writer of one Rollout's `.status` (contract: one writer per field). Writes are
  * queued and coalesced: only the newest wanted status is written, computed from the object
  * the server last returned. Every write is conditional on that object's resourceVersion and
@@ -164,7 +174,7 @@ export class StatusWriter {
     const { namespace, name = '' } = this.base.metadata ?? {};
     const status = { ...update(this.base), controller: stamp };
     const diff = mergePatchBetween(this.base.status ?? {}, status);
-    if (diff === undefined) {
+    if (diff === undefined || stampOnly(diff, this.base.status?.controller, stamp)) {
       if (this.wanted === update) {
         this.wanted = null;
         this.urgent = false;

@@ -5,6 +5,7 @@ import { isNotFound } from '../kube/api-server.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
 import type { WatcherOptions } from '../kube/watcher.js';
 import { gatewayRouteFormat } from '../routing/gateway-api.js';
+import { type RoutingSpec, supportedRouting } from '../routing/index.js';
 import { smiFormat } from '../routing/smi.js';
 import { ConfigHashes } from './config-hashes.js';
 import { DeploymentReadinessWatch } from './deployment-readiness-watch.js';
@@ -17,7 +18,14 @@ import {
 import { configHash } from './revision.js';
 import type { Cache } from './watch-set.js';
 import { WatchSet } from './watch-set.js';
-import { type Caches, type WatchedDeployment, watchedDeployment } from './world.js';
+import { MANAGED_LABEL } from './workload/services.js';
+import {
+  type Caches,
+  type WatchedDeployment,
+  type WatchedService,
+  watchedDeployment,
+  watchedService,
+} from './world.js';
 
 /** The routing objects fledge writes by default, watched so drift is corrected at once. */
 export const routingTypes: ResourceType[] = [
@@ -42,7 +50,8 @@ const keyOf = (object: KubeObject) => `${object.metadata?.namespace}/${object.me
 /**
  * What the controller watches, and which Rollouts each change concerns: a Rollout itself; the
  * Rollouts whose target (or primary) a Deployment is; those whose target reads a changed
- * ConfigMap or Secret; the Rollout a routing object belongs to (same name), so drift is seen.
+ * ConfigMap or Secret; the Rollout a routing object belongs to (same name) and the one that
+ * owns a Service fledge manages (labelled `fledge.dev/managed`), so drift is seen.
  *
  * ConfigMaps and Secrets are watched as metadata only (names and resourceVersions): one that a
  * target reads is then read with a GET and only its digest is kept (ConfigHashes). Deployments
@@ -95,6 +104,11 @@ export class ControllerWatches {
       watch<KubeObject>(type, { metadataOnly: true, keep: () => false });
     const configMaps = configs(knownTypes.configMaps);
     const secrets = configs(knownTypes.secrets);
+    // Only the Services fledge writes (it labels them), kept as what their sync compares.
+    const services = watch<WatchedService>(knownTypes.services, {
+      labelSelector: `${MANAGED_LABEL}=true`,
+      transform: watchedService,
+    });
     const routes = routingTypes.map((type) => {
       const set = watch<KubeObject>(type);
       this.routes.set(describe(type), set);
@@ -133,9 +147,10 @@ export class ControllerWatches {
     this.caches = {
       rollouts,
       deployments,
+      services,
       configHash: (ref) => this.hashes.get(ref),
     };
-    this.core = [rollouts, deployments, configMaps, secrets] as WatchSet<KubeObject>[];
+    this.core = [rollouts, deployments, services, configMaps, secrets] as WatchSet<KubeObject>[];
     this.all = [...this.core, ...(routes as WatchSet<KubeObject>[])];
 
     const rolloutChanged = (rollout: Rollout & KubeObject) => {
@@ -183,6 +198,11 @@ export class ControllerWatches {
     }
     const byName = (object: KubeObject) => enqueue(keyOf(object));
     for (const set of routes) set.on('update', byName).on('delete', byName);
+    // A Service someone changed or removed: its Rollout puts it back (when it rests).
+    const byOwner = (service: WatchedService) => {
+      if (service.rollout) enqueue(`${service.metadata.namespace}/${service.rollout}`);
+    };
+    services.on('update', byOwner).on('delete', byOwner);
   }
 
   /** The watch cache of a routing type, once it has listed; a router reads the API without one. */
@@ -191,7 +211,19 @@ export class ControllerWatches {
     return set?.hasSynced ? set : undefined;
   }
 
-  /** Rollouts, Deployments, ConfigMaps and Secrets are listed; routing types may never be. */
+  /** Whether a watch (listed) sees the routing object that a spec.routing names. */
+  routingWatched(routing: RoutingSpec = {}): boolean {
+    const provider = routing.provider ?? 'smi';
+    const kind = provider === 'smi' ? 'TrafficSplit' : (routing.kind ?? 'HTTPRoute');
+    const versions = supportedRouting[provider as keyof typeof supportedRouting];
+    const apiVersion = routing.apiVersion ?? versions?.[0];
+    const type = routingTypes.find(
+      (t) => t.kind === kind && `${t.group}/${t.version}` === apiVersion,
+    );
+    return type !== undefined && this.routeCache(type) !== undefined;
+  }
+
+  /** Rollouts, Deployments, Services, ConfigMaps and Secrets are listed; routing types may never be. */
   get synced(): boolean {
     return this.core.every((set) => set.hasSynced);
   }

@@ -2,15 +2,16 @@ import type { Effects } from '../../machines/provide.js';
 import type { Traffic } from '../../machines/weights.js';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer } from '../kube/api-server.js';
-import { ownerReferenceTo } from '../kube/resources.js';
+import { knownTypes, ownerReferenceTo, ResourceClient } from '../kube/resources.js';
 import { createRouter, type RouteCacheOf } from '../routing/index.js';
 import type { Router, RouteTarget } from '../routing/router.js';
 import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
-import { type EffectContext, routeTo } from './effects/context.js';
+import { type Deployment, type EffectContext, routeTo } from './effects/context.js';
 import {
   namesOf,
   syncPrimaryAutoscaler,
+  syncServices,
   syncServicesAtRest,
   workloadEffects,
 } from './effects/workload.js';
@@ -71,10 +72,29 @@ export async function checkRouting(ctx: EffectContext, traffic: Traffic): Promis
  * While the machine rests, the cluster is put back where it should be: the routing object at
  * the machine's weight, the primary's autoscaler in step with the target's, the Services as
  * spec.service says (its labels, annotations and ports may have changed since they were written).
+ * `servicesInSync` says from the watch caches whether the Services are as wanted (undefined:
+ * the caches cannot tell): then nothing is read for them, and a Service someone changed is
+ * written back, whatever was written before.
  */
-export async function correctDrift(ctx: EffectContext, traffic: Traffic): Promise<void> {
+export async function correctDrift(
+  ctx: EffectContext,
+  traffic: Traffic,
+  servicesInSync: (rollout: Rollout) => boolean | undefined = () => undefined,
+): Promise<void> {
   await checkRouting(ctx, traffic);
   const { spec } = ctx.rollout();
-  if (spec.targetRef) await syncServicesAtRest(ctx);
+  if (spec.targetRef) {
+    const inSync = servicesInSync(ctx.rollout());
+    if (inSync === undefined) await syncServicesAtRest(ctx);
+    else if (!inSync) await rewriteServices(ctx);
+  }
   if (spec.targetRef && spec.autoscalerRef) await syncPrimaryAutoscaler(ctx);
+}
+
+/** The Services written again from the target as the API server holds it. */
+async function rewriteServices(ctx: EffectContext): Promise<void> {
+  const { namespace, target } = namesOf(ctx.rollout());
+  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
+  const source = await deployments.find(namespace, target);
+  if (source) await syncServices(ctx, source);
 }

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import type {
+  V1ContainerPort,
+  V1Deployment,
+  V1PodTemplateSpec,
+  V1Service,
+  V1ServicePort,
+} from '@kubernetes/client-node';
 import type { Rollout } from '../api/types.js';
 import type { KubeObject } from '../kube/api-server.js';
+import { ownerReferenceTo } from '../kube/resources.js';
 import { namesOf } from './effects/workload.js';
 import type { ConfigRef } from './reference-index.js';
 import {
@@ -12,6 +19,7 @@ import {
   templateRevision,
 } from './revision.js';
 import type { Cache } from './watch-set.js';
+import { serviceChange, serviceSettingsOf, workloadServices } from './workload/services.js';
 
 /**
  * What the controller keeps of a Deployment: its name, what its revision is made of (the pod
@@ -29,6 +37,11 @@ export interface WatchedDeployment extends KubeObject {
     generation?: number;
   };
   template: { revision: string; references: ConfigReferences };
+  /** What the Rollout's Services are made of: the selector and, for portDiscovery, the ports. */
+  serving: {
+    selector: Record<string, string>;
+    containers: { name: string; ports?: V1ContainerPort[] }[];
+  };
   spec: { replicas?: number };
   status: {
     observedGeneration?: number;
@@ -57,6 +70,13 @@ export function watchedDeployment(object: KubeObject): WatchedDeployment {
   return {
     metadata: { name, namespace, uid, resourceVersion, generation },
     template: { revision: templateRevision(template), references: referencedConfigs(template) },
+    serving: {
+      selector: (spec as V1Deployment['spec'])?.selector?.matchLabels ?? {},
+      containers: (template.spec?.containers ?? []).map(({ name, ports }) => ({
+        name,
+        ...(ports ? { ports } : {}),
+      })),
+    },
     spec: { replicas: spec.replicas },
     status: {
       observedGeneration: status.observedGeneration,
@@ -74,10 +94,50 @@ export function watchedDeployment(object: KubeObject): WatchedDeployment {
   };
 }
 
+/**
+ * What the controller keeps of a Service it manages: what `serviceChange` compares (labels,
+ * annotations, selector, ports) and the Rollout that owns it, so a change wakes that Rollout.
+ */
+export interface WatchedService extends KubeObject {
+  metadata: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  /** The name of the Rollout that owns it (its ownerReference), if any. */
+  rollout?: string;
+  spec: { selector?: Record<string, string>; ports?: V1ServicePort[] };
+}
+
+export function watchedService(object: KubeObject): WatchedService {
+  const { name, namespace, resourceVersion, labels, annotations, ownerReferences } =
+    object.metadata ?? {};
+  const spec = ((object as V1Service).spec ?? {}) as NonNullable<V1Service['spec']>;
+  const owner = ownerReferences?.find((ref) => ref.kind === 'Rollout');
+  return {
+    metadata: {
+      name,
+      namespace,
+      resourceVersion,
+      ...(labels ? { labels } : {}),
+      ...(annotations ? { annotations } : {}),
+    },
+    ...(owner ? { rollout: owner.name } : {}),
+    spec: {
+      ...(spec.selector ? { selector: spec.selector } : {}),
+      ...(spec.ports ? { ports: spec.ports } : {}),
+    },
+  };
+}
+
 /** The watch caches (and digests) the controller reads instead of asking the API server. */
 export interface Caches {
   rollouts: Cache<Rollout & KubeObject>;
   deployments: Cache<WatchedDeployment>;
+  /** The Services fledge manages (labelled so), once listed; absent: read them instead. */
+  services?: Cache<WatchedService>;
   /** A referenced ConfigMap's or Secret's digest (null: absent); undefined until it is read. */
   configHash(ref: ConfigRef): ConfigHash | undefined;
 }
@@ -120,4 +180,34 @@ export function currentRevision(rollout: Rollout, caches: Caches): RevisionLooku
     }
   }
   return { revision: revisionOf(revision, references, hashes) };
+}
+
+/**
+ * Whether the watch caches show a workload-mode Rollout's three Services as it wants them, so
+ * a resting reconcile (and a restore) neither reads nor writes them; undefined when the caches
+ * cannot tell (no Services cache, or the target is not cached), and the Services are read.
+ */
+export function servicesInSync(rollout: Rollout, caches: Caches): boolean | undefined {
+  const services = caches.services;
+  if (!services || !rollout.spec.targetRef) return undefined;
+  const names = namesOf(rollout);
+  const target = caches.deployments.get(names.namespace, names.target);
+  if (!target) return undefined;
+  const source = {
+    spec: {
+      selector: { matchLabels: target.serving.selector },
+      template: { spec: { containers: target.serving.containers } },
+    },
+  } as V1Deployment;
+  const settings = serviceSettingsOf(rollout.spec.service);
+  const { services: desired } = workloadServices(
+    source,
+    names,
+    settings,
+    ownerReferenceTo(rollout),
+  );
+  return desired.every((service) => {
+    const cached = services.get(names.namespace, service.metadata?.name ?? '');
+    return cached !== undefined && serviceChange(cached as V1Service, service) === undefined;
+  });
 }

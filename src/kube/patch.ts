@@ -18,7 +18,8 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
  * The RFC 7386 merge patch that turns `from` into `to`: changed fields, null for removed
- * ones, arrays whole. Returns undefined when nothing changed, so callers can skip the write.
+ * ones, arrays whole. A null in `to` means absent, as the server stores it. Returns undefined
+ * when nothing changed, so callers can skip the write.
  */
 export function mergePatchBetween(from: unknown, to: unknown): Json | undefined {
   if (!isObject(from) || !isObject(to)) {
@@ -31,7 +32,8 @@ export function mergePatchBetween(from: unknown, to: unknown): Json | undefined 
     }
   }
   for (const [key, value] of Object.entries(to)) {
-    if (value === undefined) continue;
+    // A null removes the field: where there is none, it changes nothing.
+    if (value === undefined || (value === null && from[key] === undefined)) continue;
     const inner = mergePatchBetween(from[key], value);
     if (inner !== undefined) patch[key] = inner;
   }

@@ -39,6 +39,14 @@ export interface ServiceSettings {
   canary?: ServiceMetadata;
 }
 
+/** The Services' settings from spec.service: the target port defaults to the port. */
+export function serviceSettingsOf(service: {
+  port: number;
+  targetPort?: number | string;
+}): ServiceSettings {
+  return { ...service, targetPort: service.targetPort ?? service.port };
+}
+
 export interface ServicePorts {
   ports: V1ServicePort[];
   /** Declared ports that portDiscovery could not expose, each with the reason. */

@@ -346,6 +346,25 @@ describe('reconcile', () => {
     expect(w.deps.runners.has('prod/api')).toBe(true);
   });
 
+  it('after a restart, restores a machine whose decision its status records without announcing it again', async () => {
+    const machine = { phase: 'Initialized', revision: 'r1' };
+    const entry = { phase: 'Initialized', revision: 'r1', reason: 'Initialized' };
+    const stored = (status: object) => {
+      const r = rollout();
+      (r as { status?: object }).status = status;
+      return r;
+    };
+    const recorded = world([stored({ machine, history: [entry] })]);
+    await reconcile('prod/api', recorded.deps);
+    expect(recorded.fakes[0]?.resumed).toBe(true);
+    // A document that no history entry records (an older fledge wrote it) is announced again.
+    const unrecorded = world([
+      stored({ machine, history: [{ ...entry, revision: 'r0', phase: 'Succeeded' }] }),
+    ]);
+    await reconcile('prod/api', unrecorded.deps);
+    expect(unrecorded.fakes[0]?.resumed).toBe(false);
+  });
+
   it('keeps a machine that is not settled, or whose status the cache does not hold yet', async () => {
     const w = world([rollout()]);
     await reconcile('prod/api', w.deps);

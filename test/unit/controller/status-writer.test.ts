@@ -41,6 +41,24 @@ describe('StatusWriter', () => {
     expect(statuses).toEqual([]);
   });
 
+  it('writes nothing when only the writer changed within a term (a restart without leader election), but stamps a new term', async () => {
+    const written = { phase: 'Initialized' as const, canaryWeight: 0 };
+    const storedWith = (controller: object) =>
+      ({ ...rollout, status: { ...written, controller } }) as StoredRollout;
+    const restarted = memoryWriter(storedWith({ identity: 'pod-a1b2c3' }));
+    await restarted.writer.write(() => written);
+    expect(restarted.statuses).toEqual([]);
+    const changed = memoryWriter(storedWith({ identity: 'pod-a1b2c3' }));
+    await changed.writer.write(() => ({ ...written, message: 'x' }));
+    expect(changed.statuses.at(-1)?.controller).toEqual({ identity: 'test-controller' });
+    const newTerm = memoryWriter(
+      storedWith({ identity: 'pod-a1b2c3', term: 6 }),
+      steeredTerm().fence,
+    );
+    await newTerm.writer.write(() => written);
+    expect(newTerm.statuses).toEqual([{ ...written, controller: stamped }]);
+  });
+
   it('says a status the server rejected is not on record, until the next one is written', async () => {
     const { writer, statuses, failNext } = memoryWriter(rollout, steeredTerm().fence);
     failNext(new KubeApiError('PATCH', '/r', 422, 'Invalid', 'status.phase: bad'));

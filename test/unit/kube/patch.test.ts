@@ -23,6 +23,17 @@ describe('mergePatchBetween', () => {
       nested: { b: 3 },
     });
   });
+
+  it('takes a null where the field is absent for no change: a merge patch stores null as absent', () => {
+    // A machine document as restored (null fields) against the one the server holds (none).
+    const stored = { phase: 'Initialized', machine: { state: 'Initialized', canaryWeight: 0 } };
+    const restored = {
+      phase: 'Initialized',
+      machine: { state: 'Initialized', canaryWeight: 0, nextAnalysisAt: null, reason: null },
+    };
+    expect(mergePatchBetween(stored, restored)).toBeUndefined();
+    expect(mergePatchBetween({ a: 1 }, { a: null })).toEqual({ a: null });
+  });
 });
 
 describe('retryOnConflict', () => {
