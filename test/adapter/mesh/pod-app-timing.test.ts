@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type PodApp, startPodApp } from '../../../src/playground/kubelet/pod-app.js';
 import { appTimingMs } from '../../../src/playground/server-timing.js';
 
-// Under 127.9, like the proxy's adapter test, so this never meets a playground's pods.
-const ip = '127.9.1.1';
+// Under 127.9, like the proxy's adapter test, so this never meets a playground's pods; not
+// 127.9.1.1, which routes.test.ts serves on the same port in another worker.
+const ip = '127.9.2.1';
 const port = 18081;
 
 function get(): Promise<http.IncomingMessage> {
