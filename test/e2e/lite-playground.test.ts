@@ -83,9 +83,10 @@ describe('the lite playground', () => {
     ]);
     expect(weights.trim()).toBe('100 0');
 
-    // And the failures came from the lite exporter, through the real Prometheus
+    // And the failures came from the lite exporter, through the real Prometheus (over the
+    // run: the rolled-back canary's pods are gone, so their series may be stale by now)
     const failures = await promQuery(
-      `sum(response_total{job="linkerd-proxy-lite-playground",namespace="${namespace}",deployment="faulty",direction="inbound",classification="failure"})`,
+      `sum(max_over_time(response_total{job="linkerd-proxy-lite-playground",namespace="${namespace}",deployment="faulty",direction="inbound",classification="failure"}[10m]))`,
       playground.prometheusUrl,
     );
     expect(failures).toBeGreaterThan(0);
