@@ -378,11 +378,7 @@ export class Controller {
               readyTimeoutMs: (rollout.spec?.progressDeadlineSeconds ?? 600) * 1000,
             }),
           checkRouting: (_rollout, runner) =>
-            runner.correctRouting((traffic) =>
-              correctDrift(runner.context, traffic, (rollout) =>
-                servicesInSync(rollout, this.caches),
-              ),
-            ),
+            runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
           forget: (forgotten) => {
             void this.writers.get(forgotten)?.stop();
             this.writers.delete(forgotten);
@@ -512,6 +508,8 @@ export class Controller {
         log,
         pollMs: this.options.pollMs,
         readiness: this.watches.readiness,
+        deployments: this.caches.deployments,
+        servicesInSync: () => servicesInSync(view.rollout(), this.caches),
         webhooks: this.webhooks,
       }),
       effects: effectsFor,

@@ -12,6 +12,12 @@ export interface ReadinessWait<T extends ReadinessSubject = ReadinessSubject> {
   name: string;
   /** The authoritative read of the Deployment (a GET); null when it is missing. */
   read(): Promise<T | null>;
+  /**
+   * The API server's answer to the effect's own write of the Deployment's spec (or its read
+   * just before a write it found it did not need), taken as the first read instead of a GET:
+   * a copy of that generation or later holds the spec as written.
+   */
+  written?: T;
   check(deployment: ReadinessSubject | null): { done: boolean; reason: string };
   /** Epoch ms; past it the wait throws ProgressDeadline with the last reason. */
   deadline: number;
@@ -26,14 +32,21 @@ export interface DeploymentWaiter {
   wait<T extends ReadinessSubject>(request: ReadinessWait<T>): Promise<void>;
 }
 
+/** All waiters together read the API server at most this often per second as a fallback. */
+const FALLBACK_READS_PER_S = 20;
+
 /**
  * A watch may miss an event (a connection lost and re-listed without a change to report), so
- * a waiter reads the API server again every max(10 × poll, 10 s): a lost watch delays a
- * release by seconds, never hangs it, and 1,000 waiting rollouts cost ~100 GETs/s at worst
- * instead of 1,000 (docs/scale.md).
+ * a waiter reads the API server again every max(10 × poll, 10 s), and no more often than keeps
+ * all `waiting` waiters together under 20 reads a second: a lost watch delays a release by
+ * seconds (50 s with 1,000 waits at once), never hangs it, and the fallback never crowds out
+ * the writes that steps need (docs/scale.md).
  */
-export const fallbackReadMs = (pollMs: number) =>
-  Math.min(Math.max(10 * pollMs, 10_000), 2 ** 31 - 1);
+export const fallbackReadMs = (pollMs: number, waiting = 1) =>
+  Math.min(
+    Math.max(10 * pollMs, 10_000, Math.ceil((waiting * 1000) / FALLBACK_READS_PER_S)),
+    2 ** 31 - 1,
+  );
 
 /** Past this many changes during one GET, the copy's place is left to the next read. */
 const MAX_VERSIONS_DURING_READ = 64;
@@ -52,14 +65,18 @@ interface Waiter {
 /**
  * Waits for Deployments to become ready on the watch's events rather than a timer: one GET
  * to start (the cache may still hold the copy from before the effect's own write, whose old
- * generation looks ready), then the cached copy each time the watch reports that Deployment.
- * A cached copy counts once it is not older than that GET: a later generation, or the same
- * generation once the watch has delivered the GET's resourceVersion (resourceVersions are
- * only compared for equality, as Kubernetes allows). Waiters are keyed by Deployment and
- * removed when their wait ends, resolved, failed or aborted.
+ * generation looks ready), or the answer to that write, then the cached copy each time the
+ * watch reports that Deployment. A cached copy counts once it is not older than that first
+ * read: a later generation, or the same generation once the watch has delivered the GET's
+ * resourceVersion (resourceVersions are only compared for equality, as Kubernetes allows);
+ * after the effect's own write, any copy of the written generation: its spec is the one
+ * written, only its status may be a moment older than the answer's. Waiters are keyed by Deployment and removed when their wait ends, resolved, failed
+ * or aborted.
  */
 export class DeploymentReadinessWatch implements DeploymentWaiter {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Waits under way now (a Deployment may have several). */
+  private waiting = 0;
 
   constructor(
     private readonly cache: {
@@ -106,25 +123,32 @@ export class DeploymentReadinessWatch implements DeploymentWaiter {
     signal.addEventListener('abort', onAbort, { once: true });
     const set = this.waiters.get(key) ?? new Set<Waiter>();
     set.add(waiter);
+    this.waiting += 1;
     this.waiters.set(key, set);
+    let written = request.written;
     try {
       for (;;) {
         // Subscribed before the read: a change during it is not lost.
         const cached = () => this.cache.get(namespace, name);
         const before = cached()?.metadata?.resourceVersion;
         waiter.versions = new Set(before === undefined ? [] : [before]);
-        const read = await request.read();
+        const read = written ?? (await request.read());
         if (signal.aborted) throw stopped();
         let state = request.check(read);
         if (state.done) return;
         const floor = read?.metadata?.generation ?? 0;
         waiter.readVersion = read?.metadata?.resourceVersion;
         waiter.caughtUp =
-          waiter.readVersion !== undefined && waiter.versions.has(waiter.readVersion);
+          written !== undefined ||
+          (waiter.readVersion !== undefined && waiter.versions.has(waiter.readVersion));
+        written = undefined;
         waiter.versions = null;
         // The copy may have moved past the read while it was in flight.
         waiter.changed = true;
-        const fallbackAt = Math.min(Date.now() + fallbackReadMs(request.pollMs), deadline);
+        const fallbackAt = Math.min(
+          Date.now() + fallbackReadMs(request.pollMs, this.waiting),
+          deadline,
+        );
         for (;;) {
           if (waiter.changed) {
             waiter.changed = false;
@@ -153,6 +177,7 @@ export class DeploymentReadinessWatch implements DeploymentWaiter {
     } finally {
       signal.removeEventListener('abort', onAbort);
       set.delete(waiter);
+      this.waiting -= 1;
       if (set.size === 0 && this.waiters.get(key) === set) this.waiters.delete(key);
     }
   }

@@ -72,19 +72,15 @@ export async function checkRouting(ctx: EffectContext, traffic: Traffic): Promis
  * While the machine rests, the cluster is put back where it should be: the routing object at
  * the machine's weight, the primary's autoscaler in step with the target's, the Services as
  * spec.service says (its labels, annotations and ports may have changed since they were written).
- * `servicesInSync` says from the watch caches whether the Services are as wanted (undefined:
- * the caches cannot tell): then nothing is read for them, and a Service someone changed is
- * written back, whatever was written before.
+ * The context's `servicesInSync` says from the watch caches whether the Services are as wanted
+ * (undefined: the caches cannot tell): then nothing is read for them, and a Service someone
+ * changed is written back, whatever was written before.
  */
-export async function correctDrift(
-  ctx: EffectContext,
-  traffic: Traffic,
-  servicesInSync: (rollout: Rollout) => boolean | undefined = () => undefined,
-): Promise<void> {
+export async function correctDrift(ctx: EffectContext, traffic: Traffic): Promise<void> {
   await checkRouting(ctx, traffic);
   const { spec } = ctx.rollout();
   if (spec.targetRef) {
-    const inSync = servicesInSync(ctx.rollout());
+    const inSync = ctx.servicesInSync?.();
     if (inSync === undefined) await syncServicesAtRest(ctx);
     else if (!inSync) await rewriteServices(ctx);
   }

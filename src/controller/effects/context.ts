@@ -15,6 +15,7 @@ import type {
   ReadinessSubject,
   ReadinessWait,
 } from '../deployment-readiness-watch.js';
+import type { WatchedDeployment } from '../world.js';
 
 /**
  * What the effects of one rollout work with. `rollout()` is the latest validated Rollout, so
@@ -45,6 +46,16 @@ export interface EffectContext {
   pollMs: number;
   /** Waits for a Deployment's readiness on watch events; without it, a wait polls. */
   readiness?: DeploymentWaiter;
+  /**
+   * The Deployment watch's copies (replicas and readiness, no pod template), read instead of
+   * a GET where they are enough; without it, the API server is asked.
+   */
+  deployments?: { get(namespace: string, name: string): WatchedDeployment | undefined };
+  /**
+   * Whether the watch caches show the Rollout's three Services as it wants them (undefined:
+   * they cannot tell, so the Services are read).
+   */
+  servicesInSync?(): boolean | undefined;
   /** The proxy webhooks go through (the playground's mesh proxy) and the loadtester's token. */
   webhooks: WebhookDelivery;
 }

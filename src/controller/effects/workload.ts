@@ -193,8 +193,9 @@ export function workloadEffects(ctx: EffectContext): Effects {
     return found;
   }
 
-  async function scale(name: string, replicas: number): Promise<void> {
-    await deployments.mergePatch(namespace(), name, { spec: { replicas } });
+  /** Sets Deployment `name`'s replicas; the API server's answer is what it stored. */
+  function scale(name: string, replicas: number): Promise<Deployment> {
+    return deployments.mergePatch(namespace(), name, { spec: { replicas } });
   }
 
   /** Scales the target to 0; a target that is gone has nothing left to scale. */
@@ -206,11 +207,14 @@ export function workloadEffects(ctx: EffectContext): Effects {
     }
   }
 
-  /** Until Deployment `name` is ready by the Rollout's threshold for it, or the deadline. */
+  /**
+   * Until Deployment `name` is ready by the Rollout's threshold for it, or the deadline;
+   * `written`, the answer to the effect's own write of its spec, stands for the first read.
+   */
   function ready(
     name: string,
     threshold: 'primaryReadyThreshold' | 'canaryReadyThreshold',
-    wait: { deadline: number; signal: AbortSignal; what: string },
+    wait: { deadline: number; signal: AbortSignal; what: string; written?: Deployment },
   ): Promise<void> {
     const ns = namespace();
     return waitForDeployment(ctx.readiness, {
@@ -281,17 +285,23 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
     startCanary: async ({ deadline }, signal) => {
       const n = names();
-      const primary = await deployments.find(n.namespace, n.primary);
+      const primary =
+        ctx.deployments?.get(n.namespace, n.primary) ??
+        (await deployments.find(n.namespace, n.primary));
       // The canary Service exposes the new revision's ports (portDiscovery) from its start.
-      await ensureServices(await target());
+      if (ctx.servicesInSync?.() !== true) await ensureServices(await target());
       const canaryAutoscaler = await targetAutoscaler(ctx, autoscalers, false);
       await syncPrimaryAutoscaler(ctx, autoscalers);
       // From 0 the target's autoscaler is inert; at this count it takes the canary over.
-      await scale(n.target, canaryStartReplicas(primary?.spec?.replicas, canaryAutoscaler?.spec));
+      const written = await scale(
+        n.target,
+        canaryStartReplicas(primary?.spec?.replicas, canaryAutoscaler?.spec),
+      );
       await ready(n.target, 'canaryReadyThreshold', {
         deadline,
         signal,
         what: `canary ${n.namespace}/${n.target} becoming ready`,
+        written,
       });
     },
 
@@ -307,17 +317,19 @@ export function workloadEffects(ctx: EffectContext): Effects {
         primaryTemplate(source as unknown as V1Deployment),
       );
       // The template only: the primary's replicas stay its autoscaler's (or as they were).
-      if (template !== undefined) {
-        await deployments.mergePatch(n.namespace, n.primary, {
-          metadata: { resourceVersion: primary.metadata?.resourceVersion },
-          spec: { template },
-        });
-      }
+      const written =
+        template === undefined
+          ? primary
+          : await deployments.mergePatch(n.namespace, n.primary, {
+              metadata: { resourceVersion: primary.metadata?.resourceVersion },
+              spec: { template },
+            });
       await syncPrimaryAutoscaler(ctx, autoscalers);
       await ready(n.primary, 'primaryReadyThreshold', {
         deadline,
         signal,
         what: `primary ${n.namespace}/${n.primary} running the new revision`,
+        written,
       });
     },
 

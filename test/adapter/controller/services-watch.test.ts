@@ -117,9 +117,8 @@ describe('the Services of a resting Rollout, from the controller’s watch', () 
       expect(check()).toBe(true);
       requests.length = 0;
       await correctDrift(
-        restingContext(counted, rollout),
+        { ...restingContext(counted, rollout), servicesInSync: check },
         { canaryWeight: 0, pinned: false },
-        check,
       );
       expect(requests).toEqual([]);
 
@@ -131,9 +130,8 @@ describe('the Services of a resting Rollout, from the controller’s watch', () 
       await waitFor('the owner queued', async () => queued.includes(`${namespace}/podinfo`));
       await waitFor('the change in the cache', async () => check() === false);
       await correctDrift(
-        restingContext(counted, rollout),
+        { ...restingContext(counted, rollout), servicesInSync: check },
         { canaryWeight: 0, pinned: false },
-        check,
       );
       const canary = await new ResourceClient<V1Service & KubeObject>(api, knownTypes.services).get(
         namespace,

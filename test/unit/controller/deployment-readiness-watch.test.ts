@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -30,11 +31,14 @@ function given(cached: ReadinessSubject | undefined, answers: ReadinessSubject[]
   };
   const controller = new AbortController();
   let settled: 'pending' | 'ready' | Error = 'pending';
-  const start = (options: { deadline?: number; onRead?: () => void } = {}) => {
+  const start = (
+    options: { deadline?: number; onRead?: () => void; written?: ReadinessSubject } = {},
+  ) => {
     const waiting = watch
       .wait({
         namespace: 'prod',
         name: 'api',
+        ...(options.written ? { written: options.written } : {}),
         read: async () => {
           const answer = answers[Math.min(state.reads, answers.length - 1)] ?? null;
           state.reads += 1;
@@ -175,6 +179,42 @@ describe('DeploymentReadinessWatch', () => {
     await waiting;
     expect(world.state.reads).toBe(2);
     expect(world.settled()).toBe('ready');
+    expect(world.watch.size).toBe(0);
+  });
+
+  it("starts from the answer to the effect's own write: no GET, and the pre-write copy is ignored", async () => {
+    const world = given(copy('5', 1, 2), [copy('6', 2, 0)]);
+    const waiting = world.start({ written: copy('6', 2, 0) });
+    await turns();
+    expect(world.settled()).toBe('pending');
+    world.deliver(copy('7', 2, 2));
+    await waiting;
+    expect(world.settled()).toBe('ready');
+    expect(world.state.reads).toBe(0);
+  });
+
+  // With the GET's rule (same generation only once its version is delivered) this hangs.
+  it('takes a copy of the written generation that the watch delivered before the wait began', async () => {
+    const world = given(copy('7', 2, 2), [copy('7', 2, 2)]);
+    await world.start({ written: copy('6', 2, 0) });
+    expect(world.settled()).toBe('ready');
+    expect(world.state.reads).toBe(0);
+  });
+
+  it('spreads the fallback reads of many waits: together at most 20 a second', async () => {
+    vi.useFakeTimers();
+    expect(fallbackReadMs(1000, 100)).toBe(10_000);
+    expect(fallbackReadMs(1000, 400)).toBe(20_000);
+    expect(fallbackReadMs(1000, 1000)).toBe(50_000);
+    const world = given(copy('6', 2, 0), [copy('6', 2, 0)]);
+    setMaxListeners(400, world.controller.signal);
+    const waits = Array.from({ length: 400 }, () => world.start({ deadline: Date.now() + 25_000 }));
+    await vi.advanceTimersByTimeAsync(19_999);
+    expect(world.state.reads).toBe(400);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(world.state.reads).toBe(800);
+    await vi.advanceTimersByTimeAsync(5_000);
+    await Promise.all(waits);
     expect(world.watch.size).toBe(0);
   });
 
