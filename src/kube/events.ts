@@ -31,16 +31,30 @@ interface Recorded {
 const maxMessageLength = 1024;
 /** How many distinct recent events to remember for aggregation. */
 const RECENT_EVENTS = 4096;
+/**
+ * Events sent at once. The rest wait their turn here, so that reports never take more than a
+ * few of the API client's sockets from the status and route writes that steps need (at 1,000
+ * progressing Rollouts Events were a fifth of all requests).
+ */
+const MAX_IN_FLIGHT = 4;
+/** Events waiting their turn; past this many a new one is dropped (and the drop logged). */
+const MAX_WAITING = 10_000;
 
 /**
- * Writes core/v1 Events about an object. A repeat of the same (object, type, reason,
- * message) increments the count of the earlier Event instead of adding one, as kubectl's
- * recorder does. Recording never throws: an Event is a report, its loss must not stop a rollout.
+ * Writes core/v1 Events about an object, a few at once and the rest in order. A repeat of the
+ * same (object, type, reason, message) increments the count of the earlier Event instead of
+ * adding one, as kubectl's recorder does. Recording never throws: an Event is a report, its
+ * loss must not stop a rollout.
  */
 export class EventRecorder {
   private readonly events: ResourceClient;
   private readonly recent = new Map<string, Recorded>();
   private readonly component: string;
+  private inFlight = 0;
+  /** Each waiting Event's turn, in order; a turn is handed over, never freed and retaken. */
+  private readonly turns: Array<() => void> = [];
+  /** Dropping now: the drop is logged once until the queue has room again. */
+  private dropping = false;
 
   constructor(
     api: ApiServer,
@@ -61,6 +75,7 @@ export class EventRecorder {
       message.length > maxMessageLength ? `${message.slice(0, maxMessageLength - 3)}...` : message;
     const key = [involved.uid, type, reason, text].join('\u0000');
     const timestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (!(await this.turn(involved, reason))) return false;
     try {
       const earlier = this.recent.get(key);
       if (earlier && (await this.increment(earlier, timestamp))) return true;
@@ -79,7 +94,36 @@ export class EventRecorder {
         'could not record a Kubernetes Event; check that the controller may create and patch events',
       );
       return false;
+    } finally {
+      this.done();
     }
+  }
+
+  /** Resolves true when this Event may be sent, false when it is dropped (too many waiting). */
+  private async turn(involved: InvolvedObject, reason: string): Promise<boolean> {
+    if (this.inFlight < MAX_IN_FLIGHT) {
+      this.inFlight += 1;
+      return true;
+    }
+    if (this.turns.length >= MAX_WAITING) {
+      if (!this.dropping) {
+        this.options.logger?.warn(
+          { reason, involved: `${involved.namespace}/${involved.name}`, waiting: MAX_WAITING },
+          'dropping Kubernetes Events: the API server takes them slower than they come; the status still says what happened',
+        );
+      }
+      this.dropping = true;
+      return false;
+    }
+    await new Promise<void>((resolve) => this.turns.push(resolve));
+    return true;
+  }
+
+  private done(): void {
+    const next = this.turns.shift();
+    if (next) next();
+    else this.inFlight -= 1;
+    if (this.turns.length < MAX_WAITING / 2) this.dropping = false;
   }
 
   /** False when the earlier Event expired (the API server removes them after an hour). */

@@ -6,7 +6,7 @@ import {
   StatusWriter,
   type StoredRollout,
 } from '../../../src/controller/status-writer.js';
-import type { KubeObject } from '../../../src/kube/api-server.js';
+import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
 import { EventRecorder, involvedObjectOf } from '../../../src/kube/events.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer } from '../../support/apiserver.js';
@@ -134,6 +134,31 @@ describe('EventRecorder on a real API server', () => {
       'Warning CheckFailed success rate 80 < 99 x3',
     ]);
     expect(items[0]?.involvedObject).toMatchObject({ kind: 'Rollout', name: 'api-service' });
+  });
+
+  it('sends at most four Events at once, and records every one of them', async () => {
+    const namespace = await cluster().createNamespace();
+    const involved = involvedObjectOf(await createRollout(namespace));
+    let open = 0;
+    let most = 0;
+    const api = new ApiServer(cluster().kc, 'test', (method, path) => {
+      if (method !== 'POST' || !path.endsWith('/events')) return undefined;
+      open += 1;
+      most = Math.max(most, open);
+      return { connected: () => {}, ended: () => (open -= 1) };
+    });
+    const recorder = new EventRecorder(api);
+    const recorded = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        recorder.record(involved, 'Normal', 'Progressing', `weight ${i}`),
+      ),
+    );
+    expect(recorded.every(Boolean)).toBe(true);
+    expect(most).toBe(4);
+    const { items } = await new ResourceClient(cluster().api, knownTypes.events).list(namespace, {
+      fieldSelector: `involvedObject.uid=${involved.uid}`,
+    });
+    expect(items).toHaveLength(24);
   });
 
   it('resolves false instead of throwing when the API server refuses the Event', async () => {
