@@ -53,6 +53,14 @@ export interface EffectSignatures {
 
 export type EffectName = keyof EffectSignatures;
 
+/**
+ * The effects that only read (the analysis's metric queries). Every other effect changes the
+ * cluster or calls out, so it waits until the status that decided it is written: the decision
+ * is on record before its effect. One that only reads has no decision to wait for, and an
+ * analysis held behind a status write queued at a busy API server would run late.
+ */
+export const readOnlyEffects: ReadonlySet<EffectName> = new Set<EffectName>(['analyse']);
+
 function unprovided<Name extends EffectName>(name: Name) {
   return fromPromise<EffectSignatures[Name]['output'], EffectSignatures[Name]['input']>(
     async () => {

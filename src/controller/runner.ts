@@ -3,6 +3,7 @@ import { type Actor, createActor, type Subscription } from 'xstate';
 import type { ManualAction } from '../../machines/allowedActions.js';
 import { allowedActions, manualActionEvents } from '../../machines/allowedActions.js';
 import type { Phase } from '../../machines/context.js';
+import { type EffectName, readOnlyEffects } from '../../machines/effects.js';
 import {
   type MachineDocument,
   parseMachineDocument,
@@ -295,10 +296,11 @@ export class RolloutRunner {
   }
 
   /**
-   * The effects, each started after the one before it settled and after the status that
-   * decided it is written: the decision is on record before its effect, so a replica that
-   * takes over never finds a weight (or a promotion) its status does not explain. A status
-   * given up (the term ended, a successor wrote, the server refused it) stops the effect.
+   * The effects, each started after the one before it settled and, unless it only reads,
+   * after the status that decided it is written: the decision is on record before its effect,
+   * so a replica that takes over never finds a weight (or a promotion) its status does not
+   * explain. A status given up (the term ended, a successor wrote, the server refused it)
+   * stops the effect.
    */
   private tracked(effects: Effects): Effects {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
@@ -307,7 +309,8 @@ export class RolloutRunner {
       (input, signal) => {
         const invoked = performance.now();
         return this.inOrder(async () => {
-          const recorded = await this.host.status.flushed();
+          const recorded =
+            readOnlyEffects.has(name as EffectName) || (await this.host.status.flushed());
           if (signal.aborted) throw new Error('the machine left this step before it began');
           if (!recorded) throw new StatusNotRecorded();
           this.host.effectStarted?.(name, (performance.now() - invoked) / 1000);

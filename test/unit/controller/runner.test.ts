@@ -386,6 +386,42 @@ describe('RolloutRunner', () => {
     await runner.stop();
   });
 
+  // An analysis held behind a slow status write runs late; the next weight still waits for it.
+  it('runs the analyses while the status before them is still unwritten, and holds the next weight', async () => {
+    const term = steeredTerm();
+    const weights: number[] = [];
+    const analysed: number[] = [];
+    let failing = false;
+    const effects = fakeEffects(weights, () => !failing);
+    const analyse = effects.analyse;
+    effects.analyse = async (input, signal) => {
+      analysed.push(input.iteration);
+      return analyse(input, signal);
+    };
+    const world = fakeHost(effects, rollout, memoryWriter(rollout as StoredRollout, term.fence));
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    runner.revisionSeen('rev2');
+    for (let waited = 0; weights.length === 0 && waited < 5000; waited += 10) {
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    expect(weights).toEqual([50]);
+    const before = analysed.length;
+    // One failed check (threshold 2): its status is held, and the next analysis is due.
+    failing = true;
+    term.nearEnd(true);
+    await vi.advanceTimersByTimeAsync(1000);
+    failing = false;
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(analysed.length).toBeGreaterThanOrEqual(before + 2);
+    expect(weights).toEqual([50]);
+    term.nearEnd(false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(weights).toEqual([50, 100, 0]);
+    expect(world.statuses.at(-1)?.phase).toBe('Succeeded');
+    await runner.stop();
+  });
+
   it('takes no effect once the term ended before the status that decided it was written', async () => {
     const term = steeredTerm();
     const weights: number[] = [];
