@@ -21,6 +21,7 @@ import { WatchSet } from './watch-set.js';
 import { MANAGED_LABEL } from './workload/services.js';
 import {
   type Caches,
+  madeOfChanged,
   type WatchedDeployment,
   type WatchedService,
   watchedDeployment,
@@ -164,10 +165,13 @@ export class ControllerWatches {
         this.index.setRollout(keyOf(rollout), null);
         enqueue(keyOf(rollout));
       });
-    const deploymentChanged = (deployment: WatchedDeployment) => {
+    const deploymentChanged = (deployment: WatchedDeployment, previous?: WatchedDeployment) => {
       const { namespace = '', name = '' } = deployment.metadata;
       this.index.deploymentChanged(namespace, name);
       this.readiness.changed(namespace, name);
+      // Replicas and readiness are the readiness waits' business: a Rollout decides on what
+      // the template is made of, and at rest the kubelet's status updates would wake it often.
+      if (previous && !madeOfChanged(previous, deployment)) return;
       if (!queue.accepting()) return;
       for (const key of this.index.rolloutsOfDeployment(namespace, name)) enqueue(key);
     };

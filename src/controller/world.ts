@@ -8,6 +8,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { Rollout } from '../api/types.js';
 import type { KubeObject } from '../kube/api-server.js';
+import { jsonEqual } from '../kube/patch.js';
 import { ownerReferenceTo } from '../kube/resources.js';
 import { namesOf } from './effects/workload.js';
 import type { ConfigRef } from './reference-index.js';
@@ -92,6 +93,15 @@ export function watchedDeployment(object: KubeObject): WatchedDeployment {
         : {}),
     },
   };
+}
+
+/**
+ * Whether what a Rollout decides on changed between two copies of its Deployment: the
+ * template's revision and the ConfigMaps and Secrets it reads, or what its Services are made
+ * of; not replicas or readiness.
+ */
+export function madeOfChanged(before: WatchedDeployment, after: WatchedDeployment): boolean {
+  return !jsonEqual(before.template, after.template) || !jsonEqual(before.serving, after.serving);
 }
 
 /**

@@ -110,4 +110,41 @@ describe('ControllerWatches on a real API server', () => {
       counted.close();
     }
   });
+
+  // At rest the kubelet's status updates queued every Rollout of a changed Deployment.
+  it("queues a Rollout when its target's template changes, not when only its replicas or status do", async () => {
+    const { api, createNamespace } = cluster();
+    const namespace = await createNamespace();
+    await givenRolloutReadingConfig(api, namespace);
+    const queued: string[] = [];
+    const watches = new ControllerWatches(
+      api,
+      { namespaces: [namespace], log: pino({ level: 'silent' }) },
+      { enqueue: (key) => queued.push(key), accepting: () => true },
+    );
+    watches.start();
+    const deployments = new ResourceClient(api, knownTypes.deployments);
+    const cached = () => watches.caches.deployments.get(namespace, 'api');
+    try {
+      await waitFor('the watch caches listed', async () => watches.synced);
+      queued.length = 0;
+      await deployments.mergePatch(namespace, 'api', { spec: { replicas: 3 } });
+      await waitFor('the new replicas cached', async () => cached()?.spec.replicas === 3);
+      await deployments.mergePatch(
+        namespace,
+        'api',
+        { status: { replicas: 3, readyReplicas: 3, availableReplicas: 3, observedGeneration: 2 } },
+        'status',
+      );
+      await waitFor('the new status cached', async () => cached()?.status.availableReplicas === 3);
+      expect(queued).toEqual([]);
+
+      await deployments.mergePatch(namespace, 'api', {
+        spec: { template: { spec: { containers: [{ name: 'app', image: 'api:2' }] } } },
+      });
+      await waitFor('the Rollout queued', async () => queued.includes(`${namespace}/api`));
+    } finally {
+      await watches.stop();
+    }
+  });
 });
