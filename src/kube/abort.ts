@@ -3,6 +3,15 @@ import { setMaxListeners } from 'node:events';
 /** Node fires a timer asked for longer than this after 1 ms. */
 export const maxTimerMs = 2 ** 31 - 1;
 
+/** Throws a RangeError for a timeout that is not a positive number a Node timer can wait. */
+export function checkTimeout(timeoutMs: number): void {
+  if (!(timeoutMs > 0 && timeoutMs <= maxTimerMs)) {
+    throw new RangeError(
+      `request timeout is ${timeoutMs} ms; give a positive number of at most ${maxTimerMs} ms`,
+    );
+  }
+}
+
 /**
  * One signal that aborts when any of `signals` does, or when `timeoutMs` has passed. Unlike
  * AbortSignal.any, it leaves nothing behind on long-lived parents (a stop signal, a leader
@@ -29,18 +38,24 @@ export class LinkedAbort {
       parent.addEventListener('abort', onAbort, { once: true });
       this.unlinks.push(() => parent.removeEventListener('abort', onAbort));
     }
-    if (timeoutMs !== undefined && !this.controller.signal.aborted) {
-      if (!(timeoutMs > 0 && timeoutMs <= maxTimerMs)) {
+    if (timeoutMs !== undefined) {
+      try {
+        this.startDeadline(timeoutMs);
+      } catch (error) {
         this.dispose();
-        throw new RangeError(
-          `request timeout is ${timeoutMs} ms; give a positive number of at most ${maxTimerMs} ms`,
-        );
+        throw error;
       }
-      this.timer = setTimeout(() => {
-        this.expired = true;
-        this.controller.abort(new Error(`no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
     }
+  }
+
+  /** Aborts the signal `timeoutMs` from now, unless it is aborted or disposed before. */
+  startDeadline(timeoutMs: number): void {
+    checkTimeout(timeoutMs);
+    if (this.controller.signal.aborted || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
   }
 
   get signal(): AbortSignal {

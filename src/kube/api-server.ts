@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { LinkedAbort } from './abort.js';
+import { checkTimeout, LinkedAbort } from './abort.js';
 
 /** Raw JSON as the API server sends it: timestamps stay strings, unknown fields survive. */
 export interface KubeObject {
@@ -81,8 +81,11 @@ export interface RequestOptions {
   /** The Accept header; JSON by default. A metadata-only list or watch names its `as=` here. */
   accept?: string;
   /**
-   * The whole call, from dialling to the last byte of the answer (for a stream: to its
-   * headers), must fit in this; default 30 s.
+   * The call, from the moment it has a connection (a pooled one or a new one to dial) to the
+   * last byte of the answer (for a stream: to its headers), must fit in this; default 30 s.
+   * The wait for one of the pool's sockets is not counted: when the queue is longer than the
+   * timeout, every request in it would time out and its retry join the queue again, and the
+   * controller would send ever more and get nothing done (10,000 Rollouts initializing).
    */
   timeoutMs?: number;
   /** Aborts the call, wherever it is; the error then carries the signal's reason as cause. */
@@ -172,11 +175,13 @@ export class ApiServer {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
+    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    checkTimeout(timeoutMs);
+    const call = new LinkedAbort([options.signal]);
     const watch = String(options.query?.watch) === 'true';
     const trace = traceOf(this.observer?.(method, path, watch, options.urgent === true));
     try {
-      const response = await this.send(method, path, options, call.signal, true, trace);
+      const response = await this.send(method, path, options, { call, timeoutMs }, true, trace);
       const text = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status < 200 || status >= 300) throw apiError(method, path, status, text);
@@ -194,12 +199,14 @@ export class ApiServer {
    * 200; `timeoutMs` bounds the wait for the headers only, `signal` the whole stream.
    */
   async stream(path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
-    const call = new LinkedAbort([options.signal], options.timeoutMs ?? defaultTimeoutMs);
+    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    checkTimeout(timeoutMs);
+    const call = new LinkedAbort([options.signal]);
     let response: IncomingMessage | undefined;
     const watch = String(options.query?.watch) === 'true';
     const trace = traceOf(this.observer?.('GET', path, watch, false));
     try {
-      response = await this.send('GET', path, options, call.signal, false, trace);
+      response = await this.send('GET', path, options, { call, timeoutMs }, false, trace);
       trace?.ended();
       call.clearDeadline();
       const status = response.statusCode ?? 0;
@@ -219,10 +226,11 @@ export class ApiServer {
     method: string,
     path: string,
     options: RequestOptions,
-    signal: AbortSignal,
+    deadline: { call: LinkedAbort; timeoutMs: number },
     pooled: boolean,
     trace: RequestTrace | undefined,
   ): Promise<IncomingMessage> {
+    const { signal } = deadline.call;
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster; set KUBECONFIG or --context');
     const url = new URL(cluster.server.replace(/\/$/, '') + path);
@@ -255,7 +263,10 @@ export class ApiServer {
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = transport.request(url, requestOptions, resolve);
-      if (trace) request.once('socket', () => trace.connected());
+      request.once('socket', () => {
+        deadline.call.startDeadline(deadline.timeoutMs);
+        trace?.connected();
+      });
       request.on('error', reject);
       request.end(payload);
     });

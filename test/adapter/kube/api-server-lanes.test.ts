@@ -56,4 +56,31 @@ describe('ApiServer lanes against a local HTTP server', () => {
     }
     await all;
   });
+
+  // At 10,000 initializing Rollouts the queue outgrew the timeout: every request timed out
+  // waiting, was retried, and the controller sent 60,000 status patches without one landing.
+  it("counts a request's timeout from its connection, not from its wait for a socket", async () => {
+    const routine = Array.from({ length: ROUTINE_SOCKETS }, (_, i) =>
+      api.request('GET', `/api/v1/namespaces/prod/configmaps/held-${i}`),
+    );
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(ROUTINE_SOCKETS);
+    const queued = api.request('GET', '/api/v1/namespaces/prod/configmaps/queued', {
+      timeoutMs: 300,
+    });
+    const outcome = queued.then(
+      (answer) => answer,
+      (error: Error) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    for (const response of held.splice(0)) answer(response, {});
+    await Promise.all(routine);
+    expect(await outcome).toEqual({ path: '/api/v1/namespaces/prod/configmaps/queued' });
+
+    // Once connected, a server that does not answer still runs into the timeout.
+    const silent = api.request('GET', '/api/v1/namespaces/prod/configmaps/held-silent', {
+      timeoutMs: 300,
+    });
+    await expect(silent).rejects.toThrow(/no answer within 300 ms/);
+    for (const response of held.splice(0)) answer(response, {});
+  });
 });
