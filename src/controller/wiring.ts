@@ -2,17 +2,17 @@ import type { Effects } from '../../machines/provide.js';
 import type { Traffic } from '../../machines/weights.js';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer } from '../kube/api-server.js';
-import { knownTypes, ownerReferenceTo, ResourceClient } from '../kube/resources.js';
+import { ownerReferenceTo } from '../kube/resources.js';
 import { createRouter, type RouteCacheOf } from '../routing/index.js';
 import type { Router, RouteTarget } from '../routing/router.js';
 import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
-import { type Deployment, type EffectContext, routeTo } from './effects/context.js';
+import { type EffectContext, routeTo } from './effects/context.js';
 import {
   namesOf,
   syncPrimaryAutoscaler,
-  syncServices,
   syncServicesAtRest,
+  syncServicesFromTarget,
   workloadEffects,
 } from './effects/workload.js';
 
@@ -82,15 +82,7 @@ export async function correctDrift(ctx: EffectContext, traffic: Traffic): Promis
   if (spec.targetRef) {
     const inSync = ctx.servicesInSync?.();
     if (inSync === undefined) await syncServicesAtRest(ctx);
-    else if (!inSync) await rewriteServices(ctx);
+    else if (!inSync) await syncServicesFromTarget(ctx);
   }
   if (spec.targetRef && spec.autoscalerRef) await syncPrimaryAutoscaler(ctx);
-}
-
-/** The Services written again from the target as the API server holds it. */
-async function rewriteServices(ctx: EffectContext): Promise<void> {
-  const { namespace, target } = namesOf(ctx.rollout());
-  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
-  const source = await deployments.find(namespace, target);
-  if (source) await syncServices(ctx, source);
 }

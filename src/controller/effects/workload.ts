@@ -20,7 +20,12 @@ import {
   workloadNames,
 } from '../workload/objects.js';
 import { deploymentReadiness } from '../workload/readiness.js';
-import { overriddenKeys, serviceChange, workloadServices } from '../workload/services.js';
+import {
+  overriddenKeys,
+  serviceChange,
+  serviceSettingsOf,
+  workloadServices,
+} from '../workload/services.js';
 import { analysisEffects } from './analysis.js';
 import {
   type Deployment,
@@ -121,10 +126,7 @@ export async function syncServices(ctx: EffectContext, source: Deployment): Prom
   const from = servicesKey(rollout);
   const names = namesOf(rollout);
   const services = new ResourceClient(ctx.api, knownTypes.services);
-  const settings = {
-    ...rollout.spec.service,
-    targetPort: rollout.spec.service.targetPort ?? rollout.spec.service.port,
-  };
+  const settings = serviceSettingsOf(rollout.spec.service);
   const desired = workloadServices(
     source as unknown as V1Deployment,
     names,
@@ -160,14 +162,19 @@ export async function syncServices(ctx: EffectContext, source: Deployment): Prom
   }
 }
 
+/** The Services written from the target as the API server holds it (none while it is missing). */
+export async function syncServicesFromTarget(ctx: EffectContext): Promise<void> {
+  const { namespace, target } = namesOf(ctx.rollout());
+  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
+  const source = await deployments.find(namespace, target);
+  if (source) await syncServices(ctx, source);
+}
+
 /** The Services while the machine rests, once after each change of spec.service. */
 export async function syncServicesAtRest(ctx: EffectContext): Promise<void> {
   const rollout = ctx.rollout();
   if (syncedFrom.get(syncedKey(rollout)) === servicesKey(rollout)) return;
-  const { namespace, target } = namesOf(rollout);
-  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
-  const source = await deployments.find(namespace, target);
-  if (source) await syncServices(ctx, source);
+  await syncServicesFromTarget(ctx);
 }
 
 /**
