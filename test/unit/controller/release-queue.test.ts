@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { MachineDocument } from '../../../machines/persistence.js';
 import {
   allocateSlots,
   type QueueEntry,
@@ -7,60 +6,64 @@ import {
   slotCounts,
   slotOf,
 } from '../../../src/controller/release-queue.js';
-
-const doc = (changes: Partial<MachineDocument>): MachineDocument => ({
-  version: 1,
-  state: 'Progressing',
-  phase: 'Progressing',
-  revision: 'r2',
-  lastPromotedRevision: 'r1',
-  canaryWeight: 10,
-  failedChecks: 0,
-  iterations: 1,
-  nextAnalysisAt: null,
-  progressDeadlineAt: null,
-  nextPromotionStepAt: null,
-  message: '',
-  reason: null,
-  lastAnalysis: null,
-  resumeTo: null,
-  queuedAt: null,
-  slotGrantedAt: null,
-  ...changes,
-});
+import { machineDocument } from '../../support/machine-documents.js';
 
 describe('slotOf', () => {
   it.each([
     ['no machine yet', null, 'none'],
-    ['Initialized', doc({ state: 'Initialized', phase: 'Initialized' }), 'none'],
-    ['an analysis, even one begun before the queue', doc({}), 'holding'],
-    ['WaitingPromotion', doc({ state: 'WaitingPromotion', phase: 'WaitingPromotion' }), 'holding'],
+    ['Initialized', machineDocument({ state: 'Initialized', phase: 'Initialized' }), 'none'],
+    ['an analysis, even one begun before the queue', machineDocument({}), 'holding'],
+    [
+      'WaitingPromotion',
+      machineDocument({ state: 'WaitingPromotion', phase: 'WaitingPromotion' }),
+      'holding',
+    ],
     [
       'starting its canary after the grant',
-      doc({ state: 'Waiting', phase: 'Waiting', slotGrantedAt: 5 }),
+      machineDocument({ state: 'Waiting', phase: 'Waiting', slotGrantedAt: 5 }),
       'holding',
     ],
     [
       'at the confirm-rollout gate before the queue',
-      doc({ state: 'Waiting', phase: 'Waiting' }),
+      machineDocument({ state: 'Waiting', phase: 'Waiting' }),
       'none',
     ],
-    ['paused mid-analysis', doc({ state: 'Paused', phase: 'Paused', slotGrantedAt: 5 }), 'holding'],
-    ['paused while queued', doc({ state: 'Paused', phase: 'Paused', queuedAt: 3 }), 'none'],
     [
-      'promoting after the analysis',
-      doc({ state: 'Promoting', phase: 'Promoting', slotGrantedAt: 5 }),
+      'paused mid-analysis',
+      machineDocument({ state: 'Paused', phase: 'Paused', slotGrantedAt: 5 }),
       'holding',
     ],
-    ['promoting with skipAnalysis', doc({ state: 'Promoting', phase: 'Promoting' }), 'none'],
-    ['Succeeded', doc({ state: 'Succeeded', phase: 'Succeeded', slotGrantedAt: 5 }), 'none'],
-    ['rolling back', doc({ state: 'RollingBack', phase: 'Failed', slotGrantedAt: 5 }), 'none'],
+    [
+      'paused while queued',
+      machineDocument({ state: 'Paused', phase: 'Paused', queuedAt: 3 }),
+      'none',
+    ],
+    [
+      'promoting after the analysis',
+      machineDocument({ state: 'Promoting', phase: 'Promoting', slotGrantedAt: 5 }),
+      'holding',
+    ],
+    [
+      'promoting with skipAnalysis',
+      machineDocument({ state: 'Promoting', phase: 'Promoting' }),
+      'none',
+    ],
+    [
+      'Succeeded',
+      machineDocument({ state: 'Succeeded', phase: 'Succeeded', slotGrantedAt: 5 }),
+      'none',
+    ],
+    [
+      'rolling back',
+      machineDocument({ state: 'RollingBack', phase: 'Failed', slotGrantedAt: 5 }),
+      'none',
+    ],
   ])('%s: %s', (_, document, kind) => {
     expect(slotOf(document).kind).toBe(kind);
   });
 
   it('reads a queued release with its place in line', () => {
-    expect(slotOf(doc({ state: 'Queued', phase: 'Waiting', queuedAt: 42 }))).toEqual({
+    expect(slotOf(machineDocument({ state: 'Queued', phase: 'Waiting', queuedAt: 42 }))).toEqual({
       kind: 'waiting',
       queuedAt: 42,
     });

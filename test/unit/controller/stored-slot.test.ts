@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/api/types.js';
 import { storedSlot } from '../../../src/controller/stored-slot.js';
+import { machineDocument } from '../../support/machine-documents.js';
 
-const machine = {
-  version: 1,
-  state: 'Progressing',
-  phase: 'Progressing',
-  revision: 'r2',
-  lastPromotedRevision: 'r1',
-  canaryWeight: 10,
-  failedChecks: 0,
-  iterations: 1,
-  message: '',
-};
+const machine = machineDocument();
 
 /** A cached Rollout that counts how often its stored machine document is read. */
 function cached(document: unknown) {
