@@ -175,13 +175,12 @@ export class ApiServer {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-    checkTimeout(timeoutMs);
-    const call = new LinkedAbort([options.signal]);
+    const deadline = deadlineOf(options);
+    const { call } = deadline;
     const watch = String(options.query?.watch) === 'true';
     const trace = traceOf(this.observer?.(method, path, watch, options.urgent === true));
     try {
-      const response = await this.send(method, path, options, { call, timeoutMs }, true, trace);
+      const response = await this.send(method, path, options, deadline, true, trace);
       const text = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status < 200 || status >= 300) throw apiError(method, path, status, text);
@@ -199,14 +198,13 @@ export class ApiServer {
    * 200; `timeoutMs` bounds the wait for the headers only, `signal` the whole stream.
    */
   async stream(path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
-    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-    checkTimeout(timeoutMs);
-    const call = new LinkedAbort([options.signal]);
+    const deadline = deadlineOf(options);
+    const { call } = deadline;
     let response: IncomingMessage | undefined;
     const watch = String(options.query?.watch) === 'true';
     const trace = traceOf(this.observer?.('GET', path, watch, false));
     try {
-      response = await this.send('GET', path, options, { call, timeoutMs }, false, trace);
+      response = await this.send('GET', path, options, deadline, false, trace);
       trace?.ended();
       call.clearDeadline();
       const status = response.statusCode ?? 0;
@@ -320,6 +318,16 @@ function readBody(response: IncomingMessage): Promise<string> {
 }
 
 /** The error to report: a KubeRequestAborted when the call was given up, whatever Node threw then. */
+/**
+ * A call's abort, linked to the caller's signal, and its timeout (checked now), which `send`
+ * starts once the call has a connection.
+ */
+function deadlineOf(options: RequestOptions): { call: LinkedAbort; timeoutMs: number } {
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  checkTimeout(timeoutMs);
+  return { call: new LinkedAbort([options.signal]), timeoutMs };
+}
+
 function abortedOr(error: unknown, call: LinkedAbort, method: string, path: string): unknown {
   if (!call.signal.aborted || error instanceof KubeApiError) return error;
   return new KubeRequestAborted(method, path, call.timedOut, call.signal.reason);
