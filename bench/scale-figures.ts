@@ -216,7 +216,7 @@ export function formatTable(rows: ScaleRow[]): string[] {
   const header = [
     'rollouts',
     'mode',
-    'created s',
+    'created + Initialized s',
     'RSS idle MiB',
     'RSS peak MiB',
     'CPU % core',
