@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 
 import { phases } from '../../machines/context.js';
 import type { RequestObserver } from '../kube/api-server.js';
 import { requestKind } from '../kube/request-kind.js';
+import type { Turns } from '../kube/turns.js';
 
 export interface RolloutMetricsView {
   namespace: string;
@@ -31,10 +32,12 @@ export class ControllerTelemetry {
   readonly kubeRequestSocketWait: Histogram<'verb' | 'resource' | 'lane'>;
   readonly analysisLateness: Histogram;
   readonly effectStartDelay: Histogram<'effect'>;
+  readonly initializations: Gauge<'state'>;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
   private readonly metricsOf = new Map<string, Set<string>>();
 
-  constructor(registry: Registry) {
+  /** @param turns the turns initializations take, read at each scrape. */
+  constructor(registry: Registry, turns?: Pick<Turns, 'holding' | 'waiting'>) {
     const registers = [registry];
     // Node's own: heap, GC, and the event loop's delay (nodejs_eventloop_lag_p99_seconds is
     // over the time since the last scrape), which tells a slow loop from a slow API server.
@@ -90,6 +93,16 @@ export class ControllerTelemetry {
       name: 'fledge_status_writes_refused_total',
       help: 'Status writes the API server refused for good (4xx other than 409 and 429)',
       registers,
+    });
+    this.initializations = new Gauge({
+      name: 'fledge_initializations',
+      help: 'Initializations writing their primary, Services and route (state="writing") and waiting for a turn to (state="waiting")',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.set({ state: 'writing' }, turns?.holding ?? 0);
+        this.set({ state: 'waiting' }, turns?.waiting ?? 0);
+      },
     });
     this.releaseSlots = new Gauge({
       name: 'fledge_release_queue',

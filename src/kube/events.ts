@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type ApiServer, isNotFound, type KubeObject } from './api-server.js';
 import { knownTypes, ResourceClient } from './resources.js';
+import { Turns } from './turns.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -50,9 +51,7 @@ export class EventRecorder {
   private readonly events: ResourceClient;
   private readonly recent = new Map<string, Recorded>();
   private readonly component: string;
-  private inFlight = 0;
-  /** Each waiting Event's turn, in order; a turn is handed over, never freed and retaken. */
-  private readonly turns: Array<() => void> = [];
+  private readonly turns = new Turns(MAX_IN_FLIGHT, MAX_WAITING);
   /** Dropping now: the drop is logged once until the queue has room again. */
   private dropping = false;
 
@@ -101,29 +100,20 @@ export class EventRecorder {
 
   /** Resolves true when this Event may be sent, false when it is dropped (too many waiting). */
   private async turn(involved: InvolvedObject, reason: string): Promise<boolean> {
-    if (this.inFlight < MAX_IN_FLIGHT) {
-      this.inFlight += 1;
-      return true;
+    if (await this.turns.take()) return true;
+    if (!this.dropping) {
+      this.options.logger?.warn(
+        { reason, involved: `${involved.namespace}/${involved.name}`, waiting: MAX_WAITING },
+        'dropping Kubernetes Events: the API server takes them slower than they come; the status still says what happened',
+      );
     }
-    if (this.turns.length >= MAX_WAITING) {
-      if (!this.dropping) {
-        this.options.logger?.warn(
-          { reason, involved: `${involved.namespace}/${involved.name}`, waiting: MAX_WAITING },
-          'dropping Kubernetes Events: the API server takes them slower than they come; the status still says what happened',
-        );
-      }
-      this.dropping = true;
-      return false;
-    }
-    await new Promise<void>((resolve) => this.turns.push(resolve));
-    return true;
+    this.dropping = true;
+    return false;
   }
 
   private done(): void {
-    const next = this.turns.shift();
-    if (next) next();
-    else this.inFlight -= 1;
-    if (this.turns.length < MAX_WAITING / 2) this.dropping = false;
+    this.turns.release();
+    if (this.turns.waiting < MAX_WAITING / 2) this.dropping = false;
   }
 
   /** False when the earlier Event expired (the API server removes them after an hour). */

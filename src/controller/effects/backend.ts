@@ -9,7 +9,14 @@ import {
 } from '../../kube/resources.js';
 import { backendUnavailableCondition } from '../status.js';
 import { analysisEffects } from './analysis.js';
-import { type EffectContext, rolledBack, routeTo, unpinned, waitUntil } from './context.js';
+import {
+  type EffectContext,
+  inInitializationTurn,
+  rolledBack,
+  routeTo,
+  unpinned,
+  waitUntil,
+} from './context.js';
 
 /** The slice version each API server serves, found once: the readiness wait polls this. */
 const servedSliceType = new WeakMap<ApiServer, ResourceType>();
@@ -119,11 +126,16 @@ export function backendEffects(ctx: EffectContext): Effects {
       },
     }),
 
-    initialize: async () => {
-      await require('stable');
-      await ctx.router().reconcile(ctx.route());
-      await routeTo(ctx, unpinned(0));
-    },
+    initialize: (_input, signal) =>
+      inInitializationTurn(
+        ctx,
+        async () => {
+          await require('stable');
+          await ctx.router().reconcile(ctx.route());
+          await routeTo(ctx, unpinned(0));
+        },
+        signal,
+      ),
 
     startCanary: ({ deadline }, signal) =>
       waitUntil(() => available('canary'), {

@@ -5,6 +5,7 @@ import type { Traffic } from '../../../machines/weights.js';
 import type { ConditionUpdate } from '../../api/conditions.js';
 import type { Rollout } from '../../api/types.js';
 import type { ApiServer, KubeObject } from '../../kube/api-server.js';
+import type { Turns } from '../../kube/turns.js';
 import type { MetricTemplates } from '../../metrics/metric-templates.js';
 import type { MetricsProvider } from '../../metrics/prometheus.js';
 import type { Router, RouteTarget } from '../../routing/router.js';
@@ -56,6 +57,12 @@ export interface EffectContext {
    * they cannot tell, so the Services are read).
    */
   servicesInSync?(): boolean | undefined;
+  /**
+   * Turns the writes of initializations take, shared by all Rollouts: a controller that meets
+   * 10,000 new Rollouts at once writes their primaries, Services and routes a few dozen at a
+   * time instead of holding every request in the API client's queue. Without it, no limit.
+   */
+  initializations?: Turns;
   /** The proxy webhooks go through (the playground's mesh proxy) and the loadtester's token. */
   webhooks: WebhookDelivery;
 }
@@ -133,6 +140,13 @@ export async function routeTo(
     });
   }
 }
+
+/** Runs an initialization's writes in one of the shared turns, if the controller keeps any. */
+export const inInitializationTurn = (
+  ctx: EffectContext,
+  writes: () => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> => (ctx.initializations ? ctx.initializations.run(writes, signal) : writes());
 
 /** Where traffic is at rest: on `canaryWeight`, nothing pinned. */
 export const unpinned = (canaryWeight: number): Traffic => ({ canaryWeight, pinned: false });

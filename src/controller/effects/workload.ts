@@ -30,6 +30,7 @@ import { analysisEffects } from './analysis.js';
 import {
   type Deployment,
   type EffectContext,
+  inInitializationTurn,
   rolledBack,
   routeTo,
   unpinned,
@@ -260,28 +261,38 @@ export function workloadEffects(ctx: EffectContext): Effects {
     }),
 
     initialize: async (_input, signal) => {
-      const source = await target();
       const n = names();
-      const autoscaler = await desiredPrimaryAutoscaler(ctx, autoscalers, true);
-      if (!(await deployments.find(n.namespace, n.primary))) {
-        const replicas = withinBounds(Math.max(1, source.spec?.replicas ?? 1), autoscaler?.spec);
-        const primary = primaryDeployment(
-          source as unknown as V1Deployment,
-          n,
-          ownerReferenceTo(ctx.rollout()),
-          replicas,
-        );
-        try {
-          await deployments.create(primary as unknown as Deployment);
-        } catch (error) {
-          if (!isConflict(error)) throw error;
-        }
-      }
-      if (autoscaler)
-        await autoscalers.apply(autoscaler, ctx.rollout().spec.autoscalerRef?.apiVersion);
-      await ensureServices(source);
-      await ctx.router().reconcile(ctx.route());
-      await routeTo(ctx, unpinned(0));
+      await inInitializationTurn(
+        ctx,
+        async () => {
+          const source = await target();
+          const autoscaler = await desiredPrimaryAutoscaler(ctx, autoscalers, true);
+          if (!(await deployments.find(n.namespace, n.primary))) {
+            const replicas = withinBounds(
+              Math.max(1, source.spec?.replicas ?? 1),
+              autoscaler?.spec,
+            );
+            const primary = primaryDeployment(
+              source as unknown as V1Deployment,
+              n,
+              ownerReferenceTo(ctx.rollout()),
+              replicas,
+            );
+            try {
+              await deployments.create(primary as unknown as Deployment);
+            } catch (error) {
+              if (!isConflict(error)) throw error;
+            }
+          }
+          if (autoscaler)
+            await autoscalers.apply(autoscaler, ctx.rollout().spec.autoscalerRef?.apiVersion);
+          await ensureServices(source);
+          await ctx.router().reconcile(ctx.route());
+          await routeTo(ctx, unpinned(0));
+        },
+        signal,
+      );
+      // The wait for the primary holds no turn: it costs no request while the watch runs.
       await ready(n.primary, 'primaryReadyThreshold', {
         deadline: Date.now() + (ctx.rollout().spec.progressDeadlineSeconds ?? 600) * 1000,
         signal,

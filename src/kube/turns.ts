@@ -1,0 +1,83 @@
+/**
+ * Work that takes turns: at most `concurrent` pieces at once, the rest in the order they came.
+ * A turn is handed from one holder to the next, never freed and retaken, so a newcomer never
+ * overtakes the queue. It paces work toward the API server where the client's own queue would
+ * hold every waiting request with its promises and timers (Events; thousands of Rollouts
+ * initializing at once).
+ */
+export class Turns {
+  private held = 0;
+  private readonly queue: Array<{ start: () => void }> = [];
+
+  /**
+   * @param concurrent how many turns may be held at once.
+   * @param maxWaiting how many may wait; past it `take` gives no turn (the caller decides
+   *   what a refusal means). Unbounded only where the callers are bounded themselves.
+   */
+  constructor(
+    readonly concurrent: number,
+    readonly maxWaiting = Number.POSITIVE_INFINITY,
+  ) {
+    if (!(Number.isInteger(concurrent) && concurrent > 0)) {
+      throw new RangeError(`turns: concurrent is ${concurrent}; give a positive integer`);
+    }
+  }
+
+  /** How many wait for a turn now. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** How many turns are held now. */
+  get holding(): number {
+    return this.held;
+  }
+
+  /**
+   * Resolves true once a turn is held (give it back with `release`), false at once when
+   * `maxWaiting` already wait. Rejects with the signal's reason if it aborts first; a turn
+   * that was waiting then leaves the queue.
+   */
+  take(signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.held < this.concurrent) {
+      this.held += 1;
+      return Promise.resolve(true);
+    }
+    if (this.queue.length >= this.maxWaiting) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.queue.indexOf(waiter);
+        if (at >= 0) this.queue.splice(at, 1);
+        reject(signal?.reason);
+      };
+      const waiter = {
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(true);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(waiter);
+    });
+  }
+
+  /** Gives a held turn to the next in line, or frees it. */
+  release(): void {
+    const next = this.queue.shift();
+    if (next) next.start();
+    else this.held = Math.max(0, this.held - 1);
+  }
+
+  /** Runs `work` once it has a turn; throws, running nothing, when `maxWaiting` already wait. */
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (!(await this.take(signal))) {
+      throw new Error(`turns: ${this.maxWaiting} already wait for one of ${this.concurrent}`);
+    }
+    try {
+      return await work();
+    } finally {
+      this.release();
+    }
+  }
+}
