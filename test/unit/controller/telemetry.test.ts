@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ControllerTelemetry } from '../../../src/controller/telemetry.js';
 import type { RequestTrace } from '../../../src/kube/api-server.js';
+import { Turns } from '../../../src/kube/turns.js';
 
 describe('ControllerTelemetry.requestObserver', () => {
   it('counts every request and times those that are not watches, by verb, resource and lane', async () => {
@@ -26,5 +27,19 @@ describe('ControllerTelemetry.requestObserver', () => {
     );
     expect(text).not.toContain('fledge_kube_request_duration_seconds_count{verb="watch"');
     expect(text).toContain('nodejs_eventloop_lag_p99_seconds');
+  });
+});
+
+describe('ControllerTelemetry initializations', () => {
+  it('reports the turns initializations hold and wait for, as they are at the scrape', async () => {
+    const registry = new Registry();
+    const turns = new Turns(1);
+    new ControllerTelemetry(registry, turns);
+    await turns.take();
+    void turns.take();
+    void turns.take();
+    const text = await registry.metrics();
+    expect(text).toContain('fledge_initializations{state="writing"} 1');
+    expect(text).toContain('fledge_initializations{state="waiting"} 2');
   });
 });
