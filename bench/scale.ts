@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -473,9 +473,11 @@ async function runSize(
       await inPool(batch, CREATE_CONCURRENCY, ([deployment]) => objects.create(deployment));
       await inPool(batch, CREATE_CONCURRENCY, ([, rollout]) => objects.create(rollout));
       const upTo = first + batch.length;
+      // Each batch takes longer than the one before: the playground's controllers work on
+      // every object made so far (Endpoints, ReplicaSets, the targets scaled to 0).
       await until(
         `the first ${upTo} rollouts Initialized`,
-        initLimitMs(batch.length),
+        initLimitMs(upTo),
         () => initialized() === upTo,
         () => `${initialized()} of ${upTo}`,
       );
@@ -617,6 +619,15 @@ async function runSize(
       );
     }
     return row;
+  } catch (error) {
+    // The playground's logs say what held it up (kube-controller-manager, the kubelet).
+    const logs = path.join(tmpdir(), `fledge-scale-${process.pid}-${rollouts}-playground-logs`);
+    await cp(playground.stateDir, logs, {
+      recursive: true,
+      filter: (source) => !/[/\\](etcd|prometheus)$/.test(source),
+    }).catch(() => {});
+    notes.push(`${rollouts} ${mode}: failed; the playground's logs are in ${logs}`);
+    throw error;
   } finally {
     clearInterval(sampler);
     view.stop();

@@ -198,6 +198,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               // Deployments (scale runs); a local API server takes far more.
               '--kube-api-qps=300',
               '--kube-api-burst=600',
+              // Five workers each (the default) wait on a loaded API server's answers, not on CPU:
+              // a thousand new Deployments at once took minutes to show ready.
+              '--concurrent-deployment-syncs=20',
+              '--concurrent-replicaset-syncs=20',
             ],
             logFile: path.join(dirs.logs, 'kube-controller-manager.log'),
           },
