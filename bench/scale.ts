@@ -434,6 +434,7 @@ async function runSize(
     name: `scale-${process.pid}-${rollouts}`,
     logger: pino({ level: 'warn' }),
     lite: { rps: 10, latency: mode === 'progressing' },
+    etcdInMemory: true,
   });
   const kc = new KubeConfig();
   kc.loadFromFile(playground.kubeconfigPath);

@@ -48,6 +48,8 @@ export interface PlaygroundOptions {
    * request and a few MB a minute while rollouts progress.
    */
   auditLog?: boolean;
+  /** Each etcd keeps its data in memory (control-plane.ts says why); for scale runs. */
+  etcdInMemory?: boolean;
   logger?: Logger;
   /**
    * Lite mode, for scale runs: pods run no process (the kubelet simulator reports them Ready)
@@ -154,6 +156,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         stateDir: clusterDir,
         name: clusterName,
         auditLog: options.auditLog ?? false,
+        etcdInMemory: options.etcdInMemory ?? false,
         logger,
       });
       controlPlanes.set(clusterName, controlPlane);
