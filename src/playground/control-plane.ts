@@ -40,6 +40,8 @@ export interface ControlPlane {
   pkiDir: string;
   /** `<stateDir>/audit/audit.log` when started with auditLog, else null. */
   auditLogPath: string | null;
+  /** etcd's data: `<stateDir>/etcd`, or with etcdInMemory a directory on /dev/shm. */
+  etcdDir: string;
   processes: Restartable[];
   /** Stops kube-apiserver and starts it again on the same port and etcd; resolves once ready. */
   restartApiServer(): Promise<void>;
@@ -238,6 +240,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     token: credentials.adminToken,
     pkiDir: dirs.pki,
     auditLogPath: options.auditLog ? files.auditLog : null,
+    etcdDir: dirs.etcd,
     processes,
     restartApiServer: async () => {
       await apiserver.restart();

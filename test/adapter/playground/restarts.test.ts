@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -67,6 +67,35 @@ describe('startRestartable', () => {
     await expect(part.restart()).rejects.toThrow('port already in use');
     expect(await part.died).toBe('flaky did not start again after a restart: port already in use');
   });
+});
+
+describe('a control plane with etcd in memory', () => {
+  it('keeps etcd on /dev/shm while it runs, through an API server restart, and removes it at stop', async () => {
+    const stateDir = await tempDir();
+    const plane = await startControlPlane({
+      stateDir,
+      withControllerManager: false,
+      etcdInMemory: true,
+      logger,
+    });
+    let stopped = false;
+    stops.push(async () => {
+      if (!stopped) await plane.stop();
+    });
+    expect(plane.etcdDir.startsWith('/dev/shm/')).toBe(true);
+    const api = new ApiServer(loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }));
+    stops.push(async () => api.close());
+    const configMaps = new ResourceClient(api, knownTypes.configMaps);
+    await configMaps.create({ metadata: { namespace: 'default', name: 'kept' } });
+    await plane.restartApiServer();
+    expect((await configMaps.get('default', 'kept')).metadata?.name).toBe('kept');
+    expect(await readdir(plane.etcdDir)).toContain('member');
+    expect(await readdir(stateDir)).not.toContain('etcd');
+
+    await plane.stop();
+    stopped = true;
+    await expect(stat(plane.etcdDir)).rejects.toThrow(/ENOENT/);
+  }, 120_000);
 });
 
 describe('a control plane with an audit log', () => {
