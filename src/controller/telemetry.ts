@@ -1,5 +1,4 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
-import { phases } from '../../machines/context.js';
 import type { RequestObserver } from '../kube/api-server.js';
 import { requestKind } from '../kube/request-kind.js';
 import type { Turns } from '../kube/turns.js';
@@ -35,6 +34,8 @@ export class ControllerTelemetry {
   readonly initializations: Gauge<'state'>;
   /** The metric names observed per rollout, so that forgetting one removes all its series. */
   private readonly metricsOf = new Map<string, Set<string>>();
+  /** The phase each rollout's one phase series is for. */
+  private readonly phaseOf = new Map<string, string>();
 
   /** @param turns the turns initializations take, read at each scrape. */
   constructor(registry: Registry, turns?: Pick<Turns, 'holding' | 'waiting'>) {
@@ -44,7 +45,7 @@ export class ControllerTelemetry {
     collectDefaultMetrics({ register: registry });
     this.phase = new Gauge({
       name: 'fledge_rollout_phase',
-      help: 'The phase of each rollout: 1 for its current phase, 0 for the others',
+      help: 'The phase of each rollout: one series at 1, labelled with its current phase',
       labelNames: ['namespace', 'name', 'phase'],
       registers,
     });
@@ -168,10 +169,17 @@ export class ControllerTelemetry {
 
   observe(view: RolloutMetricsView): void {
     const id = { namespace: view.namespace, name: view.name };
-    for (const phase of phases) this.phase.set({ ...id, phase }, phase === view.phase ? 1 : 0);
+    const key = `${view.namespace}/${view.name}`;
+    // One series per Rollout, for its phase: a 0 for each other phase made ten series a
+    // Rollout (100,000 at 10,000 Rollouts, 9 MB each scrape).
+    const before = this.phaseOf.get(key);
+    if (before !== view.phase) {
+      if (before !== undefined) this.phase.remove({ ...id, phase: before });
+      this.phase.set({ ...id, phase: view.phase }, 1);
+      this.phaseOf.set(key, view.phase);
+    }
     this.weight.set(id, view.canaryWeight);
     this.failedChecks.set(id, view.failedChecks);
-    const key = `${view.namespace}/${view.name}`;
     const known = this.metricsOf.get(key) ?? new Set<string>();
     this.metricsOf.set(key, known);
     for (const result of view.lastAnalysis) {
@@ -184,12 +192,14 @@ export class ControllerTelemetry {
 
   forget(namespace: string, name: string): void {
     const id = { namespace, name };
-    for (const phase of phases) this.phase.remove({ ...id, phase });
+    const key = `${namespace}/${name}`;
+    const phase = this.phaseOf.get(key);
+    if (phase !== undefined) this.phase.remove({ ...id, phase });
     this.weight.remove(id);
     this.failedChecks.remove(id);
-    const key = `${namespace}/${name}`;
     for (const metric of this.metricsOf.get(key) ?? []) this.metricValue.remove({ ...id, metric });
     for (const result of ['succeeded', 'failed']) this.finished.remove({ ...id, result });
     this.metricsOf.delete(key);
+    this.phaseOf.delete(key);
   }
 }

@@ -43,3 +43,38 @@ describe('ControllerTelemetry initializations', () => {
     expect(text).toContain('fledge_initializations{state="waiting"} 2');
   });
 });
+
+describe('ControllerTelemetry phases', () => {
+  const view = (phase: string) => ({
+    namespace: 'prod',
+    name: 'api',
+    phase,
+    canaryWeight: 0,
+    failedChecks: 0,
+    lastAnalysis: [],
+  });
+  const phaseLines = async (registry: Registry) =>
+    (await registry.metrics())
+      .split('\n')
+      .filter((line) => line.startsWith('fledge_rollout_phase{'));
+
+  it('keeps one series a Rollout, for the phase it is in, and none once forgotten', async () => {
+    const registry = new Registry();
+    const telemetry = new ControllerTelemetry(registry);
+    telemetry.observe(view('Progressing'));
+    telemetry.observe(view('Progressing'));
+    expect(await phaseLines(registry)).toEqual([
+      'fledge_rollout_phase{namespace="prod",name="api",phase="Progressing"} 1',
+    ]);
+    telemetry.observe(view('Failed'));
+    expect(await phaseLines(registry)).toEqual([
+      'fledge_rollout_phase{namespace="prod",name="api",phase="Failed"} 1',
+    ]);
+    telemetry.forget('prod', 'api');
+    expect(await phaseLines(registry)).toEqual([]);
+    telemetry.observe(view('Initializing'));
+    expect(await phaseLines(registry)).toEqual([
+      'fledge_rollout_phase{namespace="prod",name="api",phase="Initializing"} 1',
+    ]);
+  });
+});
