@@ -388,6 +388,11 @@ export class Controller {
             }),
           checkRouting: (_rollout, runner) =>
             runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
+          letGo: (settled) => {
+            // Settled means its status is written: the writer has nothing left to do.
+            void this.writers.get(settled)?.stop();
+            this.writers.delete(settled);
+          },
           forget: (forgotten) => {
             void this.writers.get(forgotten)?.stop();
             this.writers.delete(forgotten);

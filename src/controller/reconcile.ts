@@ -37,6 +37,11 @@ export interface ReconcileDeps {
   checkRouting(rollout: Rollout, runner: RolloutRunner): Promise<void>;
   /** Drops what the controller holds for a Rollout that is gone (its writer, its metrics). */
   forget(key: string): void;
+  /**
+   * Drops the status writer of a machine let go: it holds the whole Rollout as last written
+   * (managedFields, history), and the next runner makes a new one from the cache.
+   */
+  letGo(key: string): void;
 }
 
 /**
@@ -144,6 +149,7 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
   // Settled, and the cache already holds all it wrote: let the machine go; news restores it.
   if (runner.releasable(stored.status)) {
     await stopRunner(key, deps);
+    deps.letGo(key);
     deps.released.add(key);
   }
 }

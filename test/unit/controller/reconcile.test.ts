@@ -72,6 +72,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
   const statuses = writer.statuses;
   const events: Decision[] = [];
   const released: string[] = [];
+  const letGo: string[] = [];
   const runners = new Map<string, RolloutRunner>();
   const fakes: FakeRunner[] = [];
   let refuseSnapshot = false;
@@ -140,6 +141,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
     },
     checkRouting: async () => {},
     forget: () => {},
+    letGo: (key) => letGo.push(key),
   };
   return {
     deps,
@@ -147,6 +149,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
     statuses,
     events,
     released,
+    letGo,
     fakes,
     refuseSnapshots: () => {
       refuseSnapshot = true;
@@ -337,9 +340,12 @@ describe('reconcile', () => {
     const first = w.fakes[0] as FakeRunner;
     expect(first.resumed).toBe(false);
     first.releasable = true;
+    expect(w.letGo).toEqual([]);
     await reconcile('prod/api', w.deps);
     expect(first.stopped).toBe(true);
     expect(w.deps.runners.has('prod/api')).toBe(false);
+    // Its status writer goes with it: it held the whole Rollout as last written.
+    expect(w.letGo).toEqual(['prod/api']);
     await reconcile('prod/api', w.deps);
     expect(w.fakes).toHaveLength(2);
     expect(w.fakes[1]?.resumed).toBe(true);
