@@ -1,16 +1,10 @@
 import { stringify } from 'yaml';
 import type { KubeObject } from '../kube/api-server.js';
+import { withoutManagedFields } from '../kube/managed-fields.js';
 
 export type OutputFormat = 'json' | 'yaml';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'yaml'];
-
-/** managedFields is bookkeeping of the API server; kubectl hides it too. */
-function withoutManagedFields(object: KubeObject): KubeObject {
-  if (!object.metadata || !('managedFields' in object.metadata)) return object;
-  const { managedFields: _hidden, ...metadata } = object.metadata as Record<string, unknown>;
-  return { ...object, metadata };
-}
 
 /**
  * One object as itself, several as a `v1` List, as `kubectl get -o` prints them, so the

@@ -4,6 +4,7 @@ import type { Rollout, RolloutStatus, WriterStamp } from '../api/types.js';
 import { LinkedAbort } from '../kube/abort.js';
 import { isConflict, isNotFound, type KubeObject, statusCodeOf } from '../kube/api-server.js';
 import { NotLeadingError } from '../kube/leader-term.js';
+import { withoutManagedFields } from '../kube/managed-fields.js';
 import { mergePatchBetween } from '../kube/patch.js';
 import type { ResourceClient } from '../kube/resources.js';
 import { type Fence, supersededBy } from './fence.js';
@@ -76,7 +77,7 @@ export class StatusWriter {
     initial: StoredRollout,
     private readonly options: StatusWriterOptions,
   ) {
-    this.base = initial;
+    this.base = withoutManagedFields(initial);
     this.term = options.fence.signal;
   }
 
@@ -185,12 +186,14 @@ export class StatusWriter {
     const preempt = new AbortController();
     if (!urgent) this.preempt = preempt;
     try {
-      this.base = await this.options.client.mergePatch(
-        namespace,
-        name,
-        { metadata: { resourceVersion: this.base.metadata?.resourceVersion }, status: diff },
-        'status',
-        { urgent, signal: preempt.signal },
+      this.base = withoutManagedFields(
+        await this.options.client.mergePatch(
+          namespace,
+          name,
+          { metadata: { resourceVersion: this.base.metadata?.resourceVersion }, status: diff },
+          'status',
+          { urgent, signal: preempt.signal },
+        ),
       );
       if (this.wanted === update) {
         this.wanted = null;
@@ -233,7 +236,7 @@ export class StatusWriter {
         `status of ${namespace}/${name} was written by ${by.identity} in a newer term`,
       );
     }
-    this.base = fresh;
+    this.base = withoutManagedFields(fresh);
   }
 
   private giveUp(): void {

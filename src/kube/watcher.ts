@@ -8,6 +8,7 @@ import {
   type ObjectWithMeta,
   statusCodeOf,
 } from './api-server.js';
+import { withoutManagedFields } from './managed-fields.js';
 import { describeType, ResourceClient, type ResourceType, resourcePath } from './resources.js';
 
 export type RelistReason = 'start' | 'gone' | 'error';
@@ -216,8 +217,8 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
 
   /** What the watcher holds of a listed or watched object. */
   private admit(object: KubeObject): T {
-    if (object.metadata) delete (object.metadata as { managedFields?: unknown }).managedFields;
-    return this.options.transform ? this.options.transform(object) : (object as unknown as T);
+    const kept = withoutManagedFields(object);
+    return this.options.transform ? this.options.transform(kept) : (kept as unknown as T);
   }
 
   /** Caches `object` (or drops it, when not kept) and reports it; the cached previous one, if any. */

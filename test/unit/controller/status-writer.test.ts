@@ -15,6 +15,23 @@ const rollout = {
 const stamped = { identity: 'test-controller', term: 7 };
 
 describe('StatusWriter', () => {
+  it("keeps the Rollout it bases its writes on without the server's managedFields", async () => {
+    const managedFields = [
+      { manager: 'fledge', operation: 'Update', fieldsV1: { 'f:status': {} } },
+    ];
+    const withFields = {
+      ...rollout,
+      metadata: { ...rollout.metadata, managedFields },
+    } as unknown as StoredRollout;
+    const { writer } = memoryWriter(withFields);
+    expect(writer.current.metadata).not.toHaveProperty('managedFields');
+    await writer.write(() => ({ phase: 'Progressing', canaryWeight: 10 }));
+    expect(writer.current.status?.canaryWeight).toBe(10);
+    // The server answers a write with managedFields too (the memory server keeps them).
+    expect(writer.current.metadata).not.toHaveProperty('managedFields');
+    expect(withFields.metadata?.managedFields).toBe(managedFields);
+  });
+
   it('retries a status refused for too little term left, and writes it once the term is renewed', async () => {
     const term = steeredTerm();
     const { writer, statuses } = memoryWriter(rollout, term.fence);
