@@ -18,6 +18,16 @@ const matches = (selector: { matchLabels: Record<string, string> }) =>
   Object.entries(selector.matchLabels).every(([key, value]) => podLabels[key] === value);
 
 describe('deploy/controller.yaml', () => {
+  it("caps the JavaScript heap under the container's memory limit, leaving room for the rest", () => {
+    const options = container.env.find((e: { name: string }) => e.name === 'NODE_OPTIONS');
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(options?.value)?.[1]);
+    expect(container.resources.limits.memory).toBe('512Mi');
+    expect(heapMiB).toBeGreaterThan(0);
+    // Code, buffers and new space come on top of the old space: 10,000 Rollouts at rest held
+    // 379 MiB RSS with a 400 MiB cap and a 203 MiB live heap.
+    expect(heapMiB).toBeLessThanOrEqual(512 - 96);
+  });
+
   it('runs two replicas that must land on different nodes', () => {
     expect(deployment?.spec.replicas).toBe(2);
     const terms = pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
