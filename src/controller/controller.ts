@@ -388,14 +388,10 @@ export class Controller {
             }),
           checkRouting: (_rollout, runner) =>
             runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
-          letGo: (settled) => {
-            // Settled means its status is written: the writer has nothing left to do.
-            void this.writers.get(settled)?.stop();
-            this.writers.delete(settled);
-          },
+          // Settled means its status is written: the writer has nothing left to do.
+          letGo: (settled) => this.dropWriter(settled),
           forget: (forgotten) => {
-            void this.writers.get(forgotten)?.stop();
-            this.writers.delete(forgotten);
+            this.dropWriter(forgotten);
             const [namespace = '', name = ''] = forgotten.split('/');
             this.telemetry.forget(namespace, name);
           },
@@ -457,6 +453,11 @@ export class Controller {
   }
 
   /** The one status writer of a Rollout, made on first use and kept while it lives. */
+  private dropWriter(key: string): void {
+    void this.writers.get(key)?.stop();
+    this.writers.delete(key);
+  }
+
   private statusWriter(key: string, rollout: StoredRollout, log: Logger): StatusWriter {
     let writer = this.writers.get(key);
     if (!writer) {

@@ -43,27 +43,35 @@ async function givenTarget(namespace: string): Promise<Rollout> {
   return validation.rollout;
 }
 
+/**
+ * Starts initialize for a new Rollout in a fresh namespace while another initialization holds
+ * the only turn; `initialized` resolves with the error that ends it.
+ */
+async function initializingBehindAHeldTurn() {
+  const { api, createNamespace } = cluster();
+  const namespace = await createNamespace();
+  const rollout = await givenTarget(namespace);
+  const turns = new Turns(1);
+  expect(await turns.take()).toBe(true);
+  const ctx = {
+    api,
+    rollout: () => rollout,
+    ...routingFor(api, () => rollout),
+    log,
+    pollMs: 50,
+    report: () => {},
+    initializations: turns,
+  } as unknown as EffectContext;
+  const stop = new AbortController();
+  const initialized = workloadEffects(ctx)
+    .initialize(undefined as never, stop.signal)
+    .catch((error: Error) => error);
+  return { api, namespace, ctx, turns, stop, initialized };
+}
+
 describe('initializations take turns, on a real API server', () => {
   it('writes nothing until its turn comes, and waits for the primary without one', async () => {
-    const { api, createNamespace } = cluster();
-    const namespace = await createNamespace();
-    const rollout = await givenTarget(namespace);
-    const turns = new Turns(1);
-    // Another initialization holds the only turn.
-    expect(await turns.take()).toBe(true);
-    const ctx = {
-      api,
-      rollout: () => rollout,
-      ...routingFor(api, () => rollout),
-      log,
-      pollMs: 50,
-      report: () => {},
-      initializations: turns,
-    } as unknown as EffectContext;
-    const stop = new AbortController();
-    const initialized = workloadEffects(ctx)
-      .initialize(undefined as never, stop.signal)
-      .catch((error: Error) => error);
+    const { api, namespace, ctx, turns, stop, initialized } = await initializingBehindAHeldTurn();
 
     const primary = () =>
       new ResourceClient<Deployment>(api, knownTypes.deployments)
@@ -94,24 +102,7 @@ describe('initializations take turns, on a real API server', () => {
   }, 60_000);
 
   it('leaves the queue when its Rollout no longer needs it, writing nothing', async () => {
-    const { api, createNamespace } = cluster();
-    const namespace = await createNamespace();
-    const rollout = await givenTarget(namespace);
-    const turns = new Turns(1);
-    expect(await turns.take()).toBe(true);
-    const ctx = {
-      api,
-      rollout: () => rollout,
-      ...routingFor(api, () => rollout),
-      log,
-      pollMs: 50,
-      report: () => {},
-      initializations: turns,
-    } as unknown as EffectContext;
-    const stop = new AbortController();
-    const initialized = workloadEffects(ctx)
-      .initialize(undefined as never, stop.signal)
-      .catch((error: Error) => error);
+    const { api, namespace, turns, stop, initialized } = await initializingBehindAHeldTurn();
     await waitFor('the initialization queued', async () => (turns.waiting === 1 ? true : null));
     stop.abort(new Error('the Rollout was deleted'));
     expect(((await initialized) as Error).message).toBe('the Rollout was deleted');
