@@ -127,6 +127,18 @@ describe('ControllerWatches on a real API server', () => {
     const cached = () => watches.caches.deployments.get(namespace, 'api');
     try {
       await waitFor('the watch caches listed', async () => watches.synced);
+      // The referenced ConfigMap's and Secret's hashes are read after the lists, and each one
+      // read queues the Rollout: a loaded machine once read one after the queue was cleared.
+      await waitFor('the referenced hashes read', async () =>
+        (['ConfigMap', 'Secret'] as const).every(
+          (kind) =>
+            watches.caches.configHash({
+              kind,
+              namespace,
+              name: kind === 'Secret' ? 'token' : 'settings',
+            }) !== undefined,
+        ),
+      );
       queued.length = 0;
       await deployments.mergePatch(namespace, 'api', { spec: { replicas: 3 } });
       await waitFor('the new replicas cached', async () => cached()?.spec.replicas === 3);
