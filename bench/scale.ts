@@ -588,6 +588,7 @@ async function runSize(
     };
     if (mode === 'at rest') {
       await controller.stop();
+      const serverAtRestart = await serverMetrics(kubectl);
       const restartedAt = Date.now();
       controller = await startController(playground, logFile);
       row.restartReadySeconds =
@@ -596,8 +597,13 @@ async function runSize(
       // A rollout is restored once its machine reported its phase (fledge_rollout_phase).
       const deadline = restartedAt + initLimitMs(rollouts);
       // A controller busy restoring may drop a scrape: count that as no progress.
-      const restoredCount = async () =>
-        samplesEqualTo(await restarted.metrics().catch(() => ''), 'fledge_rollout_phase', 1);
+      let loopMaxMs = 0;
+      const restoredCount = async () => {
+        const text = await restarted.metrics().catch(() => '');
+        // Each scrape resets the maximum: the restore's is the largest of all its scrapes'.
+        loopMaxMs = Math.max(loopMaxMs, sumOf(text, 'nodejs_eventloop_lag_max_seconds') * 1000);
+        return samplesEqualTo(text, 'fledge_rollout_phase', 1);
+      };
       let restored = await restoredCount();
       while (restored < rollouts && Date.now() < deadline) {
         await sleep(250);
@@ -609,10 +615,20 @@ async function runSize(
         );
       }
       if (restored >= rollouts) row.restoredSeconds = (Date.now() - restartedAt) / 1000;
+      notes.push(
+        `${rollouts} at rest: the restarted controller's event loop was held at most ${loopMaxMs.toFixed(0)} ms at once until ${restored} were restored (nodejs_eventloop_lag_max, scraped every 250 ms)`,
+      );
       // The restarted process counts from zero: all it asked for to list and restore.
       const atRestored = await restarted.metrics().catch(() => '');
       notes.push(
         `${rollouts} at rest: API requests from the restart to ${restored} restored: ${requestsBetween('', atRestored)}`,
+        ...latencyNotes(
+          `${rollouts} at rest, restart`,
+          '',
+          atRestored,
+          serverAtRestart,
+          await serverMetrics(kubectl),
+        ),
       );
       await sleep(20_000);
       notes.push(

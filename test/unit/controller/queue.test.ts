@@ -104,4 +104,29 @@ describe('WorkQueue', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(runs).toBe(0);
   });
+
+  it('lets the event loop turn while work that waits for nothing runs', async () => {
+    // Each run takes CPU and resolves without I/O, like a settled Rollout restored from the
+    // caches: before, 2,000 of them ran back to back and the timer fired only after the last.
+    const runs = 2_000;
+    let done = 0;
+    const queue = new WorkQueue(
+      async () => {
+        const end = performance.now() + 0.05;
+        while (performance.now() < end);
+        done++;
+      },
+      { ...options, concurrency: 16 },
+    );
+    let doneWhenTimerFired: number | undefined;
+    setTimeout(() => {
+      doneWhenTimerFired = done;
+    }, 0);
+    for (let i = 0; i < runs; i++) queue.add(`ns/app-${i}`);
+    await queue.drain();
+    expect(done).toBe(runs);
+    // The timer fires once the first slice is over, with at most that slice's runs done
+    // (and the 16 that the adds start before any slice ends).
+    expect(doneWhenTimerFired).toBeLessThan(runs / 2);
+  });
 });
