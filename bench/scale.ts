@@ -264,9 +264,16 @@ class ApiView {
  * lite exporter reads the annotation), as a release that fails under real traffic would.
  */
 async function breakCanary(kc: KubeConfig, objects: KubernetesObjectApi, name: string) {
+  // resourceVersion 0: from the API server's watch cache. Without it each list reads every
+  // pod of the namespace from etcd, and 32 at once while 1,000 rollouts progress once took
+  // over the API server's 60 s.
   const pods = await kc
     .makeApiClient(CoreV1Api)
-    .listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${name}` });
+    .listNamespacedPod({
+      namespace: NAMESPACE,
+      labelSelector: `app=${name}`,
+      resourceVersion: '0',
+    });
   for (const pod of pods.items) {
     await objects.patch(
       {
