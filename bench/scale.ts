@@ -267,13 +267,11 @@ async function breakCanary(kc: KubeConfig, objects: KubernetesObjectApi, name: s
   // resourceVersion 0: from the API server's watch cache. Without it each list reads every
   // pod of the namespace from etcd, and 32 at once while 1,000 rollouts progress once took
   // over the API server's 60 s.
-  const pods = await kc
-    .makeApiClient(CoreV1Api)
-    .listNamespacedPod({
-      namespace: NAMESPACE,
-      labelSelector: `app=${name}`,
-      resourceVersion: '0',
-    });
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({
+    namespace: NAMESPACE,
+    labelSelector: `app=${name}`,
+    resourceVersion: '0',
+  });
   for (const pod of pods.items) {
     await objects.patch(
       {
@@ -354,6 +352,42 @@ async function startController(
       clearTimeout(killer);
     },
   };
+}
+
+/** CPU time of the playground's processes (a process that is gone counts nothing). */
+function playgroundCpuMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    try {
+      return sum + usage(pid).cpuMs;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+/** How busy the playground may be, in % of a core, for the cluster to count as at rest. */
+const SETTLED_CPU_PERCENT = 25;
+const SETTLE_LIMIT_MS = 15 * 60_000;
+
+/**
+ * Waits (bounded) until the playground's own processes use under SETTLED_CPU_PERCENT of a
+ * core over 10 s. At 10,000 the kube-controller-manager was still working through the last
+ * batch's ReplicaSets and pods at 94% of a core on the cores the controller shares: in a
+ * cluster that work runs elsewhere. Says how busy it was, and how long the wait took.
+ */
+async function playgroundSettled(pids: number[]): Promise<string> {
+  const cpuMs = () => playgroundCpuMs(pids);
+  const started = Date.now();
+  let percent = Number.POSITIVE_INFINITY;
+  while (Date.now() - started < SETTLE_LIMIT_MS) {
+    const before = cpuMs();
+    await sleep(10_000);
+    percent = (cpuMs() - before) / 100;
+    if (percent < SETTLED_CPU_PERCENT) {
+      return `the playground settled at ${percent.toFixed(1)}% of a core after ${((Date.now() - started) / 1000).toFixed(0)} s`;
+    }
+  }
+  return `the playground still used ${percent.toFixed(1)}% of a core after ${SETTLE_LIMIT_MS / 60_000} min; measured anyway`;
 }
 
 /** Resolves with ms from `since` until the controller's /readyz answers 200. */
@@ -496,6 +530,9 @@ async function runSize(
     );
     // Let the initial burst settle (garbage, the first resync) before the idle figure.
     await sleep(20_000);
+    if (mode === 'at rest') {
+      notes.push(`${rollouts} at rest: ${await playgroundSettled(playground.pids())}`);
+    }
     const pid = controller.pid;
     const idle = usage(pid);
     let peakKiB = idle.rssKiB;
@@ -596,6 +633,7 @@ async function runSize(
     if (mode === 'at rest') {
       await controller.stop();
       const serverAtRestart = await serverMetrics(kubectl);
+      const playgroundAtRestart = playgroundCpuMs(playground.pids());
       const restartedAt = Date.now();
       controller = await startController(playground, logFile);
       row.restartReadySeconds =
@@ -622,6 +660,13 @@ async function runSize(
         );
       }
       if (restored >= rollouts) row.restoredSeconds = (Date.now() - restartedAt) / 1000;
+      const playgroundPercent =
+        (playgroundCpuMs(playground.pids()) - playgroundAtRestart) /
+        10 /
+        ((Date.now() - restartedAt) / 1000);
+      notes.push(
+        `${rollouts} at rest: the playground used ${playgroundPercent.toFixed(0)}% of a core from the restart until ${restored} were restored`,
+      );
       notes.push(
         `${rollouts} at rest: the restarted controller's event loop was held at most ${loopMaxMs.toFixed(0)} ms at once until ${restored} were restored (nodejs_eventloop_lag_max, scraped every 250 ms)`,
       );
