@@ -14,6 +14,7 @@ import { createPrometheusProvider, type MetricsProvider } from '../metrics/prome
 import { coalesceQueries } from '../metrics/query-coalescer.js';
 import type { WebhookAuth } from '../webhooks/auth.js';
 import type { WebhookDelivery } from '../webhooks/call.js';
+import { coalesced } from './coalesce.js';
 import type { Decision } from './decisions.js';
 import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
@@ -45,6 +46,11 @@ import { type Caches, servicesInSync } from './world.js';
  * API client's 32 sockets busy; 10,000 at once held ~80 KiB of requests and promises each.
  */
 const INITIALIZING_AT_ONCE = 64;
+/**
+ * The release queue's passes are this far apart at least: a pass reads every cached Rollout,
+ * and a start waiting this long for its slot is nothing next to an interval.
+ */
+const SLOT_PASS_GAP_MS = 50;
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -121,7 +127,6 @@ export class Controller {
   private http: { url: string; close(): Promise<void> } | undefined;
   private dashboard: Dashboard | undefined;
   private readonly resyncTimers = new Map<number, NodeJS.Timeout>();
-  private slotsPending = false;
 
   constructor(private readonly options: ControllerOptions) {
     const userAgent = `fledge-controller/${this.identity}`;
@@ -413,14 +418,9 @@ export class Controller {
   }
 
   /** One pass of the release queue after whatever moved: many changes, one pass. */
-  private scheduleSlots(): void {
-    if (this.slotsPending) return;
-    this.slotsPending = true;
-    setImmediate(() => {
-      this.slotsPending = false;
-      if (this.slots.some((slot) => slot.fence.leading)) this.allocateSlots();
-    });
-  }
+  private readonly scheduleSlots = coalesced(() => {
+    if (this.slots.some((slot) => slot.fence.leading)) this.allocateSlots();
+  }, SLOT_PASS_GAP_MS);
 
   /**
    * The release queue: every Rollout this controller sees holds a slot, waits for one or
