@@ -24,7 +24,8 @@ export type Autoscaler = KubeObject & {
 export const primaryAutoscalerName = (targetAutoscaler: string): string =>
   `${targetAutoscaler}-primary`;
 
-const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
+/** Annotations of the target's autoscaler that its copy for the primary leaves out. */
+export const DROPPED_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
 /**
  * The primary's autoscaler: the target's spec aimed at the primary Deployment, with
