@@ -1,4 +1,5 @@
 import type { ConfigReferences } from './revision.js';
+import { primaryAutoscalerName } from './workload/autoscaler.js';
 
 export type ConfigKind = 'ConfigMap' | 'Secret';
 
@@ -11,11 +12,15 @@ export interface ConfigRef {
 
 export const configKey = (ref: ConfigRef): string => `${ref.kind}/${ref.namespace}/${ref.name}`;
 
-/** The Deployments a Rollout in workload mode reads: its target and the primary it owns. */
-export interface RolloutDeployments {
+/**
+ * What a Rollout in workload mode reads: its target and the primary it owns and, with
+ * spec.autoscalerRef, the target's autoscaler (whose copy for the primary it owns too).
+ */
+export interface RolloutWorkload {
   namespace: string;
   target: string;
   primary: string;
+  autoscaler?: string;
 }
 
 /** Told when a ConfigMap or Secret gains its first reader, and when it loses its last. */
@@ -24,7 +29,7 @@ export interface ReferenceListener {
   released(ref: ConfigRef): void;
 }
 
-const deploymentKey = (namespace: string, name: string) => `${namespace}/${name}`;
+const objectKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 function add(index: Map<string, Set<string>>, key: string, member: string): boolean {
   const members = index.get(key);
@@ -45,15 +50,22 @@ function remove(index: Map<string, Set<string>>, key: string, member: string): b
   return true;
 }
 
+/** The autoscalers a Rollout reads or writes: the target's and the primary's copy of it. */
+const autoscalersOf = ({ namespace, autoscaler }: RolloutWorkload): string[] =>
+  autoscaler
+    ? [objectKey(namespace, autoscaler), objectKey(namespace, primaryAutoscalerName(autoscaler))]
+    : [];
+
 /**
- * Which Rollouts read which Deployments, ConfigMaps and Secrets, kept up to date as the
- * watches report changes, so that a watch event finds the Rollouts it concerns in one lookup
- * instead of a pass over every Rollout. It also says which ConfigMaps and Secrets are read at
- * all (`listener`): only those are ever fetched, and only while someone reads them.
+ * Which Rollouts read which Deployments, autoscalers, ConfigMaps and Secrets, kept up to date
+ * as the watches report changes, so that a watch event finds the Rollouts it concerns in one
+ * lookup instead of a pass over every Rollout. It also says which ConfigMaps and Secrets are
+ * read at all (`listener`): only those are ever fetched, and only while someone reads them.
  */
 export class ReferenceIndex {
-  private readonly deploymentsOf = new Map<string, RolloutDeployments>();
+  private readonly workloadOf = new Map<string, RolloutWorkload>();
   private readonly byDeployment = new Map<string, Set<string>>();
+  private readonly byAutoscaler = new Map<string, Set<string>>();
   private readonly configsOf = new Map<string, string[]>();
   private readonly byConfig = new Map<string, Set<string>>();
   private readonly refs = new Map<string, ConfigRef>();
@@ -68,18 +80,20 @@ export class ReferenceIndex {
   ) {}
 
   /** A Rollout was listed, added or changed; null when it is gone or reads no Deployment. */
-  setRollout(key: string, deployments: RolloutDeployments | null): void {
-    const before = this.deploymentsOf.get(key);
+  setRollout(key: string, workload: RolloutWorkload | null): void {
+    const before = this.workloadOf.get(key);
     if (before) {
-      remove(this.byDeployment, deploymentKey(before.namespace, before.target), key);
-      remove(this.byDeployment, deploymentKey(before.namespace, before.primary), key);
+      remove(this.byDeployment, objectKey(before.namespace, before.target), key);
+      remove(this.byDeployment, objectKey(before.namespace, before.primary), key);
+      for (const autoscaler of autoscalersOf(before)) remove(this.byAutoscaler, autoscaler, key);
     }
-    if (deployments) {
-      this.deploymentsOf.set(key, deployments);
-      add(this.byDeployment, deploymentKey(deployments.namespace, deployments.target), key);
-      add(this.byDeployment, deploymentKey(deployments.namespace, deployments.primary), key);
+    if (workload) {
+      this.workloadOf.set(key, workload);
+      add(this.byDeployment, objectKey(workload.namespace, workload.target), key);
+      add(this.byDeployment, objectKey(workload.namespace, workload.primary), key);
+      for (const autoscaler of autoscalersOf(workload)) add(this.byAutoscaler, autoscaler, key);
     } else {
-      this.deploymentsOf.delete(key);
+      this.workloadOf.delete(key);
     }
     this.refresh(key);
   }
@@ -91,7 +105,12 @@ export class ReferenceIndex {
 
   /** The Rollouts whose target or primary this Deployment is. */
   rolloutsOfDeployment(namespace: string, name: string): string[] {
-    return [...(this.byDeployment.get(deploymentKey(namespace, name)) ?? [])];
+    return [...(this.byDeployment.get(objectKey(namespace, name)) ?? [])];
+  }
+
+  /** The Rollouts whose spec.autoscalerRef names this autoscaler, or whose primary's copy it is. */
+  rolloutsOfAutoscaler(namespace: string, name: string): string[] {
+    return [...(this.byAutoscaler.get(objectKey(namespace, name)) ?? [])];
   }
 
   /** The Rollouts whose target reads this ConfigMap or Secret. */
@@ -110,13 +129,13 @@ export class ReferenceIndex {
   }
 
   private refresh(key: string): void {
-    const deployments = this.deploymentsOf.get(key);
-    const references = deployments
-      ? this.referencesOf(deployments.namespace, deployments.target)
+    const workload = this.workloadOf.get(key);
+    const references = workload
+      ? this.referencesOf(workload.namespace, workload.target)
       : undefined;
     const next: ConfigRef[] = [];
-    if (deployments && references) {
-      const { namespace } = deployments;
+    if (workload && references) {
+      const { namespace } = workload;
       for (const name of references.configMaps) next.push({ kind: 'ConfigMap', namespace, name });
       for (const name of references.secrets) next.push({ kind: 'Secret', namespace, name });
     }

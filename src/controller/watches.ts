@@ -13,7 +13,7 @@ import {
   type ConfigKind,
   type ConfigRef,
   ReferenceIndex,
-  type RolloutDeployments,
+  type RolloutWorkload,
 } from './reference-index.js';
 import { configHash } from './revision.js';
 import type { Cache } from './watch-set.js';
@@ -39,7 +39,7 @@ export const routingTypes: ResourceType[] = [
 const describe = (type: ResourceType) => `${type.plural}.${type.group}/${type.version}`;
 
 /** The Deployments a Rollout reads, from its spec as stored (valid or not). */
-function deploymentsOf(rollout: Rollout & KubeObject): RolloutDeployments | null {
+function workloadOf(rollout: Rollout & KubeObject): RolloutWorkload | null {
   const spec = rollout.spec as Partial<Rollout['spec']> | undefined;
   if (!spec?.targetRef) return null;
   const target = spec.targetRef.name ?? rollout.metadata?.name ?? '';
@@ -155,7 +155,7 @@ export class ControllerWatches {
     this.all = [...this.core, ...(routes as WatchSet<KubeObject>[])];
 
     const rolloutChanged = (rollout: Rollout & KubeObject) => {
-      this.index.setRollout(keyOf(rollout), deploymentsOf(rollout));
+      this.index.setRollout(keyOf(rollout), workloadOf(rollout));
       enqueue(keyOf(rollout));
     };
     rollouts

@@ -32,6 +32,27 @@ describe('ReferenceIndex', () => {
     expect(index.rolloutsOfDeployment('other', 'api')).toEqual([]);
   });
 
+  it("finds the Rollouts of an autoscaler by spec.autoscalerRef and by the primary's copy, until it changes", () => {
+    const { index } = indexOver(new Map());
+    index.setRollout('prod/a', { ...deployments('api'), autoscaler: 'api-hpa' });
+    index.setRollout('prod/b', { ...deployments('web'), autoscaler: 'api-hpa' });
+    index.setRollout('prod/c', deployments('api'));
+    expect(index.rolloutsOfAutoscaler('prod', 'api-hpa')).toEqual(['prod/a', 'prod/b']);
+    expect(index.rolloutsOfAutoscaler('prod', 'api-hpa-primary')).toEqual(['prod/a', 'prod/b']);
+    expect(index.rolloutsOfAutoscaler('prod', 'api')).toEqual([]);
+    expect(index.rolloutsOfAutoscaler('other', 'api-hpa')).toEqual([]);
+
+    index.setRollout('prod/a', { ...deployments('api'), autoscaler: 'other-hpa' });
+    index.setRollout('prod/b', null);
+    expect(index.rolloutsOfAutoscaler('prod', 'api-hpa')).toEqual([]);
+    expect(index.rolloutsOfAutoscaler('prod', 'api-hpa-primary')).toEqual([]);
+    expect(index.rolloutsOfAutoscaler('prod', 'other-hpa-primary')).toEqual(['prod/a']);
+    index.setRollout('prod/a', deployments('api'));
+    expect(index.rolloutsOfAutoscaler('prod', 'other-hpa')).toEqual([]);
+    // Nothing is left behind for autoscalers no Rollout names any more.
+    expect((index as unknown as { byAutoscaler: Map<string, unknown> }).byAutoscaler.size).toBe(0);
+  });
+
   it('retains a ConfigMap at its first reader and releases it after its last', () => {
     const templates = new Map([['prod/api', { configMaps: ['cfg'], secrets: ['key'] }]]);
     const { index, events } = indexOver(templates);
