@@ -290,6 +290,7 @@ export class Controller {
         released: this.released,
         routingWatched: (routing: Rollout['spec']['routing'] | undefined) =>
           this.watches.routingWatched(routing),
+        autoscalersWatched: this.watches.autoscalerCache() !== undefined,
       };
       for (const key of resyncKeys(round++, mine, world)) this.enqueue(key);
     };
@@ -525,6 +526,7 @@ export class Controller {
         readiness: this.watches.readiness,
         deployments: this.caches.deployments,
         servicesInSync: () => servicesInSync(view.rollout(), this.caches),
+        autoscalerCache: () => this.watches.autoscalerCache(),
         initializations: this.initializations,
         webhooks: this.webhooks,
       }),

@@ -14,16 +14,23 @@ export interface RestingWorld {
   released: ReadonlySet<string>;
   /** Whether a watch sees the routing object that spec.routing names. */
   routingWatched(routing: Rollout['spec']['routing'] | undefined): boolean;
+  /** Whether the HorizontalPodAutoscaler watch has listed (it may never: a type not served). */
+  autoscalersWatched: boolean;
 }
 
 /**
  * Whether events alone keep the Rollout right between replays: let go, its routing object
- * watched, its Services watched (workload mode), and no autoscaler (the target's is not
- * watched, so the resync is what brings the primary's in step).
+ * watched, its Services watched (workload mode), and its autoscalers watched if it has one
+ * (a change of the target's, or of the primary's copy, queues it). Without that watch, the
+ * resync is what brings the primary's copy in step.
  */
 export function wokenByEvents(key: string, rollout: Rollout, world: RestingWorld): boolean {
   const spec = rollout.spec as Partial<Rollout['spec']> | undefined;
-  return world.released.has(key) && !spec?.autoscalerRef && world.routingWatched(spec?.routing);
+  return (
+    world.released.has(key) &&
+    (!spec?.autoscalerRef || world.autoscalersWatched) &&
+    world.routingWatched(spec?.routing)
+  );
 }
 
 /** The keys one resync round replays: all at every SETTLED_REPLAY_EVERY-th, from the first. */

@@ -7,6 +7,7 @@ import type { WatcherOptions } from '../kube/watcher.js';
 import { gatewayRouteFormat } from '../routing/gateway-api.js';
 import { type RoutingSpec, supportedRouting } from '../routing/index.js';
 import { smiFormat } from '../routing/smi.js';
+import { AutoscalerWatch } from './autoscaler-watch.js';
 import { ConfigHashes } from './config-hashes.js';
 import { DeploymentReadinessWatch } from './deployment-readiness-watch.js';
 import {
@@ -18,7 +19,13 @@ import {
 import { configHash } from './revision.js';
 import type { Cache } from './watch-set.js';
 import { WatchSet } from './watch-set.js';
+import { Autoscalers } from './workload/autoscalers.js';
 import { MANAGED_LABEL } from './workload/services.js';
+import {
+  autoscalerChanged,
+  type WatchedAutoscaler,
+  watchedAutoscaler,
+} from './workload/watched-autoscaler.js';
 import {
   type Caches,
   madeOfChanged,
@@ -38,12 +45,18 @@ export const routingTypes: ResourceType[] = [
 
 const describe = (type: ResourceType) => `${type.plural}.${type.group}/${type.version}`;
 
-/** The Deployments a Rollout reads, from its spec as stored (valid or not). */
+/** The Deployments and autoscaler a Rollout reads, from its spec as stored (valid or not). */
 function workloadOf(rollout: Rollout & KubeObject): RolloutWorkload | null {
   const spec = rollout.spec as Partial<Rollout['spec']> | undefined;
   if (!spec?.targetRef) return null;
   const target = spec.targetRef.name ?? rollout.metadata?.name ?? '';
-  return { namespace: rollout.metadata?.namespace ?? '', target, primary: `${target}-primary` };
+  const autoscaler = spec.autoscalerRef?.name;
+  return {
+    namespace: rollout.metadata?.namespace ?? '',
+    target,
+    primary: `${target}-primary`,
+    ...(autoscaler ? { autoscaler } : {}),
+  };
 }
 
 const keyOf = (object: KubeObject) => `${object.metadata?.namespace}/${object.metadata?.name}`;
@@ -52,12 +65,15 @@ const keyOf = (object: KubeObject) => `${object.metadata?.namespace}/${object.me
  * What the controller watches, and which Rollouts each change concerns: a Rollout itself; the
  * Rollouts whose target (or primary) a Deployment is; those whose target reads a changed
  * ConfigMap or Secret; the Rollout a routing object belongs to (same name) and the one that
- * owns a Service fledge manages (labelled `fledge.dev/managed`), so drift is seen.
+ * owns a Service fledge manages (labelled `fledge.dev/managed`), so drift is seen; the
+ * Rollouts whose spec.autoscalerRef names a changed HorizontalPodAutoscaler, or whose
+ * primary's copy of it it is.
  *
  * ConfigMaps and Secrets are watched as metadata only (names and resourceVersions): one that a
  * target reads is then read with a GET and only its digest is kept (ConfigHashes). Deployments
- * are kept as what their revision is made of and their readiness (WatchedDeployment). No watch re-lists on a timer:
- * the controller's resync replays the cache.
+ * are kept as what their revision is made of and their readiness (WatchedDeployment),
+ * autoscalers as what the primary's copy is made of (WatchedAutoscaler). No watch re-lists on
+ * a timer: the controller's resync replays the cache.
  */
 export class ControllerWatches {
   readonly caches: Caches;
@@ -67,6 +83,7 @@ export class ControllerWatches {
   readonly readiness: DeploymentReadinessWatch;
   /** Routing objects by type (`describe`), for drift checks without a read. */
   private readonly routes = new Map<string, WatchSet<KubeObject>>();
+  private readonly autoscalers: AutoscalerWatch;
   private readonly core: WatchSet<KubeObject>[];
   private readonly all: WatchSet<KubeObject>[];
 
@@ -80,12 +97,13 @@ export class ControllerWatches {
     },
   ) {
     const { enqueue } = queue;
+    const missingRetryMs = 10_000;
     const watch = <T extends KubeObject>(
       resource: ResourceType,
       extra: Omit<WatcherOptions<T>, 'resource' | 'namespace'> = {},
     ) => {
       const set = new WatchSet<T>(api, resource, options.namespaces, {
-        missingRetryMs: 10_000,
+        missingRetryMs,
         ...extra,
       });
       const watch = describe(resource);
@@ -154,6 +172,26 @@ export class ControllerWatches {
     this.core = [rollouts, deployments, services, configMaps, secrets] as WatchSet<KubeObject>[];
     this.all = [...this.core, ...(routes as WatchSet<KubeObject>[])];
 
+    // Only what the primary's copy is made of wakes a Rollout: the HPA controller rewrites
+    // status every sync period, which would wake every autoscaled Rollout at rest.
+    const autoscalerEvent = (autoscaler: WatchedAutoscaler, previous?: WatchedAutoscaler) => {
+      if (previous && !autoscalerChanged(previous, autoscaler)) return;
+      if (!queue.accepting()) return;
+      const { namespace = '', name = '' } = autoscaler.metadata;
+      for (const key of this.index.rolloutsOfAutoscaler(namespace, name)) enqueue(key);
+    };
+    this.autoscalers = new AutoscalerWatch({
+      discover: () => new Autoscalers(api).version(),
+      watch: (type) =>
+        watch<WatchedAutoscaler>(type, { transform: watchedAutoscaler })
+          .on('add', autoscalerEvent)
+          .on('update', autoscalerEvent)
+          .on('delete', autoscalerEvent),
+      unavailable: (cause) =>
+        options.log.debug({ err: cause }, 'no HorizontalPodAutoscaler version to watch'),
+      retryMs: missingRetryMs,
+    });
+
     const rolloutChanged = (rollout: Rollout & KubeObject) => {
       this.index.setRollout(keyOf(rollout), workloadOf(rollout));
       enqueue(keyOf(rollout));
@@ -215,6 +253,11 @@ export class ControllerWatches {
     return set?.hasSynced ? set : undefined;
   }
 
+  /** The autoscaler watch's cache, once it has listed; effects read the API without one. */
+  autoscalerCache(): Cache<WatchedAutoscaler> | undefined {
+    return this.autoscalers.cache();
+  }
+
   /** Whether a watch (listed) sees the routing object that a spec.routing names. */
   routingWatched(routing: RoutingSpec = {}): boolean {
     const provider = routing.provider ?? 'smi';
@@ -227,17 +270,21 @@ export class ControllerWatches {
     return type !== undefined && this.routeCache(type) !== undefined;
   }
 
-  /** Rollouts, Deployments, Services, ConfigMaps and Secrets are listed; routing types may never be. */
+  /**
+   * Rollouts, Deployments, Services, ConfigMaps and Secrets are listed; routing types and
+   * autoscalers may never be.
+   */
   get synced(): boolean {
     return this.core.every((set) => set.hasSynced);
   }
 
   start(): void {
     for (const set of this.all) set.start();
+    this.autoscalers.start();
   }
 
   async stop(): Promise<void> {
     this.hashes.stop();
-    await Promise.all(this.all.map((set) => set.stop()));
+    await Promise.all([...this.all.map((set) => set.stop()), this.autoscalers.stop()]);
   }
 }

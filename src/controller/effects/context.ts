@@ -16,6 +16,8 @@ import type {
   ReadinessSubject,
   ReadinessWait,
 } from '../deployment-readiness-watch.js';
+import type { Cache } from '../watch-set.js';
+import type { WatchedAutoscaler } from '../workload/watched-autoscaler.js';
 import type { WatchedDeployment } from '../world.js';
 
 /**
@@ -52,6 +54,11 @@ export interface EffectContext {
    * a GET where they are enough; without it, the API server is asked.
    */
   deployments?: { get(namespace: string, name: string): WatchedDeployment | undefined };
+  /**
+   * The HorizontalPodAutoscaler watch's cache, once it has listed: the target's autoscaler and
+   * the primary's copy are read from it; undefined (or absent), they are read from the API.
+   */
+  autoscalerCache?(): Cache<WatchedAutoscaler> | undefined;
   /**
    * Whether the watch caches show the Rollout's three Services as it wants them (undefined:
    * they cannot tell, so the Services are read).

@@ -44,9 +44,16 @@ export function namesOf(rollout: Rollout): WorkloadNames {
   return workloadNames(rollout.metadata.namespace ?? 'default', targetName, serviceName);
 }
 
+/** An autoscaler as the watch holds it (null: absent); undefined while no watch has listed. */
+function cachedAutoscaler(ctx: EffectContext, name: string): Autoscaler | null | undefined {
+  const cache = ctx.autoscalerCache?.();
+  if (!cache) return undefined;
+  return cache.get(namesOf(ctx.rollout()).namespace, name) ?? null;
+}
+
 /**
- * The target's autoscaler (spec.autoscalerRef): null without one; a missing one is an error
- * only where it is `required`.
+ * The target's autoscaler (spec.autoscalerRef), from the watch when it has listed: null
+ * without one; a missing one is an error only where it is `required`.
  */
 async function targetAutoscaler(
   ctx: EffectContext,
@@ -56,7 +63,11 @@ async function targetAutoscaler(
   const ref = ctx.rollout().spec.autoscalerRef;
   if (!ref) return null;
   const { namespace } = namesOf(ctx.rollout());
-  const found = await (await autoscalers.client(ref.apiVersion)).find(namespace, ref.name);
+  const cached = cachedAutoscaler(ctx, ref.name);
+  const found =
+    cached !== undefined
+      ? cached
+      : await (await autoscalers.client(ref.apiVersion)).find(namespace, ref.name);
   if (!found) {
     if (!required) return null;
     throw new Error(
@@ -83,10 +94,24 @@ async function desiredPrimaryAutoscaler(
   );
 }
 
+/** Creates the primary's autoscaler or brings it in step, compared with the watch's copy. */
+function applyPrimaryAutoscaler(
+  ctx: EffectContext,
+  autoscalers: Autoscalers,
+  desired: Autoscaler,
+): Promise<boolean> {
+  return autoscalers.apply(
+    desired,
+    ctx.rollout().spec.autoscalerRef?.apiVersion,
+    cachedAutoscaler(ctx, desired.metadata?.name ?? ''),
+  );
+}
+
 /**
  * Keeps `<name>-primary`'s autoscaler in step with the target's (created if missing). Run at
- * initialization, at each release start and promotion, and while the machine rests; a target
- * autoscaler that is gone leaves the primary's as it is.
+ * initialization, at each release start and promotion, and while the machine rests (then,
+ * with the watch, without a request); a target autoscaler that is gone leaves the primary's
+ * as it is.
  */
 export async function syncPrimaryAutoscaler(
   ctx: EffectContext,
@@ -94,7 +119,7 @@ export async function syncPrimaryAutoscaler(
 ): Promise<AutoscalerSpec | undefined> {
   const desired = await desiredPrimaryAutoscaler(ctx, autoscalers, false);
   if (!desired) return undefined;
-  if (await autoscalers.apply(desired, ctx.rollout().spec.autoscalerRef?.apiVersion)) {
+  if (await applyPrimaryAutoscaler(ctx, autoscalers, desired)) {
     ctx.log.info(
       { autoscaler: desired.metadata?.name },
       "the primary's autoscaler follows the target's",
@@ -284,8 +309,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
               if (!isConflict(error)) throw error;
             }
           }
-          if (autoscaler)
-            await autoscalers.apply(autoscaler, ctx.rollout().spec.autoscalerRef?.apiVersion);
+          if (autoscaler) await applyPrimaryAutoscaler(ctx, autoscalers, autoscaler);
           await ensureServices(source);
           await ctx.router().reconcile(ctx.route());
           await routeTo(ctx, unpinned(0));

@@ -48,25 +48,34 @@ export class Autoscalers {
     return new ResourceClient<Autoscaler>(this.api, autoscalerType(await this.version(preferred)));
   }
 
-  /** Creates the autoscaler or brings the existing one in step; true when it wrote. */
-  async apply(desired: Autoscaler, preferred?: AutoscalerRef['apiVersion']): Promise<boolean> {
+  /**
+   * Creates the autoscaler or brings the existing one in step; true when it wrote. `cached`:
+   * the existing one as a watch holds it (null: absent; undefined: read it), so finding it in
+   * step asks the API server nothing, not even which versions it serves. A write refused
+   * because that copy was stale is made again from a GET.
+   */
+  async apply(
+    desired: Autoscaler,
+    preferred?: AutoscalerRef['apiVersion'],
+    cached?: Autoscaler | null,
+  ): Promise<boolean> {
+    if (cached && autoscalerChange(cached, desired) === undefined) return false;
     const client = await this.client(preferred);
-    const namespace = desired.metadata?.namespace;
-    const name = desired.metadata?.name ?? '';
-    const existing = await client.find(namespace, name);
-    if (!existing) {
+    if (cached !== undefined) {
       try {
-        await client.create(desired);
-        return true;
+        return await write(client, desired, cached);
       } catch (error) {
         if (!isConflict(error)) throw error;
-        return false;
       }
     }
-    const change = autoscalerChange(existing, desired);
-    if (change === undefined) return false;
-    await client.mergePatch(namespace, name, change);
-    return true;
+    const existing = await client.find(desired.metadata?.namespace, desired.metadata?.name ?? '');
+    try {
+      return await write(client, desired, existing);
+    } catch (error) {
+      // Created meanwhile by someone else: theirs stands until the next sync.
+      if (existing || !isConflict(error)) throw error;
+      return false;
+    }
   }
 
   private async servedVersions(): Promise<string[]> {
@@ -87,4 +96,20 @@ export class Autoscalers {
     this.discovered = { at: Date.now(), versions };
     return versions;
   }
+}
+
+/** Creates `desired`, or patches `existing` where it differs (conditionally) on its resourceVersion. */
+async function write(
+  client: ResourceClient<Autoscaler>,
+  desired: Autoscaler,
+  existing: Autoscaler | null,
+): Promise<boolean> {
+  if (!existing) {
+    await client.create(desired);
+    return true;
+  }
+  const change = autoscalerChange(existing, desired);
+  if (change === undefined) return false;
+  await client.mergePatch(desired.metadata?.namespace, desired.metadata?.name ?? '', change);
+  return true;
 }

@@ -10,7 +10,11 @@ import {
 import { RELEASED_FROM_LABEL, releaseRollout } from '../../../src/controller/release.js';
 import type { Autoscaler } from '../../../src/controller/workload/autoscaler.js';
 import { Autoscalers, autoscalerType } from '../../../src/controller/workload/autoscalers.js';
-import type { KubeObject } from '../../../src/kube/api-server.js';
+import {
+  type WatchedAutoscaler,
+  watchedAutoscaler,
+} from '../../../src/controller/workload/watched-autoscaler.js';
+import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
 import { knownTypes, ownerReferenceTo, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer, waitFor } from '../../support/apiserver.js';
 
@@ -127,6 +131,56 @@ describe('autoscalers on a real API server (Kubernetes 1.20)', () => {
     const version = followed.metadata?.resourceVersion;
     await syncPrimaryAutoscaler(context(rollout));
     expect((await hpas().get(namespace, 'api-primary')).metadata?.resourceVersion).toBe(version);
+  });
+
+  it("compares the primary's autoscaler with the watch's copies: in step, no request; a stale copy, written again from a GET", async () => {
+    const { kc } = cluster();
+    const namespace = await cluster().createNamespace('hpa');
+    const rollout = await givenRollout(namespace);
+    await hpas().create(targetAutoscaler(namespace));
+    await syncPrimaryAutoscaler(context(rollout));
+    const cached = new Map<string, WatchedAutoscaler | undefined>();
+    const cache = async (name: string) =>
+      cached.set(name, watchedAutoscaler((await hpas().get(namespace, name)) as KubeObject));
+    await cache('api');
+    await cache('api-primary');
+    const requests: string[] = [];
+    const counted = new ApiServer(kc, 'test', (method, path) => requests.push(`${method} ${path}`));
+    const watched: EffectContext = {
+      ...context(rollout),
+      api: counted,
+      autoscalerCache: () => ({ get: (_namespace, name) => cached.get(name), list: () => [] }),
+    };
+    try {
+      await syncPrimaryAutoscaler(watched);
+      expect(requests).toEqual([]);
+
+      // The target's changed, and someone else wrote the primary's since the watch's copy.
+      await hpas().mergePatch(namespace, 'api', { spec: { maxReplicas: 7 } });
+      await cache('api');
+      await hpas().mergePatch(namespace, 'api-primary', { metadata: { labels: { x: 'y' } } });
+      await syncPrimaryAutoscaler(watched);
+      // Refused (its resourceVersion is the copy's), then read and made again.
+      const primaryPath = `/apis/autoscaling/v2beta2/namespaces/${namespace}/horizontalpodautoscalers/api-primary`;
+      expect(requests).toEqual([
+        'GET /apis/autoscaling',
+        `PATCH ${primaryPath}`,
+        `GET ${primaryPath}`,
+        `PATCH ${primaryPath}`,
+      ]);
+      const primary = await hpas().get(namespace, 'api-primary');
+      expect(primary.spec?.maxReplicas).toBe(7);
+      expect(primary.metadata?.labels).toEqual({ team: 'payments' });
+
+      // A copy that missed its creation: the create's conflict reads it.
+      cached.set('api-primary', undefined);
+      await hpas().mergePatch(namespace, 'api', { spec: { maxReplicas: 6 } });
+      await cache('api');
+      await syncPrimaryAutoscaler(watched);
+      expect((await hpas().get(namespace, 'api-primary')).spec?.maxReplicas).toBe(6);
+    } finally {
+      counted.close();
+    }
   });
 
   it('leaves the primary autoscaler alone when the target autoscaler is gone', async () => {

@@ -10,25 +10,25 @@ import {
 const rollout = (spec: object = {}) =>
   ({ metadata: { namespace: 'prod', name: 'api' }, spec }) as unknown as Rollout;
 
-const world = (released: string[], watched = true): RestingWorld => ({
+const world = (released: string[], watched = true, autoscalersWatched = true): RestingWorld => ({
   released: new Set(released),
   routingWatched: () => watched,
+  autoscalersWatched,
 });
 
 describe('wokenByEvents', () => {
+  const autoscaled = { autoscalerRef: { name: 'api' } };
   it.each([
-    ['let go, routing watched, no autoscaler', ['prod/api'], {}, true, true],
-    ['its machine runs here', [], {}, true, false],
-    [
-      'an autoscaler, which no watch sees',
-      ['prod/api'],
-      { autoscalerRef: { name: 'api' } },
-      true,
-      false,
-    ],
-    ['a routing type that is not watched', ['prod/api'], {}, false, false],
-  ])('%s', (_what, released, spec, watched, expected) => {
-    expect(wokenByEvents('prod/api', rollout(spec), world(released, watched))).toBe(expected);
+    ['let go, routing watched, no autoscaler', ['prod/api'], {}, true, true, true],
+    ['its machine runs here', [], {}, true, true, false],
+    ['an autoscaler, watched', ['prod/api'], autoscaled, true, true, true],
+    ['an autoscaler, whose type no watch has listed', ['prod/api'], autoscaled, true, false, false],
+    ['no autoscaler, whatever the autoscaler watch', ['prod/api'], {}, true, false, true],
+    ['a routing type that is not watched', ['prod/api'], {}, false, true, false],
+  ])('%s', (_what, released, spec, watched, autoscalersWatched, expected) => {
+    expect(
+      wokenByEvents('prod/api', rollout(spec), world(released, watched, autoscalersWatched)),
+    ).toBe(expected);
   });
 });
 
