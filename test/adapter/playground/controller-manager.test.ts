@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApiServer } from '../../../src/kube/api-server.js';
+import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { endpointSliceTypes, knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { startControlPlane } from '../../../src/playground/control-plane.js';
@@ -78,7 +78,7 @@ describe("the playground's kube-controller-manager", () => {
     expect(addresses).toEqual(['127.0.0.5']);
     // The endpoint controller works on the same Service at the same time; its Warning comes
     // through the event broadcaster, batched, within a few seconds.
-    const events = new ResourceClient<{ reason?: string }>(api, knownTypes.events);
+    const events = new ResourceClient<KubeObject & { reason?: string }>(api, knownTypes.events);
     const quietUntil = Date.now() + 8_000;
     while (Date.now() < quietUntil) {
       const reasons = (await events.list(namespace)).items.map((e) => e.reason);
