@@ -376,13 +376,12 @@ const SETTLE_LIMIT_MS = 15 * 60_000;
  * cluster that work runs elsewhere. Says how busy it was, and how long the wait took.
  */
 async function playgroundSettled(pids: number[]): Promise<string> {
-  const cpuMs = () => playgroundCpuMs(pids);
   const started = Date.now();
   let percent = Number.POSITIVE_INFINITY;
   while (Date.now() - started < SETTLE_LIMIT_MS) {
-    const before = cpuMs();
+    const before = playgroundCpuMs(pids);
     await sleep(10_000);
-    percent = (cpuMs() - before) / 100;
+    percent = (playgroundCpuMs(pids) - before) / 100;
     if (percent < SETTLED_CPU_PERCENT) {
       return `the playground settled at ${percent.toFixed(1)}% of a core after ${((Date.now() - started) / 1000).toFixed(0)} s`;
     }

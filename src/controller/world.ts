@@ -108,14 +108,17 @@ export function madeOfChanged(before: WatchedDeployment, after: WatchedDeploymen
  * What the controller keeps of a Service it manages: what `serviceChange` compares (labels,
  * annotations, selector, ports) and the Rollout that owns it, so a change wakes that Rollout.
  */
+/** The metadata a projected watch cache keeps: identity, version, labels and annotations. */
+export interface ProjectedMetadata {
+  name?: string;
+  namespace?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
 export interface WatchedService extends KubeObject {
-  metadata: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+  metadata: ProjectedMetadata;
   /** The name of the Rollout that owns it (its ownerReference), if any. */
   rollout?: string;
   spec: { selector?: Record<string, string>; ports?: V1ServicePort[] };

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/api-server.js';
 import { jsonEqual } from '../../kube/patch.js';
+import type { ProjectedMetadata } from '../world.js';
 import { type AutoscalerSpec, DROPPED_ANNOTATIONS } from './autoscaler.js';
 
 /**
@@ -8,13 +9,7 @@ import { type AutoscalerSpec, DROPPED_ANNOTATIONS } from './autoscaler.js';
  * Not its status, which the HPA controller rewrites every sync period.
  */
 export interface WatchedAutoscaler extends KubeObject {
-  metadata: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
+  metadata: ProjectedMetadata;
   spec?: AutoscalerSpec;
 }
 
