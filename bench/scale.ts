@@ -14,10 +14,12 @@ import {
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
+import { readAuditFacts } from '../chaos/audit-log.js';
 import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';
 import { freePort } from '../src/playground/ports.js';
 import { benchApp, cachedBytes, usage } from './controller.js';
+import { rollbackTimings } from './rollback-audit.js';
 import type { Benchmark } from './run.js';
 import {
   bucketsBetween,
@@ -110,32 +112,15 @@ interface RolloutSeen {
   message: string;
 }
 
-/**
- * What the API server says of the bench's Rollouts and TrafficSplits, through two watches:
- * each Rollout's phase, and for the faulty ones the time its status first showed the
- * deciding failed check and the time its TrafficSplit first gave the canary weight 0 after.
- */
+/** What the API server says of the bench's Rollouts, through a watch: each one's phase. */
 class ApiView {
   readonly rollouts = new Map<string, RolloutSeen>();
-  readonly decidedAt = new Map<string, number>();
-  readonly rollbackMs = new Map<string, number>();
-  /** Faulty rollouts whose TrafficSplit gave the canary weight after weight, by the time it went back to 0. */
-  private readonly zeroAt = new Map<string, number>();
-  private readonly canaryHadWeight = new Set<string>();
-  /**
-   * Rollbacks whose weight 0 came on the TrafficSplit watch before the deciding status came on
-   * the Rollout watch: two streams, so their order says nothing of the order of the writes.
-   */
-  readonly zeroBeforeDecision = new Set<string>();
   /** Watches that ended and were opened again (events in between are seen late, as ADDED). */
   reopened = 0;
   private readonly aborts: AbortController[] = [];
   private stopped = false;
 
-  constructor(
-    private readonly kc: KubeConfig,
-    private readonly faulty: Set<string>,
-  ) {}
+  constructor(private readonly kc: KubeConfig) {}
 
   async start(): Promise<void> {
     await this.watch(`/apis/fledge.dev/v1alpha1/namespaces/${NAMESPACE}/rollouts`, (type, o) => {
@@ -150,39 +135,13 @@ class ApiView {
         canaryWeight?: number;
         message?: string;
       };
-      const seen = {
+      this.rollouts.set(name, {
         phase: status.phase ?? '',
         failedChecks: status.failedChecks ?? 0,
         canaryWeight: status.canaryWeight ?? 0,
         message: status.message ?? '',
-      };
-      this.rollouts.set(name, seen);
-      if (this.faulty.has(name) && seen.failedChecks >= THRESHOLD && !this.decidedAt.has(name)) {
-        this.decidedAt.set(name, Date.now());
-        const zero = this.zeroAt.get(name);
-        if (zero !== undefined) this.zeroBeforeDecision.add(name);
-      }
+      });
     });
-    await this.watch(
-      `/apis/split.smi-spec.io/v1alpha2/namespaces/${NAMESPACE}/trafficsplits`,
-      (_type, o) => {
-        const name = o.metadata?.name as string;
-        if (!this.faulty.has(name)) return;
-        const backends = (
-          (o.spec ?? {}) as { backends?: Array<{ service?: string; weight?: unknown }> }
-        ).backends;
-        const canary = backends?.find((b) => b.service === `${name}-canary`);
-        if (!canary) return;
-        if (Number(canary.weight) > 0) {
-          this.canaryHadWeight.add(name);
-          return;
-        }
-        if (!this.canaryHadWeight.has(name) || this.zeroAt.has(name)) return;
-        this.zeroAt.set(name, Date.now());
-        const decided = this.decidedAt.get(name);
-        if (decided !== undefined) this.rollbackMs.set(name, Date.now() - decided);
-      },
-    );
   }
 
   private async watch(
@@ -227,24 +186,6 @@ class ApiView {
       }
     }
     return 'none';
-  }
-
-  /** Why faulty rollouts have no fail->w0 figure, one phrase per kind of reason. */
-  unobserved(): string {
-    const reasons: string[] = [];
-    for (const name of this.faulty) {
-      if (this.rollbackMs.has(name)) continue;
-      const seen = this.rollouts.get(name);
-      const why = this.zeroBeforeDecision.has(name)
-        ? 'weight 0 seen before the deciding status'
-        : !this.decidedAt.has(name)
-          ? `no deciding status seen (phase ${seen?.phase}, ${seen?.failedChecks} failed checks)`
-          : !this.canaryHadWeight.has(name)
-            ? 'the canary never seen with weight'
-            : 'no weight 0 seen after the decision';
-      reasons.push(`${name}: ${why}`);
-    }
-    return reasons.length === 0 ? 'none' : reasons.join('; ');
   }
 
   count(done: (seen: RolloutSeen) => boolean): number {
@@ -470,19 +411,21 @@ async function runSize(
   mode: ScaleRow['mode'],
   notes: string[],
 ): Promise<ScaleRow> {
+  const faultyNames =
+    mode === 'progressing' ? Array.from({ length: faultyOf(rollouts) }, (_, i) => `app-${i}`) : [];
   const playground = await startPlayground({
     name: `scale-${process.pid}-${rollouts}`,
     logger: pino({ level: 'warn' }),
     lite: { rps: 10, latency: mode === 'progressing' },
     etcdInMemory: true,
+    // The faulty rollouts' writes only: their rollbacks are timed from the API server's record.
+    ...(mode === 'progressing' ? { auditLog: { names: [...faultyNames] } } : {}),
   });
   const kc = new KubeConfig();
   kc.loadFromFile(playground.kubeconfigPath);
   const objects = KubernetesObjectApi.makeApiClient(kc);
-  const faulty = new Set(
-    mode === 'progressing' ? Array.from({ length: faultyOf(rollouts) }, (_, i) => `app-${i}`) : [],
-  );
-  const view = new ApiView(kc, faulty);
+  const faulty = new Set(faultyNames);
+  const view = new ApiView(kc);
   // The API server's /metrics is some MiB at this size: a generous buffer.
   const kubectl = (args: string[]) =>
     new Promise<string>((resolve, reject) => {
@@ -596,7 +539,15 @@ async function runSize(
       bucketsOf(before, 'fledge_analysis_lateness_seconds'),
       bucketsOf(after, 'fledge_analysis_lateness_seconds'),
     );
-    const rollbackMs = [...view.rollbackMs.values()];
+    const auditLog = playground.clusters[0]?.auditLogPath;
+    const rollbacks = rollbackTimings(
+      auditLog ? await readAuditFacts(auditLog) : [],
+      faulty,
+      THRESHOLD,
+    );
+    const timed = [...rollbacks.timings.values()];
+    const rollbackMs = timed.map((timing) => timing.storedMs);
+    const bothWritesMs = timed.map((timing) => timing.bothWritesMs);
     const outcome: Record<string, number> = {};
     for (const seen of view.rollouts.values()) outcome[seen.phase] = (outcome[seen.phase] ?? 0) + 1;
     notes.push(
@@ -604,7 +555,7 @@ async function runSize(
     );
     if (faulty.size > 0) {
       notes.push(
-        `${rollouts} ${mode}: rollbacks without a fail->w0 figure: ${view.unobserved()}; the bench's watches were reopened ${view.reopened} times`,
+        `${rollouts} ${mode}: fail->w0 from the API server's audit log: deciding status stored to weight 0 stored p50/p99 ${quantile(0.5, rollbackMs)?.toFixed(0)}/${quantile(0.99, rollbackMs)?.toFixed(0)} ms; deciding status received to weight 0 stored (both writes) ${quantile(0.5, bothWritesMs)?.toFixed(0)}/${quantile(0.99, bothWritesMs)?.toFixed(0)} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
       );
     }
     notes.push(...latencyNotes(`${rollouts} ${mode}`, before, after, serverBefore, serverAfter));

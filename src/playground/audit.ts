@@ -8,14 +8,44 @@ import { stringify } from 'yaml';
  * - Leases with theirs, except the nodes' heartbeats;
  * - Deployments (spec and scale, not status) with the request only.
  * The first rule that matches decides, hence the exclusion first and the catch-all last.
+ * With a scope of names, only the writes to the Rollouts and routing objects of those names
+ * are kept: a scale run times its sample of rollbacks without logging its thousand others.
  */
-export function auditPolicy(): string {
+export interface AuditScope {
+  /**
+   * Only the Rollouts and routing objects of these names, in any namespace. Not their creates:
+   * the API server matches a rule's names against the request's path, which a create lacks.
+   */
+  names: readonly string[];
+}
+
+const routingAndRollouts = [
+  { group: 'split.smi-spec.io', resources: ['trafficsplits'] },
+  { group: 'gateway.networking.k8s.io', resources: ['httproutes'] },
+  { group: 'policy.linkerd.io', resources: ['httproutes'] },
+  { group: 'fledge.dev', resources: ['rollouts', 'rollouts/status'] },
+];
+
+export function auditPolicy(scope?: AuditScope): string {
   const writes = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+  // One event per request, when its answer is complete: it has the response code.
+  const policy = { apiVersion: 'audit.k8s.io/v1', kind: 'Policy', omitStages: ['RequestReceived'] };
+  if (scope) {
+    const resourceNames = [...scope.names];
+    return stringify({
+      ...policy,
+      rules: [
+        {
+          level: 'RequestResponse',
+          verbs: writes,
+          resources: routingAndRollouts.map((kind) => ({ ...kind, resourceNames })),
+        },
+        { level: 'None' },
+      ],
+    });
+  }
   return stringify({
-    apiVersion: 'audit.k8s.io/v1',
-    kind: 'Policy',
-    // One event per request, when its answer is complete: it has the response code.
-    omitStages: ['RequestReceived'],
+    ...policy,
     rules: [
       {
         level: 'None',
@@ -25,13 +55,7 @@ export function auditPolicy(): string {
       {
         level: 'RequestResponse',
         verbs: writes,
-        resources: [
-          { group: 'split.smi-spec.io', resources: ['trafficsplits'] },
-          { group: 'gateway.networking.k8s.io', resources: ['httproutes'] },
-          { group: 'policy.linkerd.io', resources: ['httproutes'] },
-          { group: 'fledge.dev', resources: ['rollouts', 'rollouts/status'] },
-          { group: 'coordination.k8s.io', resources: ['leases'] },
-        ],
+        resources: [...routingAndRollouts, { group: 'coordination.k8s.io', resources: ['leases'] }],
       },
       {
         level: 'Request',
@@ -42,7 +66,6 @@ export function auditPolicy(): string {
     ],
   });
 }
-
 /** kube-apiserver flags for a JSON-lines audit log, appended to across restarts, never rotated. */
 export function auditFlags(files: { policy: string; log: string }): string[] {
   return [

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Logger, pino } from 'pino';
-import { auditFlags, auditPolicy } from './audit.js';
+import { type AuditScope, auditFlags, auditPolicy } from './audit.js';
 import { assertBinaries } from './binaries.js';
 import { startProcess } from './child-process.js';
 import { generateCredentials, tokenAuthFile } from './credentials.js';
@@ -18,8 +18,11 @@ export interface ControlPlaneOptions {
   name?: string;
   /** Also run kube-controller-manager (Deployments, ReplicaSets, Endpoints, GC). Default true. */
   withControllerManager?: boolean;
-  /** Have kube-apiserver write an audit log of fledge's writes (see audit.ts). Default false. */
-  auditLog?: boolean;
+  /**
+   * Have kube-apiserver write an audit log of fledge's writes (see audit.ts), or of those to
+   * the Rollouts and routing objects of some names only. Default false.
+   */
+  auditLog?: boolean | AuditScope;
   /**
    * etcd keeps its data in memory (a directory on /dev/shm, removed at stop) instead of under
    * `stateDir`. For scale runs: on this kind of VM etcd's fsyncs kept the disk 70% in iowait
@@ -100,7 +103,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   await writeFile(files.tokens, tokenAuthFile(credentials.adminToken), { mode: 0o600 });
   await writeFile(files.serviceAccountKey, credentials.serviceAccountPrivateKey, { mode: 0o600 });
   await writeFile(files.serviceAccountPub, credentials.serviceAccountPublicKey);
-  if (options.auditLog) await writeFile(files.auditPolicy, auditPolicy());
+  if (options.auditLog) {
+    const scope = options.auditLog === true ? undefined : options.auditLog;
+    await writeFile(files.auditPolicy, auditPolicy(scope));
+  }
 
   const [etcdClient, etcdPeer, apiserverPort, controllerManagerPort] = (await freePorts(4)) as [
     number,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
 import { claimAddressBlock } from './address-blocks.js';
+import type { AuditScope } from './audit.js';
 import { assertBinaries } from './binaries.js';
 import { startProcess } from './child-process.js';
 import { type ControlPlane, startControlPlane } from './control-plane.js';
@@ -45,9 +46,10 @@ export interface PlaygroundOptions {
   /**
    * Each API server writes an audit log of fledge's writes (routing objects, Rollouts,
    * Deployments, Leases; see audit.ts), for chaos runs. Off by default: it costs a write per
-   * request and a few MB a minute while rollouts progress.
+   * request and a few MB a minute while rollouts progress. A scope keeps only the writes to
+   * the Rollouts and routing objects of some names (a scale run's sample).
    */
-  auditLog?: boolean;
+  auditLog?: boolean | AuditScope;
   /** Each etcd keeps its data in memory (control-plane.ts says why); for scale runs. */
   etcdInMemory?: boolean;
   logger?: Logger;

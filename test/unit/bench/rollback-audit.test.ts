@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { rollbackTimings } from '../../../bench/rollback-audit.js';
+import type { Subject, WriteFact } from '../../../chaos/audit-log.js';
+
+let id = 0;
+/** A write the API server received at `receivedMs` and completed at `completedMs`. */
+function fact(name: string, receivedMs: number, completedMs: number, subject: Subject): WriteFact {
+  id += 1;
+  return {
+    auditId: `a-${id}`,
+    verb: 'patch',
+    userAgent: 'fledge',
+    code: 200,
+    received: receivedMs * 1000,
+    completed: completedMs * 1000,
+    namespace: 'bench',
+    name,
+    subject,
+  };
+}
+const status = (failedChecks: number): Subject => ({
+  kind: 'rollout-status',
+  status: { failedChecks },
+});
+const split = (name: string, canary: number): Subject => ({
+  kind: 'routing',
+  resource: 'trafficsplits.split.smi-spec.io',
+  routes: [
+    [
+      { service: `${name}-primary`, weight: 100 - canary },
+      { service: `${name}-canary`, weight: canary },
+    ],
+  ],
+});
+
+describe('rollback timings from the audit log', () => {
+  it('times each sampled rollback from its deciding status to its weight 0', () => {
+    const facts = [
+      fact('app-0', 0, 10, split('app-0', 20)),
+      fact('app-0', 20, 30, status(1)),
+      fact('app-0', 1000, 1040, status(2)),
+      fact('app-1', 1010, 1020, status(2)),
+      fact('app-0', 1045, 1100, split('app-0', 0)),
+      fact('app-1', 1030, 1500, split('app-1', 0)),
+      // A later write of the same object does not count again.
+      fact('app-0', 2000, 2010, split('app-0', 0)),
+    ];
+
+    const { timings, unobserved } = rollbackTimings(facts, new Set(['app-0', 'app-1']), 2);
+
+    expect(Object.fromEntries(timings)).toEqual({
+      'app-0': { storedMs: 60, bothWritesMs: 100 },
+      'app-1': { storedMs: 480, bothWritesMs: 490 },
+    });
+    expect(unobserved).toEqual([]);
+  });
+
+  it('says why a sampled rollout has no timing, and ignores refused writes and others', () => {
+    const refused = { ...fact('app-1', 0, 5, status(2)), code: 409 };
+    const facts = [
+      fact('app-0', 0, 10, status(2)),
+      fact('app-0', 20, 30, split('app-0', 10)),
+      refused,
+      fact('app-9', 40, 50, status(2)),
+      fact('app-9', 60, 70, split('app-9', 0)),
+    ];
+
+    const { timings, unobserved } = rollbackTimings(facts, new Set(['app-0', 'app-1']), 2);
+
+    expect(timings.size).toBe(0);
+    expect(unobserved).toEqual([
+      'app-0: no weight 0 written after the deciding status',
+      'app-1: no status with 2 failed checks written',
+    ]);
+  });
+});
