@@ -118,19 +118,8 @@ export function notePassedAnalysis(context: RolloutContext): Update {
   };
 }
 
-/**
- * The next analysis keeps the rollout's cadence: one interval after the analysis just done was
- * due, not after it ended. Counted from the end, rollouts whose grouped query was answered at
- * one instant would be due at one instant ever after, and each interval would gather more of
- * them into one burst of decisions and writes. An analysis that ran a whole interval or more
- * (a slow webhook, a resume long after its time) starts a new cadence from its end.
- */
 export function scheduleNextAnalysis(context: RolloutContext): Update {
-  const now = context.now();
-  const { intervalMs } = context.plan;
-  const due = context.nextAnalysisAt;
-  const onCadence = due !== null && due <= now && now < due + intervalMs;
-  return { nextAnalysisAt: (onCadence ? due : now) + intervalMs };
+  return { nextAnalysisAt: context.now() + context.plan.intervalMs };
 }
 
 export function applyWeight(canaryWeight: number): Update {

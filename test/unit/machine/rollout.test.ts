@@ -11,7 +11,6 @@ import {
   newRevision,
   noData,
   passing,
-  type Run,
   run,
 } from './harness.js';
 
@@ -37,27 +36,6 @@ describe('a healthy rollout', () => {
       });
     },
   );
-
-  it('keeps its cadence when an analysis takes part of the interval', async () => {
-    // A grouped query answers every rollout of a batch at one instant: counted from that
-    // instant, their next analyses would fall together, and bursts would grow each interval.
-    const rollout = await newRevision({ script: { analyse: () => slowAnalysis(rollout) } });
-    const started = await rollout.until(() => rollout.state() === 'Progressing');
-    await rollout.until(() => rollout.doc().iterations === 1);
-    expect(rollout.doc().nextAnalysisAt).toBe(started + 2 * intervalMs);
-    await rollout.until(() => rollout.doc().iterations === 2);
-    expect(rollout.doc().nextAnalysisAt).toBe(started + 3 * intervalMs);
-  });
-
-  it('starts a new cadence after an analysis that took the whole interval', async () => {
-    let ran = 0;
-    const rollout = await newRevision({
-      script: { analyse: () => (ran++ === 0 ? slowAnalysis(rollout, intervalMs + 300) : passing) },
-    });
-    await rollout.until(() => rollout.state() === 'Progressing');
-    const ended = await rollout.until(() => rollout.doc().iterations === 1);
-    expect(rollout.doc().nextAnalysisAt).toBe(ended + intervalMs);
-  });
 
   it('initializes with the current revision as the promoted one and waits', async () => {
     const rollout = run();
@@ -653,13 +631,3 @@ describe('effects that fail or hang', () => {
     },
   );
 });
-
-/** An analysis answered `ms` of simulated time after it was asked, as a lingering batch is. */
-function slowAnalysis(rollout: Run, ms = 300): Promise<AnalysisResult> {
-  const askedAt = rollout.clock.now();
-  return new Promise((resolve) => {
-    const poll = () =>
-      rollout.clock.now() - askedAt >= ms ? resolve(passing) : setImmediate(poll);
-    poll();
-  });
-}
