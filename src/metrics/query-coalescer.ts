@@ -2,10 +2,8 @@
  * Coalesces the grouped metrics of rollouts analysed at about the same time into one query
  * per metric definition: the first rollout to ask opens a batch, the others that ask the same
  * definition within a short linger join it, and one query (or a few, past the size bounds),
- * evaluated at one instant, answers them all. Each rollout keeps its own cadence (the machine
- * counts the next interval from when the analysis was due, not from this answer), so a batch's
- * members meet again at their next interval and rollouts due at other times do not pile onto
- * them: the work of many rollouts stays spread over the interval as their starts were.
+ * evaluated at one instant, answers them all. A batch's members that finish together are due
+ * together at their next interval too, so the batches of steady rollouts tend to merge.
  */
 import type { GroupSeries } from './grouped-result.js';
 import {
