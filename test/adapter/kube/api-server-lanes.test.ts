@@ -57,6 +57,19 @@ describe('ApiServer lanes against a local HTTP server', () => {
     await all;
   });
 
+  // At 1,000 progressing, the 50 rollbacks of one interval waited up to 0.9 s for one of 8.
+  it('sends as many urgent requests at once as the routine lane has sockets', async () => {
+    const urgent = Array.from({ length: ROUTINE_SOCKETS }, (_, i) =>
+      api.request('PATCH', `/api/v1/namespaces/prod/configmaps/held-urgent-${i}`, {
+        body: {},
+        urgent: true,
+      }),
+    );
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(ROUTINE_SOCKETS);
+    for (const response of held.splice(0)) answer(response, {});
+    await Promise.all(urgent);
+  });
+
   // At 10,000 initializing Rollouts the queue outgrew the timeout: every request timed out
   // waiting, was retried, and the controller sent 60,000 status patches without one landing.
   it("counts a request's timeout from its connection, not from its wait for a socket", async () => {
