@@ -103,7 +103,9 @@ export class Controller {
   readonly identity = defaultIdentity();
   /** Turns the writes of initializations take, over all shards this replica holds. */
   private readonly initializations = new Turns(INITIALIZING_AT_ONCE);
-  private readonly telemetry = new ControllerTelemetry(this.registry, this.initializations);
+  private readonly telemetry = new ControllerTelemetry(this.registry, this.initializations, () =>
+    slotCounts(this.queueEntries()),
+  );
   /** Reads for the watches and the Lease: a follower needs them too. */
   private readonly watchApi: ApiServer;
   /**
@@ -424,11 +426,31 @@ export class Controller {
   }, SLOT_PASS_GAP_MS);
 
   /**
-   * The release queue: every Rollout this controller sees holds a slot, waits for one or
-   * neither, by its live machine or, without a runner here, by its stored status. Waiting
-   * releases hear the verdict; the granted ones start at once, so the next pass counts them.
+   * The release queue: waiting releases hear the verdict; the granted ones start at once, so
+   * the next pass counts them. Only a live machine waits, so without one the pass does
+   * nothing: at 1,000 Rollouts progressing without limits, reading them all at every pass
+   * took a tenth of the controller's CPU.
    */
   private allocateSlots(): void {
+    if (!this.anyReleaseWaiting()) return;
+    const entries = this.queueEntries();
+    for (const verdict of allocateSlots(entries, this.releaseLimits)) {
+      this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);
+    }
+  }
+
+  private anyReleaseWaiting(): boolean {
+    for (const runner of this.runners.values()) {
+      if (slotOf(runner.current).kind === 'waiting') return true;
+    }
+    return false;
+  }
+
+  /**
+   * Every Rollout this controller sees holds a slot, waits for one or neither, by its live
+   * machine or, without a runner here, by its stored status.
+   */
+  private queueEntries(): QueueEntry[] {
     const entries: QueueEntry[] = [];
     for (const rollout of this.caches.rollouts.list()) {
       const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
@@ -444,13 +466,7 @@ export class Controller {
         ...(typeof max === 'number' ? { maxInNamespace: max } : {}),
       });
     }
-    for (const [state, count] of Object.entries(slotCounts(entries))) {
-      this.telemetry.releaseSlots.set({ state }, count);
-    }
-    if (!entries.some((entry) => entry.slot.kind === 'waiting')) return;
-    for (const verdict of allocateSlots(entries, this.releaseLimits)) {
-      this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);
-    }
+    return entries;
   }
 
   /** The one status writer of a Rollout, made on first use and kept while it lives. */

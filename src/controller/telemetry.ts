@@ -37,8 +37,15 @@ export class ControllerTelemetry {
   /** The phase each rollout's one phase series is for. */
   private readonly phaseOf = new Map<string, string>();
 
-  /** @param turns the turns initializations take, read at each scrape. */
-  constructor(registry: Registry, turns?: Pick<Turns, 'holding' | 'waiting'>) {
+  /**
+   * @param turns the turns initializations take, read at each scrape.
+   * @param releaseQueue the release queue's slots held and waited for, read at each scrape.
+   */
+  constructor(
+    registry: Registry,
+    turns?: Pick<Turns, 'holding' | 'waiting'>,
+    releaseQueue?: () => { holding: number; waiting: number },
+  ) {
     const registers = [registry];
     // Node's own: heap, GC, and the event loop's delay (nodejs_eventloop_lag_p99_seconds is
     // over the time since the last scrape), which tells a slow loop from a slow API server.
@@ -107,9 +114,14 @@ export class ControllerTelemetry {
     });
     this.releaseSlots = new Gauge({
       name: 'fledge_release_queue',
-      help: 'Releases holding a slot (state="holding") and waiting for one (state="waiting"), as of the last pass of the release queue',
+      help: 'Releases holding a slot (state="holding") and waiting for one (state="waiting")',
       labelNames: ['state'],
       registers,
+      collect() {
+        const counts = releaseQueue?.() ?? { holding: 0, waiting: 0 };
+        this.set({ state: 'holding' }, counts.holding);
+        this.set({ state: 'waiting' }, counts.waiting);
+      },
     });
     this.kubeRequests = new Counter({
       name: 'fledge_kube_requests_total',

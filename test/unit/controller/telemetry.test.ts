@@ -78,3 +78,18 @@ describe('ControllerTelemetry phases', () => {
     ]);
   });
 });
+
+describe('ControllerTelemetry release queue', () => {
+  it('counts the slots held and waited for at the scrape, not at a pass of the queue', async () => {
+    // The pass now runs only while a release waits: a gauge it set would go stale.
+    const registry = new Registry();
+    let counts = { holding: 3, waiting: 1 };
+    new ControllerTelemetry(registry, undefined, () => counts);
+
+    expect(await registry.metrics()).toContain('fledge_release_queue{state="waiting"} 1');
+    counts = { holding: 4, waiting: 0 };
+    const text = await registry.metrics();
+    expect(text).toContain('fledge_release_queue{state="holding"} 4');
+    expect(text).toContain('fledge_release_queue{state="waiting"} 0');
+  });
+});
