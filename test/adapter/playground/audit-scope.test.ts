@@ -7,8 +7,9 @@ import { parse } from 'yaml';
 import { readAuditFacts } from '../../../chaos/audit-log.js';
 import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
-import { knownTypes, ResourceClient, type ResourceType } from '../../../src/kube/resources.js';
+import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { startControlPlane } from '../../../src/playground/control-plane.js';
+import { smiFormat } from '../../../src/routing/smi.js';
 import { applyCrdFile, crdFiles } from '../../support/apiserver.js';
 import { rolloutManifest } from '../../support/manifests.js';
 
@@ -16,14 +17,6 @@ const stops: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });
-
-const trafficSplits: ResourceType = {
-  group: 'split.smi-spec.io',
-  version: 'v1alpha2',
-  plural: 'trafficsplits',
-  kind: 'TrafficSplit',
-  namespaced: true,
-};
 
 describe("a scoped audit log on the playground's kube-apiserver", () => {
   it("keeps the changes to the named Rollouts and routing objects, with their objects, and no one else's", async () => {
@@ -45,7 +38,7 @@ describe("a scoped audit log on the playground's kube-apiserver", () => {
     await applyCrdFile(api, path.join(root, crdFiles.rollout));
     await applyCrdFile(api, path.join(root, crdFiles.trafficSplit));
     const namespace = 'default';
-    const splits = new ResourceClient(api, trafficSplits);
+    const splits = new ResourceClient(api, smiFormat('v1alpha2').type);
     const rollouts = new ResourceClient(api, knownTypes.rollouts);
     for (const name of ['sampled', 'other']) {
       await splits.create({
