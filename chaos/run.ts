@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, pino } from 'pino';
 import { ApiServer } from '../src/kube/api-server.js';
-import { loadKubeConfig } from '../src/kube/client.js';
+import { loadKubeConfig } from '../src/kube/kubeconfig.js';
 import { knownTypes, resourcePath } from '../src/kube/resources.js';
 import { playgroundStateDir } from '../src/playground/paths.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiServer } from '../kube/api-server.js';
-import { loadKubeConfig } from '../kube/client.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 
 /** The flags every cluster command takes, with kubectl's names and meaning. */
 export interface KubeFlags {
@@ -26,11 +26,9 @@ export function addKubeFlags(command: Command): Command {
 /** Resolves the cluster and namespace as kubectl does from the same flags. */
 export function kubeTarget(flags: KubeFlags): KubeTarget {
   const kc = loadKubeConfig({ kubeconfigPath: flags.kubeconfig, context: flags.context });
-  const context = kc.getCurrentContext();
-  const contextNamespace = kc.getContextObject(context)?.namespace;
   return {
     api: new ApiServer(kc),
-    namespace: flags.namespace || contextNamespace || 'default',
-    context,
+    namespace: flags.namespace || kc.namespace || 'default',
+    context: kc.currentContext,
   };
 }

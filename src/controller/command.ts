@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { durationOption } from '../cli/duration-option.js';
 import { portOption } from '../cli/port-option.js';
-import { loadKubeConfig } from '../kube/client.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { loadtesterAuth } from '../webhooks/auth.js';
 import { Controller } from './controller.js';
 import { maxShards } from './shards.js';

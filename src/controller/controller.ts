@@ -1,10 +1,10 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { API_VERSION, KIND, type Rollout } from '../api/types.js';
 import { startClusterDashboard } from '../dashboard/in-cluster.js';
 import type { Dashboard } from '../dashboard/server.js';
+import type { ClusterAccess } from '../kube/api-server.js';
 import { ApiServer } from '../kube/api-server.js';
 import { defaultIdentity, type LeaderTerm, NotLeadingError } from '../kube/leader.js';
 import { leaseTimings } from '../kube/lease-record.js';
@@ -53,7 +53,7 @@ const INITIALIZING_AT_ONCE = 64;
 const SLOT_PASS_GAP_MS = 50;
 
 export interface ControllerOptions {
-  kc: KubeConfig;
+  kc: ClusterAccess;
   log: Logger;
   /** Watch these namespaces only; all when empty. */
   namespaces: string[];

@@ -1,6 +1,6 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { WriterStamp } from '../api/types.js';
 import { LinkedAbort } from '../kube/abort.js';
+import type { ClusterAccess } from '../kube/api-server.js';
 import { ApiServer, type RequestObserver, type RequestOptions } from '../kube/api-server.js';
 import { type LeaderTerm, NotLeadingError } from '../kube/leader-term.js';
 
@@ -114,7 +114,7 @@ export function supersededBy(stored: WriterStamp | undefined, mine: WriterStamp)
  */
 export class FencedApiServer extends ApiServer {
   constructor(
-    kc: KubeConfig,
+    kc: ClusterAccess,
     userAgent: string,
     private readonly fence: Fence,
     observer?: RequestObserver,

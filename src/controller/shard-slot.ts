@@ -1,6 +1,5 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { RequestObserver } from '../kube/api-server.js';
+import type { ClusterAccess, RequestObserver } from '../kube/api-server.js';
 import { EventRecorder } from '../kube/events.js';
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import { FencedApiServer, TermFence } from './fence.js';
@@ -27,7 +26,7 @@ export class ShardSlot {
   constructor(
     readonly shard: number,
     options: {
-      kc: KubeConfig;
+      kc: ClusterAccess;
       userAgent: string;
       identity: string;
       marginMs: number;

@@ -1,13 +1,13 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ClusterAccess } from '../kube/api-server.js';
 import { ApiServer } from '../kube/api-server.js';
 import { ClusterGatekeeper } from './cluster-gatekeeper.js';
 import { type Dashboard, type DashboardLimits, startDashboard } from './server.js';
 
 export interface ClusterDashboardOptions {
   /** The controller's credentials: they read and patch; the user's RBAC decides what is allowed. */
-  kc: KubeConfig;
+  kc: ClusterAccess;
   host: string;
   port: number;
   /** The controller's namespaces; empty: all. */

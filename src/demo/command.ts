@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { ApiServer } from '../kube/api-server.js';
-import { loadKubeConfig } from '../kube/client.js';
-import { LOADTESTER_URL } from '../playground/fledge-services.js';
-import { playgroundDown, playgroundUp } from '../playground/lifecycle.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { playgroundStateDir } from '../playground/paths.js';
 import { runDemoStory } from './story.js';
 import { renderSummary } from './summary.js';
@@ -25,6 +23,9 @@ export function registerDemo(program: Command): void {
     .option('--namespace <ns>', "the demo app's namespace (recreated)", 'demo')
     .option('--keep', 'leave the playground running afterwards, to look around')
     .action(async (flags: DemoFlags) => {
+      // Loaded here, not with the CLI: they bring client-node and the simulators.
+      const { playgroundDown, playgroundUp } = await import('../playground/lifecycle.js');
+      const { LOADTESTER_URL } = await import('../playground/fledge-services.js');
       const progress = (line: string) => process.stderr.write(`${line}\n`);
       // The playground runs detached: an interrupted demo must still take it down.
       const interrupted = (signal: NodeJS.Signals) => {

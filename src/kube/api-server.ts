@@ -1,7 +1,18 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { checkTimeout, LinkedAbort } from './abort.js';
+
+/**
+ * Where the API server is and what a request to it carries: fledge's Kubeconfig, or
+ * client-node's KubeConfig (the playground and tests, which also use its typed clients).
+ */
+export interface ClusterAccess {
+  getCurrentCluster(): { server: string; proxyUrl?: string } | null;
+  /** Sets TLS options, credentials and, if needed, the agent on one request. */
+  applyToHTTPSOptions(options: https.RequestOptions): Promise<void>;
+  /** Told when the API server refused the credentials (401), so that they are renewed. */
+  credentialsRejected?(): void;
+}
 
 /** Raw JSON as the API server sends it: timestamps stay strings, unknown fields survive. */
 export interface KubeObject {
@@ -165,7 +176,7 @@ export class ApiServer {
    * controller replicas (or of one replica before and after a restart) can be told apart.
    */
   constructor(
-    readonly kc: KubeConfig,
+    readonly kc: ClusterAccess,
     private readonly userAgent = 'fledge',
     private readonly observer?: RequestObserver,
   ) {}
@@ -185,7 +196,7 @@ export class ApiServer {
       const response = await this.send(method, path, options, deadline, true, trace);
       const text = await readBody(response);
       const status = response.statusCode ?? 0;
-      if (status < 200 || status >= 300) throw apiError(method, path, status, text);
+      if (status < 200 || status >= 300) throw this.failed(method, path, status, text);
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (error) {
       throw abortedOr(error, call, method, path);
@@ -210,7 +221,7 @@ export class ApiServer {
       trace?.ended();
       call.clearDeadline();
       const status = response.statusCode ?? 0;
-      if (status !== 200) throw apiError('GET', path, status, await readBody(response));
+      if (status !== 200) throw this.failed('GET', path, status, await readBody(response));
       // The caller's signal stays linked for as long as the stream lives.
       response.once('close', () => call.dispose());
       return response;
@@ -220,6 +231,11 @@ export class ApiServer {
       response?.destroy();
       throw abortedOr(error, call, 'GET', path);
     }
+  }
+
+  private failed(method: string, path: string, status: number, body: string): KubeApiError {
+    if (status === 401) this.kc.credentialsRejected?.();
+    return apiError(method, path, status, body);
   }
 
   private async send(

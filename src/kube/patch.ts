@@ -1,18 +1,5 @@
-import {
-  type ConfigurationOptions,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
 import { isObject } from '../api/json.js';
 import { isConflict } from './api-server.js';
-
-/**
- * Options for client-node's typed patch calls. client-node 1.4 sends
- * application/json-patch+json for every patch unless a header named exactly `Content-Type`
- * overrides it, so a merge patch without these options is rejected as a malformed JSON patch.
- */
-export const mergePatchOptions = (): ConfigurationOptions =>
-  setHeaderOptions('Content-Type', PatchStrategy.MergePatch) as ConfigurationOptions;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -5,7 +5,7 @@ import { portOption } from '../cli/port-option.js';
 import { AllowListError, parseAllowList } from './allow-list.js';
 import { TOKEN_ENV, tokenProblem } from './auth.js';
 import { readClusterDomain } from './cluster-domain.js';
-import { type Loadtester, startLoadtester } from './server.js';
+import type { Loadtester } from './server.js';
 
 interface LoadtesterFlags {
   port: number;
@@ -44,6 +44,8 @@ export function registerLoadtester(program: Command): void {
       const proxy =
         flags.proxy ?? (envProxy ? checkProxy(envProxy, 'FLEDGE_MESH_PROXY') : undefined);
       const token = readToken(flags.tokenFile, process.env[TOKEN_ENV]);
+      // autocannon loads with the command, not with the CLI that also runs the controller.
+      const { startLoadtester } = await import('./server.js');
       const loadtester = await startLoadtester({
         port: flags.port,
         host: flags.host,

@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
-import { playgroundDown, playgroundEnv, playgroundUp } from './lifecycle.js';
-import { LATENCY_VARIABLE, latencyFromEnv } from './multicluster/index.js';
+import { LATENCY_VARIABLE, latencyFromEnv } from './multicluster/latency.js';
 import { playgroundStateDir } from './paths.js';
 import { formatEnv } from './shell-env.js';
-import { runSupervisor } from './supervisor.js';
+
+/*
+ * The playground's modules load when one of its commands runs: they bring client-node and the
+ * simulators, which `fledge controller` (the same CLI) must not carry in its memory.
+ */
+const lifecycle = () => import('./lifecycle.js');
 
 const defaultName = 'playground';
 const fledgeFlag = '--no-fledge';
@@ -59,6 +63,7 @@ export function registerPlayground(program: Command): void {
       .command('up')
       .description('start the playground in the background and print its environment'),
   ).action(async (options: UpOptions) => {
+    const { playgroundUp } = await lifecycle();
     const env = await playgroundUp({
       name: options.name,
       clusters: options.clusters,
@@ -77,6 +82,7 @@ export function registerPlayground(program: Command): void {
     .option('--name <name>', 'which playground', defaultName)
     .option('--purge', 'also remove its state directory (etcd data and logs)')
     .action(async (options: { name: string; purge?: boolean }) => {
+      const { playgroundDown } = await lifecycle();
       const stopped = await playgroundDown(options.name, { purge: options.purge });
       const purged = options.purge ? `; removed ${playgroundStateDir(options.name)}` : '';
       process.stderr.write(
@@ -93,6 +99,7 @@ export function registerPlayground(program: Command): void {
     )
     .option('--name <name>', 'which playground', defaultName)
     .action(async (options: { name: string }) => {
+      const { playgroundEnv } = await lifecycle();
       process.stdout.write(`${formatEnv(await playgroundEnv(options.name))}\n`);
     });
 
@@ -101,6 +108,7 @@ export function registerPlayground(program: Command): void {
       .command('run')
       .description('run the playground in the foreground until interrupted (what `up` starts)'),
   ).action(async (options: UpOptions) => {
+    const { runSupervisor } = await import('./supervisor.js');
     const fledge = { controller: options.fledge, loadtester: options.fledge };
     // The simulators keep timers and sockets open; the process ends with the playground.
     process.exit(await runSupervisor({ name: options.name, clusters: options.clusters, fledge }));

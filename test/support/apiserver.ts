@@ -7,7 +7,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ApiServer, isAlreadyExists, type KubeObject } from '../../src/kube/api-server.js';
-import { loadKubeConfig } from '../../src/kube/client.js';
+import { typedKubeConfig } from '../../src/kube/client.js';
+import { loadKubeConfig } from '../../src/kube/kubeconfig.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../../src/kube/resources.js';
 import { startControlPlane } from '../../src/playground/control-plane.js';
 
@@ -50,8 +51,9 @@ export async function startTestApiServer(
 ): Promise<TestApiServer> {
   const stateDir = await mkdtemp(path.join(tmpdir(), 'fledge-apiserver-'));
   const plane = await startControlPlane({ stateDir, withControllerManager: false });
-  const kc = loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath });
-  const api = new ApiServer(kc);
+  const kc = typedKubeConfig(plane.kubeconfigPath);
+  // fledge's own kubeconfig, as the controller loads it; `kc` is client-node's, for typed clients.
+  const api = new ApiServer(loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }));
   let namespaces = 0;
   try {
     for (const crd of crds) await applyCrdFile(api, path.join(repoRoot, crdFiles[crd]));

@@ -1,7 +1,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ApiServer, statusCodeOf } from '../../kube/api-server.js';
-import { mergePatchOptions } from '../../kube/patch.js';
+import { mergePatchOptions } from '../../kube/client.js';
 import { knownTypes } from '../../kube/resources.js';
 import { startSimulatorWatch } from '../simulator-watch.js';
 import { behaviourFromEnv } from './app-behaviour.js';

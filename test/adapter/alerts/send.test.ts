@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderSettings } from '../../../src/alerts/message.js';
 import { type ProviderType, renderers } from '../../../src/alerts/providers/index.js';
 import { sendAlert } from '../../../src/alerts/send.js';
+import { type ConnectProxy, startConnectProxy } from '../../support/connect-proxy.js';
 import { close, startReceiver } from '../../support/receiver.js';
 import { message } from '../../unit/alerts/fixtures.js';
 
@@ -109,29 +110,17 @@ describe('sendAlert', () => {
 });
 
 describe('sendAlert through a proxy', () => {
-  let proxy: Server;
+  let proxy: ConnectProxy;
   let proxyUrl: string;
-  const tunnels: string[] = [];
+  let tunnels: string[];
 
   beforeAll(async () => {
-    proxy = createServer((_req, res) => res.writeHead(405).end());
-    proxy.on('connect', (req, socket, head) => {
-      tunnels.push(`${req.method} ${req.url} ${req.headers['proxy-authorization'] ?? ''}`.trim());
-      const [host = '', port = ''] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
-        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(socket);
-        socket.pipe(upstream);
-      });
-      upstream.on('error', () => socket.destroy());
-      socket.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyUrl = `http://user:pw@127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    proxy = await startConnectProxy();
+    tunnels = proxy.tunnels;
+    proxyUrl = proxy.url.replace('http://', 'http://user:pw@');
   });
 
-  afterAll(() => close(proxy));
+  afterAll(() => proxy.close());
 
   it('tunnels with CONNECT, with the proxy’s credentials, and names the proxy without them', async () => {
     const delivery = await sendAlert({

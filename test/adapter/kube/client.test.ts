@@ -1,24 +1,11 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { loadKubeConfig, makeClients } from '../../../src/kube/client.js';
-import { mergePatchOptions } from '../../../src/kube/patch.js';
+import { makeClients, mergePatchOptions } from '../../../src/kube/client.js';
 import { useApiServer } from '../../support/apiserver.js';
 
 const cluster = useApiServer();
 
-describe('kube clients on a real API server', () => {
-  it('loads a kubeconfig file and picks the named context', () => {
-    const kc = loadKubeConfig({ kubeconfigPath: cluster().kubeconfigPath, context: 'playground' });
-    expect(kc.getCurrentContext()).toBe('playground');
-    expect(kc.getCurrentCluster()?.server).toBe(cluster().server);
-  });
-
-  it('names the known contexts when --context is unknown', () => {
-    expect(() =>
-      loadKubeConfig({ kubeconfigPath: cluster().kubeconfigPath, context: 'prod' }),
-    ).toThrow(/no context "prod" \(known: playground\)/);
-  });
-
+describe("client-node's typed clients on a real API server", () => {
   it('merge-patches with a typed client when given mergePatchOptions', async () => {
     const namespace = await cluster().createNamespace();
     const { core } = makeClients(cluster().kc);

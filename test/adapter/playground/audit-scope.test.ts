@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readAuditFacts } from '../../../chaos/audit-log.js';
 import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
-import { loadKubeConfig } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { startControlPlane } from '../../../src/playground/control-plane.js';
 import { smiFormat } from '../../../src/routing/smi.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
-import { loadKubeConfig } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import { endpointSliceTypes, knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { startControlPlane } from '../../../src/playground/control-plane.js';
 

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readAuditFacts } from '../../../chaos/audit-log.js';
 import { ApiServer } from '../../../src/kube/api-server.js';
-import { loadKubeConfig } from '../../../src/kube/client.js';
+import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { clusterBinaries } from '../../../src/playground/binaries.js';
 import { isAlive, startProcess } from '../../../src/playground/child-process.js';
