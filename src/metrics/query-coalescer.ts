@@ -71,6 +71,27 @@ interface Batch<T> {
 }
 
 /**
+ * Members settled in one turn of the event loop. What a settled member's analysis does next
+ * (its machine's step, a status write, an Event) runs in the microtasks right after: settling
+ * a whole batch at once held the event loop for all of them, and a rollback's answer from the
+ * API server waited behind the steps of up to a hundred other rollouts.
+ */
+const SETTLED_PER_TURN = 8;
+
+/** Calls `settle` for each member, a few per turn of the event loop, I/O in between. */
+async function inTurns<T>(
+  members: readonly T[],
+  settle: (member: T, index: number) => void,
+): Promise<void> {
+  for (let index = 0; index < members.length; index += 1) {
+    if (index > 0 && index % SETTLED_PER_TURN === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    settle(members[index] as T, index);
+  }
+}
+
+/**
  * `provider` with `queryGrouped`; everything else is passed through. Batches are keyed by
  * definition and live at most one linger, so the open ones are bounded by the definitions in
  * use, each by `maxMembers` (a full batch is sent at once).
@@ -107,7 +128,7 @@ export function coalesceQueries(
       // One member's cancellation must not cancel the others': the provider's own timeout bounds it.
       const series = await batch.send(definition.render(identities), timeMs);
       const values = fanOut(series, definition.labels, identities, batch.noSeries);
-      members.forEach((member, index) => {
+      await inTurns(members, (member, index) => {
         settle(member);
         const value = values[index] ?? { value: batch.noSeries() };
         if ('value' in value) member.resolve(value.value);
@@ -123,10 +144,10 @@ export function coalesceQueries(
         }
       });
     } catch (error) {
-      for (const member of members) {
+      await inTurns(members, (member) => {
         settle(member);
         member.reject(asMember(error, member));
-      }
+      });
     }
   }
 

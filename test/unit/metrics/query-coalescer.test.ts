@@ -162,6 +162,29 @@ describe('coalesceQueries', () => {
     expect(prometheus.grouped).toHaveLength(1);
   });
 
+  it('answers a large batch a few members per turn of the event loop, I/O in between', async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `w${i}`);
+    const prometheus = fakePrometheus(Object.fromEntries(names.map((n) => [n, 1])));
+    const coalesced = coalesceQueries(prometheus.provider);
+    const order: string[] = [];
+    await Promise.all(
+      names.map((n, index) =>
+        coalesced.queryGrouped(askOf(n)).then(() => {
+          // The first answer's continuation starts some I/O: it must be served before all
+          // the others' continuations have run, not after.
+          if (index === 0) setImmediate(() => order.push('io'));
+          order.push('answer');
+        }),
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(prometheus.grouped).toHaveLength(1);
+    const io = order.indexOf('io');
+    expect(io).toBeGreaterThan(0);
+    expect(io).toBeLessThan(20);
+    expect(order).toHaveLength(101);
+  });
+
   it('asks alone where the provider cannot answer grouped queries', async () => {
     const { provider, single } = fakePrometheus({ a: 99 });
     const coalesced = coalesceQueries({ query: provider.query });
