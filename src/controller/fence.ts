@@ -1,7 +1,11 @@
 import type { WriterStamp } from '../api/types.js';
 import { LinkedAbort } from '../kube/abort.js';
-import type { ClusterAccess } from '../kube/api-server.js';
-import { ApiServer, type RequestObserver, type RequestOptions } from '../kube/api-server.js';
+import {
+  ApiServer,
+  type ClusterAccess,
+  type RequestObserver,
+  type RequestOptions,
+} from '../kube/api-server.js';
 import { type LeaderTerm, NotLeadingError } from '../kube/leader-term.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ClusterAccess } from '../kube/api-server.js';
-import { ApiServer } from '../kube/api-server.js';
+import { ApiServer, type ClusterAccess } from '../kube/api-server.js';
 import { ClusterGatekeeper } from './cluster-gatekeeper.js';
 import { type Dashboard, type DashboardLimits, startDashboard } from './server.js';
 

@@ -25,8 +25,6 @@ export interface ExecPluginOptions {
   cluster: { server: string; 'certificate-authority-data'?: string; 'tls-server-name'?: string };
   /** A plugin that answers slower than this is killed (default 60 s). */
   timeoutMs?: number;
-  /** Environment the plugin inherits (default: this process's). */
-  env?: NodeJS.ProcessEnv;
 }
 
 /** More than any credential; a plugin printing past it is broken, not slow. */
@@ -53,8 +51,8 @@ export class ExecPlugin {
     private readonly options: ExecPluginOptions,
   ) {}
 
-  async credential(now = Date.now()): Promise<ExecCredential> {
-    if (this.cached && now < this.cached.renewAt) return this.cached.credential;
+  async credential(): Promise<ExecCredential> {
+    if (this.cached && Date.now() < this.cached.renewAt) return this.cached.credential;
     this.running ??= this.run().finally(() => {
       this.running = undefined;
     });
@@ -93,7 +91,7 @@ export class ExecPlugin {
         ...(config.provideClusterInfo ? { cluster: clusterInfo(options.cluster) } : {}),
       },
     };
-    const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+    const env: NodeJS.ProcessEnv = { ...process.env };
     for (const { name, value } of config.env ?? []) env[name] = value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify(info);
     return new Promise((resolve, reject) => {

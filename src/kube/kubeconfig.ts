@@ -55,6 +55,8 @@ export class Kubeconfig implements ClusterAccess {
   private readonly userName: string;
   private readonly tls: Pick<https.RequestOptions, 'ca' | 'cert' | 'key'>;
   private readonly exec: ExecPlugin | undefined;
+  /** Legacy auth-providers and SOCKS proxies: only client-node implements them. */
+  private readonly needsClientNode: boolean;
   private token: { value: string; readAt: number } | undefined;
   private proxyAgent: Agent | undefined;
   private legacy: Promise<ClusterAccess> | undefined;
@@ -113,6 +115,8 @@ export class Kubeconfig implements ClusterAccess {
     this.exec = user.exec
       ? new ExecPlugin(user.exec, { user: this.userName, cluster: this.cluster })
       : undefined;
+    this.needsClientNode =
+      user['auth-provider'] !== undefined || /^socks/.test(cluster['proxy-url'] ?? '');
   }
 
   getCurrentCluster(): { server: string; proxyUrl?: string } {
@@ -122,7 +126,7 @@ export class Kubeconfig implements ClusterAccess {
 
   /** Sets TLS options, credentials and (behind a proxy) the agent on one request. */
   async applyToHTTPSOptions(options: https.RequestOptions): Promise<void> {
-    if (this.needsClientNode()) {
+    if (this.needsClientNode) {
       this.legacy ??= this.clientNodeConfig();
       return (await this.legacy).applyToHTTPSOptions(options);
     }
@@ -135,7 +139,7 @@ export class Kubeconfig implements ClusterAccess {
     if (user.as) headers['Impersonate-User'] = user.as;
     if (user['as-groups']?.length) headers['Impersonate-Group'] = user['as-groups'];
     if (user.username) options.auth = `${user.username}:${user.password ?? ''}`;
-    const token = this.exec ? await this.execCredential(options) : this.bearerToken();
+    const token = this.exec ? await execCredential(this.exec, options) : this.bearerToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (cluster['proxy-url']) {
       this.proxyAgent ??= new HttpsProxyAgent(cluster['proxy-url'], { keepAlive: true });
@@ -150,17 +154,9 @@ export class Kubeconfig implements ClusterAccess {
     if (this.token) this.token.readAt = Number.NEGATIVE_INFINITY;
   }
 
-  private async execCredential(options: https.RequestOptions): Promise<string | undefined> {
-    const credential = await (this.exec as ExecPlugin).credential();
-    if (credential.clientCertificateData && credential.clientKeyData) {
-      options.cert = credential.clientCertificateData;
-      options.key = credential.clientKeyData;
-    }
-    return credential.token;
-  }
-
-  private bearerToken(now = Date.now()): string | undefined {
+  private bearerToken(): string | undefined {
     const { tokenFile, token } = this.user;
+    const now = Date.now();
     if (!tokenFile) return token;
     if (this.token && now - this.token.readAt < TOKEN_FILE_TTL_MS) return this.token.value;
     try {
@@ -173,12 +169,6 @@ export class Kubeconfig implements ClusterAccess {
       );
     }
     return this.token.value;
-  }
-
-  private needsClientNode(): boolean {
-    return (
-      this.user['auth-provider'] !== undefined || /^socks/.test(this.cluster['proxy-url'] ?? '')
-    );
   }
 
   /** client-node's KubeConfig for this context, for what only it implements. */
@@ -203,6 +193,19 @@ export class Kubeconfig implements ClusterAccess {
   private known(): string {
     return this.contexts.join(', ') || 'none';
   }
+}
+
+/** Puts a plugin's client certificate on the request; returns its token, if it gave one. */
+async function execCredential(
+  exec: ExecPlugin,
+  options: https.RequestOptions,
+): Promise<string | undefined> {
+  const credential = await exec.credential();
+  if (credential.clientCertificateData && credential.clientKeyData) {
+    options.cert = credential.clientCertificateData;
+    options.key = credential.clientKeyData;
+  }
+  return credential.token;
 }
 
 /** A PEM from a file or from base64 data, read once: a file that cannot be read fails the load. */

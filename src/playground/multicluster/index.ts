@@ -7,8 +7,6 @@ import { linkObject, MULTICLUSTER_NAMESPACE, writeLink } from './links.js';
 import type { GatewayAddress } from './mirror-objects.js';
 import { type ServiceMirror, startServiceMirror } from './service-mirror.js';
 
-export { LATENCY_VARIABLE, latencyFromEnv } from './latency.js';
-
 export interface LinkedCluster {
   name: string;
   kubeconfigPath: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ApiServer, type KubeApiError } from '../../../src/kube/api-server.js';
-import type { ExecConfig } from '../../../src/kube/exec-credential.js';
+import { type ExecConfig, ExecPlugin } from '../../../src/kube/exec-credential.js';
 import { loadKubeConfig } from '../../../src/kube/kubeconfig.js';
 import { useApiServer } from '../../support/apiserver.js';
 import { startConnectProxy } from '../../support/connect-proxy.js';
@@ -169,7 +169,6 @@ describe('an exec credential plugin, against a real API server', () => {
 
   it('kills a plugin that does not answer in time', async () => {
     const { pluginDir } = execKubeconfig('hang');
-    const { ExecPlugin } = await import('../../../src/kube/exec-credential.js');
     const hanging = new ExecPlugin(
       {
         apiVersion: 'client.authentication.k8s.io/v1',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { latencyFromEnv, meshProxyVariables } from '../../../src/playground/multicluster/index.js';
+import { meshProxyVariables } from '../../../src/playground/multicluster/index.js';
+import { latencyFromEnv } from '../../../src/playground/multicluster/latency.js';
 
 describe('latencyFromEnv', () => {
   it('reads FLEDGE_CROSS_CLUSTER_LATENCY_MS as milliseconds', () => {
