@@ -306,6 +306,40 @@ function playgroundCpuMs(pids: number[]): number {
   }, 0);
 }
 
+/** CPU time so far of each process, by pid, with its label or else its command name. */
+function cpuOfProcesses(
+  pids: number[],
+  labels: Map<number, string>,
+): Map<number, { name: string; cpuMs: number }> {
+  const times = new Map<number, { name: string; cpuMs: number }>();
+  for (const pid of pids) {
+    try {
+      const name = labels.get(pid) ?? readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      times.set(pid, { name, cpuMs: usage(pid).cpuMs });
+    } catch {
+      // Gone: it counts nothing.
+    }
+  }
+  return times;
+}
+
+/** Who had the cores between two readings, in % of one core, busiest first. */
+function cpuShares(
+  before: Map<number, { name: string; cpuMs: number }>,
+  after: Map<number, { name: string; cpuMs: number }>,
+  seconds: number,
+): string {
+  const byName = new Map<string, number>();
+  for (const [pid, { name, cpuMs }] of after) {
+    const spent = cpuMs - (before.get(pid)?.cpuMs ?? cpuMs);
+    byName.set(name, (byName.get(name) ?? 0) + spent);
+  }
+  return [...byName]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${(ms / 10 / seconds).toFixed(1)}`)
+    .join(', ');
+}
+
 /** How busy the playground may be, in % of a core, for the cluster to count as at rest. */
 const SETTLED_CPU_PERCENT = 25;
 const SETTLE_LIMIT_MS = 15 * 60_000;
@@ -485,6 +519,11 @@ async function runSize(
     const serverBefore = await serverMetrics(kubectl);
     const started = usage(pid);
     const startedAt = Date.now();
+    const processLabels = new Map([
+      [pid, 'controller'],
+      [process.pid, 'bench'],
+    ]);
+    const processesBefore = cpuOfProcesses([...playground.pids(), pid, process.pid], processLabels);
 
     if (mode === 'at rest') {
       await sleep(REST_MS);
@@ -534,6 +573,9 @@ async function runSize(
     const ended = usage(pid);
     clearInterval(sampler);
     const seconds = (Date.now() - startedAt) / 1000;
+    notes.push(
+      `${rollouts} ${mode}: CPU by process over the measured run, % of one core: ${cpuShares(processesBefore, cpuOfProcesses([...processesBefore.keys()], processLabels), seconds)}`,
+    );
     const intervals = seconds / INTERVAL_S;
     const lateness = bucketsBetween(
       bucketsOf(before, 'fledge_analysis_lateness_seconds'),

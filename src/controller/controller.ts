@@ -36,6 +36,7 @@ import { shardOf } from './shards.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
 import { storedSlot } from './stored-slot.js';
 import { ControllerTelemetry } from './telemetry.js';
+import { Validations } from './validations.js';
 import { ControllerWatches } from './watches.js';
 import { correctDrift, effectsFor, routingFor } from './wiring.js';
 import { type Caches, servicesInSync } from './world.js';
@@ -122,6 +123,7 @@ export class Controller {
   /** Settled machines let go in this term (reconcile.ts). */
   private readonly released = new Set<string>();
   private readonly writers = new Map<string, StatusWriter>();
+  private readonly validations = new Validations();
   private readonly queue: WorkQueue;
   private leases: ShardLeases | undefined;
   private readonly webhooks: WebhookDelivery;
@@ -383,6 +385,7 @@ export class Controller {
           log,
           createRunner: (rollout, revision, resumed) =>
             this.createRunner(key, rollout, revision, log, resumed),
+          validate: (rollout) => this.validations.validate(key, rollout),
           plan: (rollout) => planWithQueue(rollout.spec, this.releaseLimits),
           status: (rollout) => this.statusWriter(key, rollout, log),
           recordEvent: (rollout, decision) => this.recordEvent(rollout, decision),
@@ -396,9 +399,13 @@ export class Controller {
           checkRouting: (_rollout, runner) =>
             runner.correctRouting((traffic) => correctDrift(runner.context, traffic)),
           // Settled means its status is written: the writer has nothing left to do.
-          letGo: (settled) => this.dropWriter(settled),
+          letGo: (settled) => {
+            this.dropWriter(settled);
+            this.validations.forget(settled);
+          },
           forget: (forgotten) => {
             this.dropWriter(forgotten);
+            this.validations.forget(forgotten);
             const [namespace = '', name = ''] = forgotten.split('/');
             this.telemetry.forget(namespace, name);
           },

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { SnapshotError } from '../../machines/persistence.js';
 import type { RolloutPlan } from '../../machines/plan.js';
 import type { Rollout } from '../api/types.js';
-import { formatProblems, validateRollout } from '../api/validate.js';
+import { formatProblems, type Validation } from '../api/validate.js';
 import type { ResourceClient } from '../kube/resources.js';
 import { manualIntent } from './annotations.js';
 import type { Decision } from './decisions.js';
@@ -26,6 +26,8 @@ export interface ReconcileDeps {
   fence: Fence;
   log: Logger;
   createRunner(rollout: Rollout, revision: string, resumed: boolean): RolloutRunner;
+  /** validateRollout, reused while the Rollout's metadata and spec are unchanged. */
+  validate(rollout: StoredRollout): Validation;
   /** The machine's plan for a validated Rollout (its spec and the controller's release limits). */
   plan(rollout: Rollout): RolloutPlan;
   /** The one writer of this Rollout's status, shared with its runner. */
@@ -79,7 +81,7 @@ export async function reconcile(key: string, deps: ReconcileDeps): Promise<void>
     return;
   }
 
-  const validation = validateRollout(stored);
+  const validation = deps.validate(stored);
   if (!validation.ok) {
     await stopRunner(key, deps);
     const message = formatProblems(validation.problems);

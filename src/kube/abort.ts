@@ -1,5 +1,3 @@
-import { setMaxListeners } from 'node:events';
-
 /** Node fires a timer asked for longer than this after 1 ms. */
 export const maxTimerMs = 2 ** 31 - 1;
 
@@ -10,6 +8,34 @@ export function checkTimeout(timeoutMs: number): void {
       `request timeout is ${timeoutMs} ms; give a positive number of at most ${maxTimerMs} ms`,
     );
   }
+}
+
+/**
+ * Node's EventTarget walks a signal's whole listener list on every add and remove (it refuses
+ * duplicates), so a thousand requests queued on one leader term cost a million steps, which was
+ * 6% of the controller's CPU at 1,000 progressing Rollouts. Each parent gets one listener
+ * that fans out to a Set instead.
+ */
+const followers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `onAbort` once when `parent` aborts; the returned function unlinks it. */
+function follow(parent: AbortSignal, onAbort: () => void): () => void {
+  const known = followers.get(parent);
+  const linked = known ?? new Set<() => void>();
+  if (!known) {
+    followers.set(parent, linked);
+    parent.addEventListener(
+      'abort',
+      () => {
+        followers.delete(parent);
+        for (const follower of linked) follower();
+        linked.clear();
+      },
+      { once: true },
+    );
+  }
+  linked.add(onAbort);
+  return () => linked.delete(onAbort);
 }
 
 /**
@@ -30,13 +56,7 @@ export class LinkedAbort {
         this.controller.abort(parent.reason);
         break;
       }
-      // Every request in flight links to the parent at once, each unlinking when it ends, so
-      // Node's leak warning past 10 listeners says nothing here; the requests are bounded
-      // where they are made.
-      setMaxListeners(0, parent);
-      const onAbort = () => this.controller.abort(parent.reason);
-      parent.addEventListener('abort', onAbort, { once: true });
-      this.unlinks.push(() => parent.removeEventListener('abort', onAbort));
+      this.unlinks.push(follow(parent, () => this.controller.abort(parent.reason)));
     }
     if (timeoutMs !== undefined) {
       try {

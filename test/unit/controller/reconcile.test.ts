@@ -7,6 +7,7 @@ import type { Decision } from '../../../src/controller/decisions.js';
 import type { Deployment } from '../../../src/controller/effects/context.js';
 import { FINALIZER, type ReconcileDeps, reconcile } from '../../../src/controller/reconcile.js';
 import type { RolloutRunner } from '../../../src/controller/runner.js';
+import { Validations } from '../../../src/controller/validations.js';
 import type { Cache } from '../../../src/controller/watch-set.js';
 import { watchedDeployment } from '../../../src/controller/world.js';
 import type { KubeObject } from '../../../src/kube/api-server.js';
@@ -31,7 +32,8 @@ function rollout(changes: { spec?: object; metadata?: object } = {}): Stored {
       name: 'api',
       namespace: 'prod',
       uid: 'u1',
-      generation: 1,
+      // As the API server does: a changed spec is a new generation.
+      generation: changes.spec ? 2 : 1,
       finalizers: [FINALIZER],
       ...changes.metadata,
     },
@@ -76,6 +78,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
   const runners = new Map<string, RolloutRunner>();
   const fakes: FakeRunner[] = [];
   let refuseSnapshot = false;
+  const validations = new Validations();
   const deps: ReconcileDeps = {
     caches: {
       rollouts: cacheOf(stored),
@@ -91,6 +94,7 @@ function world(stored: Stored[], deployments: Deployment[] = [target], term?: nu
     runners,
     released: new Set<string>(),
     log: pino({ level: 'silent' }),
+    validate: (rollout) => validations.validate('prod/api', rollout),
     plan: (rollout) => planFromSpec(rollout.spec),
     createRunner: (_rollout, _revision, resumed) => {
       if (refuseSnapshot) throw new SnapshotError('status.machine has version 0; reset it');

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkedAbort } from '../../../src/kube/abort.js';
@@ -35,6 +36,33 @@ describe('LinkedAbort', () => {
     term.abort();
     expect(links.every((link) => link.signal.aborted)).toBe(true);
     for (const link of links) link.dispose();
+  });
+
+  it('puts one listener on a parent however many requests link to it, and none once it fired', () => {
+    // Node's EventTarget walks every listener on each add and remove: a thousand requests
+    // queued on one leader term made linking quadratic.
+    const term = new AbortController();
+    const links = Array.from({ length: 1000 }, () => new LinkedAbort([term.signal]));
+    expect(getEventListeners(term.signal, 'abort')).toHaveLength(1);
+    for (const link of links.slice(0, 500)) link.dispose();
+    term.abort(new Error('term ended'));
+    expect(links.filter((link) => link.signal.aborted)).toHaveLength(500);
+    expect(links.slice(500).every((link) => link.signal.reason.message === 'term ended')).toBe(
+      true,
+    );
+    expect(getEventListeners(term.signal, 'abort')).toHaveLength(0);
+    const late = new LinkedAbort([term.signal]);
+    expect(late.signal.aborted).toBe(true);
+  });
+
+  it('leaves the others linked when one request is disposed while the parent aborts', () => {
+    const term = new AbortController();
+    const first = new LinkedAbort([term.signal]);
+    const second = new LinkedAbort([term.signal]);
+    first.signal.addEventListener('abort', () => second.dispose());
+    term.abort();
+    expect(first.signal.aborted).toBe(true);
+    expect(second.signal.aborted).toBe(false);
   });
 
   it('refuses a deadline Node would fire at once, and says which', () => {
