@@ -10,6 +10,10 @@ export interface RollbackTiming {
   storedMs: number;
   /** From the deciding status received to the canary's weight 0 stored: both writes, in ms. */
   bothWritesMs: number;
+  /** storedMs in two parts: from the deciding status stored to the weight write received... */
+  betweenMs: number;
+  /** ...and the API server's time on the weight write, from received to stored. */
+  routeWriteMs: number;
 }
 
 export interface RollbackTimings {
@@ -53,6 +57,8 @@ export function rollbackTimings(
     timings.set(fact.name, {
       storedMs: (fact.completed - decision.completed) / 1000,
       bothWritesMs: (fact.completed - decision.received) / 1000,
+      betweenMs: (fact.received - decision.completed) / 1000,
+      routeWriteMs: (fact.completed - fact.received) / 1000,
     });
   }
   const unobserved = [...sampled]

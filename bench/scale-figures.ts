@@ -190,6 +190,12 @@ export function quantile(q: number, samples: number[]): number | undefined {
   return sorted[rank - 1];
 }
 
+/** "p50/p99" of samples in whole units, as the notes print them. */
+export function medianAndTail(samples: number[]): string {
+  const shown = (q: number) => quantile(q, samples)?.toFixed(0) ?? '-';
+  return `${shown(0.5)}/${shown(0.99)}`;
+}
+
 export interface ScaleRow {
   rollouts: number;
   mode: 'progressing' | 'at rest';

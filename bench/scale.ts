@@ -28,6 +28,7 @@ import {
   formatTable,
   histogramQuantile,
   latenciesBetween,
+  medianAndTail,
   quantile,
   requestsBetween,
   type ScaleRow,
@@ -589,7 +590,6 @@ async function runSize(
     );
     const timed = [...rollbacks.timings.values()];
     const rollbackMs = timed.map((timing) => timing.storedMs);
-    const bothWritesMs = timed.map((timing) => timing.bothWritesMs);
     const outcome: Record<string, number> = {};
     for (const seen of view.rollouts.values()) outcome[seen.phase] = (outcome[seen.phase] ?? 0) + 1;
     notes.push(
@@ -597,7 +597,7 @@ async function runSize(
     );
     if (faulty.size > 0) {
       notes.push(
-        `${rollouts} ${mode}: fail->w0 from the API server's audit log: deciding status stored to weight 0 stored p50/p99 ${quantile(0.5, rollbackMs)?.toFixed(0)}/${quantile(0.99, rollbackMs)?.toFixed(0)} ms; deciding status received to weight 0 stored (both writes) ${quantile(0.5, bothWritesMs)?.toFixed(0)}/${quantile(0.99, bothWritesMs)?.toFixed(0)} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
+        `${rollouts} ${mode}: fail->w0 from the API server's audit log: deciding status stored to weight 0 stored p50/p99 ${medianAndTail(rollbackMs)} ms; deciding status received to weight 0 stored (both writes) ${medianAndTail(timed.map((t) => t.bothWritesMs))} ms; the first in two parts: from the status stored to the weight write received ${medianAndTail(timed.map((t) => t.betweenMs))} ms, the API server on the weight write ${medianAndTail(timed.map((t) => t.routeWriteMs))} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
       );
     }
     notes.push(...latencyNotes(`${rollouts} ${mode}`, before, after, serverBefore, serverAfter));

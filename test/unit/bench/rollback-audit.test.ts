@@ -49,8 +49,8 @@ describe('rollback timings from the audit log', () => {
     const { timings, unobserved } = rollbackTimings(facts, new Set(['app-0', 'app-1']), 2);
 
     expect(Object.fromEntries(timings)).toEqual({
-      'app-0': { storedMs: 60, bothWritesMs: 100 },
-      'app-1': { storedMs: 480, bothWritesMs: 490 },
+      'app-0': { storedMs: 60, bothWritesMs: 100, betweenMs: 5, routeWriteMs: 55 },
+      'app-1': { storedMs: 480, bothWritesMs: 490, betweenMs: 10, routeWriteMs: 470 },
     });
     expect(unobserved).toEqual([]);
   });

@@ -6,6 +6,7 @@ import {
   formatTable,
   histogramQuantile,
   latenciesBetween,
+  medianAndTail,
   quantile,
   requestsBetween,
   samplesEqualTo,
@@ -94,6 +95,11 @@ describe('quantile', () => {
 
   it('is undefined without samples', () => {
     expect(quantile(0.5, [])).toBeUndefined();
+  });
+
+  it('prints p50/p99 in whole units, and dashes without samples', () => {
+    expect(medianAndTail([100.4, 2, 3.2, 1, 4])).toBe('3/100');
+    expect(medianAndTail([])).toBe('-/-');
   });
 });
 
