@@ -1,6 +1,8 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { checkTimeout, LinkedAbort } from './abort.js';
+import { Turns } from './turns.js';
+import { UrgentFirst } from './urgent-first.js';
 
 /**
  * Where the API server is and what a request to it carries: fledge's Kubeconfig, or
@@ -170,6 +172,12 @@ const laneSockets: Record<Lane, number> = { routine: 32, urgent: 32 };
 export class ApiServer {
   /** Keep-alive connections for short requests: the routine lane and the urgent lane. */
   private readonly pools = new Map<Lane, http.Agent>();
+  /**
+   * The routine lane's requests, one turn per socket: they wait here rather than in the
+   * pool's own queue, so that they can give way to urgent ones.
+   */
+  private readonly routine = new Turns(laneSockets.routine);
+  private readonly urgentFirst = new UrgentFirst(this.routine);
 
   /**
    * `userAgent` names the caller in the API server's audit log, so that writes of two
@@ -191,8 +199,12 @@ export class ApiServer {
     const deadline = deadlineOf(options);
     const { call } = deadline;
     const watch = String(options.query?.watch) === 'true';
-    const trace = traceOf(this.observer?.(method, path, watch, options.urgent === true));
+    const urgent = options.urgent === true;
+    const trace = traceOf(this.observer?.(method, path, watch, urgent));
+    let turn = false;
     try {
+      if (urgent) this.urgentFirst.started();
+      else turn = await this.routine.take(call.signal);
       const response = await this.send(method, path, options, deadline, true, trace);
       const text = await readBody(response);
       const status = response.statusCode ?? 0;
@@ -201,6 +213,8 @@ export class ApiServer {
     } catch (error) {
       throw abortedOr(error, call, method, path);
     } finally {
+      if (urgent) this.urgentFirst.ended();
+      if (turn) this.routine.release();
       trace?.ended();
       call.dispose();
     }

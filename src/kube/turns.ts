@@ -8,6 +8,7 @@
 export class Turns {
   private held = 0;
   private readonly queue: Array<{ start: () => void }> = [];
+  private pausedNow = false;
 
   /**
    * @param concurrent how many turns may be held at once.
@@ -33,6 +34,28 @@ export class Turns {
     return this.held;
   }
 
+  /** Whether turns are handed out now. */
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
+  /** Hands out no turn until `resume`: the turns held stay held, newcomers wait in line. */
+  pause(): void {
+    this.pausedNow = true;
+  }
+
+  /** Hands out turns again, first to those who waited. */
+  resume(): void {
+    if (!this.pausedNow) return;
+    this.pausedNow = false;
+    while (this.held < this.concurrent) {
+      const next = this.queue.shift();
+      if (!next) return;
+      this.held += 1;
+      next.start();
+    }
+  }
+
   /**
    * Resolves true once a turn is held (give it back with `release`), false at once when
    * `maxWaiting` already wait. Rejects with the signal's reason if it aborts first; a turn
@@ -40,7 +63,7 @@ export class Turns {
    */
   take(signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.held < this.concurrent) {
+    if (!this.pausedNow && this.held < this.concurrent) {
       this.held += 1;
       return Promise.resolve(true);
     }
@@ -62,9 +85,9 @@ export class Turns {
     });
   }
 
-  /** Gives a held turn to the next in line, or frees it. */
+  /** Gives a held turn to the next in line, or frees it (always, while paused). */
   release(): void {
-    const next = this.queue.shift();
+    const next = this.pausedNow ? undefined : this.queue.shift();
     if (next) next.start();
     else this.held = Math.max(0, this.held - 1);
   }

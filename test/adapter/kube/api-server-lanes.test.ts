@@ -11,6 +11,7 @@ describe('ApiServer lanes against a local HTTP server', () => {
   let server: http.Server;
   let api: ApiServer;
   const held: http.ServerResponse[] = [];
+  const received: string[] = [];
   const answer = (response: http.ServerResponse, body: unknown) => {
     response.writeHead(200, { 'Content-Type': 'application/json' });
     response.end(JSON.stringify(body));
@@ -19,6 +20,7 @@ describe('ApiServer lanes against a local HTTP server', () => {
   beforeAll(async () => {
     // `/held` answers only when the test lets it: a busy server, or a slow list.
     server = http.createServer((request, response) => {
+      received.push(request.url ?? '');
       if (request.url?.startsWith('/api/v1/namespaces/prod/configmaps/held')) held.push(response);
       else answer(response, { path: request.url });
     });
@@ -68,6 +70,22 @@ describe('ApiServer lanes against a local HTTP server', () => {
     await expect.poll(() => held.length, { timeout: 10_000 }).toBe(ROUTINE_SOCKETS);
     for (const response of held.splice(0)) answer(response, {});
     await Promise.all(urgent);
+  });
+
+  // A rollback's route write waited on a busy API server behind 32 routine requests.
+  it('sends no routine request while an urgent one is in flight, and sends it after', async () => {
+    const urgent = api.request('PATCH', '/api/v1/namespaces/prod/configmaps/held-rollback', {
+      body: {},
+      urgent: true,
+    });
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+    const routine = api.request('GET', '/api/v1/namespaces/prod/configmaps/routine-step');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(received).not.toContain('/api/v1/namespaces/prod/configmaps/routine-step');
+
+    for (const response of held.splice(0)) answer(response, {});
+    await urgent;
+    expect(await routine).toEqual({ path: '/api/v1/namespaces/prod/configmaps/routine-step' });
   });
 
   // At 10,000 initializing Rollouts the queue outgrew the timeout: every request timed out

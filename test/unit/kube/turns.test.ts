@@ -77,6 +77,25 @@ describe('Turns', () => {
     expect(await waiting).toBe(true);
   });
 
+  it('hands out no turn while paused, keeps the held ones, and serves the waiting first on resume', async () => {
+    const turns = new Turns(2);
+    expect(await turns.take()).toBe(true);
+    turns.pause();
+    const order: string[] = [];
+    const waiting = ['a', 'b', 'c'].map((name) => turns.take().then(() => order.push(name)));
+    turns.release();
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    expect(turns.holding).toBe(0);
+    turns.resume();
+    await Promise.all(waiting.slice(0, 2));
+    expect(order).toEqual(['a', 'b']);
+    expect(turns.waiting).toBe(1);
+    turns.release();
+    await waiting[2];
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
   it('refuses a number of turns that is not a positive integer', () => {
     expect(() => new Turns(0)).toThrow(/positive integer/);
     expect(() => new Turns(1.5)).toThrow(/positive integer/);
