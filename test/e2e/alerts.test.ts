@@ -177,16 +177,20 @@ describe.concurrent('alerts', () => {
     expect(alerts[0]).toMatchObject({ severity: 'error', phase: 'Failed', type: 'Warning' });
     expect(String(alerts[0]?.message)).toContain('the target Deployment is gone');
 
-    const events = await kubectl([
-      '-n',
-      namespace,
-      'get',
-      'events',
-      '--field-selector',
-      `involvedObject.name=${name},reason=AlertProviderNotFound`,
-      '-o',
-      'jsonpath={.items[*].message}',
-    ]);
+    // Events are reports: they follow the status (and give way to a rollback's writes).
+    const events = await waitFor('the Event naming the missing provider', async () => {
+      const messages = await kubectl([
+        '-n',
+        namespace,
+        'get',
+        'events',
+        '--field-selector',
+        `involvedObject.name=${name},reason=AlertProviderNotFound`,
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]);
+      return messages.includes('AlertProvider') ? messages : undefined;
+    });
     expect(events).toContain(`alert gone: AlertProvider ${namespace}/absent does not exist`);
   });
 });
