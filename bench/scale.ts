@@ -296,21 +296,10 @@ async function startController(
   };
 }
 
-/** CPU time of the playground's processes (a process that is gone counts nothing). */
-function playgroundCpuMs(pids: number[]): number {
-  return pids.reduce((sum, pid) => {
-    try {
-      return sum + usage(pid).cpuMs;
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
-
 /** CPU time so far of each process, by pid, with its label or else its command name. */
 function cpuOfProcesses(
   pids: number[],
-  labels: Map<number, string>,
+  labels = new Map<number, string>(),
 ): Map<number, { name: string; cpuMs: number }> {
   const times = new Map<number, { name: string; cpuMs: number }>();
   for (const pid of pids) {
@@ -339,6 +328,13 @@ function cpuShares(
     .sort((a, b) => b[1] - a[1])
     .map(([name, ms]) => `${name} ${(ms / 10 / seconds).toFixed(1)}`)
     .join(', ');
+}
+
+/** CPU time of the playground's processes (a process that is gone counts nothing). */
+function playgroundCpuMs(pids: number[]): number {
+  let sum = 0;
+  for (const { cpuMs } of cpuOfProcesses(pids).values()) sum += cpuMs;
+  return sum;
 }
 
 /** How busy the playground may be, in % of a core, for the cluster to count as at rest. */

@@ -18,15 +18,15 @@ export class Validations {
   validate(key: string, stored: StoredRollout): Validation {
     const fingerprint = fingerprintOf(stored);
     const known = this.last.get(key);
-    let validation: Validation;
-    if (known?.fingerprint === fingerprint) {
-      // Status is new at every write: its bounds are checked again, as validateRollout would.
-      const bounds = boundsProblems(stored);
-      validation = bounds.length > 0 ? { ok: false, problems: bounds } : known.validation;
-    } else {
-      validation = validateRollout(stored);
+    if (known?.fingerprint !== fingerprint) {
+      const validation = validateRollout(stored);
       this.last.set(key, { fingerprint, validation: withoutStatus(validation) });
+      return validation;
     }
+    // Status is new at every write: its bounds are checked again, as validateRollout would.
+    const bounds = boundsProblems(stored);
+    if (bounds.length > 0) return { ok: false, problems: bounds };
+    const { validation } = known;
     if (!validation.ok || stored.status === undefined) return validation;
     return { ok: true, rollout: { ...validation.rollout, status: stored.status } };
   }
