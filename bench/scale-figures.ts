@@ -16,24 +16,27 @@ export function sumOf(text: string, name: string): number {
   return sum;
 }
 
-/** `fledge_kube_requests_total` by "verb resource", from a /metrics text. */
-export function requestsByKind(text: string): Map<string, number> {
-  const requests = new Map<string, number>();
+/** A counter's samples by their label values joined with spaces ("get deployments"), from a /metrics text. */
+export function countsByLabels(text: string, name: string): Map<string, number> {
+  const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const request = /^fledge_kube_requests_total\{verb="([^"]+)",resource="([^"]+)"\} (\S+)/.exec(
-      line,
-    );
-    if (!request) continue;
-    const key = `${request[1]} ${request[2]}`;
-    requests.set(key, (requests.get(key) ?? 0) + Number(request[3]));
+    if (!line.startsWith(`${name}{`)) continue;
+    const end = line.lastIndexOf('} ');
+    if (end < 0) continue;
+    const labels = [...line.slice(name.length + 1, end).matchAll(/[a-z_]+="([^"]*)"/g)];
+    const key = labels.map((label) => label[1]).join(' ');
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(end + 2)));
   }
-  return requests;
+  return counts;
 }
 
-/** The requests made between two /metrics texts, most first ("get deployments 12, ..."). */
-export function requestsBetween(before: string, after: string, most = 8): string {
-  const earlier = requestsByKind(before);
-  const made = [...requestsByKind(after)]
+/** `fledge_kube_requests_total` by "verb resource", from a /metrics text. */
+export const requestsByKind = (text: string) => countsByLabels(text, 'fledge_kube_requests_total');
+
+/** What counter `name` counted between two /metrics texts, most first ("get deployments 12, ..."). */
+export function countedBetween(before: string, after: string, name: string, most = 8): string {
+  const earlier = countsByLabels(before, name);
+  const made = [...countsByLabels(after, name)]
     .map(([kind, count]) => [kind, count - (earlier.get(kind) ?? 0)] as const)
     .filter(([, count]) => count > 0)
     .sort((a, b) => b[1] - a[1]);
@@ -44,6 +47,10 @@ export function requestsBetween(before: string, after: string, most = 8): string
         .map(([kind, count]) => `${kind} ${count}`)
         .join(', ');
 }
+
+/** The requests made between two /metrics texts, most first ("get deployments 12, ..."). */
+export const requestsBetween = (before: string, after: string, most = 8) =>
+  countedBetween(before, after, 'fledge_kube_requests_total', most);
 
 /** How many samples named `name` (one per label set) have exactly `value`. */
 export function samplesEqualTo(text: string, name: string, value: number): number {

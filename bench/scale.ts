@@ -25,6 +25,7 @@ import {
   bucketsBetween,
   bucketsByGroup,
   bucketsOf,
+  countedBetween,
   formatTable,
   histogramQuantile,
   latenciesBetween,
@@ -602,6 +603,7 @@ async function runSize(
     }
     notes.push(
       `${rollouts} ${mode}: API requests over the measured ${Math.round(seconds)} s: ${requestsBetween(before, after)}`,
+      `${rollouts} ${mode}: watches opened again (fledge_watch_restarts_total) since the controller started: ${countedBetween('', after, 'fledge_watch_restarts_total')}; over the measured run: ${countedBetween(before, after, 'fledge_watch_restarts_total')}`,
     );
     const row: ScaleRow = {
       rollouts,

@@ -37,7 +37,7 @@ import { StatusWriter, type StoredRollout } from './status-writer.js';
 import { storedSlot } from './stored-slot.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { Validations } from './validations.js';
-import { ControllerWatches } from './watches.js';
+import { ControllerWatches, type WatchRestart } from './watches.js';
 import { correctDrift, effectsFor, routingFor } from './wiring.js';
 import { type Caches, servicesInSync } from './world.js';
 
@@ -161,10 +161,16 @@ export class Controller {
     // Reads of templates and alert providers serve every shard: with one, the leader's fenced
     // client as before; with several, the unfenced one (a read needs no term).
     const readApi = shards > 1 ? this.watchApi : (this.slots[0] as ShardSlot).api;
-    this.watches = new ControllerWatches(this.watchApi, options, {
-      enqueue: (key) => this.enqueue(key),
-      accepting: () => this.accepting(),
-    });
+    const restarted = (watch: string, reason: WatchRestart) =>
+      this.telemetry.watchRestarts.inc({ watch, reason });
+    this.watches = new ControllerWatches(
+      this.watchApi,
+      { ...options, restarted },
+      {
+        enqueue: (key) => this.enqueue(key),
+        accepting: () => this.accepting(),
+      },
+    );
     this.caches = this.watches.caches;
     this.alerts = new AlertDispatcher({
       api: readApi,

@@ -27,6 +27,7 @@ export class ControllerTelemetry {
   readonly statusRefused: Counter;
   readonly releaseSlots: Gauge<'state'>;
   readonly kubeRequests: Counter<'verb' | 'resource'>;
+  readonly watchRestarts: Counter<'watch' | 'reason'>;
   readonly kubeRequestDuration: Histogram<'verb' | 'resource' | 'lane'>;
   readonly kubeRequestSocketWait: Histogram<'verb' | 'resource' | 'lane'>;
   readonly analysisLateness: Histogram;
@@ -127,6 +128,12 @@ export class ControllerTelemetry {
       name: 'fledge_kube_requests_total',
       help: 'Requests sent to the Kubernetes API server, by verb and resource (as its audit log names them)',
       labelNames: ['verb', 'resource'],
+      registers,
+    });
+    this.watchRestarts = new Counter({
+      name: 'fledge_watch_restarts_total',
+      help: 'Watches opened again after their first list, by watch (resource.group/version) and reason: reconnect (the watch failed), idle (nothing arrived for the watchdog time), relist (410 Gone: listed again). A watch the server ends on time is not counted',
+      labelNames: ['watch', 'reason'],
       registers,
     });
     // client-go's rest_client_request_duration_seconds, with the wait for a pooled socket in it.

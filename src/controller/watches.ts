@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Rollout } from '../api/types.js';
 import type { ApiServer, KubeObject } from '../kube/api-server.js';
 import { isNotFound } from '../kube/api-server.js';
-import { knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
+import { describeType, knownTypes, ResourceClient, type ResourceType } from '../kube/resources.js';
 import type { WatcherOptions } from '../kube/watcher.js';
 import { gatewayRouteFormat } from '../routing/gateway-api.js';
 import { type RoutingSpec, supportedRouting } from '../routing/index.js';
@@ -42,6 +42,9 @@ export const routingTypes: ResourceType[] = [
   gatewayRouteFormat('HTTPRoute', 'policy.linkerd.io/v1beta3'),
   gatewayRouteFormat('GRPCRoute', 'gateway.networking.k8s.io/v1'),
 ].map((format) => format.type);
+
+/** Why a watch was opened again after its first list (fledge_watch_restarts_total's reason). */
+export type WatchRestart = 'reconnect' | 'idle' | 'relist';
 
 const describe = (type: ResourceType) => `${type.plural}.${type.group}/${type.version}`;
 
@@ -89,7 +92,12 @@ export class ControllerWatches {
 
   constructor(
     api: ApiServer,
-    options: { namespaces: string[]; log: Logger },
+    options: {
+      namespaces: string[];
+      log: Logger;
+      /** A watch opened again: after a failure, a silence, or a re-list on 410 Gone. */
+      restarted?: (watch: string, reason: WatchRestart) => void;
+    },
     queue: {
       enqueue: (key: string) => void;
       /** False on a follower or before the caches fill: events then need no work at all. */
@@ -106,11 +114,32 @@ export class ControllerWatches {
         missingRetryMs,
         ...extra,
       });
-      const watch = describe(resource);
+      const watch = describeType(resource);
       set.on('giveUp', (cause) => options.log.error({ err: cause, watch }, 'a watch gave up'));
       set.on('missing', (cause) =>
         options.log.debug({ err: cause.message, watch }, 'a resource type is not served'),
       );
+      // Until a watch is open again its cache misses what changed, and the controller reads
+      // the API instead: said and counted, so a cache that lags can be told from a slow server.
+      set.on('reconnect', (attempt, delayMs, cause) => {
+        options.log.warn(
+          { err: cause?.message.slice(0, 300), watch, attempt, delayMs },
+          'a watch failed; it is opened again from where it was',
+        );
+        options.restarted?.(watch, 'reconnect');
+      });
+      set.on('idle', (silentMs) => {
+        options.log.warn({ watch, silentMs }, 'a watch was silent; it is opened again');
+        options.restarted?.(watch, 'idle');
+      });
+      set.on('list', (reason) => {
+        if (reason !== 'gone') return;
+        options.log.info(
+          { watch },
+          'the API server no longer had the resourceVersion; listed again',
+        );
+        options.restarted?.(watch, 'relist');
+      });
       return set;
     };
     const rollouts = watch<Rollout & KubeObject>(knownTypes.rollouts);

@@ -3,6 +3,7 @@ import {
   bucketsBetween,
   bucketsByGroup,
   bucketsOf,
+  countedBetween,
   formatTable,
   histogramQuantile,
   latenciesBetween,
@@ -143,6 +144,22 @@ describe('requestsBetween', () => {
     );
     expect(requestsBetween(metrics(3, 10), metrics(3, 10))).toBe('none');
     expect(requestsBetween('', metrics(1, 0))).toBe('get deployments 1');
+  });
+
+  it('reads any counter by its label values, and not a longer name that starts the same', () => {
+    const restarts = (relists: number) =>
+      [
+        `fledge_watch_restarts_total{watch="services.core/v1",reason="relist"} ${relists}`,
+        'fledge_watch_restarts_total{watch="rollouts.fledge.dev/v1alpha1",reason="idle"} 1',
+        'fledge_watch_restarts_total_created{watch="services.core/v1",reason="relist"} 1700000000',
+      ].join('\n');
+    expect(countedBetween('', restarts(2), 'fledge_watch_restarts_total')).toBe(
+      'services.core/v1 relist 2, rollouts.fledge.dev/v1alpha1 idle 1',
+    );
+    expect(countedBetween(restarts(2), restarts(3), 'fledge_watch_restarts_total')).toBe(
+      'services.core/v1 relist 1',
+    );
+    expect(countedBetween('', metrics(1, 0), 'fledge_watch_restarts_total')).toBe('none');
   });
 });
 
