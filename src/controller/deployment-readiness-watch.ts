@@ -41,7 +41,7 @@ const FALLBACK_READS_PER_S = 5;
 
 /**
  * A watch resumes from the last resourceVersion it saw (missed events are replayed, a re-list
- * reports every change) and its watchdog re-opens one that is silent for 330 s, so a waiter
+ * reports every change) and its watchdog re-opens one that is silent for 360 s, so a waiter
  * misses a change only while its watch hangs silently. For that, it reads the API server again
  * every max(10 × poll, 10 s), and no more often than keeps all `waiting` waiters together under
  * 5 reads a second: a hung watch delays a release by seconds (200 s with 1,000 waits at once,

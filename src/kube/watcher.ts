@@ -72,6 +72,17 @@ export const metadataOnlyAccept = {
 
 type Listener = (...args: never[]) => void;
 
+/** Each watch asks for up to this much more than watchTimeoutSeconds, so watches renew apart. */
+const TIMEOUT_JITTER = 0.1;
+
+/**
+ * The watchdog's default: past the longest timeout a watch asks the server for, and 30 s for
+ * the server to end it. A watchdog within that time would open again, as if dead, a watch of
+ * a type nobody changes, which the server was about to end on time.
+ */
+export const defaultWatchdogMs = (watchTimeoutSeconds: number): number =>
+  Math.round(watchTimeoutSeconds * (1 + TIMEOUT_JITTER) * 1000) + 30_000;
+
 /**
  * List (in pages), then watch from the list's resourceVersion, keeping an in-memory cache
  * keyed by namespace/name. Only 410 Gone (the server no longer has that resourceVersion)
@@ -100,9 +111,10 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     private readonly api: ApiServer,
     options: WatcherOptions<T>,
   ) {
+    const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 300;
     this.options = {
-      watchTimeoutSeconds: 300,
-      watchdogMs: 330_000,
+      watchTimeoutSeconds,
+      watchdogMs: defaultWatchdogMs(watchTimeoutSeconds),
       pageSize: 500,
       backoffInitialMs: 500,
       backoffMaxMs: 30_000,
@@ -298,7 +310,10 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
           watch: 'true',
           allowWatchBookmarks: 'true',
           resourceVersion: this.resourceVersion,
-          timeoutSeconds: Math.max(1, Math.round(watchTimeoutSeconds * (1 + Math.random() / 10))),
+          timeoutSeconds: Math.max(
+            1,
+            Math.round(watchTimeoutSeconds * (1 + Math.random() * TIMEOUT_JITTER)),
+          ),
           labelSelector,
           fieldSelector,
         },
