@@ -46,8 +46,6 @@ export const routingTypes: ResourceType[] = [
 /** Why a watch was opened again after its first list (fledge_watch_restarts_total's reason). */
 export type WatchRestart = 'reconnect' | 'idle' | 'relist';
 
-const describe = (type: ResourceType) => `${type.plural}.${type.group}/${type.version}`;
-
 /** The Deployments and autoscaler a Rollout reads, from its spec as stored (valid or not). */
 function workloadOf(rollout: Rollout & KubeObject): RolloutWorkload | null {
   const spec = rollout.spec as Partial<Rollout['spec']> | undefined;
@@ -84,7 +82,7 @@ export class ControllerWatches {
   readonly hashes: ConfigHashes;
   /** Waits for a Deployment's readiness on this watch's events. */
   readonly readiness: DeploymentReadinessWatch;
-  /** Routing objects by type (`describe`), for drift checks without a read. */
+  /** Routing objects by type (`describeType`), for drift checks without a read. */
   private readonly routes = new Map<string, WatchSet<KubeObject>>();
   private readonly autoscalers: AutoscalerWatch;
   private readonly core: WatchSet<KubeObject>[];
@@ -159,7 +157,7 @@ export class ControllerWatches {
     });
     const routes = routingTypes.map((type) => {
       const set = watch<KubeObject>(type);
-      this.routes.set(describe(type), set);
+      this.routes.set(describeType(type), set);
       return set;
     });
 
@@ -278,7 +276,7 @@ export class ControllerWatches {
 
   /** The watch cache of a routing type, once it has listed; a router reads the API without one. */
   routeCache(type: ResourceType): Cache<KubeObject> | undefined {
-    const set = this.routes.get(describe(type));
+    const set = this.routes.get(describeType(type));
     return set?.hasSynced ? set : undefined;
   }
 
