@@ -171,7 +171,7 @@ const laneSockets: Record<Lane, number> = { routine: 32, urgent: 32 };
  */
 export class ApiServer {
   /** Keep-alive connections for short requests: the routine lane and the urgent lane. */
-  private readonly pools = new Map<Lane, http.Agent>();
+  private readonly pools = new Map<Lane, { agent: http.Agent; identity: unknown[] }>();
   /**
    * The routine lane's requests, one turn per socket: they wait here rather than in the
    * pool's own queue, so that they can give way to urgent ones.
@@ -191,7 +191,7 @@ export class ApiServer {
 
   /** Closes the idle pooled connections; requests after it open new ones. */
   close(): void {
-    for (const pool of this.pools.values()) pool.destroy();
+    for (const pool of this.pools.values()) pool.agent.destroy();
     this.pools.clear();
   }
 
@@ -303,30 +303,44 @@ export class ApiServer {
   }
 
   private pooledAgent(tls: https.RequestOptions, protocol: string, lane: Lane): http.Agent {
-    let pool = this.pools.get(lane);
-    if (!pool) {
-      // Idle sockets are unref'd by Node and closed after `timeout`: they never hold a process open.
-      const common = { keepAlive: true, maxSockets: laneSockets[lane], timeout: 60_000 };
-      pool =
-        protocol === 'http:'
-          ? new http.Agent(common)
-          : new https.Agent({
-              ...common,
-              ca: tls.ca,
-              cert: tls.cert,
-              key: tls.key,
-              pfx: tls.pfx,
-              passphrase: tls.passphrase,
-              servername: tls.servername,
-              ...(tls.rejectUnauthorized === undefined
-                ? {}
-                : { rejectUnauthorized: tls.rejectUnauthorized }),
-            });
-      this.pools.set(lane, pool);
-    }
-    return pool;
+    const identity = tlsIdentity.map((option) => tls[option]);
+    const pool = this.pools.get(lane);
+    // A pool dials with the TLS options it was made with: when the credentials change (an
+    // exec plugin's renewed client certificate) a new pool takes over. The old one's requests
+    // finish, and its idle sockets close after `timeout`.
+    if (pool?.identity.every((value, i) => sameOption(value, identity[i]))) return pool.agent;
+    // Idle sockets are unref'd by Node and closed after `timeout`: they never hold a process open.
+    const common = { keepAlive: true, maxSockets: laneSockets[lane], timeout: 60_000 };
+    const agent =
+      protocol === 'http:'
+        ? new http.Agent(common)
+        : new https.Agent({
+            ...common,
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            pfx: tls.pfx,
+            passphrase: tls.passphrase,
+            servername: tls.servername,
+            ...(tls.rejectUnauthorized === undefined
+              ? {}
+              : { rejectUnauthorized: tls.rejectUnauthorized }),
+          });
+    this.pools.set(lane, { agent, identity });
+    return agent;
   }
 }
+
+/** The TLS options a pooled connection is dialled with. */
+const tlsIdentity = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'servername',
+  'rejectUnauthorized',
+] as const satisfies readonly (keyof https.RequestOptions)[];
 
 function traceOf(value: unknown): RequestTrace | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -378,4 +392,14 @@ function apiError(method: string, path: string, status: number, body: string): K
   } catch {
     return new KubeApiError(method, path, status, 'Unknown', body.trim() || 'empty response');
   }
+}
+
+/** By content: client-node's legacy path reads the PEM files into new Buffers per request. */
+function sameOption(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((item, i) => sameOption(item, b[i]));
+  }
+  return false;
 }

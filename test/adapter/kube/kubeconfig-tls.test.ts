@@ -49,8 +49,14 @@ function certificate(name: string, subject: string, ca?: string, san?: string): 
   );
 }
 
-/** An HTTPS server that wants a client certificate signed by the CA and names its subject. */
-async function serve(certName: string): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * An HTTPS server that wants a client certificate signed by the CA and names its subject;
+ * it answers 401 to the subjects `revoked` names.
+ */
+async function serve(
+  certName: string,
+  revoked: string[] = [],
+): Promise<{ url: string; close: () => Promise<void> }> {
   const read = (file: string) => readFileSync(path.join(dir, file));
   const server = https.createServer(
     {
@@ -63,6 +69,7 @@ async function serve(certName: string): Promise<{ url: string; close: () => Prom
     (request, response) => {
       const peer = (request.socket as TLSSocket).getPeerCertificate();
       response.setHeader('Content-Type', 'application/json');
+      if (revoked.includes(String(peer.subject?.CN))) response.statusCode = 401;
       response.end(JSON.stringify({ user: peer.subject?.CN ?? null }));
     },
   );
@@ -112,6 +119,7 @@ beforeAll(() => {
   certificate('by-ip', 'apiserver', 'ca', 'IP:127.0.0.1');
   certificate('by-name', 'apiserver', 'ca', 'DNS:kube.internal');
   certificate('client', 'alice', 'ca', 'DNS:alice');
+  certificate('client-bob', 'bob', 'ca', 'DNS:bob');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -159,6 +167,43 @@ describe("a kubeconfig's TLS settings, against a local HTTPS server", () => {
       );
       expect(await whoAmI(byName)).toBeNull();
     } finally {
+      await server.close();
+    }
+  });
+
+  it("presents a plugin's new client certificate once the old one is refused", async () => {
+    const server = await serve('by-ip', ['alice']);
+    // The plugin answers with the certificate of whoever the file `who` names.
+    writeFileSync(
+      path.join(dir, 'cert-plugin.cjs'),
+      `const fs = require('node:fs');
+const who = fs.readFileSync(${JSON.stringify(path.join(dir, 'who'))}, 'utf8').trim();
+const pem = (ext) => fs.readFileSync(${JSON.stringify(dir)} + '/' + who + ext, 'utf8');
+console.log(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential',
+  status: { clientCertificateData: pem('.crt'), clientKeyData: pem('.key') } }));`,
+    );
+    writeFileSync(path.join(dir, 'who'), 'client');
+    const file = kubeconfigFor(
+      server.url,
+      { 'certificate-authority': 'ca.crt' },
+      {
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1',
+          command: process.execPath,
+          args: [path.join(dir, 'cert-plugin.cjs')],
+          interactiveMode: 'Never',
+        },
+      },
+    );
+    const api = new ApiServer(loadKubeConfig({ kubeconfigPath: file }));
+    const whoami = () => api.request<{ user: string }>('GET', '/whoami', { timeoutMs: 5_000 });
+    try {
+      await expect(whoami()).rejects.toThrow(/401/);
+      writeFileSync(path.join(dir, 'who'), 'client-bob');
+      // The refusal made the plugin run again; its certificate, not the first, is presented.
+      expect((await whoami()).user).toBe('bob');
+    } finally {
+      api.close();
       await server.close();
     }
   });
