@@ -273,7 +273,15 @@ describe('fledge dashboard', () => {
       .locator('#action-result', { hasText: 'retry only applies to a Failed rollout' })
       .waitFor();
 
-    await page.locator('button[data-action="promote"]').click();
+    // A live update between the press and the release of the mouse button (here: a Rollout
+    // annotated meanwhile) must not swallow the click, as it did when it replaced the buttons.
+    await page.locator('button[data-action="promote"]').hover();
+    const rendered = page.evaluate(`new Promise((resolve) =>
+      new MutationObserver(resolve).observe(document.getElementById('summary'), { childList: true }))`);
+    await page.mouse.down();
+    await kubectl(['-n', ns.manual, 'annotate', `rollout/${name}`, 'e2e/touched=1']);
+    await rendered;
+    await page.mouse.up();
     await page.locator('#confirm[open]').waitFor();
     await page.locator('#confirm-cancel').click();
     const rollouts = new ResourceClient<RolloutObject>(api, knownTypes.rollouts);

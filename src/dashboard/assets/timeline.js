@@ -69,22 +69,37 @@ export function createTimeline(onAction) {
     );
   }
 
+  // Buttons are updated in place, not replaced: a live update landing between the mouse
+  // press and release on a replaced button would swallow the click.
+  let choices = new Map();
   function renderActions(t) {
-    // A live update must not take the keyboard focus away from the button a person is on.
-    const focused = document.activeElement?.dataset?.action;
-    $('actions').replaceChildren(
-      ...t.actions.map((choice) => {
-        const button = el(
-          'button',
-          { type: 'button', 'data-action': choice.action, title: choice.message },
-          choice.action,
-        );
-        if (!choice.allowed) button.setAttribute('aria-disabled', 'true');
-        button.addEventListener('click', () => onAction(current, choice));
-        return button;
-      }),
-    );
-    if (focused) $('actions').querySelector(`[data-action="${focused}"]`)?.focus();
+    choices = new Map(t.actions.map((choice) => [choice.action, choice]));
+    const buttons = [...$('actions').children];
+    const same =
+      buttons.length === t.actions.length &&
+      buttons.every((button, i) => button.dataset.action === t.actions[i].action);
+    if (!same) {
+      // A live update must not take the keyboard focus away from the button a person is on.
+      const focused = document.activeElement?.dataset?.action;
+      $('actions').replaceChildren(
+        ...t.actions.map((choice) => {
+          const button = el(
+            'button',
+            { type: 'button', 'data-action': choice.action },
+            choice.action,
+          );
+          button.addEventListener('click', () => onAction(current, choices.get(choice.action)));
+          return button;
+        }),
+      );
+      if (focused) $('actions').querySelector(`[data-action="${focused}"]`)?.focus();
+    }
+    for (const button of $('actions').children) {
+      const choice = choices.get(button.dataset.action);
+      button.title = choice.message;
+      if (choice.allowed) button.removeAttribute('aria-disabled');
+      else button.setAttribute('aria-disabled', 'true');
+    }
   }
 
   function renderCharts(t) {
