@@ -333,7 +333,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
       // tight loop; treating it as a failure brings in the backoff.
       if (events === 0 && Date.now() - connectedAt < immediateCloseMs) {
         throw new Error(
-          `watch ${describeType(this.options.resource)}: the server ended the watch at once without events; check proxies between fledge and the API server`,
+          `watch ${describeType(this.options.resource)}: the server ended the watch at once without events (a loaded API server may drop a watch that falls behind; if it keeps happening, check proxies between fledge and the API server)`,
         );
       }
       return undefined;
