@@ -311,21 +311,13 @@ export class ApiServer {
     if (pool?.identity.every((value, i) => sameOption(value, identity[i]))) return pool.agent;
     // Idle sockets are unref'd by Node and closed after `timeout`: they never hold a process open.
     const common = { keepAlive: true, maxSockets: laneSockets[lane], timeout: 60_000 };
+    const dialled = Object.fromEntries(
+      tlsIdentity.flatMap((option, i) =>
+        identity[i] === undefined ? [] : [[option, identity[i]]],
+      ),
+    );
     const agent =
-      protocol === 'http:'
-        ? new http.Agent(common)
-        : new https.Agent({
-            ...common,
-            ca: tls.ca,
-            cert: tls.cert,
-            key: tls.key,
-            pfx: tls.pfx,
-            passphrase: tls.passphrase,
-            servername: tls.servername,
-            ...(tls.rejectUnauthorized === undefined
-              ? {}
-              : { rejectUnauthorized: tls.rejectUnauthorized }),
-          });
+      protocol === 'http:' ? new http.Agent(common) : new https.Agent({ ...common, ...dialled });
     this.pools.set(lane, { agent, identity });
     return agent;
   }
