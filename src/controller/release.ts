@@ -9,6 +9,7 @@ import type { DeploymentWaiter } from './deployment-readiness-watch.js';
 import { readyAddresses } from './effects/backend.js';
 import { type Deployment, ProgressDeadline, waitForDeployment } from './effects/context.js';
 import { AUTOSCALER_VERSIONS, autoscalerType } from './workload/autoscalers.js';
+import { isKeptFor, notKept } from './workload/kept.js';
 import { deploymentReadiness } from './workload/readiness.js';
 
 const PRIMARY_SUFFIX = '-primary';
@@ -30,22 +31,19 @@ interface Found {
   route: ObservedRoute;
 }
 
-const ownedBy = (object: KubeObject | null, uid: string): boolean =>
-  object?.metadata?.ownerReferences?.some((owner) => owner.uid === uid) ?? false;
-
 /**
  * Before a Rollout goes (contract §2: deleting never causes an outage, whatever its spec):
  * traffic is put on a version that serves, read back from the routing object itself, not
  * from the spec, which may be invalid; then the rest is released in a fixed order.
  *
- * Workload mode (the Rollout owns `<target>-primary`): all traffic to the primary (weight 0,
- * read back), the target scaled to 0, the routing object deleted (the apex Service selects
- * the primary's pods) or, when it holds rules, filters or timeouts the user wrote, kept and
- * unowned, routing to the apex Service; then the primary and the apex Service unowned so that
- * garbage collection keeps them, and so is the primary's autoscaler, which goes on scaling it
- * (the target's own autoscaler is inert at 0). Without a serving primary, the target is scaled
- * up (its autoscaler takes over from 1) and the apex
- * pointed at it instead. Backend mode: all traffic to the backend that serves (the canary
+ * Workload mode (`<target>-primary` is kept for the Rollout, see kept.ts): all traffic to the
+ * primary (weight 0, read back), the target scaled to 0, the routing object deleted (the apex
+ * Service selects the primary's pods) or, when it holds rules, filters or timeouts the user
+ * wrote, kept and unowned, routing to the apex Service; then the primary and the apex Service
+ * unmarked, the primary's autoscaler unowned so that garbage collection keeps it scaling the
+ * primary (the target's own autoscaler is inert at 0), and the primary's and the canary's
+ * Services, which no route names now, deleted. Without a serving primary, the
+ * target is scaled up (its autoscaler takes over from 1) and the apex pointed at it instead. Backend mode: all traffic to the backend that serves (the canary
  * after a promotion, else the stable one), and the routing object kept, unowned.
  */
 export async function releaseRollout(
@@ -60,9 +58,7 @@ export async function releaseRollout(
   const services = new ResourceClient(api, knownTypes.services);
   const found = await ownedRoutes(api, namespace, name, uid);
   const primary = await ownedPrimary(deployments, namespace, uid);
-  const unowned = {
-    metadata: { ownerReferences: null, labels: { [RELEASED_FROM_LABEL]: name } },
-  };
+  const unowned = { metadata: { ...notKept, labels: { [RELEASED_FROM_LABEL]: name } } };
 
   if (!primary) {
     for (const { router, route } of found) {
@@ -102,6 +98,16 @@ export async function releaseRollout(
   await patchIfPresent(deployments, namespace, primaryName, unowned);
   await unownAutoscalers(api, namespace, uid, unowned);
   await patchIfPresent(services, namespace, apexService, unowned);
+  // Kept while routes could name them (kept.ts); no route does now.
+  const target = found[0]?.route.target;
+  for (const service of [
+    target?.stableService ?? `${apexService}${PRIMARY_SUFFIX}`,
+    target?.canaryService ?? `${apexService}-canary`,
+  ]) {
+    if (isKeptFor(await services.find(namespace, service), uid)) {
+      await services.delete(namespace, service);
+    }
+  }
   options.log.info({ primaryServes }, 'released the workload: callers keep a serving version');
 }
 
@@ -131,7 +137,8 @@ async function ownedPrimary(
 ): Promise<Deployment | undefined> {
   const { items } = await deployments.list(namespace);
   return items.find(
-    (deployment) => deployment.metadata?.name?.endsWith(PRIMARY_SUFFIX) && ownedBy(deployment, uid),
+    (deployment) =>
+      deployment.metadata?.name?.endsWith(PRIMARY_SUFFIX) && isKeptFor(deployment, uid),
   );
 }
 
@@ -195,7 +202,7 @@ async function unownAutoscalers(
       if (isNotFound(error)) continue;
       throw error;
     }
-    for (const autoscaler of items.filter((item) => ownedBy(item, uid))) {
+    for (const autoscaler of items.filter((item) => isKeptFor(item, uid))) {
       await patchIfPresent(client, namespace, autoscaler.metadata?.name ?? '', unowned);
     }
     return;

@@ -9,7 +9,6 @@ import type {
 import type { Rollout } from '../api/types.js';
 import type { KubeObject } from '../kube/api-server.js';
 import { jsonEqual } from '../kube/patch.js';
-import { ownerReferenceTo } from '../kube/resources.js';
 import { namesOf } from './effects/workload.js';
 import type { ConfigRef } from './reference-index.js';
 import {
@@ -20,6 +19,7 @@ import {
   templateRevision,
 } from './revision.js';
 import type { Cache } from './watch-set.js';
+import { rolloutOf } from './workload/kept.js';
 import { serviceChange, serviceSettingsOf, workloadServices } from './workload/services.js';
 
 /**
@@ -119,16 +119,15 @@ export interface ProjectedMetadata {
 
 export interface WatchedService extends KubeObject {
   metadata: ProjectedMetadata;
-  /** The name of the Rollout that owns it (its ownerReference), if any. */
+  /** The name of the Rollout it belongs to (owned or kept), if any. */
   rollout?: string;
   spec: { selector?: Record<string, string>; ports?: V1ServicePort[] };
 }
 
 export function watchedService(object: KubeObject): WatchedService {
-  const { name, namespace, resourceVersion, labels, annotations, ownerReferences } =
-    object.metadata ?? {};
+  const { name, namespace, resourceVersion, labels, annotations } = object.metadata ?? {};
   const spec = ((object as V1Service).spec ?? {}) as NonNullable<V1Service['spec']>;
-  const owner = ownerReferences?.find((ref) => ref.kind === 'Rollout');
+  const rollout = rolloutOf(object);
   return {
     metadata: {
       name,
@@ -137,7 +136,7 @@ export function watchedService(object: KubeObject): WatchedService {
       ...(labels ? { labels } : {}),
       ...(annotations ? { annotations } : {}),
     },
-    ...(owner ? { rollout: owner.name } : {}),
+    ...(rollout ? { rollout } : {}),
     spec: {
       ...(spec.selector ? { selector: spec.selector } : {}),
       ...(spec.ports ? { ports: spec.ports } : {}),
@@ -213,12 +212,7 @@ export function servicesInSync(rollout: Rollout, caches: Caches): boolean | unde
     },
   } as V1Deployment;
   const settings = serviceSettingsOf(rollout.spec.service);
-  const { services: desired } = workloadServices(
-    source,
-    names,
-    settings,
-    ownerReferenceTo(rollout),
-  );
+  const { services: desired } = workloadServices(source, names, settings, rollout);
   return desired.every((service) => {
     const cached = services.get(names.namespace, service.metadata?.name ?? '');
     return cached !== undefined && serviceChange(cached as V1Service, service) === undefined;

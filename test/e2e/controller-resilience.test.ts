@@ -135,6 +135,50 @@ describe.concurrent('fledge controller resilience', () => {
     expect(Math.min(...checksAfter)).toBeGreaterThanOrEqual(atKill.faulty.failedChecks ?? 0);
   });
 
+  it('keeps callers served when garbage collection finds the Rollout gone and the controller never released it', async () => {
+    // Given a Rollout initialized by a controller that then dies, callers on the apex Service
+    const namespace = `gc-${run}`;
+    await createNamespace(namespace);
+    await kubectlApply(appManifest({ name: 'podinfo', namespace }));
+    await kubectlApply(rolloutManifest({ name: 'podinfo', namespace }));
+    const apex = `http://podinfo.${namespace}:8080/`;
+    const callers = startTraffic([apex], 10);
+    traffic.push(callers);
+    const first = controller({ namespaces: [namespace] });
+    await initialized(namespace);
+    await first.kill('SIGKILL');
+    const before = callers.counts(apex);
+
+    // When the Rollout goes without its finalizer: garbage collection concludes it is absent, as
+    // it does when a kube-apiserver still starting answers 404 (kubernetes/kubernetes#104342)
+    await kubectl([
+      '-n',
+      namespace,
+      'patch',
+      'rollout/podinfo',
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    ]);
+    await kubectl(['-n', namespace, 'delete', 'rollout/podinfo', '--wait=true']);
+    const exists = (kind: string, name: string) =>
+      kubectl(['-n', namespace, 'get', kind, name, '--ignore-not-found', '-o', 'name']);
+    await waitFor('garbage collection to remove what the Rollout owned', async () =>
+      (await exists('trafficsplit', 'podinfo')) === '' ? true : undefined,
+    );
+
+    // Then what callers need stays, and they are served throughout
+    expect(await exists('deployment', 'podinfo-primary')).toContain('podinfo-primary');
+    for (const service of ['podinfo', 'podinfo-primary', 'podinfo-canary']) {
+      expect(await exists('service', service)).toContain(service);
+    }
+    await waitFor('more requests to the apex after the deletion', async () =>
+      callers.counts(apex).total >= before.total + 50 ? true : undefined,
+    );
+    const after = callers.counts(apex);
+    expect(after.failed - before.failed, JSON.stringify(after.byStatus)).toBe(0);
+  });
+
   it('lets only the leader act, and hands over within the lease time when it dies', async () => {
     const namespace = `leader-${run}`;
     await deploy(namespace, { stepWeight: 10, maxWeight: 50 });

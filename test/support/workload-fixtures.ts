@@ -16,4 +16,11 @@ export const rolloutOwner: V1OwnerReference = {
   blockOwnerDeletion: true,
 };
 
+/** The Rollout `api` itself, as far as what is made for it reads it. */
+export const apiRollout = {
+  apiVersion: rolloutOwner.apiVersion,
+  kind: rolloutOwner.kind,
+  metadata: { name: rolloutOwner.name, namespace: 'prod', uid: rolloutOwner.uid },
+};
+
 export const apiNames = workloadNames('prod', 'api', 'api');

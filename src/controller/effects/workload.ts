@@ -13,6 +13,7 @@ import {
   withinBounds,
 } from '../workload/autoscaler.js';
 import { Autoscalers } from '../workload/autoscalers.js';
+import { keptChange } from '../workload/kept.js';
 import {
   primaryDeployment,
   primaryTemplate,
@@ -153,12 +154,7 @@ export async function syncServices(ctx: EffectContext, source: Deployment): Prom
   const names = namesOf(rollout);
   const services = new ResourceClient(ctx.api, knownTypes.services);
   const settings = serviceSettingsOf(rollout.spec.service);
-  const desired = workloadServices(
-    source as unknown as V1Deployment,
-    names,
-    settings,
-    ownerReferenceTo(rollout),
-  );
+  const desired = workloadServices(source as unknown as V1Deployment, names, settings, rollout);
   let wrote = false;
   for (const service of desired.services) {
     const name = service.metadata?.name ?? '';
@@ -269,6 +265,15 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
   const ensureServices = (source: Deployment) => syncServices(ctx, source);
 
+  /** A primary an older fledge owned (or another Rollout of the name marked) is marked for this one. */
+  async function keepPrimary(primary: Deployment): Promise<void> {
+    const kept = keptChange(primary, ctx.rollout());
+    if (kept === undefined) return;
+    await deployments.mergePatch(namespace(), names().primary, {
+      metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
+    });
+  }
+
   return {
     ...analysisEffects(ctx, {
       get target() {
@@ -292,7 +297,10 @@ export function workloadEffects(ctx: EffectContext): Effects {
         async () => {
           const source = await target();
           const autoscaler = await desiredPrimaryAutoscaler(ctx, autoscalers, true);
-          if (!(await deployments.find(n.namespace, n.primary))) {
+          const existing = await deployments.find(n.namespace, n.primary);
+          if (existing) {
+            await keepPrimary(existing);
+          } else {
             const replicas = withinBounds(
               Math.max(1, source.spec?.replicas ?? 1),
               autoscaler?.spec,
@@ -300,7 +308,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
             const primary = primaryDeployment(
               source as unknown as V1Deployment,
               n,
-              ownerReferenceTo(ctx.rollout()),
+              ctx.rollout(),
               replicas,
             );
             try {
@@ -359,12 +367,13 @@ export function workloadEffects(ctx: EffectContext): Effects {
         primaryTemplate(source as unknown as V1Deployment),
       );
       // The template only: the primary's replicas stay its autoscaler's (or as they were).
+      const kept = keptChange(primary, ctx.rollout());
       const written =
-        template === undefined
+        template === undefined && kept === undefined
           ? primary
           : await deployments.mergePatch(n.namespace, n.primary, {
-              metadata: { resourceVersion: primary.metadata?.resourceVersion },
-              spec: { template },
+              metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
+              ...(template === undefined ? {} : { spec: { template } }),
             });
       await syncPrimaryAutoscaler(ctx, autoscalers);
       await ready(n.primary, 'primaryReadyThreshold', {

@@ -1,4 +1,5 @@
-import type { V1Deployment, V1OwnerReference, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { keptFor, type RolloutIdentity } from './kept.js';
 
 /** The names of what fledge creates for a Rollout in workload mode. */
 export interface WorkloadNames {
@@ -57,11 +58,11 @@ export function primaryTemplate(target: V1Deployment): V1PodTemplateSpec {
   return template;
 }
 
-/** A copy of the target Deployment that serves stable traffic. */
+/** A copy of the target Deployment that serves stable traffic, kept for `rollout`. */
 export function primaryDeployment(
   target: V1Deployment,
   names: WorkloadNames,
-  owner: V1OwnerReference,
+  rollout: RolloutIdentity,
   replicas: number,
 ): V1Deployment {
   const selector = target.spec?.selector.matchLabels ?? {};
@@ -72,8 +73,7 @@ export function primaryDeployment(
       name: names.primary,
       namespace: names.namespace,
       labels: primaryLabels(target.metadata?.labels ?? {}),
-      annotations: userAnnotations(target.metadata?.annotations),
-      ownerReferences: [owner],
+      annotations: { ...userAnnotations(target.metadata?.annotations), ...keptFor(rollout) },
     },
     spec: {
       replicas,

@@ -3,15 +3,11 @@
  * existing one there: ports (the main one, plus with portDiscovery every other port the target's
  * containers declare), selector, and the user's labels and annotations under fledge's own.
  */
-import type {
-  V1Container,
-  V1Deployment,
-  V1OwnerReference,
-  V1Service,
-  V1ServicePort,
-} from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import type { ServiceMetadata } from '../../api/rollout.generated.js';
+import type { KubeObject } from '../../kube/api-server.js';
 import { mergePatchBetween } from '../../kube/patch.js';
+import { keptFor, type RolloutIdentity, withoutRolloutOwner } from './kept.js';
 import { primaryLabels, type WorkloadNames } from './objects.js';
 
 export const MANAGED_LABEL = 'fledge.dev/managed';
@@ -144,18 +140,17 @@ function service(
   selector: Record<string, string>,
   ports: V1ServicePort[],
   user: ServiceMetadata | undefined,
-  owner: V1OwnerReference,
+  kept: Record<string, string>,
 ): V1Service {
-  const { labels, annotations } = metadataOf(user);
+  const metadata = metadataOf(user);
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: {
       name,
       namespace,
-      ownerReferences: [owner],
-      labels,
-      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      labels: metadata.labels,
+      annotations: { ...metadata.annotations, ...kept },
     },
     spec: { type: 'ClusterIP', selector, ports },
   };
@@ -163,29 +158,25 @@ function service(
 
 /**
  * The three Services of workload mode: the apex callers use (primary pods, so that traffic
- * is safe even without a routing object), the primary's and the canary's.
+ * is safe even without a routing object), the primary's and the canary's. Kept for the
+ * Rollout, not owned (kept.ts): garbage collection must not take what routes send callers to.
  */
 export function workloadServices(
   target: V1Deployment,
   names: WorkloadNames,
   settings: ServiceSettings,
-  owner: V1OwnerReference,
+  rollout: RolloutIdentity,
 ): { services: V1Service[]; skipped: string[] } {
   const selector = target.spec?.selector.matchLabels ?? {};
   const { ports, skipped } = servicePorts(target, settings);
   const { namespace } = names;
+  const kept = keptFor(rollout);
+  const primaryPods = primaryLabels(selector);
   return {
     services: [
-      service(names.apexService, namespace, primaryLabels(selector), ports, settings.apex, owner),
-      service(
-        names.primaryService,
-        namespace,
-        primaryLabels(selector),
-        ports,
-        settings.primary,
-        owner,
-      ),
-      service(names.canaryService, namespace, selector, ports, settings.canary, owner),
+      service(names.apexService, namespace, primaryPods, ports, settings.apex, kept),
+      service(names.primaryService, namespace, primaryPods, ports, settings.primary, kept),
+      service(names.canaryService, namespace, selector, ports, settings.canary, kept),
     ],
     skipped,
   };
@@ -240,11 +231,14 @@ export function serviceChange(
     { selector: existing.spec?.selector, ports: existing.spec?.ports },
     { selector: desired.spec?.selector, ports: desired.spec?.ports },
   );
-  if (metadata === undefined && spec === undefined) return undefined;
+  // A Service an older fledge owned loses the Rollout's ownerReference (kept.ts).
+  const owners = withoutRolloutOwner(existing as KubeObject);
+  if (metadata === undefined && spec === undefined && owners === undefined) return undefined;
   return {
     metadata: {
       resourceVersion: existing.metadata?.resourceVersion,
       ...((metadata as Record<string, unknown> | undefined) ?? {}),
+      ...(owners === undefined ? {} : { ownerReferences: owners }),
     },
     ...(spec !== undefined ? { spec } : {}),
   };

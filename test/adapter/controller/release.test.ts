@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/api/types.js';
 import { RELEASED_FROM_LABEL, releaseRollout } from '../../../src/controller/release.js';
+import { keptFor } from '../../../src/controller/workload/kept.js';
 import { ApiServer, type KubeObject, type RequestOptions } from '../../../src/kube/api-server.js';
 import {
   endpointSliceTypes,
@@ -65,14 +66,10 @@ function deployment(
   name: string,
   app: string,
   replicas: number,
-  owner?: KubeObject,
+  how?: Belonging,
 ) {
   return {
-    metadata: {
-      namespace,
-      name,
-      ...(owner ? { ownerReferences: [ownerReferenceTo(owner)] } : {}),
-    },
+    metadata: { namespace, name, ...belonging(how) },
     spec: {
       replicas,
       selector: { matchLabels: { app } },
@@ -102,9 +99,19 @@ async function ready(namespace: string, name: string, replicas: number): Promise
   );
 }
 
-async function service(namespace: string, name: string, app: string, owner?: KubeObject) {
+/** How a workload object belongs to its Rollout: kept for it (today), or owned (older fledge). */
+type Belonging = { owner: KubeObject } | { keptFor: Rollout } | undefined;
+
+function belonging(how: Belonging): object {
+  if (!how) return {};
+  return 'owner' in how
+    ? { ownerReferences: [ownerReferenceTo(how.owner)] }
+    : { annotations: keptFor(how.keptFor) };
+}
+
+async function service(namespace: string, name: string, app: string, how?: Belonging) {
   await client(knownTypes.services).create({
-    metadata: { namespace, name, ...(owner ? { ownerReferences: [ownerReferenceTo(owner)] } : {}) },
+    metadata: { namespace, name, ...belonging(how) },
     spec: { selector: { app }, ports: [{ port: 8080 }] },
   });
 }
@@ -152,11 +159,13 @@ describe('releaseRollout on a real API server', () => {
     const rollout = await invalidRollout(namespace, { phase: 'Progressing', canaryWeight: 30 });
     const owner = rollout as unknown as KubeObject;
     await client().create(deployment(namespace, 'api', 'api', 2));
-    await client().create(deployment(namespace, 'api-primary', 'api-primary', 2, owner));
+    await client().create(
+      deployment(namespace, 'api-primary', 'api-primary', 2, { keptFor: rollout }),
+    );
     await ready(namespace, 'api-primary', 2);
-    await service(namespace, 'api', 'api-primary', owner);
-    await service(namespace, 'api-primary', 'api-primary', owner);
-    await service(namespace, 'api-canary', 'api', owner);
+    await service(namespace, 'api', 'api-primary', { keptFor: rollout });
+    await service(namespace, 'api-primary', 'api-primary', { keptFor: rollout });
+    await service(namespace, 'api-canary', 'api', { keptFor: rollout });
     await splitAt(namespace, 30, owner, ['api-primary', 'api-canary']);
 
     const api = new RecordingApi(cluster().kc);
@@ -169,9 +178,13 @@ describe('releaseRollout on a real API server', () => {
       'DELETE trafficsplits/api',
       'PATCH deployments/api-primary',
       'PATCH services/api',
+      'DELETE services/api-primary',
+      'DELETE services/api-canary',
     ]);
     expect(api.writes[0]).toContain('"weight":0');
     expect(await client(trafficSplits).find(namespace, 'api')).toBeNull();
+    expect(await client(knownTypes.services).find(namespace, 'api-primary')).toBeNull();
+    expect(await client(knownTypes.services).find(namespace, 'api-canary')).toBeNull();
     expect((await client().get(namespace, 'api')).spec).toMatchObject({ replicas: 0 });
     for (const [type, name] of [
       [knownTypes.deployments, 'api-primary'],
@@ -179,17 +192,18 @@ describe('releaseRollout on a real API server', () => {
     ] as const) {
       const kept = await client(type).get(namespace, name);
       expect(kept.metadata?.ownerReferences).toBeUndefined();
+      expect(kept.metadata?.annotations ?? {}).toEqual({});
       expect(kept.metadata?.labels?.[RELEASED_FROM_LABEL]).toBe('api');
     }
   });
 
-  it('without a serving primary, scales the target up and points the apex at it', async () => {
+  it('without a serving primary, scales the target up and points the apex at it (owned by an older fledge)', async () => {
     const namespace = await cluster().createNamespace();
     const rollout = await invalidRollout(namespace, { phase: 'Initializing' });
     const owner = rollout as unknown as KubeObject;
     await client().create(deployment(namespace, 'api', 'api', 0));
-    await client().create(deployment(namespace, 'api-primary', 'api-primary', 1, owner));
-    await service(namespace, 'api', 'api-primary', owner);
+    await client().create(deployment(namespace, 'api-primary', 'api-primary', 1, { owner }));
+    await service(namespace, 'api', 'api-primary', { owner });
     await ready(namespace, 'api', 1);
 
     await releaseRollout(cluster().api, rollout, { log, pollMs: 50, readyTimeoutMs: 1000 });
@@ -205,9 +219,11 @@ describe('releaseRollout on a real API server', () => {
     const rollout = await invalidRollout(namespace, { phase: 'Progressing', canaryWeight: 0 });
     const owner = rollout as unknown as KubeObject;
     await client().create(deployment(namespace, 'api', 'api', 1));
-    await client().create(deployment(namespace, 'api-primary', 'api-primary', 1, owner));
+    await client().create(
+      deployment(namespace, 'api-primary', 'api-primary', 1, { keptFor: rollout }),
+    );
     await ready(namespace, 'api-primary', 1);
-    await service(namespace, 'api', 'api-primary', owner);
+    await service(namespace, 'api', 'api-primary', { keptFor: rollout });
     const httpRoutes = client({
       group: 'gateway.networking.k8s.io',
       version: 'v1',

@@ -9,7 +9,7 @@ import { correctDrift } from '../../../src/controller/wiring.js';
 import { serviceSettingsOf, workloadServices } from '../../../src/controller/workload/services.js';
 import { servicesInSync } from '../../../src/controller/world.js';
 import { ApiServer, type KubeObject } from '../../../src/kube/api-server.js';
-import { knownTypes, ownerReferenceTo, ResourceClient } from '../../../src/kube/resources.js';
+import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { useApiServer, waitFor } from '../../support/apiserver.js';
 
 /** The Services a resting Rollout checks, from the controller's watch, on kube-apiserver 1.20. */
@@ -69,7 +69,7 @@ async function givenRolloutWithServices(api: ApiServer, namespace: string): Prom
       canaryService: 'podinfo-canary',
     },
     serviceSettingsOf(rollout.spec.service),
-    ownerReferenceTo(rollout),
+    rollout,
   );
   const client = new ResourceClient(api, knownTypes.services);
   for (const service of services) await client.create(service as unknown as KubeObject);

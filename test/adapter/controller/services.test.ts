@@ -131,6 +131,8 @@ describe('the workload Services on a real API server (Kubernetes 1.20)', () => {
     expect(apex.metadata?.annotations).toEqual({
       'other.io/y': 'z',
       [APPLIED_METADATA_ANNOTATION]: '{"labels":["team"],"annotations":[]}',
+      'fledge.dev/rollout': 'podinfo',
+      'fledge.dev/rollout-uid': ctx.rollout().metadata.uid,
     });
     expect(portsOf(apex)).toEqual(['http 9898->9898']);
 

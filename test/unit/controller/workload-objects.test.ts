@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { primaryDeployment } from '../../../src/controller/workload/objects.js';
-import { apiNames, rolloutOwner } from '../../support/workload-fixtures.js';
+import { apiNames, apiRollout } from '../../support/workload-fixtures.js';
 
 const target: V1Deployment = {
   apiVersion: 'apps/v1',
@@ -27,11 +27,15 @@ const target: V1Deployment = {
 };
 
 describe('primaryDeployment', () => {
-  const primary = primaryDeployment(target, apiNames, rolloutOwner, 3);
+  const primary = primaryDeployment(target, apiNames, apiRollout, 3);
 
-  it('is named after the target and owned by the Rollout', () => {
+  it('is named after the target and kept for the Rollout, not owned by it', () => {
     expect(primary.metadata?.name).toBe('api-primary');
-    expect(primary.metadata?.ownerReferences).toEqual([rolloutOwner]);
+    expect(primary.metadata?.ownerReferences).toBeUndefined();
+    expect(primary.metadata?.annotations).toMatchObject({
+      'fledge.dev/rollout': 'api',
+      'fledge.dev/rollout-uid': 'uid-1',
+    });
   });
 
   it('selects only primary pods, keeping the other template labels', () => {
@@ -41,7 +45,11 @@ describe('primaryDeployment', () => {
 
   it('runs the target template and drops annotations Kubernetes and kubectl own', () => {
     expect(primary.spec?.template.spec?.containers[0]?.image).toBe('api:2');
-    expect(primary.metadata?.annotations).toEqual({ team: 'payments' });
+    expect(primary.metadata?.annotations).toEqual({
+      team: 'payments',
+      'fledge.dev/rollout': 'api',
+      'fledge.dev/rollout-uid': 'uid-1',
+    });
   });
 
   it('does not change the target it copies', () => {

@@ -8,7 +8,7 @@ import {
   servicePorts,
   workloadServices,
 } from '../../../src/controller/workload/services.js';
-import { apiNames, rolloutOwner } from '../../support/workload-fixtures.js';
+import { apiNames, apiRollout, rolloutOwner } from '../../support/workload-fixtures.js';
 
 function target(containers: unknown[] = [{ name: 'api', image: 'api:2' }]): V1Deployment {
   return {
@@ -28,7 +28,14 @@ const base: ServiceSettings = { port: 8080, targetPort: 'http' };
 describe('workloadServices', () => {
   const {
     services: [apex, primary, canary],
-  } = workloadServices(target(), apiNames, base, rolloutOwner);
+  } = workloadServices(target(), apiNames, base, apiRollout);
+
+  it('keeps each Service for the Rollout, not owned by it', () => {
+    for (const kept of [apex, primary, canary]) {
+      expect(kept?.metadata?.ownerReferences).toBeUndefined();
+      expect(kept?.metadata?.annotations?.['fledge.dev/rollout-uid']).toBe('uid-1');
+    }
+  });
 
   it('sends the apex and the primary Service to primary pods', () => {
     expect(apex?.metadata?.name).toBe('api');
@@ -54,7 +61,7 @@ describe('workloadServices', () => {
         apex: { labels: { tier: 'edge', 'fledge.dev/managed': 'no' }, annotations: { a: '1' } },
         canary: { annotations: { 'linkerd.io/x': 'y' } },
       },
-      rolloutOwner,
+      apiRollout,
     );
     expect(services.map((s) => s.metadata?.labels)).toEqual([
       { tier: 'edge', 'fledge.dev/managed': 'true' },
@@ -62,11 +69,18 @@ describe('workloadServices', () => {
       { 'fledge.dev/managed': 'true' },
     ]);
     expect(services.map((s) => s.metadata?.annotations)).toEqual([
-      { a: '1', [APPLIED_METADATA_ANNOTATION]: '{"labels":["tier"],"annotations":["a"]}' },
-      undefined,
+      {
+        a: '1',
+        [APPLIED_METADATA_ANNOTATION]: '{"labels":["tier"],"annotations":["a"]}',
+        'fledge.dev/rollout': 'api',
+        'fledge.dev/rollout-uid': 'uid-1',
+      },
+      { 'fledge.dev/rollout': 'api', 'fledge.dev/rollout-uid': 'uid-1' },
       {
         'linkerd.io/x': 'y',
         [APPLIED_METADATA_ANNOTATION]: '{"labels":[],"annotations":["linkerd.io/x"]}',
+        'fledge.dev/rollout': 'api',
+        'fledge.dev/rollout-uid': 'uid-1',
       },
     ]);
   });
@@ -178,7 +192,7 @@ describe('servicePorts', () => {
 
 describe('serviceChange', () => {
   const desiredWith = (settings: Partial<ServiceSettings>, containers?: unknown[]) =>
-    workloadServices(target(containers), apiNames, { ...base, ...settings }, rolloutOwner)
+    workloadServices(target(containers), apiNames, { ...base, ...settings }, apiRollout)
       .services[0] as V1Service;
   const existing = (service: V1Service, extra: { labels?: object; annotations?: object } = {}) =>
     ({
@@ -265,6 +279,20 @@ describe('serviceChange', () => {
     const found = existing(desired, { annotations: { [APPLIED_METADATA_ANNOTATION]: '{nope' } });
     expect(serviceChange(found, desired)).toEqual({
       metadata: { resourceVersion: '7', annotations: { [APPLIED_METADATA_ANNOTATION]: null } },
+    });
+  });
+
+  it("takes the Rollout's ownerReference off an apex Service an older fledge owned, keeping others'", () => {
+    const desired = desiredWith({});
+    const other = { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', uid: 'uid-x' };
+    const found = existing(desired);
+    found.metadata = { ...found.metadata, ownerReferences: [rolloutOwner, other] };
+    expect(serviceChange(found, desired)).toEqual({
+      metadata: { resourceVersion: '7', ownerReferences: [other] },
+    });
+    found.metadata = { ...found.metadata, ownerReferences: [rolloutOwner] };
+    expect(serviceChange(found, desired)).toEqual({
+      metadata: { resourceVersion: '7', ownerReferences: null },
     });
   });
 });
