@@ -9,6 +9,7 @@ import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
 import { type EffectContext, routeTo } from './effects/context.js';
 import {
+  keepPrimary,
   namesOf,
   syncPrimaryAutoscaler,
   syncServicesAtRest,
@@ -74,7 +75,8 @@ export async function checkRouting(ctx: EffectContext, traffic: Traffic): Promis
  * spec.service says (its labels, annotations and ports may have changed since they were written).
  * The context's `servicesInSync` says from the watch caches whether the Services are as wanted
  * (undefined: the caches cannot tell): then nothing is read for them, and a Service someone
- * changed is written back, whatever was written before.
+ * changed is written back, whatever was written before. A primary an older fledge owned (the
+ * cache says so) is marked for the Rollout instead (kept.ts).
  */
 export async function correctDrift(ctx: EffectContext, traffic: Traffic): Promise<void> {
   await checkRouting(ctx, traffic);
@@ -83,6 +85,8 @@ export async function correctDrift(ctx: EffectContext, traffic: Traffic): Promis
     const inSync = ctx.servicesInSync?.();
     if (inSync === undefined) await syncServicesAtRest(ctx);
     else if (!inSync) await syncServicesFromTarget(ctx);
+    const { namespace, primary } = namesOf(ctx.rollout());
+    if (ctx.deployments?.get(namespace, primary)?.rolloutOwned) await keepPrimary(ctx);
   }
   if (spec.targetRef && spec.autoscalerRef) await syncPrimaryAutoscaler(ctx);
 }

@@ -19,7 +19,7 @@ import {
   templateRevision,
 } from './revision.js';
 import type { Cache } from './watch-set.js';
-import { rolloutOf } from './workload/kept.js';
+import { rolloutOf, withoutRolloutOwner } from './workload/kept.js';
 import { serviceChange, serviceSettingsOf, workloadServices } from './workload/services.js';
 
 /**
@@ -44,6 +44,8 @@ export interface WatchedDeployment extends KubeObject {
     containers: { name: string; ports?: V1ContainerPort[] }[];
   };
   spec: { replicas?: number };
+  /** It carries a Rollout's ownerReference: an older fledge's primary, to be marked (kept.ts). */
+  rolloutOwned?: true;
   status: {
     observedGeneration?: number;
     replicas?: number;
@@ -79,6 +81,7 @@ export function watchedDeployment(object: KubeObject): WatchedDeployment {
       })),
     },
     spec: { replicas: spec.replicas },
+    ...(withoutRolloutOwner(object) === undefined ? {} : { rolloutOwned: true }),
     status: {
       observedGeneration: status.observedGeneration,
       replicas: status.replicas,

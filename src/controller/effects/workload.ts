@@ -130,6 +130,21 @@ export async function syncPrimaryAutoscaler(
 }
 
 /**
+ * Marks the primary for this Rollout (kept.ts) when it is not yet: one an older fledge owned,
+ * or one another Rollout of the name left. Read when `primary` is not given; absent, nothing.
+ */
+export async function keepPrimary(ctx: EffectContext, primary?: Deployment): Promise<void> {
+  const { namespace, primary: name } = namesOf(ctx.rollout());
+  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
+  const found = primary ?? (await deployments.find(namespace, name));
+  const kept = found && keptChange(found, ctx.rollout());
+  if (!kept) return;
+  await deployments.mergePatch(namespace, name, {
+    metadata: { resourceVersion: found.metadata?.resourceVersion, ...kept },
+  });
+}
+
+/**
  * What each Rollout's Services were last written from, by the Rollout's uid. Between revisions
  * only the spec can change them (a new target template is a new revision, whose start writes
  * them), so a resting reconcile with the same spec reads nothing: at rest, the controller's
@@ -265,15 +280,6 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
   const ensureServices = (source: Deployment) => syncServices(ctx, source);
 
-  /** A primary an older fledge owned (or another Rollout of the name marked) is marked for this one. */
-  async function keepPrimary(primary: Deployment): Promise<void> {
-    const kept = keptChange(primary, ctx.rollout());
-    if (kept === undefined) return;
-    await deployments.mergePatch(namespace(), names().primary, {
-      metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
-    });
-  }
-
   return {
     ...analysisEffects(ctx, {
       get target() {
@@ -299,7 +305,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
           const autoscaler = await desiredPrimaryAutoscaler(ctx, autoscalers, true);
           const existing = await deployments.find(n.namespace, n.primary);
           if (existing) {
-            await keepPrimary(existing);
+            await keepPrimary(ctx, existing);
           } else {
             const replicas = withinBounds(
               Math.max(1, source.spec?.replicas ?? 1),
