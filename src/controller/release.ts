@@ -10,6 +10,7 @@ import { readyAddresses } from './effects/backend.js';
 import { type Deployment, ProgressDeadline, waitForDeployment } from './effects/context.js';
 import { AUTOSCALER_VERSIONS, autoscalerType } from './workload/autoscalers.js';
 import { isKeptFor, notKept } from './workload/kept.js';
+import { workloadNames } from './workload/objects.js';
 import { deploymentReadiness } from './workload/readiness.js';
 
 const PRIMARY_SUFFIX = '-primary';
@@ -42,9 +43,10 @@ interface Found {
  * wrote, kept and unowned, routing to the apex Service; then the primary and the apex Service
  * unmarked, the primary's autoscaler unowned so that garbage collection keeps it scaling the
  * primary (the target's own autoscaler is inert at 0), and the primary's and the canary's
- * Services, which no route names now, deleted. Without a serving primary, the
- * target is scaled up (its autoscaler takes over from 1) and the apex pointed at it instead. Backend mode: all traffic to the backend that serves (the canary
- * after a promotion, else the stable one), and the routing object kept, unowned.
+ * Services, which no route names now, deleted. Without a serving primary, the target is
+ * scaled up (its autoscaler takes over from 1) and the apex pointed at it instead. Backend
+ * mode: all traffic to the backend that serves (the canary after a promotion, else the stable
+ * one), and the routing object kept, unowned.
  */
 export async function releaseRollout(
   api: ApiServer,
@@ -100,9 +102,10 @@ export async function releaseRollout(
   await patchIfPresent(services, namespace, apexService, unowned);
   // Kept while routes could name them (kept.ts); no route does now.
   const target = found[0]?.route.target;
+  const names = workloadNames(namespace, targetName, apexService);
   for (const service of [
-    target?.stableService ?? `${apexService}${PRIMARY_SUFFIX}`,
-    target?.canaryService ?? `${apexService}-canary`,
+    target?.stableService ?? names.primaryService,
+    target?.canaryService ?? names.canaryService,
   ]) {
     if (isKeptFor(await services.find(namespace, service), uid)) {
       await services.delete(namespace, service);
