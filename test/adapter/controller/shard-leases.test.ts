@@ -142,25 +142,22 @@ describe('shard Leases on a real API server', () => {
     const lost = c.leases.held();
     proxy.stall();
     const stalledAt = leaseClock();
-    await waitFor(
-      'a and b to hold all six',
-      async () => {
-        const all = await holders(namespace);
-        return count(all, 'a') + count(all, 'b') === SHARDS;
-      },
-      { timeoutMs: 30_000 },
-    );
+    // The API server may show a shard taken over before the member that took it has its answer,
+    // and a member holding four hands one over to reach the fair share: wait for the settled state,
+    // as the API server and the members both have it.
+    await waitFor('three each', () => spread(namespace, [a, b], 3), { timeoutMs: 30_000 });
     const takeovers = [...a.gained, ...b.gained].filter(
       (g) => g.at > stalledAt && lost.includes(g.shard),
     );
     expect(new Set(takeovers.map((g) => g.shard))).toEqual(new Set(lost));
-    const worst = Math.max(...takeovers.map((g) => g.at - stalledAt));
+    const firstTaken = lost.map((shard) =>
+      Math.min(...takeovers.filter((g) => g.shard === shard).map((g) => g.at - stalledAt)),
+    );
     console.log(
-      `adapter figure: shards of a stalled replica taken over ${Math.round(worst)} ms after it stopped renewing (3 s lease, 400 ms retry)`,
+      `adapter figure: shards of a stalled replica taken over ${Math.round(Math.max(...firstTaken))} ms after it stopped renewing (3 s lease, 400 ms retry)`,
     );
     // c's own terms ended on its clock, by its renew deadline: it drives nothing now.
     expect(c.leases.held()).toEqual([]);
-    expect(a.leases.held().length + b.leases.held().length).toBe(SHARDS);
   });
 
   it('takes no shard while a replica with another shard count lives, and lets none go to it', async () => {
