@@ -27,14 +27,16 @@ import {
   type ReleaseLimits,
   slotCounts,
   slotOf,
+  type Verdict,
 } from './release-queue.js';
 import { resyncKeys } from './resync.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
 import { ShardLeases } from './shard-leases.js';
 import { ShardSlot } from './shard-slot.js';
 import { shardOf } from './shards.js';
+import { SlotLedger } from './slot-ledger.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
-import { storedSlot } from './stored-slot.js';
+import { storedGrantedAt, storedSlot } from './stored-slot.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { Validations } from './validations.js';
 import { ControllerWatches, type WatchRestart } from './watches.js';
@@ -51,6 +53,8 @@ const INITIALIZING_AT_ONCE = 64;
  * and a start waiting this long for its slot is nothing next to an interval.
  */
 const SLOT_PASS_GAP_MS = 50;
+/** A pass that could not reach the release ledger is tried again this much later. */
+const SLOT_RETRY_MS = 1_000;
 
 export interface ControllerOptions {
   kc: ClusterAccess;
@@ -130,6 +134,8 @@ export class Controller {
   private http: { url: string; close(): Promise<void> } | undefined;
   private dashboard: Dashboard | undefined;
   private readonly resyncTimers = new Map<number, NodeJS.Timeout>();
+  /** With several shards, replicas grant release slots through it (one writer per grant). */
+  private readonly ledger: SlotLedger | undefined;
 
   constructor(private readonly options: ControllerOptions) {
     const userAgent = `fledge-controller/${this.identity}`;
@@ -161,6 +167,14 @@ export class Controller {
     // Reads of templates and alert providers serve every shard: with one, the leader's fenced
     // client as before; with several, the unfenced one (a read needs no term).
     const readApi = shards > 1 ? this.watchApi : (this.slots[0] as ShardSlot).api;
+    if (shards > 1) {
+      this.ledger = new SlotLedger({
+        api: this.watchApi,
+        namespace: options.leaderElection.namespace,
+        name: `${options.leaderElection.name}-release-grants`,
+        log: options.log.child({ component: 'release-queue' }),
+      });
+    }
     const restarted = (watch: string, reason: WatchRestart) =>
       this.telemetry.watchRestarts.inc({ watch, reason });
     this.watches = new ControllerWatches(
@@ -371,7 +385,10 @@ export class Controller {
   }
 
   private enqueue(key: string): void {
-    if (this.watches.synced && this.shardSlot(key).driving) this.queue.add(key);
+    if (!this.watches.synced) return;
+    if (this.shardSlot(key).driving) this.queue.add(key);
+    // Another replica's Rollout may have ended its release: a slot for one waiting here.
+    else if (this.ledger) this.scheduleSlots();
   }
 
   private async reconcileOne(key: string): Promise<void> {
@@ -441,14 +458,36 @@ export class Controller {
    * The release queue: waiting releases hear the verdict; the granted ones start at once, so
    * the next pass counts them. Only a live machine waits, so without one the pass does
    * nothing: at 1,000 Rollouts progressing without limits, reading them all at every pass
-   * took a tenth of the controller's CPU.
+   * took a tenth of the controller's CPU. With several shards, each grant is first written to
+   * the release ledger, so that two replicas never take the last slot together.
    */
   private allocateSlots(): void {
     if (!this.anyReleaseWaiting()) return;
-    const entries = this.queueEntries();
-    for (const verdict of allocateSlots(entries, this.releaseLimits)) {
-      this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);
+    if (!this.ledger) {
+      for (const verdict of allocateSlots(this.queueEntries(), this.releaseLimits)) {
+        this.deliver(verdict);
+      }
+      return;
     }
+    this.ledger
+      .pass(() => this.queueEntries(), this.releaseLimits)
+      .then(
+        ({ verdicts, contended }) => {
+          for (const verdict of verdicts) this.deliver(verdict);
+          if (contended) this.scheduleSlots();
+        },
+        (error: unknown) => {
+          this.options.log.warn(
+            { err: error },
+            'the release ledger could not be read or written: no slot granted; trying again',
+          );
+          setTimeout(this.scheduleSlots, SLOT_RETRY_MS).unref();
+        },
+      );
+  }
+
+  private deliver(verdict: Verdict): void {
+    this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);
   }
 
   private anyReleaseWaiting(): boolean {
@@ -468,6 +507,7 @@ export class Controller {
       const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
       const runner = this.runners.get(key);
       const slot = runner ? slotOf(runner.current) : storedSlot(rollout);
+      const grantedAt = runner ? (runner.current?.slotGrantedAt ?? null) : storedGrantedAt(rollout);
       // Only a live machine can take a slot; a stored one that waits is not running here.
       if (slot.kind === 'waiting' && !runner) continue;
       const max = rollout.spec?.releaseQueue?.maxInNamespace;
@@ -475,6 +515,7 @@ export class Controller {
         key,
         namespace: rollout.metadata.namespace ?? 'default',
         slot,
+        grantedAt,
         ...(typeof max === 'number' ? { maxInNamespace: max } : {}),
       });
     }

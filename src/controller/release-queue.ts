@@ -61,6 +61,8 @@ export interface QueueEntry {
   slot: SlotState;
   /** spec.releaseQueue.maxInNamespace of this Rollout. */
   maxInNamespace?: number;
+  /** When its current release was granted its slot (its machine's slotGrantedAt), if known. */
+  grantedAt?: number | null;
 }
 
 /** How many releases hold a slot and how many wait for one: the fledge_release_queue gauge. */
@@ -135,6 +137,36 @@ export function allocateSlots(entries: readonly QueueEntry[], limits: ReleaseLim
     }
   }
   return verdicts;
+}
+
+/**
+ * How far apart the clocks of two replicas may be: a grant is taken as recorded in status once
+ * the status says the slot was granted no earlier than this before the grant's entry.
+ */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * The entries with the release ledger's recent grants (epoch ms by key) counted as holding:
+ * another replica's grant may not have reached its Rollout's status, as this replica caches
+ * it, yet. A grant counts until that status says the slot was granted at or after it (held,
+ * or its release already over). A release waiting here that a grant names was granted by a
+ * replica that held its shard before: it is `reserved`, and starts without a new grant.
+ */
+export function withRecentGrants(
+  entries: readonly QueueEntry[],
+  grants: ReadonlyMap<string, number>,
+): { entries: QueueEntry[]; reserved: string[] } {
+  const byKey = new Map(entries.map((entry) => [entry.key, entry]));
+  const reserved: string[] = [];
+  for (const [key, at] of grants) {
+    const entry = byKey.get(key);
+    const recorded = entry?.grantedAt != null && entry.grantedAt >= at - CLOCK_SKEW_MS;
+    if (recorded || entry?.slot.kind === 'holding') continue;
+    if (entry?.slot.kind === 'waiting') reserved.push(key);
+    const namespace = entry?.namespace ?? key.slice(0, key.indexOf('/'));
+    byKey.set(key, { ...entry, key, namespace, slot: { kind: 'holding' } });
+  }
+  return { entries: [...byKey.values()], reserved };
 }
 
 function queuedAt(entry: QueueEntry): number {

@@ -66,6 +66,30 @@ async function holders(): Promise<string[]> {
   return Array.from({ length: SHARDS }, (_, shard) => held.get(leaseOf(shard)) ?? '');
 }
 
+/** Starts three replicas named `<prefix>-<i>` (their HOSTNAME), each ready before the next. */
+async function startReplicas(prefix: string, extraArgs: string[]): Promise<ControllerProcess[]> {
+  const started: ControllerProcess[] = [];
+  for (let i = 0; i < REPLICAS; i++) {
+    const replica = startControllerProcess({
+      kubeconfig: playground.kubeconfigPath,
+      prometheusUrl: playground.prometheusUrl,
+      meshProxy: playground.meshProxy,
+      namespaces: [namespace],
+      logDir: path.join(tmpdir(), 'fledge-e2e'),
+      leaderElect: true,
+      leaseNamespace: LEASE.namespace,
+      leaseName: LEASE.base,
+      leaseDuration: '3s',
+      extraArgs,
+      env: { HOSTNAME: `${prefix}-${i}` },
+    });
+    replicas.push(replica);
+    started.push(replica);
+    await replica.url();
+  }
+  return started;
+}
+
 /** The Rollout a controller's write is for: routing objects and Rollouts share its name. */
 const rolloutOf = (fact: WriteFact) => `${fact.namespace}/${fact.name.replace(/-primary$/, '')}`;
 
@@ -106,23 +130,7 @@ describe('sharding over three controller replicas', () => {
         ),
       );
     }
-    for (let i = 0; i < REPLICAS; i++) {
-      const replica = startControllerProcess({
-        kubeconfig: playground.kubeconfigPath,
-        prometheusUrl: playground.prometheusUrl,
-        meshProxy: playground.meshProxy,
-        namespaces: [namespace],
-        logDir: path.join(tmpdir(), 'fledge-e2e'),
-        leaderElect: true,
-        leaseNamespace: LEASE.namespace,
-        leaseName: LEASE.base,
-        leaseDuration: '3s',
-        extraArgs: ['--shards', String(SHARDS)],
-        env: { HOSTNAME: `replica-${i}` },
-      });
-      replicas.push(replica);
-      await replica.url();
-    }
+    await startReplicas('replica', ['--shards', String(SHARDS)]);
     for (const name of names)
       await statusOf(name, 'to be Initialized', (s) => s.phase === 'Initialized');
     // A replica's identity (its Lease holder name and User-Agent) starts with its HOSTNAME.
@@ -205,6 +213,89 @@ describe('sharding over three controller replicas', () => {
     }
     console.log(
       `e2e figure: shards of a SIGKILLed replica held again ${takeovers.map((ms) => Math.round(ms)).join(', ')} ms after its last renewal (3 s lease), per the audit log`,
+    );
+  });
+
+  it('caps the releases in analysis over all replicas, as one release queue', async () => {
+    // Given the six Rollouts, driven by three new replicas allowed 2 releases at once in all
+    await Promise.all(replicas.map((r) => r.kill('SIGKILL')));
+    const queueing = await startReplicas('queue', [
+      '--shards',
+      String(SHARDS),
+      '--max-releases',
+      '2',
+    ]);
+    await waitFor(
+      'each new replica to hold two shards',
+      async () => {
+        const held = await holders();
+        return queueing.every(
+          (_, i) => held.filter((h) => h.startsWith(`queue-${i}-`)).length === 2,
+        );
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+
+    // When all six release a new image at once
+    await Promise.all(
+      names.map((name) =>
+        kube(['-n', namespace, 'set', 'image', `deployment/${name}`, 'app=fledge/demo:3.0.0']),
+      ),
+    );
+
+    // Then all six succeed, and the histories show at most 2 between their slot and their end
+    const releases = await Promise.all(
+      names.map(async (name) => {
+        const end = await statusOf(
+          name,
+          'to finish the third release',
+          (s) =>
+            finished(s) &&
+            (s.history ?? []).some(
+              (e) => e.revision === s.currentRevision && e.reason === 'SlotGranted',
+            ),
+        );
+        expect(end.phase, `${name}: ${end.message}`).toBe('Succeeded');
+        const release = (end.history ?? []).filter((e) => e.revision === end.currentRevision);
+        const at = (reason: string) =>
+          Date.parse(release.find((e) => e.reason === reason)?.at ?? '');
+        return { name, granted: at('SlotGranted'), ended: at('Succeeded') };
+      }),
+    );
+    const moments = releases
+      .flatMap((r) => [
+        { t: r.granted, delta: 1 },
+        { t: r.ended, delta: -1 },
+      ])
+      .sort((x, y) => x.t - y.t || x.delta - y.delta);
+    expect(
+      moments.every((m) => Number.isFinite(m.t)),
+      JSON.stringify(releases),
+    ).toBe(true);
+    let inAnalysis = 0;
+    let most = 0;
+    for (const moment of moments) {
+      inAnalysis += moment.delta;
+      most = Math.max(most, inAnalysis);
+    }
+    expect(most, JSON.stringify(releases)).toBe(2);
+    // How soon a freed slot went to a waiting release, often one on another replica.
+    const handOvers = releases.flatMap((r) => {
+      const endsBefore = releases.map((o) => o.ended).filter((t) => t <= r.granted);
+      return endsBefore.length > 0 ? [r.granted - Math.max(...endsBefore)] : [];
+    });
+
+    // And the grants were written to the release ledger by more than one replica
+    await Promise.all(queueing.map((r) => r.kill('SIGTERM')));
+    const facts = await readAuditFacts(playground.clusters[0]?.auditLogPath as string);
+    const granting = new Set(
+      facts
+        .filter((f) => f.name === `${LEASE.base}-release-grants` && f.code < 300)
+        .map((f) => f.userAgent),
+    );
+    expect(granting.size).toBeGreaterThan(1);
+    console.log(
+      `e2e figure: 6 releases over 3 replicas under --max-releases 2, at most ${most} at once; grants written by ${granting.size} replicas; from a release's end to the next grant ${handOvers.map((ms) => Math.round(ms)).join(', ')} ms (history times)`,
     );
   });
 });

@@ -5,6 +5,7 @@ import {
   queuedCondition,
   slotCounts,
   slotOf,
+  withRecentGrants,
 } from '../../../src/controller/release-queue.js';
 import { machineDocument } from '../../support/machine-documents.js';
 
@@ -192,5 +193,60 @@ describe('slotCounts', () => {
       slotCounts([holding('a/x'), waiting('a/y', 1), idle, holding('b/z'), waiting('b/w', 2)]),
     ).toEqual({ holding: 2, waiting: 2 });
     expect(slotCounts([idle])).toEqual({ holding: 0, waiting: 0 });
+  });
+});
+
+describe('withRecentGrants', () => {
+  const grants = (entries: [string, number][]) => new Map(entries);
+  const idle = (key: string, grantedAt: number | null): QueueEntry => ({
+    key,
+    namespace: key.split('/')[0] ?? '',
+    slot: { kind: 'none' },
+    grantedAt,
+  });
+
+  it("counts another replica's grant that its Rollout's status does not show yet", () => {
+    // Replica B's own release waits; A granted a/x the last slot a moment ago.
+    const { entries, reserved } = withRecentGrants([waiting('b/y', 1)], grants([['a/x', 1_000]]));
+    expect(slotCounts(entries)).toEqual({ holding: 1, waiting: 1 });
+    expect(reserved).toEqual([]);
+    expect(granted(allocateSlots(entries, { cluster: 1 }))).toEqual([]);
+    // Without the grant, B takes a second slot under a cap of one.
+    expect(granted(allocateSlots([waiting('b/y', 1)], { cluster: 1 }))).toEqual(['b/y']);
+  });
+
+  it('counts a grant in the namespace it names', () => {
+    const { entries } = withRecentGrants([waiting('a/y', 1)], grants([['a/x', 1_000]]));
+    expect(granted(allocateSlots(entries, { namespace: 1 }))).toEqual([]);
+    expect(granted(allocateSlots(entries, { namespace: 2 }))).toEqual(['a/y']);
+  });
+
+  it('counts a grant once its status records it, and not twice', () => {
+    const recorded: QueueEntry = { ...holding('a/x'), grantedAt: 1_200 };
+    const { entries } = withRecentGrants([recorded], grants([['a/x', 1_000]]));
+    expect(slotCounts(entries)).toEqual({ holding: 1, waiting: 0 });
+  });
+
+  it('lets the slot go once the status says the granted release is over', () => {
+    const { entries } = withRecentGrants([idle('a/x', 1_000)], grants([['a/x', 1_000]]));
+    expect(slotCounts(entries)).toEqual({ holding: 0, waiting: 0 });
+  });
+
+  it('tolerates clocks a few seconds apart, but not an earlier release', () => {
+    const skewed = withRecentGrants([idle('a/x', 97_000)], grants([['a/x', 100_000]]));
+    expect(slotCounts(skewed.entries).holding).toBe(0);
+    // The status still shows the release before: the grant is not recorded yet.
+    const earlier = withRecentGrants([idle('a/x', 40_000)], grants([['a/x', 100_000]]));
+    expect(slotCounts(earlier.entries).holding).toBe(1);
+  });
+
+  it('reserves the slot for a waiting release here that another replica granted before', () => {
+    const { entries, reserved } = withRecentGrants(
+      [waiting('a/x', 1), waiting('a/y', 2)],
+      grants([['a/x', 1_000]]),
+    );
+    expect(reserved).toEqual(['a/x']);
+    // Counted as holding: it is not granted a second slot, and a/y waits behind it.
+    expect(granted(allocateSlots(entries, { cluster: 1 }))).toEqual([]);
   });
 });
