@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import type { Rollout } from '../../src/api/types.js';
+import { validateRollout } from '../../src/api/validate.js';
 import { ApiServer, isAlreadyExists, type KubeObject } from '../../src/kube/api-server.js';
 import { typedKubeConfig } from '../../src/kube/client.js';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.js';
@@ -141,4 +143,27 @@ export async function waitFor<T>(
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
   );
+}
+
+/**
+ * Creates Rollout `api` (target `api`, port 8080, 1m interval, steps of 10) on the API server
+ * and returns it as the controller reads it, validated; `spec` adds to or replaces its fields.
+ */
+export async function createValidRollout(
+  api: ApiServer,
+  namespace: string,
+  spec: Record<string, unknown> = {},
+): Promise<Rollout> {
+  const created = await new ResourceClient(api, knownTypes.rollouts).create({
+    metadata: { namespace, name: 'api' },
+    spec: {
+      targetRef: { name: 'api' },
+      service: { port: 8080 },
+      analysis: { interval: '1m', stepWeight: 10 },
+      ...spec,
+    },
+  });
+  const validation = validateRollout(created);
+  if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
+  return validation.rollout;
 }

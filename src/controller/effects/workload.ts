@@ -280,6 +280,60 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
   const ensureServices = (source: Deployment) => syncServices(ctx, source);
 
+  /**
+   * Creates the primary from `source`, at its replicas within the primary autoscaler's bounds;
+   * the API server's answer, or null when another writer created it first.
+   */
+  async function createPrimary(
+    source: Deployment,
+    autoscaler: Autoscaler | null,
+  ): Promise<Deployment | null> {
+    const replicas = withinBounds(Math.max(1, source.spec?.replicas ?? 1), autoscaler?.spec);
+    const primary = primaryDeployment(
+      source as unknown as V1Deployment,
+      names(),
+      ctx.rollout(),
+      replicas,
+    );
+    try {
+      return await deployments.create(primary as unknown as Deployment);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      return null;
+    }
+  }
+
+  /** Copies the target's template into the primary; the answer, or the primary if in step. */
+  async function copyTemplate(primary: Deployment, source: Deployment): Promise<Deployment> {
+    // A copy, not a merge: what was removed from the target is removed from the primary.
+    const template = mergePatchBetween(
+      primary.spec?.template ?? {},
+      primaryTemplate(source as unknown as V1Deployment),
+    );
+    // The template only: the primary's replicas stay its autoscaler's (or as they were).
+    const kept = keptChange(primary, ctx.rollout());
+    if (template === undefined && kept === undefined) return primary;
+    return deployments.mergePatch(namespace(), names().primary, {
+      metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
+      ...(template === undefined ? {} : { spec: { template } }),
+    });
+  }
+
+  /**
+   * A primary someone deleted during the release is created again by the promotion, from the
+   * target: what the promotion would have written into it. Retrying until the progress deadline
+   * and then rolling back would send every caller to a primary that no longer exists.
+   */
+  async function recreatePrimary(source: Deployment): Promise<Deployment | null> {
+    const n = names();
+    ctx.report({
+      type: 'Warning',
+      reason: 'PrimaryMissing',
+      message: `primary Deployment ${n.namespace}/${n.primary} was deleted during the release; the promotion creates it again from ${n.target}, the revision analysed`,
+    });
+    return createPrimary(source, await desiredPrimaryAutoscaler(ctx, autoscalers, false));
+  }
+
   return {
     ...analysisEffects(ctx, {
       get target() {
@@ -304,25 +358,8 @@ export function workloadEffects(ctx: EffectContext): Effects {
           const source = await target();
           const autoscaler = await desiredPrimaryAutoscaler(ctx, autoscalers, true);
           const existing = await deployments.find(n.namespace, n.primary);
-          if (existing) {
-            await keepPrimary(ctx, existing);
-          } else {
-            const replicas = withinBounds(
-              Math.max(1, source.spec?.replicas ?? 1),
-              autoscaler?.spec,
-            );
-            const primary = primaryDeployment(
-              source as unknown as V1Deployment,
-              n,
-              ctx.rollout(),
-              replicas,
-            );
-            try {
-              await deployments.create(primary as unknown as Deployment);
-            } catch (error) {
-              if (!isConflict(error)) throw error;
-            }
-          }
+          if (existing) await keepPrimary(ctx, existing);
+          else await createPrimary(source, autoscaler);
           if (autoscaler) await applyPrimaryAutoscaler(ctx, autoscalers, autoscaler);
           await ensureServices(source);
           await ctx.router().reconcile(ctx.route());
@@ -366,27 +403,14 @@ export function workloadEffects(ctx: EffectContext): Effects {
     promote: async ({ deadline }, signal) => {
       const n = names();
       const source = await target();
-      const primary = await deployments.get(n.namespace, n.primary);
-      // A copy, not a merge: what was removed from the target is removed from the primary.
-      const template = mergePatchBetween(
-        primary.spec?.template ?? {},
-        primaryTemplate(source as unknown as V1Deployment),
-      );
-      // The template only: the primary's replicas stay its autoscaler's (or as they were).
-      const kept = keptChange(primary, ctx.rollout());
-      const written =
-        template === undefined && kept === undefined
-          ? primary
-          : await deployments.mergePatch(n.namespace, n.primary, {
-              metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
-              ...(template === undefined ? {} : { spec: { template } }),
-            });
+      const primary = await deployments.find(n.namespace, n.primary);
+      const written = primary ? await copyTemplate(primary, source) : await recreatePrimary(source);
       await syncPrimaryAutoscaler(ctx, autoscalers);
       await ready(n.primary, 'primaryReadyThreshold', {
         deadline,
         signal,
         what: `primary ${n.namespace}/${n.primary} running the new revision`,
-        written,
+        ...(written ? { written } : {}),
       });
     },
 

@@ -1,14 +1,13 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/api/types.js';
-import { validateRollout } from '../../../src/api/validate.js';
 import type { Deployment, EffectContext } from '../../../src/controller/effects/context.js';
 import { workloadEffects } from '../../../src/controller/effects/workload.js';
 import { routingFor } from '../../../src/controller/wiring.js';
 import { isNotFound } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
 import { Turns } from '../../../src/kube/turns.js';
-import { useApiServer, waitFor } from '../../support/apiserver.js';
+import { createValidRollout, useApiServer, waitFor } from '../../support/apiserver.js';
 
 /**
  * initialize against a real kube-apiserver 1.20 (no deployment controller, so the primary never
@@ -30,17 +29,7 @@ async function givenTarget(namespace: string): Promise<Rollout> {
       },
     },
   } as unknown as Deployment);
-  const rollout = await new ResourceClient(cluster().api, knownTypes.rollouts).create({
-    metadata: { namespace, name: 'api' },
-    spec: {
-      targetRef: { name: 'api' },
-      service: { port: 8080 },
-      analysis: { interval: '1m', stepWeight: 10 },
-    },
-  });
-  const validation = validateRollout(rollout);
-  if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
-  return validation.rollout;
+  return createValidRollout(cluster().api, namespace);
 }
 
 /**

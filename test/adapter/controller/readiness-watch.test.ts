@@ -2,14 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/api/types.js';
-import { validateRollout } from '../../../src/api/validate.js';
 import type { Deployment, EffectContext } from '../../../src/controller/effects/context.js';
 import { syncServices, workloadEffects } from '../../../src/controller/effects/workload.js';
 import { ControllerWatches } from '../../../src/controller/watches.js';
 import { servicesInSync } from '../../../src/controller/world.js';
 import { ApiServer } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
-import { useApiServer, waitFor } from '../../support/apiserver.js';
+import { createValidRollout, useApiServer, waitFor } from '../../support/apiserver.js';
 import { rolledOutStatus } from '../../support/deployments.js';
 
 /**
@@ -39,17 +38,7 @@ async function givenWorkload(namespace: string): Promise<Rollout> {
       },
     } as unknown as Deployment);
   }
-  const rollout = await new ResourceClient(cluster().api, knownTypes.rollouts).create({
-    metadata: { namespace, name: 'api' },
-    spec: {
-      targetRef: { name: 'api' },
-      service: { port: 8080 },
-      analysis: { interval: '1m', stepWeight: 10 },
-    },
-  });
-  const validation = validateRollout(rollout);
-  if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
-  return validation.rollout;
+  return createValidRollout(cluster().api, namespace);
 }
 
 /**
