@@ -13,22 +13,13 @@ import { createPrometheusProvider, type MetricsProvider } from '../metrics/prome
 import { coalesceQueries } from '../metrics/query-coalescer.js';
 import type { WebhookAuth } from '../webhooks/auth.js';
 import type { WebhookDelivery } from '../webhooks/call.js';
-import { coalesced } from './coalesce.js';
 import type { Decision } from './decisions.js';
 import { startHttpServer } from './http.js';
 import { WorkQueue } from './queue.js';
 import { reconcile } from './reconcile.js';
 import { releaseRollout } from './release.js';
-import {
-  allocateSlots,
-  planWithQueue,
-  type QueueEntry,
-  queuedCondition,
-  type ReleaseLimits,
-  slotCounts,
-  slotOf,
-  type Verdict,
-} from './release-queue.js';
+import { ReleasePass } from './release-pass.js';
+import { planWithQueue, type ReleaseLimits, slotCounts } from './release-queue.js';
 import { resyncKeys } from './resync.js';
 import { RolloutRunner, type RunnerView } from './runner.js';
 import { ShardLeases } from './shard-leases.js';
@@ -36,7 +27,6 @@ import { ShardSlot } from './shard-slot.js';
 import { shardOf } from './shards.js';
 import { SlotLedger } from './slot-ledger.js';
 import { StatusWriter, type StoredRollout } from './status-writer.js';
-import { storedGrantedAt, storedSlot } from './stored-slot.js';
 import { ControllerTelemetry } from './telemetry.js';
 import { Validations } from './validations.js';
 import { ControllerWatches, type WatchRestart } from './watches.js';
@@ -48,13 +38,6 @@ import { type Caches, servicesInSync } from './world.js';
  * API client's 32 sockets busy; 10,000 at once held ~80 KiB of requests and promises each.
  */
 const INITIALIZING_AT_ONCE = 64;
-/**
- * The release queue's passes are this far apart at least: a pass reads every cached Rollout,
- * and a start waiting this long for its slot is nothing next to an interval.
- */
-const SLOT_PASS_GAP_MS = 50;
-/** A pass that could not reach the release ledger is tried again this much later. */
-const SLOT_RETRY_MS = 1_000;
 
 export interface ControllerOptions {
   kc: ClusterAccess;
@@ -108,7 +91,7 @@ export class Controller {
   /** Turns the writes of initializations take, over all shards this replica holds. */
   private readonly initializations = new Turns(INITIALIZING_AT_ONCE);
   private readonly telemetry = new ControllerTelemetry(this.registry, this.initializations, () =>
-    slotCounts(this.queueEntries()),
+    slotCounts(this.releasePass.entries()),
   );
   /** Reads for the watches and the Lease: a follower needs them too. */
   private readonly watchApi: ApiServer;
@@ -134,8 +117,7 @@ export class Controller {
   private http: { url: string; close(): Promise<void> } | undefined;
   private dashboard: Dashboard | undefined;
   private readonly resyncTimers = new Map<number, NodeJS.Timeout>();
-  /** With several shards, replicas grant release slots through it (one writer per grant). */
-  private readonly ledger: SlotLedger | undefined;
+  private readonly releasePass: ReleasePass;
 
   constructor(private readonly options: ControllerOptions) {
     const userAgent = `fledge-controller/${this.identity}`;
@@ -167,14 +149,6 @@ export class Controller {
     // Reads of templates and alert providers serve every shard: with one, the leader's fenced
     // client as before; with several, the unfenced one (a read needs no term).
     const readApi = shards > 1 ? this.watchApi : (this.slots[0] as ShardSlot).api;
-    if (shards > 1) {
-      this.ledger = new SlotLedger({
-        api: this.watchApi,
-        namespace: options.leaderElection.namespace,
-        name: `${options.leaderElection.name}-release-grants`,
-        log: options.log.child({ component: 'release-queue' }),
-      });
-    }
     const restarted = (watch: string, reason: WatchRestart) =>
       this.telemetry.watchRestarts.inc({ watch, reason });
     this.watches = new ControllerWatches(
@@ -186,6 +160,25 @@ export class Controller {
       },
     );
     this.caches = this.watches.caches;
+    const queueLog = options.log.child({ component: 'release-queue' });
+    this.releasePass = new ReleasePass({
+      runners: this.runners,
+      rollouts: () => this.caches.rollouts.list(),
+      leading: () => this.slots.some((slot) => slot.fence.leading),
+      limits: this.releaseLimits,
+      log: queueLog,
+      // With several shards, replicas grant release slots through one Lease.
+      ...(shards > 1
+        ? {
+            ledger: new SlotLedger({
+              api: this.watchApi,
+              namespace: options.leaderElection.namespace,
+              name: `${options.leaderElection.name}-release-grants`,
+              log: queueLog,
+            }),
+          }
+        : {}),
+    });
     this.alerts = new AlertDispatcher({
       api: readApi,
       log: options.log.child({ component: 'alerts' }),
@@ -388,7 +381,7 @@ export class Controller {
     if (!this.watches.synced) return;
     if (this.shardSlot(key).driving) this.queue.add(key);
     // Another replica's Rollout may have ended its release: a slot for one waiting here.
-    else if (this.ledger) this.scheduleSlots();
+    else if (this.slots.length > 1) this.releasePass.schedule();
   }
 
   private async reconcileOne(key: string): Promise<void> {
@@ -441,85 +434,12 @@ export class Controller {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.telemetry.reconcileDuration.observe({ result }, seconds);
-      this.scheduleSlots();
+      this.releasePass.schedule();
     }
   }
 
   private get releaseLimits(): ReleaseLimits {
     return this.options.releaseLimits ?? {};
-  }
-
-  /** One pass of the release queue after whatever moved: many changes, one pass. */
-  private readonly scheduleSlots = coalesced(() => {
-    if (this.slots.some((slot) => slot.fence.leading)) this.allocateSlots();
-  }, SLOT_PASS_GAP_MS);
-
-  /**
-   * The release queue: waiting releases hear the verdict; the granted ones start at once, so
-   * the next pass counts them. Only a live machine waits, so without one the pass does
-   * nothing: at 1,000 Rollouts progressing without limits, reading them all at every pass
-   * took a tenth of the controller's CPU. With several shards, each grant is first written to
-   * the release ledger, so that two replicas never take the last slot together.
-   */
-  private allocateSlots(): void {
-    if (!this.anyReleaseWaiting()) return;
-    if (!this.ledger) {
-      for (const verdict of allocateSlots(this.queueEntries(), this.releaseLimits)) {
-        this.deliver(verdict);
-      }
-      return;
-    }
-    this.ledger
-      .pass(() => this.queueEntries(), this.releaseLimits)
-      .then(
-        ({ verdicts, contended }) => {
-          for (const verdict of verdicts) this.deliver(verdict);
-          if (contended) this.scheduleSlots();
-        },
-        (error: unknown) => {
-          this.options.log.warn(
-            { err: error },
-            'the release ledger could not be read or written: no slot granted; trying again',
-          );
-          setTimeout(this.scheduleSlots, SLOT_RETRY_MS).unref();
-        },
-      );
-  }
-
-  private deliver(verdict: Verdict): void {
-    this.runners.get(verdict.key)?.queueVerdict(queuedCondition(verdict), verdict.granted);
-  }
-
-  private anyReleaseWaiting(): boolean {
-    for (const runner of this.runners.values()) {
-      if (slotOf(runner.current).kind === 'waiting') return true;
-    }
-    return false;
-  }
-
-  /**
-   * Every Rollout this controller sees holds a slot, waits for one or neither, by its live
-   * machine or, without a runner here, by its stored status.
-   */
-  private queueEntries(): QueueEntry[] {
-    const entries: QueueEntry[] = [];
-    for (const rollout of this.caches.rollouts.list()) {
-      const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
-      const runner = this.runners.get(key);
-      const slot = runner ? slotOf(runner.current) : storedSlot(rollout);
-      const grantedAt = runner ? (runner.current?.slotGrantedAt ?? null) : storedGrantedAt(rollout);
-      // Only a live machine can take a slot; a stored one that waits is not running here.
-      if (slot.kind === 'waiting' && !runner) continue;
-      const max = rollout.spec?.releaseQueue?.maxInNamespace;
-      entries.push({
-        key,
-        namespace: rollout.metadata.namespace ?? 'default',
-        slot,
-        grantedAt,
-        ...(typeof max === 'number' ? { maxInNamespace: max } : {}),
-      });
-    }
-    return entries;
   }
 
   /** The one status writer of a Rollout, made on first use and kept while it lives. */
@@ -577,7 +497,7 @@ export class Controller {
     return new RolloutRunner(rollout, planWithQueue(rollout.spec, this.releaseLimits), revision, {
       log,
       resumed,
-      moved: () => this.scheduleSlots(),
+      moved: () => this.releasePass.schedule(),
       analysisStarted: (lateness) => this.telemetry.analysisLateness.observe(lateness),
       effectStarted: (effect, waited) =>
         this.telemetry.effectStartDelay.observe({ effect }, waited),
