@@ -145,24 +145,35 @@ export function allocateSlots(entries: readonly QueueEntry[], limits: ReleaseLim
  */
 const CLOCK_SKEW_MS = 5_000;
 
+/** A grant in the release ledger: when it was made, and when the release it went to was queued. */
+export interface Grant {
+  at: number;
+  queuedAt: number | null;
+}
+
 /**
- * The entries with the release ledger's recent grants (epoch ms by key) counted as holding:
- * another replica's grant may not have reached its Rollout's status, as this replica caches
- * it, yet. A grant counts until that status says the slot was granted at or after it (held,
- * or its release already over). A release waiting here that a grant names was granted by a
- * replica that held its shard before: it is `reserved`, and starts without a new grant.
+ * The entries with the release ledger's recent grants counted as holding: another replica's
+ * grant may not have reached its Rollout's status, as this replica caches it, yet. A grant
+ * counts until that status says the slot was granted at or after it (held, or its release
+ * already over). A release waiting here that a grant names (queued at the same time, so the
+ * same release) was granted by a replica that held its shard before: it is `reserved`, and
+ * starts without a new grant. A grant for an earlier release of a Rollout that waits here
+ * again (a new revision replaced the release) counts for nothing.
  */
 export function withRecentGrants(
   entries: readonly QueueEntry[],
-  grants: ReadonlyMap<string, number>,
+  grants: ReadonlyMap<string, Grant>,
 ): { entries: QueueEntry[]; reserved: string[] } {
   const byKey = new Map(entries.map((entry) => [entry.key, entry]));
   const reserved: string[] = [];
-  for (const [key, at] of grants) {
+  for (const [key, grant] of grants) {
     const entry = byKey.get(key);
-    const recorded = entry?.grantedAt != null && entry.grantedAt >= at - CLOCK_SKEW_MS;
+    const recorded = entry?.grantedAt != null && entry.grantedAt >= grant.at - CLOCK_SKEW_MS;
     if (recorded || entry?.slot.kind === 'holding') continue;
-    if (entry?.slot.kind === 'waiting') reserved.push(key);
+    if (entry?.slot.kind === 'waiting') {
+      if (entry.slot.queuedAt !== grant.queuedAt) continue;
+      reserved.push(key);
+    }
     const namespace = entry?.namespace ?? key.slice(0, key.indexOf('/'));
     byKey.set(key, { ...entry, key, namespace, slot: { kind: 'holding' } });
   }

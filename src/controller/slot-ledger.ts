@@ -3,13 +3,17 @@ import { type ApiServer, isConflict, type KubeObject } from '../kube/api-server.
 import { knownTypes, ResourceClient } from '../kube/resources.js';
 import {
   allocateSlots,
+  type Grant,
   type QueueEntry,
   type ReleaseLimits,
   type Verdict,
   withRecentGrants,
 } from './release-queue.js';
 
-/** On the ledger Lease: the recent grants, as `{"namespace/name": epoch ms}`. */
+/**
+ * On the ledger Lease: the recent grants, as `{"namespace/name": [granted, queued]}` (epoch
+ * milliseconds: when the grant was made, and when its release entered the queue).
+ */
 export const grantsAnnotation = 'fledge.dev/release-grants';
 
 /**
@@ -24,13 +28,16 @@ export const MAX_GRANTS = 2_000;
 const ATTEMPTS = 3;
 const KEY = /^[^/\s]{1,253}\/[^/\s]{1,253}$/;
 
+const isTime = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
+
 /** The recent grants an annotation holds: expired and unreadable entries are left out. */
 export function readGrants(
   text: string | undefined,
   now: number,
   ttlMs = GRANT_TTL_MS,
-): Map<string, number> {
-  const grants = new Map<string, number>();
+): Map<string, Grant> {
+  const grants = new Map<string, Grant>();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text ?? '{}');
@@ -38,10 +45,12 @@ export function readGrants(
     return grants;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return grants;
-  for (const [key, at] of Object.entries(parsed)) {
+  for (const [key, value] of Object.entries(parsed)) {
     if (grants.size >= MAX_GRANTS) break;
-    if (!KEY.test(key) || typeof at !== 'number' || !Number.isFinite(at)) continue;
-    if (at > now - ttlMs) grants.set(key, at);
+    if (!KEY.test(key) || !Array.isArray(value) || value.length !== 2) continue;
+    const [at, queuedAt] = value as unknown[];
+    if (!isTime(at) || !(queuedAt === null || isTime(queuedAt))) continue;
+    if (at > now - ttlMs) grants.set(key, { at, queuedAt });
   }
   return grants;
 }
@@ -102,7 +111,8 @@ export class SlotLedger {
         now,
         this.options.ttlMs,
       );
-      const counted = withRecentGrants(entries(), grants);
+      const seen = entries();
+      const counted = withRecentGrants(seen, grants);
       const reserved: Verdict[] = counted.reserved.map((key) => ({
         key,
         granted: true,
@@ -113,7 +123,7 @@ export class SlotLedger {
       const granted = verdicts.filter((verdict) => verdict.granted).slice(0, Math.max(0, room));
       waits = verdicts.filter((verdict) => !verdict.granted);
       if (granted.length === 0) return { verdicts: [...reserved, ...waits], contended: false };
-      for (const { key } of granted) grants.set(key, now);
+      for (const { key } of granted) grants.set(key, { at: now, queuedAt: queuedAtOf(seen, key) });
       try {
         this.lease = await this.write(grants);
         return { verdicts: [...reserved, ...granted, ...waits], contended: false };
@@ -134,12 +144,19 @@ export class SlotLedger {
   }
 
   /** Replaces the grants, if the Lease is still as read (409 otherwise, AlreadyExists included). */
-  private write(grants: Map<string, number>): Promise<LedgerLease> {
-    const annotations = { [grantsAnnotation]: JSON.stringify(Object.fromEntries(grants)) };
+  private write(grants: Map<string, Grant>): Promise<LedgerLease> {
+    const entries = [...grants].map(([key, grant]) => [key, [grant.at, grant.queuedAt]]);
+    const annotations = { [grantsAnnotation]: JSON.stringify(Object.fromEntries(entries)) };
     const { namespace, name } = this.options;
     if (!this.lease) return this.client.create({ metadata: { namespace, name, annotations } });
     return this.client.mergePatch(namespace, name, {
       metadata: { resourceVersion: this.lease.metadata?.resourceVersion, annotations },
     });
   }
+}
+
+/** When the release of `key` entered the queue, as the pass saw it. */
+function queuedAtOf(entries: readonly QueueEntry[], key: string): number | null {
+  const slot = entries.find((entry) => entry.key === key)?.slot;
+  return slot?.kind === 'waiting' ? slot.queuedAt : null;
 }

@@ -197,7 +197,9 @@ describe('slotCounts', () => {
 });
 
 describe('withRecentGrants', () => {
-  const grants = (entries: [string, number][]) => new Map(entries);
+  /** Grants by key: when each was made and, third, when its release was queued (1). */
+  const grants = (entries: [string, number, number?][]) =>
+    new Map(entries.map(([key, at, queuedAt = 1]) => [key, { at, queuedAt }]));
   const idle = (key: string, grantedAt: number | null): QueueEntry => ({
     key,
     namespace: key.split('/')[0] ?? '',
@@ -248,5 +250,15 @@ describe('withRecentGrants', () => {
     expect(reserved).toEqual(['a/x']);
     // Counted as holding: it is not granted a second slot, and a/y waits behind it.
     expect(granted(allocateSlots(entries, { cluster: 1 }))).toEqual([]);
+  });
+
+  it('counts a grant for an earlier release of a Rollout that queues again for nothing', () => {
+    // a/x was granted when queued at 1; a new revision replaced that release, queued at 5.
+    const { entries, reserved } = withRecentGrants(
+      [waiting('a/x', 5), waiting('b/y', 6)],
+      grants([['a/x', 1_000, 1]]),
+    );
+    expect(reserved).toEqual([]);
+    expect(granted(allocateSlots(entries, { cluster: 1 }))).toEqual(['a/x']);
   });
 });

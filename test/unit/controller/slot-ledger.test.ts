@@ -5,8 +5,15 @@ describe('readGrants', () => {
   const now = 1_000_000;
 
   it('reads the grants younger than their time to live', () => {
-    const text = JSON.stringify({ 'a/x': now - 1_000, 'b/y': now - GRANT_TTL_MS - 1 });
-    expect([...readGrants(text, now)]).toEqual([['a/x', now - 1_000]]);
+    const text = JSON.stringify({
+      'a/x': [now - 1_000, 5],
+      'b/y': [now - GRANT_TTL_MS - 1, 6],
+      'c/z': [now, null],
+    });
+    expect([...readGrants(text, now)]).toEqual([
+      ['a/x', { at: now - 1_000, queuedAt: 5 }],
+      ['c/z', { at: now, queuedAt: null }],
+    ]);
   });
 
   it.each([
@@ -20,19 +27,22 @@ describe('readGrants', () => {
 
   it('leaves out entries that are not a namespace/name and a time', () => {
     const text = JSON.stringify({
-      'a/x': now,
-      'no-slash': now,
-      'a/b/c': now,
-      'a/ x': now,
-      'b/y': 'soon',
+      'a/x': [now, 1],
+      'no-slash': [now, 1],
+      'a/b/c': [now, 1],
+      'a/ x': [now, 1],
+      'b/y': ['soon', 1],
       'c/z': null,
+      'd/w': now,
+      'e/v': [now, 'then'],
+      'f/u': [now, 1, 2],
     });
     expect([...readGrants(text, now).keys()]).toEqual(['a/x']);
   });
 
   it(`holds at most ${MAX_GRANTS} grants, whatever the annotation says`, () => {
     const many = Object.fromEntries(
-      Array.from({ length: MAX_GRANTS + 50 }, (_, i) => [`ns/r${i}`, now]),
+      Array.from({ length: MAX_GRANTS + 50 }, (_, i) => [`ns/r${i}`, [now, i]]),
     );
     expect(readGrants(JSON.stringify(many), now).size).toBe(MAX_GRANTS);
   });
