@@ -53,16 +53,18 @@ export class ReleasePass {
 
   /**
    * Every Rollout this replica sees holds a slot, waits for one or neither, by its live
-   * machine or, without a runner here, by its stored status.
+   * machine or, without a runner here, by its stored status. With one shard, only a live
+   * machine waits (a stored one that waits is not running yet); with several, the releases
+   * other replicas drive wait in the same line, so that slots go first in, first out over all.
    */
   entries(): QueueEntry[] {
     const entries: QueueEntry[] = [];
+    const sharded = this.options.ledger !== undefined;
     for (const rollout of this.options.rollouts()) {
       const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
       const runner = this.options.runners.get(key);
       const slot = runner ? slotOf(runner.current) : storedSlot(rollout);
-      // Only a live machine can take a slot; a stored one that waits is not running here.
-      if (slot.kind === 'waiting' && !runner) continue;
+      if (slot.kind === 'waiting' && !runner && !sharded) continue;
       const max = rollout.spec?.releaseQueue?.maxInNamespace;
       entries.push({
         key,
@@ -83,7 +85,11 @@ export class ReleasePass {
       return;
     }
     ledger
-      .pass(() => this.entries(), limits)
+      .pass(
+        () => this.entries(),
+        limits,
+        (key) => this.options.runners.has(key),
+      )
       .then(
         ({ verdicts, contended }) => {
           for (const verdict of verdicts) this.deliver(verdict);

@@ -91,17 +91,27 @@ export class SlotLedger {
   }
 
   /**
-   * One pass of the queue over `entries` (read again at each attempt), its grants recorded
-   * before they are returned. Passes run one at a time. Rejects when the API server cannot be
-   * reached: no grant is made then.
+   * One pass of the queue over `entries` (read again at each attempt), its grants to the
+   * releases this replica drives (`mine`) recorded before they are returned; a release of
+   * another replica ahead in line holds the slot it would take, for its own replica to grant.
+   * Passes run one at a time. Rejects when the API server cannot be reached: no grant is
+   * made then.
    */
-  pass(entries: () => QueueEntry[], limits: ReleaseLimits): Promise<LedgerPass> {
-    const next = this.passing.then(() => this.decide(entries, limits));
+  pass(
+    entries: () => QueueEntry[],
+    limits: ReleaseLimits,
+    mine: (key: string) => boolean,
+  ): Promise<LedgerPass> {
+    const next = this.passing.then(() => this.decide(entries, limits, mine));
     this.passing = next.catch(() => undefined);
     return next;
   }
 
-  private async decide(entries: () => QueueEntry[], limits: ReleaseLimits): Promise<LedgerPass> {
+  private async decide(
+    entries: () => QueueEntry[],
+    limits: ReleaseLimits,
+    mine: (key: string) => boolean,
+  ): Promise<LedgerPass> {
     let waits: Verdict[] = [];
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (this.lease === undefined) this.lease = await this.read();
@@ -113,15 +123,17 @@ export class SlotLedger {
       );
       const seen = entries();
       const counted = withRecentGrants(seen, grants);
-      const reserved: Verdict[] = counted.reserved.map((key) => ({
+      const reserved: Verdict[] = counted.reserved.filter(mine).map((key) => ({
         key,
         granted: true,
         message: 'slot granted: a replica that drove this Rollout before reserved it',
       }));
       const verdicts = allocateSlots(counted.entries, limits);
       const room = MAX_GRANTS - grants.size;
-      const granted = verdicts.filter((verdict) => verdict.granted).slice(0, Math.max(0, room));
-      waits = verdicts.filter((verdict) => !verdict.granted);
+      const granted = verdicts
+        .filter((verdict) => verdict.granted && mine(verdict.key))
+        .slice(0, Math.max(0, room));
+      waits = verdicts.filter((verdict) => !verdict.granted && mine(verdict.key));
       if (granted.length === 0) return { verdicts: [...reserved, ...waits], contended: false };
       for (const { key } of granted) grants.set(key, { at: now, queuedAt: queuedAtOf(seen, key) });
       try {

@@ -32,6 +32,19 @@ function replica(namespace: string, ttlMs?: number): SlotLedger {
   });
 }
 
+/** A pass over `view`, whose live machines (the replica's own releases) are `mine`, or all of it. */
+const passOver = (
+  ledger: SlotLedger,
+  view: QueueEntry[],
+  limits: ReleaseLimits,
+  mine: string[] = view.map((entry) => entry.key),
+) =>
+  ledger.pass(
+    () => view,
+    limits,
+    (key) => mine.includes(key),
+  );
+
 const grantedKeys = (pass: Awaited<ReturnType<SlotLedger['pass']>>) =>
   pass.verdicts.filter((verdict) => verdict.granted).map((verdict) => verdict.key);
 
@@ -55,7 +68,7 @@ describe('the release ledger on a real API server', () => {
 
     const replicas = views.map(() => replica(namespace));
     const passes = await Promise.all(
-      replicas.map((ledger, i) => ledger.pass(() => views[i] ?? [], cap)),
+      replicas.map((ledger, i) => passOver(ledger, views[i] ?? [], cap)),
     );
     const granted = passes.flatMap(grantedKeys);
     expect(granted).toHaveLength(1);
@@ -71,21 +84,34 @@ describe('the release ledger on a real API server', () => {
     const namespace = await cluster().createNamespace();
     const first = replica(namespace, 1_500);
     const second = replica(namespace, 1_500);
-    expect(grantedKeys(await first.pass(() => [waiting('a/x')], { cluster: 2 }))).toEqual(['a/x']);
-    expect(grantedKeys(await second.pass(() => [waiting('b/y')], cap))).toEqual([]);
+    expect(grantedKeys(await passOver(first, [waiting('a/x')], { cluster: 2 }))).toEqual(['a/x']);
+    expect(grantedKeys(await passOver(second, [waiting('b/y')], cap))).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 1_600));
     // a/x's machine never took its slot (its replica died first): the slot is free again.
-    expect(grantedKeys(await second.pass(() => [waiting('b/y')], cap))).toEqual(['b/y']);
+    expect(grantedKeys(await passOver(second, [waiting('b/y')], cap))).toEqual(['b/y']);
     expect(await storedGrants(namespace)).toEqual(['b/y']);
   });
 
   it('starts a release another replica granted before its shard moved, without a second grant', async () => {
     const namespace = await cluster().createNamespace();
-    await replica(namespace).pass(() => [waiting('a/x')], cap);
+    await passOver(replica(namespace), [waiting('a/x')], cap);
     // The shard of a/x moved to a replica that restored it, still Queued in its status.
-    const pass = await replica(namespace).pass(() => [waiting('a/x'), waiting('a/y', 2)], cap);
+    const pass = await passOver(replica(namespace), [waiting('a/x'), waiting('a/y', 2)], cap);
     expect(pass.verdicts.filter((v) => v.granted).map((v) => v.key)).toEqual(['a/x']);
     expect(pass.verdicts.find((v) => v.key === 'a/y')?.granted).toBe(false);
+    expect(await storedGrants(namespace)).toEqual(['a/x']);
+  });
+
+  it('leaves the slot to the release queued first, though another replica drives it', async () => {
+    const namespace = await cluster().createNamespace();
+    // Both replicas see both releases waiting: a/x (queued first, A's) and b/y (B's).
+    const line = [waiting('a/x', 1), waiting('b/y', 2)];
+    const b = await passOver(replica(namespace), line, cap, ['b/y']);
+    expect(grantedKeys(b)).toEqual([]);
+    expect(b.verdicts.map((v) => v.key)).toEqual(['b/y']);
+    expect(b.verdicts[0]?.message).toContain('position 2 of 2');
+    const a = await passOver(replica(namespace), line, cap, ['a/x']);
+    expect(grantedKeys(a)).toEqual(['a/x']);
     expect(await storedGrants(namespace)).toEqual(['a/x']);
   });
 });
