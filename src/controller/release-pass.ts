@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Rollout } from '../api/types.js';
+import { CONDITION_INVALID, type Rollout } from '../api/types.js';
 import { coalesced } from './coalesce.js';
 import {
   allocateSlots,
@@ -64,7 +64,7 @@ export class ReleasePass {
       const key = `${rollout.metadata.namespace}/${rollout.metadata.name}`;
       const runner = this.options.runners.get(key);
       const slot = runner ? slotOf(runner.current) : storedSlot(rollout);
-      if (slot.kind === 'waiting' && !runner && !sharded) continue;
+      if (slot.kind === 'waiting' && !runner && !(sharded && mayRun(rollout))) continue;
       const max = rollout.spec?.releaseQueue?.maxInNamespace;
       entries.push({
         key,
@@ -115,4 +115,14 @@ export class ReleasePass {
     }
     return false;
   }
+}
+
+/**
+ * Whether a Rollout's machine may run at all: a suspended, invalid or deleted one stays in its
+ * stored state, so a release it left queued must not hold the line of the others.
+ */
+function mayRun(rollout: Rollout): boolean {
+  if (rollout.spec?.suspend === true || rollout.metadata.deletionTimestamp) return false;
+  const invalid = rollout.status?.conditions?.find((c) => c.type === CONDITION_INVALID);
+  return invalid?.status !== 'True';
 }

@@ -86,4 +86,51 @@ describe('ReleasePass', () => {
     expect(ledger.pass).toHaveBeenCalledTimes(2);
     expect(only.verdicts).toEqual([true]);
   });
+
+  it('puts the releases other replicas drive in the line, unless their machine cannot run', async () => {
+    vi.useFakeTimers();
+    const mine = queued(5);
+    const stored = (key: string, changes: Record<string, unknown> = {}) => {
+      const [namespace, name] = key.split('/');
+      return {
+        metadata: { namespace, name, ...(changes.metadata as object) },
+        spec: { ...(changes.spec as object) },
+        status: {
+          machine: machineDocument({
+            state: 'Queued',
+            phase: 'Waiting',
+            canaryWeight: 0,
+            queuedAt: 1,
+          }),
+          ...(changes.status as object),
+        },
+      } as unknown as Rollout;
+    };
+    const others = [
+      stored('a/queued'),
+      stored('a/suspended', { spec: { suspend: true } }),
+      stored('a/invalid', { status: { conditions: [{ type: 'Invalid', status: 'True' }] } }),
+      stored('a/deleting', { metadata: { deletionTimestamp: '2026-12-04T00:00:00Z' } }),
+    ];
+    let line: string[] = [];
+    const ledger = {
+      pass: vi.fn((entries: () => { key: string; slot: { kind: string } }[]) => {
+        line = entries()
+          .filter((entry) => entry.slot.kind === 'waiting')
+          .map((entry) => entry.key);
+        return Promise.resolve({ verdicts: [], contended: false });
+      }),
+    };
+    const runners = new Map([['b/mine', mine.runner]]);
+    new ReleasePass({
+      runners,
+      rollouts: () => [...others, rollout('b/mine')],
+      leading: () => true,
+      limits: { cluster: 1 },
+      log,
+      ledger: ledger as unknown as SlotLedger,
+    }).schedule();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(line).toEqual(['a/queued', 'b/mine']);
+  });
 });
