@@ -133,7 +133,11 @@ export class MeshState {
     const slices = this.view.endpointSlices(backend.namespace, backend.service);
     const resolved = resolveEndpoints(service, slices, port);
     if (!resolved.ok) return { kind: 'reject', status: 503, reason: resolved.reason, destination };
-    const ready = resolved.endpoints.filter((endpoint) => !this.isTerminating(endpoint));
+    // A terminating pod serves on through its grace period (the playground's kubelet, like an
+    // app with a preStop pause): it is skipped while the slice has another, and used while the
+    // slice does not list its replacement yet, as kube-proxy does with terminating endpoints.
+    const live = resolved.endpoints.filter((endpoint) => !this.isTerminating(endpoint));
+    const ready = live.length > 0 ? live : resolved.endpoints;
     if (ready.length === 0) {
       return {
         kind: 'reject',

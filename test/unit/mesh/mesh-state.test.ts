@@ -141,6 +141,16 @@ describe('MeshState.decide', () => {
     expect(ips).toEqual(['127.1.0.2', '127.1.0.2']);
   });
 
+  it('sends traffic to terminating pods while the slice lists no other, as they serve out their grace', () => {
+    const { pods, state } = cluster();
+    pods.set('prod/api-primary-5f6-a', pod('api-primary-5f6-a', 'api-primary-5f6', '5f6', true));
+    pods.set('prod/api-primary-5f6-b', pod('api-primary-5f6-b', 'api-primary-5f6', '5f6', true));
+    const ips = [1, 2].map(
+      () => forwarded(state.decide(address('api-primary'), request)).endpoint.ip,
+    );
+    expect(ips.sort()).toEqual(['127.1.0.1', '127.1.0.2']);
+  });
+
   it('never sends traffic to an address outside the loopback network', () => {
     const { view, state } = cluster();
     view.endpointSlices = () => [slice('api', [['api-primary-5f6-a', '10.0.0.1']])];
