@@ -137,10 +137,25 @@ export async function keepPrimary(ctx: EffectContext, primary?: Deployment): Pro
   const { namespace, primary: name } = namesOf(ctx.rollout());
   const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
   const found = primary ?? (await deployments.find(namespace, name));
-  const kept = found && keptChange(found, ctx.rollout());
-  if (!kept) return;
-  await deployments.mergePatch(namespace, name, {
-    metadata: { resourceVersion: found.metadata?.resourceVersion, ...kept },
+  if (found) await writePrimary(ctx, deployments, found);
+}
+
+/**
+ * Writes `template` (a merge patch) into the primary and marks it for the Rollout, in one
+ * conditional patch; the answer, or the primary as it was when neither is needed.
+ */
+async function writePrimary(
+  ctx: EffectContext,
+  deployments: ResourceClient<Deployment>,
+  primary: Deployment,
+  template?: unknown,
+): Promise<Deployment> {
+  const kept = keptChange(primary, ctx.rollout());
+  if (template === undefined && kept === undefined) return primary;
+  const { namespace, primary: name } = namesOf(ctx.rollout());
+  return deployments.mergePatch(namespace, name, {
+    metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
+    ...(template === undefined ? {} : { spec: { template } }),
   });
 }
 
@@ -311,12 +326,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
       primaryTemplate(source as unknown as V1Deployment),
     );
     // The template only: the primary's replicas stay its autoscaler's (or as they were).
-    const kept = keptChange(primary, ctx.rollout());
-    if (template === undefined && kept === undefined) return primary;
-    return deployments.mergePatch(namespace(), names().primary, {
-      metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
-      ...(template === undefined ? {} : { spec: { template } }),
-    });
+    return writePrimary(ctx, deployments, primary, template);
   }
 
   /**
