@@ -21,7 +21,11 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
-          fileParallelism: false,
+          // Two files at once: most of a scenario is waiting (analysis intervals, Prometheus
+          // windows), so a second file nearly halves the run. Files share only the playground;
+          // each has its own namespaces, controllers and Lease names, and the ones that restart
+          // parts of a cluster (chaos, sharding, multicluster) start a playground of their own.
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
           // A backstop only: every wait inside a test has its own, shorter, timeout that says
           // what it waited for. On a busy shared machine a scenario takes minutes.

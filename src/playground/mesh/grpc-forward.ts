@@ -1,6 +1,7 @@
 import http2 from 'node:http2';
 import type { Logger } from 'pino';
 import { CLIENT_HEADER, NAMESPACE_HEADER, parseCaller } from './caller.js';
+import { type Settled, settle } from './endpoint-queue.js';
 import { parseServiceHost } from './host-name.js';
 import type { MeshState } from './mesh-state.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
@@ -127,134 +128,139 @@ export function forwardStream(
   const caller = parseCaller(headers[CLIENT_HEADER]);
   const path = String(headers[':path'] ?? '/');
   const method = String(headers[':method'] ?? 'POST');
-  const decision = deps.state.decide(address, { path, method, headers: plain(headers) });
-  const record = (statusCode: number, grpcStatus: number | undefined, latencyMs: number) => {
-    if (decision.kind === 'redirect' || !decision.destination) return;
-    const status = { statusCode, latencyMs, ...(grpcStatus !== undefined ? { grpcStatus } : {}) };
-    deps.metrics.record({
-      direction: 'outbound',
-      workload: caller,
-      destination: decision.destination,
-      ...status,
-    });
-    if (decision.kind === 'forward' && decision.server) {
-      deps.metrics.record({
-        direction: 'inbound',
-        workload: decision.server,
-        authority,
-        ...status,
-      });
-    }
-  };
-  if (decision.kind === 'redirect') {
-    stream.resume();
-    refuse(
-      stream,
-      false,
-      decision.redirect.statusCode,
-      GRPC_UNAVAILABLE,
-      'redirects are not followed for gRPC',
-    );
-    return;
-  }
-  if (decision.kind === 'reject') {
-    stream.resume();
-    const grpcStatus = grpc ? GRPC_UNAVAILABLE : undefined;
-    if (decision.destination) {
+  const first = deps.state.decide(address, { path, method, headers: plain(headers) });
+  if (first.kind === 'queue') void settle(first).then(forward);
+  else forward(first);
+
+  function forward(decision: Settled): void {
+    const record = (statusCode: number, grpcStatus: number | undefined, latencyMs: number) => {
+      if (decision.kind === 'redirect' || !decision.destination) return;
+      const status = { statusCode, latencyMs, ...(grpcStatus !== undefined ? { grpcStatus } : {}) };
       deps.metrics.record({
         direction: 'outbound',
         workload: caller,
         destination: decision.destination,
-        statusCode: grpc ? 200 : decision.status,
-        latencyMs: performance.now() - started,
-        ...(grpcStatus !== undefined ? { grpcStatus } : {}),
+        ...status,
       });
-    }
-    refuse(stream, grpc, decision.status, GRPC_UNAVAILABLE, decision.reason);
-    return;
-  }
-  const { endpoint } = decision;
-  const upstreamAuthority = decision.authorityOverride ?? authority;
-  const upstream = deps.sessions.get(endpoint.ip, endpoint.port).request({
-    ...modifyHeaders(plain(headers), decision.requestHeaders),
-    ':method': method,
-    ':path': path,
-    ':authority': upstreamAuthority,
-    ...(grpc ? { te: 'trailers' } : {}),
-  });
-  let statusCode = 502;
-  let grpcStatus: number | undefined;
-  let latencyMs = 0;
-  let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    record(statusCode, grpcStatus, latencyMs || performance.now() - started);
-  };
-  const timer =
-    decision.timeoutMs !== undefined
-      ? setTimeout(() => {
-          if (stream.headersSent) return;
-          upstream.close(http2.constants.NGHTTP2_CANCEL);
-          statusCode = grpc ? 200 : 504;
-          grpcStatus = grpc ? GRPC_DEADLINE_EXCEEDED : undefined;
-          finish();
-          refuse(
-            stream,
-            grpc,
-            504,
-            GRPC_DEADLINE_EXCEEDED,
-            `request timed out after ${decision.timeoutMs} ms`,
-          );
-        }, decision.timeoutMs)
-      : undefined;
-  upstream.on('response', (answer, flags) => {
-    if (done) return;
-    latencyMs = performance.now() - started;
-    statusCode = Number(answer[':status'] ?? 502);
-    const trailersOnly = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-    if (answer['grpc-status'] !== undefined) grpcStatus = Number(answer['grpc-status']);
-    const responseHeaders = {
-      ':status': statusCode,
-      ...modifyHeaders(plain(answer), decision.responseHeaders),
+      if (decision.kind === 'forward' && decision.server) {
+        deps.metrics.record({
+          direction: 'inbound',
+          workload: decision.server,
+          authority,
+          ...status,
+        });
+      }
     };
-    if (trailersOnly) {
-      stream.respond(responseHeaders, { endStream: true });
-      finish();
-      return;
-    }
-    stream.respond(responseHeaders, { waitForTrailers: true });
-    // Sent once the data has gone: the upstream's trailers, or none for a plain response.
-    stream.once('wantTrailers', () => stream.sendTrailers(trailers as http2.OutgoingHttpHeaders));
-    upstream.pipe(stream);
-  });
-  let trailers: Headers = {};
-  upstream.on('trailers', (received) => {
-    trailers = plain(received);
-    if (received['grpc-status'] !== undefined) grpcStatus = Number(received['grpc-status']);
-  });
-  upstream.on('end', finish);
-  upstream.on('error', (error: NodeJS.ErrnoException) => {
-    if (done) return;
-    statusCode = grpc ? 200 : 502;
-    grpcStatus = grpc ? GRPC_UNAVAILABLE : undefined;
-    finish();
-    const pod = decision.server
-      ? `pod ${decision.server.namespace}/${decision.server.pod}`
-      : 'endpoint';
-    if (stream.headersSent) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-    else
+    if (decision.kind === 'redirect') {
+      stream.resume();
       refuse(
         stream,
-        grpc,
-        502,
+        false,
+        decision.redirect.statusCode,
         GRPC_UNAVAILABLE,
-        `${pod} at ${endpoint.ip}:${endpoint.port} failed: ${error.code ?? error.message}`,
+        'redirects are not followed for gRPC',
       );
-  });
-  stream.on('close', () => {
-    if (!upstream.closed) upstream.close(http2.constants.NGHTTP2_CANCEL);
-  });
-  stream.pipe(upstream);
+      return;
+    }
+    if (decision.kind === 'reject') {
+      stream.resume();
+      const grpcStatus = grpc ? GRPC_UNAVAILABLE : undefined;
+      if (decision.destination) {
+        deps.metrics.record({
+          direction: 'outbound',
+          workload: caller,
+          destination: decision.destination,
+          statusCode: grpc ? 200 : decision.status,
+          latencyMs: performance.now() - started,
+          ...(grpcStatus !== undefined ? { grpcStatus } : {}),
+        });
+      }
+      refuse(stream, grpc, decision.status, GRPC_UNAVAILABLE, decision.reason);
+      return;
+    }
+    const { endpoint } = decision;
+    const upstreamAuthority = decision.authorityOverride ?? authority;
+    const upstream = deps.sessions.get(endpoint.ip, endpoint.port).request({
+      ...modifyHeaders(plain(headers), decision.requestHeaders),
+      ':method': method,
+      ':path': path,
+      ':authority': upstreamAuthority,
+      ...(grpc ? { te: 'trailers' } : {}),
+    });
+    let statusCode = 502;
+    let grpcStatus: number | undefined;
+    let latencyMs = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      record(statusCode, grpcStatus, latencyMs || performance.now() - started);
+    };
+    const timer =
+      decision.timeoutMs !== undefined
+        ? setTimeout(() => {
+            if (stream.headersSent) return;
+            upstream.close(http2.constants.NGHTTP2_CANCEL);
+            statusCode = grpc ? 200 : 504;
+            grpcStatus = grpc ? GRPC_DEADLINE_EXCEEDED : undefined;
+            finish();
+            refuse(
+              stream,
+              grpc,
+              504,
+              GRPC_DEADLINE_EXCEEDED,
+              `request timed out after ${decision.timeoutMs} ms`,
+            );
+          }, decision.timeoutMs)
+        : undefined;
+    upstream.on('response', (answer, flags) => {
+      if (done) return;
+      latencyMs = performance.now() - started;
+      statusCode = Number(answer[':status'] ?? 502);
+      const trailersOnly = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+      if (answer['grpc-status'] !== undefined) grpcStatus = Number(answer['grpc-status']);
+      const responseHeaders = {
+        ':status': statusCode,
+        ...modifyHeaders(plain(answer), decision.responseHeaders),
+      };
+      if (trailersOnly) {
+        stream.respond(responseHeaders, { endStream: true });
+        finish();
+        return;
+      }
+      stream.respond(responseHeaders, { waitForTrailers: true });
+      // Sent once the data has gone: the upstream's trailers, or none for a plain response.
+      stream.once('wantTrailers', () => stream.sendTrailers(trailers as http2.OutgoingHttpHeaders));
+      upstream.pipe(stream);
+    });
+    let trailers: Headers = {};
+    upstream.on('trailers', (received) => {
+      trailers = plain(received);
+      if (received['grpc-status'] !== undefined) grpcStatus = Number(received['grpc-status']);
+    });
+    upstream.on('end', finish);
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (done) return;
+      statusCode = grpc ? 200 : 502;
+      grpcStatus = grpc ? GRPC_UNAVAILABLE : undefined;
+      finish();
+      const pod = decision.server
+        ? `pod ${decision.server.namespace}/${decision.server.pod}`
+        : 'endpoint';
+      if (stream.headersSent) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      else
+        refuse(
+          stream,
+          grpc,
+          502,
+          GRPC_UNAVAILABLE,
+          `${pod} at ${endpoint.ip}:${endpoint.port} failed: ${error.code ?? error.message}`,
+        );
+    });
+    stream.on('close', () => {
+      if (!upstream.closed) upstream.close(http2.constants.NGHTTP2_CANCEL);
+    });
+    stream.pipe(upstream);
+  }
 }

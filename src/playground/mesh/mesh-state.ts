@@ -48,7 +48,25 @@ export type RouteDecision =
       timeoutMs?: number;
     }
   | { kind: 'redirect'; redirect: Redirect; prefix?: string }
-  | { kind: 'reject'; status: 502 | 503; reason: string; destination?: Destination };
+  | { kind: 'reject'; status: 502 | 503; reason: string; destination?: Destination }
+  | {
+      /** The backend has no ready endpoint yet: ask `again` until `failFastAt`, then 503. */
+      kind: 'queue';
+      reason: string;
+      destination: Destination;
+      failFastAt: number;
+      again: () => RouteDecision;
+    };
+
+/**
+ * linkerd2-proxy's outbound balancer holds a request while its backend has no endpoint, and
+ * fails requests fast only once it has had none for this long (its
+ * DEFAULT_OUTBOUND_HTTP_FAILFAST_TIMEOUT). An EndpointSlice that lags a Deployment's readiness
+ * by a moment costs a caller latency, not an error.
+ */
+export const FAILFAST_MS = 3000;
+/** Backends remembered as empty; a playground has far fewer Services than this. */
+const MAX_EMPTY_BACKENDS = 10_000;
 
 interface BackendChoice {
   service: string;
@@ -70,6 +88,8 @@ export class MeshState {
   private table: RoutingTable | null = null;
   private readonly choosers = new Map<string, SmoothWeightedRoundRobin<BackendChoice>>();
   private readonly endpointTurns = new Map<string, number>();
+  /** Since when each backend (`namespace/service:port`) has had no ready endpoint. */
+  private readonly emptySince = new Map<string, number>();
 
   constructor(
     private readonly view: ClusterView,
@@ -119,6 +139,20 @@ export class MeshState {
       ...(rule?.timeoutMs !== undefined ? { timeoutMs: rule.timeoutMs } : {}),
     };
     const destination = { service: backend.service, namespace: backend.namespace, authority };
+    return this.toEndpoint(apexKey, backend, address.port, destination, routing);
+  }
+
+  /** A ready endpoint of the chosen backend, or the queue while it has none. */
+  private toEndpoint(
+    apexKey: string,
+    backend: Chosen,
+    addressPort: number,
+    destination: Destination,
+    routing: Pick<
+      Extract<RouteDecision, { kind: 'forward' }>,
+      'requestHeaders' | 'responseHeaders' | 'timeoutMs'
+    >,
+  ): RouteDecision {
     const backendKey = `${backend.namespace}/${backend.service}`;
     const service = this.view.service(backend.namespace, backend.service);
     if (!service) {
@@ -129,7 +163,8 @@ export class MeshState {
         destination,
       };
     }
-    const port = backend.port ?? address.port;
+    const port = backend.port ?? addressPort;
+    const turnKey = `${backendKey}:${port}`;
     const slices = this.view.endpointSlices(backend.namespace, backend.service);
     const resolved = resolveEndpoints(service, slices, port);
     if (!resolved.ok) return { kind: 'reject', status: 503, reason: resolved.reason, destination };
@@ -139,14 +174,18 @@ export class MeshState {
     const live = resolved.endpoints.filter((endpoint) => !this.isTerminating(endpoint));
     const ready = live.length > 0 ? live : resolved.endpoints;
     if (ready.length === 0) {
-      return {
-        kind: 'reject',
-        status: 503,
-        reason: `Service ${backendKey} has no ready endpoints for port ${port}`,
-        destination,
-      };
+      const reason = `Service ${backendKey} has no ready endpoints for port ${port}`;
+      const now = Date.now();
+      if (!this.emptySince.has(turnKey)) {
+        if (this.emptySince.size >= MAX_EMPTY_BACKENDS) this.emptySince.clear();
+        this.emptySince.set(turnKey, now);
+      }
+      const failFastAt = (this.emptySince.get(turnKey) ?? now) + FAILFAST_MS;
+      if (now >= failFastAt) return { kind: 'reject', status: 503, reason, destination };
+      const again = () => this.toEndpoint(apexKey, backend, addressPort, destination, routing);
+      return { kind: 'queue', reason, destination, failFastAt, again };
     }
-    const turnKey = `${backendKey}:${port}`;
+    this.emptySince.delete(turnKey);
     const turn = this.endpointTurns.get(turnKey) ?? 0;
     this.endpointTurns.set(turnKey, turn + 1);
     const endpoint = ready[turn % ready.length] as Endpoint;

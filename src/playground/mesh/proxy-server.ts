@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { sniffingServer } from '../protocol-sniff.js';
 import { appTimingMs, SERVER_TIMING_HEADER } from '../server-timing.js';
 import { CLIENT_HEADER, NAMESPACE_HEADER, parseCaller } from './caller.js';
+import { type Settled, settle } from './endpoint-queue.js';
 import { forwardStream, UpstreamSessions } from './grpc-forward.js';
 import { parseServiceHost } from './host-name.js';
 import type { MeshState } from './mesh-state.js';
@@ -100,112 +101,118 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     }
     const caller = parseCaller(req.headers[CLIENT_HEADER]);
     const path = `${url.pathname}${url.search}`;
-    const decision = state.decide(address, {
+    const host = url.host;
+    const first = state.decide(address, {
       path,
       method: req.method ?? 'GET',
       headers: req.headersDistinct,
     });
-    if (decision.kind === 'redirect') {
-      req.resume();
-      const location = redirectLocation(decision.redirect, url.host, path, decision.prefix);
-      res.writeHead(decision.redirect.statusCode, { location, 'content-length': 0 });
-      res.end();
-      return;
-    }
-    if (decision.kind === 'reject') {
-      req.resume();
-      if (decision.destination) {
+    if (first.kind === 'queue') void settle(first).then(send);
+    else send(first);
+
+    function send(decision: Settled): void {
+      if (decision.kind === 'redirect') {
+        req.resume();
+        const location = redirectLocation(decision.redirect, host, path, decision.prefix);
+        res.writeHead(decision.redirect.statusCode, { location, 'content-length': 0 });
+        res.end();
+        return;
+      }
+      if (decision.kind === 'reject') {
+        req.resume();
+        if (decision.destination) {
+          metrics.record({
+            direction: 'outbound',
+            workload: caller,
+            destination: decision.destination,
+            statusCode: decision.status,
+            latencyMs: performance.now() - started,
+          });
+        }
+        reject(res, decision.status, decision.reason);
+        return;
+      }
+      const { endpoint, destination, server: serving } = decision;
+      const authority = decision.authorityOverride ?? host;
+      const upstream = http.request({
+        host: endpoint.ip,
+        port: endpoint.port,
+        method: req.method,
+        path,
+        headers: modifyHeaders(forwardedHeaders(req.headers, authority), decision.requestHeaders),
+        agent,
+      });
+      // Linkerd cancels a request past its route's timeout and answers 504 itself.
+      const timer =
+        decision.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (res.headersSent) return;
+              upstream.destroy();
+              metrics.record({
+                direction: 'outbound',
+                workload: caller,
+                destination,
+                statusCode: 504,
+                latencyMs: performance.now() - started,
+              });
+              reject(res, 504, `request timed out after ${decision.timeoutMs} ms (route timeout)`);
+            }, decision.timeoutMs);
+      upstream.on('response', (answer) => {
+        clearTimeout(timer);
+        if (res.headersSent) {
+          answer.resume();
+          return;
+        }
+        const latencyMs = performance.now() - started;
+        const statusCode = answer.statusCode ?? 502;
         metrics.record({
           direction: 'outbound',
           workload: caller,
-          destination: decision.destination,
-          statusCode: decision.status,
+          destination,
+          statusCode,
+          latencyMs,
+        });
+        if (serving)
+          metrics.record({
+            direction: 'inbound',
+            workload: serving,
+            authority,
+            statusCode,
+            // The pod's own inbound proxy would time the app next to it (server-timing.ts).
+            latencyMs: appTimingMs(answer.headers[SERVER_TIMING_HEADER]) ?? latencyMs,
+          });
+        res.writeHead(
+          statusCode,
+          modifyHeaders(forwardedHeaders(answer.headers, host), decision.responseHeaders),
+        );
+        answer.pipe(res);
+      });
+      upstream.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        metrics.record({
+          direction: 'outbound',
+          workload: caller,
+          destination,
+          statusCode: 502,
           latencyMs: performance.now() - started,
         });
-      }
-      reject(res, decision.status, decision.reason);
-      return;
+        const pod = serving ? `pod ${serving.namespace}/${serving.pod}` : 'endpoint';
+        reject(
+          res,
+          502,
+          `${pod} at ${endpoint.ip}:${endpoint.port} failed: ${err.code ?? err.message}`,
+        );
+      });
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+      });
+      req.pipe(upstream);
     }
-    const { endpoint, destination, server: serving } = decision;
-    const authority = decision.authorityOverride ?? url.host;
-    const upstream = http.request({
-      host: endpoint.ip,
-      port: endpoint.port,
-      method: req.method,
-      path,
-      headers: modifyHeaders(forwardedHeaders(req.headers, authority), decision.requestHeaders),
-      agent,
-    });
-    // Linkerd cancels a request past its route's timeout and answers 504 itself.
-    const timer =
-      decision.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            if (res.headersSent) return;
-            upstream.destroy();
-            metrics.record({
-              direction: 'outbound',
-              workload: caller,
-              destination,
-              statusCode: 504,
-              latencyMs: performance.now() - started,
-            });
-            reject(res, 504, `request timed out after ${decision.timeoutMs} ms (route timeout)`);
-          }, decision.timeoutMs);
-    upstream.on('response', (answer) => {
-      clearTimeout(timer);
-      if (res.headersSent) {
-        answer.resume();
-        return;
-      }
-      const latencyMs = performance.now() - started;
-      const statusCode = answer.statusCode ?? 502;
-      metrics.record({
-        direction: 'outbound',
-        workload: caller,
-        destination,
-        statusCode,
-        latencyMs,
-      });
-      if (serving)
-        metrics.record({
-          direction: 'inbound',
-          workload: serving,
-          authority,
-          statusCode,
-          // The pod's own inbound proxy would time the app next to it (server-timing.ts).
-          latencyMs: appTimingMs(answer.headers[SERVER_TIMING_HEADER]) ?? latencyMs,
-        });
-      res.writeHead(
-        statusCode,
-        modifyHeaders(forwardedHeaders(answer.headers, url.host), decision.responseHeaders),
-      );
-      answer.pipe(res);
-    });
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      metrics.record({
-        direction: 'outbound',
-        workload: caller,
-        destination,
-        statusCode: 502,
-        latencyMs: performance.now() - started,
-      });
-      const pod = serving ? `pod ${serving.namespace}/${serving.pod}` : 'endpoint';
-      reject(
-        res,
-        502,
-        `${pod} at ${endpoint.ip}:${endpoint.port} failed: ${err.code ?? err.message}`,
-      );
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
   });
   server.keepAliveTimeout = 65_000;
   server.on('clientError', (err, socket) => {

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PodApp, startPodApp } from '../../../src/playground/kubelet/pod-app.js';
 import type { EndpointSliceObject, ServiceObject } from '../../../src/playground/mesh/endpoints.js';
-import { MeshState } from '../../../src/playground/mesh/mesh-state.js';
+import { FAILFAST_MS, MeshState } from '../../../src/playground/mesh/mesh-state.js';
 import { startMetricsServer } from '../../../src/playground/mesh/metrics-server.js';
 import type { PodObject } from '../../../src/playground/mesh/pod-identity.js';
 import { ProxyMetrics } from '../../../src/playground/mesh/proxy-metrics.js';
@@ -273,10 +273,29 @@ describe('mesh proxy', () => {
     expect(unknown.body).toMatch(/no Service "nope" in namespace "prod"/);
   });
 
-  it('answers 503 for a Service without endpoints, as the Linkerd proxy does', async () => {
+  it('answers 503 for a Service without endpoints once it has had none for the fail-fast time, as the Linkerd proxy does', async () => {
+    const started = Date.now();
     const answer = await send('http://idle.prod:8080/');
     expect(answer.status).toBe(503);
     expect(answer.body).toMatch(/has no ready endpoints/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(FAILFAST_MS - 50);
+  });
+
+  it('holds a request while the Service has no endpoint and forwards it once the EndpointSlice lists one', async () => {
+    services.set('prod/late', {
+      metadata: { name: 'late', namespace: 'prod' },
+      spec: { ports: [{ name: 'http', port: 8080 }] },
+    });
+    const answering = send('http://late.prod:8080/');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const primary = slices.get('prod/api-primary') as EndpointSliceObject;
+    slices.set('prod/late', {
+      ...primary,
+      metadata: { ...primary.metadata, name: 'late-x1' },
+    });
+    const answer = await answering;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain(pods.primary.name);
   });
 
   it('answers 502 naming the pod when its address refuses the connection', async () => {

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EndpointSliceObject, ServiceObject } from '../../../src/playground/mesh/endpoints.js';
-import { MeshState, type RouteDecision } from '../../../src/playground/mesh/mesh-state.js';
+import {
+  FAILFAST_MS,
+  MeshState,
+  type RouteDecision,
+} from '../../../src/playground/mesh/mesh-state.js';
 import type { PodObject } from '../../../src/playground/mesh/pod-identity.js';
 import type { RoutingObject } from '../../../src/playground/mesh/routing-table.js';
 
@@ -154,13 +158,19 @@ describe('MeshState.decide', () => {
   it('never sends traffic to an address outside the loopback network', () => {
     const { view, state } = cluster();
     view.endpointSlices = () => [slice('api', [['api-primary-5f6-a', '10.0.0.1']])];
-    expect(state.decide(address('api'), request)).toMatchObject({ kind: 'reject', status: 503 });
+    expect(state.decide(address('api'), request)).toMatchObject({
+      kind: 'queue',
+      reason: expect.stringContaining('no ready endpoints'),
+    });
   });
 
   it('skips endpoints whose slice condition is not ready', () => {
     const { view, state } = cluster();
     view.endpointSlices = () => [slice('api', [['api-primary-5f6-a', '127.1.0.1']], 'http', false)];
-    expect(state.decide(address('api'), request)).toMatchObject({ kind: 'reject', status: 503 });
+    expect(state.decide(address('api'), request)).toMatchObject({
+      kind: 'queue',
+      reason: expect.stringContaining('no ready endpoints'),
+    });
   });
 
   it('moves 30% of requests to the canary under a 70/30 TrafficSplit', () => {
@@ -192,13 +202,57 @@ describe('MeshState.decide', () => {
     });
   });
 
-  it('answers 503 with the backend as destination when it has no endpoints', () => {
-    expect(cluster().state.decide(address('empty'), request)).toMatchObject({
-      kind: 'reject',
-      status: 503,
-      reason: 'Service prod/empty has no ready endpoints for port 8080',
-      destination: { service: 'empty', namespace: 'prod' },
-    });
+  it('queues a request to a backend without endpoints, and answers 503 once it has had none for 3 s', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { state } = cluster();
+      const reason = 'Service prod/empty has no ready endpoints for port 8080';
+      expect(state.decide(address('empty'), request)).toMatchObject({
+        kind: 'queue',
+        reason,
+        destination: { service: 'empty', namespace: 'prod' },
+        failFastAt: 1_000_000 + FAILFAST_MS,
+      });
+      vi.advanceTimersByTime(FAILFAST_MS - 1);
+      // A later request joins the same queue: the backend has been empty since the first.
+      expect(state.decide(address('empty'), request)).toMatchObject({
+        kind: 'queue',
+        failFastAt: 1_000_000 + FAILFAST_MS,
+      });
+      vi.advanceTimersByTime(1);
+      expect(state.decide(address('empty'), request)).toMatchObject({
+        kind: 'reject',
+        status: 503,
+        reason,
+        destination: { service: 'empty', namespace: 'prod' },
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('forwards a queued request once the slice lists a ready endpoint, and forgets the wait', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { view, state } = cluster();
+      const queued = state.decide(address('empty'), request);
+      if (queued.kind !== 'queue') throw new Error(`expected a queue, got ${queued.kind}`);
+      vi.advanceTimersByTime(500);
+      const listed = slice('empty', [['empty-1a2-a', '127.1.0.9']]);
+      const endpointSlices = view.endpointSlices;
+      view.endpointSlices = (namespace, name) =>
+        name === 'empty' ? [listed] : endpointSlices(namespace, name);
+      expect(forwarded(queued.again()).endpoint.ip).toBe('127.1.0.9');
+      // Empty again later: a new wait of its own, not the old one's remainder.
+      view.endpointSlices = endpointSlices;
+      vi.advanceTimersByTime(10_000);
+      expect(state.decide(address('empty'), request)).toMatchObject({
+        kind: 'queue',
+        failFastAt: 1_010_500 + FAILFAST_MS,
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('answers 503 when the split names a backend Service that does not exist', () => {
