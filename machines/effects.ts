@@ -19,6 +19,14 @@ export interface WebhooksOutcome {
   message?: string;
 }
 
+/**
+ * `routed`: the traffic is back on the stable side. False when the primary was missing and the
+ * rollback created it again: callers sent to it before it has ready pods would find none.
+ */
+export interface RollbackOutcome {
+  routed: boolean;
+}
+
 // biome-ignore lint/suspicious/noConfusingVoidType: an effect without a result is an async function that returns nothing.
 type Done = void;
 
@@ -34,7 +42,10 @@ export interface EffectSignatures {
   checkGate: { input: { type: GateType }; output: GateOutcome };
   /** Call the webhooks of one type. */
   runWebhooks: { input: { type: NotifyingWebhookType }; output: WebhooksOutcome };
-  /** Scale the target up and wait until it is ready, at most until `deadline` (epoch ms). */
+  /**
+   * Record the primary's template as the stable revision, scale the target up and wait until
+   * it is ready, at most until `deadline` (epoch ms).
+   */
   startCanary: { input: { deadline: number }; output: Done };
   /**
    * Route `canaryWeight` percent to the canary; `pinned`: also the requests the strategy sends
@@ -43,12 +54,20 @@ export interface EffectSignatures {
   setWeight: { input: { canaryWeight: number; pinned: boolean }; output: Done };
   /** Query the metrics of one interval. */
   analyse: { input: { iteration: number }; output: AnalysisResult };
-  /** Copy the target's template to the primary and wait until it is ready, at most until `deadline`. */
+  /**
+   * Copy the target's template to the primary and wait until it is ready, at most until
+   * `deadline`; then record it as the stable revision.
+   */
   promote: { input: { deadline: number }; output: Done };
   /** Route all traffic to where it ends (`canaryWeight`, nothing pinned) and scale the target to 0. */
   finalise: { input: { canaryWeight: number }; output: Done };
-  /** Weight 0 and nothing pinned at once, then scale the target to 0. */
-  rollback: { input: { reason: Reason | null }; output: Done };
+  /**
+   * Weight 0 and nothing pinned at once, then scale the target to 0; or, when the primary is
+   * missing, create it again from the stable revision and route nothing.
+   */
+  rollback: { input: { reason: Reason | null }; output: RollbackOutcome };
+  /** Wait until the primary (the stable side) is ready, at most until `deadline`. */
+  awaitPrimary: { input: { deadline: number }; output: Done };
 }
 
 export type EffectName = keyof EffectSignatures;
@@ -82,4 +101,5 @@ export const effectSlots = {
   promote: unprovided('promote'),
   finalise: unprovided('finalise'),
   rollback: unprovided('rollback'),
+  awaitPrimary: unprovided('awaitPrimary'),
 };

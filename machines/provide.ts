@@ -32,6 +32,7 @@ export function provideEffects(machine: RolloutMachine, effects: Effects): Rollo
       promote: asActor<'promote'>(effects.promote),
       finalise: asActor<'finalise'>(effects.finalise),
       rollback: asActor<'rollback'>(effects.rollback),
+      awaitPrimary: asActor<'awaitPrimary'>(effects.awaitPrimary),
     },
   });
 }
@@ -71,6 +72,7 @@ export function machineWithEffectsOf(
       promote: actorOf('promote'),
       finalise: actorOf('finalise'),
       rollback: actorOf('rollback'),
+      awaitPrimary: actorOf('awaitPrimary'),
     },
   });
 }

@@ -1,5 +1,6 @@
 import { and, not } from 'xstate';
 import { contextFromInput } from './context.js';
+import { endingPhases } from './endings.js';
 import { resumesAt, storedAs } from './meta.js';
 import { restoreTransitions } from './restore.js';
 import { rolloutSetup } from './setup.js';
@@ -13,10 +14,9 @@ import {
   retryAfterInterval,
   retryOnError,
   rollBack,
-  undeclared,
   webhookStep,
 } from './steps.js';
-import { maxWeight, promotedWeight, promotionStepWeight, steppedWeight } from './weights.js';
+import { maxWeight, promotionStepWeight, steppedWeight } from './weights.js';
 
 /**
  * The rollout state machine: contract §2 as a statechart. Each top-level state is a phase;
@@ -293,68 +293,7 @@ const phases = rolloutSetup.createStateConfig({
       },
     },
 
-    Finalising: {
-      meta: resumesAt('Finalising'),
-      initial: 'routing',
-      states: {
-        routing: {
-          invoke: {
-            id: 'finalise',
-            src: 'finalise',
-            input: ({ context }) => ({ canaryWeight: promotedWeight(context.plan) }),
-            onDone: { target: '#rollout.Succeeded', actions: 'markPromoted' },
-            onError: retryOnError('finalising'),
-          },
-        },
-        retrying: retryAfterInterval('routing'),
-      },
-    },
-
-    Succeeded: {
-      meta: resumesAt('PostRollout'),
-      initial: 'postRollout',
-      states: {
-        postRollout: {
-          always: { guard: undeclared('post-rollout'), target: 'done' },
-          invoke: {
-            id: 'runWebhooks',
-            src: 'runWebhooks',
-            input: { type: 'post-rollout' },
-            onDone: {
-              target: 'done',
-              actions: { type: 'notePostRollout', params: ({ event }) => event.output },
-            },
-            onError: {
-              target: 'done',
-              actions: {
-                type: 'notePostRolloutError',
-                params: ({ event }) => ({ error: event.error }),
-              },
-            },
-          },
-        },
-        done: { meta: resumesAt('Succeeded'), tags: ['resting', 'settled'] },
-      },
-    },
-
-    Failed: {
-      meta: resumesAt('RollingBack'),
-      initial: 'rollingBack',
-      on: { RETRY: { target: 'Waiting', actions: 'restartRevision' } },
-      states: {
-        rollingBack: {
-          invoke: {
-            id: 'rollback',
-            src: 'rollback',
-            input: ({ context }) => ({ reason: context.reason }),
-            onDone: { target: 'rolledBack', actions: 'markRolledBack' },
-            onError: retryOnError('rolling back'),
-          },
-        },
-        retrying: retryAfterInterval('rollingBack'),
-        rolledBack: { meta: resumesAt('Failed'), tags: ['resting', 'settled'] },
-      },
-    },
+    ...endingPhases,
   },
 });
 

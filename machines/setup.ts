@@ -9,10 +9,12 @@ import type {
   RolloutEvent,
   RolloutInput,
 } from './context.js';
-import type { GateOutcome, WebhooksOutcome } from './effects.js';
+import type { GateOutcome, RollbackOutcome, WebhooksOutcome } from './effects.js';
 import { effectSlots } from './effects.js';
 import type { StateMeta, StateTag } from './meta.js';
 import type { WebhookType } from './plan.js';
+import * as promoting from './promoting.js';
+import * as rollingBack from './rolling-back.js';
 import * as update from './updates.js';
 import { nextWeight, promotionStepsLeft } from './weights.js';
 
@@ -37,6 +39,7 @@ export const rolloutSetup = setup({
     declares: ({ context }, params: { type: WebhookType }) =>
       context.plan.webhookTypes.includes(params.type),
     isOpen: (_, gate: GateOutcome) => gate.open,
+    routed: (_, outcome: RollbackOutcome) => outcome.routed,
     succeeded: (_, outcome: WebhooksOutcome) => outcome.ok,
     weightIsZero: ({ context }) => context.canaryWeight === 0,
     pinsRequests: ({ context }) => context.plan.pinsRequests,
@@ -116,24 +119,27 @@ export const rolloutSetup = setup({
     countEffectFailure: assign(({ context }, params: { step: string; error: unknown }) =>
       update.countEffectFailure(context, params.step, params.error),
     ),
-    fail: assign(({ context }, params: { reason: Reason }) => update.fail(context, params.reason)),
-    markRolledBack: assign(({ context }) => update.markRolledBack(context)),
+    fail: assign(({ context }, params: { reason: Reason }) =>
+      rollingBack.fail(context, params.reason),
+    ),
+    awaitRestoredPrimary: assign(({ context }) => rollingBack.awaitRestoredPrimary(context)),
+    markRolledBack: assign(({ context }) => rollingBack.markRolledBack(context)),
     pause: assign(({ context }, params: { resumeTo: ResumablePhase; reason: Reason }) =>
       update.pause(context, params.resumeTo, params.reason),
     ),
     resume: assign(({ context }) => update.resume(context)),
-    beginPromotion: assign(({ context }, params: { cause: update.PromotionCause }) =>
-      update.beginPromotion(context, params.cause),
+    beginPromotion: assign(({ context }, params: { cause: promoting.PromotionCause }) =>
+      promoting.beginPromotion(context, params.cause),
     ),
     applyPromotionStep: assign(({ context }, params: { canaryWeight: number }) =>
-      update.applyPromotionStep(context, params.canaryWeight),
+      promoting.applyPromotionStep(context, params.canaryWeight),
     ),
-    markPromoted: assign(({ context }) => update.markPromoted(context)),
+    markPromoted: assign(({ context }) => promoting.markPromoted(context)),
     notePostRollout: assign(({ context }, outcome: WebhooksOutcome) =>
-      update.notePostRollout(context, outcome),
+      promoting.notePostRollout(context, outcome),
     ),
     notePostRolloutError: assign(({ context }, params: { error: unknown }) =>
-      update.notePostRolloutError(context, params.error),
+      promoting.notePostRolloutError(context, params.error),
     ),
     finishRestore: assign({ resumeAt: null }),
   },

@@ -2,7 +2,6 @@ import { type AnalysisResult, JUDGE_RESULT_NAME, type MetricResult } from './ana
 import type { PersistedContext, Reason, ResumablePhase, RolloutContext } from './context.js';
 import { describeError } from './describeError.js';
 import type { WebhooksOutcome } from './effects.js';
-import { promotedWeight } from './weights.js';
 
 /**
  * Pure context updates, one per decision of the chart. Each returns only the fields it
@@ -10,7 +9,7 @@ import { promotedWeight } from './weights.js';
  */
 type Update = Partial<PersistedContext>;
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10}s`;
 }
 
@@ -251,40 +250,6 @@ export function countEffectFailure(context: RolloutContext, step: string, error:
   return countFailedCheck(context, `${step} failed: ${describeError(error)}`);
 }
 
-/** Why a rollback began, by the machine's reason; a dashboard tells rollbacks by these. */
-export const failureCauses: Partial<Record<Reason, string>> = {
-  Aborted: 'aborted by request',
-  ThresholdReached: 'failed checks reached the threshold',
-  RollbackGateOpen: 'the rollback gate is open',
-  ProgressDeadlineExceeded: 'not ready within the progress deadline',
-  TargetLost: 'the target Deployment is gone',
-};
-
-function failureCause(reason: Reason | null): string {
-  return (reason && failureCauses[reason]) ?? `${reason}`;
-}
-
-export function fail(context: RolloutContext, reason: Reason): Update {
-  return {
-    reason,
-    canaryWeight: 0,
-    resumeTo: null,
-    nextAnalysisAt: null,
-    progressDeadlineAt: null,
-    nextPromotionStepAt: null,
-    message: `rolling back revision ${context.revision}: ${failureCause(reason)}; last: ${context.message}`,
-  };
-}
-
-/** The final word of a rollback keeps what caused it, so status still says which check failed. */
-export function markRolledBack(context: RolloutContext): Update {
-  const where = context.plan.mode === 'backend' ? 'the stable backend' : 'the primary';
-  const last = context.message.split('; last: ')[1];
-  return {
-    message: `rolled back revision ${context.revision}: ${failureCause(context.reason)}; traffic is on ${where}${last ? `; last: ${last}` : ''}`,
-  };
-}
-
 export function pause(context: RolloutContext, resumeTo: ResumablePhase, reason: Reason): Update {
   const why =
     reason === 'NoData'
@@ -301,64 +266,4 @@ export function pause(context: RolloutContext, resumeTo: ResumablePhase, reason:
 
 export function resume(context: RolloutContext): Update {
   return { resumeTo: null, reason: 'Resumed', message: `resumed ${context.resumeTo ?? ''}`.trim() };
-}
-
-export type PromotionCause = 'analysis' | 'request' | 'skipAnalysis';
-
-export function beginPromotion(context: RolloutContext, cause: PromotionCause): Update {
-  const why = {
-    analysis: 'analysis passed',
-    request: 'promotion requested',
-    skipAnalysis: 'skipAnalysis',
-  }[cause];
-  return {
-    ...armProgressDeadline(context),
-    nextPromotionStepAt: null,
-    resumeTo: null,
-    ...(cause === 'request' ? { reason: 'PromotionRequested' as const } : {}),
-    message: `promoting revision ${context.revision} (${why})`,
-  };
-}
-
-/**
- * One step of a promotion in steps (stepWeightPromotion): the weight it set, and when the next
- * is due. The analysis is over (nothing pinned from here on) and the primary is ready.
- */
-export function applyPromotionStep(context: RolloutContext, canaryWeight: number): Update {
-  const { plan, revision } = context;
-  const every = `${plan.promotionStep ?? 100}% every ${seconds(plan.intervalMs)} (stepWeightPromotion)`;
-  const who =
-    plan.mode === 'backend'
-      ? `the canary backend takes ${every}`
-      : `the primary is ready and takes back ${every}`;
-  return {
-    canaryWeight,
-    nextAnalysisAt: null,
-    progressDeadlineAt: null,
-    nextPromotionStepAt: context.now() + plan.intervalMs,
-    message: `promoting revision ${revision}: ${who}; canary weight ${canaryWeight}%`,
-  };
-}
-
-export function markPromoted(context: RolloutContext): Update {
-  return {
-    lastPromotedRevision: context.revision,
-    canaryWeight: promotedWeight(context.plan),
-    nextAnalysisAt: null,
-    progressDeadlineAt: null,
-    nextPromotionStepAt: null,
-    reason: 'Promoted',
-    message: `promoted revision ${context.revision}`,
-  };
-}
-
-export function notePostRollout(context: RolloutContext, outcome: WebhooksOutcome): Update {
-  if (outcome.ok) return {};
-  return {
-    message: `${context.message}; post-rollout webhooks failed: ${outcome.message ?? 'no detail'}`,
-  };
-}
-
-export function notePostRolloutError(context: RolloutContext, error: unknown): Update {
-  return notePostRollout(context, { ok: false, message: describeError(error) });
 }

@@ -84,7 +84,8 @@ export function revisionOf(
   });
 }
 
-function digest(value: unknown): string {
+/** A short, stable digest of a JSON value, whatever the order of its keys. */
+export function digest(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
 

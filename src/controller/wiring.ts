@@ -8,14 +8,10 @@ import type { Router, RouteTarget } from '../routing/router.js';
 import { routeStrategyOf } from '../routing/strategy.js';
 import { backendEffects, backendServices } from './effects/backend.js';
 import { type EffectContext, routeTo } from './effects/context.js';
-import {
-  keepPrimary,
-  namesOf,
-  syncPrimaryAutoscaler,
-  syncServicesAtRest,
-  syncServicesFromTarget,
-  workloadEffects,
-} from './effects/workload.js';
+import { syncPrimaryAutoscaler } from './effects/primary-autoscaler.js';
+import { keepPrimary, workloadEffects } from './effects/workload.js';
+import { syncServicesAtRest, syncServicesFromTarget } from './effects/workload-services.js';
+import { namesOf } from './workload/objects.js';
 
 /** Where a Rollout's traffic is split: its routing object, apex Service and two backends. */
 export function routeTargetOf(rollout: Rollout): RouteTarget {

@@ -9,7 +9,6 @@ import type {
 import type { Rollout } from '../api/types.js';
 import type { KubeObject } from '../kube/api-server.js';
 import { jsonEqual } from '../kube/patch.js';
-import { namesOf } from './effects/workload.js';
 import type { ConfigRef } from './reference-index.js';
 import {
   type ConfigHash,
@@ -20,6 +19,7 @@ import {
 } from './revision.js';
 import type { Cache } from './watch-set.js';
 import { rolloutOf, withoutRolloutOwner } from './workload/kept.js';
+import { namesOf } from './workload/objects.js';
 import { serviceChange, serviceSettingsOf, workloadServices } from './workload/services.js';
 
 /**

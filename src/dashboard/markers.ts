@@ -1,4 +1,4 @@
-import { failureCauses } from '../../machines/updates.js';
+import { failureCauses } from '../../machines/rolling-back.js';
 import type { KubeObject } from '../kube/api-server.js';
 import type { HistoryEntry } from './history.js';
 

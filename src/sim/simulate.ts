@@ -76,7 +76,11 @@ function simulatedEffects(options: SimulationOptions): Effects {
     },
     promote: step,
     finalise: step,
-    rollback: step,
+    rollback: async () => {
+      await step();
+      return { routed: true };
+    },
+    awaitPrimary: step,
   };
 }
 

@@ -47,6 +47,9 @@ describe('deploy/', () => {
       ).trim();
     expect(await can('patch', 'rollouts.fledge.dev/status')).toBe('yes');
     expect(await can('create', 'deployments.apps')).toBe('yes');
+    expect(await can('create', 'controllerrevisions.apps')).toBe('yes');
+    expect(await can('deletecollection', 'controllerrevisions.apps')).toBe('yes');
+    expect(await can('update', 'controllerrevisions.apps')).not.toBe('yes');
     expect(await can('create', 'trafficsplits.split.smi-spec.io')).toBe('yes');
     expect(await can('create', 'subjectaccessreviews.authorization.k8s.io')).toBe('yes');
     expect(await can('create', 'httproutes.policy.linkerd.io')).toBe('yes');

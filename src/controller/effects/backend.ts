@@ -153,6 +153,17 @@ export function backendEffects(ctx: EffectContext): Effects {
 
     finalise: ({ canaryWeight }) => routeTo(ctx, unpinned(canaryWeight)),
 
-    rollback: () => routeTo(ctx, rolledBack()),
+    rollback: async () => {
+      await routeTo(ctx, rolledBack());
+      return { routed: true };
+    },
+
+    awaitPrimary: ({ deadline }, signal) =>
+      waitUntil(() => available('stable'), {
+        deadline,
+        signal,
+        pollMs: ctx.pollMs,
+        what: 'the stable backend becoming available',
+      }),
   };
 }

@@ -1,133 +1,32 @@
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import { LRUCache } from 'lru-cache';
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { Effects } from '../../../machines/provide.js';
-import type { Rollout } from '../../api/types.js';
-import { isConflict, isNotFound, type KubeObject } from '../../kube/api-server.js';
+import { isConflict, isNotFound } from '../../kube/api-server.js';
 import { mergePatchBetween } from '../../kube/patch.js';
-import { knownTypes, ownerReferenceTo, ResourceClient } from '../../kube/resources.js';
-import {
-  type Autoscaler,
-  type AutoscalerSpec,
-  canaryStartReplicas,
-  primaryAutoscaler,
-  withinBounds,
-} from '../workload/autoscaler.js';
+import { knownTypes, ResourceClient } from '../../kube/resources.js';
+import { type Autoscaler, canaryStartReplicas, withinBounds } from '../workload/autoscaler.js';
 import { Autoscalers } from '../workload/autoscalers.js';
 import { keptChange } from '../workload/kept.js';
-import {
-  primaryDeployment,
-  primaryTemplate,
-  type WorkloadNames,
-  workloadNames,
-} from '../workload/objects.js';
+import { namesOf, primaryDeployment, primaryTemplate } from '../workload/objects.js';
 import { deploymentReadiness } from '../workload/readiness.js';
-import {
-  overriddenKeys,
-  serviceChange,
-  serviceSettingsOf,
-  workloadServices,
-} from '../workload/services.js';
 import { analysisEffects } from './analysis.js';
 import {
   type Deployment,
   type EffectContext,
   inInitializationTurn,
+  ProgressDeadline,
   rolledBack,
   routeTo,
   unpinned,
   waitForDeployment,
 } from './context.js';
-
-export function namesOf(rollout: Rollout): WorkloadNames {
-  const rolloutName = rollout.metadata.name ?? '';
-  const targetName = rollout.spec.targetRef?.name ?? rolloutName;
-  const serviceName = rollout.spec.service.name ?? rolloutName;
-  return workloadNames(rollout.metadata.namespace ?? 'default', targetName, serviceName);
-}
-
-/** An autoscaler as the watch holds it (null: absent); undefined while no watch has listed. */
-function cachedAutoscaler(ctx: EffectContext, name: string): Autoscaler | null | undefined {
-  const cache = ctx.autoscalerCache?.();
-  if (!cache) return undefined;
-  return cache.get(namesOf(ctx.rollout()).namespace, name) ?? null;
-}
-
-/**
- * The target's autoscaler (spec.autoscalerRef), from the watch when it has listed: null
- * without one; a missing one is an error only where it is `required`.
- */
-async function targetAutoscaler(
-  ctx: EffectContext,
-  autoscalers: Autoscalers,
-  required: boolean,
-): Promise<Autoscaler | null> {
-  const ref = ctx.rollout().spec.autoscalerRef;
-  if (!ref) return null;
-  const { namespace } = namesOf(ctx.rollout());
-  const cached = cachedAutoscaler(ctx, ref.name);
-  const found =
-    cached !== undefined
-      ? cached
-      : await (await autoscalers.client(ref.apiVersion)).find(namespace, ref.name);
-  if (!found) {
-    if (!required) return null;
-    throw new Error(
-      `HorizontalPodAutoscaler ${namespace}/${ref.name} (spec.autoscalerRef.name) does not exist; create it or fix spec.autoscalerRef`,
-    );
-  }
-  return found;
-}
-
-/** The primary's autoscaler as it should be, from the target's; null without an autoscaler. */
-async function desiredPrimaryAutoscaler(
-  ctx: EffectContext,
-  autoscalers: Autoscalers,
-  required: boolean,
-): Promise<Autoscaler | null> {
-  const ref = ctx.rollout().spec.autoscalerRef;
-  const target = await targetAutoscaler(ctx, autoscalers, required);
-  if (!ref || !target) return null;
-  return primaryAutoscaler(
-    target,
-    ref,
-    namesOf(ctx.rollout()).primary,
-    ownerReferenceTo(ctx.rollout()),
-  );
-}
-
-/** Creates the primary's autoscaler or brings it in step, compared with the watch's copy. */
-function applyPrimaryAutoscaler(
-  ctx: EffectContext,
-  autoscalers: Autoscalers,
-  desired: Autoscaler,
-): Promise<boolean> {
-  return autoscalers.apply(
-    desired,
-    ctx.rollout().spec.autoscalerRef?.apiVersion,
-    cachedAutoscaler(ctx, desired.metadata?.name ?? ''),
-  );
-}
-
-/**
- * Keeps `<name>-primary`'s autoscaler in step with the target's (created if missing). Run at
- * initialization, at each release start and promotion, and while the machine rests (then,
- * with the watch, without a request); a target autoscaler that is gone leaves the primary's
- * as it is.
- */
-export async function syncPrimaryAutoscaler(
-  ctx: EffectContext,
-  autoscalers = new Autoscalers(ctx.api),
-): Promise<AutoscalerSpec | undefined> {
-  const desired = await desiredPrimaryAutoscaler(ctx, autoscalers, false);
-  if (!desired) return undefined;
-  if (await applyPrimaryAutoscaler(ctx, autoscalers, desired)) {
-    ctx.log.info(
-      { autoscaler: desired.metadata?.name },
-      "the primary's autoscaler follows the target's",
-    );
-  }
-  return desired.spec;
-}
+import {
+  applyPrimaryAutoscaler,
+  desiredPrimaryAutoscaler,
+  syncPrimaryAutoscaler,
+  targetAutoscaler,
+} from './primary-autoscaler.js';
+import { recordStable, restorePrimary } from './stable-primary.js';
+import { syncServices } from './workload-services.js';
 
 /**
  * Marks the primary for this Rollout (kept.ts) when it is not yet: one an older fledge owned,
@@ -157,76 +56,6 @@ async function writePrimary(
     metadata: { resourceVersion: primary.metadata?.resourceVersion, ...kept },
     ...(template === undefined ? {} : { spec: { template } }),
   });
-}
-
-/**
- * What each Rollout's Services were last written from, by the Rollout's uid. Between revisions
- * only the spec can change them (a new target template is a new revision, whose start writes
- * them), so a resting reconcile with the same spec reads nothing: at rest, the controller's
- * resync costs no GETs, even for a settled machine let go and restored (a new effect context).
- * Bounded past the 10,000 Rollouts one controller is sized for; one that falls out is read and
- * checked again at its next resync, nothing worse.
- */
-const syncedFrom = new LRUCache<string, string>({ max: 20_000 });
-const syncedKey = (rollout: Rollout) =>
-  rollout.metadata.uid ?? `${rollout.metadata.namespace}/${rollout.metadata.name}`;
-const servicesKey = (rollout: Rollout) =>
-  JSON.stringify([rollout.spec.targetRef?.name, rollout.spec.service]);
-
-/**
- * Writes the three Services of workload mode as the Rollout and the target (`source`, for its
- * selector and, with portDiscovery, its ports) say: created when missing, else changed only
- * where they differ. The one writer of those Services.
- */
-export async function syncServices(ctx: EffectContext, source: Deployment): Promise<void> {
-  const rollout = ctx.rollout();
-  const from = servicesKey(rollout);
-  const names = namesOf(rollout);
-  const services = new ResourceClient(ctx.api, knownTypes.services);
-  const settings = serviceSettingsOf(rollout.spec.service);
-  const desired = workloadServices(source as unknown as V1Deployment, names, settings, rollout);
-  let wrote = false;
-  for (const service of desired.services) {
-    const name = service.metadata?.name ?? '';
-    const existing = await services.find(names.namespace, name);
-    if (!existing) {
-      await services.create(service as unknown as KubeObject);
-      wrote = true;
-      continue;
-    }
-    const change = serviceChange(existing as unknown as V1Service, service);
-    if (change === undefined) continue;
-    await services.mergePatch(names.namespace, name, change);
-    wrote = true;
-  }
-  syncedFrom.set(syncedKey(rollout), from);
-  // Said when the Services are written, not at every reconcile that finds them right.
-  if (!wrote) return;
-  const overridden = overriddenKeys(settings);
-  if (overridden.length > 0) {
-    ctx.log.warn({ fields: overridden }, "fledge's own label or annotation wins over these");
-  }
-  if (desired.skipped.length > 0) {
-    ctx.log.warn(
-      { ports: desired.skipped },
-      'spec.service.portDiscovery: these ports are not exposed',
-    );
-  }
-}
-
-/** The Services written from the target as the API server holds it (none while it is missing). */
-export async function syncServicesFromTarget(ctx: EffectContext): Promise<void> {
-  const { namespace, target } = namesOf(ctx.rollout());
-  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
-  const source = await deployments.find(namespace, target);
-  if (source) await syncServices(ctx, source);
-}
-
-/** The Services while the machine rests, once after each change of spec.service. */
-export async function syncServicesAtRest(ctx: EffectContext): Promise<void> {
-  const rollout = ctx.rollout();
-  if (syncedFrom.get(syncedKey(rollout)) === servicesKey(rollout)) return;
-  await syncServicesFromTarget(ctx);
 }
 
 /**
@@ -331,8 +160,8 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
   /**
    * A primary someone deleted during the release is created again by the promotion, from the
-   * target: what the promotion would have written into it. Retrying until the progress deadline
-   * and then rolling back would send every caller to a primary that no longer exists.
+   * target: what the promotion would have written into it. (A rollback creates it from the
+   * stable revision instead, stable-primary.ts.)
    */
   async function recreatePrimary(source: Deployment): Promise<Deployment | null> {
     const n = names();
@@ -388,9 +217,10 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
     startCanary: async ({ deadline }, signal) => {
       const n = names();
-      const primary =
-        ctx.deployments?.get(n.namespace, n.primary) ??
-        (await deployments.find(n.namespace, n.primary));
+      // Read whole (the watch keeps no template): before the canary runs, the primary's
+      // template is the stable revision's, which a rollback may need to create it again.
+      const primary = await deployments.find(n.namespace, n.primary);
+      if (primary) await recordStable(ctx, primary);
       // The canary Service exposes the new revision's ports (portDiscovery) from its start.
       if (ctx.servicesInSync?.() !== true) await ensureServices(await target());
       const canaryAutoscaler = await targetAutoscaler(ctx, autoscalers, false);
@@ -422,6 +252,8 @@ export function workloadEffects(ctx: EffectContext): Effects {
         what: `primary ${n.namespace}/${n.primary} running the new revision`,
         ...(written ? { written } : {}),
       });
+      // Ready, it is what a rollback from here on routes callers to.
+      if (written) await recordStable(ctx, written);
     },
 
     finalise: async ({ canaryWeight }) => {
@@ -430,8 +262,33 @@ export function workloadEffects(ctx: EffectContext): Effects {
     },
 
     rollback: async () => {
+      const n = names();
+      const present =
+        ctx.deployments?.get(n.namespace, n.primary) ??
+        (await deployments.find(n.namespace, n.primary));
+      if (!present) {
+        await restorePrimary(ctx);
+        return { routed: false };
+      }
       await routeTo(ctx, rolledBack());
       await scaleTargetDown();
+      return { routed: true };
+    },
+
+    awaitPrimary: async ({ deadline }, signal) => {
+      const n = names();
+      try {
+        await ready(n.primary, 'primaryReadyThreshold', {
+          deadline,
+          signal,
+          what: `primary ${n.namespace}/${n.primary}, created again from the stable template, becoming ready`,
+        });
+      } catch (error) {
+        if (!(error instanceof ProgressDeadline)) throw error;
+        throw new Error(
+          `${error.message}; callers stay on the canary ${n.namespace}/${n.target} until it is: see why its pods are not ready (kubectl -n ${n.namespace} describe deployment ${n.primary})`,
+        );
+      }
     },
   };
 }

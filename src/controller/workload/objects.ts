@@ -1,4 +1,5 @@
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { Rollout } from '../../api/types.js';
 import { keptFor, type RolloutIdentity } from './kept.js';
 
 /** The names of what fledge creates for a Rollout in workload mode. */
@@ -24,6 +25,14 @@ export function workloadNames(
     primaryService: `${serviceName}-primary`,
     canaryService: `${serviceName}-canary`,
   };
+}
+
+/** The names of a workload-mode Rollout's objects, from its spec. */
+export function namesOf(rollout: Rollout): WorkloadNames {
+  const rolloutName = rollout.metadata.name ?? '';
+  const targetName = rollout.spec.targetRef?.name ?? rolloutName;
+  const serviceName = rollout.spec.service.name ?? rolloutName;
+  return workloadNames(rollout.metadata.namespace ?? 'default', targetName, serviceName);
 }
 
 const PRIMARY_SUFFIX = '-primary';

@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/api/types.js';
 import { validateRollout } from '../../../src/api/validate.js';
 import type { EffectContext } from '../../../src/controller/effects/context.js';
-import {
-  syncPrimaryAutoscaler,
-  workloadEffects,
-} from '../../../src/controller/effects/workload.js';
+import { syncPrimaryAutoscaler } from '../../../src/controller/effects/primary-autoscaler.js';
+import { workloadEffects } from '../../../src/controller/effects/workload.js';
 import { RELEASED_FROM_LABEL, releaseRollout } from '../../../src/controller/release.js';
 import type { Autoscaler } from '../../../src/controller/workload/autoscaler.js';
 import { Autoscalers, autoscalerType } from '../../../src/controller/workload/autoscalers.js';

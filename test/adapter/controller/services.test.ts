@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../../src/api/types.js';
 import { validateRollout } from '../../../src/api/validate.js';
 import type { Deployment, EffectContext } from '../../../src/controller/effects/context.js';
-import { syncServices, syncServicesAtRest } from '../../../src/controller/effects/workload.js';
+import {
+  syncServices,
+  syncServicesAtRest,
+} from '../../../src/controller/effects/workload-services.js';
 import { APPLIED_METADATA_ANNOTATION } from '../../../src/controller/workload/services.js';
 import { ApiServer } from '../../../src/kube/api-server.js';
 import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';

@@ -47,7 +47,8 @@ const effects: Effects = {
   }),
   promote: done,
   finalise: done,
-  rollback: done,
+  rollback: async () => ({ routed: true }),
+  awaitPrimary: done,
 };
 
 describe('a runner in the release queue', () => {

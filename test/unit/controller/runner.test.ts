@@ -57,7 +57,9 @@ function fakeEffects(weights: number[], passing: () => boolean): Effects {
     },
     rollback: async () => {
       weights.push(0);
+      return { routed: true };
     },
+    awaitPrimary: done,
   };
 }
 
@@ -305,6 +307,7 @@ describe('RolloutRunner', () => {
     };
     effects.rollback = async () => {
       order.push('rollback');
+      return { routed: true };
     };
     const { runner } = await started(effects);
     runner.revisionSeen('rev2');

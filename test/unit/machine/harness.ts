@@ -93,7 +93,9 @@ export interface Script {
   startCanary?: () => Promise<void>;
   promote?: () => Promise<void>;
   finalise?: () => Promise<void>;
-  rollback?: () => Promise<void>;
+  /** Resolves to false when the primary was missing and was created again: nothing routed. */
+  rollback?: () => Promise<unknown>;
+  awaitPrimary?: () => Promise<void>;
   initialize?: () => Promise<void>;
   setWeight?: (canaryWeight: number, pinned: boolean) => Promise<void>;
 }
@@ -140,7 +142,11 @@ function scriptedEffects(script: Script, clock: SimulatedClock, calls: Call[]): 
     },
     rollback: async (input) => {
       record('rollback', input);
-      await script.rollback?.();
+      return { routed: (await script.rollback?.()) !== false };
+    },
+    awaitPrimary: async (input) => {
+      record('awaitPrimary', input);
+      await script.awaitPrimary?.();
     },
   };
 }

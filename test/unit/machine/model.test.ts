@@ -32,6 +32,7 @@ const effectOutcomes: Record<string, unknown[]> = {
   analyse: [passing, failing, noData, nan, blind, marginal],
   checkGate: [{ open: true }, { open: false, message: 'halted' }],
   runWebhooks: [{ ok: true }, { ok: false, message: '500' }],
+  rollback: [{ routed: true }, { routed: false }],
 };
 
 /** What people and the controller's reading of the cluster send. */

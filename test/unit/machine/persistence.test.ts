@@ -216,6 +216,15 @@ const scenarios: Record<string, Scenario> = {
     },
     events: [newRevision],
   },
+  'a rollback that creates the missing primary again, ready after some intervals': {
+    script: {
+      analyse: () => failing,
+      rollback: () => Promise.resolve(clockNow >= 12 * intervalMs),
+      awaitPrimary: () =>
+        clockNow < 12 * intervalMs ? Promise.reject(new Error('not ready')) : Promise.resolve(),
+    },
+    events: [newRevision],
+  },
   'a release that waits in the queue for its slot': {
     plan: makePlan({ waitsForSlot: true }),
     events: [newRevision, { at: mid(3), event: { type: 'SLOT_GRANTED' } }],

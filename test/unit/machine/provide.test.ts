@@ -17,7 +17,8 @@ function effectsCalling(calls: string[], who: string): Effects {
     analyse: async () => ({ noData: false, results: [] }),
     promote: done,
     finalise: done,
-    rollback: done,
+    rollback: async () => ({ routed: true }),
+    awaitPrimary: done,
   };
 }
 

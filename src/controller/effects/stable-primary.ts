@@ -1,0 +1,115 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { describeError } from '../../../machines/describeError.js';
+import { isAlreadyExists, isConflict } from '../../kube/api-server.js';
+import {
+  knownTypes,
+  ownerReferenceTo,
+  ResourceClient,
+  type ResourceType,
+  resourcePath,
+} from '../../kube/resources.js';
+import { withinBounds } from '../workload/autoscaler.js';
+import { Autoscalers } from '../workload/autoscalers.js';
+import { namesOf } from '../workload/objects.js';
+import {
+  newestRecord,
+  primaryFromRecord,
+  RECORD_DIGEST_LABEL,
+  RECORD_ROLLOUT_UID_LABEL,
+  recordSelector,
+  type StableRecord,
+  stableRecord,
+} from '../workload/stable-template.js';
+import type { Deployment, EffectContext } from './context.js';
+import { desiredPrimaryAutoscaler } from './primary-autoscaler.js';
+
+export const controllerRevisions: ResourceType = {
+  group: 'apps',
+  version: 'v1',
+  plural: 'controllerrevisions',
+  kind: 'ControllerRevision',
+  namespaced: true,
+};
+
+const records = (ctx: EffectContext) =>
+  new ResourceClient<StableRecord>(ctx.api, controllerRevisions);
+
+/**
+ * Records `primary` as the Rollout's stable revision (workload/stable-template.ts): at each
+ * release start, when the primary runs it (this also covers a Rollout an older fledge
+ * started), and once a promotion's primary is ready. A create answered 409 when it is already
+ * recorded; a new record deletes the older ones in one request. A failure is reported, not
+ * thrown: the release goes on, and only the rebuild of a deleted primary is at stake.
+ */
+export async function recordStable(ctx: EffectContext, primary: Deployment): Promise<void> {
+  const rollout = ctx.rollout();
+  const record = stableRecord(
+    primary as unknown as V1Deployment,
+    rollout,
+    ownerReferenceTo(rollout),
+    Date.now(),
+  );
+  const { namespace, name, labels } = record.metadata ?? {};
+  try {
+    await records(ctx).create(record);
+  } catch (error) {
+    if (isAlreadyExists(error)) return;
+    return notRecorded(ctx, `ControllerRevision ${namespace}/${name}`, error);
+  }
+  try {
+    await ctx.api.request('DELETE', resourcePath(controllerRevisions, namespace), {
+      query: { labelSelector: recordSelector(rollout, labels?.[RECORD_DIGEST_LABEL]) },
+    });
+  } catch (error) {
+    // The newest record holds, so one left over costs nothing but its bytes.
+    ctx.log.warn(
+      { error: describeError(error) },
+      "the Rollout's older stable-template records were not deleted",
+    );
+  }
+}
+
+function notRecorded(ctx: EffectContext, record: string, error: unknown): void {
+  const { namespace, primary } = namesOf(ctx.rollout());
+  ctx.report({
+    type: 'Warning',
+    reason: 'StableTemplateNotRecorded',
+    message: `fledge could not record the stable template of primary ${namespace}/${primary} in ${record}: ${describeError(error)}; a rollback that finds the primary deleted cannot create it again. Let the controller create, list and deletecollection controllerrevisions.apps (deploy/rbac.yaml)`,
+  });
+}
+
+/**
+ * Creates the primary someone deleted during the release again, from the newest stable
+ * record, at the canary's replicas within the primary autoscaler's bounds. Without a record
+ * (the release began under an older fledge, or the record was deleted) it throws: callers
+ * sent to the primary would find no pods, so they stay on the canary.
+ */
+export async function restorePrimary(ctx: EffectContext): Promise<void> {
+  const rollout = ctx.rollout();
+  const names = namesOf(rollout);
+  const { namespace, primary, target } = names;
+  const { items } = await records(ctx).list(namespace, { labelSelector: recordSelector(rollout) });
+  const record = newestRecord(items);
+  if (!record) {
+    throw new Error(
+      `primary Deployment ${namespace}/${primary} is missing and fledge holds no stable template to create it from (no ControllerRevision labelled ${RECORD_ROLLOUT_UID_LABEL}=${rollout.metadata.uid} in ${namespace}); callers stay on the canary ${namespace}/${target}, since the primary would have no pods. Create ${namespace}/${primary} running the stable version: the rollback routes callers to it once it is ready`,
+    );
+  }
+  const deployments = new ResourceClient<Deployment>(ctx.api, knownTypes.deployments);
+  const canary =
+    ctx.deployments?.get(namespace, target) ?? (await deployments.find(namespace, target));
+  const autoscaler = await desiredPrimaryAutoscaler(ctx, new Autoscalers(ctx.api), false);
+  const replicas = withinBounds(Math.max(1, canary?.spec?.replicas ?? 1), autoscaler?.spec);
+  try {
+    await deployments.create(
+      primaryFromRecord(record, names, rollout, replicas) as unknown as Deployment,
+    );
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+  ctx.report({
+    type: 'Warning',
+    reason: 'PrimaryMissing',
+    message: `primary Deployment ${namespace}/${primary} was deleted during the release; the rollback created it again from the stable template (ControllerRevision ${namespace}/${record.metadata?.name}) and routes callers back to it once it has ready pods; until then they stay on the canary ${namespace}/${target}`,
+  });
+}

@@ -1,0 +1,265 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import { toStatusDocument } from '../../../machines/persistence.js';
+import { provideEffects } from '../../../machines/provide.js';
+import { rolloutMachine } from '../../../machines/rollout.js';
+import { planFromSpec } from '../../../src/api/plan.js';
+import type { Decision } from '../../../src/controller/decisions.js';
+import type { EffectContext } from '../../../src/controller/effects/context.js';
+import {
+  controllerRevisions,
+  recordStable,
+} from '../../../src/controller/effects/stable-primary.js';
+import { workloadEffects } from '../../../src/controller/effects/workload.js';
+import { routingFor } from '../../../src/controller/wiring.js';
+import type { StablePrimary } from '../../../src/controller/workload/stable-template.js';
+import type { KubeObject } from '../../../src/kube/api-server.js';
+import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
+import { createValidRollout, useApiServer, waitFor } from '../../support/apiserver.js';
+
+const cluster = useApiServer(['rollout', 'trafficSplit']);
+const log = pino({ level: 'silent' });
+const deployments = () => new ResourceClient(cluster().api, knownTypes.deployments);
+const records = () => new ResourceClient(cluster().api, controllerRevisions);
+const trafficSplits = () =>
+  new ResourceClient(cluster().api, {
+    group: 'split.smi-spec.io',
+    version: 'v1alpha2',
+    plural: 'trafficsplits',
+    kind: 'TrafficSplit',
+    namespaced: true,
+  });
+
+interface DeploymentShape extends KubeObject {
+  metadata?: KubeObject['metadata'] & { generation?: number };
+  spec?: {
+    replicas?: number;
+    template?: { spec?: { containers?: { image?: string }[] } };
+  };
+  status?: { observedGeneration?: number };
+}
+
+const imageOf = (deployment: DeploymentShape | null) =>
+  deployment?.spec?.template?.spec?.containers?.[0]?.image;
+
+/**
+ * kube-controller-manager's part, which the test API server lacks: every Deployment of the
+ * namespace is made ready at its generation, except those `held` (pods that are not ready yet).
+ */
+function readyPods(namespace: string) {
+  const held = new Set<string>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { items } = await deployments().list(namespace);
+      for (const deployment of items as DeploymentShape[]) {
+        const name = deployment.metadata?.name ?? '';
+        const generation = deployment.metadata?.generation;
+        if (held.has(name) || deployment.status?.observedGeneration === generation) continue;
+        const replicas = deployment.spec?.replicas ?? 0;
+        await deployments()
+          .mergePatch(
+            namespace,
+            name,
+            {
+              status: {
+                observedGeneration: generation,
+                replicas,
+                updatedReplicas: replicas,
+                readyReplicas: replicas,
+                availableReplicas: replicas,
+              },
+            },
+            'status',
+          )
+          .catch(() => {});
+      }
+      await sleep(50);
+    }
+  })();
+  return {
+    held,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+let stopPods: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stopPods?.();
+  stopPods = undefined;
+});
+
+describe('rollback on a real API server (Kubernetes 1.20)', () => {
+  it('creates a deleted primary again from the stable template and routes callers to it only once it is ready', async () => {
+    // Given api at 1.0.0, initialized by the rollout machine with fledge's effects
+    const namespace = await cluster().createNamespace('rollback');
+    const rollout = await createValidRollout(cluster().api, namespace, {
+      progressDeadlineSeconds: 60,
+    });
+    const target = (image: string) => ({
+      metadata: { namespace, name: 'api', labels: { app: 'api' } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'api' } },
+        template: {
+          metadata: { labels: { app: 'api' } },
+          spec: { containers: [{ name: 'app', image }] },
+        },
+      },
+    });
+    await deployments().create(target('fledge/demo:1.0.0'));
+    const pods = readyPods(namespace);
+    stopPods = pods.stop;
+    const reported: Decision[] = [];
+    let revision = 'r1';
+    const context = {
+      api: cluster().api,
+      rollout: () => rollout,
+      ...routingFor(cluster().api, () => rollout),
+      revision: () => revision,
+      phase: () => 'Progressing',
+      log,
+      pollMs: 50,
+      report: (decision: Decision) => reported.push(decision),
+    } as unknown as EffectContext;
+    const effects = workloadEffects(context);
+    const actor = createActor(provideEffects(rolloutMachine, effects), {
+      input: { plan: planFromSpec(rollout.spec), revision, now: Date.now },
+    });
+    const state = () => toStatusDocument(actor.getSnapshot()).state;
+    actor.start();
+    try {
+      await waitFor('initialization', async () => state() === 'Initialized');
+
+      // And a release of 2.0.0 that got 30% of the traffic
+      await deployments().mergePatch(namespace, 'api', {
+        spec: { template: target('fledge/demo:2.0.0').spec.template },
+      });
+      revision = 'r2';
+      actor.send({ type: 'NEW_REVISION', revision });
+      await waitFor('the canary to start', async () => state() === 'Progressing');
+      await effects.setWeight({ canaryWeight: 30, pinned: true }, new AbortController().signal);
+      const canaryWeight = async () =>
+        ((await trafficSplits().get(namespace, 'api')).spec as { backends: { weight: number }[] })
+          .backends[1]?.weight;
+      expect(await canaryWeight()).toBe(30);
+
+      // When someone deletes the primary and the release is aborted
+      pods.held.add('api-primary');
+      await deployments().delete(namespace, 'api-primary');
+      actor.send({ type: 'ABORT' });
+
+      // Then callers stay on the canary, and the primary is created again from the stable
+      // template (1.0.0, not the canary's), kept for the Rollout, and an Event says so
+      await waitFor(
+        'the rollback to act',
+        async () =>
+          (await canaryWeight()) !== 30 || (await deployments().find(namespace, 'api-primary')),
+      );
+      expect(await canaryWeight()).toBe(30);
+      const primary = (await waitFor('the primary to be created again', () =>
+        deployments().find(namespace, 'api-primary'),
+      )) as DeploymentShape;
+      expect(imageOf(primary)).toBe('fledge/demo:1.0.0');
+      expect(primary.metadata?.annotations?.['fledge.dev/rollout']).toBe('api');
+      expect(reported).toContainEqual(
+        expect.objectContaining({ type: 'Warning', reason: 'PrimaryMissing' }),
+      );
+      const event = reported.find((decision) => decision.reason === 'PrimaryMissing');
+      expect(event?.message).toContain(`${namespace}/api-primary`);
+      expect(event?.message).toContain('stable template');
+
+      // And they stay there while the new primary has no ready pods
+      await sleep(1_000);
+      expect(await canaryWeight()).toBe(30);
+      expect(state()).toBe('RestoringPrimary');
+
+      // And go back to the primary once it is ready
+      pods.held.delete('api-primary');
+      await waitFor('the traffic back on the primary', async () => (await canaryWeight()) === 0);
+      await waitFor('the rollback to end', async () => state() === 'Failed');
+      expect(imageOf(await deployments().get(namespace, 'api-primary'))).toBe('fledge/demo:1.0.0');
+      expect(reported.map((decision) => decision.reason)).not.toContain(
+        'StableTemplateNotRecorded',
+      );
+    } finally {
+      actor.stop();
+    }
+  }, 60_000);
+
+  it('keeps one record of the stable template, owned by the Rollout, whose data the API server does not let change', async () => {
+    // Given a Rollout whose primary ran 1.0.0, then 2.0.0
+    const namespace = await cluster().createNamespace('record');
+    const rollout = await createValidRollout(cluster().api, namespace);
+    const context = {
+      api: cluster().api,
+      rollout: () => rollout,
+      log,
+      report: () => {},
+    } as unknown as EffectContext;
+    const primary = (image: string) => ({
+      metadata: { namespace, name: 'api-primary', labels: { app: 'api-primary' } },
+      spec: {
+        selector: { matchLabels: { app: 'api-primary' } },
+        template: {
+          metadata: { labels: { app: 'api-primary' } },
+          spec: { containers: [{ name: 'app', image }] },
+        },
+      },
+    });
+
+    // When each is recorded as stable, the second twice (a retry)
+    await recordStable(context, primary('fledge/demo:1.0.0'));
+    await recordStable(context, primary('fledge/demo:2.0.0'));
+    await recordStable(context, primary('fledge/demo:2.0.0'));
+
+    // Then one record is left, the newest, owned by the Rollout
+    const { items } = await records().list(namespace);
+    expect(items).toHaveLength(1);
+    const [record] = items as (KubeObject & { data: StablePrimary })[];
+    expect(record?.data.spec.template?.spec?.containers[0]?.image).toBe('fledge/demo:2.0.0');
+    expect(record?.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Rollout', name: 'api', uid: rollout.metadata.uid }),
+    ]);
+
+    // And its data cannot change (Kubernetes 1.20 too): a new revision is a new record
+    await expect(
+      records().mergePatch(namespace, record?.metadata?.name ?? '', {
+        data: { labels: { changed: 'yes' } },
+      }),
+    ).rejects.toThrow(/field is immutable/);
+  });
+
+  it('keeps callers on the canary when there is no stable template to create the primary from, and says what to do', async () => {
+    // Given a release at 30% whose primary is gone, and no record (an older fledge began it)
+    const namespace = await cluster().createNamespace('norecord');
+    const rollout = await createValidRollout(cluster().api, namespace);
+    const routing = routingFor(cluster().api, () => rollout);
+    await routing.router().reconcile(routing.route());
+    const context = {
+      api: cluster().api,
+      rollout: () => rollout,
+      ...routing,
+      revision: () => 'r2',
+      log,
+      report: () => {},
+    } as unknown as EffectContext;
+    const effects = workloadEffects(context);
+    await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
+
+    // When the rollback runs, then it fails naming the primary, the cause and the fix
+    await expect(
+      effects.rollback({ reason: 'Aborted' }, new AbortController().signal),
+    ).rejects.toThrow(
+      `primary Deployment ${namespace}/api-primary is missing and fledge holds no stable template`,
+    );
+    // And the canary keeps its traffic
+    const split = await trafficSplits().get(namespace, 'api');
+    expect((split.spec as { backends: { weight: number }[] }).backends[1]?.weight).toBe(30);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { contextFromInput } from '../../../machines/context.js';
+import { awaitRestoredPrimary, primaryWaitDeadline } from '../../../machines/rolling-back.js';
+import { intervalMs, makePlan, newRevision, run } from './harness.js';
+
+const progressDeadlineMs = 10 * intervalMs;
+
+/** A release at weight 10 aborted by a person, its rollback scripted. */
+async function abortedRelease(script: Parameters<typeof run>[0] = {}) {
+  const rollout = await newRevision(script);
+  await rollout.until(() => rollout.state() === 'Progressing');
+  await rollout.send({ type: 'ABORT' });
+  return rollout;
+}
+
+const awaits = (rollout: Awaited<ReturnType<typeof abortedRelease>>) =>
+  rollout.calls.filter((call) => call.effect === 'awaitPrimary');
+
+describe('a rollback that finds the primary missing', () => {
+  it('waits for the primary it created again before it rolls back, within the progress deadline', async () => {
+    let primaryReady = false;
+    let rollbacks = 0;
+    const rollout = await abortedRelease({
+      script: {
+        // The first finds the primary missing and creates it again; the next routes.
+        rollback: async () => rollbacks++ > 0,
+        awaitPrimary: async () => {
+          if (!primaryReady) await new Promise(() => {});
+        },
+      },
+    });
+    const abortedAt = rollout.clock.now();
+    expect(rollout.state()).toBe('RestoringPrimary');
+    expect(rollout.doc()).toMatchObject({
+      phase: 'Failed',
+      reason: 'Aborted',
+      progressDeadlineAt: abortedAt + progressDeadlineMs,
+    });
+    expect(rollout.doc().message).toContain('the primary was missing and was created again');
+    expect(awaits(rollout).map((call) => call.input)).toEqual([
+      { deadline: abortedAt + progressDeadlineMs },
+    ]);
+
+    primaryReady = true;
+    // A restored machine waits again, to the same deadline.
+    const restored = run({
+      document: rollout.doc(),
+      startAt: abortedAt + intervalMs,
+      script: { rollback: async () => true },
+    });
+    await restored.until(() => restored.state() === 'Failed');
+    expect(restored.calls.map((call) => [call.effect, call.input])).toEqual([
+      ['awaitPrimary', { deadline: abortedAt + progressDeadlineMs }],
+      ['rollback', { reason: 'Aborted' }],
+    ]);
+    expect(restored.doc().message).toMatch(/^rolled back revision r2: aborted by request/);
+  });
+
+  it('keeps callers on the canary past the progress deadline, waiting an interval at a time and saying why', async () => {
+    const rollout = await abortedRelease({
+      script: {
+        rollback: async () => false,
+        awaitPrimary: () => Promise.reject(new Error('primary has 0 of 2 ready pods')),
+      },
+    });
+    const abortedAt = rollout.clock.now();
+    await rollout.advance(progressDeadlineMs + 3 * intervalMs);
+    expect(rollout.state()).toBe('RestoringPrimary');
+    expect(rollout.doc().message).toContain('primary has 0 of 2 ready pods');
+    expect(rollout.calls.filter((call) => call.effect === 'rollback')).toHaveLength(1);
+    const deadlines = awaits(rollout).map((call) => (call.input as { deadline: number }).deadline);
+    expect(deadlines[0]).toBe(abortedAt + progressDeadlineMs);
+    const late = awaits(rollout).filter((call) => call.at >= abortedAt + progressDeadlineMs);
+    expect(late.length).toBeGreaterThan(0);
+    for (const call of late) {
+      expect((call.input as { deadline: number }).deadline).toBe(call.at + intervalMs);
+    }
+  });
+
+  it('rolls back at once when the primary is there', async () => {
+    const rollout = await abortedRelease();
+    expect(rollout.state()).toBe('Failed');
+    expect(awaits(rollout)).toEqual([]);
+  });
+});
+
+describe('the wait for a primary created again', () => {
+  const context = (now: number, progressDeadlineAt: number | null) => ({
+    ...contextFromInput({ plan: makePlan(), revision: 'r2', now: () => now }),
+    progressDeadlineAt,
+  });
+
+  it('lasts until the progress deadline, then an interval at a time', () => {
+    expect(primaryWaitDeadline(context(1_000, 5_000))).toBe(5_000);
+    expect(primaryWaitDeadline(context(5_000, 5_000))).toBe(5_000 + intervalMs);
+    expect(primaryWaitDeadline(context(9_000, null))).toBe(9_000 + intervalMs);
+  });
+
+  it('arms its deadline and keeps what caused the rollback in the message', () => {
+    const failed = {
+      ...context(2_000, null),
+      message: 'rolling back revision r2: aborted by request; last: canary weight 10%',
+    };
+    const update = awaitRestoredPrimary(failed);
+    expect(update.progressDeadlineAt).toBe(2_000 + progressDeadlineMs);
+    expect(update.message).toMatch(
+      /^rolling back revision r2: aborted by request; the primary was missing .*; last: canary weight 10%$/,
+    );
+  });
+});
