@@ -21,11 +21,10 @@ export interface WebhooksOutcome {
 
 /**
  * `routed`: the traffic is back on the stable side. False when the primary was missing and the
- * rollback created it again: callers sent to it before it has ready pods would find none.
+ * rollback created it again: callers sent to it before it has ready pods would find none, so
+ * they stay where they are, `canaryWeight` percent on the canary (as the routing object says).
  */
-export interface RollbackOutcome {
-  routed: boolean;
-}
+export type RollbackOutcome = { routed: true } | { routed: false; canaryWeight: number };
 
 // biome-ignore lint/suspicious/noConfusingVoidType: an effect without a result is an async function that returns nothing.
 type Done = void;

@@ -69,7 +69,15 @@ export const endingPhases = {
               target: 'rolledBack',
               actions: 'markRolledBack',
             },
-            { target: 'restoringPrimary', actions: 'awaitRestoredPrimary' },
+            {
+              target: 'restoringPrimary',
+              actions: {
+                type: 'awaitRestoredPrimary',
+                params: ({ event }) => ({
+                  canaryWeight: event.output.routed ? 0 : event.output.canaryWeight,
+                }),
+              },
+            },
           ],
           onError: retryOnError('rolling back'),
         },

@@ -33,6 +33,7 @@ export function markRolledBack(context: RolloutContext): Update {
   const where = context.plan.mode === 'backend' ? 'the stable backend' : 'the primary';
   const last = context.message.split('; last: ')[1];
   return {
+    canaryWeight: 0,
     // Set only while the rollback waited for a primary it created again.
     progressDeadlineAt: null,
     message: `rolled back revision ${context.revision}: ${failureCause(context.reason)}; traffic is on ${where}${last ? `; last: ${last}` : ''}`,
@@ -41,13 +42,15 @@ export function markRolledBack(context: RolloutContext): Update {
 
 /**
  * The rollback found the primary missing and created it again: callers stay on the canary
- * until it is ready, within a progress deadline of its own. The message keeps what caused
- * the rollback, as `fail` wrote it.
+ * (`canaryWeight`, as the routing object has it: status says where they are, not the 0 the
+ * rollback aims at) until it is ready, within a progress deadline of its own. The message
+ * keeps what caused the rollback, as `fail` wrote it.
  */
-export function awaitRestoredPrimary(context: RolloutContext): Update {
+export function awaitRestoredPrimary(context: RolloutContext, canaryWeight: number): Update {
   const progressDeadlineAt = context.now() + context.plan.progressDeadlineMs;
   const [cause, last] = context.message.split('; last: ');
   return {
+    canaryWeight,
     progressDeadlineAt,
     message: `${cause}; the primary was missing and was created again from the stable template: callers go back to it once it is ready (by ${new Date(progressDeadlineAt).toISOString()}) and stay on the canary until then${last ? `; last: ${last}` : ''}`,
   };

@@ -122,7 +122,9 @@ export const rolloutSetup = setup({
     fail: assign(({ context }, params: { reason: Reason }) =>
       rollingBack.fail(context, params.reason),
     ),
-    awaitRestoredPrimary: assign(({ context }) => rollingBack.awaitRestoredPrimary(context)),
+    awaitRestoredPrimary: assign(({ context }, params: { canaryWeight: number }) =>
+      rollingBack.awaitRestoredPrimary(context, params.canaryWeight),
+    ),
     markRolledBack: assign(({ context }) => rollingBack.markRolledBack(context)),
     pause: assign(({ context }, params: { resumeTo: ResumablePhase; reason: Reason }) =>
       update.pause(context, params.resumeTo, params.reason),

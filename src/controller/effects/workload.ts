@@ -268,7 +268,8 @@ export function workloadEffects(ctx: EffectContext): Effects {
         (await deployments.find(n.namespace, n.primary));
       if (!present) {
         await restorePrimary(ctx);
-        return { routed: false };
+        const weights = await ctx.router().getWeights(ctx.route());
+        return { routed: false, canaryWeight: weights?.canary ?? 0 };
       }
       await routeTo(ctx, rolledBack());
       await scaleTargetDown();

@@ -131,7 +131,8 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
     const actor = createActor(provideEffects(rolloutMachine, effects), {
       input: { plan: planFromSpec(rollout.spec), revision, now: Date.now },
     });
-    const state = () => toStatusDocument(actor.getSnapshot()).state;
+    const status = () => toStatusDocument(actor.getSnapshot());
+    const state = () => status().state;
     actor.start();
     try {
       await waitFor('initialization', async () => state() === 'Initialized');
@@ -178,11 +179,14 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
       await sleep(1_000);
       expect(await canaryWeight()).toBe(30);
       expect(state()).toBe('RestoringPrimary');
+      // And the status says where they are, not the 0 the rollback aims at
+      expect(status().canaryWeight).toBe(30);
 
       // And go back to the primary once it is ready
       pods.held.delete('api-primary');
       await waitFor('the traffic back on the primary', async () => (await canaryWeight()) === 0);
       await waitFor('the rollback to end', async () => state() === 'Failed');
+      expect(status().canaryWeight).toBe(0);
       expect(imageOf(await deployments().get(namespace, 'api-primary'))).toBe('fledge/demo:1.0.0');
       expect(reported.map((decision) => decision.reason)).not.toContain(
         'StableTemplateNotRecorded',

@@ -93,7 +93,10 @@ export interface Script {
   startCanary?: () => Promise<void>;
   promote?: () => Promise<void>;
   finalise?: () => Promise<void>;
-  /** Resolves to false when the primary was missing and was created again: nothing routed. */
+  /**
+   * Resolves to false, or to the weight the canary kept, when the primary was missing and was
+   * created again: nothing routed.
+   */
   rollback?: () => Promise<unknown>;
   awaitPrimary?: () => Promise<void>;
   initialize?: () => Promise<void>;
@@ -142,7 +145,10 @@ function scriptedEffects(script: Script, clock: SimulatedClock, calls: Call[]): 
     },
     rollback: async (input) => {
       record('rollback', input);
-      return { routed: (await script.rollback?.()) !== false };
+      const outcome = await script.rollback?.();
+      if (outcome === false) return { routed: false, canaryWeight: 0 };
+      if (typeof outcome === 'number') return { routed: false, canaryWeight: outcome };
+      return { routed: true };
     },
     awaitPrimary: async (input) => {
       record('awaitPrimary', input);

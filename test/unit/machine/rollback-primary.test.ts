@@ -22,8 +22,9 @@ describe('a rollback that finds the primary missing', () => {
     let rollbacks = 0;
     const rollout = await abortedRelease({
       script: {
-        // The first finds the primary missing and creates it again; the next routes.
-        rollback: async () => rollbacks++ > 0,
+        // The first finds the primary missing and creates it again (callers stay on the canary,
+        // at 10%); the next routes.
+        rollback: async () => (rollbacks++ > 0 ? true : 10),
         awaitPrimary: async () => {
           if (!primaryReady) await new Promise(() => {});
         },
@@ -34,6 +35,7 @@ describe('a rollback that finds the primary missing', () => {
     expect(rollout.doc()).toMatchObject({
       phase: 'Failed',
       reason: 'Aborted',
+      canaryWeight: 10,
       progressDeadlineAt: abortedAt + progressDeadlineMs,
     });
     expect(rollout.doc().message).toContain('the primary was missing and was created again');
@@ -54,6 +56,7 @@ describe('a rollback that finds the primary missing', () => {
       ['rollback', { reason: 'Aborted' }],
     ]);
     expect(restored.doc().message).toMatch(/^rolled back revision r2: aborted by request/);
+    expect(restored.doc().canaryWeight).toBe(0);
   });
 
   it('keeps callers on the canary past the progress deadline, waiting an interval at a time and saying why', async () => {
@@ -101,7 +104,8 @@ describe('the wait for a primary created again', () => {
       ...context(2_000, null),
       message: 'rolling back revision r2: aborted by request; last: canary weight 10%',
     };
-    const update = awaitRestoredPrimary(failed);
+    const update = awaitRestoredPrimary(failed, 10);
+    expect(update.canaryWeight).toBe(10);
     expect(update.progressDeadlineAt).toBe(2_000 + progressDeadlineMs);
     expect(update.message).toMatch(
       /^rolling back revision r2: aborted by request; the primary was missing .*; last: canary weight 10%$/,
