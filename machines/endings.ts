@@ -83,11 +83,17 @@ export const endingPhases = {
         },
       },
       retrying: retryAfterInterval('rollingBack'),
-      // The primary was missing and the rollback created it again: callers sent to it now
-      // would find no pods, so the canary keeps its traffic until it is ready. Past the
-      // progress deadline each further wait lasts an interval and its failure is announced.
+      // The primary has no available pod (it was missing and the rollback created it again,
+      // or it is not up yet): callers sent to it would find none, so the canary keeps its
+      // traffic until it is ready. Past the progress deadline each further wait lasts an
+      // interval, its failure is announced, and the rollback looks again (a primary deleted
+      // once more is created again; one with an available pod takes the callers). A new
+      // revision or a retry would route callers to the primary at once: the new revision is
+      // seen again once the rollback has routed (the controller sends it at every reconcile),
+      // and a retry is asked again then.
       restoringPrimary: {
         meta: resumesAt('RestoringPrimary'),
+        on: { NEW_REVISION: { actions: [] }, RETRY: { actions: [] } },
         invoke: {
           id: 'awaitPrimary',
           src: 'awaitPrimary',
@@ -98,7 +104,8 @@ export const endingPhases = {
       },
       primaryNotReady: {
         meta: storedAs('RestoringPrimary'),
-        ...retryAfterInterval('restoringPrimary'),
+        on: { NEW_REVISION: { actions: [] }, RETRY: { actions: [] } },
+        ...retryAfterInterval('rollingBack'),
       },
       rolledBack: { meta: resumesAt('Failed'), tags: ['resting', 'settled'] },
     },

@@ -41,18 +41,20 @@ export function markRolledBack(context: RolloutContext): Update {
 }
 
 /**
- * The rollback found the primary missing and created it again: callers stay on the canary
- * (`canaryWeight`, as the routing object has it: status says where they are, not the 0 the
- * rollback aims at) until it is ready, within a progress deadline of its own. The message
- * keeps what caused the rollback, as `fail` wrote it.
+ * The rollback found no available pod in the primary (it was missing and was created again
+ * from the stable template, or is not up yet): callers stay on the canary (`canaryWeight`, as
+ * the routing object has it: status says where they are, not the 0 the rollback aims at)
+ * until it is ready, within a progress deadline of its own, armed once per rollback. The
+ * message keeps what caused the rollback, as `fail` wrote it.
  */
 export function awaitRestoredPrimary(context: RolloutContext, canaryWeight: number): Update {
-  const progressDeadlineAt = context.now() + context.plan.progressDeadlineMs;
-  const [cause, last] = context.message.split('; last: ');
+  const progressDeadlineAt =
+    context.progressDeadlineAt ?? context.now() + context.plan.progressDeadlineMs;
+  const last = context.message.split('; last: ')[1];
   return {
     canaryWeight,
     progressDeadlineAt,
-    message: `${cause}; the primary was missing and was created again from the stable template: callers go back to it once it is ready (by ${new Date(progressDeadlineAt).toISOString()}) and stay on the canary until then${last ? `; last: ${last}` : ''}`,
+    message: `rolling back revision ${context.revision}: ${failureCause(context.reason)}; the primary has no available pod: callers go back to it once it is ready (by ${new Date(progressDeadlineAt).toISOString()}) and stay on the canary until then${last ? `; last: ${last}` : ''}`,
   };
 }
 

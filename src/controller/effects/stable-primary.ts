@@ -37,9 +37,11 @@ const records = (ctx: EffectContext) =>
 /**
  * Records `primary` as the Rollout's stable revision (workload/stable-template.ts): at each
  * release start, when the primary runs it (this also covers a Rollout an older fledge
- * started), and once a promotion's primary is ready. A create answered 409 when it is already
- * recorded; a new record deletes the older ones in one request. A failure is reported, not
- * thrown: the release goes on, and only the rebuild of a deleted primary is at stake.
+ * started), and once a promotion's primary is ready. A create is answered 409 when it is
+ * already recorded; either way the others are deleted in one request, since a record left
+ * from before (a deletion that failed, or a leader deposed between the two requests) would
+ * otherwise outrank an older revision recorded again. A failure is reported, not thrown: the
+ * release goes on, and only the rebuild of a deleted primary is at stake.
  */
 export async function recordStable(ctx: EffectContext, primary: Deployment): Promise<void> {
   const rollout = ctx.rollout();
@@ -53,15 +55,16 @@ export async function recordStable(ctx: EffectContext, primary: Deployment): Pro
   try {
     await records(ctx).create(record);
   } catch (error) {
-    if (isAlreadyExists(error)) return;
-    return notRecorded(ctx, `ControllerRevision ${namespace}/${name}`, error);
+    if (!isAlreadyExists(error)) {
+      return notRecorded(ctx, `ControllerRevision ${namespace}/${name}`, error);
+    }
   }
   try {
     await ctx.api.request('DELETE', resourcePath(controllerRevisions, namespace), {
       query: { labelSelector: recordSelector(rollout, labels?.[RECORD_DIGEST_LABEL]) },
     });
   } catch (error) {
-    // The newest record holds, so one left over costs nothing but its bytes.
+    // The next recording deletes it: until then a restore may take the newer of the two.
     ctx.log.warn(
       { error: describeError(error) },
       "the Rollout's older stable-template records were not deleted",

@@ -7,7 +7,7 @@ import { type Autoscaler, canaryStartReplicas, withinBounds } from '../workload/
 import { Autoscalers } from '../workload/autoscalers.js';
 import { keptChange } from '../workload/kept.js';
 import { namesOf, primaryDeployment, primaryTemplate } from '../workload/objects.js';
-import { deploymentReadiness } from '../workload/readiness.js';
+import { availablePods, deploymentReadiness } from '../workload/readiness.js';
 import { analysisEffects } from './analysis.js';
 import {
   type Deployment,
@@ -124,6 +124,22 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
   const ensureServices = (source: Deployment) => syncServices(ctx, source);
 
+  /** The target still has an available pod, which callers kept on the canary reach. */
+  async function canaryServes(): Promise<boolean> {
+    const { namespace: ns, target: name } = names();
+    const canary = ctx.deployments?.get(ns, name) ?? (await deployments.find(ns, name));
+    return canary ? availablePods(canary) > 0 : false;
+  }
+
+  function reportUnavailable(): void {
+    const { namespace: ns, primary, target: name } = names();
+    ctx.report({
+      type: 'Warning',
+      reason: 'PrimaryUnavailable',
+      message: `primary Deployment ${ns}/${primary} has no available pod: the rollback routes callers back to it once it is ready, and until then they stay on the canary ${ns}/${name} (kubectl -n ${ns} describe deployment ${primary})`,
+    });
+  }
+
   /**
    * Creates the primary from `source`, at its replicas within the primary autoscaler's bounds;
    * the API server's answer, or null when another writer created it first.
@@ -217,10 +233,14 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
     startCanary: async ({ deadline }, signal) => {
       const n = names();
-      // Read whole (the watch keeps no template): before the canary runs, the primary's
-      // template is the stable revision's, which a rollback may need to create it again.
+      // Read whole (the watch keeps no template): before the canary runs, a primary that is
+      // fully rolled out runs the stable revision, which a rollback may need to create it
+      // again. One that is not (a promotion that timed out, or one cut short by a new revision)
+      // may hold a template that never became ready: the record made before it stays.
       const primary = await deployments.find(n.namespace, n.primary);
-      if (primary) await recordStable(ctx, primary);
+      if (primary && deploymentReadiness(primary as unknown as V1Deployment).ready) {
+        await recordStable(ctx, primary);
+      }
       // The canary Service exposes the new revision's ports (portDiscovery) from its start.
       if (ctx.servicesInSync?.() !== true) await ensureServices(await target());
       const canaryAutoscaler = await targetAutoscaler(ctx, autoscalers, false);
@@ -263,11 +283,14 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
     rollback: async () => {
       const n = names();
-      const present =
-        ctx.deployments?.get(n.namespace, n.primary) ??
-        (await deployments.find(n.namespace, n.primary));
-      if (!present) {
-        await restorePrimary(ctx);
+      // Read, not the cache: a primary deleted a moment ago may still be in it.
+      const primary = await deployments.find(n.namespace, n.primary);
+      if (!primary) await restorePrimary(ctx);
+      // Callers sent to a primary without an available pod would find none (one created again
+      // a moment ago, by this rollback before a restart or by a person): they stay on the
+      // canary while it has pods to serve them.
+      if (!primary || (availablePods(primary) === 0 && (await canaryServes()))) {
+        if (primary) reportUnavailable();
         const weights = await ctx.router().getWeights(ctx.route());
         return { routed: false, canaryWeight: weights?.canary ?? 0 };
       }
@@ -282,7 +305,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
         await ready(n.primary, 'primaryReadyThreshold', {
           deadline,
           signal,
-          what: `primary ${n.namespace}/${n.primary}, created again from the stable template, becoming ready`,
+          what: `primary ${n.namespace}/${n.primary} becoming ready`,
         });
       } catch (error) {
         if (!(error instanceof ProgressDeadline)) throw error;

@@ -47,3 +47,9 @@ export function deploymentReadiness(deployment: V1Deployment, readyThreshold = 1
   }
   return { ready: true, reason: `${name} is ready` };
 }
+
+/** The Deployment's available pods, of any of its revisions: those that serve callers now. */
+export function availablePods(deployment: { status?: Record<string, unknown> }): number {
+  const available = Number(deployment.status?.availableReplicas ?? 0);
+  return Number.isFinite(available) ? available : 0;
+}

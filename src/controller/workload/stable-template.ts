@@ -54,9 +54,12 @@ export function stableRecord(
   recordedAt: number,
 ): StableRecord {
   const data = stablePrimaryOf(primary);
-  const hash = digest(data);
-  // A ControllerRevision's name is at most 253 characters; the digest keeps it unique.
-  const name = `${(rollout.metadata?.name ?? '').slice(0, 200)}-stable-${hash}`;
+  // With the uid: a Rollout deleted and created again under its name does not meet the
+  // record of the old one that the garbage collector has not removed yet.
+  const hash = digest({ rollout: rollout.metadata?.uid ?? '', data });
+  // A ControllerRevision's name is a DNS subdomain of at most 253 characters.
+  const base = (rollout.metadata?.name ?? '').slice(0, 200).replace(/[.-]+$/, '');
+  const name = `${base}-stable-${hash}`;
   return {
     metadata: {
       name,

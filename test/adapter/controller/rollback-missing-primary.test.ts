@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
@@ -14,9 +15,12 @@ import {
 } from '../../../src/controller/effects/stable-primary.js';
 import { workloadEffects } from '../../../src/controller/effects/workload.js';
 import { routingFor } from '../../../src/controller/wiring.js';
-import type { StablePrimary } from '../../../src/controller/workload/stable-template.js';
+import {
+  type StablePrimary,
+  stableRecord,
+} from '../../../src/controller/workload/stable-template.js';
 import type { KubeObject } from '../../../src/kube/api-server.js';
-import { knownTypes, ResourceClient } from '../../../src/kube/resources.js';
+import { knownTypes, ownerReferenceTo, ResourceClient } from '../../../src/kube/resources.js';
 import { createValidRollout, useApiServer, waitFor } from '../../support/apiserver.js';
 
 const cluster = useApiServer(['rollout', 'trafficSplit']);
@@ -231,12 +235,92 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
       expect.objectContaining({ kind: 'Rollout', name: 'api', uid: rollout.metadata.uid }),
     ]);
 
+    // And a record already there (recorded again after a revert) still clears one left over
+    // from before (a deletion that failed), which would otherwise outrank it as the newer
+    const leftover = stableRecord(
+      primary('fledge/demo:3.0.0') as unknown as V1Deployment,
+      rollout,
+      ownerReferenceTo(rollout),
+      Date.now() + 60_000,
+    );
+    await records().create(leftover);
+    await recordStable(context, primary('fledge/demo:2.0.0'));
+    const after = (await records().list(namespace)).items as (KubeObject & {
+      data: StablePrimary;
+    })[];
+    expect(after.map((r) => r.data.spec.template?.spec?.containers[0]?.image)).toEqual([
+      'fledge/demo:2.0.0',
+    ]);
+
     // And its data cannot change (Kubernetes 1.20 too): a new revision is a new record
     await expect(
       records().mergePatch(namespace, record?.metadata?.name ?? '', {
         data: { labels: { changed: 'yes' } },
       }),
     ).rejects.toThrow(/field is immutable/);
+  });
+
+  it('keeps callers on the canary while the primary has no available pod (created a moment ago, then a restart)', async () => {
+    // Given a release at 30% whose primary exists with no available pod, and a canary that serves
+    const namespace = await cluster().createNamespace('unavailable');
+    const rollout = await createValidRollout(cluster().api, namespace);
+    const routing = routingFor(cluster().api, () => rollout);
+    await routing.router().reconcile(routing.route());
+    const reported: Decision[] = [];
+    const context = {
+      api: cluster().api,
+      rollout: () => rollout,
+      ...routing,
+      revision: () => 'r2',
+      log,
+      report: (decision: Decision) => reported.push(decision),
+    } as unknown as EffectContext;
+    const effects = workloadEffects(context);
+    await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
+    const deployment = (name: string, available: number) => ({
+      metadata: { namespace, name, labels: { app: name } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'app', image: 'fledge/demo:1.0.0' }] },
+        },
+      },
+      status: { replicas: 2, readyReplicas: available, availableReplicas: available },
+    });
+    for (const [name, available] of [
+      ['api', 2],
+      ['api-primary', 0],
+    ] as const) {
+      const made = deployment(name, available);
+      await deployments().create(made);
+      await deployments().mergePatch(namespace, name, { status: made.status }, 'status');
+    }
+    const splitWeight = async () =>
+      ((await trafficSplits().get(namespace, 'api')).spec as { backends: { weight: number }[] })
+        .backends[1]?.weight;
+
+    // When the rollback runs, then callers stay on the canary, and an Event says why
+    await expect(
+      effects.rollback({ reason: 'Aborted' }, new AbortController().signal),
+    ).resolves.toEqual({ routed: false, canaryWeight: 30 });
+    expect(await splitWeight()).toBe(30);
+    expect(reported).toContainEqual(
+      expect.objectContaining({ type: 'Warning', reason: 'PrimaryUnavailable' }),
+    );
+
+    // And once the primary has an available pod, the rollback routes callers to it
+    await deployments().mergePatch(
+      namespace,
+      'api-primary',
+      { status: { readyReplicas: 1, availableReplicas: 1 } },
+      'status',
+    );
+    await expect(
+      effects.rollback({ reason: 'Aborted' }, new AbortController().signal),
+    ).resolves.toEqual({ routed: true });
+    expect(await splitWeight()).toBe(0);
   });
 
   it('keeps callers on the canary when there is no stable template to create the primary from, and says what to do', async () => {

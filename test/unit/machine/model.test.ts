@@ -142,11 +142,9 @@ function checkInvariants(plan: RolloutPlan, previous: RolloutSnapshot, { event, 
       maxWeight(plan),
     );
   }
-  // While a rollback waits for the primary it created again, callers stay where the routing
-  // object has them (rollback-primary.test.ts); otherwise a failed release routes nothing.
-  const restoringPrimary =
-    state.matches({ Failed: 'restoringPrimary' }) || state.matches({ Failed: 'primaryNotReady' });
-  if (phase === 'Failed' && !restoringPrimary) {
+  // Until the primary can take them back, callers stay where the routing object has them
+  // (rollback-primary.test.ts); a rolled-back release routes nothing.
+  if (state.matches({ Failed: 'rolledBack' })) {
     expect(context.canaryWeight, `weight in Failed: ${where}`).toBe(0);
   }
   // Only a person's promotion or abort skips the queue: no canary starts without a slot.

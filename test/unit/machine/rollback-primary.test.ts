@@ -38,7 +38,7 @@ describe('a rollback that finds the primary missing', () => {
       canaryWeight: 10,
       progressDeadlineAt: abortedAt + progressDeadlineMs,
     });
-    expect(rollout.doc().message).toContain('the primary was missing and was created again');
+    expect(rollout.doc().message).toContain('the primary has no available pod');
     expect(awaits(rollout).map((call) => call.input)).toEqual([
       { deadline: abortedAt + progressDeadlineMs },
     ]);
@@ -59,18 +59,24 @@ describe('a rollback that finds the primary missing', () => {
     expect(restored.doc().canaryWeight).toBe(0);
   });
 
-  it('keeps callers on the canary past the progress deadline, waiting an interval at a time and saying why', async () => {
+  it('keeps callers on the canary past the progress deadline, the rollback looking again every interval and saying why', async () => {
     const rollout = await abortedRelease({
       script: {
-        rollback: async () => false,
+        rollback: async () => 10,
         awaitPrimary: () => Promise.reject(new Error('primary has 0 of 2 ready pods')),
       },
     });
     const abortedAt = rollout.clock.now();
     await rollout.advance(progressDeadlineMs + 3 * intervalMs);
     expect(rollout.state()).toBe('RestoringPrimary');
+    expect(rollout.doc()).toMatchObject({
+      canaryWeight: 10,
+      progressDeadlineAt: abortedAt + progressDeadlineMs,
+    });
     expect(rollout.doc().message).toContain('primary has 0 of 2 ready pods');
-    expect(rollout.calls.filter((call) => call.effect === 'rollback')).toHaveLength(1);
+    // The rollback looks again after each failed wait: a primary deleted once more is created
+    // again, and one with an available pod takes the callers.
+    expect(rollout.calls.filter((call) => call.effect === 'rollback').length).toBeGreaterThan(2);
     const deadlines = awaits(rollout).map((call) => (call.input as { deadline: number }).deadline);
     expect(deadlines[0]).toBe(abortedAt + progressDeadlineMs);
     const late = awaits(rollout).filter((call) => call.at >= abortedAt + progressDeadlineMs);
@@ -78,6 +84,33 @@ describe('a rollback that finds the primary missing', () => {
     for (const call of late) {
       expect((call.input as { deadline: number }).deadline).toBe(call.at + intervalMs);
     }
+  });
+
+  it('routes nothing for a new revision or a retry while it waits, and starts the new revision once rolled back', async () => {
+    let primaryReady = false;
+    let rollbacks = 0;
+    const rollout = await abortedRelease({
+      script: {
+        rollback: async () => (rollbacks++ > 0 ? true : 10),
+        awaitPrimary: async () => {
+          while (!primaryReady) await new Promise((resolve) => setTimeout(resolve, 5));
+        },
+      },
+    });
+    expect(rollout.state()).toBe('RestoringPrimary');
+    const before = rollout.calls.length;
+    await rollout.send({ type: 'NEW_REVISION', revision: 'r3' });
+    await rollout.send({ type: 'RETRY' });
+    expect(rollout.state()).toBe('RestoringPrimary');
+    expect(rollout.doc()).toMatchObject({ revision: 'r2', canaryWeight: 10 });
+    expect(rollout.calls.slice(before).map((call) => call.effect)).toEqual([]);
+
+    primaryReady = true;
+    await rollout.until(() => rollout.state() === 'Failed');
+    // The controller sends the target's revision at every reconcile: once rolled back, it starts.
+    await rollout.send({ type: 'NEW_REVISION', revision: 'r3' });
+    await rollout.until(() => rollout.doc().revision === 'r3');
+    expect(rollout.doc().phase).not.toBe('Failed');
   });
 
   it('rolls back at once when the primary is there', async () => {
@@ -104,11 +137,15 @@ describe('the wait for a primary created again', () => {
       ...context(2_000, null),
       message: 'rolling back revision r2: aborted by request; last: canary weight 10%',
     };
-    const update = awaitRestoredPrimary(failed, 10);
+    const update = awaitRestoredPrimary({ ...failed, reason: 'Aborted' }, 10);
     expect(update.canaryWeight).toBe(10);
     expect(update.progressDeadlineAt).toBe(2_000 + progressDeadlineMs);
+    // Armed once per rollback: looking again later keeps it.
+    expect(awaitRestoredPrimary({ ...context(9_000, 5_000), reason: 'Aborted' }, 10)).toMatchObject(
+      { progressDeadlineAt: 5_000 },
+    );
     expect(update.message).toMatch(
-      /^rolling back revision r2: aborted by request; the primary was missing .*; last: canary weight 10%$/,
+      /^rolling back revision r2: aborted by request; the primary has no available pod: .*; last: canary weight 10%$/,
     );
   });
 });
