@@ -92,6 +92,29 @@ function readyPods(namespace: string) {
   };
 }
 
+/** A release at 30% on the canary, run by fledge's workload effects; their Events in `reported`. */
+async function releaseAt30(prefix: string) {
+  const namespace = await cluster().createNamespace(prefix);
+  const rollout = await createValidRollout(cluster().api, namespace);
+  const routing = routingFor(cluster().api, () => rollout);
+  await routing.router().reconcile(routing.route());
+  const reported: Decision[] = [];
+  const context = {
+    api: cluster().api,
+    rollout: () => rollout,
+    ...routing,
+    revision: () => 'r2',
+    log,
+    report: (decision: Decision) => reported.push(decision),
+  } as unknown as EffectContext;
+  const effects = workloadEffects(context);
+  await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
+  const splitWeight = async () =>
+    ((await trafficSplits().get(namespace, 'api')).spec as { backends: { weight: number }[] })
+      .backends[1]?.weight;
+  return { namespace, effects, reported, splitWeight };
+}
+
 let stopPods: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await stopPods?.();
@@ -262,21 +285,7 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
 
   it('keeps callers on the canary while the primary has no available pod (created a moment ago, then a restart)', async () => {
     // Given a release at 30% whose primary exists with no available pod, and a canary that serves
-    const namespace = await cluster().createNamespace('unavailable');
-    const rollout = await createValidRollout(cluster().api, namespace);
-    const routing = routingFor(cluster().api, () => rollout);
-    await routing.router().reconcile(routing.route());
-    const reported: Decision[] = [];
-    const context = {
-      api: cluster().api,
-      rollout: () => rollout,
-      ...routing,
-      revision: () => 'r2',
-      log,
-      report: (decision: Decision) => reported.push(decision),
-    } as unknown as EffectContext;
-    const effects = workloadEffects(context);
-    await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
+    const { namespace, effects, reported, splitWeight } = await releaseAt30('unavailable');
     const deployment = (name: string, available: number) => ({
       metadata: { namespace, name, labels: { app: name } },
       spec: {
@@ -297,10 +306,6 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
       await deployments().create(made);
       await deployments().mergePatch(namespace, name, { status: made.status }, 'status');
     }
-    const splitWeight = async () =>
-      ((await trafficSplits().get(namespace, 'api')).spec as { backends: { weight: number }[] })
-        .backends[1]?.weight;
-
     // When the rollback runs, then callers stay on the canary, and an Event says why
     await expect(
       effects.rollback({ reason: 'Aborted' }, new AbortController().signal),
@@ -325,20 +330,7 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
 
   it('keeps callers on the canary when there is no stable template to create the primary from, and says what to do', async () => {
     // Given a release at 30% whose primary is gone, and no record (an older fledge began it)
-    const namespace = await cluster().createNamespace('norecord');
-    const rollout = await createValidRollout(cluster().api, namespace);
-    const routing = routingFor(cluster().api, () => rollout);
-    await routing.router().reconcile(routing.route());
-    const context = {
-      api: cluster().api,
-      rollout: () => rollout,
-      ...routing,
-      revision: () => 'r2',
-      log,
-      report: () => {},
-    } as unknown as EffectContext;
-    const effects = workloadEffects(context);
-    await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
+    const { namespace, effects, splitWeight } = await releaseAt30('norecord');
 
     // When the rollback runs, then it fails naming the primary, the cause and the fix
     await expect(
@@ -347,7 +339,6 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
       `primary Deployment ${namespace}/api-primary is missing and fledge holds no stable template`,
     );
     // And the canary keeps its traffic
-    const split = await trafficSplits().get(namespace, 'api');
-    expect((split.spec as { backends: { weight: number }[] }).backends[1]?.weight).toBe(30);
+    expect(await splitWeight()).toBe(30);
   });
 });

@@ -16,20 +16,30 @@ async function abortedRelease(script: Parameters<typeof run>[0] = {}) {
 const awaits = (rollout: Awaited<ReturnType<typeof abortedRelease>>) =>
   rollout.calls.filter((call) => call.effect === 'awaitPrimary');
 
+/**
+ * A rollback whose first attempt finds no available pod in the primary (callers stay on the
+ * canary, at 10%) and whose next routes; the wait for the primary ends once `ready()`.
+ */
+function primaryComesBack() {
+  let primaryReady = false;
+  let rollbacks = 0;
+  return {
+    ready: () => {
+      primaryReady = true;
+    },
+    script: {
+      rollback: async () => (rollbacks++ > 0 ? true : 10),
+      awaitPrimary: async () => {
+        while (!primaryReady) await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    },
+  };
+}
+
 describe('a rollback that finds the primary missing', () => {
   it('waits for the primary it created again before it rolls back, within the progress deadline', async () => {
-    let primaryReady = false;
-    let rollbacks = 0;
-    const rollout = await abortedRelease({
-      script: {
-        // The first finds the primary missing and creates it again (callers stay on the canary,
-        // at 10%); the next routes.
-        rollback: async () => (rollbacks++ > 0 ? true : 10),
-        awaitPrimary: async () => {
-          if (!primaryReady) await new Promise(() => {});
-        },
-      },
-    });
+    const primary = primaryComesBack();
+    const rollout = await abortedRelease({ script: primary.script });
     const abortedAt = rollout.clock.now();
     expect(rollout.state()).toBe('RestoringPrimary');
     expect(rollout.doc()).toMatchObject({
@@ -43,7 +53,7 @@ describe('a rollback that finds the primary missing', () => {
       { deadline: abortedAt + progressDeadlineMs },
     ]);
 
-    primaryReady = true;
+    primary.ready();
     // A restored machine waits again, to the same deadline.
     const restored = run({
       document: rollout.doc(),
@@ -87,16 +97,8 @@ describe('a rollback that finds the primary missing', () => {
   });
 
   it('routes nothing for a new revision or a retry while it waits, and starts the new revision once rolled back', async () => {
-    let primaryReady = false;
-    let rollbacks = 0;
-    const rollout = await abortedRelease({
-      script: {
-        rollback: async () => (rollbacks++ > 0 ? true : 10),
-        awaitPrimary: async () => {
-          while (!primaryReady) await new Promise((resolve) => setTimeout(resolve, 5));
-        },
-      },
-    });
+    const primary = primaryComesBack();
+    const rollout = await abortedRelease({ script: primary.script });
     expect(rollout.state()).toBe('RestoringPrimary');
     const before = rollout.calls.length;
     await rollout.send({ type: 'NEW_REVISION', revision: 'r3' });
@@ -105,7 +107,7 @@ describe('a rollback that finds the primary missing', () => {
     expect(rollout.doc()).toMatchObject({ revision: 'r2', canaryWeight: 10 });
     expect(rollout.calls.slice(before).map((call) => call.effect)).toEqual([]);
 
-    primaryReady = true;
+    primary.ready();
     await rollout.until(() => rollout.state() === 'Failed');
     // The controller sends the target's revision at every reconcile: once rolled back, it starts.
     await rollout.send({ type: 'NEW_REVISION', revision: 'r3' });
