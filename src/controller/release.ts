@@ -92,8 +92,10 @@ export async function releaseRollout(
     await serveFromTarget(deployments, services, namespace, targetName, apexService, options);
   }
   for (const { router, route } of found) {
-    // A route that holds what the user wrote stays, routing to the apex Service.
-    if ((await router.finalize(route.target)) === 'kept') {
+    // A route that holds what the user wrote stays, routing to the apex Service. Without a
+    // serving primary the apex selects the target's pods now: the route goes (or is handed
+    // back) without first sending callers to the primary's Service, which has none.
+    if ((await router.finalize(route.target, { stableServes: primaryServes })) === 'kept') {
       await patchIfPresent(new ResourceClient(api, router.type), namespace, name, unowned);
     }
   }

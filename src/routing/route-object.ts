@@ -292,9 +292,12 @@ export class RouteObjectRouter implements Router {
     return object ? this.format.readWeights(target, object) : null;
   }
 
-  async finalize(target: RouteTarget): Promise<'deleted' | 'kept' | 'absent'> {
+  async finalize(
+    target: RouteTarget,
+    { stableServes = true }: { stableServes?: boolean } = {},
+  ): Promise<'deleted' | 'kept' | 'absent'> {
     if (!(await this.objects.find(target.namespace, target.name))) return 'absent';
-    await this.setTraffic(target, atRest);
+    if (stableServes) await this.setTraffic(target, atRest);
     const object = await this.objects.get(target.namespace, target.name);
     const released = this.format.releasedSpec(target, object);
     if (released === null) {

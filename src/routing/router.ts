@@ -78,9 +78,13 @@ export interface Router {
   /**
    * Routes 100% to stable, then removes the routing object, or keeps it (routing to the apex
    * Service, fledge's changes undone) when it holds rules, matches, filters or timeouts the
-   * user wrote.
+   * user wrote. `stableServes: false` skips the first step: callers sent to a stable side
+   * without pods would find none, even for the moment before the object goes.
    */
-  finalize(target: RouteTarget): Promise<'deleted' | 'kept' | 'absent'>;
+  finalize(
+    target: RouteTarget,
+    options?: { stableServes?: boolean },
+  ): Promise<'deleted' | 'kept' | 'absent'>;
 }
 
 export const weightsFor = (canaryWeight: number): Weights => ({

@@ -214,6 +214,33 @@ describe('releaseRollout on a real API server', () => {
     expect(apex.metadata?.ownerReferences).toBeUndefined();
   });
 
+  it('without a serving primary mid-release (a rollback waiting for it), never routes callers to it on the way out', async () => {
+    // Given a release at 30% whose primary has no ready pod, and a target that serves
+    const namespace = await cluster().createNamespace();
+    const rollout = await invalidRollout(namespace, { phase: 'Failed', canaryWeight: 30 });
+    await client().create(deployment(namespace, 'api', 'api', 2));
+    await ready(namespace, 'api', 2);
+    await client().create(
+      deployment(namespace, 'api-primary', 'api-primary', 2, { keptFor: rollout }),
+    );
+    await service(namespace, 'api', 'api-primary', { keptFor: rollout });
+    await service(namespace, 'api-primary', 'api-primary', { keptFor: rollout });
+    await service(namespace, 'api-canary', 'api', { keptFor: rollout });
+    await splitAt(namespace, 30, rollout as unknown as KubeObject, ['api-primary', 'api-canary']);
+
+    // When the Rollout is released
+    const api = new RecordingApi(cluster().kc);
+    await releaseRollout(api, rollout, { log, pollMs: 50, readyTimeoutMs: 1000 });
+
+    // Then the apex selects the target's pods first, and the split goes without a write that
+    // would send every caller to the primary's Service
+    const order = api.writes.map((write) => write.split(' ').slice(0, 2).join(' '));
+    expect(order.slice(0, 2)).toEqual(['PATCH services/api', 'DELETE trafficsplits/api']);
+    expect(order).not.toContain('PATCH trafficsplits/api');
+    const apex = await client(knownTypes.services).get(namespace, 'api');
+    expect((apex.spec as { selector: unknown }).selector).toEqual({ app: 'api' });
+  });
+
   it("keeps a user's HTTPRoute in workload mode, unowned, routing to the apex without fledge's rules", async () => {
     const namespace = await cluster().createNamespace();
     const rollout = await invalidRollout(namespace, { phase: 'Progressing', canaryWeight: 0 });
