@@ -42,14 +42,17 @@ const inRelease = new Set(['Waiting', 'Paused', 'Promoting', 'Finalising']);
 /**
  * A machine document's part in the queue. A release holds its slot from the grant until it
  * ends (Succeeded or Failed); an analysis always holds one, even one that began before the
- * queue existed.
+ * queue existed, and so does a rollback whose canary keeps callers until the primary can take
+ * them (RestoringPrimary): the release is still under way.
  */
 export function slotOf(document: MachineDocument | null): SlotState {
   if (!document) return { kind: 'none' };
   if (document.state === 'Queued') {
     return { kind: 'waiting', queuedAt: document.queuedAt ?? Number.POSITIVE_INFINITY };
   }
-  if (inAnalysis.has(document.phase)) return { kind: 'holding' };
+  if (inAnalysis.has(document.phase) || document.state === 'RestoringPrimary') {
+    return { kind: 'holding' };
+  }
   if (inRelease.has(document.phase) && document.slotGrantedAt !== null) return { kind: 'holding' };
   return { kind: 'none' };
 }

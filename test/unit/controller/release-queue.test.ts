@@ -59,6 +59,11 @@ describe('slotOf', () => {
       machineDocument({ state: 'RollingBack', phase: 'Failed', slotGrantedAt: 5 }),
       'none',
     ],
+    [
+      'rolling back while the canary keeps callers until the primary can take them',
+      machineDocument({ state: 'RestoringPrimary', phase: 'Failed' }),
+      'holding',
+    ],
   ])('%s: %s', (_, document, kind) => {
     expect(slotOf(document).kind).toBe(kind);
   });
