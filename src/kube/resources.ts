@@ -88,6 +88,8 @@ export interface ListOptions {
   limit?: number;
   /** The token of the previous page. */
   continue?: string;
+  /** '0': any version, served from the API server's watch cache instead of etcd. */
+  resourceVersion?: string;
 }
 
 export interface ObjectList<T> {

@@ -48,7 +48,8 @@ describe('deploy/', () => {
     expect(await can('patch', 'rollouts.fledge.dev/status')).toBe('yes');
     expect(await can('create', 'deployments.apps')).toBe('yes');
     expect(await can('create', 'controllerrevisions.apps')).toBe('yes');
-    expect(await can('deletecollection', 'controllerrevisions.apps')).toBe('yes');
+    expect(await can('delete', 'controllerrevisions.apps')).toBe('yes');
+    expect(await can('deletecollection', 'controllerrevisions.apps')).not.toBe('yes');
     expect(await can('update', 'controllerrevisions.apps')).not.toBe('yes');
     expect(await can('create', 'trafficsplits.split.smi-spec.io')).toBe('yes');
     expect(await can('create', 'subjectaccessreviews.authorization.k8s.io')).toBe('yes');

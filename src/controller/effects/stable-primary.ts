@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
 import { describeError } from '../../../machines/describeError.js';
 import { isAlreadyExists, isConflict } from '../../kube/api-server.js';
 import {
@@ -6,7 +7,6 @@ import {
   ownerReferenceTo,
   ResourceClient,
   type ResourceType,
-  resourcePath,
 } from '../../kube/resources.js';
 import { withinBounds } from '../workload/autoscaler.js';
 import { Autoscalers } from '../workload/autoscalers.js';
@@ -14,7 +14,6 @@ import { namesOf } from '../workload/objects.js';
 import {
   newestRecord,
   primaryFromRecord,
-  RECORD_DIGEST_LABEL,
   RECORD_ROLLOUT_UID_LABEL,
   recordSelector,
   type StableRecord,
@@ -35,23 +34,40 @@ const records = (ctx: EffectContext) =>
   new ResourceClient<StableRecord>(ctx.api, controllerRevisions);
 
 /**
- * Records `primary` as the Rollout's stable revision (workload/stable-template.ts): at each
- * release start, when the primary runs it (this also covers a Rollout an older fledge
- * started), and once a promotion's primary is ready. A create is answered 409 when it is
- * already recorded; either way the others are deleted in one request, since a record left
- * from before (a deletion that failed, or a leader deposed between the two requests) would
- * otherwise outrank an older revision recorded again. A failure is reported, not thrown: the
+ * The name of each Rollout's stable record as this process last wrote or found it, by the
+ * Rollout's uid: recording the same revision again costs no request, and a new one deletes
+ * its predecessor by name. A Rollout this process does not know (after a restart, a shard
+ * moved here, or a deletion that failed) has its others found with one list, served from the
+ * API server's watch cache; never a delete-collection, which reads every ControllerRevision of
+ * the namespace from etcd (1,000 Rollouts in one namespace made that the API server's main
+ * work). Bounded past the 10,000 Rollouts one controller is sized for.
+ */
+const recorded = new LRUCache<string, string>({ max: 20_000 });
+
+/**
+ * Records `primary` as the Rollout's stable revision (workload/stable-template.ts): at its
+ * initialization (`first`: a new Rollout has no other record) and once a promotion's primary
+ * is ready. A create is answered 409 when it is already recorded; either way a record left from
+ * before (a deletion that failed, or a leader deposed between the two requests) is deleted, as
+ * it would outrank an older revision recorded again. A failure is reported, not thrown: the
  * release goes on, and only the rebuild of a deleted primary is at stake.
  */
-export async function recordStable(ctx: EffectContext, primary: Deployment): Promise<void> {
+export async function recordStable(
+  ctx: EffectContext,
+  primary: Deployment,
+  { first = false }: { first?: boolean } = {},
+): Promise<void> {
   const rollout = ctx.rollout();
+  const uid = rollout.metadata.uid ?? '';
   const record = stableRecord(
     primary as unknown as V1Deployment,
     rollout,
     ownerReferenceTo(rollout),
     Date.now(),
   );
-  const { namespace, name, labels } = record.metadata ?? {};
+  const { namespace = '', name = '' } = record.metadata ?? {};
+  const known = recorded.get(uid);
+  if (known === name) return;
   try {
     await records(ctx).create(record);
   } catch (error) {
@@ -60,11 +76,24 @@ export async function recordStable(ctx: EffectContext, primary: Deployment): Pro
     }
   }
   try {
-    await ctx.api.request('DELETE', resourcePath(controllerRevisions, namespace), {
-      query: { labelSelector: recordSelector(rollout, labels?.[RECORD_DIGEST_LABEL]) },
-    });
+    const others =
+      known !== undefined
+        ? [known]
+        : first
+          ? []
+          : (
+              await records(ctx).list(namespace, {
+                labelSelector: recordSelector(rollout),
+                resourceVersion: '0',
+              })
+            ).items
+              .map((item) => item.metadata?.name ?? '')
+              .filter((other) => other !== name);
+    for (const other of others) await records(ctx).delete(namespace, other);
+    recorded.set(uid, name);
   } catch (error) {
-    // The next recording deletes it: until then a restore may take the newer of the two.
+    recorded.delete(uid);
+    // The next recording looks for it again: until then a restore may take the newer of two.
     ctx.log.warn(
       { error: describeError(error) },
       "the Rollout's older stable-template records were not deleted",
@@ -77,7 +106,7 @@ function notRecorded(ctx: EffectContext, record: string, error: unknown): void {
   ctx.report({
     type: 'Warning',
     reason: 'StableTemplateNotRecorded',
-    message: `fledge could not record the stable template of primary ${namespace}/${primary} in ${record}: ${describeError(error)}; a rollback that finds the primary deleted cannot create it again. Let the controller create, list and deletecollection controllerrevisions.apps (deploy/rbac.yaml)`,
+    message: `fledge could not record the stable template of primary ${namespace}/${primary} in ${record}: ${describeError(error)}; a rollback that finds the primary deleted cannot create it again. Let the controller create, list and delete controllerrevisions.apps (deploy/rbac.yaml)`,
   });
 }
 

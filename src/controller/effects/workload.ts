@@ -214,7 +214,9 @@ export function workloadEffects(ctx: EffectContext): Effects {
           const autoscaler = await desiredPrimaryAutoscaler(ctx, autoscalers, true);
           const existing = await deployments.find(n.namespace, n.primary);
           if (existing) await keepPrimary(ctx, existing);
-          else await createPrimary(source, autoscaler);
+          // The first stable revision, which a rollback may need to create the primary again.
+          const primary = existing ?? (await createPrimary(source, autoscaler));
+          if (primary) await recordStable(ctx, primary, { first: !existing });
           if (autoscaler) await applyPrimaryAutoscaler(ctx, autoscalers, autoscaler);
           await ensureServices(source);
           await ctx.router().reconcile(ctx.route());
@@ -233,14 +235,9 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
     startCanary: async ({ deadline }, signal) => {
       const n = names();
-      // Read whole (the watch keeps no template): before the canary runs, a primary that is
-      // fully rolled out runs the stable revision, which a rollback may need to create it
-      // again. One that is not (a promotion that timed out, or one cut short by a new revision)
-      // may hold a template that never became ready: the record made before it stays.
-      const primary = await deployments.find(n.namespace, n.primary);
-      if (primary && deploymentReadiness(primary as unknown as V1Deployment).ready) {
-        await recordStable(ctx, primary);
-      }
+      const primary =
+        ctx.deployments?.get(n.namespace, n.primary) ??
+        (await deployments.find(n.namespace, n.primary));
       // The canary Service exposes the new revision's ports (portDiscovery) from its start.
       if (ctx.servicesInSync?.() !== true) await ensureServices(await target());
       const canaryAutoscaler = await targetAutoscaler(ctx, autoscalers, false);
@@ -283,8 +280,14 @@ export function workloadEffects(ctx: EffectContext): Effects {
 
     rollback: async () => {
       const n = names();
-      // Read, not the cache: a primary deleted a moment ago may still be in it.
-      const primary = await deployments.find(n.namespace, n.primary);
+      // The watch's copy when it shows a pod that serves: the weight write is what callers
+      // wait for, and a GET waits behind every other request of the controller. Otherwise
+      // read, as the copy may lag a deletion or a pod becoming available.
+      const cached = ctx.deployments?.get(n.namespace, n.primary);
+      const primary =
+        cached && availablePods(cached) > 0
+          ? cached
+          : await deployments.find(n.namespace, n.primary);
       if (!primary) await restorePrimary(ctx);
       // Callers sent to a primary without an available pod would find none (one created again
       // a moment ago, by this rollback before a restart or by a person): they stay on the

@@ -40,10 +40,9 @@ export function stablePrimaryOf(primary: V1Deployment): StablePrimary {
   };
 }
 
-/** The label selector of a Rollout's records, all of them or all but the one of `digest`. */
-export function recordSelector(rollout: RolloutIdentity, except?: string): string {
-  const mine = `${RECORD_ROLLOUT_UID_LABEL}=${rollout.metadata?.uid ?? ''}`;
-  return except === undefined ? mine : `${mine},${RECORD_DIGEST_LABEL}!=${except}`;
+/** The label selector of a Rollout's records. */
+export function recordSelector(rollout: RolloutIdentity): string {
+  return `${RECORD_ROLLOUT_UID_LABEL}=${rollout.metadata?.uid ?? ''}`;
 }
 
 /** The record of `primary` as the stable revision of `rollout`, owned by it. */

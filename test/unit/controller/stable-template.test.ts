@@ -58,12 +58,16 @@ describe('the record of the stable primary', () => {
     });
   });
 
-  it('is found by the Rollout uid, and the older ones by their other digests', () => {
+  it('is found by the Rollout uid, and named apart from a Rollout of the same name', () => {
     const record = stableRecord(primary('demo:1'), rollout, owner, 1);
-    const digest = record.metadata?.labels?.['fledge.dev/stable-digest'];
     expect(recordSelector(rollout)).toBe('fledge.dev/rollout-uid=uid-1');
-    expect(recordSelector(rollout, digest)).toBe(
-      `fledge.dev/rollout-uid=uid-1,fledge.dev/stable-digest!=${digest}`,
+    const again = { ...rollout, metadata: { ...rollout.metadata, uid: 'uid-2' } };
+    expect(stableRecord(primary('demo:1'), again, owner, 1).metadata?.name).not.toBe(
+      record.metadata?.name,
+    );
+    const dotted = { ...rollout, metadata: { ...rollout.metadata, name: `${'a'.repeat(199)}.b` } };
+    expect(stableRecord(primary('demo:1'), dotted, owner, 1).metadata?.name).toMatch(
+      /^a{199}-stable-[0-9a-f]+$/,
     );
   });
 
