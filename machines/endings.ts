@@ -5,6 +5,12 @@ import { retryAfterInterval, retryOnError, undeclared } from './steps.js';
 import { promotedWeight } from './weights.js';
 
 /**
+ * Taken without acting while a rollback waits for the primary: either would route callers to
+ * it at once (Failed.restoringPrimary, below).
+ */
+const heldWhileRestoring = { NEW_REVISION: { actions: [] }, RETRY: { actions: [] } };
+
+/**
  * The phases a release ends in: Finalising and Succeeded after a promotion, Failed after a
  * rollback. Part of the rollout chart (rollout.ts).
  */
@@ -93,7 +99,7 @@ export const endingPhases = {
       // and a retry is asked again then.
       restoringPrimary: {
         meta: resumesAt('RestoringPrimary'),
-        on: { NEW_REVISION: { actions: [] }, RETRY: { actions: [] } },
+        on: heldWhileRestoring,
         invoke: {
           id: 'awaitPrimary',
           src: 'awaitPrimary',
@@ -104,7 +110,7 @@ export const endingPhases = {
       },
       primaryNotReady: {
         meta: storedAs('RestoringPrimary'),
-        on: { NEW_REVISION: { actions: [] }, RETRY: { actions: [] } },
+        on: heldWhileRestoring,
         ...retryAfterInterval('rollingBack'),
       },
       rolledBack: { meta: resumesAt('Failed'), tags: ['resting', 'settled'] },

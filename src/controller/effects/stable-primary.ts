@@ -76,19 +76,7 @@ export async function recordStable(
     }
   }
   try {
-    const others =
-      known !== undefined
-        ? [known]
-        : first
-          ? []
-          : (
-              await records(ctx).list(namespace, {
-                labelSelector: recordSelector(rollout),
-                resourceVersion: '0',
-              })
-            ).items
-              .map((item) => item.metadata?.name ?? '')
-              .filter((other) => other !== name);
+    const others = known !== undefined ? [known] : first ? [] : await otherRecords(ctx, name);
     for (const other of others) await records(ctx).delete(namespace, other);
     recorded.set(uid, name);
   } catch (error) {
@@ -99,6 +87,16 @@ export async function recordStable(
       "the Rollout's older stable-template records were not deleted",
     );
   }
+}
+
+/** The names of the Rollout's records but `name`, from the API server's watch cache. */
+async function otherRecords(ctx: EffectContext, name: string): Promise<string[]> {
+  const rollout = ctx.rollout();
+  const { items } = await records(ctx).list(rollout.metadata.namespace, {
+    labelSelector: recordSelector(rollout),
+    resourceVersion: '0',
+  });
+  return items.map((item) => item.metadata?.name ?? '').filter((other) => other !== name);
 }
 
 function notRecorded(ctx: EffectContext, record: string, error: unknown): void {
@@ -113,8 +111,9 @@ function notRecorded(ctx: EffectContext, record: string, error: unknown): void {
 /**
  * Creates the primary someone deleted during the release again, from the newest stable
  * record, at the canary's replicas within the primary autoscaler's bounds. Without a record
- * (the release began under an older fledge, or the record was deleted) it throws: callers
- * sent to the primary would find no pods, so they stay on the canary.
+ * (a Rollout an older fledge initialized and this one has not promoted yet, or a record
+ * deleted by hand) it throws: callers sent to the primary would find no pods, so they stay on
+ * the canary.
  */
 export async function restorePrimary(ctx: EffectContext): Promise<void> {
   const rollout = ctx.rollout();

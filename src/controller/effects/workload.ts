@@ -131,6 +131,12 @@ export function workloadEffects(ctx: EffectContext): Effects {
     return canary ? availablePods(canary) > 0 : false;
   }
 
+  /** The rollback routes nothing yet: callers stay where the routing object has them. */
+  async function keepOnCanary(): Promise<{ routed: false; canaryWeight: number }> {
+    const weights = await ctx.router().getWeights(ctx.route());
+    return { routed: false, canaryWeight: weights?.canary ?? 0 };
+  }
+
   function reportUnavailable(): void {
     const { namespace: ns, primary, target: name } = names();
     ctx.report({
@@ -288,14 +294,16 @@ export function workloadEffects(ctx: EffectContext): Effects {
         cached && availablePods(cached) > 0
           ? cached
           : await deployments.find(n.namespace, n.primary);
-      if (!primary) await restorePrimary(ctx);
+      if (!primary) {
+        await restorePrimary(ctx);
+        return keepOnCanary();
+      }
       // Callers sent to a primary without an available pod would find none (one created again
-      // a moment ago, by this rollback before a restart or by a person): they stay on the
+      // a moment ago, by this rollback before a restart, or by a person): they stay on the
       // canary while it has pods to serve them.
-      if (!primary || (availablePods(primary) === 0 && (await canaryServes()))) {
-        if (primary) reportUnavailable();
-        const weights = await ctx.router().getWeights(ctx.route());
-        return { routed: false, canaryWeight: weights?.canary ?? 0 };
+      if (availablePods(primary) === 0 && (await canaryServes())) {
+        reportUnavailable();
+        return keepOnCanary();
       }
       await routeTo(ctx, rolledBack());
       await scaleTargetDown();
