@@ -52,6 +52,7 @@ const sizes = (variable: string, fallback: string) =>
 const PROGRESSING = sizes('FLEDGE_SCALE_PROGRESSING', '100,1000');
 const AT_REST = sizes('FLEDGE_SCALE_AT_REST', '');
 const NODE_ARGS = (process.env.FLEDGE_SCALE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 
 /** The controller's NODE_OPTIONS as deploy/controller.yaml sets them: the bench runs it so. */
 function deployedNodeOptions(): string {
@@ -602,6 +603,7 @@ async function runSize(
       notes.push(`bytes per cached object (serialized JSON size): ${await cachedBytes(kubectl)}`);
     }
     notes.push(
+      `${rollouts} ${mode}: controller heap in use (nodejs_heap_size_used_bytes) ${mib(sumOf(before, 'nodejs_heap_size_used_bytes'))} MiB before the measured run, ${mib(sumOf(after, 'nodejs_heap_size_used_bytes'))} MiB after (V8 held ${mib(sumOf(after, 'nodejs_heap_size_total_bytes'))} MiB for it)`,
       `${rollouts} ${mode}: API requests over the measured ${Math.round(seconds)} s: ${requestsBetween(before, after)}`,
       `${rollouts} ${mode}: watches opened again (fledge_watch_restarts_total) since the controller started: ${countedBetween('', after, 'fledge_watch_restarts_total')}; over the measured run: ${countedBetween(before, after, 'fledge_watch_restarts_total')}`,
     );
@@ -633,10 +635,12 @@ async function runSize(
       const deadline = restartedAt + initLimitMs(rollouts);
       // A controller busy restoring may drop a scrape: count that as no progress.
       let loopMaxMs = 0;
+      let heapMaxBytes = 0;
       const restoredCount = async () => {
         const text = await restarted.metrics().catch(() => '');
         // Each scrape resets the maximum: the restore's is the largest of all its scrapes'.
         loopMaxMs = Math.max(loopMaxMs, sumOf(text, 'nodejs_eventloop_lag_max_seconds') * 1000);
+        heapMaxBytes = Math.max(heapMaxBytes, sumOf(text, 'nodejs_heap_size_used_bytes'));
         return samplesEqualTo(text, 'fledge_rollout_phase', 1);
       };
       let restored = await restoredCount();
@@ -659,6 +663,7 @@ async function runSize(
       );
       notes.push(
         `${rollouts} at rest: the restarted controller's event loop was held at most ${loopMaxMs.toFixed(0)} ms at once until ${restored} were restored (nodejs_eventloop_lag_max, scraped every 250 ms)`,
+        `${rollouts} at rest: the restarted controller's heap in use reached ${mib(heapMaxBytes)} MiB until ${restored} were restored (nodejs_heap_size_used_bytes, scraped every 250 ms)`,
       );
       // The restarted process counts from zero: all it asked for to list and restore.
       const atRestored = await restarted.metrics().catch(() => '');
