@@ -1,4 +1,5 @@
 import type { Phase, RolloutEvent } from './context.js';
+import type { RolloutSnapshot } from './phase.js';
 import { rolloutMachine } from './rollout.js';
 
 /**
@@ -15,13 +16,22 @@ export const manualActionEvents = {
 
 export type ManualAction = keyof typeof manualActionEvents;
 
+const manualActions = Object.keys(manualActionEvents) as ManualAction[];
+
 /**
  * The manual actions the machine acts on in a phase; it ignores the others. Read from the
  * chart: an action is allowed where the phase has a transition for its event.
  */
 export function allowedActions(phase: Phase): ManualAction[] {
   const handled = new Set<string>(rolloutMachine.root.states[phase]?.events ?? []);
-  return (Object.keys(manualActionEvents) as ManualAction[]).filter((action) =>
-    handled.has(manualActionEvents[action].type),
-  );
+  return manualActions.filter((action) => handled.has(manualActionEvents[action].type));
+}
+
+/**
+ * The manual actions the machine acts on in this very state: its phase's, less those a state
+ * within the phase holds (a rollback waiting for its primary takes a retry without acting).
+ * What the controller accepts; `allowedActions` is what a reader of the status can know.
+ */
+export function acceptedActions(snapshot: RolloutSnapshot): ManualAction[] {
+  return manualActions.filter((action) => snapshot.can(manualActionEvents[action]));
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type Actor, createActor, type Subscription } from 'xstate';
 import type { ManualAction } from '../../machines/allowedActions.js';
-import { allowedActions, manualActionEvents } from '../../machines/allowedActions.js';
+import { acceptedActions, manualActionEvents } from '../../machines/allowedActions.js';
 import type { Phase } from '../../machines/context.js';
 import { type EffectName, readOnlyEffects } from '../../machines/effects.js';
 import {
@@ -10,7 +10,7 @@ import {
   restoreActor,
   toStatusDocument,
 } from '../../machines/persistence.js';
-import { isResting, isSettled, phaseOf } from '../../machines/phase.js';
+import { isResting, isSettled, phaseOf, restorePointOf } from '../../machines/phase.js';
 import type { RolloutPlan } from '../../machines/plan.js';
 import { type Effects, machineWithEffectsOf } from '../../machines/provide.js';
 import { type RolloutMachine, rolloutMachine } from '../../machines/rollout.js';
@@ -216,15 +216,17 @@ export class RolloutRunner {
     });
   }
 
-  /** A person's action from an annotation; refused (with an Event) where the phase does not allow it. */
+  /** A person's action from an annotation; refused (with an Event) where the state does not act on it. */
   act(action: ManualAction): boolean {
-    const phase = phaseOf(this.actor.getSnapshot());
-    const allowed = allowedActions(phase);
+    const snapshot = this.actor.getSnapshot();
+    const allowed = acceptedActions(snapshot);
     if (!allowed.includes(action)) {
+      const phase = phaseOf(snapshot);
+      const state = restorePointOf(snapshot);
       this.record({
         type: 'Warning',
         reason: 'ActionRefused',
-        message: `${action} is not possible in phase ${phase}; allowed: ${allowed.join(', ') || 'none'}`,
+        message: `${action} is not possible in phase ${phase}${state === phase ? '' : ` (${state})`}; allowed: ${allowed.join(', ') || 'none'}`,
       });
       return false;
     }

@@ -153,6 +153,30 @@ describe('RolloutRunner', () => {
     await runner.stop();
   });
 
+  it('refuses a retry while its rollback waits for the primary, instead of taking it as done', async () => {
+    const effects: Effects = {
+      ...fakeEffects([], () => true),
+      rollback: async () => ({ routed: false, canaryWeight: 50 }),
+      // The primary never becomes ready: the wait ends only when the runner stops.
+      awaitPrimary: (_input, signal) =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', reject)),
+    };
+    const { runner, decisions } = await started(effects);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(runner.act('abort')).toBe(true);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(runner.phase).toBe('Failed');
+
+    expect(runner.act('retry')).toBe(false);
+    expect(decisions.at(-1)).toMatchObject({ type: 'Warning', reason: 'ActionRefused' });
+    expect(decisions.at(-1)?.message).toBe(
+      'retry is not possible in phase Failed (RestoringPrimary); allowed: none',
+    );
+    expect(decisions.map((d) => d.reason)).not.toContain('ManualRetry');
+    await runner.stop();
+  });
+
   it('resumes from its status after a restart and reaches the same outcome', async () => {
     const weights: number[] = [];
     const first = await started(fakeEffects(weights, () => false));
