@@ -47,7 +47,10 @@ const DROPPED_ANNOTATION_PREFIXES = [
   'kubectl.kubernetes.io/last-applied-configuration',
 ];
 
-function userAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+/** A Deployment's annotations less those the API server and kubectl keep on it. */
+export function userAnnotations(
+  annotations: Record<string, string> | undefined,
+): Record<string, string> {
   return Object.fromEntries(
     Object.entries(annotations ?? {}).filter(
       ([key]) => !DROPPED_ANNOTATION_PREFIXES.some((prefix) => key.startsWith(prefix)),

@@ -2,7 +2,7 @@ import type { V1Deployment, V1DeploymentSpec } from '@kubernetes/client-node';
 import type { KubeObject, OwnerReference } from '../../kube/api-server.js';
 import { digest } from '../revision.js';
 import { keptFor, type RolloutIdentity } from './kept.js';
-import type { WorkloadNames } from './objects.js';
+import { userAnnotations, type WorkloadNames } from './objects.js';
 
 /**
  * The stable revision's primary, kept in the cluster as a ControllerRevision (apps/v1, as
@@ -17,6 +17,8 @@ export const RECORD_DIGEST_LABEL = 'fledge.dev/stable-digest';
 /** What the primary is made of, apart from its replicas (its autoscaler's, or the canary's). */
 export interface StablePrimary {
   labels: Record<string, string>;
+  /** Absent from records an older fledge made. */
+  annotations?: Record<string, string>;
   spec: Pick<V1DeploymentSpec, 'selector' | 'template' | 'strategy' | 'minReadySeconds'>;
 }
 
@@ -31,6 +33,7 @@ export function stablePrimaryOf(primary: V1Deployment): StablePrimary {
   const spec = primary.spec;
   return {
     labels: primary.metadata?.labels ?? {},
+    annotations: userAnnotations(primary.metadata?.annotations),
     spec: {
       selector: spec?.selector ?? {},
       template: spec?.template ?? {},
@@ -96,7 +99,7 @@ export function primaryFromRecord(
       name: names.primary,
       namespace: names.namespace,
       labels: record.data.labels,
-      annotations: keptFor(rollout),
+      annotations: { ...record.data.annotations, ...keptFor(rollout) },
     },
     spec: { ...record.data.spec, replicas } as V1DeploymentSpec,
   };

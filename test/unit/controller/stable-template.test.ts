@@ -30,7 +30,7 @@ function primary(image: string, more: Partial<V1Deployment> = {}): V1Deployment 
 }
 
 describe('the record of the stable primary', () => {
-  it('is named after what the primary is made of, not its replicas, status or annotations', () => {
+  it('is named after what the primary is made of, not its replicas, status or the API server annotations', () => {
     const first = stableRecord(primary('demo:1'), rollout, owner, 1);
     const scaled = stableRecord(
       primary('demo:1', {
@@ -51,6 +51,10 @@ describe('the record of the stable primary', () => {
       labels: { 'fledge.dev/rollout-uid': 'uid-1' },
       ownerReferences: [owner],
     });
+    const annotated = primary('demo:1', { metadata: { annotations: { team: 'payments' } } });
+    expect(stableRecord(annotated, rollout, owner, 4).metadata?.name).not.toBe(
+      first.metadata?.name,
+    );
     expect(first.data.spec).toEqual({
       selector: { matchLabels: { app: 'api-primary' } },
       template: primary('demo:1').spec?.template,
@@ -94,5 +98,20 @@ describe('the record of the stable primary', () => {
       },
       spec: { ...record.data.spec, replicas: 4 },
     });
+  });
+});
+
+it("makes the primary again with the annotations people put on it, and fledge's marks of today", () => {
+  const annotations = {
+    'reloader.stakater.com/auto': 'true',
+    'deployment.kubernetes.io/revision': '3',
+    'fledge.dev/rollout-uid': 'uid-0',
+  };
+  const record = stableRecord(primary('demo:1', { metadata: { annotations } }), rollout, owner, 1);
+  const made = primaryFromRecord(record, workloadNames('shop', 'api', 'api'), rollout, 1);
+  expect(made.metadata?.annotations).toEqual({
+    'reloader.stakater.com/auto': 'true',
+    'fledge.dev/rollout': 'api',
+    'fledge.dev/rollout-uid': 'uid-1',
   });
 });
