@@ -6,14 +6,17 @@ import type { WriteFact } from '../chaos/audit-log.js';
  */
 
 export interface RollbackTiming {
-  /** From the deciding status stored to the canary's weight 0 stored, in ms. */
-  storedMs: number;
-  /** From the deciding status received to the canary's weight 0 stored: both writes, in ms. */
-  bothWritesMs: number;
-  /** storedMs in two parts: from the deciding status stored to the weight write received... */
-  betweenMs: number;
-  /** ...and the API server's time on the weight write, from received to stored. */
+  /**
+   * fail->w0: from the first of the rollback's two writes received (the status that decides
+   * it, the weight write; the controller sends both at once) to weight 0 stored, in ms.
+   */
+  failToZeroMs: number;
+  /** The API server's time on the weight write, from received to stored. */
   routeWriteMs: number;
+  /** The API server's time on the deciding status. */
+  statusWriteMs: number;
+  /** How long after the deciding status the weight write was received (negative: before). */
+  apartMs: number;
 }
 
 export interface RollbackTimings {
@@ -33,8 +36,9 @@ const canaryWeightOf = (fact: WriteFact, name: string): number | undefined => {
 
 /**
  * For each sampled rollout: its deciding status (the first successful status write with
- * `threshold` failed checks) and the first successful write of its routing object after it that
- * gives the canary weight 0. `facts` are in the order the API server completed them.
+ * `threshold` failed checks) and its rollback's weight write (the first successful write of
+ * its routing object that gives the canary weight 0 after one that gave it more), in either
+ * order. `facts` are in the order the API server completed them.
  */
 export function rollbackTimings(
   facts: readonly WriteFact[],
@@ -42,31 +46,36 @@ export function rollbackTimings(
   threshold: number,
 ): RollbackTimings {
   const decided = new Map<string, WriteFact>();
-  const timings = new Map<string, RollbackTiming>();
+  const onCanary = new Set<string>();
+  const zeroed = new Map<string, WriteFact>();
   for (const fact of facts) {
-    if (!sampled.has(fact.name) || fact.code >= 300 || timings.has(fact.name)) continue;
-    const decision = decided.get(fact.name);
-    if (!decision) {
-      const { subject } = fact;
-      if (subject.kind === 'rollout-status' && (subject.status.failedChecks ?? 0) >= threshold) {
-        decided.set(fact.name, fact);
-      }
+    if (!sampled.has(fact.name) || fact.code >= 300) continue;
+    const { subject } = fact;
+    if (subject.kind === 'rollout-status') {
+      const deciding = (subject.status.failedChecks ?? 0) >= threshold;
+      if (deciding && !decided.has(fact.name)) decided.set(fact.name, fact);
       continue;
     }
-    if (canaryWeightOf(fact, fact.name) !== 0) continue;
-    timings.set(fact.name, {
-      storedMs: (fact.completed - decision.completed) / 1000,
-      bothWritesMs: (fact.completed - decision.received) / 1000,
-      betweenMs: (fact.received - decision.completed) / 1000,
-      routeWriteMs: (fact.completed - fact.received) / 1000,
-    });
+    const weight = canaryWeightOf(fact, fact.name);
+    if (weight === undefined || zeroed.has(fact.name)) continue;
+    if (weight > 0) onCanary.add(fact.name);
+    else if (onCanary.has(fact.name)) zeroed.set(fact.name, fact);
   }
-  const unobserved = [...sampled]
-    .filter((name) => !timings.has(name))
-    .map((name) =>
-      decided.has(name)
-        ? `${name}: no weight 0 written after the deciding status`
-        : `${name}: no status with ${threshold} failed checks written`,
-    );
+  const timings = new Map<string, RollbackTiming>();
+  const unobserved: string[] = [];
+  for (const name of sampled) {
+    const decision = decided.get(name);
+    const zero = zeroed.get(name);
+    if (!decision) unobserved.push(`${name}: no status with ${threshold} failed checks written`);
+    else if (!zero) unobserved.push(`${name}: no weight 0 written after a weight above 0`);
+    else {
+      timings.set(name, {
+        failToZeroMs: (zero.completed - Math.min(decision.received, zero.received)) / 1000,
+        routeWriteMs: (zero.completed - zero.received) / 1000,
+        statusWriteMs: (decision.completed - decision.received) / 1000,
+        apartMs: (zero.received - decision.received) / 1000,
+      });
+    }
+  }
   return { timings, unobserved };
 }

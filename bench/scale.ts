@@ -587,7 +587,7 @@ async function runSize(
       THRESHOLD,
     );
     const timed = [...rollbacks.timings.values()];
-    const rollbackMs = timed.map((timing) => timing.storedMs);
+    const rollbackMs = timed.map((timing) => timing.failToZeroMs);
     const outcome: Record<string, number> = {};
     for (const seen of view.rollouts.values()) outcome[seen.phase] = (outcome[seen.phase] ?? 0) + 1;
     notes.push(
@@ -595,7 +595,7 @@ async function runSize(
     );
     if (faulty.size > 0) {
       notes.push(
-        `${rollouts} ${mode}: fail->w0 from the API server's audit log: deciding status stored to weight 0 stored p50/p99 ${medianAndTail(rollbackMs)} ms; deciding status received to weight 0 stored (both writes) ${medianAndTail(timed.map((t) => t.bothWritesMs))} ms; the first in two parts: from the status stored to the weight write received ${medianAndTail(timed.map((t) => t.betweenMs))} ms, the API server on the weight write ${medianAndTail(timed.map((t) => t.routeWriteMs))} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
+        `${rollouts} ${mode}: fail->w0 from the API server's audit log: from the first of the rollback's two writes received (its deciding status, its weight write) to weight 0 stored p50/p99 ${medianAndTail(rollbackMs)} ms; the API server on the weight write ${medianAndTail(timed.map((t) => t.routeWriteMs))} ms, on the deciding status ${medianAndTail(timed.map((t) => t.statusWriteMs))} ms; the weight write received after the deciding status by ${medianAndTail(timed.map((t) => t.apartMs))} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
       );
     }
     notes.push(...latencyNotes(`${rollouts} ${mode}`, before, after, serverBefore, serverAfter));

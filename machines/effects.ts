@@ -72,12 +72,21 @@ export interface EffectSignatures {
 export type EffectName = keyof EffectSignatures;
 
 /**
- * The effects that only read (the analysis's metric queries). Every other effect changes the
- * cluster or calls out, so it waits until the status that decided it is written: the decision
- * is on record before its effect. One that only reads has no decision to wait for, and an
- * analysis held behind a status write queued at a busy API server would run late.
+ * The effects that start without waiting for the status that decided them. Every other effect
+ * changes the cluster or calls out, so it waits until that status is written: the decision is
+ * on record before its effect, and a replica that takes over never finds a weight or a
+ * promotion its status does not explain. The analysis only reads, and held behind a status
+ * write queued at a busy API server it would run late. The rollback takes callers off a
+ * failing canary, and each moment it waits they get the failing version: its route write goes
+ * out beside the status that decides it, and only its next write (the canary scaled down)
+ * waits for that status (`decisionRecorded` in the controller's effect context). A replica
+ * that takes over before that status landed finds less canary traffic than the status says,
+ * never more, and its next step sets the weight again.
  */
-export const readOnlyEffects: ReadonlySet<EffectName> = new Set<EffectName>(['analyse']);
+export const effectsAheadOfStatus: ReadonlySet<EffectName> = new Set<EffectName>([
+  'analyse',
+  'rollback',
+]);
 
 function unprovided<Name extends EffectName>(name: Name) {
   return fromPromise<EffectSignatures[Name]['output'], EffectSignatures[Name]['input']>(

@@ -3,7 +3,7 @@ import { type Actor, createActor, type Subscription } from 'xstate';
 import type { ManualAction } from '../../machines/allowedActions.js';
 import { acceptedActions, manualActionEvents } from '../../machines/allowedActions.js';
 import type { Phase } from '../../machines/context.js';
-import { type EffectName, readOnlyEffects } from '../../machines/effects.js';
+import { type EffectName, effectsAheadOfStatus } from '../../machines/effects.js';
 import {
   type MachineDocument,
   parseMachineDocument,
@@ -42,6 +42,11 @@ export interface RunnerView {
   progress(): Progress;
   report(decision: Decision): void;
   condition(update: ConditionUpdate): void;
+  /**
+   * Resolves once the status that decided the running effect is written; throws a
+   * StatusNotRecorded when it was given up. For an effect that starts ahead of its status.
+   */
+  decisionRecorded(): Promise<void>;
 }
 
 /** What a runner needs from the controller around it. */
@@ -124,6 +129,9 @@ export class RolloutRunner {
       progress: () => this.progress,
       report: (decision) => this.announce(decision, this.phase),
       condition: (update) => this.setCondition(update),
+      decisionRecorded: async () => {
+        if (!(await this.host.status.flushed())) throw new StatusNotRecorded();
+      },
     });
     this.actor = this.createActor(rollout.status?.machine, revision);
     this.subscription = this.start();
@@ -298,11 +306,11 @@ export class RolloutRunner {
   }
 
   /**
-   * The effects, each started after the one before it settled and, unless it only reads,
-   * after the status that decided it is written: the decision is on record before its effect,
-   * so a replica that takes over never finds a weight (or a promotion) its status does not
-   * explain. A status given up (the term ended, a successor wrote, the server refused it)
-   * stops the effect.
+   * The effects, each started after the one before it settled and, unless it goes ahead of
+   * its status (`effectsAheadOfStatus`), after the status that decided it is written: the
+   * decision is on record before its effect, so a replica that takes over never finds a weight
+   * (or a promotion) its status does not explain. A status given up (the term ended, a
+   * successor wrote, the server refused it) stops the effect.
    */
   private tracked(effects: Effects): Effects {
     type Run = (input: unknown, signal: AbortSignal) => Promise<unknown>;
@@ -312,7 +320,7 @@ export class RolloutRunner {
         const invoked = performance.now();
         return this.inOrder(async () => {
           const recorded =
-            readOnlyEffects.has(name as EffectName) || (await this.host.status.flushed());
+            effectsAheadOfStatus.has(name as EffectName) || (await this.host.status.flushed());
           if (signal.aborted) throw new Error('the machine left this step before it began');
           if (!recorded) throw new StatusNotRecorded();
           this.host.effectStarted?.(name, (performance.now() - invoked) / 1000);
@@ -387,8 +395,8 @@ export class RolloutRunner {
       failedChecks: document.failedChecks,
       lastAnalysis: document.lastAnalysis?.results ?? [],
     });
-    // The status that decides a rollback comes before the rollback's route write (tracked):
-    // both go on the API client's urgent lane.
+    // The status that decides a rollback goes out beside the rollback's route write
+    // (effectsAheadOfStatus): both on the API client's urgent lane.
     this.writeStatus(document, document.phase === 'Failed' && before?.phase !== 'Failed');
     if (before?.state !== document.state || before.phase !== document.phase) this.host.moved?.();
   }

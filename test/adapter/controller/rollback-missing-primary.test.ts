@@ -106,6 +106,7 @@ async function releaseAt30(prefix: string) {
     revision: () => 'r2',
     log,
     report: (decision: Decision) => reported.push(decision),
+    decisionRecorded: async () => {},
   } as unknown as EffectContext;
   const effects = workloadEffects(context);
   await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
@@ -162,6 +163,7 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
       log,
       pollMs: 50,
       report: (decision: Decision) => reported.push(decision),
+      decisionRecorded: async () => {},
     } as unknown as EffectContext;
     const effects = workloadEffects(context);
     const actor = createActor(provideEffects(rolloutMachine, effects), {

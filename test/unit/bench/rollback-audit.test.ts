@@ -34,14 +34,17 @@ const split = (name: string, canary: number): Subject => ({
 });
 
 describe('rollback timings from the audit log', () => {
-  it('times each sampled rollback from its deciding status to its weight 0', () => {
+  it('times each sampled rollback from the first of its two writes received to its weight 0 stored', () => {
     const facts = [
-      fact('app-0', 0, 10, split('app-0', 20)),
+      fact('app-0', 0, 5, split('app-0', 0)),
+      fact('app-0', 6, 10, split('app-0', 20)),
       fact('app-0', 20, 30, status(1)),
       fact('app-0', 1000, 1040, status(2)),
-      fact('app-1', 1010, 1020, status(2)),
+      fact('app-1', 0, 5, split('app-1', 10)),
+      // app-1's weight write went out beside its deciding status and landed first.
+      fact('app-1', 1002, 1030, split('app-1', 0)),
+      fact('app-1', 1000, 1500, status(2)),
       fact('app-0', 1045, 1100, split('app-0', 0)),
-      fact('app-1', 1030, 1500, split('app-1', 0)),
       // A later write of the same object does not count again.
       fact('app-0', 2000, 2010, split('app-0', 0)),
     ];
@@ -49,8 +52,8 @@ describe('rollback timings from the audit log', () => {
     const { timings, unobserved } = rollbackTimings(facts, new Set(['app-0', 'app-1']), 2);
 
     expect(Object.fromEntries(timings)).toEqual({
-      'app-0': { storedMs: 60, bothWritesMs: 100, betweenMs: 5, routeWriteMs: 55 },
-      'app-1': { storedMs: 480, bothWritesMs: 490, betweenMs: 10, routeWriteMs: 470 },
+      'app-0': { failToZeroMs: 100, routeWriteMs: 55, statusWriteMs: 40, apartMs: 45 },
+      'app-1': { failToZeroMs: 30, routeWriteMs: 28, statusWriteMs: 500, apartMs: 2 },
     });
     expect(unobserved).toEqual([]);
   });
@@ -60,6 +63,8 @@ describe('rollback timings from the audit log', () => {
     const facts = [
       fact('app-0', 0, 10, status(2)),
       fact('app-0', 20, 30, split('app-0', 10)),
+      // Weight 0 before the canary had any: the release's start, not a rollback.
+      fact('app-1', 1, 2, split('app-1', 0)),
       refused,
       fact('app-9', 40, 50, status(2)),
       fact('app-9', 60, 70, split('app-9', 0)),
@@ -69,7 +74,7 @@ describe('rollback timings from the audit log', () => {
 
     expect(timings.size).toBe(0);
     expect(unobserved).toEqual([
-      'app-0: no weight 0 written after the deciding status',
+      'app-0: no weight 0 written after a weight above 0',
       'app-1: no status with 2 failed checks written',
     ]);
   });

@@ -7,7 +7,7 @@ import type { ConditionUpdate } from '../../../src/api/conditions.js';
 import type { Rollout } from '../../../src/api/types.js';
 import type { Decision } from '../../../src/controller/decisions.js';
 import type { EffectContext } from '../../../src/controller/effects/context.js';
-import { RolloutRunner, type RunnerHost } from '../../../src/controller/runner.js';
+import { RolloutRunner, type RunnerHost, type RunnerView } from '../../../src/controller/runner.js';
 import type { StoredRollout } from '../../../src/controller/status-writer.js';
 import { KubeApiError } from '../../../src/kube/api-server.js';
 import { memoryWriter, steeredTerm } from './memory-rollouts.js';
@@ -387,6 +387,42 @@ describe('RolloutRunner', () => {
     expect(runner.phase).toBe('Failed');
     expect(lanes.filter((lane) => lane.endsWith('urgent'))).toEqual(['Failed urgent']);
     expect(lanes.indexOf('Failed urgent')).toBe(lanes.findIndex((l) => l.startsWith('Failed')));
+    await runner.stop();
+  });
+
+  it('routes a rollback beside the status that decides it, and scales the canary down only once that status is written', async () => {
+    const term = steeredTerm();
+    const order: string[] = [];
+    let failing = false;
+    const effects = fakeEffects([], () => !failing);
+    const world = fakeHost(effects, rollout, memoryWriter(rollout as StoredRollout, term.fence));
+    let view: RunnerView | undefined;
+    world.host.effectContext = (given) => {
+      view = given;
+      return given as unknown as EffectContext;
+    };
+    const storedPhase = () => world.writer.current().status?.phase;
+    effects.rollback = async () => {
+      order.push(`routed (status ${storedPhase()})`);
+      await view?.decisionRecorded();
+      order.push(`scaled down (status ${storedPhase()})`);
+      return { routed: true };
+    };
+    const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
+    await vi.advanceTimersByTimeAsync(10);
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(storedPhase()).toBe('Progressing');
+
+    // Given status writes held (the API server slow), when two checks fail (threshold 2)
+    failing = true;
+    term.nearEnd(true);
+    await vi.advanceTimersByTimeAsync(3000);
+    // Then the rollback routed without waiting for its status, and waits to scale down
+    expect(order).toEqual(['routed (status Progressing)']);
+    term.nearEnd(false);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(order).toEqual(['routed (status Progressing)', 'scaled down (status Failed)']);
     await runner.stop();
   });
 
