@@ -5,10 +5,10 @@ import { retryAfterInterval, retryOnError, undeclared } from './steps.js';
 import { promotedWeight } from './weights.js';
 
 /**
- * Taken without acting while a rollback waits for the primary: either would route callers to
- * it at once (Failed.restoringPrimary, below).
+ * Taken without acting until a rollback has routed callers to the primary: either would route
+ * them to it at once, and it may be missing or without an available pod (Failed, below).
  */
-const heldWhileRestoring = { NEW_REVISION: { actions: [] }, RETRY: { actions: [] } };
+const heldUntilRouted = { NEW_REVISION: { actions: [] }, RETRY: { actions: [] } };
 
 /**
  * The phases a release ends in: Finalising and Succeeded after a promotion, Failed after a
@@ -65,6 +65,7 @@ export const endingPhases = {
     on: { RETRY: { target: 'Waiting', actions: 'restartRevision' } },
     states: {
       rollingBack: {
+        on: heldUntilRouted,
         invoke: {
           id: 'rollback',
           src: 'rollback',
@@ -88,18 +89,17 @@ export const endingPhases = {
           onError: retryOnError('rolling back'),
         },
       },
-      retrying: retryAfterInterval('rollingBack'),
+      retrying: { on: heldUntilRouted, ...retryAfterInterval('rollingBack') },
       // The primary has no available pod (it was missing and the rollback created it again,
       // or it is not up yet): callers sent to it would find none, so the canary keeps its
       // traffic until it is ready. Past the progress deadline each further wait lasts an
       // interval, its failure is announced, and the rollback looks again (a primary deleted
-      // once more is created again; one with an available pod takes the callers). A new
-      // revision or a retry would route callers to the primary at once: the new revision is
-      // seen again once the rollback has routed (the controller sends it at every reconcile),
-      // and a retry is asked again then.
+      // once more is created again; one with an available pod takes the callers). Here as
+      // everywhere before `rolledBack`, a new revision is seen again once the rollback has
+      // routed (the controller sends it at every reconcile), and a retry is asked again then.
       restoringPrimary: {
         meta: resumesAt('RestoringPrimary'),
-        on: heldWhileRestoring,
+        on: heldUntilRouted,
         invoke: {
           id: 'awaitPrimary',
           src: 'awaitPrimary',
@@ -110,7 +110,7 @@ export const endingPhases = {
       },
       primaryNotReady: {
         meta: storedAs('RestoringPrimary'),
-        on: heldWhileRestoring,
+        on: heldUntilRouted,
         ...retryAfterInterval('rollingBack'),
       },
       rolledBack: { meta: resumesAt('Failed'), tags: ['resting', 'settled'] },

@@ -1,5 +1,6 @@
 import type { ManualAction } from '../../machines/allowedActions.js';
 import { allowedActions, manualActionEvents } from '../../machines/allowedActions.js';
+import { type RestorePoint, restorePoints } from '../../machines/context.js';
 import { ANNOTATIONS, type Phase } from '../api/types.js';
 import { type RolloutObject, rolloutKey } from './rollout-object.js';
 
@@ -41,6 +42,9 @@ function refusalReason(action: ManualAction, phase: Phase, revision: string): st
       }
       return 'nothing to abort (no new revision is under analysis)';
     case 'retry':
+      if (phase === 'Failed') {
+        return 'its rollback has not routed callers back to the primary yet (its status message says why); ask again once it has';
+      }
       return 'retry only applies to a Failed rollout';
     case 'pause':
       if (phase === 'Paused') return 'it is already paused';
@@ -72,10 +76,16 @@ function willHappen(action: ManualAction, rollout: RolloutObject): string {
   }
 }
 
+/** The state the machine stored in status (`status.machine.state`), if it is one it knows. */
+function storedPoint(rollout: RolloutObject): RestorePoint | undefined {
+  const state = rollout.status?.machine?.state;
+  return restorePoints.find((point) => point === state);
+}
+
 /**
- * Decides a manual command against the rollout's phase, with the machine's own table of
- * accepted actions: the controller would ignore the others, so the CLI refuses them with the
- * reason instead of leaving an annotation that does nothing.
+ * Decides a manual command against the rollout's phase and stored state, with the machine's
+ * own chart of accepted actions: the controller would refuse the others, so the CLI refuses
+ * them with the reason instead of leaving an annotation that does nothing.
  */
 export function planAction(action: ManualAction, rollout: RolloutObject): ActionPlan {
   const key = rolloutKey(rollout);
@@ -104,8 +114,8 @@ export function planAction(action: ManualAction, rollout: RolloutObject): Action
       message: `resume: rollout ${key} paused itself, not through ${ANNOTATIONS.pause} (${rollout.status?.message ?? 'see its status'}); decide with \`fledge promote ${name}\` or \`fledge abort ${name}\``,
     };
   }
-  if (!allowedActions(phase).includes(action)) {
-    const accepted = allowedActions(phase);
+  const accepted = allowedActions(phase, storedPoint(rollout));
+  if (!accepted.includes(action)) {
     const hint =
       accepted.length > 0 ? ` (in phase ${phase} fledge accepts: ${accepted.join(', ')})` : '';
     return {

@@ -46,6 +46,19 @@ describe('planAction', () => {
     });
   });
 
+  it('refuses a retry while the rollback has not routed callers to the primary, as the controller would', () => {
+    for (const state of ['RollingBack', 'RestoringPrimary']) {
+      expect(planAction('retry', rollout({ phase: 'Failed', machine: { state } }))).toEqual({
+        kind: 'refuse',
+        message:
+          'retry: rollout prod/api is Failed; its rollback has not routed callers back to the primary yet (its status message says why); ask again once it has',
+      });
+    }
+    expect(
+      planAction('retry', rollout({ phase: 'Failed', machine: { state: 'Failed' } })),
+    ).toMatchObject({ kind: 'annotate', annotations: { 'fledge.dev/retry': 'true' } });
+  });
+
   it('pauses at the current weight and refuses a second pause', () => {
     const plan = planAction('pause', rollout({ phase: 'Progressing', canaryWeight: 30 }));
     expect(plan).toMatchObject({ annotations: { 'fledge.dev/pause': 'true' } });
