@@ -34,6 +34,9 @@ const canaryWeightOf = (fact: WriteFact, name: string): number | undefined => {
   return undefined;
 };
 
+/** The rollback's two writes leave together: a weight 0 further from its status is another's (µs). */
+const PAIRED_WITHIN_US = 30_000_000;
+
 /**
  * For each sampled rollout: its deciding status (the first successful status write with
  * `threshold` failed checks) and its rollback's weight write (the first successful write of
@@ -68,7 +71,9 @@ export function rollbackTimings(
     const zero = zeroed.get(name);
     if (!decision) unobserved.push(`${name}: no status with ${threshold} failed checks written`);
     else if (!zero) unobserved.push(`${name}: no weight 0 written after a weight above 0`);
-    else {
+    else if (Math.abs(zero.received - decision.received) > PAIRED_WITHIN_US) {
+      unobserved.push(`${name}: its weight 0 was not written with its deciding status`);
+    } else {
       timings.set(name, {
         failToZeroMs: (zero.completed - Math.min(decision.received, zero.received)) / 1000,
         routeWriteMs: (zero.completed - zero.received) / 1000,

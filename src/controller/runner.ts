@@ -130,7 +130,11 @@ export class RolloutRunner {
       report: (decision) => this.announce(decision, this.phase),
       condition: (update) => this.setCondition(update),
       decisionRecorded: async () => {
-        if (!(await this.host.status.flushed())) throw new StatusNotRecorded();
+        if (!(await this.host.status.flushed())) {
+          throw new StatusNotRecorded(
+            'the status that decided this step was not written (the status writer logs why), so its next write waits: the machine retries the step, or the next leader redoes it',
+          );
+        }
       },
     });
     this.actor = this.createActor(rollout.status?.machine, revision);
@@ -319,8 +323,11 @@ export class RolloutRunner {
       (input, signal) => {
         const invoked = performance.now();
         return this.inOrder(async () => {
-          const recorded =
-            effectsAheadOfStatus.has(name as EffectName) || (await this.host.status.flushed());
+          // One that goes ahead of its status still needs a writer that has not given up: a
+          // runner a newer term superseded must not fight its successor over the route.
+          const recorded = effectsAheadOfStatus.has(name as EffectName)
+            ? this.host.status.open
+            : await this.host.status.flushed();
           if (signal.aborted) throw new Error('the machine left this step before it began');
           if (!recorded) throw new StatusNotRecorded();
           this.host.effectStarted?.(name, (performance.now() - invoked) / 1000);
@@ -446,9 +453,9 @@ export class RolloutRunner {
 /** An effect not taken because the status that decided it could not be written. */
 export class StatusNotRecorded extends Error {
   override readonly name = 'StatusNotRecorded';
-  constructor() {
-    super(
-      'the status that decided this step was not written (the status writer logs why), so the step is not taken: the machine retries it, or the next leader redoes it',
-    );
+  constructor(
+    message = 'the status that decided this step was not written (the status writer logs why), so the step is not taken: the machine retries it, or the next leader redoes it',
+  ) {
+    super(message);
   }
 }

@@ -112,6 +112,11 @@ export class StatusWriter {
     return this.recorded && !this.closed;
   }
 
+  /** False once this writer gave up for good: it was stopped, or a newer term wrote the Rollout. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
   /** Gives up pending retries; a write on the wire completes (or is cut by the fence). */
   async stop(): Promise<void> {
     this.closed = true;

@@ -153,7 +153,7 @@ export class ControllerTelemetry {
     });
     this.effectStartDelay = new Histogram({
       name: 'fledge_effect_start_delay_seconds',
-      help: 'From the machine invoking an effect to its start, after the effects before it and the status that decided it were written, by effect',
+      help: 'From the machine invoking an effect to its start, after the effects before it and (but for the analysis and the rollback) the status that decided it were written, by effect',
       labelNames: ['effect'],
       buckets: requestBuckets,
       registers,

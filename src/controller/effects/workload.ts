@@ -284,7 +284,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
       await scaleTargetDown();
     },
 
-    rollback: async () => {
+    rollback: async (_input, signal) => {
       const n = names();
       // The watch's copy when it shows a pod that serves: the weight write is what callers
       // wait for, and a GET waits behind every other request of the controller. Otherwise
@@ -310,6 +310,8 @@ export function workloadEffects(ctx: EffectContext): Effects {
       // pods go only once that decision is on record, so a replica that takes over from a
       // status still at a weight never routes callers to a canary without pods.
       await ctx.decisionRecorded();
+      if (signal.aborted)
+        throw new Error('the machine left the rollback before the canary was scaled down');
       await scaleTargetDown();
       return { routed: true };
     },

@@ -24,6 +24,12 @@ export function keptFor(rollout: RolloutIdentity): Record<string, string> {
   };
 }
 
+/** `annotations` without the marks of `keptFor`. */
+export function withoutMarks(annotations: Record<string, string>): Record<string, string> {
+  const { [ROLLOUT_ANNOTATION]: _name, [ROLLOUT_UID_ANNOTATION]: _uid, ...rest } = annotations;
+  return rest;
+}
+
 /** The merge patch that leaves an object kept for no Rollout (what a Rollout's end releases). */
 export const notKept = {
   ownerReferences: null,

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1DeploymentSpec } from '@kubernetes/client-node';
 import type { KubeObject, OwnerReference } from '../../kube/api-server.js';
 import { digest } from '../revision.js';
-import { keptFor, type RolloutIdentity } from './kept.js';
+import { keptFor, type RolloutIdentity, withoutMarks } from './kept.js';
 import { userAnnotations, type WorkloadNames } from './objects.js';
 
 /**
@@ -33,7 +33,8 @@ export function stablePrimaryOf(primary: V1Deployment): StablePrimary {
   const spec = primary.spec;
   return {
     labels: primary.metadata?.labels ?? {},
-    annotations: userAnnotations(primary.metadata?.annotations),
+    // fledge's own marks are put back when a primary is made from the record (keptFor).
+    annotations: withoutMarks(userAnnotations(primary.metadata?.annotations)),
     spec: {
       selector: spec?.selector ?? {},
       template: spec?.template ?? {},

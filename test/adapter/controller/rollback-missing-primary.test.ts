@@ -93,7 +93,7 @@ function readyPods(namespace: string) {
 }
 
 /** A release at 30% on the canary, run by fledge's workload effects; their Events in `reported`. */
-async function releaseAt30(prefix: string) {
+async function releaseAt30(prefix: string, decisionRecorded = async () => {}) {
   const namespace = await cluster().createNamespace(prefix);
   const rollout = await createValidRollout(cluster().api, namespace);
   const routing = routingFor(cluster().api, () => rollout);
@@ -106,7 +106,7 @@ async function releaseAt30(prefix: string) {
     revision: () => 'r2',
     log,
     report: (decision: Decision) => reported.push(decision),
-    decisionRecorded: async () => {},
+    decisionRecorded,
   } as unknown as EffectContext;
   const effects = workloadEffects(context);
   await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
@@ -291,6 +291,55 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
         data: { labels: { changed: 'yes' } },
       }),
     ).rejects.toThrow(/field is immutable/);
+  });
+
+  it('routes callers to the primary before the status that decides the rollback is written, and scales the canary down only after it', async () => {
+    // Given a release at 30% whose primary and canary both serve
+    let recordStatus: (recorded: boolean) => void = () => {};
+    let waits = 0;
+    const statusWritten = () =>
+      new Promise<void>((resolve, reject) => {
+        waits += 1;
+        recordStatus = (recorded) =>
+          recorded ? resolve() : reject(new Error('the deciding status was given up'));
+      });
+    const { namespace, effects, splitWeight } = await releaseAt30('ahead', statusWritten);
+    for (const name of ['api', 'api-primary']) {
+      const made = {
+        metadata: { namespace, name, labels: { app: name } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'app', image: 'fledge/demo:1.0.0' }] },
+          },
+        },
+        status: { replicas: 2, readyReplicas: 2, availableReplicas: 2 },
+      };
+      await deployments().create(made);
+      await deployments().mergePatch(namespace, name, { status: made.status }, 'status');
+    }
+    const canaryReplicas = async () =>
+      ((await deployments().get(namespace, 'api')) as V1Deployment).spec?.replicas;
+
+    // When the rollback runs while its deciding status is still on the wire
+    const rolledBack = effects.rollback({ reason: 'Aborted' }, new AbortController().signal);
+    await waitFor('the rollback to wait for its status', async () => waits === 1);
+    // Then callers are on the primary at once, and the canary keeps its pods until it is written
+    expect(await splitWeight()).toBe(0);
+    expect(await canaryReplicas()).toBe(2);
+    recordStatus(true);
+    await expect(rolledBack).resolves.toEqual({ routed: true });
+    expect(await canaryReplicas()).toBe(0);
+
+    // And a rollback whose deciding status was given up leaves the canary's pods alone
+    await deployments().mergePatch(namespace, 'api', { spec: { replicas: 2 } });
+    const givenUp = effects.rollback({ reason: 'Aborted' }, new AbortController().signal);
+    await waitFor('the rollback to wait for its status again', async () => waits === 2);
+    recordStatus(false);
+    await expect(givenUp).rejects.toThrow(/given up/);
+    expect(await canaryReplicas()).toBe(2);
   });
 
   it('keeps callers on the canary while the primary has no available pod (created a moment ago, then a restart)', async () => {

@@ -65,17 +65,22 @@ describe('rollback timings from the audit log', () => {
       fact('app-0', 20, 30, split('app-0', 10)),
       // Weight 0 before the canary had any: the release's start, not a rollback.
       fact('app-1', 1, 2, split('app-1', 0)),
+      // A weight 0 a minute away from the deciding status is not its rollback's.
+      fact('app-2', 0, 5, split('app-2', 10)),
+      fact('app-2', 10, 20, split('app-2', 0)),
+      fact('app-2', 60_000, 60_010, status(2)),
       refused,
       fact('app-9', 40, 50, status(2)),
       fact('app-9', 60, 70, split('app-9', 0)),
     ];
 
-    const { timings, unobserved } = rollbackTimings(facts, new Set(['app-0', 'app-1']), 2);
+    const { timings, unobserved } = rollbackTimings(facts, new Set(['app-0', 'app-1', 'app-2']), 2);
 
     expect(timings.size).toBe(0);
     expect(unobserved).toEqual([
       'app-0: no weight 0 written after a weight above 0',
       'app-1: no status with 2 failed checks written',
+      'app-2: its weight 0 was not written with its deciding status',
     ]);
   });
 });

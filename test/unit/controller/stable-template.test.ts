@@ -51,6 +51,11 @@ describe('the record of the stable primary', () => {
       labels: { 'fledge.dev/rollout-uid': 'uid-1' },
       ownerReferences: [owner],
     });
+    // fledge's marks are not what the primary is made of: marked or not, one record.
+    const marked = primary('demo:1', {
+      metadata: { annotations: { 'fledge.dev/rollout': 'api', 'fledge.dev/rollout-uid': 'uid-1' } },
+    });
+    expect(stableRecord(marked, rollout, owner, 4).metadata?.name).toBe(first.metadata?.name);
     const annotated = primary('demo:1', { metadata: { annotations: { team: 'payments' } } });
     expect(stableRecord(annotated, rollout, owner, 4).metadata?.name).not.toBe(
       first.metadata?.name,
