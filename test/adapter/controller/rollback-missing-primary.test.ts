@@ -116,6 +116,28 @@ async function releaseAt30(prefix: string, decisionRecorded = async () => {}) {
   return { namespace, effects, reported, splitWeight };
 }
 
+/**
+ * Deployments of two replicas each, by name, with the available pods given written to their
+ * status (no kubelet runs here).
+ */
+async function deploymentsWithPods(namespace: string, available: Record<string, number>) {
+  for (const [name, pods] of Object.entries(available)) {
+    const status = { replicas: 2, readyReplicas: pods, availableReplicas: pods };
+    await deployments().create({
+      metadata: { namespace, name, labels: { app: name } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'app', image: 'fledge/demo:1.0.0' }] },
+        },
+      },
+    });
+    await deployments().mergePatch(namespace, name, { status }, 'status');
+  }
+}
+
 /** Counts what is asked of the API server. */
 class CountingApi extends ApiServer {
   requests = 0;
@@ -304,22 +326,7 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
           recorded ? resolve() : reject(new Error('the deciding status was given up'));
       });
     const { namespace, effects, splitWeight } = await releaseAt30('ahead', statusWritten);
-    for (const name of ['api', 'api-primary']) {
-      const made = {
-        metadata: { namespace, name, labels: { app: name } },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { containers: [{ name: 'app', image: 'fledge/demo:1.0.0' }] },
-          },
-        },
-        status: { replicas: 2, readyReplicas: 2, availableReplicas: 2 },
-      };
-      await deployments().create(made);
-      await deployments().mergePatch(namespace, name, { status: made.status }, 'status');
-    }
+    await deploymentsWithPods(namespace, { api: 2, 'api-primary': 2 });
     const canaryReplicas = async () =>
       ((await deployments().get(namespace, 'api')) as V1Deployment).spec?.replicas;
 
@@ -345,26 +352,7 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
   it('keeps callers on the canary while the primary has no available pod (created a moment ago, then a restart)', async () => {
     // Given a release at 30% whose primary exists with no available pod, and a canary that serves
     const { namespace, effects, reported, splitWeight } = await releaseAt30('unavailable');
-    const deployment = (name: string, available: number) => ({
-      metadata: { namespace, name, labels: { app: name } },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: { containers: [{ name: 'app', image: 'fledge/demo:1.0.0' }] },
-        },
-      },
-      status: { replicas: 2, readyReplicas: available, availableReplicas: available },
-    });
-    for (const [name, available] of [
-      ['api', 2],
-      ['api-primary', 0],
-    ] as const) {
-      const made = deployment(name, available);
-      await deployments().create(made);
-      await deployments().mergePatch(namespace, name, { status: made.status }, 'status');
-    }
+    await deploymentsWithPods(namespace, { api: 2, 'api-primary': 0 });
     // When the rollback runs, then callers stay on the canary, and an Event says why
     await expect(
       effects.rollback({ reason: 'Aborted' }, new AbortController().signal),
