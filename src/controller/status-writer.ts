@@ -7,6 +7,7 @@ import { NotLeadingError } from '../kube/leader-term.js';
 import { withoutManagedFields } from '../kube/managed-fields.js';
 import { mergePatchBetween } from '../kube/patch.js';
 import type { ResourceClient } from '../kube/resources.js';
+import { sharingWith } from '../kube/structural-sharing.js';
 import { type Fence, supersededBy } from './fence.js';
 
 export type StoredRollout = Rollout & KubeObject;
@@ -191,15 +192,16 @@ export class StatusWriter {
     const preempt = new AbortController();
     if (!urgent) this.preempt = preempt;
     try {
-      this.base = withoutManagedFields(
-        await this.options.client.mergePatch(
-          namespace,
-          name,
-          { metadata: { resourceVersion: this.base.metadata?.resourceVersion }, status: diff },
-          'status',
-          { urgent, signal: preempt.signal },
-        ),
+      const written = await this.options.client.mergePatch(
+        namespace,
+        name,
+        { metadata: { resourceVersion: this.base.metadata?.resourceVersion }, status: diff },
+        'status',
+        { urgent, signal: preempt.signal },
       );
+      // The answer shares what it did not change with the status asked for: the runner's
+      // history entries and the spec are then held once, not once more per write.
+      this.base = sharingWith({ ...this.base, status }, withoutManagedFields(written));
       if (this.wanted === update) {
         this.wanted = null;
         this.urgent = false;
@@ -241,7 +243,7 @@ export class StatusWriter {
         `status of ${namespace}/${name} was written by ${by.identity} in a newer term`,
       );
     }
-    this.base = withoutManagedFields(fresh);
+    this.base = sharingWith(this.base, withoutManagedFields(fresh));
   }
 
   private giveUp(): void {

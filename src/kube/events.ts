@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type ApiServer, isNotFound, type KubeObject } from './api-server.js';
 import { knownTypes, ResourceClient } from './resources.js';
-import { Turns } from './turns.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -41,17 +40,32 @@ const MAX_IN_FLIGHT = 4;
 /** Events waiting their turn; past this many a new one is dropped (and the drop logged). */
 const MAX_WAITING = 10_000;
 
+/** An Event waiting to be sent: what it says, and whom to tell whether it was. */
+interface Waiting {
+  involved: InvolvedObject;
+  type: EventType;
+  reason: string;
+  text: string;
+  timestamp: string;
+  settle: (recorded: boolean) => void;
+}
+
 /**
  * Writes core/v1 Events about an object, a few at once and the rest in order. A repeat of the
  * same (object, type, reason, message) increments the count of the earlier Event instead of
  * adding one, as kubectl's recorder does. Recording never throws: an Event is a report, its
  * loss must not stop a rollout.
+ *
+ * Waiting Events are plain records in a queue, not suspended calls: at 1,000 progressing
+ * Rollouts about 4,000 wait at once, and each suspended call held about 1.7 KiB (its frames,
+ * their promises and a turn's closure), 6.5 MiB of the controller's heap in all.
  */
 export class EventRecorder {
   private readonly events: ResourceClient;
   private readonly recent = new Map<string, Recorded>();
   private readonly component: string;
-  private readonly turns = new Turns(MAX_IN_FLIGHT, MAX_WAITING);
+  private readonly waiting: Waiting[] = [];
+  private inFlight = 0;
   /** Dropping now: the drop is logged once until the queue has room again. */
   private dropping = false;
 
@@ -63,18 +77,52 @@ export class EventRecorder {
     this.component = options.component ?? 'fledge';
   }
 
-  /** Records the event; resolves false (and logs) when the API server refused it. */
-  async record(
+  /**
+   * Records the event; resolves false when it was dropped (too many waiting) or the API server
+   * refused it (logged).
+   */
+  record(
     involved: InvolvedObject,
     type: EventType,
     reason: string,
     message: string,
   ): Promise<boolean> {
+    if (this.waiting.length >= MAX_WAITING) {
+      if (!this.dropping) {
+        this.options.logger?.warn(
+          { reason, involved: `${involved.namespace}/${involved.name}`, waiting: MAX_WAITING },
+          'dropping Kubernetes Events: the API server takes them slower than they come; the status still says what happened',
+        );
+      }
+      this.dropping = true;
+      return Promise.resolve(false);
+    }
     const text =
       message.length > maxMessageLength ? `${message.slice(0, maxMessageLength - 3)}...` : message;
-    const key = [involved.uid, type, reason, text].join('\u0000');
     const timestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    if (!(await this.turn(involved, reason))) return false;
+    return new Promise<boolean>((settle) => {
+      this.waiting.push({ involved, type, reason, text, timestamp, settle });
+      this.sendWaiting();
+    });
+  }
+
+  /** Sends the oldest waiting Events while fewer than MAX_IN_FLIGHT are on the wire. */
+  private sendWaiting(): void {
+    while (this.inFlight < MAX_IN_FLIGHT) {
+      const next = this.waiting.shift();
+      if (!next) return;
+      this.inFlight += 1;
+      void this.send(next).then((recorded) => {
+        this.inFlight -= 1;
+        if (this.waiting.length < MAX_WAITING / 2) this.dropping = false;
+        next.settle(recorded);
+        this.sendWaiting();
+      });
+    }
+  }
+
+  private async send({ involved, type, reason, text, timestamp }: Waiting): Promise<boolean> {
+    const key = [involved.uid, type, reason, text].join('\u0000');
     try {
       const earlier = this.recent.get(key);
       if (earlier && (await this.increment(earlier, timestamp))) return true;
@@ -93,27 +141,7 @@ export class EventRecorder {
         'could not record a Kubernetes Event; check that the controller may create and patch events',
       );
       return false;
-    } finally {
-      this.done();
     }
-  }
-
-  /** Resolves true when this Event may be sent, false when it is dropped (too many waiting). */
-  private async turn(involved: InvolvedObject, reason: string): Promise<boolean> {
-    if (await this.turns.take()) return true;
-    if (!this.dropping) {
-      this.options.logger?.warn(
-        { reason, involved: `${involved.namespace}/${involved.name}`, waiting: MAX_WAITING },
-        'dropping Kubernetes Events: the API server takes them slower than they come; the status still says what happened',
-      );
-    }
-    this.dropping = true;
-    return false;
-  }
-
-  private done(): void {
-    this.turns.release();
-    if (this.turns.waiting < MAX_WAITING / 2) this.dropping = false;
   }
 
   /** False when the earlier Event expired (the API server removes them after an hour). */

@@ -2,7 +2,7 @@
  * Work that takes turns: at most `concurrent` pieces at once, the rest in the order they came.
  * A turn is handed from one holder to the next, never freed and retaken, so a newcomer never
  * overtakes the queue. It paces work toward the API server where the client's own queue would
- * hold every waiting request with its promises and timers (Events; thousands of Rollouts
+ * hold every waiting request with its promises and timers (thousands of Rollouts
  * initializing at once).
  */
 export class Turns {

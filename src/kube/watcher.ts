@@ -10,6 +10,7 @@ import {
 } from './api-server.js';
 import { withoutManagedFields } from './managed-fields.js';
 import { describeType, ResourceClient, type ResourceType, resourcePath } from './resources.js';
+import { sharingWith } from './structural-sharing.js';
 
 export type RelistReason = 'start' | 'gone' | 'error';
 
@@ -234,8 +235,10 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
   }
 
   /** Caches `object` (or drops it, when not kept) and reports it; the cached previous one, if any. */
-  private store(key: string, object: T): void {
+  private store(key: string, received: T): void {
     const previous = this.cache.get(key);
+    // A new version shares what did not change with the cached one (structural-sharing.ts).
+    const object = sharingWith(previous, received);
     if (this.options.keep?.(object) ?? true) this.cache.set(key, object);
     else this.cache.delete(key);
     if (!previous) this.emit('add', object);

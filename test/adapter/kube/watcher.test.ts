@@ -68,6 +68,35 @@ describe('Watcher on a real API server', () => {
     }
   });
 
+  it('keeps of a new version only what changed: the rest is the cached version itself', async () => {
+    const { api, createNamespace } = cluster();
+    const namespace = await createNamespace();
+    const configMaps = new ResourceClient(api, knownTypes.configMaps);
+    const data = { big: 'x'.repeat(4096), small: '1' };
+    await configMaps.create({
+      ...configMap(namespace, 'shared', data),
+      metadata: { namespace, name: 'shared', labels: { app: 'a' } },
+    });
+    const { watcher, seen } = record({ resource: knownTypes.configMaps, namespace });
+    watcher.start();
+    try {
+      await waitFor('the initial list', async () => seen.includes('add shared'));
+      const before = watcher.get(namespace, 'shared') as {
+        data: Record<string, string>;
+        metadata: { labels: object };
+      };
+      await configMaps.mergePatch(namespace, 'shared', { data: { small: '2' } });
+      await waitFor('the update', async () => seen.includes('update shared'));
+      const after = watcher.get(namespace, 'shared') as typeof before;
+      expect(after.data).toEqual({ big: data.big, small: '2' });
+      expect(after.metadata.labels).toBe(before.metadata.labels);
+      expect(after.data).not.toBe(before.data);
+      expect(after.data.big).toBe(before.data.big);
+    } finally {
+      await watcher.stop();
+    }
+  });
+
   it('watches custom resources across all namespaces', async () => {
     const { api, createNamespace } = cluster();
     const [a, b] = [await createNamespace(), await createNamespace()];

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { HistoryEntry } from '../../../src/api/types.js';
 import { StatusWriter, type StoredRollout } from '../../../src/controller/status-writer.js';
 import { type CallOptions, KubeApiError } from '../../../src/kube/api-server.js';
 import type { ResourceClient } from '../../../src/kube/resources.js';
@@ -30,6 +31,31 @@ describe('StatusWriter', () => {
     // The server answers a write with managedFields too (the memory server keeps them).
     expect(writer.current.metadata).not.toHaveProperty('managedFields');
     expect(withFields.metadata?.managedFields).toBe(managedFields);
+  });
+
+  it('holds the history it wrote once: the answer shares the entries and the spec it was sent', async () => {
+    const withSpec = { ...rollout, spec: { service: { port: 80 } } } as unknown as StoredRollout;
+    const { writer } = memoryWriter(withSpec);
+    const spec = writer.current.spec;
+    const first: HistoryEntry = {
+      at: '2026-12-05T00:00:00Z',
+      revision: 'r1',
+      phase: 'Progressing',
+      canaryWeight: 10,
+      failedChecks: 0,
+      type: 'Normal',
+      reason: 'WeightChanged',
+      message: 'canary weight 0% -> 10%',
+    };
+    const history = [first];
+    await writer.write(() => ({ phase: 'Progressing', canaryWeight: 10, history }));
+    expect(writer.current.status?.history?.[0]).toBe(history[0]);
+    expect(writer.current.spec).toBe(spec);
+    const next = [...history, { ...first, canaryWeight: 20, message: 'canary weight 10% -> 20%' }];
+    await writer.write(() => ({ phase: 'Progressing', canaryWeight: 20, history: next }));
+    expect(writer.current.status?.history).toEqual(next);
+    expect(writer.current.status?.history?.[0]).toBe(history[0]);
+    expect(writer.current.status?.history?.[1]).toBe(next[1]);
   });
 
   it('retries a status refused for too little term left, and writes it once the term is renewed', async () => {
