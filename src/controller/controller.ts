@@ -153,7 +153,11 @@ export class Controller {
       this.telemetry.watchRestarts.inc({ watch, reason });
     this.watches = new ControllerWatches(
       this.watchApi,
-      { ...options, restarted },
+      {
+        ...options,
+        restarted,
+        written: (namespace, name) => this.writers.get(`${namespace}/${name}`)?.current,
+      },
       {
         enqueue: (key) => this.enqueue(key),
         accepting: () => this.accepting(),
@@ -456,10 +460,12 @@ export class Controller {
       // made while the shard is handed over would outlive the hand-over.
       slot.fence.requireTerm();
       if (slot.draining) throw handingOver(slot);
+      const { namespace = '', name = '' } = rollout.metadata ?? {};
       writer = new StatusWriter(rollout, {
         client: slot.rollouts,
         fence: slot.fence,
         log,
+        cached: () => this.caches.rollouts.get(namespace, name),
         refused: (refusal) => {
           if (refusal.kind === 'superseded') {
             log.warn(

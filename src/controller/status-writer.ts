@@ -26,6 +26,11 @@ export interface StatusWriterOptions {
   log: Logger;
   /** A refused write: superseded by a newer term, or rejected by the API server (4xx). */
   refused(refusal: StatusRefusal): void;
+  /**
+   * The Rollout as the watch cache holds it. When the watch brought a write's version before
+   * its answer came, the writer keeps the cached copy instead of a second one.
+   */
+  cached?: () => StoredRollout | undefined;
   /** First retry delay after a failed write (server error, timeout); doubled up to maxDelayMs. */
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -199,9 +204,15 @@ export class StatusWriter {
         'status',
         { urgent, signal: preempt.signal },
       );
-      // The answer shares what it did not change with the status asked for: the runner's
-      // history entries and the spec are then held once, not once more per write.
-      this.base = sharingWith({ ...this.base, status }, withoutManagedFields(written));
+      // The answer shares what it did not change with the status asked for (the runner's
+      // history entries, the spec), or is the watch's copy: held once, not once more per write.
+      const answer = withoutManagedFields(written);
+      const cached = this.options.cached?.();
+      const basis =
+        cached && cached.metadata?.resourceVersion === answer.metadata?.resourceVersion
+          ? cached
+          : { ...this.base, status };
+      this.base = sharingWith(basis, answer);
       if (this.wanted === update) {
         this.wanted = null;
         this.urgent = false;

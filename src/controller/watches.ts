@@ -95,6 +95,8 @@ export class ControllerWatches {
       log: Logger;
       /** A watch opened again: after a failure, a silence, or a re-list on 410 Gone. */
       restarted?: (watch: string, reason: WatchRestart) => void;
+      /** The Rollout as this controller last wrote it (its status writer's copy), if it did. */
+      written?: (namespace: string, name: string) => (Rollout & KubeObject) | undefined;
     },
     queue: {
       enqueue: (key: string) => void;
@@ -140,7 +142,12 @@ export class ControllerWatches {
       });
       return set;
     };
-    const rollouts = watch<Rollout & KubeObject>(knownTypes.rollouts);
+    // The status writer holds each Rollout as its last write answered; the watch then brings
+    // the same version, cached as that copy rather than beside it.
+    const rollouts = watch<Rollout & KubeObject>(knownTypes.rollouts, {
+      heldCopy: ({ metadata }) =>
+        options.written?.(metadata?.namespace ?? '', metadata?.name ?? ''),
+    });
     const deployments = watch<WatchedDeployment>(knownTypes.deployments, {
       transform: watchedDeployment,
     });

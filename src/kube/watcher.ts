@@ -58,6 +58,12 @@ export interface WatcherOptions<T extends ObjectWithMeta = KubeObject> {
   transform?: (object: KubeObject) => T;
   /** Whether an object is cached at all; those that are not are still reported. Default: all. */
   keep?: (object: T) => boolean;
+  /**
+   * A copy the caller already holds of an object (say, the answer to its own write). A new
+   * version at that copy's resourceVersion is cached as that copy's parts, not as a second
+   * copy of them; otherwise it shares what did not change with the version cached before.
+   */
+  heldCopy?: (object: T) => T | undefined;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   missingRetryMs?: number;
@@ -103,7 +109,13 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
   private readonly options: Required<
     Omit<
       WatcherOptions<T>,
-      'namespace' | 'labelSelector' | 'fieldSelector' | 'transform' | 'keep' | 'metadataOnly'
+      | 'namespace'
+      | 'labelSelector'
+      | 'fieldSelector'
+      | 'transform'
+      | 'keep'
+      | 'metadataOnly'
+      | 'heldCopy'
     >
   > &
     WatcherOptions<T>;
@@ -237,8 +249,13 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
   /** Caches `object` (or drops it, when not kept) and reports it; the cached previous one, if any. */
   private store(key: string, received: T): void {
     const previous = this.cache.get(key);
-    // A new version shares what did not change with the cached one (structural-sharing.ts).
-    const object = sharingWith(previous, received);
+    const held = this.options.heldCopy?.(received);
+    const basis =
+      held && held.metadata?.resourceVersion === received.metadata?.resourceVersion
+        ? held
+        : previous;
+    // A new version shares what did not change (structural-sharing.ts).
+    const object = sharingWith(basis, received);
     if (this.options.keep?.(object) ?? true) this.cache.set(key, object);
     else this.cache.delete(key);
     if (!previous) this.emit('add', object);

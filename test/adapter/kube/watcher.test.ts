@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/kube/api-server.js';
 import { ApiServer } from '../../../src/kube/api-server.js';
+import { withoutManagedFields } from '../../../src/kube/managed-fields.js';
 import { knownTypes, ResourceClient, type ResourceType } from '../../../src/kube/resources.js';
 import { type RelistReason, Watcher, type WatcherOptions } from '../../../src/kube/watcher.js';
 import { applyCrdFile, useApiServer, waitFor } from '../../support/apiserver.js';
@@ -92,6 +93,43 @@ describe('Watcher on a real API server', () => {
       expect(after.metadata.labels).toBe(before.metadata.labels);
       expect(after.data).not.toBe(before.data);
       expect(after.data.big).toBe(before.data.big);
+    } finally {
+      await watcher.stop();
+    }
+  });
+
+  it("caches a version the caller already holds (its own write) as that copy's parts", async () => {
+    const { api, createNamespace } = cluster();
+    const namespace = await createNamespace();
+    const configMaps = new ResourceClient(api, knownTypes.configMaps);
+    await configMaps.create(configMap(namespace, 'written', { step: '1' }));
+    const written = withoutManagedFields(
+      await configMaps.mergePatch(namespace, 'written', { data: { step: '2' } }),
+    );
+    let held: KubeObject = written;
+    const { watcher, seen } = record({
+      resource: knownTypes.configMaps,
+      namespace,
+      heldCopy: () => held,
+    });
+    watcher.start();
+    try {
+      await waitFor('the list', async () => seen.includes('add written'));
+      // A listed ConfigMap comes without apiVersion and kind: the rest is the held copy's.
+      const cached = watcher.get(namespace, 'written') as typeof written & { data: object };
+      expect(cached.metadata).toBe(written.metadata);
+      expect(cached.data).toBe((written as typeof cached).data);
+      // A copy of another version is not taken for this one.
+      held = {
+        ...written,
+        metadata: { ...written.metadata, resourceVersion: '1' },
+        data: { step: '0' },
+      };
+      await configMaps.mergePatch(namespace, 'written', { data: { step: '3' } });
+      await waitFor('the update', async () => seen.includes('update written'));
+      const updated = watcher.get(namespace, 'written') as typeof cached;
+      expect(updated.data).toEqual({ step: '3' });
+      expect(updated.metadata).not.toBe(held.metadata);
     } finally {
       await watcher.stop();
     }

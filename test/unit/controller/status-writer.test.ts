@@ -58,6 +58,36 @@ describe('StatusWriter', () => {
     expect(writer.current.status?.history?.[1]).toBe(next[1]);
   });
 
+  it("keeps the watch's copy of its write when the watch brought it before the answer came", async () => {
+    const store = memoryRollout(rollout);
+    let watched: StoredRollout | undefined;
+    let watchFirst = true;
+    const client = {
+      ...store.client,
+      mergePatch: async (...args: Parameters<ResourceClient<StoredRollout>['mergePatch']>) => {
+        const answer = await store.client.mergePatch(...args);
+        if (watchFirst) watched = structuredClone(answer);
+        return answer;
+      },
+    } as unknown as ResourceClient<StoredRollout>;
+    const writer = new StatusWriter(store.current(), {
+      client,
+      fence: leading,
+      log: pino({ level: 'silent' }),
+      refused: () => {},
+      cached: () => watched,
+    });
+    await writer.write(() => ({ phase: 'Progressing', canaryWeight: 10 }));
+    expect(writer.current).toBe(watched);
+    // A watch that lags holds an older version: it is not taken for the answer.
+    const older = watched;
+    watchFirst = false;
+    await writer.write(() => ({ phase: 'Progressing', canaryWeight: 20 }));
+    expect(writer.current).not.toBe(older);
+    expect(writer.current.status?.canaryWeight).toBe(20);
+    expect(writer.current.spec).toBe(older?.spec);
+  });
+
   it('retries a status refused for too little term left, and writes it once the term is renewed', async () => {
     const term = steeredTerm();
     const { writer, statuses } = memoryWriter(rollout, term.fence);
