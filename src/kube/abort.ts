@@ -19,7 +19,7 @@ export function checkTimeout(timeoutMs: number): void {
 const followers = new WeakMap<AbortSignal, Set<() => void>>();
 
 /** Calls `onAbort` once when `parent` aborts; the returned function unlinks it. */
-function follow(parent: AbortSignal, onAbort: () => void): () => void {
+export function follow(parent: AbortSignal, onAbort: () => void): () => void {
   const known = followers.get(parent);
   const linked = known ?? new Set<() => void>();
   if (!known) {

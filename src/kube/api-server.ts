@@ -197,27 +197,32 @@ export class ApiServer {
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const deadline = deadlineOf(options);
-    const { call } = deadline;
+    const timeoutMs = timeoutOf(options);
     const watch = String(options.query?.watch) === 'true';
     const urgent = options.urgent === true;
     const trace = traceOf(this.observer?.(method, path, watch, urgent));
     let turn = false;
+    // Made once the request may go: at 1,000 progressing Rollouts about 1,900 requests wait
+    // for a routine socket at once, and a linked signal each held about 1 KiB while waiting.
+    let call: LinkedAbort | undefined;
     try {
       if (urgent) this.urgentFirst.started();
-      else turn = await this.routine.take(call.signal);
-      const response = await this.send(method, path, options, deadline, true, trace);
+      else turn = await this.routine.take(options.signal);
+      call = new LinkedAbort([options.signal]);
+      const response = await this.send(method, path, options, { call, timeoutMs }, true, trace);
       const text = await readBody(response);
       const status = response.statusCode ?? 0;
       if (status < 200 || status >= 300) throw this.failed(method, path, status, text);
       return (text ? JSON.parse(text) : undefined) as T;
     } catch (error) {
-      throw abortedOr(error, call, method, path);
+      if (call) throw abortedOr(error, call, method, path);
+      // Given up while it waited for a socket.
+      throw new KubeRequestAborted(method, path, false, error);
     } finally {
       if (urgent) this.urgentFirst.ended();
       if (turn) this.routine.release();
       trace?.ended();
-      call.dispose();
+      call?.dispose();
     }
   }
 
@@ -361,10 +366,14 @@ function readBody(response: IncomingMessage): Promise<string> {
  * A call's abort, linked to the caller's signal, and its timeout (checked now), which `send`
  * starts once the call has a connection.
  */
-function deadlineOf(options: RequestOptions): { call: LinkedAbort; timeoutMs: number } {
+function timeoutOf(options: RequestOptions): number {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   checkTimeout(timeoutMs);
-  return { call: new LinkedAbort([options.signal]), timeoutMs };
+  return timeoutMs;
+}
+
+function deadlineOf(options: RequestOptions): { call: LinkedAbort; timeoutMs: number } {
+  return { call: new LinkedAbort([options.signal]), timeoutMs: timeoutOf(options) };
 }
 
 function abortedOr(error: unknown, call: LinkedAbort, method: string, path: string): unknown {

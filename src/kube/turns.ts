@@ -1,3 +1,5 @@
+import { follow } from './abort.js';
+
 /**
  * Work that takes turns: at most `concurrent` pieces at once, the rest in the order they came.
  * A turn is handed from one holder to the next, never freed and retaken, so a newcomer never
@@ -69,18 +71,21 @@ export class Turns {
     }
     if (this.queue.length >= this.maxWaiting) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
-      const onAbort = () => {
-        const at = this.queue.indexOf(waiter);
-        if (at >= 0) this.queue.splice(at, 1);
-        reject(signal?.reason);
-      };
+      // Through `follow`: a thousand waiters on one long-lived signal (a leader term) would
+      // each cost a walk of its listener list to add and to remove.
+      const unlink = signal
+        ? follow(signal, () => {
+            const at = this.queue.indexOf(waiter);
+            if (at >= 0) this.queue.splice(at, 1);
+            reject(signal.reason);
+          })
+        : undefined;
       const waiter = {
         start: () => {
-          signal?.removeEventListener('abort', onAbort);
+          unlink?.();
           resolve(true);
         },
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
     });
   }

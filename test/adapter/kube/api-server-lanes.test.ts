@@ -91,6 +91,24 @@ describe('ApiServer lanes against a local HTTP server', () => {
 
   // At 10,000 initializing Rollouts the queue outgrew the timeout: every request timed out
   // waiting, was retried, and the controller sent 60,000 status patches without one landing.
+  it("gives up a request that waits for a socket when the caller's signal aborts, and sends nothing", async () => {
+    const routine = Array.from({ length: ROUTINE_SOCKETS }, (_, i) =>
+      api.request('GET', `/api/v1/namespaces/prod/configmaps/held-${i}`),
+    );
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(ROUTINE_SOCKETS);
+    const term = new AbortController();
+    const queued = api.request('GET', '/api/v1/namespaces/prod/configmaps/given-up', {
+      signal: term.signal,
+    });
+    term.abort(new Error('the term ended'));
+    await expect(queued).rejects.toThrow(
+      'GET /api/v1/namespaces/prod/configmaps/given-up: aborted: the term ended',
+    );
+    for (const response of held.splice(0)) answer(response, {});
+    await Promise.all(routine);
+    expect(received).not.toContain('/api/v1/namespaces/prod/configmaps/given-up');
+  });
+
   it("counts a request's timeout from its connection, not from its wait for a socket", async () => {
     const routine = Array.from({ length: ROUTINE_SOCKETS }, (_, i) =>
       api.request('GET', `/api/v1/namespaces/prod/configmaps/held-${i}`),

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { Turns } from '../../../src/kube/turns.js';
 
@@ -59,6 +60,17 @@ describe('Turns', () => {
     await expect(turns.run(async () => 1, AbortSignal.abort(new Error('stopped')))).rejects.toThrow(
       'stopped',
     );
+  });
+
+  it('puts one listener on a signal that a thousand waiters share', async () => {
+    const turns = new Turns(1);
+    expect(await turns.take()).toBe(true);
+    const term = new AbortController();
+    const waiters = Array.from({ length: 1_000 }, () => turns.take(term.signal));
+    expect(getEventListeners(term.signal, 'abort')).toHaveLength(1);
+    term.abort(new Error('term ended'));
+    for (const waiter of waiters) await expect(waiter).rejects.toThrow('term ended');
+    expect(turns.waiting).toBe(0);
   });
 
   it('refuses a turn once maxWaiting wait, and runs nothing', async () => {
