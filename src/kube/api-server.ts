@@ -217,7 +217,8 @@ export class ApiServer {
     } catch (error) {
       if (call) throw abortedOr(error, call, method, path);
       // Given up while it waited for a socket.
-      throw new KubeRequestAborted(method, path, false, error);
+      if (options.signal?.aborted) throw new KubeRequestAborted(method, path, false, error);
+      throw error;
     } finally {
       if (urgent) this.urgentFirst.ended();
       if (turn) this.routine.release();
@@ -361,21 +362,20 @@ function readBody(response: IncomingMessage): Promise<string> {
   });
 }
 
-/** The error to report: a KubeRequestAborted when the call was given up, whatever Node threw then. */
-/**
- * A call's abort, linked to the caller's signal, and its timeout (checked now), which `send`
- * starts once the call has a connection.
- */
+/** A call's timeout, checked now; `send` starts it once the call has a connection. */
 function timeoutOf(options: RequestOptions): number {
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   checkTimeout(timeoutMs);
   return timeoutMs;
 }
 
+/** A call's abort, linked to the caller's signal, and its timeout. */
 function deadlineOf(options: RequestOptions): { call: LinkedAbort; timeoutMs: number } {
-  return { call: new LinkedAbort([options.signal]), timeoutMs: timeoutOf(options) };
+  const timeoutMs = timeoutOf(options);
+  return { call: new LinkedAbort([options.signal]), timeoutMs };
 }
 
+/** The error to report: a KubeRequestAborted when the call was given up, whatever Node threw then. */
 function abortedOr(error: unknown, call: LinkedAbort, method: string, path: string): unknown {
   if (!call.signal.aborted || error instanceof KubeApiError) return error;
   return new KubeRequestAborted(method, path, call.timedOut, call.signal.reason);

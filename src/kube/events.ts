@@ -87,6 +87,20 @@ export class EventRecorder {
     reason: string,
     message: string,
   ): Promise<boolean> {
+    try {
+      return this.enqueue(involved, type, reason, message);
+    } catch (error) {
+      this.options.logger?.warn({ err: error, reason }, 'could not record a Kubernetes Event');
+      return Promise.resolve(false);
+    }
+  }
+
+  private enqueue(
+    involved: InvolvedObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): Promise<boolean> {
     if (this.waiting.length >= MAX_WAITING) {
       if (!this.dropping) {
         this.options.logger?.warn(
@@ -112,12 +126,14 @@ export class EventRecorder {
       const next = this.waiting.shift();
       if (!next) return;
       this.inFlight += 1;
-      void this.send(next).then((recorded) => {
+      const sent = (recorded: boolean) => {
         this.inFlight -= 1;
         if (this.waiting.length < MAX_WAITING / 2) this.dropping = false;
         next.settle(recorded);
         this.sendWaiting();
-      });
+      };
+      // `send` catches what the API server answers; a throw past it still frees the slot.
+      void this.send(next).then(sent, () => sent(false));
     }
   }
 

@@ -246,8 +246,11 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     return this.options.transform ? this.options.transform(kept) : (kept as unknown as T);
   }
 
-  /** Caches `object` (or drops it, when not kept) and reports it; the cached previous one, if any. */
-  private store(key: string, received: T): void {
+  /**
+   * Caches `received` (or drops it, when not kept) and reports it; returns what it cached, which
+   * shares its unchanged parts with the version before.
+   */
+  private store(key: string, received: T): T {
     const previous = this.cache.get(key);
     const held = this.options.heldCopy?.(received);
     const basis =
@@ -262,6 +265,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
     else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) {
       this.emit('update', object, previous);
     }
+    return object;
   }
 
   private async relist(reason: RelistReason): Promise<void> {
@@ -284,8 +288,7 @@ export class Watcher<T extends ObjectWithMeta = KubeObject> {
         const item = this.admit(raw);
         const key = keyOf(item);
         seen.add(key);
-        listed.push(item);
-        this.store(key, item);
+        listed.push(this.store(key, item));
       }
       // Every page of one list is read at the same resourceVersion: the list's snapshot.
       resourceVersion = page.resourceVersion;

@@ -89,8 +89,6 @@ describe('ApiServer lanes against a local HTTP server', () => {
     expect(await routine).toEqual({ path: '/api/v1/namespaces/prod/configmaps/routine-step' });
   });
 
-  // At 10,000 initializing Rollouts the queue outgrew the timeout: every request timed out
-  // waiting, was retried, and the controller sent 60,000 status patches without one landing.
   it("gives up a request that waits for a socket when the caller's signal aborts, and sends nothing", async () => {
     const routine = Array.from({ length: ROUTINE_SOCKETS }, (_, i) =>
       api.request('GET', `/api/v1/namespaces/prod/configmaps/held-${i}`),
@@ -109,6 +107,8 @@ describe('ApiServer lanes against a local HTTP server', () => {
     expect(received).not.toContain('/api/v1/namespaces/prod/configmaps/given-up');
   });
 
+  // At 10,000 initializing Rollouts the queue outgrew the timeout: every request timed out
+  // waiting, was retried, and the controller sent 60,000 status patches without one landing.
   it("counts a request's timeout from its connection, not from its wait for a socket", async () => {
     const routine = Array.from({ length: ROUTINE_SOCKETS }, (_, i) =>
       api.request('GET', `/api/v1/namespaces/prod/configmaps/held-${i}`),

@@ -20,4 +20,25 @@ describe('EventRecorder', () => {
     expect(sent).toHaveLength(4);
     expect(await recorder.record(involved, 'Normal', 'Step', 'one too many')).toBe(false);
   });
+
+  it('never throws, and a failure past its own catch still frees the slot for the next Event', async () => {
+    const api = {
+      request: async () => {
+        throw new Error('refused');
+      },
+    } as unknown as ApiServer;
+    const throwingLogger = {
+      warn: () => {
+        throw new Error('the log is gone');
+      },
+    };
+    const recorder = new EventRecorder(api, { logger: throwingLogger as never });
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => recorder.record(involved, 'Normal', 'Step', `${i}`)),
+    );
+    expect(outcomes).toEqual(Array(10).fill(false));
+    const quiet = new EventRecorder(api);
+    const notText = { length: 5_000 } as unknown as string;
+    expect(await quiet.record(involved, 'Normal', 'Step', notText)).toBe(false);
+  });
 });

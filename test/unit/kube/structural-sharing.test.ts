@@ -60,6 +60,38 @@ describe('sharingWith', () => {
     });
   });
 
+  it('keeps what lies deeper than it compares as received, without overflowing the stack', () => {
+    const deep = (levels: number, leaf: unknown) => {
+      let value: unknown = leaf;
+      for (let i = 0; i < levels; i++) value = { inner: value };
+      return value as Record<string, unknown>;
+    };
+    const previous = { machine: deep(10_000, 1), history: [deep(10_000, 1)] };
+    const next = { machine: deep(10_000, 2), history: [deep(10_000, 1)] };
+    const shared = sharingWith(previous, next);
+    const down = (value: unknown, levels: number) => {
+      let at = value as { inner: unknown };
+      for (let i = 0; i < levels; i++) at = at.inner as { inner: unknown };
+      return at;
+    };
+    // Past the depth it compares, the received parts themselves.
+    expect(down(shared.machine, 100)).toBe(down(next.machine, 100));
+    expect(down(shared.history[0], 100)).toBe(down(next.history[0], 100));
+    expect(down(shared.machine, 9_999)).toEqual({ inner: 2 });
+  });
+
+  it('shares plain objects only, and keeps a key named __proto__ as a field', () => {
+    const date = new Date(0);
+    expect(sharingWith({ a: date }, { a: {} })).toEqual({ a: {} });
+    const previous = JSON.parse('{"meta":{"__proto__":{"x":1},"b":"1"}}');
+    const next = JSON.parse('{"meta":{"__proto__":{"x":1},"b":"2"}}');
+    const shared = sharingWith(previous, next);
+    expect(Object.hasOwn(shared.meta, '__proto__')).toBe(true);
+    expect(shared.meta.__proto__).toBe(previous.meta.__proto__);
+    expect(Object.getPrototypeOf(shared.meta)).toBe(Object.prototype);
+    expect(shared.meta.b).toBe('2');
+  });
+
   it('takes what it is given when there is nothing before it', () => {
     const next = { a: 1 };
     expect(sharingWith(undefined, next)).toBe(next);
