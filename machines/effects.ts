@@ -78,9 +78,8 @@ export type EffectName = keyof EffectSignatures;
  * promotion its status does not explain. The analysis only reads, and held behind a status
  * write queued at a busy API server it would run late. The rollback takes callers off a
  * failing canary, and each moment it waits they get the failing version: its route write goes
- * out first, the status that decides it right after (the controller's runner holds it), and
- * only its next write (the canary scaled down) waits for that status (`decisionRecorded` in the
- * controller's effect context). A replica
+ * out beside the status that decides it, and only its next write (the canary scaled down)
+ * waits for that status (`decisionRecorded` in the controller's effect context). A replica
  * that takes over before that status landed finds less canary traffic than the status says,
  * never more, and its next step sets the weight again.
  */

@@ -111,8 +111,6 @@ export class RolloutRunner {
   private stopped = false;
   /** The last retried failure announced; the same failure again is not announced twice. */
   private lastRetry: string | null = null;
-  /** The status that decides a rollback, held while the rollback's route write goes first. */
-  private held: { document: MachineDocument; timer: NodeJS.Timeout } | undefined;
 
   constructor(
     private rollout: Rollout,
@@ -132,7 +130,6 @@ export class RolloutRunner {
       report: (decision) => this.announce(decision, this.phase),
       condition: (update) => this.setCondition(update),
       decisionRecorded: async () => {
-        this.writeHeld();
         if (!(await this.host.status.flushed())) {
           throw new StatusNotRecorded(
             'the status that decided this step was not written (the status writer logs why), so its next write waits: the machine retries the step, or the next leader redoes it',
@@ -263,7 +260,6 @@ export class RolloutRunner {
     this.stopped = true;
     this.subscription.unsubscribe();
     this.actor.stop();
-    this.writeHeld();
     await this.lastWrite;
     await this.host.status.flushed();
   }
@@ -327,22 +323,16 @@ export class RolloutRunner {
       (input, signal) => {
         const invoked = performance.now();
         return this.inOrder(async () => {
-          try {
-            // One that goes ahead of its status still needs a writer that has not given up: a
-            // runner a newer term superseded must not fight its successor over the route.
-            const recorded = effectsAheadOfStatus.has(name as EffectName)
-              ? this.host.status.open
-              : await this.host.status.flushed();
-            if (signal.aborted) throw new Error('the machine left this step before it began');
-            if (!recorded) throw new StatusNotRecorded();
-            this.host.effectStarted?.(name, (performance.now() - invoked) / 1000);
-            if (name === 'analyse') this.analysisStarting();
-            return await run(input, signal);
-          } finally {
-            // However the rollback ended (routed, kept on the canary, failed), its deciding
-            // status is held no longer.
-            if (name === 'rollback') this.writeHeld();
-          }
+          // One that goes ahead of its status still needs a writer that has not given up: a
+          // runner a newer term superseded must not fight its successor over the route.
+          const recorded = effectsAheadOfStatus.has(name as EffectName)
+            ? this.host.status.open
+            : await this.host.status.flushed();
+          if (signal.aborted) throw new Error('the machine left this step before it began');
+          if (!recorded) throw new StatusNotRecorded();
+          this.host.effectStarted?.(name, (performance.now() - invoked) / 1000);
+          if (name === 'analyse') this.analysisStarting();
+          return run(input, signal);
         });
       };
     return Object.fromEntries(
@@ -412,10 +402,9 @@ export class RolloutRunner {
       failedChecks: document.failedChecks,
       lastAnalysis: document.lastAnalysis?.results ?? [],
     });
-    // The status that decides a rollback waits for the rollback's route write
-    // (effectsAheadOfStatus), then goes on the API client's urgent lane.
-    if (document.phase === 'Failed' && before?.phase !== 'Failed') this.hold(document);
-    else this.writeStatus(document);
+    // The status that decides a rollback goes out beside the rollback's route write
+    // (effectsAheadOfStatus): both on the API client's urgent lane.
+    this.writeStatus(document, document.phase === 'Failed' && before?.phase !== 'Failed');
     if (before?.state !== document.state || before.phase !== document.phase) this.host.moved?.();
   }
 
@@ -447,31 +436,7 @@ export class RolloutRunner {
       });
   }
 
-  /**
-   * Holds the status that decides a rollback until the rollback's route write is done, at most
-   * HOLD_MS: sent together, the 50 rollbacks of one interval at 1,000 Rollouts put 100 writes
-   * at once on the API server, and each weight write waited for the status patches beside it.
-   * Callers leave the canary first; the record follows.
-   */
-  private hold(document: MachineDocument): void {
-    clearTimeout(this.held?.timer);
-    const timer = setTimeout(() => this.writeHeld(), HOLD_MS);
-    timer.unref();
-    this.held = { document, timer };
-  }
-
-  /** Writes the held deciding status now, if one is held. */
-  private writeHeld(): void {
-    if (this.held) this.writeStatus(this.held.document);
-  }
-
-  /** Writes the status of `document`; a held deciding status goes with it, so urgently. */
-  private writeStatus(document: MachineDocument): void {
-    const releasing = this.held !== undefined;
-    if (this.held) {
-      clearTimeout(this.held.timer);
-      this.held = undefined;
-    }
+  private writeStatus(document: MachineDocument, urgent = false): void {
     const lastAction = this.lastAction;
     const conditions = [...this.conditions.values()];
     const history = this.history;
@@ -480,16 +445,10 @@ export class RolloutRunner {
         ...statusFromMachine(current, document, new Date(), lastAction, conditions),
         history,
       }),
-      { urgent: releasing },
+      { urgent },
     );
   }
 }
-
-/**
- * The longest a rollback's deciding status waits for its route write: a route write that hangs
- * (the API server unreachable) must not keep the decision out of status for its whole timeout.
- */
-const HOLD_MS = 1_000;
 
 /** An effect not taken because the status that decided it could not be written. */
 export class StatusNotRecorded extends Error {

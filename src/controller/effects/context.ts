@@ -44,10 +44,9 @@ export interface EffectContext {
   progress(): Progress;
   report(decision: Decision): void;
   /**
-   * Sends the status that decided the running effect if the runner still holds it (a
-   * rollback's, held while its route write goes first), resolves once it is written, and
-   * throws when it was given up: for the writes of an effect that starts ahead of its status
-   * (the rollback's, after its route write).
+   * Resolves once the status that decided the running effect is written, and throws when it
+   * was given up: for the writes of an effect that starts ahead of its status (the rollback's,
+   * after its route write).
    */
   decisionRecorded(): Promise<void>;
   /** Sets a status condition the effects own (BackendUnavailable). */

@@ -306,7 +306,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
         return keepOnCanary();
       }
       await routeTo(ctx, rolledBack());
-      // The route write went out before the status that decided the rollback; the canary's
+      // The route write went out beside the status that decided the rollback; the canary's
       // pods go only once that decision is on record, so a replica that takes over from a
       // status still at a weight never routes callers to a canary without pods.
       await ctx.decisionRecorded();
