@@ -4,6 +4,7 @@ import type { Fence } from '../../../src/controller/fence.js';
 import {
   type StatusRefusal,
   StatusWriter,
+  type StatusWriterOptions,
   type StoredRollout,
 } from '../../../src/controller/status-writer.js';
 import { KubeApiError } from '../../../src/kube/api-server.js';
@@ -107,13 +108,24 @@ export function steeredTerm(number = 7) {
   };
 }
 
-/** A StatusWriter over a memory Rollout, retrying fast. */
-export function memoryWriter(initial: StoredRollout, fence: Fence = leading) {
+/**
+ * A StatusWriter over a memory Rollout, retrying fast; `client` may wrap the memory client (a
+ * slow lane, a watch that sees each write first), `cached` stands for the watch cache.
+ */
+export function memoryWriter(
+  initial: StoredRollout,
+  fence: Fence = leading,
+  over: {
+    client?: (memory: ResourceClient<StoredRollout>) => ResourceClient<StoredRollout>;
+    cached?: StatusWriterOptions['cached'];
+  } = {},
+) {
   const store = memoryRollout(initial);
   const refusals: StatusRefusal[] = [];
   const writer = new StatusWriter(store.current(), {
-    client: store.client,
+    client: over.client?.(store.client) ?? store.client,
     fence,
+    ...(over.cached ? { cached: over.cached } : {}),
     log: pino({ level: 'silent' }),
     refused: (refusal) => refusals.push(refusal),
     minDelayMs: 10,

@@ -1,10 +1,9 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../../src/api/types.js';
-import { StatusWriter, type StoredRollout } from '../../../src/controller/status-writer.js';
+import type { StoredRollout } from '../../../src/controller/status-writer.js';
 import { type CallOptions, KubeApiError } from '../../../src/kube/api-server.js';
 import type { ResourceClient } from '../../../src/kube/resources.js';
-import { leading, memoryRollout, memoryWriter, steeredTerm } from './memory-rollouts.js';
+import { leading, memoryWriter, steeredTerm } from './memory-rollouts.js';
 
 const rollout = {
   apiVersion: 'fledge.dev/v1alpha1',
@@ -59,22 +58,18 @@ describe('StatusWriter', () => {
   });
 
   it("keeps the watch's copy of its write when the watch brought it before the answer came", async () => {
-    const store = memoryRollout(rollout);
     let watched: StoredRollout | undefined;
     let watchFirst = true;
-    const client = {
-      ...store.client,
-      mergePatch: async (...args: Parameters<ResourceClient<StoredRollout>['mergePatch']>) => {
-        const answer = await store.client.mergePatch(...args);
-        if (watchFirst) watched = structuredClone(answer);
-        return answer;
-      },
-    } as unknown as ResourceClient<StoredRollout>;
-    const writer = new StatusWriter(store.current(), {
-      client,
-      fence: leading,
-      log: pino({ level: 'silent' }),
-      refused: () => {},
+    const { writer } = memoryWriter(rollout, leading, {
+      client: (memory) =>
+        ({
+          ...memory,
+          mergePatch: async (...args: Parameters<ResourceClient<StoredRollout>['mergePatch']>) => {
+            const answer = await memory.mergePatch(...args);
+            if (watchFirst) watched = structuredClone(answer);
+            return answer;
+          },
+        }) as unknown as ResourceClient<StoredRollout>,
       cached: () => watched,
     });
     await writer.write(() => ({ phase: 'Progressing', canaryWeight: 10 }));
@@ -143,34 +138,28 @@ describe('StatusWriter', () => {
   });
 
   it('lets a routine write still waiting for the server give way to an urgent one, sent on the urgent lane', async () => {
-    const store = memoryRollout(rollout);
     const lanes: string[] = [];
     // The routine lane is saturated: a routine write waits until it is given up.
-    const client = {
-      get: store.client.get,
-      mergePatch: (
-        ns: string,
-        name: string,
-        patch: unknown,
-        sub: string,
-        call: CallOptions = {},
-      ) => {
-        lanes.push(call.urgent ? 'urgent' : 'routine');
-        if (call.urgent) return store.client.mergePatch(ns, name, patch, sub);
-        return new Promise((_, reject) =>
-          call.signal?.addEventListener('abort', () => reject(call.signal?.reason), {
-            once: true,
-          }),
-        );
-      },
-    } as unknown as ResourceClient<StoredRollout>;
-    const writer = new StatusWriter(store.current(), {
-      client,
-      fence: leading,
-      log: pino({ level: 'silent' }),
-      refused: () => {},
-      minDelayMs: 10,
-      maxDelayMs: 100,
+    const { writer, ...store } = memoryWriter(rollout, leading, {
+      client: (memory) =>
+        ({
+          get: memory.get,
+          mergePatch: (
+            ns: string,
+            name: string,
+            patch: unknown,
+            sub: string,
+            call: CallOptions = {},
+          ) => {
+            lanes.push(call.urgent ? 'urgent' : 'routine');
+            if (call.urgent) return memory.mergePatch(ns, name, patch, sub);
+            return new Promise((_, reject) =>
+              call.signal?.addEventListener('abort', () => reject(call.signal?.reason), {
+                once: true,
+              }),
+            );
+          },
+        }) as unknown as ResourceClient<StoredRollout>,
     });
     void writer.write(() => ({ phase: 'Progressing', canaryWeight: 20, failedChecks: 1 }));
     await expect.poll(() => lanes).toEqual(['routine']);
