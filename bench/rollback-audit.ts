@@ -17,6 +17,8 @@ export interface RollbackTiming {
   statusWriteMs: number;
   /** How long after the deciding status the weight write was received (negative: before). */
   apartMs: number;
+  /** When the first of the two writes was received and when weight 0 was stored (µs, the log's clock). */
+  spanUs: [number, number];
 }
 
 export interface RollbackTimings {
@@ -79,8 +81,28 @@ export function rollbackTimings(
         routeWriteMs: (zero.completed - zero.received) / 1000,
         statusWriteMs: (decision.completed - decision.received) / 1000,
         apartMs: (zero.received - decision.received) / 1000,
+        spanUs: [Math.min(decision.received, zero.received), zero.completed],
       });
     }
   }
   return { timings, unobserved };
+}
+
+/**
+ * The most rollbacks in flight at the API server at once (from the first write received to
+ * weight 0 stored): canaries of one bad image fail together, and their writes share the
+ * API server's cores.
+ */
+export function mostAtOnce(timings: Iterable<RollbackTiming>): number {
+  const edges: Array<[number, number]> = [];
+  for (const { spanUs } of timings) edges.push([spanUs[0], 1], [spanUs[1], -1]);
+  // At one instant an end comes before a start: touching spans do not overlap.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, change] of edges) {
+    now += change;
+    most = Math.max(most, now);
+  }
+  return most;
 }

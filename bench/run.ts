@@ -3,6 +3,7 @@ import { judgePowerBenchmark } from './judge-power.js';
 import { loadtesterBenchmark } from './loadtester.js';
 import { loadtesterFloodBenchmark } from './loadtester-flood.js';
 import { scaleBenchmark } from './scale.js';
+import { statusCostBenchmark } from './status-cost.js';
 
 /** A benchmark prints its own lines; register new ones in `benchmarks`. */
 export interface Benchmark {
@@ -17,6 +18,7 @@ const benchmarks: Benchmark[] = [
   controllerBenchmark,
   judgePowerBenchmark,
   scaleBenchmark,
+  statusCostBenchmark,
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,8 +1,10 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { checkTimeout, LinkedAbort } from './abort.js';
+import { identityOf, sameIdentity, type TlsIdentity } from './tls-identity.js';
 import { Turns } from './turns.js';
 import { UrgentFirst } from './urgent-first.js';
+import { type UrgentAnswer, UrgentSession } from './urgent-session.js';
 
 /**
  * Where the API server is and what a request to it carries: fledge's Kubeconfig, or
@@ -104,9 +106,10 @@ export interface RequestOptions {
   /** Aborts the call, wherever it is; the error then carries the signal's reason as cause. */
   signal?: AbortSignal;
   /**
-   * Sent on the urgent lane: connections of its own, so the call never waits for a socket
-   * behind routine requests. For what takes traffic away from a failing canary (and the
-   * status that decides it), whose delay is a user's failed requests.
+   * Sent on the urgent lane: a connection of its own (one HTTP/2 connection kept open, where
+   * the API server speaks HTTP/2), so the call never waits for a socket behind routine
+   * requests, nor for a TLS handshake. For what takes traffic away from a failing canary (and
+   * the status that decides it), whose delay is a user's failed requests.
    */
   urgent?: boolean;
 }
@@ -155,13 +158,23 @@ export class KubeRequestAborted extends Error {
 
 const defaultTimeoutMs = 30_000;
 
+/** A request ready to go: where, with which options and credentials, and on which lane. */
+interface Outgoing {
+  url: URL;
+  requestOptions: https.RequestOptions;
+  payload: string | undefined;
+  lane: Lane;
+  /** The kubeconfig names a proxy: its own agent dials it. */
+  proxied: boolean;
+}
+
 type Lane = 'routine' | 'urgent';
 /**
- * Sockets per lane. The urgent lane carries a rollback's status and route writes, which go
- * out together; its connections are dialled when needed. Canaries fail together (one bad
- * image in many services): with 8 the 50 rollbacks of one interval at 1,000 progressing
- * waited up to 0.9 s for a socket of their own lane, and with 32 up to 238 ms once each
- * rollback sent its two writes at once.
+ * Sockets per lane over HTTP/1.1. The urgent lane carries a rollback's status and route
+ * writes, which go out together; it uses them only where the API server speaks no HTTP/2
+ * (urgent-session.ts). Canaries fail together (one bad image in many services): with 8 the
+ * 50 rollbacks of one interval at 1,000 progressing waited up to 0.9 s for a socket of their
+ * own lane, and with 32 up to 238 ms once each rollback sent its two writes at once.
  */
 const laneSockets: Record<Lane, number> = { routine: 32, urgent: 64 };
 
@@ -172,13 +185,14 @@ const laneSockets: Record<Lane, number> = { routine: 32, urgent: 64 };
  */
 export class ApiServer {
   /** Keep-alive connections for short requests: the routine lane and the urgent lane. */
-  private readonly pools = new Map<Lane, { agent: http.Agent; identity: unknown[] }>();
+  private readonly pools = new Map<Lane, { agent: http.Agent; identity: TlsIdentity }>();
   /**
    * The routine lane's requests, one turn per socket: they wait here rather than in the
    * pool's own queue, so that they can give way to urgent ones.
    */
   private readonly routine = new Turns(laneSockets.routine);
   private readonly urgentFirst = new UrgentFirst(this.routine);
+  private readonly urgentSession = new UrgentSession();
 
   /**
    * `userAgent` names the caller in the API server's audit log, so that writes of two
@@ -194,6 +208,7 @@ export class ApiServer {
   close(): void {
     for (const pool of this.pools.values()) pool.agent.destroy();
     this.pools.clear();
+    this.urgentSession.close();
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -209,11 +224,10 @@ export class ApiServer {
       if (urgent) this.urgentFirst.started();
       else turn = await this.routine.take(options.signal);
       call = new LinkedAbort([options.signal]);
-      const response = await this.send(method, path, options, { call, timeoutMs }, true, trace);
-      const text = await readBody(response);
-      const status = response.statusCode ?? 0;
-      if (status < 200 || status >= 300) throw this.failed(method, path, status, text);
-      return (text ? JSON.parse(text) : undefined) as T;
+      const answer = await this.exchange(method, path, options, { call, timeoutMs }, trace);
+      const { status, body } = answer;
+      if (status < 200 || status >= 300) throw this.failed(method, path, status, body);
+      return (body ? JSON.parse(body) : undefined) as T;
     } catch (error) {
       if (call) throw abortedOr(error, call, method, path);
       // Given up while it waited for a socket.
@@ -238,7 +252,8 @@ export class ApiServer {
     const watch = String(options.query?.watch) === 'true';
     const trace = traceOf(this.observer?.('GET', path, watch, false));
     try {
-      response = await this.send('GET', path, options, deadline, false, trace);
+      const outgoing = await this.prepare('GET', path, options, deadline.call.signal);
+      response = await this.send(outgoing, deadline, false, trace);
       trace?.ended();
       call.clearDeadline();
       const status = response.statusCode ?? 0;
@@ -259,15 +274,48 @@ export class ApiServer {
     return apiError(method, path, status, body);
   }
 
-  private async send(
+  /** A short request's answer: over the urgent lane's HTTP/2 session when it can, else HTTP/1.1. */
+  private async exchange(
     method: string,
     path: string,
     options: RequestOptions,
     deadline: { call: LinkedAbort; timeoutMs: number },
-    pooled: boolean,
     trace: RequestTrace | undefined,
-  ): Promise<IncomingMessage> {
-    const { signal } = deadline.call;
+  ): Promise<UrgentAnswer> {
+    const outgoing = await this.prepare(method, path, options, deadline.call.signal);
+    const { url, requestOptions, payload } = outgoing;
+    if (options.urgent && !outgoing.proxied && this.urgentSession.sends(url, requestOptions)) {
+      try {
+        return await this.urgentSession.request({
+          url,
+          method,
+          options: requestOptions,
+          payload,
+          signal: deadline.call.signal,
+          opened: () => {
+            deadline.call.startDeadline(deadline.timeoutMs);
+            trace?.connected();
+          },
+        });
+      } catch (error) {
+        // Only a server that offered no HTTP/2 sends the call again, over HTTP/1.1.
+        if (this.urgentSession.sends(url, requestOptions) || deadline.call.signal.aborted) {
+          throw error;
+        }
+      }
+    }
+    const response = await this.send(outgoing, deadline, true, trace);
+    const body = await readBody(response);
+    return { status: response.statusCode ?? 0, body };
+  }
+
+  /** The URL, headers, credentials and body of a request. */
+  private async prepare(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    signal: AbortSignal,
+  ): Promise<Outgoing> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster; set KUBECONFIG or --context');
     const url = new URL(cluster.server.replace(/\/$/, '') + path);
@@ -280,13 +328,6 @@ export class ApiServer {
     };
     await this.kc.applyToHTTPSOptions(requestOptions);
     signal.throwIfAborted();
-    // A fresh TLS handshake per request costs more than the request itself (~8 ms on
-    // loopback), so short requests share keep-alive connections. Watches keep the
-    // kubeconfig's own agent: each holds its connection, which closes when the watch ends.
-    if (pooled && !cluster.proxyUrl) {
-      const lane = options.urgent ? 'urgent' : 'routine';
-      requestOptions.agent = this.pooledAgent(requestOptions, url.protocol, lane);
-    }
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (payload !== undefined) {
       requestOptions.headers = {
@@ -295,8 +336,27 @@ export class ApiServer {
         'Content-Length': Buffer.byteLength(payload),
       };
     }
+    const lane: Lane = options.urgent ? 'urgent' : 'routine';
+    return { url, requestOptions, payload, lane, proxied: Boolean(cluster.proxyUrl) };
+  }
+
+  /** Sends over HTTP/1.1; resolves with the answer's headers, its body still to read. */
+  private send(
+    outgoing: Outgoing,
+    deadline: { call: LinkedAbort; timeoutMs: number },
+    pooled: boolean,
+    trace: RequestTrace | undefined,
+  ): Promise<IncomingMessage> {
+    const { url, payload } = outgoing;
+    const requestOptions = { ...outgoing.requestOptions };
+    // A fresh TLS handshake per request costs more than the request itself (~8 ms on
+    // loopback), so short requests share keep-alive connections. Watches keep the
+    // kubeconfig's own agent: each holds its connection, which closes when the watch ends.
+    if (pooled && !outgoing.proxied) {
+      requestOptions.agent = this.pooledAgent(requestOptions, url.protocol, outgoing.lane);
+    }
     // Node destroys the request, and the answer being read, when the signal aborts.
-    requestOptions.signal = signal;
+    requestOptions.signal = deadline.call.signal;
     const transport = url.protocol === 'http:' ? http : https;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const request = transport.request(url, requestOptions, resolve);
@@ -310,36 +370,20 @@ export class ApiServer {
   }
 
   private pooledAgent(tls: https.RequestOptions, protocol: string, lane: Lane): http.Agent {
-    const identity = tlsIdentity.map((option) => tls[option]);
+    const identity = identityOf(tls);
     const pool = this.pools.get(lane);
     // A pool dials with the TLS options it was made with: when the credentials change (an
     // exec plugin's renewed client certificate) a new pool takes over. The old one's requests
     // finish, and its idle sockets close after `timeout`.
-    if (pool?.identity.every((value, i) => sameOption(value, identity[i]))) return pool.agent;
+    if (pool && sameIdentity(pool.identity, identity)) return pool.agent;
     // Idle sockets are unref'd by Node and closed after `timeout`: they never hold a process open.
     const common = { keepAlive: true, maxSockets: laneSockets[lane], timeout: 60_000 };
-    const dialled = Object.fromEntries(
-      tlsIdentity.flatMap((option, i) =>
-        identity[i] === undefined ? [] : [[option, identity[i]]],
-      ),
-    );
     const agent =
-      protocol === 'http:' ? new http.Agent(common) : new https.Agent({ ...common, ...dialled });
+      protocol === 'http:' ? new http.Agent(common) : new https.Agent({ ...common, ...identity });
     this.pools.set(lane, { agent, identity });
     return agent;
   }
 }
-
-/** The TLS options a pooled connection is dialled with. */
-const tlsIdentity = [
-  'ca',
-  'cert',
-  'key',
-  'pfx',
-  'passphrase',
-  'servername',
-  'rejectUnauthorized',
-] as const satisfies readonly (keyof https.RequestOptions)[];
 
 function traceOf(value: unknown): RequestTrace | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
@@ -394,14 +438,4 @@ function apiError(method: string, path: string, status: number, body: string): K
   } catch {
     return new KubeApiError(method, path, status, 'Unknown', body.trim() || 'empty response');
   }
-}
-
-/** By content: client-node's legacy path reads the PEM files into new Buffers per request. */
-function sameOption(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((item, i) => sameOption(item, b[i]));
-  }
-  return false;
 }

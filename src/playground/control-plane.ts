@@ -178,7 +178,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
             '--allow-privileged=true',
             // Without the token controller no token Secret exists, and this plugin would reject pods.
             '--disable-admission-plugins=ServiceAccount',
-            '--profiling=false',
+            // FLEDGE_APISERVER_PROFILING=1 serves /debug/pprof, to see where its CPU goes.
+            `--profiling=${process.env.FLEDGE_APISERVER_PROFILING === '1'}`,
             ...(options.auditLog
               ? auditFlags({ policy: files.auditPolicy, log: files.auditLog })
               : []),

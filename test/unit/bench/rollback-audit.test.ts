@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rollbackTimings } from '../../../bench/rollback-audit.js';
+import { mostAtOnce, rollbackTimings } from '../../../bench/rollback-audit.js';
 import type { Subject, WriteFact } from '../../../chaos/audit-log.js';
 
 let id = 0;
@@ -52,8 +52,20 @@ describe('rollback timings from the audit log', () => {
     const { timings, unobserved } = rollbackTimings(facts, new Set(['app-0', 'app-1']), 2);
 
     expect(Object.fromEntries(timings)).toEqual({
-      'app-0': { failToZeroMs: 100, routeWriteMs: 55, statusWriteMs: 40, apartMs: 45 },
-      'app-1': { failToZeroMs: 30, routeWriteMs: 28, statusWriteMs: 500, apartMs: 2 },
+      'app-0': {
+        failToZeroMs: 100,
+        routeWriteMs: 55,
+        statusWriteMs: 40,
+        apartMs: 45,
+        spanUs: [1_000_000, 1_100_000],
+      },
+      'app-1': {
+        failToZeroMs: 30,
+        routeWriteMs: 28,
+        statusWriteMs: 500,
+        apartMs: 2,
+        spanUs: [1_000_000, 1_030_000],
+      },
     });
     expect(unobserved).toEqual([]);
   });
@@ -82,5 +94,20 @@ describe('rollback timings from the audit log', () => {
       'app-1: no status with 2 failed checks written',
       'app-2: its weight 0 was not written with its deciding status',
     ]);
+  });
+
+  it('counts the most rollbacks in flight at the API server at once', () => {
+    const timing = (fromMs: number, toMs: number) => ({
+      failToZeroMs: toMs - fromMs,
+      routeWriteMs: 0,
+      statusWriteMs: 0,
+      apartMs: 0,
+      spanUs: [fromMs * 1000, toMs * 1000] as [number, number],
+    });
+
+    expect(mostAtOnce([])).toBe(0);
+    // Two overlap, the third starts as the first ends: touching is not overlapping.
+    expect(mostAtOnce([timing(0, 100), timing(50, 150), timing(100, 120)])).toBe(2);
+    expect(mostAtOnce([timing(0, 300), timing(10, 20), timing(15, 250), timing(200, 400)])).toBe(3);
   });
 });

@@ -1,0 +1,138 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { HistoryEntry } from '../src/api/types.js';
+import { HISTORY_LIMIT } from '../src/controller/history.js';
+import { ApiServer, type KubeObject } from '../src/kube/api-server.js';
+import { loadKubeConfig } from '../src/kube/kubeconfig.js';
+import { mergePatchBetween } from '../src/kube/patch.js';
+import { startControlPlane } from '../src/playground/control-plane.js';
+import { usage } from './controller.js';
+import type { Benchmark } from './run.js';
+
+/** Status writes per history length: enough for a steady figure, few enough for a minute. */
+const WRITES = Number(process.env.FLEDGE_STATUS_COST_WRITES) || 400;
+const LENGTHS = [0, 16, 32, HISTORY_LIMIT];
+
+const ROLLOUTS = '/apis/fledge.dev/v1alpha1/namespaces/default/rollouts';
+
+/** A history entry as the runner writes one for a passing analysis (the most common kind). */
+function analysisEntry(i: number): HistoryEntry {
+  return {
+    at: new Date(Date.UTC(2026, 11, 5, 8, 0, i)).toISOString(),
+    revision: '5317208d71bc800a',
+    phase: 'Progressing',
+    canaryWeight: 10 * (i % 5),
+    failedChecks: 0,
+    type: 'Normal',
+    reason: 'Analysis',
+    message: `analysis ${i}: all metrics in range`,
+    analysis: [{ metric: 'request-success-rate', min: 99, value: 100, passed: true }],
+  };
+}
+
+/** A status as the runner keeps one mid-release, with `length` history entries. */
+function statusWith(length: number, write: number): Record<string, unknown> {
+  return {
+    phase: 'Progressing',
+    canaryWeight: 10 * (write % 5),
+    iterations: write,
+    failedChecks: 0,
+    observedGeneration: 1,
+    currentRevision: '5317208d71bc800a',
+    lastPromotedRevision: '92d20d3071f3e34b',
+    message: `analysis ${write}: all metrics in range`,
+    history: Array.from({ length }, (_, i) => analysisEntry(write + i)),
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * The API server's own cost of one Rollout status write, by the length of its history: each
+ * write is a merge patch of what changed, as the status writer sends it, and the history is
+ * an atomic list, so a new entry sends it whole. The API server decodes, validates, tracks
+ * fields of and stores the whole object on every write, and sends it to every watcher.
+ */
+export const statusCostBenchmark: Benchmark = {
+  name: 'status-cost',
+  description: `kube-apiserver CPU per Rollout status write by history length (${WRITES} writes each, one at a time, no watcher)`,
+  async run() {
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'fledge-status-cost-'));
+    const plane = await startControlPlane({
+      stateDir,
+      withControllerManager: false,
+      etcdInMemory: true,
+    });
+    const lines = [
+      '| history entries | Rollout bytes | API server CPU ms per write | write p50/p99 ms |',
+      '| --- | --- | --- | --- |',
+    ];
+    try {
+      const api = new ApiServer(loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }));
+      const crd = parse(await readFile('crds/rollout.yaml', 'utf8')) as KubeObject;
+      await api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+        body: crd,
+      });
+      const apiserverPid = plane.processes.find((p) => p.name === 'kube-apiserver')?.current.pid;
+      if (!apiserverPid) throw new Error('status-cost: no kube-apiserver process');
+      for (const length of LENGTHS) {
+        const name = `history-${length}`;
+        const rollout = await createWhenServed(api, name);
+        let status: Record<string, unknown> = {};
+        const timesMs: number[] = [];
+        const before = usage(apiserverPid).cpuMs;
+        let stored: KubeObject = rollout;
+        for (let write = 0; write < WRITES; write += 1) {
+          const next = statusWith(length, write);
+          const started = performance.now();
+          stored = await api.request('PATCH', `${ROLLOUTS}/${name}/status`, {
+            body: { status: mergePatchBetween(status, next) },
+            contentType: 'application/merge-patch+json',
+          });
+          timesMs.push(performance.now() - started);
+          status = next;
+        }
+        const cpuMs = usage(apiserverPid).cpuMs - before;
+        timesMs.sort((a, b) => a - b);
+        lines.push(
+          `| ${length} | ${JSON.stringify(stored).length} | ${(cpuMs / WRITES).toFixed(2)} | ${percentile(timesMs, 50).toFixed(1)} / ${percentile(timesMs, 99).toFixed(1)} |`,
+        );
+      }
+      api.close();
+    } finally {
+      await plane.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    }
+    lines.push(
+      '',
+      `CPU from /proc of the kube-apiserver process, in 10 ms ticks; the Rollout carries managedFields as served. The history entries are passing analyses, the most common kind. HISTORY_LIMIT is ${HISTORY_LIMIT}.`,
+    );
+    return lines;
+  },
+};
+
+/** Creates a Rollout once its CRD is served (a new CRD takes a moment). */
+async function createWhenServed(api: ApiServer, name: string): Promise<KubeObject> {
+  const body = {
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' },
+      service: { port: 8080 },
+      analysis: { interval: '10s', threshold: 2, stepWeight: 10, maxWeight: 50 },
+    },
+  };
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await api.request<KubeObject>('POST', ROLLOUTS, { body });
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
