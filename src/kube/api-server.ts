@@ -4,7 +4,7 @@ import { checkTimeout, LinkedAbort } from './abort.js';
 import { identityOf, sameIdentity, type TlsIdentity } from './tls-identity.js';
 import { Turns } from './turns.js';
 import { UrgentFirst } from './urgent-first.js';
-import { type UrgentAnswer, UrgentSession } from './urgent-session.js';
+import { type Answer, UrgentRefused, UrgentSession } from './urgent-session.js';
 
 /**
  * Where the API server is and what a request to it carries: fledge's Kubeconfig, or
@@ -204,7 +204,10 @@ export class ApiServer {
     private readonly observer?: RequestObserver,
   ) {}
 
-  /** Closes the idle pooled connections; requests after it open new ones. */
+  /**
+   * Closes the pooled connections (their requests in flight fail) and the urgent session
+   * once its calls are answered; requests after it open new ones.
+   */
   close(): void {
     for (const pool of this.pools.values()) pool.agent.destroy();
     this.pools.clear();
@@ -281,7 +284,7 @@ export class ApiServer {
     options: RequestOptions,
     deadline: { call: LinkedAbort; timeoutMs: number },
     trace: RequestTrace | undefined,
-  ): Promise<UrgentAnswer> {
+  ): Promise<Answer> {
     const outgoing = await this.prepare(method, path, options, deadline.call.signal);
     const { url, requestOptions, payload } = outgoing;
     if (options.urgent && !outgoing.proxied && this.urgentSession.sends(url, requestOptions)) {
@@ -298,10 +301,9 @@ export class ApiServer {
           },
         });
       } catch (error) {
-        // Only a server that offered no HTTP/2 sends the call again, over HTTP/1.1.
-        if (this.urgentSession.sends(url, requestOptions) || deadline.call.signal.aborted) {
-          throw error;
-        }
+        // Refused HTTP/2 before anything was sent: the call goes over HTTP/1.1 instead, on
+        // the deadline it already started.
+        if (!(error instanceof UrgentRefused) || deadline.call.signal.aborted) throw error;
       }
     }
     const response = await this.send(outgoing, deadline, true, trace);

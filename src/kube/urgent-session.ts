@@ -2,11 +2,26 @@ import http2 from 'node:http2';
 import type https from 'node:https';
 import { identityOf, sameIdentity, type TlsIdentity } from './tls-identity.js';
 
-/** HTTP/2 forbids these per-connection headers on a stream. */
-const connectionHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
+/** HTTP/2 forbids these per-connection headers on a stream; Node throws on them. */
+const connectionHeaders = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'http2-settings',
+]);
 
-/** An answer on the urgent lane: its status and its body, read to the end. */
-export interface UrgentAnswer {
+/**
+ * Node's default receive window is 64 KiB for the whole connection: a burst of status
+ * answers (each a whole Rollout) then waits for window updates, round trip after round trip.
+ * client-go opens its connection's window much wider.
+ */
+const WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** An answer read to its end: its status and its body. */
+export interface Answer {
   status: number;
   body: string;
 }
@@ -18,51 +33,87 @@ export interface UrgentCall {
   options: https.RequestOptions;
   payload: string | undefined;
   signal: AbortSignal;
-  /** Called once the stream is opened on a session (a warm one or one being dialled). */
+  /**
+   * Called once the stream is opened on a session, a live one or one being dialled: the
+   * call's deadline counts from here, a dial and any wait for one of the server's streams
+   * (kube-apiserver allows 250 at once) included.
+   */
   opened(): void;
 }
 
 /**
+ * The session was refused HTTP/2 (ALPN) before any of its streams was sent: the call may go
+ * again over HTTP/1.1 without reaching the server twice.
+ */
+export class UrgentRefused extends Error {
+  override readonly name = 'UrgentRefused';
+}
+
+export interface LivenessOptions {
+  /** How often a session is pinged. */
+  pingEveryMs: number;
+  /** A ping unanswered this long means the connection is dead: the session is dropped. */
+  pingTimeoutMs: number;
+}
+
+/** As client-go checks its HTTP/2 connections: a ping after 30 s, 15 s for the answer. */
+const defaultLiveness: LivenessOptions = { pingEveryMs: 30_000, pingTimeoutMs: 15_000 };
+
+/**
  * The urgent lane on one HTTP/2 connection to the API server, dialled at the first urgent
- * request and kept open. Over HTTP/1.1 each of a rollback's two writes (its status, its
- * route) needed a connection of its own, and the urgent lane's were cold: at 1,000
- * progressing Rollouts the route write reached a busy API server up to 406 ms after its
- * status (p99), most of it a TLS handshake. On one warm connection both go at once as
+ * request and kept while it answers pings. Over HTTP/1.1 each of a rollback's two writes (its
+ * status, its route) needed a connection of its own, and the urgent lane's were cold: at
+ * 1,000 progressing Rollouts the route write reached a busy API server up to 406 ms after its
+ * status (p99), most of it a TLS handshake. On one live connection both go at once as
  * streams. client-go also speaks HTTP/2 to the API server.
  *
+ * A connection that dies silently (a NAT's idle timeout, a node gone) would hold every
+ * rollback until its timeout, so the session is pinged and dropped when a ping goes
+ * unanswered; the next call dials anew.
+ *
  * `sends` says whether a call can go this way: HTTPS without basic auth (the caller keeps
- * proxied calls to their proxy's agent), to a server that has not refused HTTP/2 (ALPN).
- * Once it has, the lane stays on HTTP/1.1.
+ * proxied calls to their proxy's agent), to a server that has not refused HTTP/2. Once one
+ * has, the lane stays on HTTP/1.1 for this process.
  */
 export class UrgentSession {
   private session: http2.ClientHttp2Session | undefined;
-  private identity: TlsIdentity = {};
-  /** The server offered no HTTP/2 when dialled: this lane keeps to HTTP/1.1. */
+  private dialledFor: { origin: string; identity: TlsIdentity } | undefined;
   private refused = false;
   /** Streams in flight per session: a new session may take over while the old one's finish. */
   private readonly streams = new WeakMap<http2.ClientHttp2Session, number>();
+  private readonly refusedSessions = new WeakSet<http2.ClientHttp2Session>();
+
+  constructor(private readonly liveness: LivenessOptions = defaultLiveness) {}
 
   sends(url: URL, options: https.RequestOptions): boolean {
     return !this.refused && url.protocol === 'https:' && !options.auth;
   }
 
-  /** Closes the session; the next urgent request dials again. */
+  /** Closes the session once its calls are answered; the next urgent request dials again. */
   close(): void {
-    this.session?.close();
+    if (this.session) closeWhenConnected(this.session);
     this.session = undefined;
   }
 
   /**
-   * Sends one request as a stream of the session. Rejects when the server offered no HTTP/2
-   * (then `sends` is false from now on and the caller may send it over HTTP/1.1), when the
-   * call is aborted, or when the stream or its session fails.
+   * Sends one request as a stream of the session. Rejects with UrgentRefused when the server
+   * offered no HTTP/2 (nothing was sent; `sends` is false from now on), with the caller's
+   * abort, or when the stream or its session fails before the answer ended.
    */
-  async request(call: UrgentCall): Promise<UrgentAnswer> {
+  async request(call: UrgentCall): Promise<Answer> {
     const session = this.sessionFor(call.url, call.options);
-    const stream = session.request(headersOf(call), { signal: call.signal });
-    this.holdOpen(session, stream);
-    call.opened();
-    return answerOf(stream, call.payload);
+    try {
+      const stream = session.request(headersOf(call), { signal: call.signal });
+      this.holdOpen(session, stream);
+      call.opened();
+      return await answerOf(stream, call.payload);
+    } catch (error) {
+      if (refusesAlpn(error)) this.refuse(session);
+      if (this.refusedSessions.has(session)) {
+        throw new UrgentRefused('the API server refused HTTP/2', { cause: error });
+      }
+      throw error;
+    }
   }
 
   /**
@@ -74,7 +125,7 @@ export class UrgentSession {
     this.streams.set(session, open);
     if (open === 1) session.ref();
     stream.once('close', () => {
-      const left = (this.streams.get(session) ?? 1) - 1;
+      const left = Math.max(0, (this.streams.get(session) ?? 0) - 1);
       this.streams.set(session, left);
       if (left === 0 && !session.destroyed) session.unref();
     });
@@ -83,33 +134,65 @@ export class UrgentSession {
   private sessionFor(url: URL, options: https.RequestOptions): http2.ClientHttp2Session {
     const identity = identityOf(options);
     const current = this.session;
-    if (current && !current.closed && !current.destroyed && sameIdentity(this.identity, identity)) {
-      return current;
-    }
-    // A renewed client certificate dials anew; the old session's streams finish first.
-    current?.close();
-    const session = http2.connect(url.origin, identity);
+    const same =
+      this.dialledFor?.origin === url.origin && sameIdentity(this.dialledFor.identity, identity);
+    if (current && !current.closed && !current.destroyed && same) return current;
+    // Another server, or a renewed client certificate: the old session's calls finish first.
+    if (current) closeWhenConnected(current);
+    const session = http2.connect(url.origin, {
+      ...identity,
+      settings: { initialWindowSize: WINDOW_BYTES },
+    });
     session.once('connect', () => {
-      // A server without ALPN: it would take the streams for HTTP/1.1 and fail them.
+      // A server that chose no protocol would read the streams as HTTP/1.1 and fail them.
       if (session.alpnProtocol !== 'h2') this.refuse(session);
+      else session.setLocalWindowSize(WINDOW_BYTES);
     });
     // A session's failure reaches its streams; listening keeps it from being an unhandled error.
-    session.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') this.refuse(session);
+    session.on('error', (error) => {
+      if (refusesAlpn(error)) this.refuse(session);
     });
+    const pinger = setInterval(() => this.ping(session), this.liveness.pingEveryMs);
+    pinger.unref();
     session.once('close', () => {
+      clearInterval(pinger);
       if (this.session === session) this.session = undefined;
     });
     session.unref();
     this.session = session;
-    this.identity = identity;
+    this.dialledFor = { origin: url.origin, identity };
     return session;
   }
 
+  /** Drops the session unless the server answers a ping in time. */
+  private ping(session: http2.ClientHttp2Session): void {
+    if (session.connecting || session.destroyed) return;
+    const dead = setTimeout(() => session.destroy(), this.liveness.pingTimeoutMs);
+    dead.unref();
+    const sent = session.ping((error) => {
+      clearTimeout(dead);
+      if (error) session.destroy();
+    });
+    if (!sent) clearTimeout(dead);
+  }
+
   private refuse(session: http2.ClientHttp2Session): void {
+    if (this.refusedSessions.has(session)) return;
     this.refused = true;
+    this.refusedSessions.add(session);
     session.destroy();
   }
+}
+
+/** The TLS alert of a server that offers no protocol the client asked for (ALPN). */
+const refusesAlpn = (error: unknown): boolean =>
+  (error as NodeJS.ErrnoException | undefined)?.code ===
+  'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL';
+
+/** A session still dialling would fail the streams waiting on it if closed now. */
+function closeWhenConnected(session: http2.ClientHttp2Session): void {
+  if (session.connecting) session.once('connect', () => session.close());
+  else session.close();
 }
 
 function headersOf(call: UrgentCall): http2.OutgoingHttpHeaders {
@@ -124,21 +207,37 @@ function headersOf(call: UrgentCall): http2.OutgoingHttpHeaders {
   return headers;
 }
 
-function answerOf(
-  stream: http2.ClientHttp2Stream,
-  payload: string | undefined,
-): Promise<UrgentAnswer> {
+/**
+ * The answer, once the stream closed cleanly after its end: a session that dies mid-answer
+ * still ends its streams, with what had arrived, and resets them.
+ */
+function answerOf(stream: http2.ClientHttp2Stream, payload: string | undefined): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    let status = 0;
+    let status: number | undefined;
+    let ended = false;
+    let failure: unknown;
     const chunks: Buffer[] = [];
     stream.once('response', (headers) => {
       status = Number(headers[':status']) || 0;
     });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.once('end', () => resolve({ status, body: Buffer.concat(chunks).toString('utf8') }));
-    stream.once('error', reject);
-    // A stream reset, or its session gone, may close it without 'error' or 'end'.
-    stream.once('close', () => reject(new Error('the stream closed before the answer ended')));
+    stream.once('end', () => {
+      ended = true;
+    });
+    stream.once('error', (error: NodeJS.ErrnoException) => {
+      // A dial that failed cancels the streams waiting on it; its own error says why.
+      failure = error.code === 'ERR_HTTP2_STREAM_CANCEL' && error.cause ? error.cause : error;
+    });
+    stream.once('close', () => {
+      if (failure !== undefined) reject(failure);
+      else if (
+        status !== undefined &&
+        ended &&
+        stream.rstCode === http2.constants.NGHTTP2_NO_ERROR
+      ) {
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8') });
+      } else reject(new Error('the connection closed before the answer ended'));
+    });
     stream.end(payload);
   });
 }

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, KubeApiError, KubeRequestAborted } from '../../../src/kube/api-server.js';
+import { UrgentSession } from '../../../src/kube/urgent-session.js';
 import { fakeClusterApi } from '../../support/fake-api.js';
+import { startStallingProxy } from '../../support/stalling-proxy.js';
 
 let dir: string;
 let tls: { key: Buffer; cert: Buffer };
@@ -40,9 +42,11 @@ type Respond = (status: number, body: unknown) => void;
 
 /**
  * A local HTTPS server that speaks HTTP/2 and HTTP/1.1 (as kube-apiserver does), or only
- * HTTP/1.1. `/held` requests answer when the test says; `/conflict` answers 409.
+ * HTTP/1.1: refusing `h2` with a TLS alert (Node's default), or choosing no protocol at all.
+ * `/held` requests answer when the test says; `/conflict` answers 409; `/drop` sends its
+ * headers and half its body, then the connection goes.
  */
-async function serve(h2: boolean) {
+async function serve(speaks: 'h2' | 'http/1.1' | 'no ALPN') {
   const seen: Seen[] = [];
   const held: Respond[] = [];
   let sessions = 0;
@@ -50,6 +54,7 @@ async function serve(h2: boolean) {
     request: http2.Http2ServerRequest | import('node:http').IncomingMessage,
     response: {
       writeHead(status: number, headers: Record<string, string>): unknown;
+      write(chunk: string): unknown;
       end(body: string): unknown;
     },
   ) => {
@@ -70,7 +75,11 @@ async function serve(h2: boolean) {
         response.writeHead(status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(answer));
       };
-      if (url.includes('/held')) held.push(respond);
+      if (url.includes('/drop')) {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"kind":"Rollo');
+        setTimeout(() => (request as http2.Http2ServerRequest).stream.session?.destroy(), 20);
+      } else if (url.includes('/held')) held.push(respond);
       else if (url.includes('/conflict')) {
         respond(409, {
           kind: 'Status',
@@ -80,9 +89,10 @@ async function serve(h2: boolean) {
       } else respond(200, { path: url });
     });
   };
-  const server = h2
-    ? http2.createSecureServer({ ...tls, allowHTTP1: true }, handler)
-    : https.createServer(tls, handler);
+  const server =
+    speaks === 'h2'
+      ? http2.createSecureServer({ ...tls, allowHTTP1: true }, handler)
+      : https.createServer(speaks === 'no ALPN' ? { ...tls, ALPNProtocols: [] } : tls, handler);
   server.on('session', () => {
     sessions += 1;
   });
@@ -107,7 +117,7 @@ describe('the urgent lane over HTTP/2', () => {
   let api: ApiServer;
 
   beforeAll(async () => {
-    local = await serve(true);
+    local = await serve('h2');
     api = local.api;
   });
 
@@ -190,33 +200,117 @@ describe('the urgent lane over HTTP/2', () => {
     );
     await expect.poll(() => local.seen.some((r) => r.path.includes('held-cancelled'))).toBe(true);
     caller.abort(new Error('lost the lease'));
+    await expect(aborted).rejects.toBeInstanceOf(KubeRequestAborted);
     await expect(aborted).rejects.toMatchObject({ timedOut: false });
     // The session outlives its streams.
+    const before = local.sessions();
     await api.request('GET', '/version', { urgent: true });
+    expect(local.sessions()).toBe(before);
+  });
+
+  // A session that dies mid-answer still ends its streams with what had arrived: that was
+  // taken for a whole answer (a JSON error on half a Rollout, or "empty response").
+  it('fails a call whose connection goes mid-answer, and the next call dials again', async () => {
+    const before = local.sessions();
+    const dropped = api.request(
+      'PATCH',
+      '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/drop/status',
+      {
+        body: {},
+        urgent: true,
+      },
+    );
+    await expect(dropped).rejects.toThrow(
+      /closed before the answer ended|ECONNRESET|GOAWAY|session/i,
+    );
+    await expect(dropped).rejects.not.toBeInstanceOf(SyntaxError);
+    await expect(dropped).rejects.not.toBeInstanceOf(KubeApiError);
+    expect(local.seen.filter((request) => request.path.includes('/drop'))).toHaveLength(1);
+    await api.request('GET', '/version', { urgent: true });
+    expect(local.sessions()).toBe(before + 1);
   });
 });
 
 describe('the urgent lane to a server that speaks only HTTP/1.1', () => {
-  it('sends urgent writes over HTTP/1.1', async () => {
-    const local = await serve(false);
-    try {
-      for (const name of ['first', 'second']) {
-        await expect(
-          local.api.request(
-            'PATCH',
-            `/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/${name}/status`,
-            {
-              body: {},
-              urgent: true,
-            },
-          ),
-        ).resolves.toEqual({
-          path: `/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/${name}/status`,
-        });
+  it.each(['http/1.1', 'no ALPN'] as const)(
+    'sends urgent writes over HTTP/1.1 (%s)',
+    async (speaks) => {
+      const local = await serve(speaks);
+      try {
+        for (const name of ['first', 'second']) {
+          await expect(
+            local.api.request(
+              'PATCH',
+              `/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/${name}/status`,
+              {
+                body: {},
+                urgent: true,
+              },
+            ),
+          ).resolves.toEqual({
+            path: `/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/${name}/status`,
+          });
+        }
+        expect(local.seen.map((request) => request.version)).toEqual(['1.1', '1.1']);
+      } finally {
+        await local.close();
       }
-      expect(local.seen.map((request) => request.version)).toEqual(['1.1', '1.1']);
+    },
+  );
+});
+
+describe('a session whose connection dies silently', () => {
+  it('is dropped when a ping goes unanswered, and the next call dials anew', async () => {
+    const server = http2.createSecureServer(tls, (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const proxy = await startStallingProxy({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+    });
+    const lane = new UrgentSession({ pingEveryMs: 100, pingTimeoutMs: 200 });
+    const call = () =>
+      lane.request({
+        url: new URL(`https://${proxy.address}/version`),
+        method: 'GET',
+        options: { rejectUnauthorized: false, headers: {} },
+        payload: undefined,
+        signal: new AbortController().signal,
+        opened: () => {},
+      });
+    try {
+      await expect(call()).resolves.toEqual({ status: 200, body: '{}' });
+      expect(proxy.accepted).toBe(1);
+      // A partition: the old connection answers nothing, not even pings.
+      proxy.stall();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      proxy.resume();
+      await expect(call()).resolves.toEqual({ status: 200, body: '{}' });
+      expect(proxy.accepted).toBe(2);
     } finally {
-      await local.close();
+      lane.close();
+      await proxy.close();
+      server.close();
     }
+  });
+
+  it('reports a refused dial with its own error', async () => {
+    const closed = http2.createSecureServer(tls);
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const lane = new UrgentSession();
+    await expect(
+      lane.request({
+        url: new URL(`https://127.0.0.1:${port}/version`),
+        method: 'GET',
+        options: { rejectUnauthorized: false, headers: {} },
+        payload: undefined,
+        signal: new AbortController().signal,
+        opened: () => {},
+      }),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
