@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import type { HistoryEntry } from '../src/api/types.js';
 import { HISTORY_LIMIT } from '../src/controller/history.js';
-import { ApiServer, type KubeObject } from '../src/kube/api-server.js';
+import { ApiServer, isNotFound, type KubeObject } from '../src/kube/api-server.js';
 import { loadKubeConfig } from '../src/kube/kubeconfig.js';
 import { mergePatchBetween } from '../src/kube/patch.js';
 import { startControlPlane } from '../src/playground/control-plane.js';
@@ -71,8 +71,8 @@ export const statusCostBenchmark: Benchmark = {
       '| history entries | Rollout bytes | API server CPU ms per write | write p50/p99 ms |',
       '| --- | --- | --- | --- |',
     ];
+    const api = new ApiServer(loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }));
     try {
-      const api = new ApiServer(loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }));
       const crd = parse(await readFile('crds/rollout.yaml', 'utf8')) as KubeObject;
       await api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
         body: crd,
@@ -102,8 +102,8 @@ export const statusCostBenchmark: Benchmark = {
           `| ${length} | ${JSON.stringify(stored).length} | ${(cpuMs / WRITES).toFixed(2)} | ${percentile(timesMs, 50).toFixed(1)} / ${percentile(timesMs, 99).toFixed(1)} |`,
         );
       }
-      api.close();
     } finally {
+      api.close();
       await plane.stop();
       await rm(stateDir, { recursive: true, force: true });
     }
@@ -131,7 +131,8 @@ async function createWhenServed(api: ApiServer, name: string): Promise<KubeObjec
     try {
       return await api.request<KubeObject>('POST', ROLLOUTS, { body });
     } catch (error) {
-      if (attempt >= 50) throw error;
+      // 404 until the new CRD is served; anything else is a real failure.
+      if (!isNotFound(error) || attempt >= 50) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -47,8 +47,9 @@ export class UrgentFirst {
 
   private resumeAt(at: number, now: number): void {
     clearTimeout(this.timer);
+    // Not unref'd: routine requests held behind it are a caller's pending work, and a process
+    // with nothing else to wait on (a script, the CLI) would exit under them (code 13).
     this.timer = setTimeout(() => this.resume(), Math.max(0, at - now));
-    this.timer.unref();
   }
 
   private resume(): void {

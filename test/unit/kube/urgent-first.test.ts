@@ -57,4 +57,21 @@ describe('UrgentFirst', () => {
     await waiting;
     expect(sent).toBe(true);
   });
+
+  // The hold's timer was unref'd: a script whose routine request waited behind it exited
+  // with its work pending.
+  it('keeps the process alive while it holds routine requests', () => {
+    vi.useRealTimers();
+    const timers = () =>
+      process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const routine = new Turns(4);
+    const first = new UrgentFirst(routine, 200, 2_000);
+    const before = timers();
+    first.started();
+    first.ended();
+    expect(routine.paused).toBe(true);
+    expect(timers()).toBe(before + 1);
+    first.started();
+    first.ended();
+  });
 });
