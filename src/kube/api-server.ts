@@ -4,7 +4,7 @@ import { checkTimeout, LinkedAbort } from './abort.js';
 import { identityOf, sameIdentity, type TlsIdentity } from './tls-identity.js';
 import { Turns } from './turns.js';
 import { UrgentFirst } from './urgent-first.js';
-import { type Answer, UrgentRefused, UrgentSession } from './urgent-session.js';
+import { type Answer, UrgentNotSent, UrgentSession } from './urgent-session.js';
 
 /**
  * Where the API server is and what a request to it carries: fledge's Kubeconfig, or
@@ -301,9 +301,9 @@ export class ApiServer {
           },
         });
       } catch (error) {
-        // Refused HTTP/2 before anything was sent: the call goes over HTTP/1.1 instead, on
-        // the deadline it already started.
-        if (!(error instanceof UrgentRefused) || deadline.call.signal.aborted) throw error;
+        // Never sent (no HTTP/2 session connected): the call goes over HTTP/1.1 instead, on
+        // the deadline it already started, and fails there as HTTP/1.1 would.
+        if (!(error instanceof UrgentNotSent) || deadline.call.signal.aborted) throw error;
       }
     }
     const response = await this.send(outgoing, deadline, true, trace);

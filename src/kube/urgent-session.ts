@@ -42,11 +42,11 @@ export interface UrgentCall {
 }
 
 /**
- * The session was refused HTTP/2 (ALPN) before any of its streams was sent: the call may go
- * again over HTTP/1.1 without reaching the server twice.
+ * The call was never sent: its session never connected (refused HTTP/2, a dial that failed,
+ * a middlebox that resets HTTP/2). It may go over HTTP/1.1 without reaching the server twice.
  */
-export class UrgentRefused extends Error {
-  override readonly name = 'UrgentRefused';
+export class UrgentNotSent extends Error {
+  override readonly name = 'UrgentNotSent';
 }
 
 export interface LivenessOptions {
@@ -55,6 +55,9 @@ export interface LivenessOptions {
   /** A ping unanswered this long means the connection is dead: the session is dropped. */
   pingTimeoutMs: number;
 }
+
+/** Sessions in a row that answer nothing before the lane turns to HTTP/1.1. */
+const MUTE_SESSIONS = 3;
 
 /** As client-go checks its HTTP/2 connections: a ping after 30 s, 15 s for the answer. */
 const defaultLiveness: LivenessOptions = { pingEveryMs: 30_000, pingTimeoutMs: 15_000 };
@@ -81,7 +84,10 @@ export class UrgentSession {
   private refused = false;
   /** Streams in flight per session: a new session may take over while the old one's finish. */
   private readonly streams = new WeakMap<http2.ClientHttp2Session, number>();
-  private readonly refusedSessions = new WeakSet<http2.ClientHttp2Session>();
+  private readonly connected = new WeakSet<http2.ClientHttp2Session>();
+  private readonly answered = new WeakSet<http2.ClientHttp2Session>();
+  /** Sessions in a row that connected and closed without answering a single call. */
+  private mute = 0;
 
   constructor(private readonly liveness: LivenessOptions = defaultLiveness) {}
 
@@ -96,9 +102,9 @@ export class UrgentSession {
   }
 
   /**
-   * Sends one request as a stream of the session. Rejects with UrgentRefused when the server
-   * offered no HTTP/2 (nothing was sent; `sends` is false from now on), with the caller's
-   * abort, or when the stream or its session fails before the answer ended.
+   * Sends one request as a stream of the session. Rejects with UrgentNotSent when the session
+   * never connected (if the server refused HTTP/2, `sends` is false from now on), with the
+   * caller's abort, or when the stream or its session fails before the answer ended.
    */
   async request(call: UrgentCall): Promise<Answer> {
     const session = this.sessionFor(call.url, call.options);
@@ -106,11 +112,15 @@ export class UrgentSession {
       const stream = session.request(headersOf(call), { signal: call.signal });
       this.holdOpen(session, stream);
       call.opened();
-      return await answerOf(stream, call.payload);
+      const answer = await answerOf(stream, call.payload);
+      this.answered.add(session);
+      return answer;
     } catch (error) {
       if (refusesAlpn(error)) this.refuse(session);
-      if (this.refusedSessions.has(session)) {
-        throw new UrgentRefused('the API server refused HTTP/2', { cause: error });
+      if (!this.connected.has(session) && !call.signal.aborted) {
+        throw new UrgentNotSent('the urgent lane could not reach the API server over HTTP/2', {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -146,7 +156,10 @@ export class UrgentSession {
     session.once('connect', () => {
       // A server that chose no protocol would read the streams as HTTP/1.1 and fail them.
       if (session.alpnProtocol !== 'h2') this.refuse(session);
-      else session.setLocalWindowSize(WINDOW_BYTES);
+      else {
+        this.connected.add(session);
+        session.setLocalWindowSize(WINDOW_BYTES);
+      }
     });
     // A session's failure reaches its streams; listening keeps it from being an unhandled error.
     session.on('error', (error) => {
@@ -157,6 +170,12 @@ export class UrgentSession {
     session.once('close', () => {
       clearInterval(pinger);
       if (this.session === session) this.session = undefined;
+      // Something between us and the API server (a proxy) that takes HTTP/2 and then resets
+      // it would fail every rollback: after three such sessions the lane keeps to HTTP/1.1.
+      // Their calls may have been read, so they are not sent again.
+      if (!this.connected.has(session)) return;
+      this.mute = this.answered.has(session) ? 0 : this.mute + 1;
+      if (this.mute >= MUTE_SESSIONS) this.refused = true;
     });
     session.unref();
     this.session = session;
@@ -177,9 +196,7 @@ export class UrgentSession {
   }
 
   private refuse(session: http2.ClientHttp2Session): void {
-    if (this.refusedSessions.has(session)) return;
     this.refused = true;
-    this.refusedSessions.add(session);
     session.destroy();
   }
 }

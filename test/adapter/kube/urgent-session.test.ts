@@ -296,7 +296,7 @@ describe('a session whose connection dies silently', () => {
     }
   });
 
-  it('reports a refused dial with its own error', async () => {
+  it('says a call on a dial that failed was not sent, with the dial error as its cause', async () => {
     const closed = http2.createSecureServer(tls);
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
@@ -311,6 +311,48 @@ describe('a session whose connection dies silently', () => {
         signal: new AbortController().signal,
         opened: () => {},
       }),
-    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    ).rejects.toMatchObject({ name: 'UrgentNotSent', cause: { code: 'ECONNREFUSED' } });
+    // Sent again over HTTP/1.1 by the API client, it fails as HTTP/1.1 does.
+    const api = fakeClusterApi(`https://127.0.0.1:${port}`);
+    await expect(api.request('PATCH', '/x', { body: {}, urgent: true })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    api.close();
+  });
+});
+
+describe('a proxy that takes HTTP/2 and resets it', () => {
+  it('fails the calls it swallowed without sending them again, then keeps to HTTP/1.1', async () => {
+    const seen: string[] = [];
+    const server = https.createServer(
+      { ...tls, ALPNProtocols: ['h2', 'http/1.1'] },
+      (request, response) => {
+        seen.push(`${request.httpVersion} ${request.url}`);
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{}');
+      },
+    );
+    server.on('secureConnection', (socket) => {
+      if (socket.alpnProtocol === 'h2') socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const api = fakeClusterApi(`https://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        outcomes.push(
+          await api.request('PATCH', `/rollback-${i}`, { body: {}, urgent: true }).then(
+            () => 'answered',
+            () => 'failed',
+          ),
+        );
+      }
+      expect(outcomes).toEqual(['failed', 'failed', 'failed', 'answered']);
+      expect(seen).toEqual(['1.1 /rollback-3']);
+    } finally {
+      api.close();
+      server.close();
+      server.closeAllConnections();
+    }
   });
 });
