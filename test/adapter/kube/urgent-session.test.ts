@@ -6,7 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiServer, KubeApiError, KubeRequestAborted } from '../../../src/kube/api-server.js';
+import {
+  ApiServer,
+  type ClusterAccess,
+  KubeApiError,
+  KubeRequestAborted,
+} from '../../../src/kube/api-server.js';
 import { UrgentSession } from '../../../src/kube/urgent-session.js';
 import { fakeClusterApi } from '../../support/fake-api.js';
 import { startStallingProxy } from '../../support/stalling-proxy.js';
@@ -353,6 +358,84 @@ describe('a proxy that takes HTTP/2 and resets it', () => {
       api.close();
       server.close();
       server.closeAllConnections();
+    }
+  });
+});
+
+describe('credentials and headers on the HTTP/2 lane', () => {
+  it('sends what HTTP/1.1 sends, and tells the kubeconfig of a 401', async () => {
+    const seen: Array<{ version: string; url: string; headers: Record<string, unknown> }> = [];
+    const server = http2.createSecureServer({ ...tls, allowHTTP1: true }, (request, response) => {
+      seen.push({
+        version: request.httpVersion,
+        url: request.url,
+        headers: { ...request.headers },
+      });
+      request.resume();
+      request.on('end', () => {
+        const refused = request.url.includes('/revoked');
+        response.writeHead(refused ? 401 : 200, { 'content-type': 'application/json' });
+        response.end(
+          refused
+            ? JSON.stringify({ kind: 'Status', reason: 'Unauthorized', message: 'Unauthorized' })
+            : '{}',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    let rejected = 0;
+    const access: ClusterAccess = {
+      getCurrentCluster: () => ({
+        server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      }),
+      async applyToHTTPSOptions(options) {
+        options.rejectUnauthorized = false;
+        options.headers = {
+          ...options.headers,
+          Authorization: 'Bearer rotating-token',
+          'Impersonate-User': 'jane',
+          'Impersonate-Group': ['developers', 'oncall'],
+        };
+      },
+      credentialsRejected: () => {
+        rejected += 1;
+      },
+    };
+    const api = new ApiServer(access, 'fledge/test');
+    try {
+      const path = '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/web/status';
+      for (const urgent of [true, false]) {
+        await api.request('PATCH', path, {
+          query: { fieldManager: 'fledge', dryRun: 'All' },
+          body: { status: { phase: 'Failed' } },
+          contentType: 'application/merge-patch+json',
+          urgent,
+        });
+      }
+      const [overH2, overH1] = seen;
+      expect([overH2?.version, overH1?.version]).toEqual(['2.0', '1.1']);
+      for (const request of [overH2, overH1]) {
+        expect(request?.url).toBe(`${path}?fieldManager=fledge&dryRun=All`);
+        expect(request?.headers).toMatchObject({
+          authorization: 'Bearer rotating-token',
+          'impersonate-user': 'jane',
+          'content-type': 'application/merge-patch+json',
+          'content-length': String(JSON.stringify({ status: { phase: 'Failed' } }).length),
+          'user-agent': 'fledge/test',
+          accept: 'application/json',
+        });
+      }
+      // Node joins a repeated header's values on HTTP/1.1; HTTP/2 keeps them as sent.
+      expect(String(overH2?.headers['impersonate-group'])).toBe(
+        String(overH1?.headers['impersonate-group']),
+      );
+
+      const revoked = api.request('PATCH', '/revoked', { body: {}, urgent: true });
+      await expect(revoked).rejects.toMatchObject({ statusCode: 401, reason: 'Unauthorized' });
+      expect(rejected).toBe(1);
+    } finally {
+      api.close();
+      server.close();
     }
   });
 });
