@@ -1,15 +1,18 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import type { HistoryEntry } from '../src/api/types.js';
 import { HISTORY_LIMIT } from '../src/controller/history.js';
-import { ApiServer, isNotFound, type KubeObject } from '../src/kube/api-server.js';
+import { ApiServer, type KubeObject } from '../src/kube/api-server.js';
+import { typedKubeConfig } from '../src/kube/client.js';
 import { loadKubeConfig } from '../src/kube/kubeconfig.js';
 import { mergePatchBetween } from '../src/kube/patch.js';
 import { startControlPlane } from '../src/playground/control-plane.js';
+import { applyCrds } from '../src/playground/crds.js';
+import { packageRoot } from '../src/playground/paths.js';
 import { usage } from './controller.js';
 import type { Benchmark } from './run.js';
+import { quantile } from './scale-figures.js';
 
 /** Status writes per history length: enough for a steady figure, few enough for a minute. */
 const WRITES = Number(process.env.FLEDGE_STATUS_COST_WRITES) || 400;
@@ -47,10 +50,6 @@ function statusWith(length: number, write: number): Record<string, unknown> {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 /**
  * The API server's own cost of one Rollout status write, by the length of its history: each
  * write is a merge patch of what changed, as the status writer sends it, and the history is
@@ -73,15 +72,14 @@ export const statusCostBenchmark: Benchmark = {
     ];
     const api = new ApiServer(loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }));
     try {
-      const crd = parse(await readFile('crds/rollout.yaml', 'utf8')) as KubeObject;
-      await api.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-        body: crd,
-      });
+      await applyCrds(typedKubeConfig(plane.kubeconfigPath), [
+        path.join(packageRoot(), 'crds', 'rollout.yaml'),
+      ]);
       const apiserverPid = plane.processes.find((p) => p.name === 'kube-apiserver')?.current.pid;
       if (!apiserverPid) throw new Error('status-cost: no kube-apiserver process');
       for (const length of LENGTHS) {
         const name = `history-${length}`;
-        const rollout = await createWhenServed(api, name);
+        const rollout = await create(api, name);
         let status: Record<string, unknown> = {};
         const timesMs: number[] = [];
         const before = usage(apiserverPid).cpuMs;
@@ -97,9 +95,8 @@ export const statusCostBenchmark: Benchmark = {
           status = next;
         }
         const cpuMs = usage(apiserverPid).cpuMs - before;
-        timesMs.sort((a, b) => a - b);
         lines.push(
-          `| ${length} | ${JSON.stringify(stored).length} | ${(cpuMs / WRITES).toFixed(2)} | ${percentile(timesMs, 50).toFixed(1)} / ${percentile(timesMs, 99).toFixed(1)} |`,
+          `| ${length} | ${JSON.stringify(stored).length} | ${(cpuMs / WRITES).toFixed(2)} | ${quantile(0.5, timesMs)?.toFixed(1)} / ${quantile(0.99, timesMs)?.toFixed(1)} |`,
         );
       }
     } finally {
@@ -115,25 +112,18 @@ export const statusCostBenchmark: Benchmark = {
   },
 };
 
-/** Creates a Rollout once its CRD is served (a new CRD takes a moment). */
-async function createWhenServed(api: ApiServer, name: string): Promise<KubeObject> {
-  const body = {
-    apiVersion: 'fledge.dev/v1alpha1',
-    kind: 'Rollout',
-    metadata: { name },
-    spec: {
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' },
-      service: { port: 8080 },
-      analysis: { interval: '10s', threshold: 2, stepWeight: 10, maxWeight: 50 },
+/** A Rollout to write the status of; nothing acts on it (no controller runs). */
+function create(api: ApiServer, name: string): Promise<KubeObject> {
+  return api.request<KubeObject>('POST', ROLLOUTS, {
+    body: {
+      apiVersion: 'fledge.dev/v1alpha1',
+      kind: 'Rollout',
+      metadata: { name },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' },
+        service: { port: 8080 },
+        analysis: { interval: '10s', threshold: 2, stepWeight: 10, maxWeight: 50 },
+      },
     },
-  };
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await api.request<KubeObject>('POST', ROLLOUTS, { body });
-    } catch (error) {
-      // 404 until the new CRD is served; anything else is a real failure.
-      if (!isNotFound(error) || attempt >= 50) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  });
 }

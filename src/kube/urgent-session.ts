@@ -84,7 +84,6 @@ export class UrgentSession {
   private refused = false;
   /** Streams in flight per session: a new session may take over while the old one's finish. */
   private readonly streams = new WeakMap<http2.ClientHttp2Session, number>();
-  private readonly connected = new WeakSet<http2.ClientHttp2Session>();
   private readonly answered = new WeakSet<http2.ClientHttp2Session>();
   /** Sessions in a row that connected and closed without answering a single call. */
   private mute = 0;
@@ -117,7 +116,7 @@ export class UrgentSession {
       return answer;
     } catch (error) {
       if (refusesAlpn(error)) this.refuse(session);
-      if (!this.connected.has(session) && !call.signal.aborted) {
+      if (!connected(session) && !call.signal.aborted) {
         throw new UrgentNotSent('the urgent lane could not reach the API server over HTTP/2', {
           cause: error,
         });
@@ -156,10 +155,7 @@ export class UrgentSession {
     session.once('connect', () => {
       // A server that chose no protocol would read the streams as HTTP/1.1 and fail them.
       if (session.alpnProtocol !== 'h2') this.refuse(session);
-      else {
-        this.connected.add(session);
-        session.setLocalWindowSize(WINDOW_BYTES);
-      }
+      else session.setLocalWindowSize(WINDOW_BYTES);
     });
     // A session's failure reaches its streams; listening keeps it from being an unhandled error.
     session.on('error', (error) => {
@@ -173,7 +169,7 @@ export class UrgentSession {
       // Something between us and the API server (a proxy) that takes HTTP/2 and then resets
       // it would fail every rollback: after three such sessions the lane keeps to HTTP/1.1.
       // Their calls may have been read, so they are not sent again.
-      if (!this.connected.has(session)) return;
+      if (!connected(session)) return;
       this.mute = this.answered.has(session) ? 0 : this.mute + 1;
       if (this.mute >= MUTE_SESSIONS) this.refused = true;
     });
@@ -205,6 +201,9 @@ export class UrgentSession {
 const refusesAlpn = (error: unknown): boolean =>
   (error as NodeJS.ErrnoException | undefined)?.code ===
   'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL';
+
+/** The session got as far as HTTP/2 (Node keeps the protocol once chosen, after close too). */
+const connected = (session: http2.ClientHttp2Session): boolean => session.alpnProtocol === 'h2';
 
 /** A session still dialling would fail the streams waiting on it if closed now. */
 function closeWhenConnected(session: http2.ClientHttp2Session): void {

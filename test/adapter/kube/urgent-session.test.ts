@@ -11,6 +11,7 @@ import {
   type ClusterAccess,
   KubeApiError,
   KubeRequestAborted,
+  type RequestOptions,
 } from '../../../src/kube/api-server.js';
 import { UrgentSession } from '../../../src/kube/urgent-session.js';
 import { fakeClusterApi } from '../../support/fake-api.js';
@@ -34,6 +35,25 @@ beforeAll(() => {
 }, 30_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A Rollout's status path in namespace prod. */
+const statusOf = (name: string) =>
+  `/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/${name}/status`;
+
+/** A rollback's deciding status write, on the urgent lane. */
+const urgentStatus = (api: ApiServer, name: string, options: RequestOptions = {}) =>
+  api.request('PATCH', statusOf(name), { body: {}, urgent: true, ...options });
+
+/** GET /version straight on an UrgentSession, skipping the API client. */
+const versionOn = (lane: UrgentSession, origin: string) =>
+  lane.request({
+    url: new URL(`${origin}/version`),
+    method: 'GET',
+    options: { rejectUnauthorized: false, headers: {} },
+    payload: undefined,
+    signal: new AbortController().signal,
+    opened: () => {},
+  });
 
 /** What a local server saw of one request. */
 interface Seen {
@@ -160,49 +180,23 @@ describe('the urgent lane over HTTP/2', () => {
 
   it('keeps the connection for the next rollback', async () => {
     const before = local.sessions();
-    await api.request('PATCH', '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/web/status', {
-      body: {},
-      urgent: true,
-    });
+    await urgentStatus(api, 'web');
     expect(local.sessions()).toBe(before);
   });
 
   it("reports the server's refusal as it does over HTTP/1.1", async () => {
-    const refused = api.request(
-      'PATCH',
-      '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/conflict/status',
-      {
-        body: {},
-        urgent: true,
-      },
-    );
+    const refused = urgentStatus(api, 'conflict');
     await expect(refused).rejects.toBeInstanceOf(KubeApiError);
     await expect(refused).rejects.toMatchObject({ statusCode: 409, reason: 'Conflict' });
   });
 
   it('gives up a held urgent write at its timeout, and on its caller signal', async () => {
-    const timedOut = api.request(
-      'PATCH',
-      '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/held-slow/status',
-      {
-        body: {},
-        urgent: true,
-        timeoutMs: 200,
-      },
-    );
+    const timedOut = urgentStatus(api, 'held-slow', { timeoutMs: 200 });
     await expect(timedOut).rejects.toBeInstanceOf(KubeRequestAborted);
     await expect(timedOut).rejects.toMatchObject({ timedOut: true });
 
     const caller = new AbortController();
-    const aborted = api.request(
-      'PATCH',
-      '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/held-cancelled/status',
-      {
-        body: {},
-        urgent: true,
-        signal: caller.signal,
-      },
-    );
+    const aborted = urgentStatus(api, 'held-cancelled', { signal: caller.signal });
     await expect.poll(() => local.seen.some((r) => r.path.includes('held-cancelled'))).toBe(true);
     caller.abort(new Error('lost the lease'));
     await expect(aborted).rejects.toBeInstanceOf(KubeRequestAborted);
@@ -217,14 +211,7 @@ describe('the urgent lane over HTTP/2', () => {
   // taken for a whole answer (a JSON error on half a Rollout, or "empty response").
   it('fails a call whose connection goes mid-answer, and the next call dials again', async () => {
     const before = local.sessions();
-    const dropped = api.request(
-      'PATCH',
-      '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/drop/status',
-      {
-        body: {},
-        urgent: true,
-      },
-    );
+    const dropped = urgentStatus(api, 'drop');
     await expect(dropped).rejects.toThrow(
       /closed before the answer ended|ECONNRESET|GOAWAY|session/i,
     );
@@ -243,17 +230,8 @@ describe('the urgent lane to a server that speaks only HTTP/1.1', () => {
       const local = await serve(speaks);
       try {
         for (const name of ['first', 'second']) {
-          await expect(
-            local.api.request(
-              'PATCH',
-              `/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/${name}/status`,
-              {
-                body: {},
-                urgent: true,
-              },
-            ),
-          ).resolves.toEqual({
-            path: `/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/${name}/status`,
+          await expect(urgentStatus(local.api, name)).resolves.toEqual({
+            path: statusOf(name),
           });
         }
         expect(local.seen.map((request) => request.version)).toEqual(['1.1', '1.1']);
@@ -276,15 +254,7 @@ describe('a session whose connection dies silently', () => {
       port: (server.address() as AddressInfo).port,
     });
     const lane = new UrgentSession({ pingEveryMs: 100, pingTimeoutMs: 200 });
-    const call = () =>
-      lane.request({
-        url: new URL(`https://${proxy.address}/version`),
-        method: 'GET',
-        options: { rejectUnauthorized: false, headers: {} },
-        payload: undefined,
-        signal: new AbortController().signal,
-        opened: () => {},
-      });
+    const call = () => versionOn(lane, `https://${proxy.address}`);
     try {
       await expect(call()).resolves.toEqual({ status: 200, body: '{}' });
       expect(proxy.accepted).toBe(1);
@@ -307,16 +277,10 @@ describe('a session whose connection dies silently', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
     const lane = new UrgentSession();
-    await expect(
-      lane.request({
-        url: new URL(`https://127.0.0.1:${port}/version`),
-        method: 'GET',
-        options: { rejectUnauthorized: false, headers: {} },
-        payload: undefined,
-        signal: new AbortController().signal,
-        opened: () => {},
-      }),
-    ).rejects.toMatchObject({ name: 'UrgentNotSent', cause: { code: 'ECONNREFUSED' } });
+    await expect(versionOn(lane, `https://127.0.0.1:${port}`)).rejects.toMatchObject({
+      name: 'UrgentNotSent',
+      cause: { code: 'ECONNREFUSED' },
+    });
     // Sent again over HTTP/1.1 by the API client, it fails as HTTP/1.1 does.
     const api = fakeClusterApi(`https://127.0.0.1:${port}`);
     await expect(api.request('PATCH', '/x', { body: {}, urgent: true })).rejects.toMatchObject({
@@ -403,7 +367,7 @@ describe('credentials and headers on the HTTP/2 lane', () => {
     };
     const api = new ApiServer(access, 'fledge/test');
     try {
-      const path = '/apis/fledge.dev/v1alpha1/namespaces/prod/rollouts/web/status';
+      const path = statusOf('web');
       for (const urgent of [true, false]) {
         await api.request('PATCH', path, {
           query: { fieldManager: 'fledge', dryRun: 'All' },
