@@ -143,6 +143,24 @@ describe('RolloutRunner', () => {
     await runner.stop();
   });
 
+  it("writes the next release's history without the last release's passing analyses", async () => {
+    const { runner, statuses } = await started(fakeEffects([], () => true));
+    runner.revisionSeen('rev2');
+    await vi.advanceTimersByTimeAsync(10_000);
+    await runner.flushed();
+    const first = statuses.at(-1)?.history ?? [];
+    runner.revisionSeen('rev3');
+    await vi.advanceTimersByTimeAsync(10_000);
+    await runner.flushed();
+    expect(runner.phase).toBe('Succeeded');
+    const history = statuses.at(-1)?.history ?? [];
+    const kept = history.filter((entry) => entry.revision !== 'rev3');
+    expect(kept).toEqual(first.filter((entry) => entry.reason !== 'Analysis'));
+    expect(kept.map((entry) => entry.reason)).toContain('Succeeded');
+    expect(history.filter((entry) => entry.reason === 'Analysis')).toHaveLength(3);
+    await runner.stop();
+  });
+
   it('refuses a promote in a phase that does not allow it, with an Event and a history entry', async () => {
     const { runner, decisions, statuses } = await started(fakeEffects([], () => true));
     expect(runner.act('promote')).toBe(false);
