@@ -5,16 +5,17 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CoreV1Api,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
-  PatchStrategy,
   Watch,
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { readAuditFacts } from '../chaos/audit-log.js';
+import { ApiServer, type KubeObject } from '../src/kube/api-server.js';
+import { loadKubeConfig } from '../src/kube/kubeconfig.js';
+import { knownTypes, ResourceClient, resourcePath } from '../src/kube/resources.js';
 import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';
 import { freePort } from '../src/playground/ports.js';
@@ -207,32 +208,20 @@ class ApiView {
  * Makes the canary pods of a Rollout answer half their requests with 500 from now on (the
  * lite exporter reads the annotation), as a release that fails under real traffic would.
  */
-async function breakCanary(kc: KubeConfig, objects: KubernetesObjectApi, name: string) {
+async function breakCanary(api: ApiServer, name: string) {
   // resourceVersion 0: from the API server's watch cache. Without it each list reads every
   // pod of the namespace from etcd, and 32 at once while 1,000 rollouts progress once took
   // over the API server's 60 s.
-  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({
-    namespace: NAMESPACE,
-    labelSelector: `app=${name}`,
-    resourceVersion: '0',
-  });
-  for (const pod of pods.items) {
-    await objects.patch(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: pod.metadata?.name ?? '',
-          namespace: NAMESPACE,
-          annotations: { [ERROR_RATE_ANNOTATION]: '0.5' },
-        },
-      },
-      undefined,
-      undefined,
-      'fledge-bench',
-      undefined,
-      PatchStrategy.MergePatch,
-    );
+  const pods = new ResourceClient(api, knownTypes.pods);
+  const { items } = await api.request<{ items: KubeObject[] }>(
+    'GET',
+    resourcePath(knownTypes.pods, NAMESPACE),
+    { query: { labelSelector: `app=${name}`, resourceVersion: '0' } },
+  );
+  for (const pod of items) {
+    await pods.mergePatch(NAMESPACE, pod.metadata?.name ?? '', {
+      metadata: { annotations: { [ERROR_RATE_ANNOTATION]: '0.5' } },
+    });
   }
 }
 
@@ -457,6 +446,7 @@ async function runSize(
   const kc = new KubeConfig();
   kc.loadFromFile(playground.kubeconfigPath);
   const objects = KubernetesObjectApi.makeApiClient(kc);
+  const api = new ApiServer(loadKubeConfig({ kubeconfigPath: playground.kubeconfigPath }));
   const faulty = new Set(faultyNames);
   const view = new ApiView(kc);
   // The API server's /metrics is some MiB at this size: a generous buffer.
@@ -527,24 +517,20 @@ async function runSize(
     if (mode === 'at rest') {
       await sleep(REST_MS);
     } else {
-      const changes = Array.from({ length: rollouts }, (_, i) => {
-        const container = { name: 'app', image: 'fledge/demo:2.0.0' };
-        return {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name: `app-${i}`, namespace: NAMESPACE },
-          spec: { template: { spec: { containers: [container] } } },
-        } as KubernetesObject;
-      });
-      await inPool(changes, CREATE_CONCURRENCY, (change) =>
-        objects.patch(
-          change,
-          undefined,
-          undefined,
-          'fledge-bench',
-          undefined,
-          PatchStrategy.StrategicMergePatch,
-        ),
+      // On fledge's API client, which keeps its connections: client-node's opens one (a TLS
+      // handshake on the API server) per call, and these 1,000 go out as the run starts.
+      await inPool(
+        Array.from({ length: rollouts }, (_, i) => `app-${i}`),
+        CREATE_CONCURRENCY,
+        (name) =>
+          api.request('PATCH', resourcePath(knownTypes.deployments, NAMESPACE, name), {
+            body: {
+              spec: {
+                template: { spec: { containers: [{ name: 'app', image: 'fledge/demo:2.0.0' }] } },
+              },
+            },
+            contentType: 'application/strategic-merge-patch+json',
+          }),
       );
       const finished = () => view.count((r) => r.phase === 'Succeeded' || r.phase === 'Failed');
       const broken = new Set<string>();
@@ -563,7 +549,7 @@ async function runSize(
             !broken.has(name) && (view.rollouts.get(name)?.canaryWeight ?? 0) >= FAULT_AT_WEIGHT,
         );
         for (const name of due) broken.add(name);
-        await inPool(due, CREATE_CONCURRENCY, (name) => breakCanary(kc, objects, name));
+        await inPool(due, CREATE_CONCURRENCY, (name) => breakCanary(api, name));
         await sleep(250);
       }
     }
@@ -695,6 +681,7 @@ async function runSize(
   } finally {
     clearInterval(sampler);
     view.stop();
+    api.close();
     await controller?.stop();
     await playground.stop();
     await rm(playground.stateDir, { recursive: true, force: true });

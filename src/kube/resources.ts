@@ -47,6 +47,7 @@ export const knownTypes = {
   secrets: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
   services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   pods: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
+  nodes: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false },
   events: { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
   namespaces: {
     group: '',

@@ -1,8 +1,7 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ApiServer, statusCodeOf } from '../../kube/api-server.js';
-import { mergePatchOptions } from '../../kube/client.js';
-import { knownTypes } from '../../kube/resources.js';
+import { knownTypes, ResourceClient, resourcePath } from '../../kube/resources.js';
 import { startSimulatorWatch } from '../simulator-watch.js';
 import { behaviourFromEnv } from './app-behaviour.js';
 import { nodeObject, nodeStatus } from './node.js';
@@ -35,8 +34,6 @@ interface PodRuntime {
   readyTimer?: NodeJS.Timeout;
 }
 
-const mergePatch = mergePatchOptions();
-
 /** How often the Node's status is posted again. */
 const heartbeatMs = 10_000;
 /** How long a deleted pod may finish requests in flight. */
@@ -55,20 +52,27 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
   const logger = options.logger.child({ component: 'kubelet', node: nodeName });
   const kc = new KubeConfig();
   kc.loadFromFile(options.kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
+  // fledge's API client, not client-node's typed one: that opens a connection (a TLS
+  // handshake on both sides) for every call, where a kubelet keeps its connection. At 1,000
+  // progressing Rollouts that was a handshake per pod write, on the cores the API server shares.
+  const api = new ApiServer(kc);
+  const nodes = new ResourceClient(api, knownTypes.nodes);
+  const podApi = new ResourceClient(api, knownTypes.pods);
   const addresses = new PodAddressPool(options.podAddressPrefix ?? '127.1', Math.random() * 65_024);
   const running = new Map<string, PodRuntime>();
   const chains = new Map<string, Promise<void>>();
 
   const since = new Date().toISOString();
   async function postNodeStatus() {
-    await core.patchNodeStatus(
-      { name: nodeName, body: nodeStatus(new Date().toISOString(), since) },
-      mergePatch,
+    await nodes.mergePatch(
+      undefined,
+      nodeName,
+      nodeStatus(new Date().toISOString(), since),
+      'status',
     );
   }
   try {
-    await core.createNode({ body: nodeObject(nodeName) });
+    await nodes.create(nodeObject(nodeName));
   } catch (err) {
     if (statusCodeOf(err) !== 409) throw err;
   }
@@ -94,7 +98,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
       now: new Date().toISOString(),
     });
     try {
-      await core.patchNamespacedPodStatus({ name, namespace, body }, mergePatch);
+      await podApi.mergePatch(namespace, name, body, 'status');
     } catch (err) {
       if (statusCodeOf(err) !== 404) throw err;
     }
@@ -178,10 +182,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
         await stopRuntime(key, current);
       }
       try {
-        await core.deleteNamespacedPod({
-          name,
-          namespace,
-          gracePeriodSeconds: 0,
+        await api.request('DELETE', resourcePath(knownTypes.pods, namespace, name), {
           body: { gracePeriodSeconds: 0, preconditions: { uid } },
         });
         logger.info({ pod: key }, 'pod deleted');
@@ -193,9 +194,10 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
     if (!pod.spec?.nodeName) {
       try {
-        await core.createNamespacedBinding({
-          namespace,
+        await api.request('POST', resourcePath(knownTypes.pods, namespace, name, 'binding'), {
           body: {
+            apiVersion: 'v1',
+            kind: 'Binding',
             metadata: { name, namespace },
             target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
           },
@@ -223,7 +225,6 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     const { namespace = '', name = '' } = pod.metadata ?? {};
     enqueue(`${namespace}/${name}`, () => reconcile(namespace, name));
   };
-  const api = new ApiServer(kc);
   const { watcher: pods, synced } = startSimulatorWatch<SimPod>(
     api,
     knownTypes.pods,
