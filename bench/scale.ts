@@ -581,7 +581,14 @@ async function runSize(
     );
     if (faulty.size > 0) {
       notes.push(
-        `${rollouts} ${mode}: fail->w0 from the API server's audit log: from the first of the rollback's two writes received (its deciding status, its weight write) to weight 0 stored p50/p99 ${medianAndTail(rollbackMs)} ms; the API server on the weight write ${medianAndTail(timed.map((t) => t.routeWriteMs))} ms, on the deciding status ${medianAndTail(timed.map((t) => t.statusWriteMs))} ms; the weight write received after the deciding status by ${medianAndTail(timed.map((t) => t.apartMs))} ms; at most ${mostAtOnce(timed)} rollbacks in flight at the API server at once; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
+        `${rollouts} ${mode}: fail->w0 from the API server's audit log: from the first of the rollback's two writes received (its deciding status, its weight write) to weight 0 stored p50/p99 ${medianAndTail(rollbackMs)} ms; the API server on the weight write ${medianAndTail(timed.map((t) => t.routeWriteMs))} ms, on the deciding status ${medianAndTail(timed.map((t) => t.statusWriteMs))} ms; the weight write received after the deciding status by ${medianAndTail(timed.map((t) => t.apartMs))} ms; at most ${mostAtOnce(timed)} rollbacks in flight at the API server at once; each, slowest first (to pool runs: with 50 rollbacks p99 is the slowest): ${[
+          ...rollbackMs,
+        ]
+          .sort((a, b) => b - a)
+          .map(Math.round)
+          .join(
+            ' ',
+          )} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
       );
     }
     notes.push(...latencyNotes(`${rollouts} ${mode}`, before, after, serverBefore, serverAfter));
