@@ -13,7 +13,7 @@ import {
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { readAuditFacts } from '../chaos/audit-log.js';
-import { ApiServer, type KubeObject } from '../src/kube/api-server.js';
+import { ApiServer } from '../src/kube/api-server.js';
 import { loadKubeConfig } from '../src/kube/kubeconfig.js';
 import { knownTypes, ResourceClient, resourcePath } from '../src/kube/resources.js';
 import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
@@ -213,11 +213,10 @@ async function breakCanary(api: ApiServer, name: string) {
   // pod of the namespace from etcd, and 32 at once while 1,000 rollouts progress once took
   // over the API server's 60 s.
   const pods = new ResourceClient(api, knownTypes.pods);
-  const { items } = await api.request<{ items: KubeObject[] }>(
-    'GET',
-    resourcePath(knownTypes.pods, NAMESPACE),
-    { query: { labelSelector: `app=${name}`, resourceVersion: '0' } },
-  );
+  const { items } = await pods.list(NAMESPACE, {
+    labelSelector: `app=${name}`,
+    resourceVersion: '0',
+  });
   for (const pod of items) {
     await pods.mergePatch(NAMESPACE, pod.metadata?.name ?? '', {
       metadata: { annotations: { [ERROR_RATE_ANNOTATION]: '0.5' } },
@@ -446,7 +445,10 @@ async function runSize(
   const kc = new KubeConfig();
   kc.loadFromFile(playground.kubeconfigPath);
   const objects = KubernetesObjectApi.makeApiClient(kc);
-  const api = new ApiServer(loadKubeConfig({ kubeconfigPath: playground.kubeconfigPath }));
+  const api = new ApiServer(
+    loadKubeConfig({ kubeconfigPath: playground.kubeconfigPath }),
+    'fledge-bench',
+  );
   const faulty = new Set(faultyNames);
   const view = new ApiView(kc);
   // The API server's /metrics is some MiB at this size: a generous buffer.

@@ -5,6 +5,14 @@ import type { Decision } from './decisions.js';
 
 /** Entries kept in `status.history` (the CRD's maxItems): the oldest go first. */
 export const HISTORY_LIMIT = 64;
+/**
+ * Entries kept of the releases before the current one: their decisions (why each was promoted
+ * or rolled back, a failed check with its values), not their analysis intervals. Each status
+ * write costs the API server in proportion to the size of the Rollout (docs/scale.md, "History
+ * at steady state"), so a Rollout that has released many times must not carry every interval
+ * of its past releases into every write of the next one.
+ */
+export const EARLIER_DECISIONS_LIMIT = 16;
 const MESSAGE_LIMIT = 512;
 
 const clip = (text: string): string =>
@@ -77,18 +85,10 @@ export function historyBetween(
 }
 
 /**
- * Entries kept of the releases before the current one: their decisions (why each was
- * promoted or rolled back), not their passing analysis intervals. Each status write costs the
- * API server by the size of the Rollout (`npm run bench -- status-cost`: 9.1 ms of CPU with
- * 16 entries, 23.9 ms with 64), so a Rollout that has released many times must not carry
- * every interval of its past releases into every write of the next one.
- */
-export const EARLIER_RELEASES_LIMIT = 16;
-
-/**
  * `history` with `entries` appended, at most HISTORY_LIMIT long: the current release (the
  * newest entries that share the last entry's revision) whole, and before it at most
- * EARLIER_RELEASES_LIMIT of the earlier releases' entries, without their `Analysis` intervals.
+ * EARLIER_DECISIONS_LIMIT of the earlier releases' entries, without their `Analysis` intervals.
+ * Appending nothing to its own answer changes nothing, so an unchanged history writes no status.
  */
 export function appendHistory(
   history: readonly HistoryEntry[] | undefined,
@@ -101,6 +101,6 @@ export function appendHistory(
   const earlier = all
     .slice(0, start)
     .filter((entry) => entry.reason !== 'Analysis')
-    .slice(-EARLIER_RELEASES_LIMIT);
+    .slice(-EARLIER_DECISIONS_LIMIT);
   return [...earlier, ...all.slice(start)].slice(-HISTORY_LIMIT);
 }

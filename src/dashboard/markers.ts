@@ -119,8 +119,8 @@ const POINT_ONLY_REASONS = new Set(['Analysis']);
 
 /**
  * The marks of a timeline: every history entry but plain analysis intervals, and the Events
- * history does not hold (gates, webhooks, drift, refusals, or decisions older than its 64
- * entries), oldest first.
+ * history does not hold (gates, webhooks, drift, refusals, or decisions it no longer keeps),
+ * oldest first.
  */
 export function mergeMarkers(
   history: readonly HistoryEntry[],

@@ -44,7 +44,7 @@ export interface Timeline {
   eventsOmitted: number;
 }
 
-/** Events beyond this many are left out, oldest first; history holds at most 64 entries. */
+/** Events beyond this many are left out, oldest first (history keeps at most HISTORY_LIMIT). */
 export const MAX_EVENTS = 200;
 /** The axis of a rollout with nothing recorded yet. */
 const EMPTY_SPAN_MS = 10 * 60_000;
@@ -52,7 +52,7 @@ const EMPTY_SPAN_MS = 10 * 60_000;
 /**
  * A rollout's timeline from what the cluster keeps: status.history (decisions and analysis
  * intervals, in etcd, so it survives restarts), the rollout's Events (decisions history does
- * not hold: gates, webhooks, drift, refusals, or anything older than history's 64 entries),
+ * not hold: gates, webhooks, drift, refusals, or decisions history no longer keeps),
  * and the current status.
  */
 export function timelineOf(

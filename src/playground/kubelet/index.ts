@@ -55,7 +55,7 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
   // fledge's API client, not client-node's typed one: that opens a connection (a TLS
   // handshake on both sides) for every call, where a kubelet keeps its connection. At 1,000
   // progressing Rollouts that was a handshake per pod write, on the cores the API server shares.
-  const api = new ApiServer(kc);
+  const api = new ApiServer(kc, 'fledge-playground-kubelet');
   const nodes = new ResourceClient(api, knownTypes.nodes);
   const podApi = new ResourceClient(api, knownTypes.pods);
   const addresses = new PodAddressPool(options.podAddressPrefix ?? '127.1', Math.random() * 65_024);
@@ -238,9 +238,10 @@ export async function startKubeletSim(options: KubeletSimOptions): Promise<Kubel
     async stop() {
       clearInterval(heartbeat);
       await pods.stop();
-      api.close();
       await Promise.all([...chains.values()]);
       await Promise.all([...running].map(([key, runtime]) => stopRuntime(key, runtime)));
+      // Last: the pods' writes above go through it.
+      api.close();
     },
   };
 }

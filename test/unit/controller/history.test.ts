@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../../src/api/types.js';
 import {
   appendHistory,
-  EARLIER_RELEASES_LIMIT,
+  EARLIER_DECISIONS_LIMIT,
   HISTORY_LIMIT,
 } from '../../../src/controller/history.js';
 
@@ -61,11 +61,11 @@ describe('appendHistory', () => {
     expect(history[3]?.analysis).toHaveLength(1);
   });
 
-  it('keeps at most EARLIER_RELEASES_LIMIT entries of earlier releases, the newest', () => {
+  it('keeps at most EARLIER_DECISIONS_LIMIT entries of earlier releases, the newest', () => {
     const earlier = [release('r1', 10), release('r2', 10), release('r3', 10)];
     const history = appendAll(...earlier, release('r4', 2));
     const before = history.filter((e) => e.revision !== 'r4');
-    expect(before).toHaveLength(EARLIER_RELEASES_LIMIT);
+    expect(before).toHaveLength(EARLIER_DECISIONS_LIMIT);
     expect(before.at(-1)).toEqual(earlier[2]?.at(-1));
     expect(before.every((e) => e.reason !== 'Analysis')).toBe(true);
     expect(history.filter((e) => e.revision === 'r4')).toHaveLength(5);
@@ -76,6 +76,27 @@ describe('appendHistory', () => {
     const history = appendAll(long);
     expect(history).toHaveLength(HISTORY_LIMIT);
     expect(history.at(-1)).toEqual(long.at(-1));
+  });
+
+  it('reshapes a history an older controller wrote (64 entries of any release) once', () => {
+    const older = [release('r1', 10), release('r2', 10), release('r3', 10)].flat().slice(-64);
+    const reshaped = appendHistory(older, []);
+    expect(reshaped.filter((e) => e.revision === 'r3')).toEqual(
+      older.filter((e) => e.revision === 'r3'),
+    );
+    expect(reshaped.filter((e) => e.revision !== 'r3')).toHaveLength(EARLIER_DECISIONS_LIMIT);
+    expect(appendHistory(reshaped, [])).toEqual(reshaped);
+  });
+
+  it('changes nothing when nothing is appended to its own answer', () => {
+    for (const history of [
+      [],
+      appendAll(release('r1', 3)),
+      appendAll(release('r1', 10), release('r2', 2), release('r1', 1)),
+      appendAll(release('r1', HISTORY_LIMIT)),
+    ]) {
+      expect(appendHistory(history, [])).toEqual(history);
+    }
   });
 
   it('takes only the newest run of a revision as the current release, in order', () => {
