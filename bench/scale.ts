@@ -14,7 +14,6 @@ import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { readAuditFacts } from '../chaos/audit-log.js';
 import { ApiServer } from '../src/kube/api-server.js';
-import { loadKubeConfig } from '../src/kube/kubeconfig.js';
 import { knownTypes, ResourceClient, resourcePath } from '../src/kube/resources.js';
 import { ERROR_RATE_ANNOTATION } from '../src/playground/lite/pods.js';
 import { type Playground, startPlayground } from '../src/playground/playground.js';
@@ -203,6 +202,13 @@ class ApiView {
     for (const abort of this.aborts) abort.abort();
   }
 }
+
+/** Milliseconds, rounded, slowest first: what a reader pools across runs. */
+const slowestFirst = (ms: readonly number[]): string =>
+  [...ms]
+    .sort((a, b) => b - a)
+    .map(Math.round)
+    .join(' ');
 
 /**
  * Makes the canary pods of a Rollout answer half their requests with 500 from now on (the
@@ -445,10 +451,7 @@ async function runSize(
   const kc = new KubeConfig();
   kc.loadFromFile(playground.kubeconfigPath);
   const objects = KubernetesObjectApi.makeApiClient(kc);
-  const api = new ApiServer(
-    loadKubeConfig({ kubeconfigPath: playground.kubeconfigPath }),
-    'fledge-bench',
-  );
+  const api = new ApiServer(kc, 'fledge-bench');
   const faulty = new Set(faultyNames);
   const view = new ApiView(kc);
   // The API server's /metrics is some MiB at this size: a generous buffer.
@@ -583,14 +586,7 @@ async function runSize(
     );
     if (faulty.size > 0) {
       notes.push(
-        `${rollouts} ${mode}: fail->w0 from the API server's audit log: from the first of the rollback's two writes received (its deciding status, its weight write) to weight 0 stored p50/p99 ${medianAndTail(rollbackMs)} ms; the API server on the weight write ${medianAndTail(timed.map((t) => t.routeWriteMs))} ms, on the deciding status ${medianAndTail(timed.map((t) => t.statusWriteMs))} ms; the weight write received after the deciding status by ${medianAndTail(timed.map((t) => t.apartMs))} ms; at most ${mostAtOnce(timed)} rollbacks in flight at the API server at once; each, slowest first (to pool runs: with 50 rollbacks p99 is the slowest): ${[
-          ...rollbackMs,
-        ]
-          .sort((a, b) => b - a)
-          .map(Math.round)
-          .join(
-            ' ',
-          )} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
+        `${rollouts} ${mode}: fail->w0 from the API server's audit log: from the first of the rollback's two writes received (its deciding status, its weight write) to weight 0 stored p50/p99 ${medianAndTail(rollbackMs)} ms; the API server on the weight write ${medianAndTail(timed.map((t) => t.routeWriteMs))} ms, on the deciding status ${medianAndTail(timed.map((t) => t.statusWriteMs))} ms; the weight write received after the deciding status by ${medianAndTail(timed.map((t) => t.apartMs))} ms; at most ${mostAtOnce(timed)} rollbacks in flight at the API server at once; each, slowest first (for pooling runs: under 100 rollbacks a run's p99 is its slowest): ${slowestFirst(rollbackMs)} ms; without a figure: ${rollbacks.unobserved.join('; ') || 'none'}; the bench's Rollout watch was reopened ${view.reopened} times`,
       );
     }
     notes.push(...latencyNotes(`${rollouts} ${mode}`, before, after, serverBefore, serverAfter));

@@ -7,6 +7,7 @@ import { ApiServer, type KubeObject } from '../src/kube/api-server.js';
 import { typedKubeConfig } from '../src/kube/client.js';
 import { loadKubeConfig } from '../src/kube/kubeconfig.js';
 import { mergePatchBetween } from '../src/kube/patch.js';
+import { knownTypes, ResourceClient } from '../src/kube/resources.js';
 import { startControlPlane } from '../src/playground/control-plane.js';
 import { applyCrds } from '../src/playground/crds.js';
 import { packageRoot } from '../src/playground/paths.js';
@@ -16,8 +17,6 @@ import { quantile } from './scale-figures.js';
 
 /** Status writes per history: enough for a steady figure, few enough for a minute. */
 const WRITES = Number(process.env.FLEDGE_STATUS_COST_WRITES) || 400;
-
-const ROLLOUTS = '/apis/fledge.dev/v1alpha1/namespaces/default/rollouts';
 
 const entry = (revision: string, reason: string, message: string): HistoryEntry => ({
   at: new Date(Date.UTC(2026, 11, 5)).toISOString(),
@@ -113,6 +112,7 @@ export const statusCostBenchmark: Benchmark = {
       '| --- | --- | --- | --- | --- |',
     ];
     const api = new ApiServer(loadKubeConfig({ kubeconfigPath: plane.kubeconfigPath }));
+    const rollouts = new ResourceClient(api, knownTypes.rollouts);
     try {
       await applyCrds(typedKubeConfig(plane.kubeconfigPath), [
         path.join(packageRoot(), 'crds', 'rollout.yaml'),
@@ -121,7 +121,7 @@ export const statusCostBenchmark: Benchmark = {
       if (!apiserverPid) throw new Error('status-cost: no kube-apiserver process');
       for (const [i, { history, entries }] of cases.entries()) {
         const name = `history-${i}`;
-        const rollout = await create(api, name);
+        const rollout = await create(rollouts, name);
         let status: Record<string, unknown> = {};
         const timesMs: number[] = [];
         const before = usage(apiserverPid).cpuMs;
@@ -129,10 +129,12 @@ export const statusCostBenchmark: Benchmark = {
         for (let write = 0; write < WRITES; write += 1) {
           const next = statusWith(entries, write);
           const started = performance.now();
-          stored = await api.request('PATCH', `${ROLLOUTS}/${name}/status`, {
-            body: { status: mergePatchBetween(status, next) },
-            contentType: 'application/merge-patch+json',
-          });
+          stored = await rollouts.mergePatch(
+            'default',
+            name,
+            { status: mergePatchBetween(status, next) },
+            'status',
+          );
           timesMs.push(performance.now() - started);
           status = next;
         }
@@ -148,24 +150,20 @@ export const statusCostBenchmark: Benchmark = {
     }
     lines.push(
       '',
-      `CPU from /proc of the kube-apiserver process, in 10 ms ticks; the Rollout carries managedFields as served. A release is the scale bench's: five steps and a promotion, 17 entries.`,
+      `CPU from /proc of the kube-apiserver process, in 10 ms ticks; the Rollout carries managedFields as served. A release is the scale bench's: five steps and a promotion, ${release('r').length} entries.`,
     );
     return lines;
   },
 };
 
 /** A Rollout to write the status of; nothing acts on it (no controller runs). */
-function create(api: ApiServer, name: string): Promise<KubeObject> {
-  return api.request<KubeObject>('POST', ROLLOUTS, {
-    body: {
-      apiVersion: 'fledge.dev/v1alpha1',
-      kind: 'Rollout',
-      metadata: { name },
-      spec: {
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' },
-        service: { port: 8080 },
-        analysis: { interval: '10s', threshold: 2, stepWeight: 10, maxWeight: 50 },
-      },
+function create(rollouts: ResourceClient, name: string): Promise<KubeObject> {
+  return rollouts.create({
+    metadata: { name, namespace: 'default' },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'app' },
+      service: { port: 8080 },
+      analysis: { interval: '10s', threshold: 2, stepWeight: 10, maxWeight: 50 },
     },
   });
 }
