@@ -185,6 +185,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
               : []),
           ],
           logFile: path.join(dirs.logs, 'kube-apiserver.log'),
+          // FLEDGE_APISERVER_GOGC sets its Go collector's target (GOGC) alone: see docs/scale.md.
+          ...(process.env.FLEDGE_APISERVER_GOGC
+            ? { env: { GOGC: process.env.FLEDGE_APISERVER_GOGC } }
+            : {}),
         },
         logger,
       );

@@ -80,6 +80,7 @@ function simulatedEffects(options: SimulationOptions): Effects {
       await step();
       return { routed: true };
     },
+    scaleDownCanary: step,
     awaitPrimary: step,
   };
 }

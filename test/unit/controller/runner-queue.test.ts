@@ -48,6 +48,7 @@ const effects: Effects = {
   promote: done,
   finalise: done,
   rollback: async () => ({ routed: true }),
+  scaleDownCanary: done,
   awaitPrimary: done,
 };
 

@@ -18,6 +18,7 @@ function effectsCalling(calls: string[], who: string): Effects {
     promote: done,
     finalise: done,
     rollback: async () => ({ routed: true }),
+    scaleDownCanary: done,
     awaitPrimary: done,
   };
 }

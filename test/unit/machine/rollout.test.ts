@@ -303,7 +303,10 @@ describe('manual control', () => {
     expect(rollout.doc()).toMatchObject({ phase: 'WaitingPromotion', canaryWeight: 50 });
     await rollout.send({ type: 'ABORT' });
     expect(rollout.doc()).toMatchObject({ phase: 'Failed', canaryWeight: 0, reason: 'Aborted' });
-    expect(rollout.calls.at(-1)?.effect).toBe('rollback');
+    expect(rollout.calls.slice(-2).map((call) => call.effect)).toEqual([
+      'rollback',
+      'scaleDownCanary',
+    ]);
   });
 
   it('keeps analysing while waiting for promotion, and still rolls back on failures', async () => {
@@ -604,6 +607,7 @@ describe('effects that fail or hang', () => {
     ['initialize', 'Initializing'],
     ['finalise', 'Finalising'],
     ['rollback', 'RollingBack'],
+    ['scaleDownCanary', 'ScalingDown'],
   ] as const)(
     'retries a failing %s each interval without changing phase',
     async (effect, state) => {
@@ -612,7 +616,10 @@ describe('effects that fail or hang', () => {
         broken ? Promise.reject(new Error('apiserver timeout')) : Promise.resolve();
       const rollout = run({
         plan: makePlan({ weights: [50] }),
-        script: { [effect]: fails, analyse: () => (effect === 'rollback' ? failing : passing) },
+        script: {
+          [effect]: fails,
+          analyse: () => (state === 'RollingBack' || state === 'ScalingDown' ? failing : passing),
+        },
       });
       if (effect !== 'initialize') {
         await rollout.until(() => rollout.state() === 'Initialized');
