@@ -506,8 +506,10 @@ async function runSize(
     const pid = controller.pid;
     const idle = usage(pid);
     let peakKiB = idle.rssKiB;
+    let peakAt = Date.now();
     sampler = setInterval(() => {
-      peakKiB = Math.max(peakKiB, usage(pid).rssKiB);
+      const { rssKiB } = usage(pid);
+      if (rssKiB > peakKiB) [peakKiB, peakAt] = [rssKiB, Date.now()];
     }, 500);
     const before = await controller.metrics();
     const serverBefore = await serverMetrics(kubectl);
@@ -565,6 +567,9 @@ async function runSize(
     const seconds = (Date.now() - startedAt) / 1000;
     notes.push(
       `${rollouts} ${mode}: CPU by process over the measured run, % of one core: ${cpuShares(processesBefore, cpuOfProcesses([...processesBefore.keys()], processLabels), seconds)}`,
+    );
+    notes.push(
+      `${rollouts} ${mode}: controller RSS peaked at ${(peakKiB / 1024).toFixed(0)} MiB, ${((peakAt - startedAt) / 1000).toFixed(0)} s into the measured ${seconds.toFixed(0)} s`,
     );
     const intervals = seconds / INTERVAL_S;
     const lateness = bucketsBetween(
