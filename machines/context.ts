@@ -25,10 +25,9 @@ export type ResumablePhase = (typeof resumablePhases)[number];
  * within one that the phase's entry would not repeat. After a passing analysis, the weight
  * increase, the blue/green switch or the promotion gate (not another analysis); in Promoting,
  * the traffic still to move in steps (stepWeightPromotion), not another promotion; in Failed,
- * the rollback still to apply, the primary it created again still to become ready, or the
- * canary still to scale down once callers are routed; in Succeeded, the post-rollout webhooks
- * still to call. Which state each one is, and where it re-enters, the chart says
- * (`meta.restorePoint`); this list is the stored vocabulary.
+ * the rollback still to apply, or the primary it created again still to become ready; in Succeeded, the post-rollout webhooks still to call. Which
+ * state each one is, and where it re-enters, the chart says (`meta.restorePoint`); this list is
+ * the stored vocabulary.
  */
 export const restorePoints = [
   ...phases,
@@ -36,7 +35,6 @@ export const restorePoints = [
   'ConfirmingPromotion',
   'RollingBack',
   'RestoringPrimary',
-  'ScalingDown',
   'PostRollout',
   'Queued',
   'Switching',

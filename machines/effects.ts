@@ -61,12 +61,10 @@ export interface EffectSignatures {
   /** Route all traffic to where it ends (`canaryWeight`, nothing pinned) and scale the target to 0. */
   finalise: { input: { canaryWeight: number }; output: Done };
   /**
-   * Weight 0 and nothing pinned at once; or, when the primary is missing, create it again from
-   * the stable revision and route nothing. The canary keeps its pods (`scaleDownCanary`).
+   * Weight 0 and nothing pinned at once, then scale the target to 0; or, when the primary is
+   * missing, create it again from the stable revision and route nothing.
    */
   rollback: { input: { reason: Reason | null }; output: RollbackOutcome };
-  /** Scale the target to 0, once a rollback has routed callers to the stable side. */
-  scaleDownCanary: { input: undefined; output: Done };
   /** Wait until the primary (the stable side) is ready, at most until `deadline`. */
   awaitPrimary: { input: { deadline: number }; output: Done };
 }
@@ -80,11 +78,10 @@ export type EffectName = keyof EffectSignatures;
  * promotion its status does not explain. The analysis only reads, and held behind a status
  * write queued at a busy API server it would run late. The rollback takes callers off a
  * failing canary, and each moment it waits they get the failing version: its route write goes
- * out beside the status that decides it, and that is its only write: the canary's pods go in
- * `scaleDownCanary`, which waits for its status like any other effect. A replica that takes
- * over before that status landed finds less canary traffic than the status says, never more,
- * and never a canary scaled down under a status that still routes to it; its next step sets
- * the weight again.
+ * out beside the status that decides it, and only its next write (the canary scaled down)
+ * waits for that status (`decisionRecorded` in the controller's effect context). A replica
+ * that takes over before that status landed finds less canary traffic than the status says,
+ * never more, and its next step sets the weight again.
  */
 export const effectsAheadOfStatus: ReadonlySet<EffectName> = new Set<EffectName>([
   'analyse',
@@ -112,6 +109,5 @@ export const effectSlots = {
   promote: unprovided('promote'),
   finalise: unprovided('finalise'),
   rollback: unprovided('rollback'),
-  scaleDownCanary: unprovided('scaleDownCanary'),
   awaitPrimary: unprovided('awaitPrimary'),
 };

@@ -73,7 +73,7 @@ export const endingPhases = {
           onDone: [
             {
               guard: { type: 'routed', params: ({ event }) => event.output },
-              target: 'scalingDown',
+              target: 'rolledBack',
               actions: 'markRolledBack',
             },
             {
@@ -95,7 +95,7 @@ export const endingPhases = {
       // traffic until it is ready. Past the progress deadline each further wait lasts an
       // interval, its failure is announced, and the rollback looks again (a primary deleted
       // once more is created again; one with an available pod takes the callers). Here as
-      // everywhere before `scalingDown`, a new revision is seen again once the rollback has
+      // everywhere before `rolledBack`, a new revision is seen again once the rollback has
       // routed (the controller sends it at every reconcile), and a retry is asked again then.
       restoringPrimary: {
         meta: resumesAt('RestoringPrimary'),
@@ -112,23 +112,6 @@ export const endingPhases = {
         meta: storedAs('RestoringPrimary'),
         on: heldUntilRouted,
         ...retryAfterInterval('rollingBack'),
-      },
-      // Callers are on the primary: a new revision or a retry is acted on (Failed's and the
-      // chart's transitions), even while a scale-down that keeps failing is retried. Leaving
-      // stops the scale-down: the next release sizes the canary itself.
-      scalingDown: {
-        meta: resumesAt('ScalingDown'),
-        invoke: {
-          id: 'scaleDownCanary',
-          src: 'scaleDownCanary',
-          // Marked again: a failed attempt's retry message replaced the rolled-back one.
-          onDone: { target: 'rolledBack', actions: 'markRolledBack' },
-          onError: retryOnError('scaling the canary down', 'retryingScaleDown'),
-        },
-      },
-      retryingScaleDown: {
-        meta: storedAs('ScalingDown'),
-        ...retryAfterInterval('scalingDown'),
       },
       rolledBack: { meta: resumesAt('Failed'), tags: ['resting', 'settled'] },
     },

@@ -32,7 +32,6 @@ export function provideEffects(machine: RolloutMachine, effects: Effects): Rollo
       promote: asActor<'promote'>(effects.promote),
       finalise: asActor<'finalise'>(effects.finalise),
       rollback: asActor<'rollback'>(effects.rollback),
-      scaleDownCanary: asActor<'scaleDownCanary'>(effects.scaleDownCanary),
       awaitPrimary: asActor<'awaitPrimary'>(effects.awaitPrimary),
     },
   });
@@ -73,7 +72,6 @@ export function machineWithEffectsOf(
       promote: actorOf('promote'),
       finalise: actorOf('finalise'),
       rollback: actorOf('rollback'),
-      scaleDownCanary: actorOf('scaleDownCanary'),
       awaitPrimary: actorOf('awaitPrimary'),
     },
   });

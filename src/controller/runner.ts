@@ -42,6 +42,11 @@ export interface RunnerView {
   progress(): Progress;
   report(decision: Decision): void;
   condition(update: ConditionUpdate): void;
+  /**
+   * Resolves once the status that decided the running effect is written; throws a
+   * StatusNotRecorded when it was given up. For an effect that starts ahead of its status.
+   */
+  decisionRecorded(): Promise<void>;
 }
 
 /** What a runner needs from the controller around it. */
@@ -124,6 +129,13 @@ export class RolloutRunner {
       progress: () => this.progress,
       report: (decision) => this.announce(decision, this.phase),
       condition: (update) => this.setCondition(update),
+      decisionRecorded: async () => {
+        if (!(await this.host.status.flushed())) {
+          throw new StatusNotRecorded(
+            'the status that decided this step was not written (the status writer logs why), so its next write waits: the machine retries the step, or the next leader redoes it',
+          );
+        }
+      },
     });
     this.actor = this.createActor(rollout.status?.machine, revision);
     this.subscription = this.start();
@@ -441,9 +453,9 @@ export class RolloutRunner {
 /** An effect not taken because the status that decided it could not be written. */
 export class StatusNotRecorded extends Error {
   override readonly name = 'StatusNotRecorded';
-  constructor() {
-    super(
-      'the status that decided this step was not written (the status writer logs why), so the step is not taken: the machine retries it, or the next leader redoes it',
-    );
+  constructor(
+    message = 'the status that decided this step was not written (the status writer logs why), so the step is not taken: the machine retries it, or the next leader redoes it',
+  ) {
+    super(message);
   }
 }

@@ -80,7 +80,6 @@ function simulatedEffects(options: SimulationOptions): Effects {
       await step();
       return { routed: true };
     },
-    scaleDownCanary: step,
     awaitPrimary: step,
   };
 }

@@ -158,9 +158,6 @@ export function backendEffects(ctx: EffectContext): Effects {
       return { routed: true };
     },
 
-    // The backends are the user's: fledge scales neither.
-    scaleDownCanary: async () => {},
-
     awaitPrimary: ({ deadline }, signal) =>
       waitUntil(() => available('stable'), {
         deadline,

@@ -43,6 +43,12 @@ export interface EffectContext {
   /** Where the machine's analysis stands, for webhook payloads. */
   progress(): Progress;
   report(decision: Decision): void;
+  /**
+   * Resolves once the status that decided the running effect is written, and throws when it
+   * was given up: for the writes of an effect that starts ahead of its status (the rollback's,
+   * after its route write).
+   */
+  decisionRecorded(): Promise<void>;
   /** Sets a status condition the effects own (BackendUnavailable). */
   condition(update: ConditionUpdate): void;
   /** How often a wait for readiness polls the API server (without `readiness`). */

@@ -284,7 +284,7 @@ export function workloadEffects(ctx: EffectContext): Effects {
       await scaleTargetDown();
     },
 
-    rollback: async () => {
+    rollback: async (_input, signal) => {
       const n = names();
       // The watch's copy when it shows a pod that serves: the weight write is what callers
       // wait for, and a GET waits behind every other request of the controller. Otherwise
@@ -306,13 +306,15 @@ export function workloadEffects(ctx: EffectContext): Effects {
         return keepOnCanary();
       }
       await routeTo(ctx, rolledBack());
+      // The route write went out beside the status that decided the rollback; the canary's
+      // pods go only once that decision is on record, so a replica that takes over from a
+      // status still at a weight never routes callers to a canary without pods.
+      await ctx.decisionRecorded();
+      if (signal.aborted)
+        throw new Error('the machine left the rollback before the canary was scaled down');
+      await scaleTargetDown();
       return { routed: true };
     },
-
-    // Not ahead of its status (machines/effects.ts): the canary's pods go only once the
-    // decision is on record, so a replica that takes over from a status still at a weight
-    // never routes callers to a canary without pods.
-    scaleDownCanary: scaleTargetDown,
 
     awaitPrimary: async ({ deadline }, signal) => {
       const n = names();

@@ -93,7 +93,7 @@ function readyPods(namespace: string) {
 }
 
 /** A release at 30% on the canary, run by fledge's workload effects; their Events in `reported`. */
-async function releaseAt30(prefix: string) {
+async function releaseAt30(prefix: string, decisionRecorded = async () => {}) {
   const namespace = await cluster().createNamespace(prefix);
   const rollout = await createValidRollout(cluster().api, namespace);
   const routing = routingFor(cluster().api, () => rollout);
@@ -106,6 +106,7 @@ async function releaseAt30(prefix: string) {
     revision: () => 'r2',
     log,
     report: (decision: Decision) => reported.push(decision),
+    decisionRecorded,
   } as unknown as EffectContext;
   const effects = workloadEffects(context);
   await effects.setWeight({ canaryWeight: 30, pinned: false }, new AbortController().signal);
@@ -184,6 +185,7 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
       log,
       pollMs: 50,
       report: (decision: Decision) => reported.push(decision),
+      decisionRecorded: async () => {},
     } as unknown as EffectContext;
     const effects = workloadEffects(context);
     const actor = createActor(provideEffects(rolloutMachine, effects), {
@@ -313,25 +315,38 @@ describe('rollback on a real API server (Kubernetes 1.20)', () => {
     ).rejects.toThrow(/field is immutable/);
   });
 
-  it('routes callers to the primary and leaves the canary its pods, which the scale-down takes', async () => {
+  it('routes callers to the primary before the status that decides the rollback is written, and scales the canary down only after it', async () => {
     // Given a release at 30% whose primary and canary both serve
-    const { namespace, effects, splitWeight } = await releaseAt30('ahead');
+    let recordStatus: (recorded: boolean) => void = () => {};
+    let waits = 0;
+    const statusWritten = () =>
+      new Promise<void>((resolve, reject) => {
+        waits += 1;
+        recordStatus = (recorded) =>
+          recorded ? resolve() : reject(new Error('the deciding status was given up'));
+      });
+    const { namespace, effects, splitWeight } = await releaseAt30('ahead', statusWritten);
     await deploymentsWithPods(namespace, { api: 2, 'api-primary': 2 });
     const canaryReplicas = async () =>
       ((await deployments().get(namespace, 'api')) as V1Deployment).spec?.replicas;
-    const signal = new AbortController().signal;
 
-    // When the rollback runs, then callers are on the primary, and the canary keeps its pods:
-    // the runner starts the scale-down only once the status that decided it is written
-    await expect(effects.rollback({ reason: 'Aborted' }, signal)).resolves.toEqual({
-      routed: true,
-    });
+    // When the rollback runs while its deciding status is still on the wire
+    const rolledBack = effects.rollback({ reason: 'Aborted' }, new AbortController().signal);
+    await waitFor('the rollback to wait for its status', async () => waits === 1);
+    // Then callers are on the primary at once, and the canary keeps its pods until it is written
     expect(await splitWeight()).toBe(0);
     expect(await canaryReplicas()).toBe(2);
-
-    // And the scale-down takes them
-    await effects.scaleDownCanary(undefined, signal);
+    recordStatus(true);
+    await expect(rolledBack).resolves.toEqual({ routed: true });
     expect(await canaryReplicas()).toBe(0);
+
+    // And a rollback whose deciding status was given up leaves the canary's pods alone
+    await deployments().mergePatch(namespace, 'api', { spec: { replicas: 2 } });
+    const givenUp = effects.rollback({ reason: 'Aborted' }, new AbortController().signal);
+    await waitFor('the rollback to wait for its status again', async () => waits === 2);
+    recordStatus(false);
+    await expect(givenUp).rejects.toThrow(/given up/);
+    expect(await canaryReplicas()).toBe(2);
   });
 
   it('keeps callers on the canary while the primary has no available pod (created a moment ago, then a restart)', async () => {

@@ -48,7 +48,6 @@ const effects: Effects = {
   promote: done,
   finalise: done,
   rollback: async () => ({ routed: true }),
-  scaleDownCanary: done,
   awaitPrimary: done,
 };
 

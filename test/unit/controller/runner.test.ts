@@ -7,7 +7,7 @@ import type { ConditionUpdate } from '../../../src/api/conditions.js';
 import type { Rollout } from '../../../src/api/types.js';
 import type { Decision } from '../../../src/controller/decisions.js';
 import type { EffectContext } from '../../../src/controller/effects/context.js';
-import { RolloutRunner, type RunnerHost } from '../../../src/controller/runner.js';
+import { RolloutRunner, type RunnerHost, type RunnerView } from '../../../src/controller/runner.js';
 import type { StoredRollout } from '../../../src/controller/status-writer.js';
 import { KubeApiError } from '../../../src/kube/api-server.js';
 import { memoryWriter, steeredTerm } from './memory-rollouts.js';
@@ -59,7 +59,6 @@ function fakeEffects(weights: number[], passing: () => boolean): Effects {
       weights.push(0);
       return { routed: true };
     },
-    scaleDownCanary: done,
     awaitPrimary: done,
   };
 }
@@ -193,31 +192,6 @@ describe('RolloutRunner', () => {
       'retry is not possible in phase Failed (RestoringPrimary); allowed: none',
     );
     expect(decisions.map((d) => d.reason)).not.toContain('ManualRetry');
-    await runner.stop();
-  });
-
-  it('takes a retry once its rollback routed, while the scale-down of its canary fails and is retried', async () => {
-    let scaleDowns = 0;
-    const effects: Effects = {
-      ...fakeEffects([], () => true),
-      scaleDownCanary: async () => {
-        scaleDowns += 1;
-        throw new Error('the API server refused the scale');
-      },
-    };
-    const { runner, decisions, statuses } = await started(effects);
-    runner.revisionSeen('rev2');
-    await vi.advanceTimersByTimeAsync(10);
-    expect(runner.act('abort')).toBe(true);
-    await vi.advanceTimersByTimeAsync(10);
-    expect(scaleDowns).toBe(1);
-    await runner.flushed();
-    expect(statuses.at(-1)).toMatchObject({ phase: 'Failed', machine: { state: 'ScalingDown' } });
-
-    expect(runner.act('retry')).toBe(true);
-    await vi.advanceTimersByTimeAsync(10);
-    expect(runner.phase).not.toBe('Failed');
-    expect(decisions.map((d) => d.reason)).not.toContain('ActionRefused');
     await runner.stop();
   });
 
@@ -440,13 +414,17 @@ describe('RolloutRunner', () => {
     let failing = false;
     const effects = fakeEffects([], () => !failing);
     const world = fakeHost(effects, rollout, memoryWriter(rollout as StoredRollout, term.fence));
+    let view: RunnerView | undefined;
+    world.host.effectContext = (given) => {
+      view = given;
+      return given as unknown as EffectContext;
+    };
     const storedPhase = () => world.writer.current().status?.phase;
     effects.rollback = async () => {
       order.push(`routed (status ${storedPhase()})`);
-      return { routed: true };
-    };
-    effects.scaleDownCanary = async () => {
+      await view?.decisionRecorded();
       order.push(`scaled down (status ${storedPhase()})`);
+      return { routed: true };
     };
     const runner = new RolloutRunner(rollout, plan, 'rev1', world.host);
     await vi.advanceTimersByTimeAsync(10);

@@ -61,12 +61,9 @@ it('takes a retry after a rollback only once it has routed callers to the primar
     '{"Failed":"retrying"}': false,
     '{"Failed":"restoringPrimary"}': false,
     '{"Failed":"primaryNotReady"}': false,
-    '{"Failed":"scalingDown"}': true,
-    '{"Failed":"retryingScaleDown"}': true,
     '{"Failed":"rolledBack"}': true,
   });
   expect(allowedActions('Failed', 'RollingBack')).toEqual([]);
   expect(allowedActions('Failed', 'RestoringPrimary')).toEqual([]);
-  expect(allowedActions('Failed', 'ScalingDown')).toEqual(['retry']);
   expect(allowedActions('Failed', 'Failed')).toEqual(['retry']);
 });

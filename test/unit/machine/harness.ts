@@ -98,8 +98,6 @@ export interface Script {
    * created again: nothing routed.
    */
   rollback?: () => Promise<unknown>;
-  /** Sees the signal that aborts when the machine leaves the scale-down. */
-  scaleDownCanary?: (signal: AbortSignal) => Promise<void>;
   awaitPrimary?: () => Promise<void>;
   initialize?: () => Promise<void>;
   setWeight?: (canaryWeight: number, pinned: boolean) => Promise<void>;
@@ -151,10 +149,6 @@ function scriptedEffects(script: Script, clock: SimulatedClock, calls: Call[]): 
       if (outcome === false) return { routed: false, canaryWeight: 0 };
       if (typeof outcome === 'number') return { routed: false, canaryWeight: outcome };
       return { routed: true };
-    },
-    scaleDownCanary: async (input, signal) => {
-      record('scaleDownCanary', input);
-      await script.scaleDownCanary?.(signal);
     },
     awaitPrimary: async (input) => {
       record('awaitPrimary', input);

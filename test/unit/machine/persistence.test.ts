@@ -216,14 +216,6 @@ const scenarios: Record<string, Scenario> = {
     },
     events: [newRevision],
   },
-  'a rollback that routes but fails to scale the canary down before it succeeds': {
-    script: {
-      analyse: () => failing,
-      scaleDownCanary: () =>
-        clockNow < 8 * intervalMs ? Promise.reject(new Error('forbidden')) : Promise.resolve(),
-    },
-    events: [newRevision],
-  },
   'a rollback that creates the missing primary again, ready after some intervals': {
     script: {
       analyse: () => failing,

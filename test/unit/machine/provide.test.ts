@@ -18,7 +18,6 @@ function effectsCalling(calls: string[], who: string): Effects {
     promote: done,
     finalise: done,
     rollback: async () => ({ routed: true }),
-    scaleDownCanary: done,
     awaitPrimary: done,
   };
 }

@@ -64,7 +64,6 @@ describe('a rollback that finds the primary missing', () => {
     expect(restored.calls.map((call) => [call.effect, call.input])).toEqual([
       ['awaitPrimary', { deadline: abortedAt + progressDeadlineMs }],
       ['rollback', { reason: 'Aborted' }],
-      ['scaleDownCanary', undefined],
     ]);
     expect(restored.doc().message).toMatch(/^rolled back revision r2: aborted by request/);
     expect(restored.doc().canaryWeight).toBe(0);
