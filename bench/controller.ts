@@ -119,10 +119,13 @@ async function counters(
  * What the controller's caches hold of one object of each kind, beside the object as the API
  * server serves it (with managedFields): the same functions the watches apply.
  */
-export async function cachedBytes(kubectl: (args: string[]) => Promise<string>): Promise<string> {
+export async function cachedBytes(
+  kubectl: (args: string[]) => Promise<string>,
+  namespace = NAMESPACE,
+): Promise<string> {
   const read = async (kind: string) =>
     JSON.parse(
-      await kubectl(['-n', NAMESPACE, 'get', kind, 'app-0', '-o', 'json', '--show-managed-fields']),
+      await kubectl(['-n', namespace, 'get', kind, 'app-0', '-o', 'json', '--show-managed-fields']),
     ) as KubeObject;
   const bytes = (object: unknown) => Buffer.byteLength(JSON.stringify(object));
   const withoutManagedFields = (object: KubeObject) => ({
