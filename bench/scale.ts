@@ -78,10 +78,12 @@ const NODE_OPTIONS = deployedNodeOptions();
  * change, on the cores that the API server and the controller share.
  */
 const PER_NAMESPACE = Math.max(1, Number(process.env.FLEDGE_SCALE_PER_NAMESPACE) || 250);
-const namespaceOf = (name: string) =>
-  `bench-${Math.floor(Number(name.slice('app-'.length)) / PER_NAMESPACE)}`;
+const namespaceAt = (index: number) => `bench-${Math.floor(index / PER_NAMESPACE)}`;
+const namespaceOf = (name: string) => namespaceAt(Number(name.slice('app-'.length)));
 const namespacesFor = (rollouts: number) =>
-  Array.from({ length: Math.ceil(rollouts / PER_NAMESPACE) }, (_, i) => `bench-${i}`);
+  Array.from({ length: Math.ceil(rollouts / PER_NAMESPACE) }, (_, i) =>
+    namespaceAt(i * PER_NAMESPACE),
+  );
 const INTERVAL_S = 10;
 const THRESHOLD = 2;
 /** One rollout in twenty gets a faulty canary (at least two). */
@@ -114,8 +116,7 @@ async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<u
 }
 
 function objectsOf(index: number): KubernetesObject[] {
-  const name = `app-${index}`;
-  return benchApp(name, namespaceOf(name), {
+  return benchApp(`app-${index}`, namespaceAt(index), {
     interval: `${INTERVAL_S}s`,
     threshold: THRESHOLD,
     metricInterval: '30s',
